@@ -1,0 +1,44 @@
+# The two commands the README promises: `make up` and `make test`. Both install what is missing first.
+# Everything runs on the system's PostgreSQL 15 (Debian's postgresql-15); see scripts/ for the steps.
+
+SHELL := /bin/bash
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: up test deps install-extension fmt-check clippy test-rust test-pgrx test-sql test-upgrade bench-keys
+
+## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
+up: deps install-extension
+	cargo build --release -p ingest
+	./target/release/agent-trace up
+
+## Every check CI runs, in order of cost.
+test: deps fmt-check clippy test-rust install-extension test-sql test-upgrade test-pgrx
+
+deps:
+	bash scripts/install-deps.sh
+
+install-extension:
+	bash scripts/install-extension.sh
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test-rust:
+	cargo test -p ingest
+
+test-pgrx:
+	bash scripts/test-pgrx.sh
+
+test-sql:
+	bash scripts/test-sql.sh
+
+test-upgrade:
+	bash scripts/test-upgrade.sh
+
+## Measured sizes of the id representations (docs/key-design.md quotes this).
+bench-keys: deps install-extension
+	bash scripts/bench-keys.sh

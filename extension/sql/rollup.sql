@@ -1,0 +1,122 @@
+-- agent_traces is maintained by the database, not by whoever writes spans.
+--
+-- An AFTER INSERT statement trigger on agent_spans folds the rows that statement actually inserted
+-- (its transition table) into agent_traces. Rows that `INSERT ... ON CONFLICT DO NOTHING` skipped are
+-- not in the transition table, so a re-sent span never counts twice. Every fold is order-free (sums,
+-- counts, least/greatest, "the earliest root wins"), so spans arriving in any order and in any
+-- batches give the same agent_traces row.
+--
+-- Token and cost totals add up only LLM and embedding spans: agent and chain spans often repeat the
+-- usage of the LLM calls beneath them, and summing those too would count it twice.
+--
+-- Rows are upserted in trace_id order, so concurrent writers lock agent_traces rows in the same
+-- order and cannot deadlock on them.
+
+CREATE FUNCTION agent_trace._fold_inserted_spans() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    WITH per_trace AS (
+        SELECT s.trace_id,
+               min(s.start_time) AS start_time,
+               max(s.end_time) AS end_time,
+               count(*) AS span_count,
+               count(*) FILTER (WHERE s.status_code = 'ERROR') AS error_count,
+               count(*) FILTER (WHERE s.span_type = 'llm') AS llm_call_count,
+               count(*) FILTER (WHERE s.span_type = 'tool') AS tool_call_count,
+               sum(s.input_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS input_tokens,
+               sum(s.output_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS output_tokens,
+               sum(s.cache_read_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cache_read_tokens,
+               sum(s.cache_write_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cache_write_tokens,
+               sum(s.reasoning_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS reasoning_tokens,
+               sum(s.cost_usd) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cost_usd,
+               min(s.service_name) AS service_name,
+               min(s.session_id) AS session_id,
+               min(s.user_id) AS user_id,
+               min(s.agent_name) AS agent_name,
+               min(s.agent_id) AS agent_id,
+               min(s.run_id) AS run_id,
+               min(s.team_id) AS team_id,
+               min(s.workflow_id) AS workflow_id,
+               min(s.correlation_id) AS correlation_id
+          FROM new_spans AS s
+         GROUP BY s.trace_id
+    ), root_candidates AS (
+        -- The earliest parentless span of this batch, per trace.
+        SELECT DISTINCT ON (s.trace_id) s.trace_id, s.span_id, s.start_time, s.name, s.service_name, s.input, s.output
+          FROM new_spans AS s
+         WHERE s.parent_span_id IS NULL
+         ORDER BY s.trace_id, s.start_time, s.span_id
+    )
+    INSERT INTO agent_trace.agent_traces AS t (
+        trace_id, name, start_time, end_time, span_count, error_count, llm_call_count, tool_call_count,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
+        service_name, session_id, user_id, agent_name, agent_id, run_id, team_id, workflow_id,
+        correlation_id, input, output, root_span_id, root_start_time)
+    SELECT p.trace_id, r.name, p.start_time, p.end_time, p.span_count, p.error_count, p.llm_call_count,
+           p.tool_call_count, p.input_tokens, p.output_tokens, p.cache_read_tokens, p.cache_write_tokens,
+           p.reasoning_tokens, p.cost_usd, coalesce(r.service_name, p.service_name), p.session_id,
+           p.user_id, p.agent_name, p.agent_id, p.run_id, p.team_id, p.workflow_id, p.correlation_id,
+           left(r.input, 500), left(r.output, 500), r.span_id, r.start_time
+      FROM per_trace AS p
+      LEFT JOIN root_candidates AS r ON r.trace_id = p.trace_id
+     ORDER BY p.trace_id
+        ON CONFLICT (trace_id) DO UPDATE SET
+           start_time = least(t.start_time, excluded.start_time),
+           end_time = greatest(t.end_time, excluded.end_time),
+           span_count = t.span_count + excluded.span_count,
+           error_count = t.error_count + excluded.error_count,
+           llm_call_count = t.llm_call_count + excluded.llm_call_count,
+           tool_call_count = t.tool_call_count + excluded.tool_call_count,
+           -- NULL + n is NULL, so: the sum when both are known, else whichever is known.
+           input_tokens = coalesce(t.input_tokens + excluded.input_tokens, t.input_tokens, excluded.input_tokens),
+           output_tokens = coalesce(t.output_tokens + excluded.output_tokens, t.output_tokens, excluded.output_tokens),
+           cache_read_tokens = coalesce(t.cache_read_tokens + excluded.cache_read_tokens, t.cache_read_tokens, excluded.cache_read_tokens),
+           cache_write_tokens = coalesce(t.cache_write_tokens + excluded.cache_write_tokens, t.cache_write_tokens, excluded.cache_write_tokens),
+           reasoning_tokens = coalesce(t.reasoning_tokens + excluded.reasoning_tokens, t.reasoning_tokens, excluded.reasoning_tokens),
+           cost_usd = coalesce(t.cost_usd + excluded.cost_usd, t.cost_usd, excluded.cost_usd),
+           -- least() skips NULLs: the smallest value seen, whatever order the spans came in.
+           session_id = least(t.session_id, excluded.session_id),
+           user_id = least(t.user_id, excluded.user_id),
+           agent_name = least(t.agent_name, excluded.agent_name),
+           agent_id = least(t.agent_id, excluded.agent_id),
+           run_id = least(t.run_id, excluded.run_id),
+           team_id = least(t.team_id, excluded.team_id),
+           workflow_id = least(t.workflow_id, excluded.workflow_id),
+           correlation_id = least(t.correlation_id, excluded.correlation_id),
+           -- The root-derived columns change only when this batch brings an earlier root than the
+           -- one stored (a missing stored root counts as infinitely late; a missing new one is
+           -- never earlier, since the comparison is then NULL).
+           service_name = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.service_name
+               WHEN t.root_span_id IS NULL THEN least(t.service_name, excluded.service_name)
+               ELSE t.service_name END,
+           name = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.name ELSE t.name END,
+           input = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.input ELSE t.input END,
+           output = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.output ELSE t.output END,
+           root_span_id = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.root_span_id ELSE t.root_span_id END,
+           root_start_time = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.root_start_time ELSE t.root_start_time END,
+           updated_at = now();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._fold_inserted_spans() IS
+    'Trigger function: folds the spans an INSERT statement stored into their agent_traces rows. Internal.';
+
+CREATE TRIGGER agent_spans_fold_into_traces
+    AFTER INSERT ON agent_trace.agent_spans
+    REFERENCING NEW TABLE AS new_spans
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION agent_trace._fold_inserted_spans();

@@ -1,0 +1,58 @@
+//! agent_trace: a trace store for AI agents inside PostgreSQL.
+//!
+//! Almost everything the extension creates is plain SQL in `extension/sql/*.sql`, included below in
+//! install order. Rust supplies only what SQL cannot: the text and binary input/output functions of
+//! the `trace_id` and `span_id` types (see `ids.rs`).
+
+mod ids;
+
+::pgrx::pg_module_magic!(name, version);
+
+// The install script is these files, in this order. Each names the one before it in `requires`, so
+// the order is stated here once and pgrx cannot reorder them.
+::pgrx::extension_sql_file!("../sql/ids.sql", name = "ids", bootstrap);
+::pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["ids"]);
+::pgrx::extension_sql_file!("../sql/rollup.sql", name = "rollup", requires = ["tables"]);
+::pgrx::extension_sql_file!("../sql/access.sql", name = "access", finalize);
+
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn ids_read_either_case_and_print_lower_case_hex() {
+        let trace = Spi::get_one::<String>("SELECT '4BF92F3577B34DA6A3CE929D0E0E4736'::agent_trace.trace_id::text");
+        assert_eq!(trace, Ok(Some("4bf92f3577b34da6a3ce929d0e0e4736".to_string())));
+        let span = Spi::get_one::<String>("SELECT '00F067AA0BA902B7'::agent_trace.span_id::text");
+        assert_eq!(span, Ok(Some("00f067aa0ba902b7".to_string())));
+    }
+
+    #[pg_test]
+    fn ids_compare_in_hex_order() {
+        let ordered = Spi::get_one::<bool>(
+            "SELECT '0f00000000000000'::agent_trace.span_id < 'f000000000000000'::agent_trace.span_id
+                AND '0fffffffffffffffffffffffffffffff'::agent_trace.trace_id < 'f0000000000000000000000000000000'::agent_trace.trace_id",
+        );
+        assert_eq!(ordered, Ok(Some(true)));
+    }
+
+    #[pg_test(error = "invalid input syntax for type span_id: \"00f067aa0ba902\" has 14 characters, expected 16 hex digits")]
+    fn short_span_id_is_an_error() {
+        let _ = Spi::get_one::<String>("SELECT '00f067aa0ba902'::agent_trace.span_id::text");
+    }
+
+    #[pg_test(error = "invalid trace_id \"00000000000000000000000000000000\": the all-zero id means \"no id\" in OpenTelemetry")]
+    fn zero_trace_id_is_an_error() {
+        let _ = Spi::get_one::<String>("SELECT '00000000000000000000000000000000'::agent_trace.trace_id::text");
+    }
+}
