@@ -1,0 +1,119 @@
+-- agent_traces is maintained by the database as spans are inserted: in any order, in any batches,
+-- re-sent or not, the trace row comes out the same, and usage is never counted twice.
+SET timezone = 'UTC';
+
+-- One agent run: an agent span (repeating its children's usage, as wrappers often do), two LLM
+-- calls, a tool call that failed, and an embedding call.
+CREATE TEMP TABLE run (
+    span_id text, parent_span_id text, name text, span_type text, status_code text,
+    start_ms int, end_ms int, input_tokens bigint, output_tokens bigint, cache_read_tokens bigint,
+    cost_usd numeric, session_id text, user_id text, agent_name text, input text, output text);
+INSERT INTO run VALUES
+    ('a000000000000001', NULL,               'invoke_agent weather', 'agent', 'OK',     0, 900, 84, 34, 10, 0.0030, 'sess-1', 'user-1', 'weather', 'What is the weather in Paris?', 'Sunny, 21 C.'),
+    ('a000000000000002', 'a000000000000001', 'chat gpt-4o',          'llm',   'OK',    10, 300, 42, 17, 10, 0.0010, 'sess-1', NULL, 'weather', NULL, NULL),
+    ('a000000000000003', 'a000000000000001', 'execute_tool weather', 'tool',  'ERROR', 310, 400, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('a000000000000004', 'a000000000000001', 'chat gpt-4o',          'llm',   'OK',   410, 880, 42, 17, NULL, 0.0020, 'sess-1', NULL, 'weather', NULL, NULL),
+    ('a000000000000005', 'a000000000000004', 'embeddings',           'embedding', 'UNSET', 420, 430, 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+
+-- Inserts the run's spans (optionally only some of them) under one trace id, the way the ingest
+-- does: ON CONFLICT DO NOTHING, so re-sent spans are skipped.
+CREATE FUNCTION pg_temp.send(trace text, only_spans text[] DEFAULT NULL, ordering text DEFAULT 'asc')
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, span_type, status_code,
+        start_time, end_time, input_tokens, output_tokens, cache_read_tokens, cost_usd, session_id,
+        user_id, agent_name, input, output, service_name)
+    SELECT trace::agent_trace.trace_id, r.span_id::agent_trace.span_id, r.parent_span_id::agent_trace.span_id,
+           r.name, r.span_type, r.status_code,
+           timestamptz '2026-11-01 12:00:00+00' + r.start_ms * interval '1 ms',
+           timestamptz '2026-11-01 12:00:00+00' + r.end_ms * interval '1 ms',
+           r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cost_usd, r.session_id, r.user_id,
+           r.agent_name, r.input, r.output, 'weather-svc'
+      FROM run AS r
+     WHERE only_spans IS NULL OR r.span_id = ANY (only_spans)
+     ORDER BY CASE WHEN ordering = 'asc' THEN r.span_id END, r.span_id DESC
+        ON CONFLICT DO NOTHING
+$$;
+
+-- Trace 1: all spans in one statement.
+SELECT pg_temp.send('11111111111111111111111111111111');
+SELECT trace_id, name, status, start_time, end_time, duration_ms, span_count, error_count,
+       llm_call_count, tool_call_count, input_tokens, output_tokens, cache_read_tokens,
+       cache_write_tokens, reasoning_tokens, cost_usd, service_name, session_id, user_id, agent_name,
+       input, output, root_span_id
+  FROM agent_trace.agent_traces;
+
+-- Usage comes from the LLM and embedding spans only: 42+42+5 input tokens, not 84 more from the
+-- agent span that repeats them.
+SELECT sum(input_tokens) FILTER (WHERE span_type IN ('llm', 'embedding')) AS llm_input_tokens,
+       sum(input_tokens) AS naive_sum_would_be
+  FROM agent_trace.agent_spans;
+
+-- Trace 2: the same run, one span per statement, children before parents.
+SELECT pg_temp.send('22222222222222222222222222222222', ARRAY['a000000000000005']);
+SELECT pg_temp.send('22222222222222222222222222222222', ARRAY['a000000000000004']);
+SELECT name, span_count, input_tokens, root_span_id FROM agent_trace.agent_traces
+ WHERE trace_id = '22222222222222222222222222222222';
+SELECT pg_temp.send('22222222222222222222222222222222', ARRAY['a000000000000003', 'a000000000000001'], 'desc');
+SELECT pg_temp.send('22222222222222222222222222222222', ARRAY['a000000000000002']);
+
+-- Trace 3: every span sent three times, in overlapping batches, as a retrying client would.
+SELECT pg_temp.send('33333333333333333333333333333333', ARRAY['a000000000000001', 'a000000000000002']);
+SELECT pg_temp.send('33333333333333333333333333333333');
+SELECT pg_temp.send('33333333333333333333333333333333', NULL, 'desc');
+SELECT count(*) AS stored_spans FROM agent_trace.agent_spans WHERE trace_id = '33333333333333333333333333333333';
+
+-- All three traces have the same row, field for field.
+SELECT count(DISTINCT (name, status, start_time, end_time, span_count, error_count, llm_call_count,
+                       tool_call_count, input_tokens, output_tokens, cache_read_tokens, cost_usd,
+                       service_name, session_id, user_id, agent_name, input, output, root_span_id,
+                       root_start_time)) AS distinct_rows,
+       count(*) AS traces
+  FROM agent_trace.agent_traces;
+
+-- And each row equals a from-scratch aggregation of the stored spans.
+SELECT t.trace_id
+  FROM agent_trace.agent_traces AS t
+  JOIN LATERAL (
+        SELECT min(s.start_time) AS start_time, max(s.end_time) AS end_time, count(*) AS span_count,
+               count(*) FILTER (WHERE s.status_code = 'ERROR') AS error_count,
+               sum(s.input_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS input_tokens,
+               sum(s.output_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS output_tokens,
+               sum(s.cost_usd) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cost_usd
+          FROM agent_trace.agent_spans AS s WHERE s.trace_id = t.trace_id) AS full_scan ON true
+ WHERE (t.start_time, t.end_time, t.span_count, t.error_count, t.input_tokens, t.output_tokens, t.cost_usd)
+       IS DISTINCT FROM (full_scan.start_time, full_scan.end_time, full_scan.span_count::int,
+                         full_scan.error_count::int, full_scan.input_tokens, full_scan.output_tokens,
+                         full_scan.cost_usd);
+
+-- A plain INSERT of a stored span fails on the key and leaves the trace row untouched.
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time, input_tokens, span_type)
+VALUES ('11111111111111111111111111111111', 'a000000000000002', 'chat gpt-4o',
+        '2026-11-01 12:00:00.01+00', '2026-11-01 12:00:00.3+00', 42, 'llm');
+SELECT span_count, input_tokens FROM agent_trace.agent_traces WHERE trace_id = '11111111111111111111111111111111';
+
+-- Two parentless spans: the earlier one names the trace, whichever arrives first.
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+VALUES ('44444444444444444444444444444444', 'b000000000000002', 'late root', '2026-11-01 12:00:05+00', '2026-11-01 12:00:06+00');
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+VALUES ('44444444444444444444444444444444', 'b000000000000001', 'early root', '2026-11-01 12:00:01+00', '2026-11-01 12:00:02+00');
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+VALUES ('55555555555555555555555555555555', 'b000000000000001', 'early root', '2026-11-01 12:00:01+00', '2026-11-01 12:00:02+00');
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+VALUES ('55555555555555555555555555555555', 'b000000000000002', 'late root', '2026-11-01 12:00:05+00', '2026-11-01 12:00:06+00');
+SELECT trace_id, name, root_span_id, span_count, duration_ms, input_tokens, status
+  FROM agent_trace.agent_traces
+ WHERE trace_id IN ('44444444444444444444444444444444', '55555555555555555555555555555555')
+ ORDER BY trace_id;
+
+-- An orphan (its parent never arrives) is counted; the trace has no root and no name yet.
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, start_time, end_time, span_type, input_tokens)
+VALUES ('66666666666666666666666666666666', 'c000000000000002', 'c000000000000001', 'chat', '2026-11-01 12:00:01+00', '2026-11-01 12:00:02+00', 'llm', 7);
+SELECT name, root_span_id, span_count, llm_call_count, input_tokens FROM agent_trace.agent_traces
+ WHERE trace_id = '66666666666666666666666666666666';
+
+-- Vocabulary columns reject what is not in their vocabulary. (Terse: the row in DETAIL has created_at.)
+\set VERBOSITY terse
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time, span_type)
+VALUES ('77777777777777777777777777777777', 'd000000000000001', 'x', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', 'LLM');
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time, status_code)
+VALUES ('77777777777777777777777777777777', 'd000000000000001', 'x', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', 'STATUS_CODE_ERROR');
