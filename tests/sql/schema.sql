@@ -1,0 +1,85 @@
+-- The schema as users and BI tools see it: tables, columns, types and the descriptions shown for
+-- them, the indexes, and the security rules every object must follow.
+
+-- Tables and their descriptions.
+SELECT c.relname AS table, obj_description(c.oid, 'pg_class') AS description
+  FROM pg_class AS c
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r'
+ ORDER BY 1;
+
+-- Columns, in table order, with their types and descriptions.
+SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
+       col_description(c.oid, a.attnum) AS description
+  FROM pg_class AS c
+  JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r'
+ ORDER BY c.relname, a.attnum;
+
+-- Indexes: one trace's spans and children by parent, latest traces, traces of a session, user or
+-- agent in a time range, and the idempotency key (the primary keys).
+SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) AS definition
+  FROM pg_index
+ WHERE indrelid IN ('agent_trace.agent_spans'::regclass, 'agent_trace.agent_traces'::regclass)
+ ORDER BY 1::text;
+
+-- No GIN index on attributes: it halves COPY throughput; users add one if they need it.
+SELECT count(*) AS gin_indexes
+  FROM pg_index AS i JOIN pg_class AS ic ON ic.oid = i.indexrelid JOIN pg_am AS am ON am.oid = ic.relam
+ WHERE i.indrelid = 'agent_trace.agent_spans'::regclass AND am.amname = 'gin';
+
+-- Every table, column, type and function has a description.
+SELECT 'table ' || c.relname AS undocumented
+  FROM pg_class AS c
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+   AND obj_description(c.oid, 'pg_class') IS NULL
+UNION ALL
+SELECT 'column ' || c.relname || '.' || a.attname
+  FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+   AND col_description(c.oid, a.attnum) IS NULL
+UNION ALL
+SELECT 'type ' || t.typname
+  FROM pg_type AS t
+ WHERE t.typnamespace = 'agent_trace'::regnamespace AND t.typtype = 'b' AND t.typname NOT LIKE '\_%'
+   AND obj_description(t.oid, 'pg_type') IS NULL
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure
+  FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'agent_trace'::regnamespace AND l.lanname NOT IN ('c', 'internal')
+   AND obj_description(p.oid, 'pg_proc') IS NULL;
+
+-- Functions written in SQL or PL/pgSQL pin their search_path, so a caller's search_path cannot
+-- swap in another table or operator.
+SELECT p.oid::regprocedure AS function_without_pinned_search_path
+  FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'agent_trace'::regnamespace AND l.lanname NOT IN ('c', 'internal')
+   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
+
+-- Nothing is open to PUBLIC; the reader role reads, the writer role inserts spans.
+SELECT c.relname AS table,
+       has_table_privilege('public', c.oid, 'SELECT') AS public_select,
+       has_table_privilege('agent_trace_reader', c.oid, 'SELECT') AS reader_select,
+       has_table_privilege('agent_trace_reader', c.oid, 'INSERT') AS reader_insert,
+       has_table_privilege('agent_trace_writer', c.oid, 'INSERT') AS writer_insert,
+       has_table_privilege('agent_trace_writer', c.oid, 'DELETE') AS writer_delete
+  FROM pg_class AS c
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r'
+ ORDER BY 1;
+SELECT has_schema_privilege('public', 'agent_trace', 'USAGE') AS public_schema_usage;
+
+-- A login role holding agent_trace_writer can store spans, and the trace row follows.
+CREATE ROLE regress_ingest LOGIN IN ROLE agent_trace_writer;
+CREATE ROLE regress_dashboard LOGIN IN ROLE agent_trace_reader;
+SET ROLE regress_ingest;
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time, span_type, output_tokens)
+VALUES ('abababababababababababababababab', 'abababababababab', 'chat', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', 'llm', 3)
+ON CONFLICT DO NOTHING;
+SET ROLE regress_dashboard;
+SELECT name, span_count, output_tokens FROM agent_trace.agent_traces WHERE trace_id = 'abababababababababababababababab';
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+VALUES ('abababababababababababababababab', 'abababababababac', 'x', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00');
+RESET ROLE;
+DELETE FROM agent_trace.agent_spans;
+DELETE FROM agent_trace.agent_traces;
+DROP ROLE regress_ingest;
+DROP ROLE regress_dashboard;
