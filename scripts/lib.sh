@@ -16,3 +16,22 @@ else
 fi
 
 log() { printf '==> %s\n' "$*"; }
+
+# A throwaway cluster reachable only through a Unix socket in its own directory (no TCP port to
+# collide with). Usage: start_scratch_cluster DIR; psql -h DIR ...; stop_scratch_cluster DIR.
+start_scratch_cluster() {
+    local dir=$1
+    mkdir -p "$dir"
+    give_to_pg_user "$dir"
+    as_pg_user "$PG_BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; return 1; }
+    as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-c listen_addresses='' -k $dir -c fsync=off" start >/dev/null \
+        || { cat "$dir/server.log" >&2; return 1; }
+}
+
+stop_scratch_cluster() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] && as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    rm -rf "$dir"
+}

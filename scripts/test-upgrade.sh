@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Schema upgrades. tests/upgrade/ keeps the install script of every released version, frozen.
+#  1. The current version, once released, must not change: its generated install script must equal
+#     the frozen copy. Changing the schema therefore means bumping the version and writing
+#     extension/sql/agent_trace--OLD--NEW.sql.
+#  2. For every earlier release R: CREATE EXTENSION agent_trace VERSION 'R', then ALTER EXTENSION
+#     UPDATE along the upgrade scripts, must give exactly the schema a fresh CREATE EXTENSION gives
+#     (compared with tests/schema_fingerprint.sql: columns, positions, defaults, indexes, function
+#     bodies, comments, privileges).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+version=$(cargo metadata --no-deps --format-version 1 \
+    | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "agent_trace"))')
+ext_dir="$("$PG_CONFIG" --sharedir)/extension"
+generated="$ext_dir/agent_trace--$version.sql"
+[ -f "$generated" ] || { echo "missing $generated: run scripts/install-extension.sh first" >&2; exit 1; }
+
+# pgrx prefixes each SQL file with a `-- file.rs:LINE` comment; only the SQL itself is the release.
+strip_pgrx_markers() { grep -Ev '^-- [^ ]+\.rs:[0-9]+$' "$1"; }
+
+failures=0
+frozen="tests/upgrade/agent_trace--$version.sql"
+if [ -f "$frozen" ]; then
+    if diff -u <(strip_pgrx_markers "$frozen") <(strip_pgrx_markers "$generated") >/dev/null; then
+        log "released $version: generated install script equals the frozen one"
+    else
+        echo "FAIL: the install script of released version $version changed:" >&2
+        diff -u <(strip_pgrx_markers "$frozen") <(strip_pgrx_markers "$generated") | head -40 >&2
+        echo "Bump the version in Cargo.toml and put the change in extension/sql/agent_trace--$version--NEW.sql." >&2
+        failures=$((failures + 1))
+    fi
+else
+    log "version $version is not released yet (no $frozen)"
+fi
+
+cluster=$(mktemp -d "${TMPDIR:-/tmp}/agent-trace-upgrade.XXXXXX")
+copied=()
+cleanup() {
+    stop_scratch_cluster "$cluster"
+    for f in "${copied[@]}"; do rm -f "$f"; done
+}
+trap cleanup EXIT
+start_scratch_cluster "$cluster"
+sql() { psql -X -q -v ON_ERROR_STOP=1 -h "$cluster" -U postgres "$@"; }
+
+sql -d postgres -c "CREATE DATABASE fresh"
+sql -d fresh -c "CREATE EXTENSION agent_trace"
+sql -d fresh -At -f tests/schema_fingerprint.sql > "$cluster/fresh.txt"
+
+upgrades=0
+for released in tests/upgrade/agent_trace--*.sql; do
+    [ -e "$released" ] || continue
+    from=$(basename "$released" .sql); from=${from#agent_trace--}
+    [ "$from" = "$version" ] && continue
+    target="$ext_dir/agent_trace--$from.sql"
+    if [ ! -f "$target" ]; then cp "$released" "$target"; copied+=("$target"); fi
+    db="from_${from//[^0-9a-zA-Z]/_}"
+    sql -d postgres -c "CREATE DATABASE $db"
+    sql -d "$db" -c "CREATE EXTENSION agent_trace VERSION '$from'" -c "ALTER EXTENSION agent_trace UPDATE"
+    sql -d "$db" -At -f tests/schema_fingerprint.sql > "$cluster/$db.txt"
+    if diff -u "$cluster/fresh.txt" "$cluster/$db.txt" > "$cluster/$db.diff"; then
+        log "upgrade $from -> $version gives the same schema as a fresh install"
+    else
+        echo "FAIL: upgrading $from -> $version differs from a fresh install (- fresh, + upgraded):" >&2
+        cat "$cluster/$db.diff" >&2
+        failures=$((failures + 1))
+    fi
+    upgrades=$((upgrades + 1))
+done
+log "upgrade paths checked: $upgrades; schema facts compared: $(wc -l < "$cluster/fresh.txt")"
+[ "$failures" -eq 0 ]
