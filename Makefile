@@ -13,7 +13,7 @@ up: deps install-extension
 	./target/release/agent-trace up
 
 ## Every check CI runs, in order of cost.
-test: deps fmt-check clippy test-rust install-extension test-sql test-upgrade test-pgrx
+test: deps fmt-check clippy install-extension test-rust test-sql test-upgrade test-pgrx
 
 deps:
 	bash scripts/install-deps.sh
@@ -27,6 +27,7 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
+## The ingest crate's tests (they use the installed extension).
 test-rust:
 	cargo test -p ingest
 

@@ -49,7 +49,10 @@ impl IdError {
 pub fn parse_hex_id<const N: usize>(text: &str) -> Result<[u8; N], IdError> {
     let digits = text.as_bytes();
     if digits.len() != 2 * N {
-        return Err(IdError::Length { expected: 2 * N, found: text.chars().count() });
+        return Err(IdError::Length {
+            expected: 2 * N,
+            found: text.chars().count(),
+        });
     }
     let mut bytes = [0u8; N];
     for (i, pair) in digits.chunks_exact(2).enumerate() {
@@ -61,7 +64,11 @@ pub fn parse_hex_id<const N: usize>(text: &str) -> Result<[u8; N], IdError> {
 }
 
 fn check_not_zero<const N: usize>(bytes: [u8; N]) -> Result<[u8; N], IdError> {
-    if bytes.iter().all(|&b| b == 0) { Err(IdError::AllZero) } else { Ok(bytes) }
+    if bytes.iter().all(|&b| b == 0) {
+        Err(IdError::AllZero)
+    } else {
+        Ok(bytes)
+    }
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
@@ -101,7 +108,10 @@ unsafe fn palloc_datum<const N: usize>(bytes: [u8; N]) -> pg_sys::Datum {
     }
 }
 
-unsafe fn id_in<const N: usize>(fcinfo: pg_sys::FunctionCallInfo, type_name: &str) -> pg_sys::Datum {
+unsafe fn id_in<const N: usize>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    type_name: &str,
+) -> pg_sys::Datum {
     unsafe {
         let raw = pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 0).cast_mut_ptr::<c_char>();
         let input = CStr::from_ptr(raw).to_string_lossy();
@@ -122,9 +132,13 @@ unsafe fn id_out<const N: usize>(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Da
     }
 }
 
-unsafe fn id_recv<const N: usize>(fcinfo: pg_sys::FunctionCallInfo, type_name: &str) -> pg_sys::Datum {
+unsafe fn id_recv<const N: usize>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    type_name: &str,
+) -> pg_sys::Datum {
     unsafe {
-        let message = pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 0).cast_mut_ptr::<pg_sys::StringInfoData>();
+        let message =
+            pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 0).cast_mut_ptr::<pg_sys::StringInfoData>();
         let mut bytes = [0u8; N];
         // Errors with "insufficient data left in message" when fewer than N bytes remain; COPY and
         // bind reject leftover bytes themselves.
@@ -162,7 +176,9 @@ fmgr_v1! {
 /// Called by PostgreSQL's fmgr with one non-null `cstring` argument.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn agent_trace_trace_id_in(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn agent_trace_trace_id_in(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe { id_in::<TRACE_ID_LEN>(fcinfo, "trace_id") }
 }
 
@@ -170,7 +186,9 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_id_in(fcinfo: pg_sys::Function
 /// Called by PostgreSQL's fmgr with one non-null `trace_id` argument.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn agent_trace_trace_id_out(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn agent_trace_trace_id_out(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe { id_out::<TRACE_ID_LEN>(fcinfo) }
 }
 
@@ -178,7 +196,9 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_id_out(fcinfo: pg_sys::Functio
 /// Called by PostgreSQL's fmgr with one non-null `internal` (StringInfo) argument.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn agent_trace_trace_id_recv(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn agent_trace_trace_id_recv(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe { id_recv::<TRACE_ID_LEN>(fcinfo, "trace_id") }
 }
 
@@ -186,7 +206,9 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_id_recv(fcinfo: pg_sys::Functi
 /// Called by PostgreSQL's fmgr with one non-null `cstring` argument.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn agent_trace_span_id_in(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn agent_trace_span_id_in(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe { id_in::<SPAN_ID_LEN>(fcinfo, "span_id") }
 }
 
@@ -194,7 +216,9 @@ pub unsafe extern "C-unwind" fn agent_trace_span_id_in(fcinfo: pg_sys::FunctionC
 /// Called by PostgreSQL's fmgr with one non-null `span_id` argument.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn agent_trace_span_id_out(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn agent_trace_span_id_out(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe { id_out::<SPAN_ID_LEN>(fcinfo) }
 }
 
@@ -202,7 +226,9 @@ pub unsafe extern "C-unwind" fn agent_trace_span_id_out(fcinfo: pg_sys::Function
 /// Called by PostgreSQL's fmgr with one non-null `internal` (StringInfo) argument.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn agent_trace_span_id_recv(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn agent_trace_span_id_recv(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe { id_recv::<SPAN_ID_LEN>(fcinfo, "span_id") }
 }
 
@@ -220,8 +246,17 @@ mod tests {
 
     #[test]
     fn rejects_wrong_length_non_hex_and_zero() {
-        assert_eq!(parse_hex_id::<8>("00f067aa0ba902"), Err(IdError::Length { expected: 16, found: 14 }));
-        assert_eq!(parse_hex_id::<8>("00f067aa0ba902g7"), Err(IdError::NotHex { offset: 14 }));
+        assert_eq!(
+            parse_hex_id::<8>("00f067aa0ba902"),
+            Err(IdError::Length {
+                expected: 16,
+                found: 14
+            })
+        );
+        assert_eq!(
+            parse_hex_id::<8>("00f067aa0ba902g7"),
+            Err(IdError::NotHex { offset: 14 })
+        );
         assert_eq!(parse_hex_id::<8>("0000000000000000"), Err(IdError::AllZero));
         // A multi-byte character must not be split into "hex digits".
         assert!(parse_hex_id::<8>("00f067aa0ba902é").is_err());

@@ -31,8 +31,13 @@ mod tests {
 
     #[pg_test]
     fn ids_read_either_case_and_print_lower_case_hex() {
-        let trace = Spi::get_one::<String>("SELECT '4BF92F3577B34DA6A3CE929D0E0E4736'::agent_trace.trace_id::text");
-        assert_eq!(trace, Ok(Some("4bf92f3577b34da6a3ce929d0e0e4736".to_string())));
+        let trace = Spi::get_one::<String>(
+            "SELECT '4BF92F3577B34DA6A3CE929D0E0E4736'::agent_trace.trace_id::text",
+        );
+        assert_eq!(
+            trace,
+            Ok(Some("4bf92f3577b34da6a3ce929d0e0e4736".to_string()))
+        );
         let span = Spi::get_one::<String>("SELECT '00F067AA0BA902B7'::agent_trace.span_id::text");
         assert_eq!(span, Ok(Some("00f067aa0ba902b7".to_string())));
     }
@@ -46,13 +51,19 @@ mod tests {
         assert_eq!(ordered, Ok(Some(true)));
     }
 
-    #[pg_test(error = "invalid input syntax for type span_id: \"00f067aa0ba902\" has 14 characters, expected 16 hex digits")]
+    #[pg_test(
+        error = "invalid input syntax for type span_id: \"00f067aa0ba902\" has 14 characters, expected 16 hex digits"
+    )]
     fn short_span_id_is_an_error() {
         let _ = Spi::get_one::<String>("SELECT '00f067aa0ba902'::agent_trace.span_id::text");
     }
 
-    #[pg_test(error = "invalid trace_id \"00000000000000000000000000000000\": the all-zero id means \"no id\" in OpenTelemetry")]
+    #[pg_test(
+        error = "invalid trace_id \"00000000000000000000000000000000\": the all-zero id means \"no id\" in OpenTelemetry"
+    )]
     fn zero_trace_id_is_an_error() {
-        let _ = Spi::get_one::<String>("SELECT '00000000000000000000000000000000'::agent_trace.trace_id::text");
+        let _ = Spi::get_one::<String>(
+            "SELECT '00000000000000000000000000000000'::agent_trace.trace_id::text",
+        );
     }
 }
