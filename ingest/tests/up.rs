@@ -1,41 +1,85 @@
-//! `agent-trace up` against the real PostgreSQL 15 of this machine: creates a private cluster with
-//! the extension, reuses it on the next run, and `down` stops it. Needs the extension installed
-//! (`make install-extension`; `make test` does it first).
+//! `agent-trace up` as a user runs it: it creates a private PostgreSQL 15 cluster with the
+//! extension, serves OTLP into it, and on SIGTERM (or Ctrl-C) stops the server and the cluster; the
+//! next `up` finds the same data. Needs the extension installed (`make install-extension`).
 
-use std::net::TcpListener;
+mod common;
+
+use common::free_port;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_agent-trace");
 
-/// A cluster directory under /tmp (the `postgres` user must reach it when tests run as root),
-/// stopped and removed when the test ends, pass or fail.
-struct ScratchCluster {
+struct Up {
     dir: PathBuf,
-    port: u16,
+    pg_port: u16,
+    listen_port: u16,
 }
 
-impl ScratchCluster {
+impl Up {
     fn new(name: &str) -> Self {
         let dir =
-            std::env::temp_dir().join(format!("agent-trace-test-{name}-{}", std::process::id()));
+            std::env::temp_dir().join(format!("agent-trace-up-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        Self { dir, port }
+        Self {
+            dir,
+            pg_port: free_port(),
+            listen_port: free_port(),
+        }
     }
 
-    fn agent_trace(&self, subcommand: &str) -> Output {
-        Command::new(BIN)
+    fn command(&self, subcommand: &str) -> Command {
+        let mut command = Command::new(BIN);
+        command
             .arg(subcommand)
             .arg("--dir")
             .arg(&self.dir)
             .arg("--pg-port")
-            .arg(self.port.to_string())
-            .output()
-            .expect("run agent-trace")
+            .arg(self.pg_port.to_string());
+        if subcommand == "up" {
+            command
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{}", self.listen_port));
+            command
+                .arg("--grpc-listen")
+                .arg(format!("127.0.0.1:{}", free_port()));
+        }
+        command
+    }
+
+    /// Starts `up` and returns once it has printed its instructions (the server is then listening).
+    fn start(&self) -> (Child, String) {
+        let mut child = self
+            .command("up")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn up");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut printed = String::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("read stdout");
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("Ctrl-C stops") || Instant::now() > deadline {
+                break;
+            }
+        }
+        // The listener is bound after the banner; wait for it.
+        while std::net::TcpStream::connect(("127.0.0.1", self.listen_port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "up never listened; printed:\n{printed}"
+            );
+            if let Some(status) = child.try_wait().expect("poll up") {
+                panic!("up exited with {status}; printed:\n{printed}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (child, printed)
     }
 
     fn psql(&self, sql: &str) -> Output {
@@ -43,7 +87,7 @@ impl ScratchCluster {
             .args(["-X", "-At", "-v", "ON_ERROR_STOP=1"])
             .arg(format!(
                 "postgresql://postgres@127.0.0.1:{}/agent_trace",
-                self.port
+                self.pg_port
             ))
             .args(["-c", sql])
             .output()
@@ -51,9 +95,9 @@ impl ScratchCluster {
     }
 }
 
-impl Drop for ScratchCluster {
+impl Drop for Up {
     fn drop(&mut self) {
-        let _ = self.agent_trace("down");
+        let _ = self.command("down").output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -69,56 +113,85 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-#[test]
-fn up_creates_the_cluster_with_the_extension_and_reuses_it() {
-    let cluster = ScratchCluster::new("up");
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    child.wait().expect("wait for up")
+}
 
-    let first = stdout(&cluster.agent_trace("up"));
-    let connection = format!(
-        "postgresql://postgres@127.0.0.1:{}/agent_trace",
-        cluster.port
+#[test]
+fn up_serves_into_a_private_cluster_and_stops_it_on_sigterm() {
+    let up = Up::new("serve");
+    let (mut child, printed) = up.start();
+    let connection = format!("postgresql://postgres@127.0.0.1:{}/agent_trace", up.pg_port);
+    assert!(
+        printed.contains(&format!("psql \"{connection}\"")),
+        "no connection string in:\n{printed}"
     );
     assert!(
-        first.contains(&format!("psql \"{connection}\"")),
-        "no connection string in: {first}"
+        printed.contains(&format!(
+            "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{}",
+            up.listen_port
+        )),
+        "{printed}"
     );
 
     let version =
-        stdout(&cluster.psql("SELECT extversion FROM pg_extension WHERE extname = 'agent_trace'"));
+        stdout(&up.psql("SELECT extversion FROM pg_extension WHERE extname = 'agent_trace'"));
     assert_eq!(version.trim(), env!("CARGO_PKG_VERSION"));
-    stdout(&cluster.psql(
+    stdout(&up.psql(
         "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
          VALUES ('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', 'kept', now(), now())",
     ));
 
-    // A second `up` while running, and one after `down`, reuse the same data.
-    stdout(&cluster.agent_trace("up"));
-    stdout(&cluster.agent_trace("down"));
+    let status = terminate(&mut child);
+    assert!(status.success(), "up exited with {status}");
     assert!(
-        !cluster.psql("SELECT 1").status.success(),
-        "the cluster still answers after down"
+        !up.psql("SELECT 1").status.success(),
+        "the cluster still answers after up stopped"
     );
-    stdout(&cluster.agent_trace("up"));
-    let kept = stdout(&cluster.psql("SELECT name FROM agent_trace.agent_traces"));
-    assert_eq!(kept.trim(), "kept");
+
+    // The next `up` finds the same data.
+    let (mut child, _) = up.start();
+    assert_eq!(
+        stdout(&up.psql("SELECT name FROM agent_trace.agent_traces")).trim(),
+        "kept"
+    );
+    assert!(terminate(&mut child).success());
 }
 
 #[test]
 fn up_explains_a_port_that_is_taken() {
-    let cluster = ScratchCluster::new("port-taken");
-    let _occupied = TcpListener::bind(("127.0.0.1", cluster.port)).expect("hold the port");
-    let output = cluster.agent_trace("up");
+    let up = Up::new("port-taken");
+    let _occupied = std::net::TcpListener::bind(("127.0.0.1", up.pg_port)).expect("hold the port");
+    let output = up.command("up").output().expect("run up");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains(&format!(
-            "starting PostgreSQL on 127.0.0.1:{}",
-            cluster.port
-        )),
+        stderr.contains(&format!("starting PostgreSQL on 127.0.0.1:{}", up.pg_port)),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("Address already in use") || stderr.contains("could not"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("Address already in use"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_a_token() {
+    let output = Command::new(BIN)
+        .args([
+            "serve",
+            "--database-url",
+            "postgresql://127.0.0.1:1/x",
+            "--listen",
+            "0.0.0.0:4318",
+        ])
+        .output()
+        .expect("run serve");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("without a token"));
 }

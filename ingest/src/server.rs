@@ -1,0 +1,256 @@
+//! OTLP/HTTP: `POST /v1/traces` -> decode -> map -> write -> reply, as
+//! `../shared/reference/otlp-server-contract.md` describes.
+//!
+//! A 200 means every span not counted in `partial_success.rejected_spans` is committed. When the
+//! database cannot take the batch the answer is 503 with Retry-After, and when too many bytes are
+//! already in flight it is 429 with Retry-After: both make OTLP clients retry, where a 500 would
+//! make them drop the data. Every non-2xx body is a `google.rpc.Status` in the request's encoding.
+
+use crate::decode::{self, DecodeError, Encoding, Status, grpc_code};
+use crate::export;
+use crate::write::{WriteError, Writer};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+
+/// Size limits; every one is a command-line flag.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body accepted, as sent (compressed or not).
+    pub max_body_bytes: usize,
+    /// Largest request body after decompression.
+    pub max_decompressed_bytes: usize,
+    /// Decompressed bytes of all requests being processed at once; beyond it requests get 429.
+    pub max_inflight_bytes: usize,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    writer: Writer,
+    limits: Limits,
+    token: Option<Arc<str>>,
+    inflight_bytes: Arc<Semaphore>,
+}
+
+impl AppState {
+    pub fn new(writer: Writer, limits: Limits, token: Option<String>) -> Self {
+        let permits = limits.max_inflight_bytes.min(Semaphore::MAX_PERMITS);
+        Self {
+            writer,
+            limits,
+            token: token.map(Arc::from),
+            inflight_bytes: Arc::new(Semaphore::new(permits)),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/traces", post(post_traces))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// A failed request, answered as a `google.rpc.Status`.
+struct Failure {
+    http: StatusCode,
+    grpc_code: i32,
+    message: String,
+    retry_after_seconds: Option<u32>,
+}
+
+impl Failure {
+    fn new(http: StatusCode, grpc_code: i32, message: impl Into<String>) -> Self {
+        Self {
+            http,
+            grpc_code,
+            message: message.into(),
+            retry_after_seconds: None,
+        }
+    }
+
+    fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
+    }
+
+    fn into_response(self, encoding: Encoding) -> Response {
+        let body = decode::encode_message(
+            encoding,
+            &Status {
+                code: self.grpc_code,
+                message: self.message,
+            },
+        );
+        let mut response = (
+            self.http,
+            [(header::CONTENT_TYPE, encoding.content_type())],
+            body,
+        )
+            .into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<DecodeError> for Failure {
+    fn from(error: DecodeError) -> Self {
+        let http = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        Failure::new(http, grpc_code::INVALID_ARGUMENT, error.to_string())
+    }
+}
+
+impl From<WriteError> for Failure {
+    fn from(error: WriteError) -> Self {
+        Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            grpc_code::UNAVAILABLE,
+            error.to_string(),
+        )
+        .retry_after(5)
+    }
+}
+
+async fn post_traces(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers().clone();
+    // Until the Content-Type is known to be ours, errors are answered in protobuf, OTLP's default.
+    let encoding = match decode::encoding_of(header_str(&headers, header::CONTENT_TYPE)) {
+        Ok(encoding) => encoding,
+        Err(error) => return Failure::from(error).into_response(Encoding::Protobuf),
+    };
+    match receive_traces(&state, &headers, request.into_body(), encoding).await {
+        Ok(response) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, encoding.content_type())],
+            response,
+        )
+            .into_response(),
+        Err(failure) => failure.into_response(encoding),
+    }
+}
+
+async fn receive_traces(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    encoding: Encoding,
+) -> Result<Vec<u8>, Failure> {
+    authorize(state.token.as_deref(), headers)?;
+    let limits = state.limits;
+    let compressed = axum::body::to_bytes(body, limits.max_body_bytes)
+        .await
+        .map_err(|error| {
+            if is_length_limit(&error) {
+                Failure::from(DecodeError::TooLarge {
+                    limit: limits.max_body_bytes,
+                })
+            } else {
+                Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    grpc_code::INVALID_ARGUMENT,
+                    format!("reading the body: {error}"),
+                )
+            }
+        })?;
+    let raw = decode::decompress(
+        header_str(headers, header::CONTENT_ENCODING),
+        compressed,
+        limits.max_decompressed_bytes,
+    )?;
+
+    // Hold the decoded size against the in-flight budget until the batch is written.
+    let permits = u32::try_from(raw.len()).unwrap_or(u32::MAX).max(1);
+    let _inflight = state
+        .inflight_bytes
+        .clone()
+        .try_acquire_many_owned(permits)
+        .map_err(|_| {
+            Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                grpc_code::RESOURCE_EXHAUSTED,
+                "too many bytes in flight; retry later",
+            )
+            .retry_after(1)
+        })?;
+
+    let request: ExportTraceServiceRequest = decode::decode_message(encoding, &raw)?;
+    drop(raw);
+    let response = export::export_traces(&state.writer, request).await?;
+    Ok(decode::encode_message(encoding, &response))
+}
+
+fn authorize(token: Option<&str>, headers: &HeaderMap) -> Result<(), Failure> {
+    let Some(expected) = token else { return Ok(()) };
+    let presented =
+        header_str(headers, header::AUTHORIZATION).and_then(|value| value.strip_prefix("Bearer "));
+    // ConstantTimeEq compares every byte whatever the first difference, so the time taken tells an
+    // attacker nothing about how much of a guess was right.
+    let matches = presented
+        .is_some_and(|presented| bool::from(presented.as_bytes().ct_eq(expected.as_bytes())));
+    if matches {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            StatusCode::UNAUTHORIZED,
+            grpc_code::UNAUTHENTICATED,
+            "missing or wrong bearer token",
+        ))
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+async fn not_found(request: Request) -> Response {
+    let message = format!(
+        "no OTLP endpoint at {}; traces go to POST /v1/traces",
+        request.uri().path()
+    );
+    Failure::new(StatusCode::NOT_FOUND, grpc_code::UNIMPLEMENTED, message)
+        .into_response(Encoding::Protobuf)
+}
+
+async fn method_not_allowed() -> Response {
+    Failure::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        grpc_code::UNIMPLEMENTED,
+        "use POST",
+    )
+    .into_response(Encoding::Protobuf)
+}
+
+/// Serves OTLP/HTTP on `listener` until `shutdown` completes, then stops accepting and lets the
+/// requests in flight finish: their batches commit and they get their answers before this returns.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

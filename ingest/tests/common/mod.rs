@@ -1,0 +1,143 @@
+//! Real parts for integration tests: a private PostgreSQL 15 cluster with the extension (started
+//! by the test, stopped when it ends, pass or fail) and the OTLP/HTTP server in-process on a free
+//! loopback port. Needs the extension installed (`make install-extension`; `make test` does it).
+#![allow(dead_code)] // each test file uses a different part
+
+use ingest::cluster::{ClusterConfig, PrivateCluster};
+use ingest::server::{self, AppState, Limits};
+use ingest::write::{Writer, WriterConfig};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A private cluster under /tmp (the `postgres` user must reach it when tests run as root).
+pub struct TestDb {
+    pub cluster: PrivateCluster,
+    dir: PathBuf,
+}
+
+impl TestDb {
+    pub fn start(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("agent-trace-it-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cluster = PrivateCluster::new(ClusterConfig {
+            dir: dir.clone(),
+            port: free_port(),
+            pg_config: PathBuf::from("/usr/lib/postgresql/15/bin/pg_config"),
+        })
+        .expect("cluster config");
+        cluster.up().expect("start the test cluster");
+        Self { cluster, dir }
+    }
+
+    pub fn url(&self) -> String {
+        self.cluster.connection_string()
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.url(), tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        client
+    }
+
+    /// One number from SQL, e.g. `count(*)`.
+    pub async fn number(&self, sql: &str) -> i64 {
+        let client = self.client().await;
+        let row = client
+            .query_one(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        row.get::<_, Option<i64>>(0).unwrap_or(0)
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        self.client()
+            .await
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    pub async fn clear(&self) {
+        self.execute("DELETE FROM agent_trace.agent_spans; DELETE FROM agent_trace.agent_traces")
+            .await;
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = self.cluster.down();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub const DEFAULT_LIMITS: Limits = Limits {
+    max_body_bytes: 20 << 20,
+    max_decompressed_bytes: 64 << 20,
+    max_inflight_bytes: 256 << 20,
+};
+
+/// The OTLP/HTTP server, in this process, until dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start(db: &TestDb, limits: Limits, token: Option<&str>) -> Self {
+        let writer = Writer::connect(&WriterConfig {
+            database_url: db.url(),
+            pool_size: 4,
+            connection_wait: Duration::from_millis(1500),
+        })
+        .await
+        .expect("writer connects");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(writer, limits, token.map(String::from));
+        let task = tokio::spawn(server::run(listener, state, async move {
+            let _ = signal.await;
+        }));
+        Self {
+            addr,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops accepting, waits for requests in flight to finish.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! OTLP/HTTP end to end: real captured requests, over real HTTP, into a real PostgreSQL 15.
+
+mod common;
+
+use common::{DEFAULT_LIMITS, TestDb, TestServer};
+use ingest::decode::Status;
+use ingest::fixtures::{self, Fixture};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use prost::Message;
+
+/// Spans, events and links in each captured traces request, from shared/fixtures/otlp/INDEX.md
+/// (decoded independently of this project).
+const EXPECTED: &[(&str, i64, i64, i64)] = &[
+    ("cli_claude/001_v1_traces", 3, 2, 0),
+    ("cli_claude/004_v1_traces", 3, 2, 0),
+    ("cli_claude/007_v1_traces", 3, 2, 0),
+    ("cli_codex/001_v1_traces", 406, 4, 0),
+    ("cli_gemini/002_v1_traces", 1, 0, 0),
+    ("node_otel/001_v1_traces", 6, 3, 1),
+    ("node_otel/002_v1_traces", 6, 3, 1),
+    ("node_otel/003_v1_traces", 6, 3, 1),
+    ("node_otel/004_v1_traces", 6, 3, 1),
+    ("py_openai_openinference/001_v1_traces", 5, 1, 0),
+    ("py_sdk_agent/001_v1_traces", 1, 0, 0),
+    ("py_sdk_agent/002_v1_traces", 1, 2, 0),
+    ("py_sdk_agent/003_v1_traces", 1, 1, 0),
+    ("py_sdk_agent/004_v1_traces", 1, 1, 0),
+    ("py_sdk_agent/005_v1_traces", 1, 1, 0),
+    ("py_sdk_agent/006_v1_traces", 1, 2, 1),
+    ("py_sdk_agent/010_v1_traces", 6, 7, 1),
+    ("py_sdk_agent/014_v1_traces", 6, 7, 1),
+];
+
+async fn post_fixture(
+    client: &reqwest::Client,
+    server: &TestServer,
+    fixture: &Fixture,
+) -> reqwest::Response {
+    let mut request = client
+        .post(server.url(&fixture.path))
+        .body(fixture.body.clone());
+    if let Some(content_type) = &fixture.content_type {
+        request = request.header("content-type", content_type);
+    }
+    if let Some(encoding) = &fixture.content_encoding {
+        request = request.header("content-encoding", encoding);
+    }
+    request.send().await.expect("request")
+}
+
+fn decode_response(content_type: &str, body: &[u8]) -> ExportTraceServiceResponse {
+    if content_type.starts_with("application/json") {
+        serde_json::from_slice(body).expect("JSON response")
+    } else {
+        ExportTraceServiceResponse::decode(body).expect("protobuf response")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_captured_traces_request_is_stored_once_with_its_counts() {
+    let db = TestDb::start("fixtures");
+    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let client = reqwest::Client::new();
+    let fixtures = fixtures::load("traces");
+    let names: Vec<&str> = fixtures.iter().map(|f| f.name.as_str()).collect();
+    let expected_names: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
+    assert_eq!(
+        names, expected_names,
+        "the fixture set changed: update EXPECTED from INDEX.md"
+    );
+
+    for (fixture, &(name, spans, events, links)) in fixtures.iter().zip(EXPECTED) {
+        db.clear().await;
+        // Sent twice, as a client whose first acknowledgement was lost would: stored once.
+        for attempt in 1..=2 {
+            let response = post_fixture(&client, &server, fixture).await;
+            assert_eq!(response.status(), 200, "{name} attempt {attempt}");
+            let content_type = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let expected_type = if fixture
+                .content_type
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("application/json")
+            {
+                "application/json"
+            } else {
+                "application/x-protobuf"
+            };
+            assert_eq!(
+                content_type, expected_type,
+                "{name}: reply in the request's encoding"
+            );
+            let body = decode_response(&content_type, &response.bytes().await.unwrap());
+            assert_eq!(body.partial_success, None, "{name}: nothing rejected");
+        }
+        assert_eq!(
+            db.number("SELECT count(*) FROM agent_trace.agent_spans")
+                .await,
+            spans,
+            "{name}: spans"
+        );
+        assert_eq!(
+            db.number(
+                "SELECT sum(jsonb_array_length(events))::bigint FROM agent_trace.agent_spans"
+            )
+            .await,
+            events,
+            "{name}: events"
+        );
+        assert_eq!(
+            db.number("SELECT sum(jsonb_array_length(links))::bigint FROM agent_trace.agent_spans")
+                .await,
+            links,
+            "{name}: links"
+        );
+        assert_eq!(
+            db.number("SELECT sum(span_count)::bigint FROM agent_trace.agent_traces")
+                .await,
+            spans,
+            "{name}: agent_traces counts every span once"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_columns_hold_the_agent_facts() {
+    let db = TestDb::start("typed");
+    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let client = reqwest::Client::new();
+    for fixture in fixtures::load("traces")
+        .iter()
+        .filter(|f| f.name == "py_sdk_agent/010_v1_traces")
+    {
+        assert_eq!(post_fixture(&client, &server, fixture).await.status(), 200);
+    }
+    // The py_sdk_agent run: invoke_agent -> chat -> execute_tool -> failing http span -> chat (plus a
+    // linked span of an earlier session, in its own trace). The chats report 120/24 and 160/31
+    // tokens and the agent span repeats their sum, 280/55: the trace counts the chats once.
+    let pg = db.client().await;
+    let trace = pg
+        .query_one(
+            "SELECT llm_call_count, tool_call_count, error_count, input_tokens, output_tokens, agent_name, session_id
+               FROM agent_trace.agent_traces WHERE llm_call_count > 0",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(trace.get::<_, i32>(0), 2, "llm calls");
+    assert_eq!(trace.get::<_, i32>(1), 1, "tool calls");
+    assert!(trace.get::<_, i32>(2) >= 1, "the failing span is an error");
+    assert_eq!(
+        trace.get::<_, Option<i64>>(3),
+        Some(280),
+        "input tokens of two chats"
+    );
+    assert_eq!(
+        trace.get::<_, Option<i64>>(4),
+        Some(55),
+        "output tokens of two chats"
+    );
+    assert!(trace.get::<_, Option<String>>(5).is_some(), "agent name");
+    assert!(trace.get::<_, Option<String>>(6).is_some(), "session id");
+    let models = pg
+        .query(
+            "SELECT DISTINCT model FROM agent_trace.agent_spans WHERE span_type = 'llm'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(models.len(), 1);
+    assert!(
+        models[0].get::<_, Option<String>>(0).is_some(),
+        "llm spans carry the model"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_the_contract_status_and_a_status_body() {
+    let db = TestDb::start("bad-input");
+    let limits = ingest::server::Limits {
+        max_body_bytes: 4096,
+        max_decompressed_bytes: 8192,
+        max_inflight_bytes: 1 << 20,
+    };
+    let server = TestServer::start(&db, limits, None).await;
+    let client = reqwest::Client::new();
+    let url = server.url("/v1/traces");
+
+    let status_of = |response: &reqwest::Response| response.status().as_u16();
+    let check = |body: &[u8], json: bool| -> Status {
+        if json {
+            serde_json::from_slice(body).expect("JSON Status")
+        } else {
+            Status::decode(body).expect("Status")
+        }
+    };
+
+    // Unsupported media type: 415, Status in protobuf (OTLP's default).
+    let response = client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&response), 415);
+    let status = check(&response.bytes().await.unwrap(), false);
+    assert!(
+        status.message.contains("Content-Type"),
+        "{}",
+        status.message
+    );
+
+    // Malformed JSON: 400, Status in JSON.
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"resourceSpans\": 7}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&response), 400);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(check(&response.bytes().await.unwrap(), true).code, 3);
+
+    // Malformed protobuf: 400.
+    let response = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(vec![0xffu8; 16])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&response), 400);
+
+    // Unknown Content-Encoding: 415.
+    let response = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .header("content-encoding", "br")
+        .body(vec![1u8, 2, 3])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&response), 415);
+
+    // Too large as sent: 413.
+    let response = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(vec![0u8; 5000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&response), 413);
+    assert!(
+        check(&response.bytes().await.unwrap(), false)
+            .message
+            .contains("4096")
+    );
+
+    // A gzip bomb: small as sent, too large inflated: 413.
+    let bomb = {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&vec![0u8; 1 << 20]).unwrap();
+        encoder.finish().unwrap()
+    };
+    assert!(bomb.len() < 4096);
+    let response = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .header("content-encoding", "gzip")
+        .body(bomb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&response), 413);
+
+    // Empty requests are fine.
+    for (content_type, body) in [
+        ("application/x-protobuf", ""),
+        ("application/json", ""),
+        ("application/json", "{}"),
+        ("application/json", "{\"resourceSpans\":[]}"),
+    ] {
+        let response = client
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(status_of(&response), 200, "{content_type} {body:?}");
+    }
+
+    // Wrong method and unknown path.
+    assert_eq!(status_of(&client.get(&url).send().await.unwrap()), 405);
+    assert_eq!(
+        status_of(&client.post(server.url("/v1/nothing")).send().await.unwrap()),
+        404
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        0
+    );
+    server.stop().await;
+}
+
+fn span_json(trace_id: &str, span_id: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "traceId": trace_id, "spanId": span_id, "name": name, "kind": 1,
+        "startTimeUnixNano": "1763769600000000000", "endTimeUnixNano": "1763769601000000000",
+        "attributes": [
+            {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+            {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "42"}},
+            {"key": "gen_ai.usage.output_tokens", "value": {"intValue": 17}}
+        ]
+    })
+}
+
+fn request_json(spans: Vec<serde_json::Value>) -> String {
+    serde_json::json!({
+        "resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "test"}}]},
+            "scopeSpans": [{"scope": {"name": "test"}, "spans": spans}]
+        }]
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_spans_cost_only_themselves_and_duplicates_count_once() {
+    let db = TestDb::start("poison");
+    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let client = reqwest::Client::new();
+    let trace = "5b8efff798038103d269b633813fc60c";
+    let body = request_json(vec![
+        span_json(trace, "eee19b7ec3c1b174", "good"),
+        span_json(trace, "eee19b7ec3c1b174", "good"), // the same span twice in one request
+        span_json(
+            "00000000000000000000000000000000",
+            "eee19b7ec3c1b175",
+            "zero trace id",
+        ),
+        span_json(trace, "eee19b7ec3c1b176", "nul \u{0000} in the name"),
+    ]);
+    let response = client
+        .post(server.url("/v1/traces"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let reply: ExportTraceServiceResponse =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let partial = reply.partial_success.expect("partial success");
+    assert_eq!(partial.rejected_spans, 1, "{}", partial.error_message);
+    assert!(
+        partial.error_message.contains("zero") || partial.error_message.contains("0000"),
+        "{}",
+        partial.error_message
+    );
+
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        2
+    );
+    assert_eq!(
+        db.number("SELECT input_tokens FROM agent_trace.agent_traces")
+            .await,
+        84,
+        "two distinct chats, not three"
+    );
+    assert_eq!(
+        db.number(
+            "SELECT count(*) FROM agent_trace.agent_spans WHERE name LIKE 'nul % in the name'"
+        )
+        .await,
+        1,
+        "the NUL was replaced, the span kept"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_is_required_when_configured() {
+    let db = TestDb::start("token");
+    let server = TestServer::start(&db, DEFAULT_LIMITS, Some("s3cret")).await;
+    let client = reqwest::Client::new();
+    let url = server.url("/v1/traces");
+    let body = request_json(vec![span_json(
+        "5b8efff798038103d269b633813fc60d",
+        "eee19b7ec3c1b174",
+        "x",
+    )]);
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("s3cret"),
+        Some("Bearer s3cre"),
+    ] {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 401, "{auth:?}");
+    }
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer s3cret")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        1
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_outage_is_answered_503_with_retry_after_and_nothing_is_lost() {
+    let db = TestDb::start("outage");
+    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let client = reqwest::Client::new();
+    let url = server.url("/v1/traces");
+    let body = request_json(vec![span_json(
+        "5b8efff798038103d269b633813fc60e",
+        "eee19b7ec3c1b174",
+        "during outage",
+    )]);
+
+    db.cluster.down().expect("stop postgres");
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let status: Status = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(status.code, 14, "UNAVAILABLE: {}", status.message);
+
+    db.cluster.up().expect("start postgres again");
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        1
+    );
+    server.stop().await;
+}

@@ -1,0 +1,42 @@
+-- Run once per ingest connection: the session's staging table, the target of binary COPY.
+-- Ids use the built-in types with the same bytes as agent_trace.trace_id / span_id (uuid and
+-- macaddr8) so the client library can encode them; cost arrives as float8 and becomes numeric in
+-- insert_spans.sql. ON COMMIT DELETE ROWS empties it at every commit.
+CREATE TEMP TABLE IF NOT EXISTS agent_trace_staging (
+    trace_id            uuid NOT NULL,
+    span_id             macaddr8 NOT NULL,
+    parent_span_id      macaddr8,
+    start_time          timestamptz NOT NULL,
+    end_time            timestamptz NOT NULL,
+    name                text NOT NULL,
+    span_kind           text NOT NULL,
+    span_type           text NOT NULL,
+    status_code         text NOT NULL,
+    status_message      text,
+    service_name        text,
+    scope_name          text,
+    scope_version       text,
+    model               text,
+    provider            text,
+    input_tokens        bigint,
+    output_tokens       bigint,
+    cache_read_tokens   bigint,
+    cache_write_tokens  bigint,
+    reasoning_tokens    bigint,
+    cost_usd            double precision,
+    tool_name           text,
+    agent_name          text,
+    agent_id            text,
+    session_id          text,
+    user_id             text,
+    run_id              text,
+    team_id             text,
+    workflow_id         text,
+    correlation_id      text,
+    input               text,
+    output              text,
+    attributes          jsonb NOT NULL,
+    resource_attributes jsonb NOT NULL,
+    events              jsonb NOT NULL,
+    links               jsonb NOT NULL
+) ON COMMIT DELETE ROWS;
