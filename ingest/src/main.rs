@@ -71,6 +71,13 @@ struct ServerArgs {
     /// Milliseconds a request waits for a database connection before it is answered 503.
     #[arg(long, env = "AGENT_TRACE_CONNECTION_WAIT_MS", default_value_t = 5000)]
     connection_wait_ms: u64,
+    /// Milliseconds a database statement may run before it is cancelled and the request answered 503.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30000
+    )]
+    statement_timeout_ms: u64,
     /// Largest request body, as sent.
     #[arg(long, env = "AGENT_TRACE_MAX_BODY_BYTES", default_value_t = 20 << 20)]
     max_body_bytes: usize,
@@ -177,6 +184,7 @@ async fn serve(database_url: String, args: ServerArgs) -> Result<(), String> {
         database_url,
         pool_size: args.pool_size,
         connection_wait: Duration::from_millis(args.connection_wait_ms),
+        statement_timeout: Duration::from_millis(args.statement_timeout_ms),
     })
     .await
     .map_err(|e| e.to_string())?;

@@ -72,6 +72,9 @@ pub struct WriterConfig {
     pub pool_size: usize,
     /// How long a batch may wait for a free connection before the request is answered 503.
     pub connection_wait: Duration,
+    /// Longest a statement may run (PostgreSQL's statement_timeout on every ingest connection), so
+    /// a locked or overloaded database turns into 503s, never into requests that hang.
+    pub statement_timeout: Duration,
 }
 
 /// What became of a batch that was committed.
@@ -150,15 +153,22 @@ impl Writer {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
+        // Every new connection: the statement timeout, then the session's staging table.
+        let session_setup: std::sync::Arc<str> = format!(
+            "SET statement_timeout = {};\n{STAGING_SQL}",
+            config.statement_timeout.as_millis()
+        )
+        .into();
         let pool = Pool::builder(manager)
             .max_size(config.pool_size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(config.connection_wait))
             .create_timeout(Some(config.connection_wait))
-            .post_create(Hook::async_fn(|client, _| {
+            .post_create(Hook::async_fn(move |client, _| {
+                let session_setup = session_setup.clone();
                 Box::pin(async move {
                     client
-                        .batch_execute(STAGING_SQL)
+                        .batch_execute(&session_setup)
                         .await
                         .map_err(HookError::Backend)
                 })

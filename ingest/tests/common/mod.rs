@@ -100,6 +100,7 @@ impl TestServer {
             database_url: db.url(),
             pool_size: 4,
             connection_wait: Duration::from_millis(1500),
+            statement_timeout: Duration::from_millis(2000),
         })
         .await
         .expect("writer connects");
