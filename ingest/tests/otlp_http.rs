@@ -475,3 +475,27 @@ async fn a_database_outage_is_answered_503_with_retry_after_and_nothing_is_lost(
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_says_what_to_run_when_the_extension_is_missing() {
+    let db = TestDb::start("no-extension");
+    db.execute("DROP EXTENSION agent_trace").await;
+    let error = ingest::write::Writer::connect(&ingest::write::WriterConfig {
+        database_url: db.url(),
+        pool_size: 1,
+        connection_wait: std::time::Duration::from_secs(2),
+        statement_timeout: std::time::Duration::from_secs(2),
+    })
+    .await
+    .err()
+    .expect("must refuse to start");
+    let message = error.to_string();
+    assert!(
+        message.contains("CREATE EXTENSION agent_trace;"),
+        "{message}"
+    );
+    assert!(
+        message.contains("\"agent_trace\""),
+        "names the database: {message}"
+    );
+}
