@@ -10,3 +10,4 @@ RUN cargo build --release -p ingest
 FROM debian:bookworm-slim
 COPY --from=build /src/target/release/agent-trace /usr/local/bin/agent-trace
 ENTRYPOINT ["agent-trace"]
+CMD ["serve"]
