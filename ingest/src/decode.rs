@@ -160,6 +160,7 @@ pub struct Status {
 /// gRPC status codes used in `Status.code`.
 pub mod grpc_code {
     pub const INVALID_ARGUMENT: i32 = 3;
+    pub const DEADLINE_EXCEEDED: i32 = 4;
     pub const RESOURCE_EXHAUSTED: i32 = 8;
     pub const UNAUTHENTICATED: i32 = 16;
     pub const UNAVAILABLE: i32 = 14;

@@ -78,6 +78,9 @@ struct ServerArgs {
         default_value_t = 30000
     )]
     statement_timeout_ms: u64,
+    /// Seconds a client may take to send a request body before it is answered 408.
+    #[arg(long, env = "AGENT_TRACE_BODY_READ_TIMEOUT_SECS", default_value_t = 30)]
+    body_read_timeout_secs: u64,
     /// Largest request body, as sent.
     #[arg(long, env = "AGENT_TRACE_MAX_BODY_BYTES", default_value_t = 20 << 20)]
     max_body_bytes: usize,
@@ -189,6 +192,7 @@ async fn serve(database_url: String, args: ServerArgs) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     let limits = Limits {
+        max_body_read_time: Duration::from_secs(args.body_read_timeout_secs),
         max_body_bytes: args.max_body_bytes,
         max_decompressed_bytes: args.max_decompressed_bytes,
         max_inflight_bytes: args.max_inflight_bytes,

@@ -20,9 +20,11 @@ use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
-/// Size limits; every one is a command-line flag.
+/// What one request may take; every one is a command-line flag.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Longest time to receive a request body, so a slow client cannot hold a request open.
+    pub max_body_read_time: std::time::Duration,
     /// Largest request body accepted, as sent (compressed or not).
     pub max_body_bytes: usize,
     /// Largest request body after decompression.
@@ -149,21 +151,36 @@ async fn receive_traces(
 ) -> Result<Vec<u8>, Failure> {
     authorize(state.token.as_deref(), headers)?;
     let limits = state.limits;
-    let compressed = axum::body::to_bytes(body, limits.max_body_bytes)
-        .await
-        .map_err(|error| {
-            if is_length_limit(&error) {
-                Failure::from(DecodeError::TooLarge {
-                    limit: limits.max_body_bytes,
-                })
-            } else {
-                Failure::new(
-                    StatusCode::BAD_REQUEST,
-                    grpc_code::INVALID_ARGUMENT,
-                    format!("reading the body: {error}"),
-                )
+    let read = tokio::time::timeout(
+        limits.max_body_read_time,
+        axum::body::to_bytes(body, limits.max_body_bytes),
+    );
+    let compressed = match read.await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) if is_length_limit(&error) => {
+            return Err(DecodeError::TooLarge {
+                limit: limits.max_body_bytes,
             }
-        })?;
+            .into());
+        }
+        Ok(Err(error)) => {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                grpc_code::INVALID_ARGUMENT,
+                format!("reading the body: {error}"),
+            ));
+        }
+        Err(_) => {
+            return Err(Failure::new(
+                StatusCode::REQUEST_TIMEOUT,
+                grpc_code::DEADLINE_EXCEEDED,
+                format!(
+                    "the body did not arrive within {:?}",
+                    limits.max_body_read_time
+                ),
+            ));
+        }
+    };
     let raw = decode::decompress(
         header_str(headers, header::CONTENT_ENCODING),
         compressed,

@@ -183,6 +183,7 @@ async fn typed_columns_hold_the_agent_facts() {
 async fn bad_input_gets_the_contract_status_and_a_status_body() {
     let db = TestDb::start("bad-input");
     let limits = ingest::server::Limits {
+        max_body_read_time: std::time::Duration::from_secs(2),
         max_body_bytes: 4096,
         max_decompressed_bytes: 8192,
         max_inflight_bytes: 1 << 20,
@@ -298,6 +299,24 @@ async fn bad_input_gets_the_contract_status_and_a_status_body() {
             .unwrap();
         assert_eq!(status_of(&response), 200, "{content_type} {body:?}");
     }
+
+    // A body that never finishes arriving: 408 after the read timeout, not a request held forever.
+    let (sender, body) = {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+        (
+            tx,
+            reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
+        )
+    };
+    sender.send(Ok(vec![0x0a])).await.unwrap();
+    let response = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status_of(&response), 408);
 
     // Wrong method and unknown path.
     assert_eq!(status_of(&client.get(&url).send().await.unwrap()), 405);

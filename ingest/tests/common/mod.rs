@@ -82,6 +82,7 @@ impl Drop for TestDb {
 }
 
 pub const DEFAULT_LIMITS: Limits = Limits {
+    max_body_read_time: Duration::from_secs(30),
     max_body_bytes: 20 << 20,
     max_decompressed_bytes: 64 << 20,
     max_inflight_bytes: 256 << 20,
