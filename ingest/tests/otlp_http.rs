@@ -518,3 +518,53 @@ async fn serve_says_what_to_run_when_the_extension_is_missing() {
         "names the database: {message}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_span_the_database_refuses_costs_only_itself() {
+    let db = TestDb::start("refused");
+    // A rule of the user's own that one span breaks: the batch is retried span by span.
+    db.execute(
+        "ALTER TABLE agent_trace.agent_spans ADD CONSTRAINT no_poison CHECK (name <> 'poison')",
+    )
+    .await;
+    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let trace = "5b8efff798038103d269b633813fc60f";
+    let body = request_json(vec![
+        span_json(trace, "eee19b7ec3c1b171", "fine"),
+        span_json(trace, "eee19b7ec3c1b172", "poison"),
+        span_json(trace, "eee19b7ec3c1b173", "also fine"),
+    ]);
+    let response = reqwest::Client::new()
+        .post(server.url("/v1/traces"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let reply: ExportTraceServiceResponse =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let partial = reply.partial_success.expect("partial success");
+    assert_eq!(partial.rejected_spans, 1);
+    assert!(
+        partial.error_message.contains("eee19b7ec3c1b172"),
+        "{}",
+        partial.error_message
+    );
+    assert!(
+        partial.error_message.contains("no_poison"),
+        "{}",
+        partial.error_message
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        2
+    );
+    assert_eq!(
+        db.number("SELECT span_count::bigint FROM agent_trace.agent_traces")
+            .await,
+        2
+    );
+    server.stop().await;
+}
