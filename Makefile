@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps install-extension fmt-check clippy test-rust test-pgrx test-sql test-upgrade bench-keys
+.PHONY: up test deps test-clients install-extension fmt-check clippy test-rust test-pgrx test-sql test-upgrade bench bench-keys
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -13,10 +13,14 @@ up: deps install-extension
 	./target/release/agent-trace up
 
 ## Every check CI runs, in order of cost.
-test: deps fmt-check clippy install-extension test-rust test-sql test-upgrade test-pgrx
+test: deps test-clients fmt-check clippy install-extension test-rust test-sql test-upgrade test-pgrx
 
 deps:
 	bash scripts/install-deps.sh
+
+## The real OpenTelemetry Python SDK exporter the tests drive (a venv in .venv-test-clients/).
+test-clients:
+	bash scripts/install-test-clients.sh
 
 install-extension:
 	bash scripts/install-extension.sh
@@ -39,6 +43,10 @@ test-sql:
 
 test-upgrade:
 	bash scripts/test-upgrade.sh
+
+## End-to-end ingest throughput against raw COPY (BENCHMARKS.md quotes it).
+bench: deps install-extension
+	bash scripts/bench-ingest.sh
 
 ## Measured sizes of the id representations (docs/key-design.md quotes this).
 bench-keys: deps install-extension

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the real OpenTelemetry clients the client tests run (ingest/tests/python_sdk.rs) into a
+# Python venv at .venv-test-clients/, idempotently: the pinned opentelemetry-python SDK and its
+# OTLP/HTTP and OTLP/gRPC exporters from PyPI. A marker file in the venv records what was
+# installed, so a second run with the same pins only checks it (well under a second).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=$REPO/.venv-test-clients
+MARKER=$VENV/.installed-requirements
+PYTHON=${PYTHON:-python3}
+OTEL_VERSION=1.45.2
+REQUIREMENTS=(
+    "opentelemetry-sdk==$OTEL_VERSION"
+    "opentelemetry-exporter-otlp-proto-http==$OTEL_VERSION"
+    "opentelemetry-exporter-otlp-proto-grpc==$OTEL_VERSION"
+)
+
+log() { printf '==> %s\n' "$*"; }
+
+command -v "$PYTHON" >/dev/null || { echo "$PYTHON not found; the client tests need Python 3" >&2; exit 1; }
+
+# What the marker must say: the requirements and the interpreter they were installed for.
+wanted=$(printf '%s\n' "${REQUIREMENTS[@]}" "python $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')")
+
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$MARKER" 2>/dev/null)" = "$wanted" ] \
+    && "$VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, opentelemetry.exporter.otlp.proto.grpc' 2>/dev/null; then
+    log "test clients ready: opentelemetry-python $OTEL_VERSION in ${VENV#"$REPO"/}"
+    exit 0
+fi
+
+make_venv() { "$PYTHON" -m venv --clear "$VENV" >/dev/null 2>&1; }
+
+log "creating ${VENV#"$REPO"/} with $("$PYTHON" --version 2>&1)"
+if ! make_venv; then
+    # Debian ships venv's ensurepip separately, in python3-venv.
+    [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null || {
+        echo "'$PYTHON -m venv' failed; install python3-venv (as root: apt-get install python3-venv)" >&2
+        exit 1
+    }
+    log "installing Debian package python3-venv"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    make_venv || { "$PYTHON" -m venv --clear "$VENV"; exit 1; }
+fi
+
+log "installing ${REQUIREMENTS[*]}"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "${REQUIREMENTS[@]}"
+printf '%s\n' "$wanted" >"$MARKER"
+log "test clients ready: opentelemetry-python $OTEL_VERSION in ${VENV#"$REPO"/}"
