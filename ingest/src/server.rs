@@ -126,13 +126,14 @@ impl From<WriteError> for Failure {
 }
 
 async fn post_traces(State(state): State<AppState>, request: Request) -> Response {
-    let headers = request.headers().clone();
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     // Until the Content-Type is known to be ours, errors are answered in protobuf, OTLP's default.
     let encoding = match decode::encoding_of(header_str(&headers, header::CONTENT_TYPE)) {
         Ok(encoding) => encoding,
         Err(error) => return Failure::from(error).into_response(Encoding::Protobuf),
     };
-    match receive_traces(&state, &headers, request.into_body(), encoding).await {
+    match receive_traces(&state, &headers, body, encoding).await {
         Ok(response) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, encoding.content_type())],
