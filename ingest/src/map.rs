@@ -239,8 +239,10 @@ const CLAUDE_SPAN_TYPES: &[(&str, &str)] = &[
 const CODEX_RESPONSE_USAGE: &str = "codex.usage.";
 const CODEX_TURN_USAGE: &str = "codex.turn.token_usage.";
 
-/// Attributes by key (the last of duplicate keys wins, as in the JSON copy).
-type Attrs<'a> = HashMap<&'a str, Option<&'a Any>>;
+/// Attributes by key (the last of duplicate keys wins, as in the JSON copy). Hashed with foldhash:
+/// std's SipHash was 9% of the service's CPU (BENCHMARKS.md), and foldhash's per-process random
+/// seed still keeps client-chosen keys from forcing collisions.
+type Attrs<'a> = HashMap<&'a str, Option<&'a Any>, foldhash::fast::RandomState>;
 
 /// What the spans of one resource and scope share.
 struct Context<'a> {

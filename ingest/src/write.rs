@@ -1,9 +1,15 @@
 //! Span rows -> PostgreSQL. The only stage with I/O.
 //!
-//! One batch is one transaction: binary COPY into the session's staging table, one
-//! `INSERT .. SELECT .. ON CONFLICT DO NOTHING` into `agent_trace.agent_spans` (whose trigger updates
-//! `agent_traces` from exactly the inserted rows), COMMIT. Only after COMMIT does the caller answer
-//! 200, so an acknowledged span is a stored span. The SQL is in `sql/ingest/`.
+//! One batch is one transaction, and only after its COMMIT does the caller answer 200, so an
+//! acknowledged span is a stored span. The table's trigger updates `agent_traces` from exactly the
+//! rows inserted. Two ways in, tried in this order (SQL in `sql/ingest/`):
+//!
+//! 1. Binary COPY straight into `agent_trace.agent_spans`: the common case, a batch of new spans, at
+//!    the cost PostgreSQL itself needs (BENCHMARKS.md).
+//! 2. If that meets a span already stored (a client retry: `unique_violation`) or a concurrent batch
+//!    with the same spans (`deadlock_detected`), it is rolled back and the batch goes through the
+//!    session's staging table: COPY there, then one `INSERT .. SELECT DISTINCT ON .. ON CONFLICT DO
+//!    NOTHING`, which skips what is stored and takes its locks in key order.
 //!
 //! Errors are split by what the client should do: `Unavailable` (the database is down, restarting,
 //! out of connections, or a connection broke: retry later, answered 503) versus spans the database
@@ -13,6 +19,8 @@
 use crate::map::{Rejected, SpanRow};
 use bytes::BytesMut;
 use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::FromPrimitive;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -20,15 +28,17 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, Json, ToSql, Type, to_sql_checked};
 
 const STAGING_SQL: &str = include_str!("../../sql/ingest/staging.sql");
-const COPY_SQL: &str = include_str!("../../sql/ingest/copy_staging.sql");
+const COPY_STAGING_SQL: &str = include_str!("../../sql/ingest/copy_staging.sql");
+const COPY_SPANS_SQL: &str = include_str!("../../sql/ingest/copy_spans.sql");
 const INSERT_SQL: &str = include_str!("../../sql/ingest/insert_spans.sql");
 const EXTENSION_VERSION_SQL: &str = include_str!("../../sql/ingest/extension_version.sql");
 
 /// The extension version this binary writes for (they are released together).
 pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Column types of `agent_trace_staging`, in order.
-const STAGING_TYPES: [Type; 36] = [
+/// Column types of a COPY row, in the column order of `copy_spans.sql` and of the staging table.
+/// `agent_spans` has its own id types there; `Uuid` and `Macaddr8` below encode both.
+const COPY_TYPES: [Type; 36] = [
     Type::UUID,
     Type::MACADDR8,
     Type::MACADDR8,
@@ -49,7 +59,7 @@ const STAGING_TYPES: [Type; 36] = [
     Type::INT8,
     Type::INT8,
     Type::INT8,
-    Type::FLOAT8,
+    Type::NUMERIC,
     Type::TEXT,
     Type::TEXT,
     Type::TEXT,
@@ -204,8 +214,27 @@ impl Writer {
             .get()
             .await
             .map_err(|e| WriteError::Unavailable(e.to_string()))?;
+
         let transaction = client.transaction().await.map_err(unavailable)?;
-        match insert(&transaction, rows).await {
+        match copy_rows(&transaction, COPY_SPANS_SQL, rows).await {
+            Ok(inserted) => {
+                transaction.commit().await.map_err(unavailable)?;
+                return Ok(Written {
+                    inserted,
+                    duplicates: 0,
+                    rejected: Vec::new(),
+                });
+            }
+            Err(error) if is_overlap(&error) => drop(transaction), // rolls back; take the staging way
+            Err(error) if is_content_error(&error) => {
+                drop(transaction);
+                return self.write_one_by_one(&mut client, rows).await;
+            }
+            Err(error) => return Err(unavailable(error)),
+        }
+
+        let transaction = client.transaction().await.map_err(unavailable)?;
+        match insert_skipping_stored(&transaction, rows).await {
             Ok(inserted) => {
                 transaction.commit().await.map_err(unavailable)?;
                 Ok(Written {
@@ -215,7 +244,7 @@ impl Writer {
                 })
             }
             Err(error) if is_content_error(&error) => {
-                drop(transaction); // rolls back
+                drop(transaction);
                 self.write_one_by_one(&mut client, rows).await
             }
             Err(error) => Err(unavailable(error)),
@@ -233,7 +262,7 @@ impl Writer {
         let mut written = Written::default();
         for row in rows {
             let savepoint = transaction.savepoint("span").await.map_err(unavailable)?;
-            match insert(&savepoint, std::slice::from_ref(row)).await {
+            match insert_skipping_stored(&savepoint, std::slice::from_ref(row)).await {
                 Ok(inserted) => {
                     savepoint.commit().await.map_err(unavailable)?;
                     written.inserted += inserted;
@@ -258,18 +287,34 @@ impl Writer {
     }
 }
 
-/// COPY the rows into staging, then move them into agent_spans; the number of spans inserted.
-async fn insert(
-    client: &tokio_postgres::Transaction<'_>,
+/// COPY the rows into staging, then move the ones not stored yet into agent_spans; the number of
+/// spans inserted.
+async fn insert_skipping_stored(
+    client: &deadpool_postgres::Transaction<'_>,
     rows: &[SpanRow],
 ) -> Result<u64, tokio_postgres::Error> {
-    let sink = client.copy_in(COPY_SQL).await?;
-    let writer = BinaryCopyInWriter::new(sink, &STAGING_TYPES);
+    copy_rows(client, COPY_STAGING_SQL, rows).await?;
+    let insert = client.prepare_cached(INSERT_SQL).await?;
+    client.execute(&insert, &[]).await
+}
+
+/// Binary COPY of the rows with `copy_sql` (into agent_spans or into staging); the rows copied.
+async fn copy_rows(
+    client: &deadpool_postgres::Transaction<'_>,
+    copy_sql: &str,
+    rows: &[SpanRow],
+) -> Result<u64, tokio_postgres::Error> {
+    // Prepared once per connection: parsing the COPY again for every batch costs more than a small
+    // batch's rows (BENCHMARKS.md).
+    let copy = client.prepare_cached(copy_sql).await?;
+    let sink = client.copy_in(&copy).await?;
+    let writer = BinaryCopyInWriter::new(sink, &COPY_TYPES);
     futures_util::pin_mut!(writer);
     for row in rows {
         let start = timestamp(row.start_time_unix_nano);
         let end = timestamp(row.end_time_unix_nano);
         let parent = row.parent_span_id.as_ref().map(Macaddr8);
+        let cost = row.cost_usd.and_then(cost_as_numeric);
         writer
             .as_mut()
             .write(&[
@@ -293,7 +338,7 @@ async fn insert(
                 &row.cache_read_tokens,
                 &row.cache_write_tokens,
                 &row.reasoning_tokens,
-                &row.cost_usd,
+                &cost,
                 &row.tool_name,
                 &row.agent_name,
                 &row.agent_id,
@@ -312,18 +357,34 @@ async fn insert(
             ])
             .await?;
     }
-    writer.finish().await?;
-    client.execute(INSERT_SQL, &[]).await
+    writer.finish().await
 }
 
 fn timestamp(unix_nano: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_nanos(unix_nano)
 }
 
+/// A reported cost as the numeric stored: the shortest decimal that reads back as the same double
+/// (0.003, not 0.00299999999999999989); None beyond numeric's 28 digits.
+pub fn cost_as_numeric(cost: f64) -> Option<Decimal> {
+    cost.to_string()
+        .parse()
+        .ok()
+        .or_else(|| Decimal::from_f64(cost))
+}
+
 fn unavailable(error: tokio_postgres::Error) -> WriteError {
     WriteError::Unavailable(match error.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => error.to_string(),
+    })
+}
+
+/// The direct COPY met spans another transaction stored or is storing: a retry, or the same spans
+/// sent twice at once.
+fn is_overlap(error: &tokio_postgres::Error) -> bool {
+    error.code().is_some_and(|code| {
+        *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::T_R_DEADLOCK_DETECTED
     })
 }
 
@@ -340,11 +401,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// 16 id bytes sent as a uuid: its binary form is the raw bytes, as agent_trace.trace_id's is.
+/// 16 id bytes, for a uuid or an agent_trace.trace_id column: both take the raw bytes.
 #[derive(Debug)]
 struct Uuid<'a>(&'a [u8; 16]);
 
-/// 8 id bytes sent as a macaddr8: its binary form is the raw bytes, as agent_trace.span_id's is.
+/// 8 id bytes, for a macaddr8 or an agent_trace.span_id column: both take the raw bytes.
 #[derive(Debug)]
 struct Macaddr8<'a>(&'a [u8; 8]);
 
@@ -359,7 +420,7 @@ impl ToSql for Uuid<'_> {
     }
 
     fn accepts(ty: &Type) -> bool {
-        *ty == Type::UUID
+        *ty == Type::UUID || ty.name() == "trace_id"
     }
 
     to_sql_checked!();
@@ -376,7 +437,7 @@ impl ToSql for Macaddr8<'_> {
     }
 
     fn accepts(ty: &Type) -> bool {
-        *ty == Type::MACADDR8
+        *ty == Type::MACADDR8 || ty.name() == "span_id"
     }
 
     to_sql_checked!();

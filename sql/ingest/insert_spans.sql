@@ -14,7 +14,7 @@ SELECT DISTINCT ON (s.trace_id, s.span_id, s.start_time)
        s.parent_span_id::agent_trace.span_id, s.start_time, s.end_time, s.name, s.span_kind,
        s.span_type, s.status_code, s.status_message, s.service_name, s.scope_name, s.scope_version,
        s.model, s.provider, s.input_tokens, s.output_tokens, s.cache_read_tokens,
-       s.cache_write_tokens, s.reasoning_tokens, s.cost_usd::numeric, s.tool_name, s.agent_name,
+       s.cache_write_tokens, s.reasoning_tokens, s.cost_usd, s.tool_name, s.agent_name,
        s.agent_id, s.session_id, s.user_id, s.run_id, s.team_id, s.workflow_id, s.correlation_id,
        s.input, s.output, s.attributes, s.resource_attributes, s.events, s.links
   FROM pg_temp.agent_trace_staging AS s

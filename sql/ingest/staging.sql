@@ -1,7 +1,7 @@
 -- Run once per ingest connection: the session's staging table, the target of binary COPY.
--- Ids use the built-in types with the same bytes as agent_trace.trace_id / span_id (uuid and
--- macaddr8) so the client library can encode them; cost arrives as float8 and becomes numeric in
--- insert_spans.sql. ON COMMIT DELETE ROWS empties it at every commit.
+-- Its columns are agent_spans' columns in copy_spans.sql's order, so one binary COPY encoding serves
+-- both. Ids use the built-in types with the same bytes as agent_trace.trace_id / span_id (uuid and
+-- macaddr8); insert_spans.sql relabels them. ON COMMIT DELETE ROWS empties it at every commit.
 CREATE TEMP TABLE IF NOT EXISTS agent_trace_staging (
     trace_id            uuid NOT NULL,
     span_id             macaddr8 NOT NULL,
@@ -23,7 +23,7 @@ CREATE TEMP TABLE IF NOT EXISTS agent_trace_staging (
     cache_read_tokens   bigint,
     cache_write_tokens  bigint,
     reasoning_tokens    bigint,
-    cost_usd            double precision,
+    cost_usd            numeric,
     tool_name           text,
     agent_name          text,
     agent_id            text,

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Ingest throughput (BENCHMARKS.md quotes it): agent-trace end to end (OTLP/HTTP protobuf; a 200 means
+# committed) against raw binary COPY of the same rows into the same table, on a scratch PostgreSQL 15
+# cluster under /tmp with default settings (fsync and synchronous_commit on), removed afterwards.
+# Prints every round and the medians; takes about two minutes on 2 cores.
+#
+# Settings, as environment variables or KEY=VALUE arguments (see ingest/benches/ingest.rs):
+#   BENCH_CONFIGS=200000:500:4,20000:10:4   SPANS:SPANS_PER_REQUEST:CLIENTS, one per configuration
+#   BENCH_ROUNDS=5                          rounds; each runs every phase once, order alternating
+#   BENCH_PHASES=ingest,raw                 add writer,staged,staged-plain for the diagnostics
+#   BENCH_SERVER_BIN=path                   benchmark another agent-trace build (A/B)
+# e.g. scripts/bench-ingest.sh BENCH_ROUNDS=3 BENCH_PHASES=ingest,raw,writer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+. scripts/lib.sh
+
+# The extension the cluster creates is the installed one: (re)install it when it is missing or
+# older than the sources.
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+installed="$("$PG_CONFIG" --sharedir)/extension/agent_trace--$version.sql"
+if [ ! -f "$installed" ] || [ -n "$(find extension -type f -newer "$installed" -print -quit)" ]; then
+    bash scripts/install-extension.sh
+fi
+
+log "ingest benchmark: cargo bench -p ingest --bench ingest $*"
+exec cargo bench -p ingest --bench ingest -- "$@"
