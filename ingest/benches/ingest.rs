@@ -539,10 +539,11 @@ async fn copy_rows(
             Json(&row.events),
             Json(&row.links),
         ];
+        // The staging table and agent_spans both take cost_usd as numeric, as the ingest sends it.
+        let cost = row.cost_usd.and_then(ingest::write::cost_as_numeric);
         match target {
             Target::Table => {
                 let parent = row.parent_span_id.as_ref().map(SpanId);
-                let cost = row.cost_usd.and_then(ingest::write::cost_as_numeric);
                 let ids: [&(dyn ToSql + Sync); 3] =
                     [&TraceId(&row.trace_id), &SpanId(&row.span_id), &parent];
                 let row_values = values(row, ids, &times, &cost, &json);
@@ -552,7 +553,7 @@ async fn copy_rows(
                 let parent = row.parent_span_id.as_ref().map(Macaddr8);
                 let ids: [&(dyn ToSql + Sync); 3] =
                     [&Uuid(&row.trace_id), &Macaddr8(&row.span_id), &parent];
-                let row_values = values(row, ids, &times, &row.cost_usd, &json);
+                let row_values = values(row, ids, &times, &cost, &json);
                 writer.as_mut().write(&row_values).await.map_err(db_error)?;
             }
         }
