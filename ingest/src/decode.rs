@@ -6,6 +6,7 @@
 //! empty body as an empty request. Replies use the request's encoding.
 
 use bytes::Bytes;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io::Read;
@@ -130,9 +131,23 @@ where
         Encoding::Protobuf => {
             M::decode(bytes).map_err(|e| DecodeError::Malformed(format!("protobuf: {e}")))
         }
-        Encoding::Json => {
-            serde_json::from_slice(bytes).map_err(|e| DecodeError::Malformed(format!("JSON: {e}")))
+        // Invalid UTF-8 is read as U+FFFD rather than costing the whole request (no copy when valid).
+        Encoding::Json => serde_json::from_str(&String::from_utf8_lossy(bytes))
+            .map_err(|e| DecodeError::Malformed(format!("JSON: {e}"))),
+    }
+}
+
+/// A trace export request. A protobuf one that prost refuses for invalid UTF-8 in a string is read
+/// again with every string decoded lossily (`lenient.rs`), so one bad value costs no span.
+pub fn decode_traces(
+    encoding: Encoding,
+    bytes: &[u8],
+) -> Result<ExportTraceServiceRequest, DecodeError> {
+    match decode_message(encoding, bytes) {
+        Err(error) if encoding == Encoding::Protobuf => {
+            crate::lenient::decode_traces_lossy(bytes).ok_or(error)
         }
+        decoded => decoded,
     }
 }
 
@@ -170,7 +185,6 @@ pub mod grpc_code {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use std::io::Write;
 
     fn gzip(bytes: &[u8]) -> Bytes {

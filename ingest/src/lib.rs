@@ -14,6 +14,7 @@ pub mod decode;
 pub mod export;
 pub mod fixtures;
 pub mod grpc;
+pub mod lenient;
 pub mod map;
 pub mod server;
 pub mod write;

@@ -15,7 +15,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
@@ -203,7 +202,7 @@ async fn receive_traces(
             .retry_after(1)
         })?;
 
-    let request: ExportTraceServiceRequest = decode::decode_message(encoding, &raw)?;
+    let request = decode::decode_traces(encoding, &raw)?;
     drop(raw);
     let response = export::export_traces(&state.writer, request).await?;
     Ok(decode::encode_message(encoding, &response))

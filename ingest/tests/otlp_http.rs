@@ -568,3 +568,75 @@ async fn a_span_the_database_refuses_costs_only_itself() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_utf8_costs_no_span_in_either_encoding() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let db = TestDb::start("utf8");
+    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let client = reqwest::Client::new();
+    let span = |id: u8, name: &str| Span {
+        trace_id: vec![7; 16],
+        span_id: vec![id; 8],
+        name: name.to_string(),
+        start_time_unix_nano: 1_763_769_600_000_000_000,
+        end_time_unix_nano: 1_763_769_601_000_000_000,
+        ..Default::default()
+    };
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![span(1, "good"), span(2, "XXXX bad")],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    // Protobuf: four bytes of one span's name replaced by invalid UTF-8.
+    let mut body = request.encode_to_vec();
+    let at = body.windows(4).position(|w| w == b"XXXX").unwrap();
+    body[at..at + 4].copy_from_slice(b"\xff\xfe\xfd\xfc");
+    let response = client
+        .post(server.url("/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        2
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans WHERE name = E'\\uFFFD\\uFFFD\\uFFFD\\uFFFD bad'")
+            .await,
+        1
+    );
+
+    // JSON: an invalid byte inside a string value.
+    let mut body = request_json(vec![span_json(
+        "5b8efff798038103d269b633813fc610",
+        "eee19b7ec3c1b174",
+        "ZZ",
+    )])
+    .into_bytes();
+    let at = body.windows(2).position(|w| w == b"ZZ").unwrap();
+    body[at] = 0xff;
+    let response = client
+        .post(server.url("/v1/traces"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        3
+    );
+    server.stop().await;
+}
