@@ -183,6 +183,14 @@ async fn serve(database_url: String, args: ServerArgs) -> Result<(), String> {
             ));
         }
     }
+    if args.max_inflight_bytes < args.max_decompressed_bytes {
+        // Otherwise a request of the largest accepted size could never be admitted, and its client
+        // would be told to retry forever.
+        return Err(format!(
+            "--max-inflight-bytes ({}) must be at least --max-decompressed-bytes ({})",
+            args.max_inflight_bytes, args.max_decompressed_bytes
+        ));
+    }
     let writer = Writer::connect(&WriterConfig {
         database_url,
         pool_size: args.pool_size,

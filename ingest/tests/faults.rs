@@ -259,3 +259,53 @@ async fn shutdown_finishes_requests_in_flight_and_every_acknowledged_span_is_sto
         acknowledged
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn too_many_bytes_in_flight_is_answered_429_with_retry_after() {
+    let db = TestDb::start("inflight");
+    let body = request(0);
+    // Room for one request in flight, not two.
+    let limits = ingest::server::Limits {
+        max_decompressed_bytes: body.len() * 3 / 2,
+        max_inflight_bytes: body.len() * 3 / 2,
+        ..DEFAULT_LIMITS
+    };
+    let server = TestServer::start(&db, limits, None).await;
+    let url = server.url("/v1/traces");
+
+    // The first request is held in the database by a lock, keeping its bytes in flight.
+    let locker = db.client().await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE agent_trace.agent_spans IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let first = {
+        let (url, body) = (url.clone(), body.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let second = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(request(SPANS_PER_REQUEST))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 429);
+    assert!(second.headers().contains_key("retry-after"));
+    locker.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(first.await.unwrap().unwrap().status(), 200);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        SPANS_PER_REQUEST as i64
+    );
+    server.stop().await;
+}
