@@ -168,8 +168,10 @@ fn up_serves_into_a_private_cluster_and_stops_it_on_sigterm() {
 
 #[test]
 fn up_explains_a_port_that_is_taken() {
-    let up = Up::new("port-taken");
-    let _occupied = std::net::TcpListener::bind(("127.0.0.1", up.pg_port)).expect("hold the port");
+    // Hold a port the OS picks, so no other test can have it, and give it to up as its PG port.
+    let occupied = std::net::TcpListener::bind("127.0.0.1:0").expect("hold a port");
+    let mut up = Up::new("port-taken");
+    up.pg_port = occupied.local_addr().expect("address").port();
     let output = up.command("up").output().expect("run up");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
