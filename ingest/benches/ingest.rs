@@ -38,7 +38,7 @@
 //! | BENCH_DIR | `/tmp/agent-trace-bench-PID` | the scratch cluster (must be reachable by `postgres`) |
 //! | BENCH_KEEP | 0 | keep the cluster directory (with the server logs) afterwards |
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::pin_mut;
 use ingest::cluster::{ClusterConfig, PrivateCluster};
 use ingest::decode;
@@ -51,7 +51,6 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -59,9 +58,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{IsNull, Json, ToSql, Type, to_sql_checked};
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls, Statement};
 
 const STAGING_SQL: &str = include_str!("../../sql/ingest/staging.sql");
@@ -418,145 +417,20 @@ impl Dataset {
 // ------------------------------------------------------------------------------------------------
 // Encoding rows for COPY
 
-/// agent_trace.trace_id: binary form is the 16 raw bytes.
-#[derive(Debug)]
-struct TraceId<'a>(&'a [u8; 16]);
-/// agent_trace.span_id: binary form is the 8 raw bytes.
-#[derive(Debug)]
-struct SpanId<'a>(&'a [u8; 8]);
-/// uuid, as the ingest stages trace ids.
-#[derive(Debug)]
-struct Uuid<'a>(&'a [u8; 16]);
-/// macaddr8, as the ingest stages span ids.
-#[derive(Debug)]
-struct Macaddr8<'a>(&'a [u8; 8]);
-
-macro_rules! raw_bytes_to_sql {
-    ($wrapper:ident, $accepts:expr) => {
-        impl ToSql for $wrapper<'_> {
-            fn to_sql(
-                &self,
-                _: &Type,
-                out: &mut BytesMut,
-            ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-                out.put_slice(self.0);
-                Ok(IsNull::No)
-            }
-
-            fn accepts(ty: &Type) -> bool {
-                #[allow(clippy::redundant_closure_call)]
-                ($accepts)(ty)
-            }
-
-            to_sql_checked!();
-        }
-    };
-}
-
-raw_bytes_to_sql!(TraceId, |ty: &Type| ty.name() == "trace_id");
-raw_bytes_to_sql!(SpanId, |ty: &Type| ty.name() == "span_id");
-raw_bytes_to_sql!(Uuid, |ty: &Type| *ty == Type::UUID);
-raw_bytes_to_sql!(Macaddr8, |ty: &Type| *ty == Type::MACADDR8);
-
-fn timestamp(unix_nano: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_nanos(unix_nano)
-}
-
-/// Where a COPY writes: agent_spans itself, or the ingest's staging table.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Table,
-    Staging,
-}
-
-/// The 36 values of a row, in `COLUMNS` order, with the ids, times, cost and JSON already wrapped.
-#[allow(clippy::too_many_arguments)]
-fn values<'a>(
-    row: &'a SpanRow,
-    ids: [&'a (dyn ToSql + Sync); 3],
-    times: &'a [SystemTime; 2],
-    cost: &'a (dyn ToSql + Sync),
-    json: &'a [Json<&'a Value>; 4],
-) -> [&'a (dyn ToSql + Sync); 36] {
-    [
-        ids[0],
-        ids[1],
-        ids[2],
-        &times[0],
-        &times[1],
-        &row.name,
-        &row.span_kind,
-        &row.span_type,
-        &row.status_code,
-        &row.status_message,
-        &row.service_name,
-        &row.scope_name,
-        &row.scope_version,
-        &row.model,
-        &row.provider,
-        &row.input_tokens,
-        &row.output_tokens,
-        &row.cache_read_tokens,
-        &row.cache_write_tokens,
-        &row.reasoning_tokens,
-        cost,
-        &row.tool_name,
-        &row.agent_name,
-        &row.agent_id,
-        &row.session_id,
-        &row.user_id,
-        &row.run_id,
-        &row.team_id,
-        &row.workflow_id,
-        &row.correlation_id,
-        &row.input,
-        &row.output,
-        &json[0],
-        &json[1],
-        &json[2],
-        &json[3],
-    ]
-}
-
 async fn copy_rows(
     client: &Client,
     statement: &Statement,
     types: &[Type],
     rows: &[SpanRow],
-    target: Target,
 ) -> Result<u64, String> {
     let sink = client.copy_in(statement).await.map_err(db_error)?;
     let writer = BinaryCopyInWriter::new(sink, types);
     pin_mut!(writer);
     for row in rows {
-        let times = [
-            timestamp(row.start_time_unix_nano),
-            timestamp(row.end_time_unix_nano),
-        ];
-        let json = [
-            Json(&row.attributes),
-            Json(&row.resource_attributes),
-            Json(&row.events),
-            Json(&row.links),
-        ];
-        // The staging table and agent_spans both take cost_usd as numeric, as the ingest sends it.
-        let cost = row.cost_usd.and_then(ingest::write::cost_as_numeric);
-        match target {
-            Target::Table => {
-                let parent = row.parent_span_id.as_ref().map(SpanId);
-                let ids: [&(dyn ToSql + Sync); 3] =
-                    [&TraceId(&row.trace_id), &SpanId(&row.span_id), &parent];
-                let row_values = values(row, ids, &times, &cost, &json);
-                writer.as_mut().write(&row_values).await.map_err(db_error)?;
-            }
-            Target::Staging => {
-                let parent = row.parent_span_id.as_ref().map(Macaddr8);
-                let ids: [&(dyn ToSql + Sync); 3] =
-                    [&Uuid(&row.trace_id), &Macaddr8(&row.span_id), &parent];
-                let row_values = values(row, ids, &times, &cost, &json);
-                writer.as_mut().write(&row_values).await.map_err(db_error)?;
-            }
-        }
+        // The ingest's own row encoding: the raw phase sends the bytes the ingest sends.
+        ingest::write::copy_row(writer.as_mut(), row)
+            .await
+            .map_err(db_error)?;
     }
     writer.finish().await.map_err(db_error)
 }
@@ -669,17 +543,10 @@ async fn write_batch(
     client.batch_execute("BEGIN").await.map_err(db_error)?;
     match phase {
         Phase::Raw => {
-            copy_rows(client, &connection.copy_table, pool.0, rows, Target::Table).await?;
+            copy_rows(client, &connection.copy_table, pool.0, rows).await?;
         }
         Phase::Staged | Phase::StagedPlain => {
-            copy_rows(
-                client,
-                &connection.copy_staging,
-                pool.1,
-                rows,
-                Target::Staging,
-            )
-            .await?;
+            copy_rows(client, &connection.copy_staging, pool.1, rows).await?;
             let insert = if phase == Phase::Staged {
                 &connection.insert
             } else {
@@ -958,7 +825,7 @@ async fn breakdown(
             run("BEGIN").await?;
             run(trigger(on)).await?;
             let started = Instant::now();
-            copy_rows(client, &connection.copy_table, table, &rows, Target::Table).await?;
+            copy_rows(client, &connection.copy_table, table, &rows).await?;
             steps[step].1.push(started.elapsed().as_secs_f64() * 1e3);
             run("ROLLBACK").await?;
         }
@@ -972,14 +839,7 @@ async fn breakdown(
             run("BEGIN").await?;
             run(trigger(on)).await?;
             let started = Instant::now();
-            copy_rows(
-                client,
-                &connection.copy_staging,
-                staging,
-                &rows,
-                Target::Staging,
-            )
-            .await?;
+            copy_rows(client, &connection.copy_staging, staging, &rows).await?;
             if step == 3 {
                 steps[2].1.push(started.elapsed().as_secs_f64() * 1e3);
             }
@@ -1003,14 +863,7 @@ async fn breakdown(
     if explain {
         let rows = fresh_rows();
         run("BEGIN").await?;
-        copy_rows(
-            client,
-            &connection.copy_staging,
-            staging,
-            &rows,
-            Target::Staging,
-        )
-        .await?;
+        copy_rows(client, &connection.copy_staging, staging, &rows).await?;
         let plan = client
             .query(
                 &format!("EXPLAIN (ANALYZE, BUFFERS, WAL, VERBOSE) {INSERT_SQL}"),

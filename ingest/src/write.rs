@@ -311,53 +311,62 @@ async fn copy_rows(
     let writer = BinaryCopyInWriter::new(sink, &COPY_TYPES);
     futures_util::pin_mut!(writer);
     for row in rows {
-        let start = timestamp(row.start_time_unix_nano);
-        let end = timestamp(row.end_time_unix_nano);
-        let parent = row.parent_span_id.as_ref().map(Macaddr8);
-        let cost = row.cost_usd.and_then(cost_as_numeric);
-        writer
-            .as_mut()
-            .write(&[
-                &Uuid(&row.trace_id),
-                &Macaddr8(&row.span_id),
-                &parent,
-                &start,
-                &end,
-                &row.name,
-                &row.span_kind,
-                &row.span_type,
-                &row.status_code,
-                &row.status_message,
-                &row.service_name,
-                &row.scope_name,
-                &row.scope_version,
-                &row.model,
-                &row.provider,
-                &row.input_tokens,
-                &row.output_tokens,
-                &row.cache_read_tokens,
-                &row.cache_write_tokens,
-                &row.reasoning_tokens,
-                &cost,
-                &row.tool_name,
-                &row.agent_name,
-                &row.agent_id,
-                &row.session_id,
-                &row.user_id,
-                &row.run_id,
-                &row.team_id,
-                &row.workflow_id,
-                &row.correlation_id,
-                &row.input,
-                &row.output,
-                &Json(&row.attributes),
-                &Json(&row.resource_attributes),
-                &Json(&row.events),
-                &Json(&row.links),
-            ])
-            .await?;
+        copy_row(writer.as_mut(), row).await?;
     }
     writer.finish().await
+}
+
+/// Writes one row to a binary COPY whose columns are those of `copy_spans.sql`, in its order: into
+/// `agent_spans` or the staging table (the id wrappers encode for both). Public so the benchmark's
+/// raw COPY sends exactly the bytes the ingest sends.
+pub async fn copy_row(
+    writer: std::pin::Pin<&mut BinaryCopyInWriter>,
+    row: &SpanRow,
+) -> Result<(), tokio_postgres::Error> {
+    let start = timestamp(row.start_time_unix_nano);
+    let end = timestamp(row.end_time_unix_nano);
+    let parent = row.parent_span_id.as_ref().map(Macaddr8);
+    let cost = row.cost_usd.and_then(cost_as_numeric);
+    writer
+        .write(&[
+            &Uuid(&row.trace_id),
+            &Macaddr8(&row.span_id),
+            &parent,
+            &start,
+            &end,
+            &row.name,
+            &row.span_kind,
+            &row.span_type,
+            &row.status_code,
+            &row.status_message,
+            &row.service_name,
+            &row.scope_name,
+            &row.scope_version,
+            &row.model,
+            &row.provider,
+            &row.input_tokens,
+            &row.output_tokens,
+            &row.cache_read_tokens,
+            &row.cache_write_tokens,
+            &row.reasoning_tokens,
+            &cost,
+            &row.tool_name,
+            &row.agent_name,
+            &row.agent_id,
+            &row.session_id,
+            &row.user_id,
+            &row.run_id,
+            &row.team_id,
+            &row.workflow_id,
+            &row.correlation_id,
+            &row.input,
+            &row.output,
+            &Json(&row.attributes),
+            &Json(&row.resource_attributes),
+            &Json(&row.events),
+            &Json(&row.links),
+        ])
+        .await
 }
 
 fn timestamp(unix_nano: u64) -> SystemTime {
