@@ -13,6 +13,9 @@ mod ids;
 ::pgrx::extension_sql_file!("../sql/ids.sql", name = "ids", bootstrap);
 ::pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["ids"]);
 ::pgrx::extension_sql_file!("../sql/rollup.sql", name = "rollup", requires = ["tables"]);
+::pgrx::extension_sql_file!("../sql/signals.sql", name = "signals", requires = ["rollup"]);
+::pgrx::extension_sql_file!("../sql/prices.sql", name = "prices", requires = ["signals"]);
+::pgrx::extension_sql_file!("../sql/sessions.sql", name = "sessions", requires = ["prices"]);
 ::pgrx::extension_sql_file!("../sql/access.sql", name = "access", finalize);
 
 #[cfg(test)]

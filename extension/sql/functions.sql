@@ -1,0 +1,1 @@
+-- The SQL API over traces: trees, diffs, replay, critical path (issue 4).

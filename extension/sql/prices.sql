@@ -1,0 +1,1 @@
+-- Model prices and computed cost (issue 5). Filled in by the prices work.

@@ -1,0 +1,1 @@
+-- Sessions across traced agents and coding-assistant CLIs (issue 5).

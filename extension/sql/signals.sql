@@ -1,0 +1,1 @@
+-- Logs and metrics: OTLP log records and metric points (issue 5). Filled in by the logs/metrics work.
