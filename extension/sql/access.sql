@@ -3,20 +3,8 @@
 --   agent_trace_reader  read every table (for psql, dashboards and BI tools)
 --   agent_trace_writer  what the ingest service needs: insert spans (which updates agent_traces)
 --
--- Roles belong to the cluster, not to a database, so they are created only if missing, and
--- DROP EXTENSION leaves them in place (drop them with DROP ROLE once no database uses them).
+-- The roles themselves are created first (roles.sql), so every file can grant to them.
 -- Grant them to login roles: GRANT agent_trace_reader TO grafana;
-
-DO $roles$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'agent_trace_reader') THEN
-        CREATE ROLE agent_trace_reader NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'agent_trace_writer') THEN
-        CREATE ROLE agent_trace_writer NOLOGIN;
-    END IF;
-END
-$roles$;
 
 GRANT USAGE ON SCHEMA agent_trace TO agent_trace_reader, agent_trace_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA agent_trace TO agent_trace_reader;

@@ -1,1 +1,266 @@
--- The SQL API over traces: trees, diffs, replay, critical path (issue 4).
+-- The SQL API over traces: trees, diffs, replay, critical path.
+--
+-- Four functions need an algorithm and are Rust (extension/src/api.rs): trace_tree (depth-first
+-- order with cycle cuts, O(n log n) where a recursive CTE is quadratic on deep chains),
+-- trace_tree_json (nesting), diff_traces (sequence alignment) and critical_path (a backward walk).
+-- What is set-based is plain SQL here, built on those: ancestors and descendants (a subtree is a
+-- contiguous range of tree_order), replay (a join and a sort), replay_json (an aggregate) and
+-- diff_summary (aggregates plus one ordered pick from diff_traces).
+--
+-- Every function takes trace ids as the hex text users copy from logs
+-- (trace_tree('4bf92f3577b34da6a3ce929d0e0e4736')) and an optional span id: with one, it works on
+-- that span's subtree alone, e.g. one turn of a long session (see agent_turns).
+-- An unknown trace or span gives no rows (NULL for the JSON functions), never an error.
+
+COMMENT ON FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) IS
+    'The spans of a trace as a tree: one row per span in depth-first order (siblings by start time). path is the rank among siblings at each level ("1.2.1"; deeper than 24 levels the middle shows as "…"). self_time_ms is the time no child covered; subtree_* sum the span and everything below it (tokens and cost over llm and embedding spans only, as agent_traces does, since wrapper spans repeat their children''s usage). is_orphan: the parent never arrived (shown at the top level). is_cycle: the parent chain looped and was cut here. With root_span_id: that span''s subtree only, depths, paths and offsets counted from it.';
+COMMENT ON FUNCTION agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id) IS
+    'The same tree as trace_tree, as one nested jsonb document for applications: {trace_id, span_count, spans: [{span_id, name, span_type, status, model, start_offset_ms, duration_ms, self_time_ms, input_tokens, output_tokens, cost_usd, subtree: {spans, input_tokens, output_tokens, cost_usd, errors}, children: [...]}]}. NULL for an unknown trace or span.';
+COMMENT ON FUNCTION agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
+    'Two runs aligned node by node, depth-first. Spans correspond when they have the same span type and name at every level from the top (an LLM call''s name without its model, so a run against another model still lines up); siblings are aligned as sequences with a minimal edit script, so one extra call does not shift the later ones. change: same, changed (status, model, input, output or tokens differ; duration alone does not count), added (only in B) or removed (only in A). Deltas are B minus A.';
+COMMENT ON FUNCTION agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id) IS
+    'The chain of spans that determined the trace''s wall time: from the span that finished last, walking back through the child that finished last before each point (a child ending exactly when the next starts counts as before it). critical_ms is the part of the wall time a span accounts for itself; over all rows it adds up to the wall time, minus gaps when nothing ran.';
+
+CREATE FUNCTION agent_trace.span_descendants(trace_id agent_trace.trace_id, span_id agent_trace.span_id)
+RETURNS TABLE (
+    tree_order integer, depth integer, path text, span_id agent_trace.span_id,
+    parent_span_id agent_trace.span_id, start_time timestamptz, name text, span_type text,
+    status text, model text, start_offset_ms double precision, duration_ms double precision,
+    self_time_ms double precision, input_tokens bigint, output_tokens bigint, cost_usd numeric,
+    subtree_spans integer, subtree_input_tokens bigint, subtree_output_tokens bigint,
+    subtree_cost_usd numeric, subtree_errors integer, is_orphan boolean, is_cycle boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- In depth-first order a subtree is the range of rows right after its root.
+    WITH tree AS MATERIALIZED (SELECT * FROM agent_trace.trace_tree(trace_id))
+    SELECT t.*
+      FROM tree AS t,
+           (SELECT tree_order, subtree_spans FROM tree WHERE tree.span_id = span_descendants.span_id
+             ORDER BY tree_order LIMIT 1) AS me
+     WHERE t.tree_order > me.tree_order AND t.tree_order < me.tree_order + me.subtree_spans
+     ORDER BY t.tree_order
+$$;
+COMMENT ON FUNCTION agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id) IS
+    'Everything below one span (not the span itself), as trace_tree rows of the whole trace, depth-first. No rows for an unknown span.';
+
+CREATE FUNCTION agent_trace.span_ancestors(trace_id agent_trace.trace_id, span_id agent_trace.span_id)
+RETURNS TABLE (
+    tree_order integer, depth integer, path text, span_id agent_trace.span_id,
+    parent_span_id agent_trace.span_id, start_time timestamptz, name text, span_type text,
+    status text, model text, start_offset_ms double precision, duration_ms double precision,
+    self_time_ms double precision, input_tokens bigint, output_tokens bigint, cost_usd numeric,
+    subtree_spans integer, subtree_input_tokens bigint, subtree_output_tokens bigint,
+    subtree_cost_usd numeric, subtree_errors integer, is_orphan boolean, is_cycle boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- An ancestor is a row whose subtree range contains the span's row.
+    WITH tree AS MATERIALIZED (SELECT * FROM agent_trace.trace_tree(trace_id))
+    SELECT t.*
+      FROM tree AS t,
+           (SELECT tree_order FROM tree WHERE tree.span_id = span_ancestors.span_id
+             ORDER BY tree_order LIMIT 1) AS me
+     WHERE t.tree_order < me.tree_order AND t.tree_order + t.subtree_spans > me.tree_order
+     ORDER BY t.tree_order
+$$;
+COMMENT ON FUNCTION agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id) IS
+    'The chain above one span, from the top of the trace down to its parent, as trace_tree rows. Stops where a loop was cut (is_cycle). No rows for an unknown span or a top-level one.';
+
+-- Text that holds JSON (recorded messages usually do) as that JSON, anything else as a JSON string.
+CREATE FUNCTION agent_trace._json_or_text(value text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF left(ltrim(value), 1) IN ('{', '[') THEN
+        BEGIN
+            RETURN value::jsonb;
+        EXCEPTION WHEN invalid_text_representation THEN
+            NULL; -- not JSON after all: keep it as text
+        END;
+    END IF;
+    RETURN to_jsonb(value);
+END
+$$;
+COMMENT ON FUNCTION agent_trace._json_or_text(text) IS
+    'Internal: text holding a JSON object or array as that jsonb, other text as a jsonb string.';
+
+CREATE FUNCTION agent_trace.replay(trace_id agent_trace.trace_id, root_span_id agent_trace.span_id DEFAULT NULL)
+RETURNS TABLE (
+    step bigint, start_offset_ms double precision, depth integer, span_type text, name text,
+    model text, input text, output text, tool_name text, tool_arguments text, tool_result text,
+    status text, error text, input_tokens bigint, output_tokens bigint, cost_usd numeric,
+    span_id agent_trace.span_id)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT row_number() OVER (ORDER BY t.start_time, t.tree_order),
+           t.start_offset_ms, t.depth, t.span_type, t.name, t.model, s.input, s.output, s.tool_name,
+           CASE WHEN t.span_type = 'tool' THEN s.input END,
+           CASE WHEN t.span_type = 'tool' THEN s.output END,
+           t.status, s.status_message, t.input_tokens, t.output_tokens, t.cost_usd, t.span_id
+      FROM agent_trace.trace_tree(trace_id, root_span_id) AS t
+      JOIN agent_trace.agent_spans AS s
+        ON s.trace_id = replay.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
+     ORDER BY t.start_time, t.tree_order
+$$;
+COMMENT ON FUNCTION agent_trace.replay(agent_trace.trace_id, agent_trace.span_id) IS
+    'The run as chronological steps (by start time; a parent before a child that starts with it), with the full input and output of each: the messages an LLM call was sent and what it answered, a tool''s arguments (tool_arguments) and result (tool_result). error is the status message of a failed step.';
+
+CREATE FUNCTION agent_trace.replay_json(trace_id agent_trace.trace_id, root_span_id agent_trace.span_id DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN count(*) > 0 THEN jsonb_build_object(
+               'trace_id', replay_json.trace_id::text,
+               'steps', jsonb_agg(step ORDER BY start_time, tree_order))
+           END
+      FROM (
+        SELECT t.start_time, t.tree_order,
+               CASE WHEN t.span_type = 'llm' THEN jsonb_build_object(
+                   'step', 'llm_request',
+                   'span_id', t.span_id::text,
+                   'name', t.name,
+                   'model', t.model,
+                   'provider', s.provider,
+                   'messages', agent_trace._json_or_text(s.input),
+                   -- The request parameters as recorded: GenAI's gen_ai.request.* (but the model)
+                   -- and OpenInference's llm.invocation_parameters.
+                   'parameters', coalesce(
+                       (SELECT jsonb_object_agg(substr(a.key, length('gen_ai.request.') + 1), a.value)
+                          FROM jsonb_each(s.attributes) AS a
+                         WHERE a.key LIKE 'gen\_ai.request.%' AND a.key <> 'gen_ai.request.model'), '{}')
+                       || coalesce(agent_trace._json_or_text(s.attributes ->> 'llm.invocation_parameters'), '{}'),
+                   'response', agent_trace._json_or_text(s.output),
+                   'status', t.status,
+                   'input_tokens', t.input_tokens,
+                   'output_tokens', t.output_tokens)
+               ELSE jsonb_build_object(
+                   'step', 'tool_result',
+                   'span_id', t.span_id::text,
+                   'tool_name', coalesce(s.tool_name, t.name),
+                   'arguments', agent_trace._json_or_text(s.input),
+                   'result', agent_trace._json_or_text(s.output),
+                   'status', t.status,
+                   'error', s.status_message)
+               END AS step
+          FROM agent_trace.trace_tree(trace_id, root_span_id) AS t
+          JOIN agent_trace.agent_spans AS s
+            ON s.trace_id = replay_json.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
+         WHERE t.span_type IN ('llm', 'tool')
+      ) AS steps
+$$;
+COMMENT ON FUNCTION agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id) IS
+    'What a harness needs to re-run the agent: the LLM requests (model, messages, parameters as recorded, and the recorded response) and the tool results, in chronological order, as {trace_id, steps: [{step: "llm_request", ...} | {step: "tool_result", tool_name, arguments, result, ...}]}. Messages and results that hold JSON are embedded as JSON. NULL when the trace (or span) has no LLM or tool steps.';
+
+CREATE FUNCTION agent_trace.diff_summary(
+    trace_a agent_trace.trace_id, trace_b agent_trace.trace_id,
+    root_span_a agent_trace.span_id DEFAULT NULL, root_span_b agent_trace.span_id DEFAULT NULL)
+RETURNS TABLE (
+    spans_a bigint, spans_b bigint, spans_delta bigint,
+    duration_ms_a double precision, duration_ms_b double precision, duration_delta_ms double precision,
+    llm_calls_a bigint, llm_calls_b bigint, llm_calls_delta bigint,
+    tool_calls_a bigint, tool_calls_b bigint, tool_calls_delta bigint,
+    errors_a bigint, errors_b bigint, errors_delta bigint,
+    input_tokens_a numeric, input_tokens_b numeric, input_tokens_delta numeric,
+    output_tokens_a numeric, output_tokens_b numeric, output_tokens_delta numeric,
+    cache_read_tokens_a numeric, cache_read_tokens_b numeric, cache_read_tokens_delta numeric,
+    cache_write_tokens_a numeric, cache_write_tokens_b numeric, cache_write_tokens_delta numeric,
+    reasoning_tokens_a numeric, reasoning_tokens_b numeric, reasoning_tokens_delta numeric,
+    cost_usd_a numeric, cost_usd_b numeric, cost_delta_usd numeric,
+    first_divergence_step integer, first_divergence_kind text, first_divergence_path text,
+    first_divergence_offset_ms double precision,
+    first_divergence_span_a agent_trace.span_id, first_divergence_span_b agent_trace.span_id)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH runs AS (
+        SELECT side,
+               count(*) AS spans,
+               max(t.start_offset_ms + t.duration_ms) - min(t.start_offset_ms) AS duration_ms,
+               count(*) FILTER (WHERE t.span_type = 'llm') AS llm_calls,
+               count(*) FILTER (WHERE t.span_type = 'tool') AS tool_calls,
+               count(*) FILTER (WHERE t.status = 'ERROR') AS errors,
+               -- Usage over llm and embedding spans only, as agent_traces and trace_tree count it.
+               sum(s.input_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS input_tokens,
+               sum(s.output_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS output_tokens,
+               sum(s.cache_read_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS cache_read_tokens,
+               sum(s.cache_write_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS cache_write_tokens,
+               sum(s.reasoning_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS reasoning_tokens,
+               sum(s.cost_usd) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS cost_usd
+          FROM (VALUES ('a', trace_a, root_span_a), ('b', trace_b, root_span_b)) AS run (side, trace_id, root)
+          CROSS JOIN LATERAL agent_trace.trace_tree(run.trace_id, run.root) AS t
+          JOIN agent_trace.agent_spans AS s
+            ON s.trace_id = run.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
+         GROUP BY side
+    ), a AS (
+        SELECT * FROM runs WHERE side = 'a'
+    ), b AS (
+        SELECT * FROM runs WHERE side = 'b'
+    ), divergence AS (
+        -- Where run B went a different way: the first moment its recorded data differs from A's.
+        -- A differing input shows at the step's start, a differing output at its end, a step only
+        -- one run has at its start; B's clock, or A's for a step B lacks.
+        SELECT d.step, d.path, d.span_id_a, d.span_id_b,
+               CASE WHEN d.change IN ('added', 'removed') THEN d.change
+                    WHEN d.input_differs THEN 'input'
+                    ELSE 'output' END AS kind,
+               CASE WHEN d.change = 'added' THEN d.start_offset_ms_b
+                    WHEN d.change = 'removed' THEN d.start_offset_ms_a
+                    WHEN d.input_differs THEN d.start_offset_ms_b
+                    ELSE d.start_offset_ms_b + d.duration_ms_b END AS offset_ms
+          FROM agent_trace.diff_traces(trace_a, trace_b, root_span_a, root_span_b) AS d
+         WHERE d.change IN ('added', 'removed') OR d.input_differs OR d.output_differs
+         ORDER BY offset_ms, d.step
+         LIMIT 1
+    )
+    SELECT coalesce(a.spans, 0), coalesce(b.spans, 0), coalesce(b.spans, 0) - coalesce(a.spans, 0),
+           a.duration_ms, b.duration_ms, b.duration_ms - a.duration_ms,
+           coalesce(a.llm_calls, 0), coalesce(b.llm_calls, 0), coalesce(b.llm_calls, 0) - coalesce(a.llm_calls, 0),
+           coalesce(a.tool_calls, 0), coalesce(b.tool_calls, 0), coalesce(b.tool_calls, 0) - coalesce(a.tool_calls, 0),
+           coalesce(a.errors, 0), coalesce(b.errors, 0), coalesce(b.errors, 0) - coalesce(a.errors, 0),
+           a.input_tokens, b.input_tokens, b.input_tokens - a.input_tokens,
+           a.output_tokens, b.output_tokens, b.output_tokens - a.output_tokens,
+           a.cache_read_tokens, b.cache_read_tokens, b.cache_read_tokens - a.cache_read_tokens,
+           a.cache_write_tokens, b.cache_write_tokens, b.cache_write_tokens - a.cache_write_tokens,
+           a.reasoning_tokens, b.reasoning_tokens, b.reasoning_tokens - a.reasoning_tokens,
+           a.cost_usd, b.cost_usd, b.cost_usd - a.cost_usd,
+           d.step, d.kind, d.path, d.offset_ms, d.span_id_a, d.span_id_b
+      FROM (SELECT) AS one
+      LEFT JOIN a ON true
+      LEFT JOIN b ON true
+      LEFT JOIN divergence AS d ON true
+$$;
+COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
+    'One row comparing two runs: spans, wall time, LLM and tool calls, errors, tokens by kind and cost for A and B, with deltas (B minus A; tokens and cost over llm and embedding spans only), and the first divergence: the earliest point where run B''s recorded data differs from A''s (kind input, output, added or removed, at offset_ms on B''s clock), from diff_traces. No divergence columns when the runs match; zero spans for an unknown trace.';
+
+-- Readers may call every function, the internal _json_or_text too: replay_json calls it as its caller.
+REVOKE ALL ON FUNCTION
+    agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
+    agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace._json_or_text(text),
+    agent_trace.replay(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
+    agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace._json_or_text(text),
+    agent_trace.replay(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id)
+    TO agent_trace_reader;

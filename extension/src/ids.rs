@@ -232,6 +232,89 @@ pub unsafe extern "C-unwind" fn agent_trace_span_id_recv(
     unsafe { id_recv::<SPAN_ID_LEN>(fcinfo, "span_id") }
 }
 
+/// `agent_trace.trace_id` and `agent_trace.span_id` as arguments and results of the `#[pg_extern]`
+/// functions (trace_tree and friends): the raw bytes, read from and written to the fixed-length
+/// pass-by-reference datums the two types are.
+macro_rules! id_datum_type {
+    ($rust:ident, $len:expr, $sql:literal) => {
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+        pub struct $rust(pub [u8; $len]);
+
+        impl FromDatum for $rust {
+            unsafe fn from_polymorphic_datum(
+                datum: pg_sys::Datum,
+                is_null: bool,
+                _typoid: pg_sys::Oid,
+            ) -> Option<Self> {
+                if is_null {
+                    return None;
+                }
+                let mut bytes = [0u8; $len];
+                // SAFETY: a non-null datum of this type points at exactly $len bytes.
+                unsafe {
+                    bytes.copy_from_slice(core::slice::from_raw_parts(
+                        datum.cast_mut_ptr::<u8>(),
+                        $len,
+                    ))
+                };
+                Some($rust(bytes))
+            }
+        }
+
+        impl IntoDatum for $rust {
+            fn into_datum(self) -> Option<pg_sys::Datum> {
+                // SAFETY: palloc in the current memory context, which outlives the returned datum's use.
+                Some(unsafe { palloc_datum(self.0) })
+            }
+
+            fn type_oid() -> pg_sys::Oid {
+                pgrx::wrappers::regtypein($sql)
+            }
+        }
+
+        unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for $rust {
+            unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+                let index = arg.index();
+                unsafe {
+                    arg.unbox_arg_using_from_datum()
+                        .unwrap_or_else(|| panic!("argument {index} must not be null"))
+                }
+            }
+        }
+
+        unsafe impl pgrx::callconv::BoxRet for $rust {
+            unsafe fn box_into<'fcx>(
+                self,
+                fcinfo: &mut pgrx::callconv::FcInfo<'fcx>,
+            ) -> pgrx::datum::Datum<'fcx> {
+                match self.into_datum() {
+                    Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
+                    None => fcinfo.return_null(),
+                }
+            }
+        }
+
+        unsafe impl pgrx::pgrx_sql_entity_graph::metadata::SqlTranslatable for $rust {
+            const TYPE_IDENT: &'static str = pgrx::pgrx_resolved_type!($rust);
+            const TYPE_ORIGIN: pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin =
+                pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin::External;
+            const ARGUMENT_SQL: Result<
+                pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef,
+                pgrx::pgrx_sql_entity_graph::metadata::ArgumentError,
+            > = Ok(pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef::literal($sql));
+            const RETURN_SQL: Result<
+                pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef,
+                pgrx::pgrx_sql_entity_graph::metadata::ReturnsError,
+            > = Ok(pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef::One(
+                pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef::literal($sql),
+            ));
+        }
+    };
+}
+
+id_datum_type!(TraceId, TRACE_ID_LEN, "agent_trace.trace_id");
+id_datum_type!(SpanId, SPAN_ID_LEN, "agent_trace.span_id");
+
 #[cfg(test)]
 mod tests {
     use super::*;

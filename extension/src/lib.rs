@@ -2,20 +2,36 @@
 //!
 //! Almost everything the extension creates is plain SQL in `extension/sql/*.sql`, included below in
 //! install order. Rust supplies only what SQL cannot: the text and binary input/output functions of
-//! the `trace_id` and `span_id` types (see `ids.rs`).
+//! the `trace_id` and `span_id` types (`ids.rs`), and the trace functions that need an algorithm
+//! (`api.rs`, over the pure `tree.rs` and `diff.rs`).
 
 mod ids;
+mod api;
+mod diff;
+mod tree;
 
 ::pgrx::pg_module_magic!(name, version);
 
 // The install script is these files, in this order. Each names the one before it in `requires`, so
 // the order is stated here once and pgrx cannot reorder them.
 ::pgrx::extension_sql_file!("../sql/ids.sql", name = "ids", bootstrap);
-::pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["ids"]);
+::pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["ids"]);
+::pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["roles"]);
 ::pgrx::extension_sql_file!("../sql/rollup.sql", name = "rollup", requires = ["tables"]);
 ::pgrx::extension_sql_file!("../sql/signals.sql", name = "signals", requires = ["rollup"]);
 ::pgrx::extension_sql_file!("../sql/prices.sql", name = "prices", requires = ["signals"]);
 ::pgrx::extension_sql_file!("../sql/sessions.sql", name = "sessions", requires = ["prices"]);
+::pgrx::extension_sql_file!(
+    "../sql/functions.sql",
+    name = "functions",
+    requires = [
+        "tables",
+        api::agent_trace::trace_tree,
+        api::agent_trace::trace_tree_json,
+        api::agent_trace::diff_traces,
+        api::agent_trace::critical_path
+    ]
+);
 ::pgrx::extension_sql_file!("../sql/access.sql", name = "access", finalize);
 
 #[cfg(test)]

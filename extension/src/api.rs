@@ -1,0 +1,596 @@
+//! The SQL functions that need an algorithm: `trace_tree`, `trace_tree_json`, `diff_traces` and
+//! `critical_path`. Each reads one trace's spans with one indexed query (`sql/queries/`), arranges
+//! them with the pure code in `tree.rs` / `diff.rs`, and returns rows. The set-based functions built
+//! on these (ancestors, descendants, replay, diff_summary) are plain SQL in `sql/functions.sql`.
+//!
+//! Every function takes an optional span id: given one, it works on that span's subtree alone, with
+//! depths, paths and offsets counted from it. That is how one turn of a long session (a child of the
+//! session's root span) is shown, diffed or replayed on its own.
+
+use crate::diff::{Pair, align};
+use crate::ids::{SpanId, TraceId};
+use crate::tree::{self, Node, Tree};
+use pgrx::prelude::*;
+use pgrx::{AnyNumeric, JsonB, Uuid};
+use serde_json::{Map, Value, json};
+
+/// The functions live in schema agent_trace, like everything else (pgrx names the schema after the
+/// module).
+#[pg_schema]
+pub mod agent_trace {
+    use super::*;
+
+    const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
+
+    /// One span as the functions here need it.
+    struct Span {
+        name: String,
+        span_type: String,
+        status: String,
+        model: Option<String>,
+        input_tokens: Option<i64>,
+        output_tokens: Option<i64>,
+        cost_usd: Option<AnyNumeric>,
+        input: Option<String>,
+        output: Option<String>,
+    }
+
+    /// A trace's spans and their tree.
+    struct Trace {
+        nodes: Vec<Node>,
+        spans: Vec<Span>,
+        tree: Tree,
+    }
+
+    impl Trace {
+        fn load(trace_id: TraceId, with_io: bool) -> Trace {
+            let (nodes, spans) = Spi::connect(|client| -> Result<_, pgrx::spi::Error> {
+                let args = [Uuid::from_bytes(trace_id.0).into(), with_io.into()];
+                let mut table = client.select(TRACE_SPANS_SQL, None, &args)?;
+                let mut nodes = Vec::with_capacity(table.len());
+                let mut spans = Vec::with_capacity(table.len());
+                while table.next().is_some() {
+                    nodes.push(Node {
+                        span_id: raw_span_id(&table, 1)?.unwrap_or_default(),
+                        parent_id: raw_span_id(&table, 2)?,
+                        start: raw_timestamp(&table, 3)?,
+                        end: raw_timestamp(&table, 4)?,
+                    });
+                    spans.push(Span {
+                        name: table.get::<String>(5)?.unwrap_or_default(),
+                        span_type: table.get::<String>(6)?.unwrap_or_default(),
+                        status: table.get::<String>(7)?.unwrap_or_default(),
+                        model: table.get::<String>(8)?,
+                        input_tokens: table.get::<i64>(9)?,
+                        output_tokens: table.get::<i64>(10)?,
+                        cost_usd: table.get::<AnyNumeric>(11)?,
+                        input: table.get::<String>(12)?,
+                        output: table.get::<String>(13)?,
+                    });
+                }
+                Ok((nodes, spans))
+            })
+            .unwrap_or_else(|error| {
+                error!("agent_trace: reading the spans of a trace failed: {error}")
+            });
+            let tree = Tree::build(&nodes);
+            Trace { nodes, spans, tree }
+        }
+
+        /// The depth-first slice to show: the whole tree, or the subtree of `root` (the earliest span
+        /// with that id). None when `root` is not in the trace.
+        fn scope(&self, root: Option<SpanId>) -> Option<&[usize]> {
+            match root {
+                None => Some(&self.tree.preorder),
+                Some(root) => self
+                    .tree
+                    .preorder
+                    .iter()
+                    .find(|n| self.nodes[**n].span_id == root.0)
+                    .map(|n| self.tree.subtree(*n)),
+            }
+        }
+
+        /// Microseconds that offsets count from: the start of the scope's first top-level span, or of
+        /// the whole trace.
+        fn origin(&self, scope: &[usize], root: Option<SpanId>) -> i64 {
+            match (root, scope.first()) {
+                (Some(_), Some(first)) => self.nodes[*first].start,
+                _ => self.nodes.iter().map(|n| n.start).min().unwrap_or(0),
+            }
+        }
+    }
+
+    /// Reads a span_id column of the current SPI row.
+    fn raw_span_id(
+        table: &pgrx::spi::SpiTupleTable,
+        ordinal: usize,
+    ) -> Result<Option<[u8; 8]>, pgrx::spi::Error> {
+        let datum = table.get_datum_by_ordinal(ordinal)?;
+        // SAFETY: the query selects a column of type agent_trace.span_id at this ordinal.
+        Ok(datum.and_then(|d| unsafe { SpanId::from_datum(d, false) }.map(|id| id.0)))
+    }
+
+    /// Reads a timestamptz column (microseconds since 2000-01-01, passed by value).
+    fn raw_timestamp(
+        table: &pgrx::spi::SpiTupleTable,
+        ordinal: usize,
+    ) -> Result<i64, pgrx::spi::Error> {
+        Ok(table
+            .get_datum_by_ordinal(ordinal)?
+            .map_or(0, |datum| datum.value() as i64))
+    }
+
+    /// Token and cost rollups count only LLM and embedding spans, like agent_traces: wrapper spans
+    /// (agent, chain) often repeat the usage of the calls beneath them.
+    fn counts_usage(span_type: &str) -> bool {
+        matches!(span_type, "llm" | "embedding")
+    }
+
+    fn add_tokens(total: &mut Option<i64>, more: Option<i64>) {
+        if let Some(more) = more {
+            *total = Some(total.unwrap_or(0).saturating_add(more));
+        }
+    }
+
+    fn add_cost(total: &mut Option<AnyNumeric>, more: Option<AnyNumeric>) {
+        if let Some(more) = more {
+            *total = Some(match total.take() {
+                Some(sum) => sum + more,
+                None => more,
+            });
+        }
+    }
+
+    /// Per node: the sums over its subtree.
+    struct Rollup {
+        input_tokens: Vec<Option<i64>>,
+        output_tokens: Vec<Option<i64>>,
+        cost_usd: Vec<Option<AnyNumeric>>,
+        errors: Vec<i32>,
+    }
+
+    impl Rollup {
+        fn of(trace: &Trace) -> Rollup {
+            let n = trace.nodes.len();
+            let mut rollup = Rollup {
+                input_tokens: vec![None; n],
+                output_tokens: vec![None; n],
+                cost_usd: vec![None; n],
+                errors: vec![0; n],
+            };
+            // Reverse depth-first order visits every node after all of its descendants.
+            for &node in trace.tree.preorder.iter().rev() {
+                let span = &trace.spans[node];
+                if counts_usage(&span.span_type) {
+                    add_tokens(&mut rollup.input_tokens[node], span.input_tokens);
+                    add_tokens(&mut rollup.output_tokens[node], span.output_tokens);
+                    add_cost(&mut rollup.cost_usd[node], span.cost_usd.clone());
+                }
+                if span.status == "ERROR" {
+                    rollup.errors[node] += 1;
+                }
+                if let Some(parent) = trace.tree.parent[node] {
+                    let (input, output) = (rollup.input_tokens[node], rollup.output_tokens[node]);
+                    add_tokens(&mut rollup.input_tokens[parent], input);
+                    add_tokens(&mut rollup.output_tokens[parent], output);
+                    let cost = rollup.cost_usd[node].clone();
+                    add_cost(&mut rollup.cost_usd[parent], cost);
+                    rollup.errors[parent] += rollup.errors[node];
+                }
+            }
+            rollup
+        }
+    }
+
+    fn ms(microseconds: i64) -> f64 {
+        microseconds as f64 / 1000.0
+    }
+
+    fn timestamp(microseconds: i64) -> TimestampWithTimeZone {
+        // Read from a timestamptz column, so always in range.
+        TimestampWithTimeZone::try_from(microseconds)
+            .unwrap_or_else(|_| error!("agent_trace: timestamp {microseconds} out of range"))
+    }
+
+    #[allow(clippy::type_complexity)]
+    #[pg_extern(stable, parallel_safe, name = "trace_tree")]
+    fn trace_tree(
+        trace_id: TraceId,
+        root_span_id: default!(Option<SpanId>, "NULL"),
+    ) -> TableIterator<
+        'static,
+        (
+            name!(tree_order, i32),
+            name!(depth, i32),
+            name!(path, String),
+            name!(span_id, SpanId),
+            name!(parent_span_id, Option<SpanId>),
+            name!(start_time, TimestampWithTimeZone),
+            name!(name, String),
+            name!(span_type, String),
+            name!(status, String),
+            name!(model, Option<String>),
+            name!(start_offset_ms, f64),
+            name!(duration_ms, f64),
+            name!(self_time_ms, f64),
+            name!(input_tokens, Option<i64>),
+            name!(output_tokens, Option<i64>),
+            name!(cost_usd, Option<AnyNumeric>),
+            name!(subtree_spans, i32),
+            name!(subtree_input_tokens, Option<i64>),
+            name!(subtree_output_tokens, Option<i64>),
+            name!(subtree_cost_usd, Option<AnyNumeric>),
+            name!(subtree_errors, i32),
+            name!(is_orphan, bool),
+            name!(is_cycle, bool),
+        ),
+    > {
+        let root = root_span_id;
+        let trace = Trace::load(trace_id, false);
+        let Some(scope) = trace.scope(root) else {
+            return TableIterator::new(Vec::new());
+        };
+        let origin = trace.origin(scope, root);
+        let base_depth = scope.first().map_or(0, |n| trace.tree.depth[*n]);
+        let paths = trace.tree.paths(scope);
+        let mut rollup = Rollup::of(&trace);
+        let mut rows = Vec::with_capacity(scope.len());
+        for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
+            let (span, times, tree) = (&trace.spans[node], &trace.nodes[node], &trace.tree);
+            let parent = tree.parent[node].map(|p| SpanId(trace.nodes[p].span_id));
+            rows.push((
+                order as i32 + 1,
+                (tree.depth[node] - base_depth) as i32,
+                path,
+                SpanId(times.span_id),
+                // The id as recorded, also for orphans (whose parent is not here) and cut cycles.
+                trace.nodes[node].parent_id.map(SpanId).or(parent),
+                timestamp(times.start),
+                span.name.clone(),
+                span.span_type.clone(),
+                span.status.clone(),
+                span.model.clone(),
+                ms(times.start - origin),
+                ms(times.end - times.start),
+                ms(tree.self_time(&trace.nodes, node)),
+                span.input_tokens,
+                span.output_tokens,
+                span.cost_usd.clone(),
+                (tree.subtree_end[node] - tree.position[node]) as i32,
+                rollup.input_tokens[node],
+                rollup.output_tokens[node],
+                rollup.cost_usd[node].take(),
+                rollup.errors[node],
+                tree.orphan[node],
+                tree.cycle[node],
+            ));
+        }
+        TableIterator::new(rows)
+    }
+
+    /// A JSON number for a cost (JSON has no decimal type; costs have far fewer digits than f64 keeps).
+    fn cost_json(cost: &Option<AnyNumeric>) -> Value {
+        cost.clone()
+            .and_then(|c| f64::try_from(c).ok())
+            .map_or(Value::Null, |c| json!(c))
+    }
+
+    #[pg_extern(stable, parallel_safe, name = "trace_tree_json")]
+    fn trace_tree_json(
+        trace_id: TraceId,
+        root_span_id: default!(Option<SpanId>, "NULL"),
+    ) -> Option<JsonB> {
+        let root = root_span_id;
+        let trace = Trace::load(trace_id, false);
+        let scope = trace.scope(root)?;
+        if scope.is_empty() {
+            return None;
+        }
+        let origin = trace.origin(scope, root);
+        let rollup = Rollup::of(&trace);
+        let tree = &trace.tree;
+        // Built bottom-up (reverse depth-first order), so no recursion however deep the tree.
+        let mut built: Vec<Option<Value>> = vec![None; trace.nodes.len()];
+        for &node in scope.iter().rev() {
+            let (span, times) = (&trace.spans[node], &trace.nodes[node]);
+            let children: Vec<Value> = tree.children[node]
+                .iter()
+                .filter_map(|child| built[*child].take())
+                .collect();
+            let mut object = Map::new();
+            object.insert(
+                "span_id".into(),
+                json!(crate::ids::format_hex_id(&times.span_id)),
+            );
+            object.insert("name".into(), json!(span.name));
+            object.insert("span_type".into(), json!(span.span_type));
+            object.insert("status".into(), json!(span.status));
+            object.insert("model".into(), json!(span.model));
+            object.insert("start_offset_ms".into(), json!(ms(times.start - origin)));
+            object.insert("duration_ms".into(), json!(ms(times.end - times.start)));
+            object.insert(
+                "self_time_ms".into(),
+                json!(ms(tree.self_time(&trace.nodes, node))),
+            );
+            object.insert("input_tokens".into(), json!(span.input_tokens));
+            object.insert("output_tokens".into(), json!(span.output_tokens));
+            object.insert("cost_usd".into(), cost_json(&span.cost_usd));
+            object.insert(
+                "subtree".into(),
+                json!({
+                    "spans": tree.subtree_end[node] - tree.position[node],
+                    "input_tokens": rollup.input_tokens[node],
+                    "output_tokens": rollup.output_tokens[node],
+                    "cost_usd": cost_json(&rollup.cost_usd[node]),
+                    "errors": rollup.errors[node],
+                }),
+            );
+            if tree.orphan[node] {
+                object.insert("is_orphan".into(), json!(true));
+            }
+            if tree.cycle[node] {
+                object.insert("is_cycle".into(), json!(true));
+            }
+            object.insert("children".into(), Value::Array(children));
+            built[node] = Some(Value::Object(object));
+        }
+        let base_depth = tree.depth[scope[0]];
+        let tops: Vec<Value> = scope
+            .iter()
+            .filter(|n| tree.depth[**n] == base_depth)
+            .filter_map(|n| built[*n].take())
+            .collect();
+        Some(JsonB(json!({
+            "trace_id": crate::ids::format_hex_id(&trace_id.0),
+            "span_count": scope.len(),
+            "spans": tops,
+        })))
+    }
+
+    /// The key two runs are aligned on: span type and name. An LLM call's name without its model
+    /// ("chat gpt-4o" -> "chat"), so a run against another model still lines up call by call and
+    /// shows the model change as a change.
+    fn alignment_key(span: &Span) -> (String, String) {
+        let name = match (&span.model, counts_usage(&span.span_type)) {
+            (Some(model), true) if !model.is_empty() => {
+                span.name.replace(model.as_str(), "").trim().to_string()
+            }
+            _ => span.name.clone(),
+        };
+        (span.span_type.clone(), name)
+    }
+
+    fn total_tokens(span: &Span) -> Option<i64> {
+        match (span.input_tokens, span.output_tokens) {
+            (None, None) => None,
+            (input, output) => Some(input.unwrap_or(0).saturating_add(output.unwrap_or(0))),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    #[pg_extern(stable, parallel_safe, name = "diff_traces")]
+    fn diff_traces(
+        trace_a: TraceId,
+        trace_b: TraceId,
+        root_span_a: default!(Option<SpanId>, "NULL"),
+        root_span_b: default!(Option<SpanId>, "NULL"),
+    ) -> TableIterator<
+        'static,
+        (
+            name!(step, i32),
+            name!(depth, i32),
+            name!(path, String),
+            name!(change, String),
+            name!(span_type, String),
+            name!(name, String),
+            name!(span_id_a, Option<SpanId>),
+            name!(span_id_b, Option<SpanId>),
+            name!(status_a, Option<String>),
+            name!(status_b, Option<String>),
+            name!(model_a, Option<String>),
+            name!(model_b, Option<String>),
+            name!(start_offset_ms_a, Option<f64>),
+            name!(start_offset_ms_b, Option<f64>),
+            name!(duration_ms_a, Option<f64>),
+            name!(duration_ms_b, Option<f64>),
+            name!(duration_delta_ms, Option<f64>),
+            name!(tokens_a, Option<i64>),
+            name!(tokens_b, Option<i64>),
+            name!(tokens_delta, Option<i64>),
+            name!(cost_usd_a, Option<AnyNumeric>),
+            name!(cost_usd_b, Option<AnyNumeric>),
+            name!(cost_delta_usd, Option<AnyNumeric>),
+            name!(input_differs, Option<bool>),
+            name!(output_differs, Option<bool>),
+        ),
+    > {
+        let a = Trace::load(trace_a, true);
+        let b = Trace::load(trace_b, true);
+        let (Some(scope_a), Some(scope_b)) = (a.scope(root_span_a), b.scope(root_span_b)) else {
+            return TableIterator::new(Vec::new());
+        };
+        // Align only the requested subtrees: rebuild each side's tree from its scope alone.
+        let (sub_a, sub_b) = (Sub::of(&a, scope_a), Sub::of(&b, scope_b));
+        let keys_a: Vec<(String, String)> = sub_a.spans.iter().map(|s| alignment_key(s)).collect();
+        let keys_b: Vec<(String, String)> = sub_b.spans.iter().map(|s| alignment_key(s)).collect();
+        let pairs = align(&sub_a.tree, &keys_a, &sub_b.tree, &keys_b);
+        let (origin_a, origin_b) = (
+            a.origin(scope_a, root_span_a),
+            b.origin(scope_b, root_span_b),
+        );
+
+        let mut names: Vec<String> = Vec::new();
+        let mut rows = Vec::with_capacity(pairs.len());
+        for (
+            step,
+            Pair {
+                a: na,
+                b: nb,
+                depth,
+            },
+        ) in pairs.into_iter().enumerate()
+        {
+            let span_a = na.map(|n| sub_a.spans[n]);
+            let span_b = nb.map(|n| sub_b.spans[n]);
+            let times_a = na.map(|n| &sub_a.nodes[n]);
+            let times_b = nb.map(|n| &sub_b.nodes[n]);
+            let shown = span_b
+                .or(span_a)
+                .unwrap_or_else(|| unreachable!("a pair has a side"));
+            names.truncate(depth);
+            names.push(shown.name.clone());
+            let change = match (span_a, span_b) {
+                (Some(x), Some(y)) => {
+                    if x.status != y.status
+                        || x.model != y.model
+                        || x.input != y.input
+                        || x.output != y.output
+                        || x.input_tokens != y.input_tokens
+                        || x.output_tokens != y.output_tokens
+                    {
+                        "changed"
+                    } else {
+                        "same"
+                    }
+                }
+                (Some(_), None) => "removed",
+                _ => "added",
+            };
+            let both = span_a.zip(span_b);
+            let duration = |t: Option<&Node>| t.map(|t| ms(t.end - t.start));
+            let (tokens_a, tokens_b) =
+                (span_a.and_then(total_tokens), span_b.and_then(total_tokens));
+            let (cost_a, cost_b) = (
+                span_a.and_then(|s| s.cost_usd.clone()),
+                span_b.and_then(|s| s.cost_usd.clone()),
+            );
+            rows.push((
+                step as i32 + 1,
+                depth as i32,
+                tree_path(&names),
+                change.to_string(),
+                shown.span_type.clone(),
+                shown.name.clone(),
+                times_a.map(|t| SpanId(t.span_id)),
+                times_b.map(|t| SpanId(t.span_id)),
+                span_a.map(|s| s.status.clone()),
+                span_b.map(|s| s.status.clone()),
+                span_a.and_then(|s| s.model.clone()),
+                span_b.and_then(|s| s.model.clone()),
+                times_a.map(|t| ms(t.start - origin_a)),
+                times_b.map(|t| ms(t.start - origin_b)),
+                duration(times_a),
+                duration(times_b),
+                duration(times_a).zip(duration(times_b)).map(|(x, y)| y - x),
+                tokens_a,
+                tokens_b,
+                match (tokens_a, tokens_b) {
+                    (None, None) => None,
+                    _ if both.is_none() => None,
+                    (x, y) => Some(y.unwrap_or(0) - x.unwrap_or(0)),
+                },
+                cost_a.clone(),
+                cost_b.clone(),
+                match (cost_a, cost_b) {
+                    (Some(x), Some(y)) => Some(y - x),
+                    _ => None,
+                },
+                both.map(|(x, y)| x.input != y.input),
+                both.map(|(x, y)| x.output != y.output),
+            ));
+        }
+        TableIterator::new(rows)
+    }
+
+    /// One side of a diff: the scope's spans, as a tree of their own.
+    struct Sub<'t> {
+        nodes: Vec<Node>,
+        spans: Vec<&'t Span>,
+        tree: Tree,
+    }
+
+    impl<'t> Sub<'t> {
+        fn of(trace: &'t Trace, scope: &[usize]) -> Sub<'t> {
+            let mut nodes: Vec<Node> = scope.iter().map(|n| trace.nodes[*n].clone()).collect();
+            // The scope's first span is its root, even if it has a parent outside the scope. Loops
+            // were cut in the whole trace already: keep those cuts.
+            for (node, original) in nodes.iter_mut().zip(scope) {
+                if trace.tree.parent[*original].is_none() {
+                    node.parent_id = None;
+                }
+            }
+            if let Some(first) = nodes.first_mut() {
+                first.parent_id = None;
+            }
+            let tree = Tree::build(&nodes);
+            let spans = scope.iter().map(|n| &trace.spans[*n]).collect();
+            Sub { nodes, spans, tree }
+        }
+    }
+
+    /// "agent run > chat > execute_tool search": the names from the top, with the middle left out past
+    /// `tree::MAX_PATH_LEVELS` levels, like trace_tree's paths.
+    fn tree_path(names: &[String]) -> String {
+        const HEAD: usize = 8;
+        if names.len() <= tree::MAX_PATH_LEVELS {
+            names.join(" > ")
+        } else {
+            let tail = tree::MAX_PATH_LEVELS - HEAD - 1;
+            format!(
+                "{} > … > {}",
+                names[..HEAD].join(" > "),
+                names[names.len() - tail..].join(" > ")
+            )
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    #[pg_extern(stable, parallel_safe, name = "critical_path")]
+    fn critical_path(
+        trace_id: TraceId,
+        root_span_id: default!(Option<SpanId>, "NULL"),
+    ) -> TableIterator<
+        'static,
+        (
+            name!(step, i32),
+            name!(depth, i32),
+            name!(span_id, SpanId),
+            name!(name, String),
+            name!(span_type, String),
+            name!(status, String),
+            name!(start_offset_ms, f64),
+            name!(duration_ms, f64),
+            name!(critical_ms, f64),
+        ),
+    > {
+        let trace = Trace::load(trace_id, false);
+        let Some(scope) = trace.scope(root_span_id) else {
+            return TableIterator::new(Vec::new());
+        };
+        let origin = trace.origin(scope, root_span_id);
+        let sub = Sub::of(&trace, scope);
+        let mut path = tree::critical_path(&sub.nodes, &sub.tree);
+        // Shown in time order: a span before the children it waited for.
+        path.sort_by_key(|(node, _)| (sub.nodes[*node].start, sub.tree.depth[*node]));
+        let rows: Vec<_> = path
+            .into_iter()
+            .enumerate()
+            .map(|(step, (node, own))| {
+                let (span, times) = (sub.spans[node], &sub.nodes[node]);
+                (
+                    step as i32 + 1,
+                    sub.tree.depth[node] as i32,
+                    SpanId(times.span_id),
+                    span.name.clone(),
+                    span.span_type.clone(),
+                    span.status.clone(),
+                    ms(times.start - origin),
+                    ms(times.end - times.start),
+                    ms(own),
+                )
+            })
+            .collect();
+        TableIterator::new(rows)
+    }
+}
