@@ -13,7 +13,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/agent-trace-regress.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 give_to_pg_user "$work"
 
-tests=$(cd tests/sql && ls ./*.sql | sed 's|^\./||; s|\.sql$||' | sort)
+# Every test by default; name some to run only those: scripts/test-sql.sh trace_api rollup
+tests=${*:-$(cd tests/sql && ls ./*.sql | sed 's|^\./||; s|\.sql$||' | sort)}
 log "pg_regress: $(echo $tests | wc -w) test files"
 status=0
 as_pg_user "$pg_regress" \

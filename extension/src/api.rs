@@ -20,6 +20,11 @@ use serde_json::{Map, Value, json};
 pub mod agent_trace {
     use super::*;
 
+    /// Levels of spans trace_tree_json nests (each is an object and a "children" array in the
+    /// document). PostgreSQL 15 with the default 2 MB max_stack_depth parses about 5,000 nested
+    /// levels, so 1,000 spans deep leaves room.
+    const MAX_JSON_DEPTH: usize = 1000;
+
     const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
 
     /// One span as the functions here need it.
@@ -290,6 +295,23 @@ pub mod agent_trace {
         let origin = trace.origin(scope, root);
         let rollup = Rollup::of(&trace);
         let tree = &trace.tree;
+        let base_depth = tree.depth[scope[0]];
+        let deepest = scope
+            .iter()
+            .map(|n| tree.depth[*n] - base_depth)
+            .max()
+            .unwrap_or(0);
+        if deepest >= MAX_JSON_DEPTH {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!(
+                    "trace_tree_json: spans nest {} levels deep here; a jsonb document holds at most {MAX_JSON_DEPTH}",
+                    deepest + 1
+                ),
+                "PostgreSQL parses jsonb recursively, within max_stack_depth. Use agent_trace.trace_tree(), which has no depth limit."
+            );
+        }
         // Built bottom-up (reverse depth-first order), so no recursion however deep the tree.
         let mut built: Vec<Option<Value>> = vec![None; trace.nodes.len()];
         for &node in scope.iter().rev() {
@@ -335,7 +357,6 @@ pub mod agent_trace {
             object.insert("children".into(), Value::Array(children));
             built[node] = Some(Value::Object(object));
         }
-        let base_depth = tree.depth[scope[0]];
         let tops: Vec<Value> = scope
             .iter()
             .filter(|n| tree.depth[**n] == base_depth)

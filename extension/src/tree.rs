@@ -121,7 +121,12 @@ impl Tree {
             tree.preorder.push(node);
             tree.depth[node] = tree.parent[node].map_or(0, |p| tree.depth[p] + 1);
             stack.push((node, true));
-            stack.extend(tree.children[node].iter().rev().map(|child| (*child, false)));
+            stack.extend(
+                tree.children[node]
+                    .iter()
+                    .rev()
+                    .map(|child| (*child, false)),
+            );
         }
         tree
     }
@@ -146,8 +151,14 @@ impl Tree {
             .map(|node| {
                 let level = self.depth[*node] - base;
                 ranks.truncate(level);
-                // The slice's first node is rank 1 of its own little tree.
-                ranks.push(if level == 0 { 1 } else { self.sibling_rank[*node] });
+                // A subtree's root is rank 1 of its own little tree; top-level spans of the
+                // whole trace are ranked among themselves.
+                let rank = if node == first {
+                    1
+                } else {
+                    self.sibling_rank[*node]
+                };
+                ranks.push(rank);
                 format_path(&ranks)
             })
             .collect()
@@ -285,7 +296,11 @@ pub fn critical_path(nodes: &[Node], tree: &Tree) -> Vec<(usize, i64)> {
     let Some(trace_end) = tops.iter().map(|n| nodes[*n].end).max() else {
         return path;
     };
-    let trace_start = tops.iter().map(|n| nodes[*n].start).min().unwrap_or(trace_end);
+    let trace_start = tops
+        .iter()
+        .map(|n| nodes[*n].start)
+        .min()
+        .unwrap_or(trace_end);
     let mut stack = vec![Frame {
         candidates: by_end_desc(tops),
         next: 0,
@@ -385,6 +400,7 @@ mod tests {
         let tree = Tree::build(&nodes);
         assert_eq!(order(&nodes, &tree), vec![1, 2]);
         assert_eq!(tree.orphan, vec![false, true]);
+        assert_eq!(tree.paths(&tree.preorder), vec!["1", "2"]);
         assert_eq!(tree.depth, vec![0, 0]);
     }
 
@@ -429,10 +445,10 @@ mod tests {
         let tree = Tree::build(&nodes);
         assert_eq!(tree.depth[9_999], 9_999);
         let paths = tree.paths(&tree.preorder);
-        assert_eq!(paths[23], vec!["1"; 24].join("."));
+        assert_eq!(paths[23], ["1"; 24].join("."));
         assert_eq!(
             paths[9_999],
-            format!("{}.….{}", vec!["1"; 8].join("."), vec!["1"; 15].join("."))
+            format!("{}.….{}", ["1"; 8].join("."), ["1"; 15].join("."))
         );
         let path = critical_path(&nodes, &tree);
         assert_eq!(path.len(), 10_000);
