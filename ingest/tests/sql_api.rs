@@ -1,0 +1,71 @@
+//! The SQL API (trace_tree, diff_traces, replay, critical_path, ...) on the traces real clients
+//! sent: every captured traces request is posted to the real server, then
+//! `tests/fixture_sql/trace_api.sql` runs in psql and its output must equal
+//! `tests/fixture_sql/trace_api.out`, like a pg_regress golden file (pg_regress itself cannot
+//! decode OTLP). After an intended change: `AGENT_TRACE_BLESS=1 cargo test -p ingest --test sql_api`,
+//! then read the diff of the .out file before committing it.
+
+mod common;
+
+use common::{DEFAULT_LIMITS, TestDb, TestServer};
+use ingest::fixtures;
+use std::path::Path;
+use std::process::Command;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_api_on_the_captured_traces_matches_the_golden_output() {
+    let db = TestDb::start("sql-api");
+    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let client = reqwest::Client::new();
+    for fixture in fixtures::load("traces") {
+        let mut request = client
+            .post(server.url(&fixture.path))
+            .body(fixture.body.clone());
+        if let Some(content_type) = &fixture.content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(encoding) = &fixture.content_encoding {
+            request = request.header("content-encoding", encoding);
+        }
+        let status = request.send().await.expect("request").status();
+        assert_eq!(status, 200, "{}", fixture.name);
+    }
+    server.stop().await;
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixture_sql");
+    let output = Command::new("/usr/lib/postgresql/15/bin/psql")
+        .args(["-X", "-a", "-q", "-d", &db.url(), "-f", "trace_api.sql"])
+        .current_dir(&dir)
+        .env("PGTZ", "UTC")
+        .output()
+        .expect("run psql");
+    // Errors go to stderr; merge them where they happened is not possible, so both are kept.
+    let mut actual = String::from_utf8_lossy(&output.stdout).into_owned();
+    let errors = String::from_utf8_lossy(&output.stderr);
+    if !errors.is_empty() {
+        actual.push_str("-- stderr:\n");
+        actual.push_str(&errors);
+    }
+    let expected_path = dir.join("trace_api.out");
+    if std::env::var_os("AGENT_TRACE_BLESS").is_some() {
+        std::fs::write(&expected_path, &actual).expect("write the golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+    if actual != expected {
+        let results = dir.join("../results");
+        std::fs::create_dir_all(&results).expect("tests/results");
+        let actual_path = results.join("fixture_trace_api.out");
+        std::fs::write(&actual_path, &actual).expect("write the actual output");
+        let diff = Command::new("diff")
+            .arg("-u")
+            .arg(&expected_path)
+            .arg(&actual_path)
+            .output()
+            .map(|d| String::from_utf8_lossy(&d.stdout).into_owned())
+            .unwrap_or_default();
+        panic!(
+            "psql output differs from tests/fixture_sql/trace_api.out (actual kept in tests/results/):\n{diff}"
+        );
+    }
+}
