@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# trace_tree against a flat indexed fetch of the same trace, and diff_traces of two 1,000-span runs
+# (BENCHMARKS.md quotes the table). A scratch PostgreSQL 15 cluster with default settings, removed
+# afterwards; pgbench sends each query and reads every row, so both sides pay the same transfer.
+# Rounds alternate between the queries compared, so machine noise hits both; medians are printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ROUNDS=${BENCH_ROUNDS:-5}
+PER_ROUND=${BENCH_PER_ROUND:-20}
+cluster=$(mktemp -d "${TMPDIR:-/tmp}/agent-trace-bench-api.XXXXXX")
+trap 'stop_scratch_cluster "$cluster"' EXIT
+start_scratch_cluster "$cluster"
+psql -X -q -v ON_ERROR_STOP=1 -h "$cluster" -U postgres -d postgres -f scripts/bench-trace-api.sql
+
+work="$cluster/queries"
+mkdir -p "$work"
+give_to_pg_user "$work"
+flat_columns="span_id, parent_span_id, start_time, name, span_type, status_code, model, duration_ms, input_tokens, output_tokens, cost_usd"
+query() { # name sql
+    echo "$2;" > "$work/$1.sql"
+}
+for shape in bushy:00000000000000000000000000000b05 chain:00000000000000000000000000000c4a; do
+    name=${shape%%:*}; trace=${shape#*:}
+    query "$name-flat" "SELECT $flat_columns FROM agent_trace.agent_spans WHERE trace_id = '$trace'"
+    query "$name-tree" "SELECT * FROM agent_trace.trace_tree('$trace')"
+done
+query "diff" "SELECT * FROM agent_trace.diff_traces('00000000000000000000000000000d1a', '00000000000000000000000000000d1b')"
+query "diff-flat" "SELECT $flat_columns, input, output FROM agent_trace.agent_spans WHERE trace_id IN ('00000000000000000000000000000d1a', '00000000000000000000000000000d1b')"
+
+# Latencies in microseconds, one per line, appended per query over all rounds.
+run() { # query
+    (cd "$work" && "$PG_BINDIR/pgbench" -n -h "$cluster" -U postgres -c 1 -t "$PER_ROUND" \
+        -f "$1.sql" -l --log-prefix="$1" postgres >/dev/null 2>&1)
+    cat "$work/$1".[0-9]* | awk '{print $3}' >> "$work/$1.latencies"
+    rm -f "$work/$1".[0-9]*
+}
+median_ms() {
+    sort -n "$work/$1.latencies" | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f", m / 1000}'
+}
+for round in $(seq "$ROUNDS"); do
+    for q in bushy-flat bushy-tree chain-flat chain-tree diff-flat diff; do run "$q"; done
+done
+
+echo
+echo "| query ($((ROUNDS * PER_ROUND)) runs each, alternating) | median ms | flat fetch median ms | ratio |"
+echo "|---|---|---|---|"
+for shape in bushy chain; do
+    tree=$(median_ms "$shape-tree"); flat=$(median_ms "$shape-flat")
+    label="trace_tree, 10,000 spans, $shape"
+    [ "$shape" = chain ] && label="trace_tree, 10,000-deep chain"
+    [ "$shape" = bushy ] && label="trace_tree, 10,000 spans, bushy (99 x 100)"
+    echo "| $label | $tree | $flat | $(awk -v a="$tree" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
+done
+diff=$(median_ms diff); flat=$(median_ms diff-flat)
+echo "| diff_traces, two 1,000-span runs | $diff | $flat | $(awk -v a="$diff" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
