@@ -2,6 +2,7 @@
 //! tests and benchmarks: each is a body exactly as sent plus the headers it was sent with.
 
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 pub struct Fixture {
@@ -12,6 +13,26 @@ pub struct Fixture {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
     pub body: Bytes,
+}
+
+impl Fixture {
+    /// The request message, decoded as the server decodes it: Content-Encoding undone, then protobuf
+    /// or JSON by Content-Type. Panics with the fixture's name when that fails: for tests.
+    pub fn decode<M>(&self) -> M
+    where
+        M: prost::Message + Default + DeserializeOwned,
+    {
+        let decoded =
+            crate::decode::encoding_of(self.content_type.as_deref()).and_then(|encoding| {
+                let raw = crate::decode::decompress(
+                    self.content_encoding.as_deref(),
+                    self.body.clone(),
+                    1 << 30,
+                )?;
+                crate::decode::decode_message(encoding, &raw)
+            });
+        decoded.unwrap_or_else(|e| panic!("{}: {e}", self.name))
+    }
 }
 
 /// `$AGENT_TRACE_FIXTURES`, else `shared/fixtures/otlp` beside the repository (where CI puts it).

@@ -3,9 +3,13 @@
 //! One data path, one file per stage:
 //!
 //! ```text
-//! OTLP bytes --decode--> request --map--> span rows --write--> COPY, INSERT .. ON CONFLICT, COMMIT --> 200
-//!            (pure)              (pure)              (I/O)
+//! OTLP bytes --decode--> request --map--> rows --write--> COPY, INSERT .. ON CONFLICT, COMMIT --> 200
+//!            (pure)              (pure)         (I/O)
 //! ```
+//!
+//! One path for the three signals: `map` (spans), `map_logs` (log records) and `map_metrics`
+//! (metric data points) each turn a request into rows; `export` runs a request through map and write
+//! whatever the transport (`server` for OTLP/HTTP, `grpc` for OTLP/gRPC).
 //!
 //! `cluster` runs the embedded default PostgreSQL; `fixtures` loads the captured real requests.
 
@@ -16,5 +20,7 @@ pub mod fixtures;
 pub mod grpc;
 pub mod lenient;
 pub mod map;
+pub mod map_logs;
+pub mod map_metrics;
 pub mod server;
 pub mod write;

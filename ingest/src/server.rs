@@ -1,13 +1,15 @@
-//! OTLP/HTTP: `POST /v1/traces` -> decode -> map -> write -> reply, as
-//! `../shared/reference/otlp-server-contract.md` describes.
+//! OTLP/HTTP: `POST /v1/traces`, `/v1/logs`, `/v1/metrics` -> decode -> map -> write -> reply, as
+//! `../shared/reference/otlp-server-contract.md` describes. The three paths are one handler,
+//! `post_signal`, over `export::Signal`: same limits, status codes and error bodies.
 //!
-//! A 200 means every span not counted in `partial_success.rejected_spans` is committed. When the
+//! A 200 means every span, log record or data point not counted as rejected in `partial_success`
+//! is committed. When the
 //! database cannot take the batch the answer is 503 with Retry-After, and when too many bytes are
 //! already in flight it is 429 with Retry-After: both make OTLP clients retry, where a 500 would
 //! make them drop the data. Every non-2xx body is a `google.rpc.Status` in the request's encoding.
 
 use crate::decode::{self, DecodeError, Encoding, Status, grpc_code};
-use crate::export;
+use crate::export::{Logs, Metrics, Signal, Traces};
 use crate::write::{WriteError, Writer};
 use axum::Router;
 use axum::body::Body;
@@ -54,7 +56,9 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/v1/traces", post(post_traces))
+        .route(Traces::PATH, post(post_signal::<Traces>))
+        .route(Logs::PATH, post(post_signal::<Logs>))
+        .route(Metrics::PATH, post(post_signal::<Metrics>))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -124,7 +128,7 @@ impl From<WriteError> for Failure {
     }
 }
 
-async fn post_traces(State(state): State<AppState>, request: Request) -> Response {
+async fn post_signal<S: Signal>(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     // Until the Content-Type is known to be ours, errors are answered in protobuf, OTLP's default.
@@ -132,7 +136,7 @@ async fn post_traces(State(state): State<AppState>, request: Request) -> Respons
         Ok(encoding) => encoding,
         Err(error) => return Failure::from(error).into_response(Encoding::Protobuf),
     };
-    match receive_traces(&state, &headers, body, encoding).await {
+    match receive::<S>(&state, &headers, body, encoding).await {
         Ok(response) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, encoding.content_type())],
@@ -143,7 +147,7 @@ async fn post_traces(State(state): State<AppState>, request: Request) -> Respons
     }
 }
 
-async fn receive_traces(
+async fn receive<S: Signal>(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
@@ -202,9 +206,9 @@ async fn receive_traces(
             .retry_after(1)
         })?;
 
-    let request = decode::decode_traces(encoding, &raw)?;
+    let request = S::decode(encoding, &raw)?;
     drop(raw);
-    let response = export::export_traces(&state.writer, request).await?;
+    let response = S::export(&state.writer, request).await?;
     Ok(decode::encode_message(encoding, &response))
 }
 
@@ -244,7 +248,7 @@ fn is_length_limit(error: &axum::Error) -> bool {
 
 async fn not_found(request: Request) -> Response {
     let message = format!(
-        "no OTLP endpoint at {}; traces go to POST /v1/traces",
+        "no OTLP endpoint at {}; POST traces to /v1/traces, logs to /v1/logs, metrics to /v1/metrics",
         request.uri().path()
     );
     Failure::new(StatusCode::NOT_FOUND, grpc_code::UNIMPLEMENTED, message)

@@ -1,26 +1,34 @@
-//! Span rows -> PostgreSQL. The only stage with I/O.
+//! Rows -> PostgreSQL. The only stage with I/O.
+//!
+//! Three tables, one way of writing (a `Row` type says which table and how one row is encoded):
+//! span rows into `agent_spans`, log rows into `agent_logs`, metric rows into `agent_metrics`.
 //!
 //! One batch is one transaction, and only after its COMMIT does the caller answer 200, so an
-//! acknowledged span is a stored span. The table's trigger updates `agent_traces` from exactly the
-//! rows inserted. Two ways in, tried in this order (SQL in `sql/ingest/`):
+//! acknowledged span, log record or data point is a stored one. agent_spans' trigger updates
+//! `agent_traces` from exactly the rows inserted. Two ways in, tried in this order (SQL in
+//! `sql/ingest/`):
 //!
-//! 1. Binary COPY straight into `agent_trace.agent_spans`: the common case, a batch of new spans, at
-//!    the cost PostgreSQL itself needs (BENCHMARKS.md).
-//! 2. If that meets a span already stored (a client retry: `unique_violation`) or a concurrent batch
-//!    with the same spans (`deadlock_detected`), it is rolled back and the batch goes through the
-//!    session's staging table: COPY there, then one `INSERT .. SELECT DISTINCT ON .. ON CONFLICT DO
-//!    NOTHING`, which skips what is stored and takes its locks in key order.
+//! 1. Binary COPY straight into the table: the common case, a batch of new rows, at the cost
+//!    PostgreSQL itself needs (BENCHMARKS.md).
+//! 2. If that meets a row already stored (a client retry: `unique_violation`) or a concurrent batch
+//!    with the same rows (`deadlock_detected`), it is rolled back and the batch goes through the
+//!    session's staging table for that table: COPY there, then one `INSERT .. SELECT DISTINCT ON ..
+//!    ON CONFLICT DO NOTHING`, which skips what is stored and takes its locks in key order.
 //!
 //! Errors are split by what the client should do: `Unavailable` (the database is down, restarting,
-//! out of connections, or a connection broke: retry later, answered 503) versus spans the database
-//! refuses on their content, which cost only themselves: the batch is retried one span at a time,
+//! out of connections, or a connection broke: retry later, answered 503) versus rows the database
+//! refuses on their content, which cost only themselves: the batch is retried one row at a time,
 //! each under a savepoint, and the refused ones are reported as rejected.
 
 use crate::map::{Rejected, SpanRow};
+use crate::map_logs::LogRow;
+use crate::map_metrics::MetricRow;
 use bytes::BytesMut;
 use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -32,6 +40,8 @@ const COPY_STAGING_SQL: &str = include_str!("../../sql/ingest/copy_staging.sql")
 const COPY_SPANS_SQL: &str = include_str!("../../sql/ingest/copy_spans.sql");
 const INSERT_SQL: &str = include_str!("../../sql/ingest/insert_spans.sql");
 const EXTENSION_VERSION_SQL: &str = include_str!("../../sql/ingest/extension_version.sql");
+const STAGING_LOGS_SQL: &str = include_str!("../../sql/ingest/staging_logs.sql");
+const STAGING_METRICS_SQL: &str = include_str!("../../sql/ingest/staging_metrics.sql");
 
 /// The extension version this binary writes for (they are released together).
 pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -77,6 +87,235 @@ const COPY_TYPES: [Type; 36] = [
     Type::JSONB,
 ];
 
+/// Column types of a log COPY row, in the column order of `copy_logs.sql` and its staging table.
+const LOG_COPY_TYPES: [Type; 25] = [
+    Type::UUID,        // record_key
+    Type::TIMESTAMPTZ, // time
+    Type::TIMESTAMPTZ, // observed_time
+    Type::UUID,        // trace_id
+    Type::MACADDR8,    // span_id
+    Type::TEXT,        // event_name
+    Type::INT2,        // severity_number
+    Type::TEXT,        // severity_text
+    Type::TEXT,        // body
+    Type::TEXT,        // service_name
+    Type::TEXT,        // scope_name
+    Type::TEXT,        // scope_version
+    Type::TEXT,        // session_id
+    Type::TEXT,        // user_id
+    Type::TEXT,        // model
+    Type::INT8,        // input_tokens
+    Type::INT8,        // output_tokens
+    Type::INT8,        // cache_read_tokens
+    Type::INT8,        // cache_write_tokens
+    Type::INT8,        // reasoning_tokens
+    Type::NUMERIC,     // cost_usd
+    Type::TEXT,        // tool_name
+    Type::FLOAT8,      // duration_ms
+    Type::JSONB,       // attributes
+    Type::JSONB,       // resource_attributes
+];
+
+/// Column types of a metric COPY row, in the column order of `copy_metrics.sql` and its staging table.
+const METRIC_COPY_TYPES: [Type; 26] = [
+    Type::UUID,         // series_key
+    Type::TEXT,         // name
+    Type::TEXT,         // kind
+    Type::TEXT,         // temporality
+    Type::BOOL,         // is_monotonic
+    Type::TIMESTAMPTZ,  // start_time
+    Type::TIMESTAMPTZ,  // time
+    Type::FLOAT8,       // value
+    Type::INT8,         // count
+    Type::FLOAT8,       // sum
+    Type::FLOAT8,       // min
+    Type::FLOAT8,       // max
+    Type::FLOAT8_ARRAY, // bucket_bounds
+    Type::INT8_ARRAY,   // bucket_counts
+    Type::JSONB,        // exponential_buckets
+    Type::JSONB,        // quantiles
+    Type::TEXT,         // unit
+    Type::TEXT,         // description
+    Type::TEXT,         // service_name
+    Type::TEXT,         // scope_name
+    Type::TEXT,         // scope_version
+    Type::TEXT,         // session_id
+    Type::TEXT,         // model
+    Type::TEXT,         // token_type
+    Type::JSONB,        // attributes
+    Type::JSONB,        // resource_attributes
+];
+
+/// The SQL that stores one kind of row (files in `sql/ingest/`).
+pub struct TableSql {
+    /// Binary COPY into the table.
+    pub copy: &'static str,
+    /// Binary COPY into the session's staging table (same columns, same order).
+    pub copy_staging: &'static str,
+    /// Staging -> table, skipping rows already stored.
+    pub insert: &'static str,
+}
+
+/// A row the writer stores: its table's SQL, its binary COPY encoding, and how a rejection names it.
+pub trait Row: Sync {
+    const SQL: TableSql;
+    /// Column types of the COPY, in the column order of `SQL.copy`.
+    fn copy_types() -> &'static [Type];
+    /// Writes the row to a binary COPY whose columns are those of `SQL.copy`.
+    fn copy<'a>(
+        &'a self,
+        writer: Pin<&'a mut BinaryCopyInWriter>,
+    ) -> impl Future<Output = Result<(), tokio_postgres::Error>> + Send + 'a;
+    /// Names the row in a rejection, e.g. "span 00f0.. of trace 4bf9..".
+    fn describe(&self) -> String;
+}
+
+impl Row for SpanRow {
+    const SQL: TableSql = TableSql {
+        copy: COPY_SPANS_SQL,
+        copy_staging: COPY_STAGING_SQL,
+        insert: INSERT_SQL,
+    };
+
+    fn copy_types() -> &'static [Type] {
+        &COPY_TYPES
+    }
+
+    fn copy<'a>(
+        &'a self,
+        writer: Pin<&'a mut BinaryCopyInWriter>,
+    ) -> impl Future<Output = Result<(), tokio_postgres::Error>> + Send + 'a {
+        copy_row(writer, self)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "span {} of trace {}",
+            hex(&self.span_id),
+            hex(&self.trace_id)
+        )
+    }
+}
+
+impl Row for LogRow {
+    const SQL: TableSql = TableSql {
+        copy: include_str!("../../sql/ingest/copy_logs.sql"),
+        copy_staging: include_str!("../../sql/ingest/copy_staging_logs.sql"),
+        insert: include_str!("../../sql/ingest/insert_logs.sql"),
+    };
+
+    fn copy_types() -> &'static [Type] {
+        &LOG_COPY_TYPES
+    }
+
+    async fn copy<'a>(
+        &'a self,
+        writer: Pin<&'a mut BinaryCopyInWriter>,
+    ) -> Result<(), tokio_postgres::Error> {
+        let time = timestamp(self.time_unix_nano);
+        let observed = self.observed_time_unix_nano.map(timestamp);
+        let trace_id = self.trace_id.as_ref().map(Uuid);
+        let span_id = self.span_id.as_ref().map(Macaddr8);
+        let cost = self.cost_usd.and_then(cost_as_numeric);
+        writer
+            .write(&[
+                &Uuid(&self.record_key),
+                &time,
+                &observed,
+                &trace_id,
+                &span_id,
+                &self.event_name,
+                &self.severity_number,
+                &self.severity_text,
+                &self.body,
+                &self.service_name,
+                &self.scope_name,
+                &self.scope_version,
+                &self.session_id,
+                &self.user_id,
+                &self.model,
+                &self.input_tokens,
+                &self.output_tokens,
+                &self.cache_read_tokens,
+                &self.cache_write_tokens,
+                &self.reasoning_tokens,
+                &cost,
+                &self.tool_name,
+                &self.duration_ms,
+                &Json(&self.attributes),
+                &Json(&self.resource_attributes),
+            ])
+            .await
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "log record {} at {} ns",
+            hex(&self.record_key),
+            self.time_unix_nano
+        )
+    }
+}
+
+impl Row for MetricRow {
+    const SQL: TableSql = TableSql {
+        copy: include_str!("../../sql/ingest/copy_metrics.sql"),
+        copy_staging: include_str!("../../sql/ingest/copy_staging_metrics.sql"),
+        insert: include_str!("../../sql/ingest/insert_metrics.sql"),
+    };
+
+    fn copy_types() -> &'static [Type] {
+        &METRIC_COPY_TYPES
+    }
+
+    async fn copy<'a>(
+        &'a self,
+        writer: Pin<&'a mut BinaryCopyInWriter>,
+    ) -> Result<(), tokio_postgres::Error> {
+        let start = self.start_time_unix_nano.map(timestamp);
+        let time = timestamp(self.time_unix_nano);
+        let exponential_buckets = self.exponential_buckets.as_ref().map(Json);
+        let quantiles = self.quantiles.as_ref().map(Json);
+        writer
+            .write(&[
+                &Uuid(&self.series_key),
+                &self.name,
+                &self.kind,
+                &self.temporality,
+                &self.is_monotonic,
+                &start,
+                &time,
+                &self.value,
+                &self.count,
+                &self.sum,
+                &self.min,
+                &self.max,
+                &self.bucket_bounds,
+                &self.bucket_counts,
+                &exponential_buckets,
+                &quantiles,
+                &self.unit,
+                &self.description,
+                &self.service_name,
+                &self.scope_name,
+                &self.scope_version,
+                &self.session_id,
+                &self.model,
+                &self.token_type,
+                &Json(&self.attributes),
+                &Json(&self.resource_attributes),
+            ])
+            .await
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "data point of metric {:?} at {} ns",
+            self.name, self.time_unix_nano
+        )
+    }
+}
+
 pub struct WriterConfig {
     pub database_url: String,
     pub pool_size: usize,
@@ -90,11 +329,11 @@ pub struct WriterConfig {
 /// What became of a batch that was committed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Written {
-    /// Spans newly stored.
+    /// Rows newly stored.
     pub inserted: u64,
-    /// Spans that were already stored (client retries) or repeated within the batch.
+    /// Rows that were already stored (client retries) or repeated within the batch.
     pub duplicates: u64,
-    /// Spans the database refused on their content.
+    /// Rows the database refused on their content.
     pub rejected: Vec<Rejected>,
 }
 
@@ -163,9 +402,9 @@ impl Writer {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
-        // Every new connection: the statement timeout, then the session's staging table.
+        // Every new connection: the statement timeout, then the session's staging tables.
         let session_setup: std::sync::Arc<str> = format!(
-            "SET statement_timeout = {};\n{STAGING_SQL}",
+            "SET statement_timeout = {};\n{STAGING_SQL}\n{STAGING_LOGS_SQL}\n{STAGING_METRICS_SQL}",
             config.statement_timeout.as_millis()
         )
         .into();
@@ -205,7 +444,7 @@ impl Writer {
     }
 
     /// Stores the rows in one transaction. `Ok` means committed.
-    pub async fn write(&self, rows: &[SpanRow]) -> Result<Written, WriteError> {
+    pub async fn write<R: Row>(&self, rows: &[R]) -> Result<Written, WriteError> {
         if rows.is_empty() {
             return Ok(Written::default());
         }
@@ -216,7 +455,7 @@ impl Writer {
             .map_err(|e| WriteError::Unavailable(e.to_string()))?;
 
         let transaction = client.transaction().await.map_err(unavailable)?;
-        match copy_rows(&transaction, COPY_SPANS_SQL, rows).await {
+        match copy_rows(&transaction, R::SQL.copy, rows).await {
             Ok(inserted) => {
                 transaction.commit().await.map_err(unavailable)?;
                 return Ok(Written {
@@ -251,17 +490,17 @@ impl Writer {
         }
     }
 
-    /// The slow path after the database refused a batch on its content: each span under its own
-    /// savepoint, so only the spans it refuses are lost (and reported).
-    async fn write_one_by_one(
+    /// The slow path after the database refused a batch on its content: each row under its own
+    /// savepoint, so only the rows it refuses are lost (and reported).
+    async fn write_one_by_one<R: Row>(
         &self,
         client: &mut deadpool_postgres::Object,
-        rows: &[SpanRow],
+        rows: &[R],
     ) -> Result<Written, WriteError> {
         let mut transaction = client.transaction().await.map_err(unavailable)?;
         let mut written = Written::default();
         for row in rows {
-            let savepoint = transaction.savepoint("span").await.map_err(unavailable)?;
+            let savepoint = transaction.savepoint("row").await.map_err(unavailable)?;
             match insert_skipping_stored(&savepoint, std::slice::from_ref(row)).await {
                 Ok(inserted) => {
                     savepoint.commit().await.map_err(unavailable)?;
@@ -272,9 +511,8 @@ impl Writer {
                     savepoint.rollback().await.map_err(unavailable)?;
                     written.rejected.push(Rejected {
                         reason: format!(
-                            "span {} of trace {}: refused by the database: {}",
-                            hex(&row.span_id),
-                            hex(&row.trace_id),
+                            "{}: refused by the database: {}",
+                            row.describe(),
                             error.as_db_error().map(|e| e.message()).unwrap_or("error")
                         ),
                     });
@@ -287,31 +525,31 @@ impl Writer {
     }
 }
 
-/// COPY the rows into staging, then move the ones not stored yet into agent_spans; the number of
-/// spans inserted.
-async fn insert_skipping_stored(
+/// COPY the rows into staging, then move the ones not stored yet into their table; the number of
+/// rows inserted.
+async fn insert_skipping_stored<R: Row>(
     client: &deadpool_postgres::Transaction<'_>,
-    rows: &[SpanRow],
+    rows: &[R],
 ) -> Result<u64, tokio_postgres::Error> {
-    copy_rows(client, COPY_STAGING_SQL, rows).await?;
-    let insert = client.prepare_cached(INSERT_SQL).await?;
+    copy_rows(client, R::SQL.copy_staging, rows).await?;
+    let insert = client.prepare_cached(R::SQL.insert).await?;
     client.execute(&insert, &[]).await
 }
 
-/// Binary COPY of the rows with `copy_sql` (into agent_spans or into staging); the rows copied.
-async fn copy_rows(
+/// Binary COPY of the rows with `copy_sql` (into the table or into staging); the rows copied.
+async fn copy_rows<R: Row>(
     client: &deadpool_postgres::Transaction<'_>,
     copy_sql: &str,
-    rows: &[SpanRow],
+    rows: &[R],
 ) -> Result<u64, tokio_postgres::Error> {
     // Prepared once per connection: parsing the COPY again for every batch costs more than a small
     // batch's rows (BENCHMARKS.md).
     let copy = client.prepare_cached(copy_sql).await?;
     let sink = client.copy_in(&copy).await?;
-    let writer = BinaryCopyInWriter::new(sink, &COPY_TYPES);
+    let writer = BinaryCopyInWriter::new(sink, R::copy_types());
     futures_util::pin_mut!(writer);
     for row in rows {
-        copy_row(writer.as_mut(), row).await?;
+        row.copy(writer.as_mut()).await?;
     }
     writer.finish().await
 }
@@ -389,7 +627,7 @@ fn unavailable(error: tokio_postgres::Error) -> WriteError {
     })
 }
 
-/// The direct COPY met spans another transaction stored or is storing: a retry, or the same spans
+/// The direct COPY met rows another transaction stored or is storing: a retry, or the same rows
 /// sent twice at once.
 fn is_overlap(error: &tokio_postgres::Error) -> bool {
     error.code().is_some_and(|code| {
@@ -398,7 +636,7 @@ fn is_overlap(error: &tokio_postgres::Error) -> bool {
 }
 
 /// Errors about the data itself (SQLSTATE classes 22 "data exception" and 23 "integrity constraint
-/// violation"): retrying cannot help, but other spans of the batch may still be stored.
+/// violation"): retrying cannot help, but other rows of the batch may still be stored.
 fn is_content_error(error: &tokio_postgres::Error) -> bool {
     error
         .code()

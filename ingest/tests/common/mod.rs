@@ -143,3 +143,68 @@ impl Drop for TestServer {
         }
     }
 }
+
+impl TestDb {
+    /// Empties the log and metric tables (agent_logs, agent_metrics).
+    pub async fn clear_signals(&self) {
+        self.execute("DELETE FROM agent_trace.agent_logs; DELETE FROM agent_trace.agent_metrics")
+            .await;
+    }
+}
+
+/// The OTLP/gRPC server (traces, logs, metrics), in this process, until stopped.
+pub struct TestGrpcServer {
+    pub endpoint: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+}
+
+impl TestGrpcServer {
+    pub async fn start(db: &TestDb, token: Option<&str>) -> Self {
+        let writer = Writer::connect(&WriterConfig {
+            database_url: db.url(),
+            pool_size: 2,
+            connection_wait: Duration::from_millis(1500),
+            statement_timeout: Duration::from_secs(5),
+        })
+        .await
+        .expect("writer connects");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(ingest::grpc::run(
+            listener,
+            writer,
+            token.map(String::from),
+            64 << 20,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Self {
+            endpoint: format!("http://{addr}"),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops accepting, waits for calls in flight to finish.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("task").expect("grpc server ran");
+        }
+    }
+}
+
+impl Drop for TestGrpcServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
