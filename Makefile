@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients install-extension fmt-check clippy test-rust test-pgrx test-sql test-upgrade bench bench-keys
+.PHONY: up test deps test-clients install-extension fmt-check clippy test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -47,6 +47,10 @@ test-upgrade:
 ## End-to-end ingest throughput against raw COPY (BENCHMARKS.md quotes it).
 bench: deps install-extension
 	bash scripts/bench-ingest.sh
+
+## trace_tree / diff_traces against a flat indexed fetch (BENCHMARKS.md quotes it).
+bench-api: deps install-extension
+	bash scripts/bench-trace-api.sh
 
 ## Measured sizes of the id representations (docs/key-design.md quotes this).
 bench-keys: deps install-extension

@@ -60,3 +60,11 @@ SELECT round(sum(critical_ms)) = round(max(duration_ms)) AS path_adds_up_to_the_
 SELECT count(*) AS spans, count(*) FILTER (WHERE depth = 0) AS top_level,
        count(*) FILTER (WHERE is_orphan) AS orphans
   FROM agent_trace.trace_tree(:codex_rootless);
+
+-- The README's examples.
+SELECT tree_order, depth, path, name, span_type, status, duration_ms, self_time_ms,
+       subtree_input_tokens, subtree_errors
+  FROM agent_trace.trace_tree('8bef85e718690b4f738c3d7e267a185e');
+SELECT step, name, duration_ms, critical_ms FROM agent_trace.critical_path('8bef85e718690b4f738c3d7e267a185e');
+SELECT step, span_type, name, tool_arguments, left(tool_result, 30) AS tool_result, status
+  FROM agent_trace.replay('8bef85e718690b4f738c3d7e267a185e');
