@@ -55,7 +55,10 @@ for released in tests/upgrade/agent_trace--*.sql; do
     from=$(basename "$released" .sql); from=${from#agent_trace--}
     [ "$from" = "$version" ] && continue
     target="$ext_dir/agent_trace--$from.sql"
-    if [ ! -f "$target" ]; then cp "$released" "$target"; copied+=("$target"); fi
+    # Always the frozen copy: a file left in the extension directory (e.g. by `cargo pgrx test`,
+    # which installs a build with test functions) is not the release.
+    [ -f "$target" ] || copied+=("$target")
+    cp "$released" "$target"
     db="from_${from//[^0-9a-zA-Z]/_}"
     sql -d postgres -c "CREATE DATABASE $db"
     sql -d "$db" -c "CREATE EXTENSION agent_trace VERSION '$from'" -c "ALTER EXTENSION agent_trace UPDATE"
