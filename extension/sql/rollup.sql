@@ -11,13 +11,56 @@
 --
 -- Rows are upserted in trace_id order, so concurrent writers lock agent_traces rows in the same
 -- order and cannot deadlock on them.
+--
+-- The same statement prices the new LLM and embedding spans that report tokens and a model but no
+-- cost (prices.sql): one agent_trace.price_for lookup per (model, provider, UTC day) of the batch,
+-- not per span; one narrow agent_span_costs row per span it could price; their sum folded into
+-- agent_traces.computed_cost_usd in the same upsert. agent_spans itself is never updated and gets no
+-- row trigger, so COPY keeps inserting in batches. price_for, cost_at_price and agent_span_costs are
+-- created by prices.sql, after this file; PL/pgSQL resolves them when the trigger first runs.
 
 CREATE FUNCTION agent_trace._fold_inserted_spans() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    WITH per_trace AS (
+    WITH priceable AS (
+        SELECT s.trace_id, s.span_id, s.start_time, s.model, s.provider,
+               (s.start_time AT TIME ZONE 'UTC')::date AS day, s.input_tokens, s.output_tokens,
+               s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens
+          FROM new_spans AS s
+         WHERE s.span_type IN ('llm', 'embedding') AND s.cost_usd IS NULL AND s.model IS NOT NULL
+           AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
+    ), prices AS (
+        SELECT k.model, k.provider, k.day, p AS price
+          FROM (SELECT DISTINCT model, provider, day FROM priceable) AS k
+         CROSS JOIN LATERAL agent_trace.price_for(k.model, k.provider, k.day::timestamp AT TIME ZONE 'UTC') AS p
+    ), costed AS (
+        -- ON CONFLICT: a row left behind by a span that was deleted and is now stored again.
+        INSERT INTO agent_trace.agent_span_costs AS c (trace_id, span_id, start_time, computed_cost_usd,
+               price_model_pattern, price_provider, price_effective_from)
+        SELECT s.trace_id, s.span_id, s.start_time, x.cost, (pr.price).model_pattern,
+               (pr.price).provider, (pr.price).effective_from
+          FROM priceable AS s
+          JOIN prices AS pr
+            ON pr.model = s.model AND pr.provider IS NOT DISTINCT FROM s.provider AND pr.day = s.day
+         CROSS JOIN LATERAL (
+               SELECT agent_trace.cost_at_price(pr.price, s.input_tokens, s.output_tokens,
+                          s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens) AS cost) AS x
+         WHERE x.cost IS NOT NULL
+         ORDER BY s.trace_id, s.span_id, s.start_time
+            ON CONFLICT (trace_id, span_id, start_time) DO UPDATE SET
+               computed_cost_usd = excluded.computed_cost_usd,
+               price_model_pattern = excluded.price_model_pattern,
+               price_provider = excluded.price_provider,
+               price_effective_from = excluded.price_effective_from,
+               computed_at = now()
+        RETURNING c.trace_id, c.computed_cost_usd
+    ), computed_per_trace AS (
+        SELECT c.trace_id, sum(c.computed_cost_usd) AS computed_cost_usd
+          FROM costed AS c
+         GROUP BY c.trace_id
+    ), per_trace AS (
         SELECT s.trace_id,
                min(s.start_time) AS start_time,
                max(s.end_time) AS end_time,
@@ -53,14 +96,15 @@ BEGIN
         trace_id, name, start_time, end_time, span_count, error_count, llm_call_count, tool_call_count,
         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
         service_name, session_id, user_id, agent_name, agent_id, run_id, team_id, workflow_id,
-        correlation_id, input, output, root_span_id, root_start_time)
+        correlation_id, input, output, root_span_id, root_start_time, computed_cost_usd)
     SELECT p.trace_id, r.name, p.start_time, p.end_time, p.span_count, p.error_count, p.llm_call_count,
            p.tool_call_count, p.input_tokens, p.output_tokens, p.cache_read_tokens, p.cache_write_tokens,
            p.reasoning_tokens, p.cost_usd, coalesce(r.service_name, p.service_name), p.session_id,
            p.user_id, p.agent_name, p.agent_id, p.run_id, p.team_id, p.workflow_id, p.correlation_id,
-           left(r.input, 500), left(r.output, 500), r.span_id, r.start_time
+           left(r.input, 500), left(r.output, 500), r.span_id, r.start_time, cc.computed_cost_usd
       FROM per_trace AS p
       LEFT JOIN root_candidates AS r ON r.trace_id = p.trace_id
+      LEFT JOIN computed_per_trace AS cc ON cc.trace_id = p.trace_id
      ORDER BY p.trace_id
         ON CONFLICT (trace_id) DO UPDATE SET
            start_time = least(t.start_time, excluded.start_time),
@@ -76,6 +120,8 @@ BEGIN
            cache_write_tokens = coalesce(t.cache_write_tokens + excluded.cache_write_tokens, t.cache_write_tokens, excluded.cache_write_tokens),
            reasoning_tokens = coalesce(t.reasoning_tokens + excluded.reasoning_tokens, t.reasoning_tokens, excluded.reasoning_tokens),
            cost_usd = coalesce(t.cost_usd + excluded.cost_usd, t.cost_usd, excluded.cost_usd),
+           computed_cost_usd = coalesce(t.computed_cost_usd + excluded.computed_cost_usd,
+                                        t.computed_cost_usd, excluded.computed_cost_usd),
            -- least() skips NULLs: the smallest value seen, whatever order the spans came in.
            session_id = least(t.session_id, excluded.session_id),
            user_id = least(t.user_id, excluded.user_id),
@@ -113,7 +159,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._fold_inserted_spans() IS
-    'Trigger function: folds the spans an INSERT statement stored into their agent_traces rows. Internal.';
+    'Trigger function: folds the spans an INSERT statement stored into their agent_traces rows, and prices those without a provided cost into agent_span_costs. Internal.';
 
 CREATE TRIGGER agent_spans_fold_into_traces
     AFTER INSERT ON agent_trace.agent_spans

@@ -139,6 +139,7 @@ CREATE TABLE agent_trace.agent_traces (
     root_start_time     timestamptz,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
+    computed_cost_usd   numeric,
     CONSTRAINT agent_traces_pkey PRIMARY KEY (trace_id)
 );
 
@@ -182,3 +183,4 @@ COMMENT ON COLUMN agent_trace.agent_traces.workflow_id IS 'Workflow of the run (
 COMMENT ON COLUMN agent_trace.agent_traces.correlation_id IS 'Caller-supplied correlation id (the smallest among its spans, if they differ).';
 COMMENT ON COLUMN agent_trace.agent_traces.input IS 'First 500 characters of the root span''s input.';
 COMMENT ON COLUMN agent_trace.agent_traces.output IS 'First 500 characters of the root span''s output.';
+COMMENT ON COLUMN agent_trace.agent_traces.computed_cost_usd IS 'Sum of the computed cost of the LLM and embedding spans that reported tokens but no cost_usd, in US dollars, from agent_trace.model_prices (one row per span in agent_span_costs). NULL when no such span could be priced. Each span counts in cost_usd or here, never both: cost_usd + computed_cost_usd is the cost of the run as far as it is known.';

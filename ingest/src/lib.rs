@@ -22,5 +22,7 @@ pub mod lenient;
 pub mod map;
 pub mod map_logs;
 pub mod map_metrics;
+pub mod prices;
 pub mod server;
+pub mod setup;
 pub mod write;

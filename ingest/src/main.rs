@@ -3,7 +3,9 @@
 use clap::{Args, Parser, Subcommand};
 use ingest::cluster::{ClusterConfig, PrivateCluster};
 use ingest::grpc;
+use ingest::prices;
 use ingest::server::{self, AppState, Limits};
+use ingest::setup::{self, SetupOptions, Tool};
 use ingest::write::{Writer, WriterConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +37,79 @@ enum Command {
     },
     /// Stop the private cluster of `up` if it is still running. Its data stays for the next `up`.
     Down(ClusterArgs),
+    /// Model prices, from which agent_trace computes the cost of calls that report none.
+    Prices {
+        #[command(subcommand)]
+        command: PricesCommand,
+    },
+    /// Print the settings that send Claude Code, Gemini CLI or Codex telemetry to agent-trace.
+    #[command(
+        long_about = "Print the settings that send a coding assistant's OpenTelemetry (log events with tokens and \
+                      cost, metrics, traces) to agent-trace: environment variables for Claude Code, the \
+                      \"telemetry\" block of .gemini/settings.json for Gemini CLI, the [otel] table of \
+                      ~/.codex/config.toml for Codex. Prints only; changes no file."
+    )]
+    Setup(SetupArgs),
+}
+
+#[derive(Subcommand)]
+enum PricesCommand {
+    /// Add the model prices of a LiteLLM price list to agent_trace.model_prices.
+    #[command(long_about = PRICES_IMPORT_HELP)]
+    Import(PricesImportArgs),
+}
+
+const PRICES_IMPORT_HELP: &str =
+    "Add the model prices of a LiteLLM price list to agent_trace.model_prices, in US dollars per \
+million tokens, so that calls reporting tokens but no cost get a computed cost \
+(agent_span_costs, agent_traces.computed_cost_usd, agent_logs.computed_cost_usd).
+
+FILE is LiteLLM's model_prices_and_context_window.json (or a subset of it). Without FILE, the \
+dated snapshot built into this binary is imported: the OpenAI, Anthropic and Gemini API models of \
+LiteLLM's list (sql/prices/litellm-snapshot.json, refreshed by scripts/update-price-snapshot.sh). \
+Only models priced per token are read (chat, responses, completion, embedding); per-token input, \
+output, cache-read, cache-write and reasoning prices and their long-context tiers.
+
+History is kept: a model gets a new row only when its price differs from the one in effect on \
+--date, and that row takes effect on --date, so calls before it keep their old price (the first \
+price known for a model applies to all earlier calls). Importing the same list again changes \
+nothing, and neither does a list dated before what the table already has from an import, nor \
+prices you edited in rows of that date.
+
+Costs already computed for stored calls are not changed; the command prints the \
+agent_trace.recompute_costs call that applies the new prices to them.";
+
+#[derive(Args)]
+struct PricesImportArgs {
+    /// LiteLLM model_prices_and_context_window.json; default: the snapshot built into this binary.
+    file: Option<PathBuf>,
+    /// Recorded as the source of the added rows. Default: the file's own note (the snapshot's
+    /// "litellm VERSION model_prices_and_context_window_backup.json"), else "litellm FILE-NAME".
+    #[arg(long)]
+    source: Option<String>,
+    /// The list's date, YYYY-MM-DD: new prices take effect on it. Default: the file's own note
+    /// (the snapshot's date), else today (UTC).
+    #[arg(long)]
+    date: Option<String>,
+    /// PostgreSQL connection URL of a database with the agent_trace extension.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+}
+
+#[derive(Args)]
+struct SetupArgs {
+    /// The tool to configure.
+    #[arg(value_enum)]
+    tool: Tool,
+    /// agent-trace's OTLP/HTTP address, as the tool reaches it.
+    #[arg(long, default_value = "http://127.0.0.1:4318")]
+    endpoint: String,
+    /// The token agent-trace was started with (--token); sent as `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "AGENT_TRACE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Include prompt text in the tool's telemetry (off by default: prompts are redacted).
+    #[arg(long)]
+    log_prompts: bool,
 }
 
 #[derive(Args)]
@@ -133,6 +208,18 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
+        Command::Prices {
+            command: PricesCommand::Import(args),
+        } => run_async(import_prices(args)),
+        Command::Setup(args) => setup::render(
+            args.tool,
+            &SetupOptions {
+                endpoint: args.endpoint,
+                token: args.token,
+                log_prompts: args.log_prompts,
+            },
+        )
+        .map(|text| print!("{text}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -143,7 +230,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_async(future: impl std::future::Future<Output = Result<(), String>>) -> Result<(), String> {
+fn run_async<T>(future: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
     tokio::runtime::Runtime::new()
         .map_err(|e| format!("starting the runtime: {e}"))?
         .block_on(future)
@@ -164,6 +251,10 @@ fn up(cluster_args: ClusterArgs, server: ServerArgs) -> Result<(), String> {
         "  Query with          psql \"{}\"",
         cluster.connection_string()
     );
+    match run_async(import_shipped_prices(cluster.connection_string())) {
+        Ok(summary) => println!("  Model prices        {summary}"),
+        Err(error) => eprintln!("agent-trace: model prices not imported: {error}"),
+    }
     println!("  Point an OpenTelemetry SDK at it:");
     println!("    export OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}");
     println!("    export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
@@ -172,6 +263,78 @@ fn up(cluster_args: ClusterArgs, server: ServerArgs) -> Result<(), String> {
     let served = run_async(serve(cluster.connection_string(), server));
     let stopped = cluster.down().map_err(|e| e.to_string());
     served.and(stopped)
+}
+
+async fn import_prices(args: PricesImportArgs) -> Result<(), String> {
+    let (text, default_source) = match &args.file {
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            format!(
+                "litellm {}",
+                path.file_name()
+                    .unwrap_or(path.as_os_str())
+                    .to_string_lossy()
+            ),
+        ),
+        None => (
+            prices::SNAPSHOT.to_string(),
+            prices::SNAPSHOT_PATH.to_string(),
+        ),
+    };
+    let shown = args
+        .file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| format!("the built-in snapshot ({})", prices::SNAPSHOT_PATH));
+    let list = prices::parse(&text).map_err(|e| format!("{shown}: {e}"))?;
+    if let Some(date) = &args.date {
+        prices::check_date(date).map_err(|e| format!("--date: {e}"))?;
+    }
+    let source = args
+        .source
+        .or_else(|| list.source.clone())
+        .unwrap_or(default_source);
+    let date = args.date.or_else(|| list.date.clone());
+    let mut client = prices::connect(&args.database_url).await?;
+    let imported = prices::import(&mut client, &list, &source, date.as_deref())
+        .await
+        .map_err(|e| prices::describe_error(&e))?;
+    println!(
+        "Read {} model prices from {shown} ({} entries skipped), source {source:?}, dated {}.",
+        list.prices.len(),
+        list.skipped.len(),
+        imported.date
+    );
+    println!(
+        "agent_trace.model_prices: {} rows added, {} prices already known.",
+        imported.added, imported.unchanged
+    );
+    if let Some(from) = imported.earliest_effective_from {
+        println!(
+            "Stored calls keep the cost computed when they arrived. To re-cost them with these prices:\n  \
+             SELECT * FROM agent_trace.recompute_costs('{from}', 'infinity');"
+        );
+    }
+    Ok(())
+}
+
+/// `up`: the snapshot's prices, so that a fresh cluster computes costs from the start. Idempotent.
+async fn import_shipped_prices(database_url: String) -> Result<String, String> {
+    let list = prices::parse(prices::SNAPSHOT)?;
+    let source = list
+        .source
+        .clone()
+        .unwrap_or_else(|| prices::SNAPSHOT_PATH.to_string());
+    let mut client = prices::connect(&database_url).await?;
+    let imported = prices::import(&mut client, &list, &source, list.date.as_deref())
+        .await
+        .map_err(|e| prices::describe_error(&e))?;
+    Ok(format!(
+        "{} models ({source}, {}; {} rows added)",
+        list.prices.len(),
+        imported.date,
+        imported.added
+    ))
 }
 
 async fn serve(database_url: String, args: ServerArgs) -> Result<(), String> {
