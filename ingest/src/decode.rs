@@ -1,4 +1,6 @@
-//! OTLP/HTTP request bodies -> request messages, and messages -> response bodies. Pure.
+//! OTLP/HTTP request bodies -> request messages, and messages -> response bodies. Pure. The same
+//! for the three signals (`decode_message` is generic over the request type); only trace requests
+//! have a second, lossy protobuf decoder for invalid UTF-8 (`lenient.rs`).
 //!
 //! What the receiver accepts is `../shared/reference/otlp-server-contract.md`: protobuf or JSON
 //! chosen by `Content-Type` (parameters allowed), identity or gzip `Content-Encoding`, a cap on the
@@ -251,6 +253,23 @@ mod tests {
         let request: ExportTraceServiceRequest =
             decode_message(Encoding::Json, br#"{"resourceSpans":[]}"#).unwrap();
         assert!(request.resource_spans.is_empty());
+    }
+
+    #[test]
+    fn empty_logs_and_metrics_requests() {
+        use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+        use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+        for body in [&b""[..], b"{}", b" \n"] {
+            let logs: ExportLogsServiceRequest = decode_message(Encoding::Json, body).unwrap();
+            assert!(logs.resource_logs.is_empty());
+            let metrics: ExportMetricsServiceRequest =
+                decode_message(Encoding::Json, body).unwrap();
+            assert!(metrics.resource_metrics.is_empty());
+        }
+        let error =
+            decode_message::<ExportLogsServiceRequest>(Encoding::Json, b"{\"resourceLogs\": 7}")
+                .unwrap_err();
+        assert_eq!(error.http_status(), 400);
     }
 
     #[test]

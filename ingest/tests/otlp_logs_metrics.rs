@@ -600,7 +600,58 @@ async fn bad_input_gets_the_contract_status_on_logs_and_metrics() {
             .await,
         0
     );
+
+    // The database down: 503 with Retry-After and UNAVAILABLE, which clients retry.
+    let request = logs_json(vec![serde_json::json!({
+        "timeUnixNano": "1763769600000000000", "body": {"stringValue": "during outage"}
+    })]);
+    db.cluster.down().expect("stop postgres");
+    for path in ["/v1/logs", "/v1/metrics"] {
+        let body = if path == "/v1/logs" {
+            request.clone()
+        } else {
+            metrics_json()
+        };
+        let response = client
+            .post(server.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503, "{path}");
+        assert!(response.headers().contains_key("retry-after"));
+        let status: Status = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!(status.code, 14, "{path}: UNAVAILABLE");
+    }
+    db.cluster.up().expect("start postgres");
+    let response = client
+        .post(server.url("/v1/logs"))
+        .header("content-type", "application/json")
+        .body(request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_logs")
+            .await,
+        1
+    );
     server.stop().await;
+}
+
+/// One gauge point, as OTLP/JSON.
+fn metrics_json() -> String {
+    serde_json::json!({
+        "resourceMetrics": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "test"}}]},
+            "scopeMetrics": [{"metrics": [{"name": "queue", "gauge": {"dataPoints": [
+                {"timeUnixNano": "1763769600000000000", "asInt": "3"}
+            ]}}]}]
+        }]
+    })
+    .to_string()
 }
 
 /// A record with no time at all is rejected alone (partial success); a NUL is replaced; a record
