@@ -23,7 +23,9 @@ query() { # name sql
 for shape in bushy:00000000000000000000000000000b05 chain:00000000000000000000000000000c4a; do
     name=${shape%%:*}; trace=${shape#*:}
     query "$name-flat" "SELECT $flat_columns FROM agent_trace.agent_spans WHERE trace_id = '$trace'"
-    query "$name-tree" "SELECT * FROM agent_trace.trace_tree('$trace')"
+    # The same columns from trace_tree (status is its name for status_code), and all of them.
+    query "$name-tree" "SELECT span_id, parent_span_id, start_time, name, span_type, status, model, duration_ms, input_tokens, output_tokens, cost_usd FROM agent_trace.trace_tree('$trace')"
+    query "$name-tree-all" "SELECT * FROM agent_trace.trace_tree('$trace')"
 done
 query "diff" "SELECT * FROM agent_trace.diff_traces('00000000000000000000000000000d1a', '00000000000000000000000000000d1b')"
 query "diff-flat" "SELECT $flat_columns, input, output FROM agent_trace.agent_spans WHERE trace_id IN ('00000000000000000000000000000d1a', '00000000000000000000000000000d1b')"
@@ -39,7 +41,7 @@ median_ms() {
     sort -n "$work/$1.latencies" | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f", m / 1000}'
 }
 for round in $(seq "$ROUNDS"); do
-    for q in bushy-flat bushy-tree chain-flat chain-tree diff-flat diff; do run "$q"; done
+    for q in bushy-flat bushy-tree bushy-tree-all chain-flat chain-tree chain-tree-all diff-flat diff; do run "$q"; done
 done
 
 echo
@@ -51,6 +53,8 @@ for shape in bushy chain; do
     [ "$shape" = chain ] && label="trace_tree, 10,000-deep chain"
     [ "$shape" = bushy ] && label="trace_tree, 10,000 spans, bushy (99 x 100)"
     echo "| $label | $tree | $flat | $(awk -v a="$tree" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
+    all=$(median_ms "$shape-tree-all")
+    echo "| the same, all 23 columns (SELECT *) | $all | $flat | $(awk -v a="$all" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
 done
 diff=$(median_ms diff); flat=$(median_ms diff-flat)
 echo "| diff_traces, two 1,000-span runs | $diff | $flat | $(awk -v a="$diff" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"

@@ -51,28 +51,33 @@ pub mod agent_trace {
         fn load(trace_id: TraceId, with_io: bool) -> Trace {
             let (nodes, spans) = Spi::connect(|client| -> Result<_, pgrx::spi::Error> {
                 let args = [Uuid::from_bytes(trace_id.0).into(), with_io.into()];
-                let mut table = client.select(TRACE_SPANS_SQL, None, &args)?;
+                let table = client.select(TRACE_SPANS_SQL, None, &args)?;
                 let mut nodes = Vec::with_capacity(table.len());
                 let mut spans = Vec::with_capacity(table.len());
-                while table.next().is_some() {
-                    nodes.push(Node {
-                        span_id: raw_span_id(&table, 1)?.unwrap_or_default(),
-                        parent_id: raw_span_id(&table, 2)?,
-                        start: raw_timestamp(&table, 3)?,
-                        end: raw_timestamp(&table, 4)?,
-                    });
-                    spans.push(Span {
-                        name: table.get::<String>(5)?.unwrap_or_default(),
-                        span_type: table.get::<String>(6)?.unwrap_or_default(),
-                        status: table.get::<String>(7)?.unwrap_or_default(),
-                        model: table.get::<String>(8)?,
-                        input_tokens: table.get::<i64>(9)?,
-                        output_tokens: table.get::<i64>(10)?,
-                        cost_usd: table.get::<AnyNumeric>(11)?,
-                        input: table.get::<String>(12)?,
-                        output: table.get::<String>(13)?,
+                // SAFETY: the select above just filled SPI_tuptable, and `table` keeps it alive;
+                // the columns are those of trace_spans.sql, in its order.
+                unsafe {
+                    for_each_row(|row| {
+                        nodes.push(Node {
+                            span_id: row.span_id(0).unwrap_or_default(),
+                            parent_id: row.span_id(1),
+                            start: row.int8(2).unwrap_or(0),
+                            end: row.int8(3).unwrap_or(0),
+                        });
+                        spans.push(Span {
+                            name: row.text(4).unwrap_or_default(),
+                            span_type: row.text(5).unwrap_or_default(),
+                            status: row.text(6).unwrap_or_default(),
+                            model: row.text(7),
+                            input_tokens: row.int8(8),
+                            output_tokens: row.int8(9),
+                            cost_usd: row.numeric(10),
+                            input: row.text(11),
+                            output: row.text(12),
+                        });
                     });
                 }
+                drop(table);
                 Ok((nodes, spans))
             })
             .unwrap_or_else(|error| {
@@ -104,26 +109,6 @@ pub mod agent_trace {
                 _ => self.nodes.iter().map(|n| n.start).min().unwrap_or(0),
             }
         }
-    }
-
-    /// Reads a span_id column of the current SPI row.
-    fn raw_span_id(
-        table: &pgrx::spi::SpiTupleTable,
-        ordinal: usize,
-    ) -> Result<Option<[u8; 8]>, pgrx::spi::Error> {
-        let datum = table.get_datum_by_ordinal(ordinal)?;
-        // SAFETY: the query selects a column of type agent_trace.span_id at this ordinal.
-        Ok(datum.and_then(|d| unsafe { SpanId::from_datum(d, false) }.map(|id| id.0)))
-    }
-
-    /// Reads a timestamptz column (microseconds since 2000-01-01, passed by value).
-    fn raw_timestamp(
-        table: &pgrx::spi::SpiTupleTable,
-        ordinal: usize,
-    ) -> Result<i64, pgrx::spi::Error> {
-        Ok(table
-            .get_datum_by_ordinal(ordinal)?
-            .map_or(0, |datum| datum.value() as i64))
     }
 
     /// Token and cost rollups count only LLM and embedding spans, like agent_traces: wrapper spans
@@ -613,5 +598,80 @@ pub mod agent_trace {
             })
             .collect();
         TableIterator::new(rows)
+    }
+}
+
+/// One row of the last SPI result, deformed once: reading a column is then an array lookup, where
+/// reading columns one by one walks the row from its start each time (`nocachegetattr`) and enters
+/// PostgreSQL once per value.
+struct Row<'r> {
+    values: &'r [pg_sys::Datum],
+    nulls: &'r [bool],
+}
+
+impl Row<'_> {
+    fn datum(&self, column: usize) -> Option<pg_sys::Datum> {
+        (!self.nulls[column]).then(|| self.values[column])
+    }
+
+    /// A bigint or timestamptz column (both 8 bytes, passed by value).
+    fn int8(&self, column: usize) -> Option<i64> {
+        self.datum(column).map(|d| d.value() as i64)
+    }
+
+    fn span_id(&self, column: usize) -> Option<[u8; 8]> {
+        // SAFETY: callers name span_id columns only.
+        self.datum(column)
+            .and_then(|d| unsafe { SpanId::from_datum(d, false) })
+            .map(|id| id.0)
+    }
+
+    fn text(&self, column: usize) -> Option<String> {
+        let datum = self.datum(column)?;
+        let pointer = datum.cast_mut_ptr::<pg_sys::varlena>();
+        // SAFETY: callers name text columns only; a non-null text datum points at a varlena.
+        unsafe {
+            if pgrx::varlena::varatt_is_1b_e(pointer) || pgrx::varlena::varatt_is_4b_c(pointer) {
+                // Stored out of line or compressed (long inputs and outputs): PostgreSQL detoasts.
+                String::from_datum(datum, false)
+            } else {
+                let bytes = pgrx::varlena::varlena_to_byte_slice(pointer);
+                Some(String::from_utf8_lossy(bytes).into_owned())
+            }
+        }
+    }
+
+    fn numeric(&self, column: usize) -> Option<AnyNumeric> {
+        // SAFETY: callers name numeric columns only.
+        self.datum(column)
+            .and_then(|d| unsafe { AnyNumeric::from_datum(d, false) })
+    }
+}
+
+/// Calls `each` with every row of the last SPI result.
+///
+/// # Safety
+/// An SPI query must just have run in the current SPI connection, its result still unreleased.
+unsafe fn for_each_row(mut each: impl FnMut(&Row)) {
+    unsafe {
+        let Some(table) = pg_sys::SPI_tuptable.as_ref() else {
+            return;
+        };
+        let columns = (*table.tupdesc).natts as usize;
+        let mut values = vec![pg_sys::Datum::from(0); columns];
+        let mut nulls = vec![false; columns];
+        for index in 0..table.numvals as usize {
+            let tuple = *table.vals.add(index);
+            pg_sys::heap_deform_tuple(
+                tuple,
+                table.tupdesc,
+                values.as_mut_ptr(),
+                nulls.as_mut_ptr(),
+            );
+            each(&Row {
+                values: &values,
+                nulls: &nulls,
+            });
+        }
     }
 }
