@@ -54,8 +54,8 @@ pub mod agent_trace {
                 let table = client.select(TRACE_SPANS_SQL, None, &args)?;
                 let mut nodes = Vec::with_capacity(table.len());
                 let mut spans = Vec::with_capacity(table.len());
-                // SAFETY: the select above just filled SPI_tuptable, and `table` keeps it alive;
-                // the columns are those of trace_spans.sql, in its order.
+                // SAFETY: the select above just filled SPI_tuptable, which stays until the
+                // connection closes; the columns are those of trace_spans.sql, in its order.
                 unsafe {
                     for_each_row(|row| {
                         nodes.push(Node {
@@ -77,7 +77,6 @@ pub mod agent_trace {
                         });
                     });
                 }
-                drop(table);
                 Ok((nodes, spans))
             })
             .unwrap_or_else(|error| {
