@@ -239,6 +239,44 @@ $$;
 COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
     'One row comparing two runs: spans, wall time, LLM and tool calls, errors, tokens by kind and cost for A and B, with deltas (B minus A; tokens and cost over llm and embedding spans only), and the first divergence: the earliest point where run B''s recorded data differs from A''s (kind input, output, added or removed, at offset_ms on B''s clock), from diff_traces. No divergence columns when the runs match; zero spans for an unknown trace.';
 
+-- Turns: the first-level steps under a trace's root. Codex CLI sends one trace per session with
+-- thousands of spans, a turn (one prompt and everything it caused) being a child of the session's
+-- root; every function above takes such a turn's span id to work on it alone.
+CREATE VIEW agent_trace.agent_turns AS
+SELECT t.trace_id,
+       t.session_id,
+       row_number() OVER (PARTITION BY t.trace_id ORDER BY n.start_time, n.tree_order) AS turn,
+       n.span_id AS turn_span_id,
+       n.name,
+       n.span_type,
+       n.status,
+       n.start_time,
+       n.duration_ms,
+       n.subtree_spans AS span_count,
+       n.subtree_input_tokens AS input_tokens,
+       n.subtree_output_tokens AS output_tokens,
+       n.subtree_cost_usd AS cost_usd,
+       n.subtree_errors AS error_count
+  FROM agent_trace.agent_traces AS t
+ CROSS JOIN LATERAL agent_trace.trace_tree(t.trace_id, t.root_span_id) AS n
+ WHERE t.root_span_id IS NOT NULL AND n.depth = 1;
+COMMENT ON VIEW agent_trace.agent_turns IS
+    'One row per turn: a first-level step under a trace''s root span (for Codex CLI, whose trace is a whole session, one prompt and everything it caused). turn_span_id is what trace_tree, diff_traces, replay and critical_path take to work on that turn alone. Computed from the tree when read: filter by trace_id or session_id.';
+COMMENT ON COLUMN agent_trace.agent_turns.trace_id IS 'The trace (session) the turn belongs to.';
+COMMENT ON COLUMN agent_trace.agent_turns.session_id IS 'Session id of the trace, as in agent_traces.';
+COMMENT ON COLUMN agent_trace.agent_turns.turn IS 'Turn number within the trace, 1 for the first, by start time.';
+COMMENT ON COLUMN agent_trace.agent_turns.turn_span_id IS 'Span id of the turn: pass it to trace_tree, diff_traces, replay or critical_path.';
+COMMENT ON COLUMN agent_trace.agent_turns.name IS 'Name of the turn''s span.';
+COMMENT ON COLUMN agent_trace.agent_turns.span_type IS 'span_type of the turn''s span.';
+COMMENT ON COLUMN agent_trace.agent_turns.status IS 'Status of the turn''s span: OK, ERROR or UNSET.';
+COMMENT ON COLUMN agent_trace.agent_turns.start_time IS 'When the turn started.';
+COMMENT ON COLUMN agent_trace.agent_turns.duration_ms IS 'How long the turn''s span took, in milliseconds.';
+COMMENT ON COLUMN agent_trace.agent_turns.span_count IS 'Spans in the turn, its own included.';
+COMMENT ON COLUMN agent_trace.agent_turns.input_tokens IS 'Input tokens of the LLM and embedding calls in the turn.';
+COMMENT ON COLUMN agent_trace.agent_turns.output_tokens IS 'Output tokens of the LLM and embedding calls in the turn.';
+COMMENT ON COLUMN agent_trace.agent_turns.cost_usd IS 'Provided cost of the LLM and embedding calls in the turn, in US dollars.';
+COMMENT ON COLUMN agent_trace.agent_turns.error_count IS 'Spans with status ERROR in the turn.';
+
 -- Readers may call every function, the internal _json_or_text too: replay_json calls it as its caller.
 REVOKE ALL ON FUNCTION
     agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),

@@ -56,6 +56,14 @@ SELECT step, depth, name, round(critical_ms) AS critical_ms
 SELECT round(sum(critical_ms)) = round(max(duration_ms)) AS path_adds_up_to_the_root
   FROM agent_trace.critical_path(:codex_turn);
 
+-- The same steps as agent_turns rows, each addressable on its own.
+SELECT turn, name, span_count, input_tokens, output_tokens
+  FROM agent_trace.agent_turns
+ WHERE trace_id = :codex_turn
+ ORDER BY turn;
+SELECT count(*) AS spans FROM agent_trace.replay(:codex_turn,
+       (SELECT turn_span_id FROM agent_trace.agent_turns WHERE trace_id = :codex_turn AND turn = 7));
+
 -- A trace whose root span never arrived: its children are shown at the top, flagged.
 SELECT count(*) AS spans, count(*) FILTER (WHERE depth = 0) AS top_level,
        count(*) FILTER (WHERE is_orphan) AS orphans

@@ -139,6 +139,12 @@ SELECT tree_order, depth, path, name, start_offset_ms
 SELECT step, path, change FROM agent_trace.diff_traces(
     'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1', 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb1', '00000000000000a2', '00000000000000b2');
 
+-- Turns: the first-level steps under each root, addressable by span id.
+SELECT trace_id, turn, turn_span_id, name, span_count, input_tokens, output_tokens, cost_usd, error_count
+  FROM agent_trace.agent_turns
+ WHERE trace_id IN ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1', 'cccccccccccccccccccccccccccccccc')
+ ORDER BY trace_id, turn;
+
 -- Unknown ids give empty results, not errors; a malformed id is one clear error.
 SELECT count(*) AS rows FROM agent_trace.trace_tree('0123456789abcdef0123456789abcdef');
 SELECT agent_trace.trace_tree_json('0123456789abcdef0123456789abcdef') AS json,
