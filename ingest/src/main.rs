@@ -73,8 +73,9 @@ output, cache-read, cache-write and reasoning prices and their long-context tier
 History is kept: a model gets a new row only when its price differs from the one in effect on \
 --date, and that row takes effect on --date, so calls before it keep their old price (the first \
 price known for a model applies to all earlier calls). Importing the same list again changes \
-nothing, and neither does a list dated before what the table already has from an import, nor \
-prices you edited in rows of that date.
+nothing, and neither does a list dated before what the table already has from an import. Prices \
+you edit in the table are kept when their own list (or an older one) is imported again; a newer \
+list that prices the model differently supersedes them from its date on.
 
 Costs already computed for stored calls are not changed; the command prints the \
 agent_trace.recompute_costs call that applies the new prices to them.";

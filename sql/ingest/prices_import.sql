@@ -7,7 +7,8 @@
 --
 -- History is never rewritten. Per (model_pattern, provider), a row is added only when
 --   * no row of it comes from a source dated $14 or later, nor takes effect on $14 or later (so a
---     re-import changes nothing, an older list changes nothing, and prices you edited are kept), and
+--     re-import changes nothing, an older list changes nothing, and prices you edited in rows of
+--     this list are kept), and
 --   * its prices differ from the row in effect on $14.
 -- The added row takes effect on $14; the first row of a model takes effect since always
 -- ('-infinity'), because a price list does not say when a price began.
@@ -28,10 +29,10 @@ INSERT INTO agent_trace.model_prices AS p (model_pattern, provider, effective_fr
     long_context_above_tokens, long_context_input_usd_per_mtok, long_context_output_usd_per_mtok,
     long_context_cache_read_usd_per_mtok, long_context_cache_write_usd_per_mtok, source, source_date)
 SELECT i.model_pattern, i.provider,
-       CASE WHEN latest.model_pattern IS NULL THEN date '-infinity' ELSE $14::date END,
+       CASE WHEN latest.model_pattern IS NULL THEN date '-infinity' ELSE $14::text::date END,
        i.input, i.output, i.cache_read, i.cache_write, i.reasoning, i.long_context_above,
        i.long_context_input, i.long_context_output, i.long_context_cache_read, i.long_context_cache_write,
-       $13::text, $14::date
+       $13::text, $14::text::date
   FROM incoming AS i
   LEFT JOIN LATERAL (
         SELECT l.* FROM agent_trace.model_prices AS l
@@ -41,7 +42,7 @@ SELECT i.model_pattern, i.provider,
  WHERE NOT EXISTS (
         SELECT FROM agent_trace.model_prices AS k
          WHERE k.model_pattern = i.model_pattern AND k.provider = i.provider
-           AND (k.source_date >= $14::date OR k.effective_from >= $14::date))
+           AND (k.source_date >= $14::text::date OR k.effective_from >= $14::text::date))
    AND (latest.model_pattern IS NULL
         OR (latest.input_usd_per_mtok, latest.output_usd_per_mtok, latest.cache_read_usd_per_mtok,
             latest.cache_write_usd_per_mtok, latest.reasoning_usd_per_mtok, latest.long_context_above_tokens,

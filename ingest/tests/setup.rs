@@ -1,0 +1,210 @@
+//! `agent-trace setup claude|gemini|codex`, run as a user runs it: the printed settings use exactly
+//! the documented names (ingest/src/setup.rs cites the documentation of each), the JSON and TOML
+//! blocks parse, and --endpoint, --token and --log-prompts land in them.
+
+use ingest::setup::{CLAUDE_VARIABLES, CODEX_OTEL_KEYS, GEMINI_SETTINGS};
+use std::collections::BTreeMap;
+use std::process::Command;
+
+fn setup(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+        .arg("setup")
+        .args(args)
+        .env_remove("AGENT_TRACE_TOKEN")
+        .output()
+        .expect("run agent-trace setup");
+    assert!(
+        output.status.success(),
+        "setup {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+/// The lines from the first that starts with `{` to the next that is `}`: the JSON block.
+fn json_block(text: &str) -> serde_json::Value {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with('{'))
+        .expect("a JSON block");
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| *l == "}")
+            .expect("its end");
+    serde_json::from_str(&lines[start..=end].join("\n")).expect("valid JSON")
+}
+
+/// `export NAME=VALUE` lines, with the shell's single quotes removed.
+fn exports(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .map(|l| {
+            let (name, value) = l.split_once('=').expect("NAME=VALUE");
+            let value = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(value);
+            (name.to_string(), value.replace(r"'\''", "'"))
+        })
+        .collect()
+}
+
+#[test]
+fn claude_code_gets_its_documented_environment_variables() {
+    let text = setup(&[
+        "claude",
+        "--endpoint",
+        "http://10.1.2.3:4318/",
+        "--token",
+        "tok-123",
+        "--log-prompts",
+    ]);
+    let vars = exports(&text);
+    let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, CLAUDE_VARIABLES);
+    let vars: BTreeMap<String, String> = vars.into_iter().collect();
+    let expected = [
+        ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+        ("CLAUDE_CODE_ENHANCED_TELEMETRY_BETA", "1"),
+        ("OTEL_METRICS_EXPORTER", "otlp"),
+        ("OTEL_LOGS_EXPORTER", "otlp"),
+        ("OTEL_TRACES_EXPORTER", "otlp"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://10.1.2.3:4318"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer tok-123"),
+        ("OTEL_LOG_USER_PROMPTS", "1"),
+    ];
+    for (name, value) in expected {
+        assert_eq!(vars[name], value, "{name}");
+    }
+    // The same variables as a settings.json "env" object.
+    let settings = json_block(&text);
+    let env = settings["env"].as_object().expect("env object");
+    assert_eq!(env.len(), CLAUDE_VARIABLES.len());
+    for (name, value) in &vars {
+        assert_eq!(env[name.as_str()], serde_json::json!(value), "{name}");
+    }
+
+    // Defaults: the local endpoint, no token header, prompts redacted.
+    let text = setup(&["claude"]);
+    let vars: BTreeMap<String, String> = exports(&text).into_iter().collect();
+    assert_eq!(vars["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://127.0.0.1:4318");
+    assert_eq!(vars["OTEL_LOG_USER_PROMPTS"], "0");
+    assert!(!vars.contains_key("OTEL_EXPORTER_OTLP_HEADERS"));
+}
+
+#[test]
+fn gemini_cli_gets_a_telemetry_settings_block() {
+    let text = setup(&[
+        "gemini",
+        "--endpoint",
+        "https://traces.example.com",
+        "--log-prompts",
+    ]);
+    let settings = json_block(&text);
+    let telemetry = settings["telemetry"].as_object().expect("telemetry object");
+    let keys: Vec<&str> = telemetry.keys().map(String::as_str).collect();
+    let mut documented = GEMINI_SETTINGS.to_vec();
+    documented.sort_unstable();
+    assert_eq!(keys, documented);
+    assert_eq!(
+        settings,
+        serde_json::json!({"telemetry": {
+            "enabled": true,
+            "target": "local",
+            "otlpEndpoint": "https://traces.example.com",
+            "otlpProtocol": "http",
+            "logPrompts": true
+        }})
+    );
+    assert!(exports(&text).is_empty(), "no token, no header: {text}");
+
+    let text = setup(&["gemini", "--token", "it's"]);
+    assert_eq!(json_block(&text)["telemetry"]["logPrompts"], false);
+    assert_eq!(
+        exports(&text),
+        [(
+            "OTEL_EXPORTER_OTLP_HEADERS".to_string(),
+            "Authorization=Bearer it's".to_string()
+        )]
+    );
+}
+
+#[test]
+fn codex_gets_an_otel_table() {
+    let text = setup(&[
+        "codex",
+        "--endpoint",
+        "http://127.0.0.1:9999",
+        "--token",
+        "t\"k",
+    ]);
+    let toml_text: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config: toml::Table = toml::from_str(&toml_text).expect("valid TOML");
+    let otel = config["otel"].as_table().expect("[otel] table");
+    let keys: Vec<&str> = otel.keys().map(String::as_str).collect();
+    let mut documented = CODEX_OTEL_KEYS.to_vec();
+    documented.sort_unstable();
+    assert_eq!(keys, documented);
+    assert_eq!(otel["log_user_prompt"].as_bool(), Some(false));
+    for (key, signal) in [
+        ("exporter", "logs"),
+        ("trace_exporter", "traces"),
+        ("metrics_exporter", "metrics"),
+    ] {
+        let http = &otel[key]["otlp-http"];
+        assert_eq!(
+            http["endpoint"].as_str(),
+            Some(format!("http://127.0.0.1:9999/v1/{signal}").as_str()),
+            "{key}"
+        );
+        assert_eq!(http["protocol"].as_str(), Some("binary"), "{key}");
+        assert_eq!(
+            http["headers"]["Authorization"].as_str(),
+            Some("Bearer t\"k"),
+            "{key}"
+        );
+    }
+
+    let text = setup(&["codex", "--log-prompts"]);
+    let config: toml::Table = toml::from_str(
+        &text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .expect("valid TOML");
+    assert_eq!(config["otel"]["log_user_prompt"].as_bool(), Some(true));
+    assert!(
+        config["otel"]["exporter"]["otlp-http"]
+            .get("headers")
+            .is_none()
+    );
+    assert_eq!(
+        config["otel"]["exporter"]["otlp-http"]["endpoint"].as_str(),
+        Some("http://127.0.0.1:4318/v1/logs")
+    );
+}
+
+#[test]
+fn bad_flags_are_refused() {
+    for args in [
+        &["claude", "--endpoint", "127.0.0.1:4318"][..],
+        &["cursor"][..],
+        &["codex", "--token", "a,b"][..],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+            .arg("setup")
+            .args(args)
+            .output()
+            .expect("run agent-trace setup");
+        assert!(!output.status.success(), "{args:?}");
+    }
+}
