@@ -14,173 +14,242 @@ use pgrx::prelude::*;
 use pgrx::{AnyNumeric, JsonB, Uuid};
 use serde_json::{Map, Value, json};
 
+/// Levels of spans trace_tree_json nests (each is an object and a "children" array in the
+/// document). PostgreSQL 15 with the default 2 MB max_stack_depth parses about 5,000 nested
+/// levels, so 1,000 spans deep leaves room.
+const MAX_JSON_DEPTH: usize = 1000;
+
+const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
+
+/// One span as the functions here need it.
+struct Span {
+    name: String,
+    span_type: String,
+    status: String,
+    model: Option<String>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    cost_usd: Option<AnyNumeric>,
+    input: Option<String>,
+    output: Option<String>,
+}
+
+/// A trace's spans and their tree.
+struct Trace {
+    nodes: Vec<Node>,
+    spans: Vec<Span>,
+    tree: Tree,
+}
+
+impl Trace {
+    fn load(trace_id: TraceId, with_io: bool) -> Trace {
+        let (nodes, spans) = Spi::connect(|client| -> Result<_, pgrx::spi::Error> {
+            let args = [Uuid::from_bytes(trace_id.0).into(), with_io.into()];
+            let table = client.select(TRACE_SPANS_SQL, None, &args)?;
+            let mut nodes = Vec::with_capacity(table.len());
+            let mut spans = Vec::with_capacity(table.len());
+            // SAFETY: the select above just filled SPI_tuptable, which stays until the
+            // connection closes; the columns are those of trace_spans.sql, in its order.
+            unsafe {
+                for_each_row(|row| {
+                    nodes.push(Node {
+                        span_id: row.span_id(0).unwrap_or_default(),
+                        parent_id: row.span_id(1),
+                        start: row.int8(2).unwrap_or(0),
+                        end: row.int8(3).unwrap_or(0),
+                    });
+                    spans.push(Span {
+                        name: row.text(4).unwrap_or_default(),
+                        span_type: row.text(5).unwrap_or_default(),
+                        status: row.text(6).unwrap_or_default(),
+                        model: row.text(7),
+                        input_tokens: row.int8(8),
+                        output_tokens: row.int8(9),
+                        cost_usd: row.numeric(10),
+                        input: row.text(11),
+                        output: row.text(12),
+                    });
+                });
+            }
+            Ok((nodes, spans))
+        })
+        .unwrap_or_else(|error| {
+            error!("agent_trace: reading the spans of a trace failed: {error}")
+        });
+        let tree = Tree::build(&nodes);
+        Trace { nodes, spans, tree }
+    }
+
+    /// The depth-first slice to show: the whole tree, or the subtree of `root` (the earliest span
+    /// with that id). None when `root` is not in the trace.
+    fn scope(&self, root: Option<SpanId>) -> Option<&[usize]> {
+        match root {
+            None => Some(&self.tree.preorder),
+            Some(root) => self
+                .tree
+                .preorder
+                .iter()
+                .find(|n| self.nodes[**n].span_id == root.0)
+                .map(|n| self.tree.subtree(*n)),
+        }
+    }
+
+    /// Microseconds that offsets count from: the start of the scope's first top-level span, or of
+    /// the whole trace.
+    fn origin(&self, scope: &[usize], root: Option<SpanId>) -> i64 {
+        match (root, scope.first()) {
+            (Some(_), Some(first)) => self.nodes[*first].start,
+            _ => self.nodes.iter().map(|n| n.start).min().unwrap_or(0),
+        }
+    }
+}
+
+/// Token and cost rollups count only LLM and embedding spans, like agent_traces: wrapper spans
+/// (agent, chain) often repeat the usage of the calls beneath them.
+fn counts_usage(span_type: &str) -> bool {
+    matches!(span_type, "llm" | "embedding")
+}
+
+fn add_tokens(total: &mut Option<i64>, more: Option<i64>) {
+    if let Some(more) = more {
+        *total = Some(total.unwrap_or(0).saturating_add(more));
+    }
+}
+
+fn add_cost(total: &mut Option<AnyNumeric>, more: Option<AnyNumeric>) {
+    if let Some(more) = more {
+        *total = Some(match total.take() {
+            Some(sum) => sum + more,
+            None => more,
+        });
+    }
+}
+
+/// Per node: the sums over its subtree.
+struct Rollup {
+    input_tokens: Vec<Option<i64>>,
+    output_tokens: Vec<Option<i64>>,
+    cost_usd: Vec<Option<AnyNumeric>>,
+    errors: Vec<i32>,
+}
+
+impl Rollup {
+    fn of(trace: &Trace) -> Rollup {
+        let n = trace.nodes.len();
+        let mut rollup = Rollup {
+            input_tokens: vec![None; n],
+            output_tokens: vec![None; n],
+            cost_usd: vec![None; n],
+            errors: vec![0; n],
+        };
+        // Reverse depth-first order visits every node after all of its descendants.
+        for &node in trace.tree.preorder.iter().rev() {
+            let span = &trace.spans[node];
+            if counts_usage(&span.span_type) {
+                add_tokens(&mut rollup.input_tokens[node], span.input_tokens);
+                add_tokens(&mut rollup.output_tokens[node], span.output_tokens);
+                add_cost(&mut rollup.cost_usd[node], span.cost_usd.clone());
+            }
+            if span.status == "ERROR" {
+                rollup.errors[node] += 1;
+            }
+            if let Some(parent) = trace.tree.parent[node] {
+                let (input, output) = (rollup.input_tokens[node], rollup.output_tokens[node]);
+                add_tokens(&mut rollup.input_tokens[parent], input);
+                add_tokens(&mut rollup.output_tokens[parent], output);
+                let cost = rollup.cost_usd[node].clone();
+                add_cost(&mut rollup.cost_usd[parent], cost);
+                rollup.errors[parent] += rollup.errors[node];
+            }
+        }
+        rollup
+    }
+}
+
+fn ms(microseconds: i64) -> f64 {
+    microseconds as f64 / 1000.0
+}
+
+fn timestamp(microseconds: i64) -> TimestampWithTimeZone {
+    // Read from a timestamptz column, so always in range.
+    TimestampWithTimeZone::try_from(microseconds)
+        .unwrap_or_else(|_| error!("agent_trace: timestamp {microseconds} out of range"))
+}
+
+/// A JSON number for a cost (JSON has no decimal type; costs have far fewer digits than f64 keeps).
+fn cost_json(cost: &Option<AnyNumeric>) -> Value {
+    cost.clone()
+        .and_then(|c| f64::try_from(c).ok())
+        .map_or(Value::Null, |c| json!(c))
+}
+
+/// The key two runs are aligned on: span type and name. An LLM call's name without its model
+/// ("chat gpt-4o" -> "chat"), so a run against another model still lines up call by call and
+/// shows the model change as a change.
+fn alignment_key(span: &Span) -> (String, String) {
+    let name = match (&span.model, counts_usage(&span.span_type)) {
+        (Some(model), true) if !model.is_empty() => {
+            span.name.replace(model.as_str(), "").trim().to_string()
+        }
+        _ => span.name.clone(),
+    };
+    (span.span_type.clone(), name)
+}
+
+fn total_tokens(span: &Span) -> Option<i64> {
+    match (span.input_tokens, span.output_tokens) {
+        (None, None) => None,
+        (input, output) => Some(input.unwrap_or(0).saturating_add(output.unwrap_or(0))),
+    }
+}
+
+/// One side of a diff: the scope's spans, as a tree of their own.
+struct Sub<'t> {
+    nodes: Vec<Node>,
+    spans: Vec<&'t Span>,
+    tree: Tree,
+}
+
+impl<'t> Sub<'t> {
+    fn of(trace: &'t Trace, scope: &[usize]) -> Sub<'t> {
+        let mut nodes: Vec<Node> = scope.iter().map(|n| trace.nodes[*n].clone()).collect();
+        // The scope's first span is its root, even if it has a parent outside the scope. Loops
+        // were cut in the whole trace already: keep those cuts.
+        for (node, original) in nodes.iter_mut().zip(scope) {
+            if trace.tree.parent[*original].is_none() {
+                node.parent_id = None;
+            }
+        }
+        if let Some(first) = nodes.first_mut() {
+            first.parent_id = None;
+        }
+        let tree = Tree::build(&nodes);
+        let spans = scope.iter().map(|n| &trace.spans[*n]).collect();
+        Sub { nodes, spans, tree }
+    }
+}
+
+/// "agent run > chat > execute_tool search": the names from the top, with the middle left out past
+/// `tree::MAX_PATH_LEVELS` levels, like trace_tree's paths.
+fn tree_path(names: &[String]) -> String {
+    const HEAD: usize = 8;
+    if names.len() <= tree::MAX_PATH_LEVELS {
+        names.join(" > ")
+    } else {
+        let tail = tree::MAX_PATH_LEVELS - HEAD - 1;
+        format!(
+            "{} > … > {}",
+            names[..HEAD].join(" > "),
+            names[names.len() - tail..].join(" > ")
+        )
+    }
+}
+
 /// The functions live in schema agent_trace, like everything else (pgrx names the schema after the
 /// module).
 #[pg_schema]
 pub mod agent_trace {
     use super::*;
-
-    /// Levels of spans trace_tree_json nests (each is an object and a "children" array in the
-    /// document). PostgreSQL 15 with the default 2 MB max_stack_depth parses about 5,000 nested
-    /// levels, so 1,000 spans deep leaves room.
-    const MAX_JSON_DEPTH: usize = 1000;
-
-    const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
-
-    /// One span as the functions here need it.
-    struct Span {
-        name: String,
-        span_type: String,
-        status: String,
-        model: Option<String>,
-        input_tokens: Option<i64>,
-        output_tokens: Option<i64>,
-        cost_usd: Option<AnyNumeric>,
-        input: Option<String>,
-        output: Option<String>,
-    }
-
-    /// A trace's spans and their tree.
-    struct Trace {
-        nodes: Vec<Node>,
-        spans: Vec<Span>,
-        tree: Tree,
-    }
-
-    impl Trace {
-        fn load(trace_id: TraceId, with_io: bool) -> Trace {
-            let (nodes, spans) = Spi::connect(|client| -> Result<_, pgrx::spi::Error> {
-                let args = [Uuid::from_bytes(trace_id.0).into(), with_io.into()];
-                let table = client.select(TRACE_SPANS_SQL, None, &args)?;
-                let mut nodes = Vec::with_capacity(table.len());
-                let mut spans = Vec::with_capacity(table.len());
-                // SAFETY: the select above just filled SPI_tuptable, which stays until the
-                // connection closes; the columns are those of trace_spans.sql, in its order.
-                unsafe {
-                    for_each_row(|row| {
-                        nodes.push(Node {
-                            span_id: row.span_id(0).unwrap_or_default(),
-                            parent_id: row.span_id(1),
-                            start: row.int8(2).unwrap_or(0),
-                            end: row.int8(3).unwrap_or(0),
-                        });
-                        spans.push(Span {
-                            name: row.text(4).unwrap_or_default(),
-                            span_type: row.text(5).unwrap_or_default(),
-                            status: row.text(6).unwrap_or_default(),
-                            model: row.text(7),
-                            input_tokens: row.int8(8),
-                            output_tokens: row.int8(9),
-                            cost_usd: row.numeric(10),
-                            input: row.text(11),
-                            output: row.text(12),
-                        });
-                    });
-                }
-                Ok((nodes, spans))
-            })
-            .unwrap_or_else(|error| {
-                error!("agent_trace: reading the spans of a trace failed: {error}")
-            });
-            let tree = Tree::build(&nodes);
-            Trace { nodes, spans, tree }
-        }
-
-        /// The depth-first slice to show: the whole tree, or the subtree of `root` (the earliest span
-        /// with that id). None when `root` is not in the trace.
-        fn scope(&self, root: Option<SpanId>) -> Option<&[usize]> {
-            match root {
-                None => Some(&self.tree.preorder),
-                Some(root) => self
-                    .tree
-                    .preorder
-                    .iter()
-                    .find(|n| self.nodes[**n].span_id == root.0)
-                    .map(|n| self.tree.subtree(*n)),
-            }
-        }
-
-        /// Microseconds that offsets count from: the start of the scope's first top-level span, or of
-        /// the whole trace.
-        fn origin(&self, scope: &[usize], root: Option<SpanId>) -> i64 {
-            match (root, scope.first()) {
-                (Some(_), Some(first)) => self.nodes[*first].start,
-                _ => self.nodes.iter().map(|n| n.start).min().unwrap_or(0),
-            }
-        }
-    }
-
-    /// Token and cost rollups count only LLM and embedding spans, like agent_traces: wrapper spans
-    /// (agent, chain) often repeat the usage of the calls beneath them.
-    fn counts_usage(span_type: &str) -> bool {
-        matches!(span_type, "llm" | "embedding")
-    }
-
-    fn add_tokens(total: &mut Option<i64>, more: Option<i64>) {
-        if let Some(more) = more {
-            *total = Some(total.unwrap_or(0).saturating_add(more));
-        }
-    }
-
-    fn add_cost(total: &mut Option<AnyNumeric>, more: Option<AnyNumeric>) {
-        if let Some(more) = more {
-            *total = Some(match total.take() {
-                Some(sum) => sum + more,
-                None => more,
-            });
-        }
-    }
-
-    /// Per node: the sums over its subtree.
-    struct Rollup {
-        input_tokens: Vec<Option<i64>>,
-        output_tokens: Vec<Option<i64>>,
-        cost_usd: Vec<Option<AnyNumeric>>,
-        errors: Vec<i32>,
-    }
-
-    impl Rollup {
-        fn of(trace: &Trace) -> Rollup {
-            let n = trace.nodes.len();
-            let mut rollup = Rollup {
-                input_tokens: vec![None; n],
-                output_tokens: vec![None; n],
-                cost_usd: vec![None; n],
-                errors: vec![0; n],
-            };
-            // Reverse depth-first order visits every node after all of its descendants.
-            for &node in trace.tree.preorder.iter().rev() {
-                let span = &trace.spans[node];
-                if counts_usage(&span.span_type) {
-                    add_tokens(&mut rollup.input_tokens[node], span.input_tokens);
-                    add_tokens(&mut rollup.output_tokens[node], span.output_tokens);
-                    add_cost(&mut rollup.cost_usd[node], span.cost_usd.clone());
-                }
-                if span.status == "ERROR" {
-                    rollup.errors[node] += 1;
-                }
-                if let Some(parent) = trace.tree.parent[node] {
-                    let (input, output) = (rollup.input_tokens[node], rollup.output_tokens[node]);
-                    add_tokens(&mut rollup.input_tokens[parent], input);
-                    add_tokens(&mut rollup.output_tokens[parent], output);
-                    let cost = rollup.cost_usd[node].clone();
-                    add_cost(&mut rollup.cost_usd[parent], cost);
-                    rollup.errors[parent] += rollup.errors[node];
-                }
-            }
-            rollup
-        }
-    }
-
-    fn ms(microseconds: i64) -> f64 {
-        microseconds as f64 / 1000.0
-    }
-
-    fn timestamp(microseconds: i64) -> TimestampWithTimeZone {
-        // Read from a timestamptz column, so always in range.
-        TimestampWithTimeZone::try_from(microseconds)
-            .unwrap_or_else(|_| error!("agent_trace: timestamp {microseconds} out of range"))
-    }
 
     #[allow(clippy::type_complexity)]
     #[pg_extern(stable, parallel_safe, name = "trace_tree")]
@@ -215,26 +284,24 @@ pub mod agent_trace {
             name!(is_cycle, bool),
         ),
     > {
-        let root = root_span_id;
         let trace = Trace::load(trace_id, false);
-        let Some(scope) = trace.scope(root) else {
+        let Some(scope) = trace.scope(root_span_id) else {
             return TableIterator::new(Vec::new());
         };
-        let origin = trace.origin(scope, root);
+        let origin = trace.origin(scope, root_span_id);
         let base_depth = scope.first().map_or(0, |n| trace.tree.depth[*n]);
         let paths = trace.tree.paths(scope);
         let mut rollup = Rollup::of(&trace);
         let mut rows = Vec::with_capacity(scope.len());
         for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
             let (span, times, tree) = (&trace.spans[node], &trace.nodes[node], &trace.tree);
-            let parent = tree.parent[node].map(|p| SpanId(trace.nodes[p].span_id));
             rows.push((
                 order as i32 + 1,
                 (tree.depth[node] - base_depth) as i32,
                 path,
                 SpanId(times.span_id),
-                // The id as recorded, also for orphans (whose parent is not here) and cut cycles.
-                trace.nodes[node].parent_id.map(SpanId).or(parent),
+                // As recorded, also for orphans (whose parent is not here) and cut loops.
+                times.parent_id.map(SpanId),
                 timestamp(times.start),
                 span.name.clone(),
                 span.span_type.clone(),
@@ -258,25 +325,17 @@ pub mod agent_trace {
         TableIterator::new(rows)
     }
 
-    /// A JSON number for a cost (JSON has no decimal type; costs have far fewer digits than f64 keeps).
-    fn cost_json(cost: &Option<AnyNumeric>) -> Value {
-        cost.clone()
-            .and_then(|c| f64::try_from(c).ok())
-            .map_or(Value::Null, |c| json!(c))
-    }
-
     #[pg_extern(stable, parallel_safe, name = "trace_tree_json")]
     fn trace_tree_json(
         trace_id: TraceId,
         root_span_id: default!(Option<SpanId>, "NULL"),
     ) -> Option<JsonB> {
-        let root = root_span_id;
         let trace = Trace::load(trace_id, false);
-        let scope = trace.scope(root)?;
+        let scope = trace.scope(root_span_id)?;
         if scope.is_empty() {
             return None;
         }
-        let origin = trace.origin(scope, root);
+        let origin = trace.origin(scope, root_span_id);
         let rollup = Rollup::of(&trace);
         let tree = &trace.tree;
         let base_depth = tree.depth[scope[0]];
@@ -351,26 +410,6 @@ pub mod agent_trace {
             "span_count": scope.len(),
             "spans": tops,
         })))
-    }
-
-    /// The key two runs are aligned on: span type and name. An LLM call's name without its model
-    /// ("chat gpt-4o" -> "chat"), so a run against another model still lines up call by call and
-    /// shows the model change as a change.
-    fn alignment_key(span: &Span) -> (String, String) {
-        let name = match (&span.model, counts_usage(&span.span_type)) {
-            (Some(model), true) if !model.is_empty() => {
-                span.name.replace(model.as_str(), "").trim().to_string()
-            }
-            _ => span.name.clone(),
-        };
-        (span.span_type.clone(), name)
-    }
-
-    fn total_tokens(span: &Span) -> Option<i64> {
-        match (span.input_tokens, span.output_tokens) {
-            (None, None) => None,
-            (input, output) => Some(input.unwrap_or(0).saturating_add(output.unwrap_or(0))),
-        }
     }
 
     #[allow(clippy::type_complexity)]
@@ -506,48 +545,6 @@ pub mod agent_trace {
             ));
         }
         TableIterator::new(rows)
-    }
-
-    /// One side of a diff: the scope's spans, as a tree of their own.
-    struct Sub<'t> {
-        nodes: Vec<Node>,
-        spans: Vec<&'t Span>,
-        tree: Tree,
-    }
-
-    impl<'t> Sub<'t> {
-        fn of(trace: &'t Trace, scope: &[usize]) -> Sub<'t> {
-            let mut nodes: Vec<Node> = scope.iter().map(|n| trace.nodes[*n].clone()).collect();
-            // The scope's first span is its root, even if it has a parent outside the scope. Loops
-            // were cut in the whole trace already: keep those cuts.
-            for (node, original) in nodes.iter_mut().zip(scope) {
-                if trace.tree.parent[*original].is_none() {
-                    node.parent_id = None;
-                }
-            }
-            if let Some(first) = nodes.first_mut() {
-                first.parent_id = None;
-            }
-            let tree = Tree::build(&nodes);
-            let spans = scope.iter().map(|n| &trace.spans[*n]).collect();
-            Sub { nodes, spans, tree }
-        }
-    }
-
-    /// "agent run > chat > execute_tool search": the names from the top, with the middle left out past
-    /// `tree::MAX_PATH_LEVELS` levels, like trace_tree's paths.
-    fn tree_path(names: &[String]) -> String {
-        const HEAD: usize = 8;
-        if names.len() <= tree::MAX_PATH_LEVELS {
-            names.join(" > ")
-        } else {
-            let tail = tree::MAX_PATH_LEVELS - HEAD - 1;
-            format!(
-                "{} > … > {}",
-                names[..HEAD].join(" > "),
-                names[names.len() - tail..].join(" > ")
-            )
-        }
     }
 
     #[allow(clippy::type_complexity)]
