@@ -7,6 +7,12 @@ SELECT c.relname AS table, obj_description(c.oid, 'pg_class') AS description
  WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r'
  ORDER BY 1;
 
+-- Views and their descriptions.
+SELECT c.relname AS view, obj_description(c.oid, 'pg_class') AS description
+  FROM pg_class AS c
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'v'
+ ORDER BY 1;
+
 -- Columns, in table order, with their types and descriptions.
 SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
        col_description(c.oid, a.attnum) AS description
