@@ -13,6 +13,7 @@
 //!
 //! `cluster` runs the embedded default PostgreSQL; `fixtures` loads the captured real requests.
 
+mod attrs;
 pub mod cluster;
 pub mod decode;
 pub mod export;

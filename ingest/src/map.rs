@@ -28,13 +28,14 @@
 //! strings (`"42"`, `" 42 "`, `"1.5e3"`) and token counts as whole doubles (`42.0`). Text columns take
 //! strings verbatim and any other value as its JSON text.
 
+use crate::attrs::{
+    Attrs, attributes_json, clean, first, hex, id, index, non_empty, number, text, token_count,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
-use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use serde_json::{Value, json};
 
 /// One row for `agent_trace.agent_spans`, in the shape the writer copies.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,15 +101,17 @@ pub struct Mapped {
 
 // Key priorities, one list per column, in dialect order: GenAI semantic conventions, OpenInference,
 // Agno, Claude Code, Codex, Gemini CLI (Gemini sends gen_ai.* keys, so it needs no keys of its own).
+// MODEL, SESSION_ID, USER_ID and TOOL_NAME also fill those columns of agent_logs and agent_metrics,
+// so one session or model reads the same on every signal.
 
 /// The requested model first, else the responding one (the column's documented meaning).
-const MODEL: &[&str] = &[
+pub(crate) const MODEL: &[&str] = &[
     "gen_ai.request.model",
     "gen_ai.response.model",
     "llm.model_name",
     "embedding.model_name",
     "llm.response.model_name",
-    "model", // Claude Code, Codex
+    "model", // Claude Code, Codex; Gemini CLI on its log records and metric points
 ];
 const PROVIDER: &[&str] = &[
     "gen_ai.provider.name",
@@ -152,16 +155,16 @@ const REASONING_TOKENS: &[&str] = &[
 ];
 /// No standard key exists; these are the ones clients use.
 const COST_USD: &[&str] = &["gen_ai.usage.cost", "llm.cost.total", "cost_usd"];
-const TOOL_NAME: &[&str] = &["gen_ai.tool.name", "tool.name", "tool_name"];
+pub(crate) const TOOL_NAME: &[&str] = &["gen_ai.tool.name", "tool.name", "tool_name"];
 const AGENT_NAME: &[&str] = &["gen_ai.agent.name", "agent.name", "graph.node.name"];
 const AGENT_ID: &[&str] = &["gen_ai.agent.id", "agno.agent.id"];
-const SESSION_ID: &[&str] = &[
+pub(crate) const SESSION_ID: &[&str] = &[
     "gen_ai.conversation.id",
-    "session.id", // OpenInference, Claude Code, Gemini CLI (resource)
+    "session.id", // OpenInference, Claude Code, Gemini CLI (record and resource)
     "agno.session.id",
     "conversation.id", // Codex
 ];
-const USER_ID: &[&str] = &["user.id", "agno.user.id"];
+pub(crate) const USER_ID: &[&str] = &["user.id", "agno.user.id"]; // user.id: Claude Code too
 const RUN_ID: &[&str] = &["agno.run.id", "run_id"];
 const TEAM_ID: &[&str] = &["agno.team.id"];
 const WORKFLOW_ID: &[&str] = &["gen_ai.workflow.name", "agno.workflow.id"];
@@ -239,11 +242,6 @@ const CLAUDE_SPAN_TYPES: &[(&str, &str)] = &[
 const CODEX_RESPONSE_USAGE: &str = "codex.usage.";
 const CODEX_TURN_USAGE: &str = "codex.turn.token_usage.";
 
-/// Attributes by key (the last of duplicate keys wins, as in the JSON copy). Hashed with foldhash:
-/// std's SipHash was 9% of the service's CPU (BENCHMARKS.md), and foldhash's per-process random
-/// seed still keeps client-chosen keys from forcing collisions.
-type Attrs<'a> = HashMap<&'a str, Option<&'a Any>, foldhash::fast::RandomState>;
-
 /// What the spans of one resource and scope share.
 struct Context<'a> {
     resource: &'a Attrs<'a>,
@@ -292,13 +290,13 @@ fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
             hex_or_empty(&span.trace_id)
         )
     };
-    let trace_id = id::<16>(&span.trace_id, "trace_id").map_err(why)?;
-    let span_id = id::<8>(&span.span_id, "span_id").map_err(why)?;
+    let trace_id = required_id::<16>(&span.trace_id, "trace_id").map_err(why)?;
+    let span_id = required_id::<8>(&span.span_id, "span_id").map_err(why)?;
     if span.start_time_unix_nano == 0 {
         return Err(why("start_time_unix_nano is 0".into()));
     }
     // A broken parent id loses only the link to the parent: the span itself is still worth keeping.
-    let parent_span_id = id::<8>(&span.parent_span_id, "parent_span_id").ok();
+    let parent_span_id = id::<8>(&span.parent_span_id);
     let end_time_unix_nano = span.end_time_unix_nano.max(span.start_time_unix_nano);
 
     let attrs = index(&span.attributes);
@@ -326,7 +324,7 @@ fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
         cache_read_tokens: first(&attrs, CACHE_READ_TOKENS).and_then(token_count),
         cache_write_tokens: first(&attrs, CACHE_WRITE_TOKENS).and_then(token_count),
         reasoning_tokens: first(&attrs, REASONING_TOKENS).and_then(token_count),
-        cost_usd: first(&attrs, COST_USD).and_then(cost),
+        cost_usd: first(&attrs, COST_USD).and_then(number),
         tool_name: text(&attrs, TOOL_NAME),
         agent_name: identity(AGENT_NAME),
         agent_id: identity(AGENT_ID),
@@ -345,14 +343,15 @@ fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
     })
 }
 
-/// An id of exactly `N` bytes that are not all zero (W3C trace context calls all-zero ids invalid).
-fn id<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N], String> {
-    let id = <[u8; N]>::try_from(bytes)
-        .map_err(|_| format!("{what} has {} bytes, not {N}", bytes.len()))?;
-    if id == [0; N] {
-        return Err(format!("{what} is all zeros"));
-    }
-    Ok(id)
+/// A span's own id or its trace's: without one the span cannot be stored, and the reason says why.
+fn required_id<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N], String> {
+    id(bytes).ok_or_else(|| {
+        if bytes.len() == N {
+            format!("{what} is all zeros")
+        } else {
+            format!("{what} has {} bytes, not {N}", bytes.len())
+        }
+    })
 }
 
 fn span_kind(kind: i32) -> &'static str {
@@ -413,128 +412,10 @@ fn lookup(table: &[(&str, &'static str)], value: Option<&str>) -> Option<&'stati
         .map(|(_, span_type)| *span_type)
 }
 
-fn index(attributes: &[KeyValue]) -> Attrs<'_> {
-    attributes
-        .iter()
-        .map(|kv| {
-            (
-                kv.key.as_str(),
-                kv.value.as_ref().and_then(|v| v.value.as_ref()),
-            )
-        })
-        .collect()
-}
-
-/// The value of the first key present: not missing, not an empty string (see the top of the file).
-fn first<'a>(attrs: &Attrs<'a>, keys: &[&str]) -> Option<&'a Any> {
-    keys.iter().find_map(|key| {
-        attrs
-            .get(key)
-            .copied()
-            .flatten()
-            .filter(|value| match value {
-                Any::StringValue(s) => !s.is_empty(),
-                // A profiling-only reference that other signals must treat as absent.
-                Any::StringValueStrindex(_) => false,
-                _ => true,
-            })
-    })
-}
-
 fn string<'a>(attrs: &Attrs<'a>, key: &str) -> Option<&'a str> {
     match attrs.get(key).copied().flatten() {
         Some(Any::StringValue(s)) => Some(s),
         _ => None,
-    }
-}
-
-/// A text column: strings verbatim, anything else as its JSON text.
-fn text(attrs: &Attrs, keys: &[&str]) -> Option<String> {
-    first(attrs, keys).map(|value| match value {
-        Any::StringValue(s) => clean(s),
-        other => value_json(Some(other)).to_string(),
-    })
-}
-
-/// A token count: a non-negative integer, also sent as a string or as a whole double.
-fn token_count(value: &Any) -> Option<i64> {
-    let count = match value {
-        Any::IntValue(n) => Some(*n),
-        Any::DoubleValue(d) => whole(*d),
-        Any::StringValue(s) => {
-            let s = s.trim();
-            s.parse::<i64>()
-                .ok()
-                .or_else(|| s.parse::<f64>().ok().and_then(whole))
-        }
-        _ => None,
-    };
-    count.filter(|n| *n >= 0)
-}
-
-fn whole(d: f64) -> Option<i64> {
-    // 2^63 is exact as a double; a whole double below it in magnitude fits an i64.
-    (d.is_finite() && d.fract() == 0.0 && d.abs() < 9_223_372_036_854_775_808.0).then_some(d as i64)
-}
-
-/// A cost in dollars: any finite number, also sent as a string.
-fn cost(value: &Any) -> Option<f64> {
-    let cost = match value {
-        Any::IntValue(n) => Some(*n as f64),
-        Any::DoubleValue(d) => Some(*d),
-        Any::StringValue(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    cost.filter(|c| c.is_finite())
-}
-
-/// PostgreSQL text and jsonb cannot hold NUL: it becomes U+FFFD, costing one character, not the span.
-fn clean(s: &str) -> String {
-    if s.contains('\0') {
-        s.replace('\0', "\u{FFFD}")
-    } else {
-        s.to_owned()
-    }
-}
-
-fn non_empty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| clean(s))
-}
-
-/// Attributes as a JSON object; of duplicate keys the last wins.
-fn attributes_json(attributes: &[KeyValue]) -> Value {
-    let mut object = Map::new();
-    for kv in attributes {
-        object.insert(clean(&kv.key), any_json(kv.value.as_ref()));
-    }
-    Value::Object(object)
-}
-
-/// An attribute value as JSON. Strings, bools and numbers as themselves, except non-finite doubles,
-/// which JSON cannot hold, as the strings "NaN", "Infinity", "-Infinity". Bytes as lowercase hex
-/// (base64 would be the OTLP/JSON convention, but no base64 crate is a dependency). Arrays and
-/// kvlists recursively; a missing value is null.
-fn any_json(value: Option<&AnyValue>) -> Value {
-    value_json(value.and_then(|v| v.value.as_ref()))
-}
-
-fn value_json(value: Option<&Any>) -> Value {
-    match value {
-        None | Some(Any::StringValueStrindex(_)) => Value::Null,
-        Some(Any::StringValue(s)) => Value::String(clean(s)),
-        Some(Any::BoolValue(b)) => Value::Bool(*b),
-        Some(Any::IntValue(n)) => Value::from(*n),
-        Some(Any::DoubleValue(d)) => match serde_json::Number::from_f64(*d) {
-            Some(number) => Value::Number(number),
-            None if d.is_nan() => Value::from("NaN"),
-            None if *d > 0.0 => Value::from("Infinity"),
-            None => Value::from("-Infinity"),
-        },
-        Some(Any::BytesValue(bytes)) => Value::String(hex(bytes)),
-        Some(Any::ArrayValue(array)) => {
-            Value::Array(array.values.iter().map(|v| any_json(Some(v))).collect())
-        }
-        Some(Any::KvlistValue(list)) => attributes_json(&list.values),
     }
 }
 
@@ -552,10 +433,6 @@ fn link_json(link: &Link) -> Value {
         "span_id": hex(&link.span_id),
         "attributes": attributes_json(&link.attributes),
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hex_or_empty(bytes: &[u8]) -> String {
@@ -605,7 +482,9 @@ mod tests {
     use super::*;
     use crate::decode::{decode_message, decompress, encoding_of};
     use crate::fixtures::{self, Fixture};
-    use opentelemetry_proto::tonic::common::v1::{ArrayValue, InstrumentationScope, KeyValueList};
+    use opentelemetry_proto::tonic::common::v1::{
+        AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
+    };
     use opentelemetry_proto::tonic::resource::v1::Resource;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Status};
     use std::collections::BTreeMap;

@@ -34,15 +34,17 @@
 //! the same `gen_ai.usage.*` numbers: from Gemini CLI (`service.name` `gemini-cli`) that GenAI event's
 //! usage stays in `attributes` only, so a sum over a session counts each call once.
 
-use crate::map::Rejected;
+use crate::attrs::{
+    Attrs, attributes_json, clean, first, id, index, non_empty, number, plus, text, token_count,
+    value_json,
+};
+use crate::map::{MODEL, Rejected, SESSION_ID, TOOL_NAME, USER_ID};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 /// One row for `agent_trace.agent_logs`, in the shape the writer copies.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,23 +86,8 @@ pub struct MappedLogs {
     pub rejected: Vec<Rejected>,
 }
 
-// Key priorities shared with the spans (map.rs): the first key present wins.
-pub(crate) const MODEL: &[&str] = &[
-    "gen_ai.request.model",
-    "gen_ai.response.model",
-    "llm.model_name",
-    "embedding.model_name",
-    "llm.response.model_name",
-    "model", // Claude Code, Gemini CLI, Codex
-];
-pub(crate) const SESSION_ID: &[&str] = &[
-    "gen_ai.conversation.id",
-    "session.id", // Claude Code, Gemini CLI (record and resource), OpenInference
-    "agno.session.id",
-    "conversation.id", // Codex
-];
-const USER_ID: &[&str] = &["user.id", "agno.user.id"]; // user.id: Claude Code
-const TOOL_NAME: &[&str] = &["gen_ai.tool.name", "tool.name", "tool_name"];
+// MODEL, SESSION_ID, USER_ID and TOOL_NAME are the spans' key priorities (map.rs): the first key
+// present wins.
 const DURATION_MS: &[&str] = &["duration_ms"]; // Claude Code, Gemini CLI, Codex
 
 /// Gemini CLI's repeat of each call's usage (see the top of the file): (service.name, event name).
@@ -247,15 +234,6 @@ struct Usage {
 /// The usage a record reports, read by the rules of its client (the table at the top of the file).
 fn usage(event_name: Option<&str>, service_name: Option<&str>, attrs: &Attrs) -> Usage {
     let count = |key: &str| first(attrs, &[key]).and_then(token_count);
-    // `base` plus the parts a client reports apart; NULL when `base` is absent.
-    let plus = |base: Option<i64>, parts: &[Option<i64>]| {
-        base.map(|base| {
-            parts
-                .iter()
-                .flatten()
-                .fold(base, |total, part| total.saturating_add(*part))
-        })
-    };
     match event_name {
         Some("api_request") => {
             // Claude Code. Anthropic's input_tokens leaves out the cache reads and writes.
@@ -267,7 +245,7 @@ fn usage(event_name: Option<&str>, service_name: Option<&str>, attrs: &Attrs) ->
                 cache_read,
                 cache_write,
                 reasoning: None,
-                cost: first(attrs, &["cost_usd"]).and_then(cost),
+                cost: first(attrs, &["cost_usd"]).and_then(number),
             }
         }
         Some("gemini_cli.api_response") => {
@@ -316,148 +294,8 @@ fn usage(event_name: Option<&str>, service_name: Option<&str>, attrs: &Attrs) ->
             cache_read: count("gen_ai.usage.cache_read.input_tokens"),
             cache_write: count("gen_ai.usage.cache_creation.input_tokens"),
             reasoning: count("gen_ai.usage.reasoning.output_tokens"),
-            cost: first(attrs, &["gen_ai.usage.cost"]).and_then(cost),
+            cost: first(attrs, &["gen_ai.usage.cost"]).and_then(number),
         },
-    }
-}
-
-// ---- attribute values: the same rules as map.rs (whose helpers are private to it) ----
-//
-// "Present" means neither missing nor an empty string. Numbers may arrive as strings ("42") and
-// token counts as whole doubles; an unusable value gives NULL. Text columns take strings verbatim
-// and any other value as its JSON text. NUL becomes U+FFFD: PostgreSQL text and jsonb cannot hold it.
-
-/// Attributes by key (the last of duplicate keys wins, as in the JSON copy).
-pub(crate) type Attrs<'a> = HashMap<&'a str, Option<&'a Any>, foldhash::fast::RandomState>;
-
-pub(crate) fn index(attributes: &[KeyValue]) -> Attrs<'_> {
-    attributes
-        .iter()
-        .map(|kv| {
-            (
-                kv.key.as_str(),
-                kv.value.as_ref().and_then(|v| v.value.as_ref()),
-            )
-        })
-        .collect()
-}
-
-/// The value of the first key present.
-pub(crate) fn first<'a>(attrs: &Attrs<'a>, keys: &[&str]) -> Option<&'a Any> {
-    keys.iter().find_map(|key| {
-        attrs
-            .get(key)
-            .copied()
-            .flatten()
-            .filter(|value| match value {
-                Any::StringValue(s) => !s.is_empty(),
-                Any::StringValueStrindex(_) => false,
-                _ => true,
-            })
-    })
-}
-
-/// A text column: strings verbatim, anything else as its JSON text.
-pub(crate) fn text(attrs: &Attrs, keys: &[&str]) -> Option<String> {
-    first(attrs, keys).map(|value| match value {
-        Any::StringValue(s) => clean(s),
-        other => value_json(Some(other)).to_string(),
-    })
-}
-
-/// A token count: a non-negative integer, also sent as a string or as a whole double.
-pub(crate) fn token_count(value: &Any) -> Option<i64> {
-    let count = match value {
-        Any::IntValue(n) => Some(*n),
-        Any::DoubleValue(d) => whole(*d),
-        Any::StringValue(s) => {
-            let s = s.trim();
-            s.parse::<i64>()
-                .ok()
-                .or_else(|| s.parse::<f64>().ok().and_then(whole))
-        }
-        _ => None,
-    };
-    count.filter(|n| *n >= 0)
-}
-
-fn whole(d: f64) -> Option<i64> {
-    // 2^63 is exact as a double; a whole double below it in magnitude fits an i64.
-    (d.is_finite() && d.fract() == 0.0 && d.abs() < 9_223_372_036_854_775_808.0).then_some(d as i64)
-}
-
-/// Any finite number, also sent as a string.
-pub(crate) fn number(value: &Any) -> Option<f64> {
-    let number = match value {
-        Any::IntValue(n) => Some(*n as f64),
-        Any::DoubleValue(d) => Some(*d),
-        Any::StringValue(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    number.filter(|n| n.is_finite())
-}
-
-/// A cost in dollars: any finite number.
-fn cost(value: &Any) -> Option<f64> {
-    number(value)
-}
-
-/// An id of exactly `N` bytes that are not all zero; anything else means "no id".
-fn id<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
-    <[u8; N]>::try_from(bytes).ok().filter(|id| *id != [0; N])
-}
-
-pub(crate) fn clean(s: &str) -> String {
-    if s.contains('\0') {
-        s.replace('\0', "\u{FFFD}")
-    } else {
-        s.to_owned()
-    }
-}
-
-pub(crate) fn non_empty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| clean(s))
-}
-
-/// Attributes as a JSON object; of duplicate keys the last wins.
-pub(crate) fn attributes_json(attributes: &[KeyValue]) -> Value {
-    let mut object = Map::new();
-    for kv in attributes {
-        object.insert(clean(&kv.key), any_json(kv.value.as_ref()));
-    }
-    Value::Object(object)
-}
-
-fn any_json(value: Option<&AnyValue>) -> Value {
-    value_json(value.and_then(|v| v.value.as_ref()))
-}
-
-/// A value as JSON, as map.rs writes it: non-finite doubles as "NaN"/"Infinity"/"-Infinity",
-/// bytes as lowercase hex, arrays and kvlists recursively, a missing value as null.
-pub(crate) fn value_json(value: Option<&Any>) -> Value {
-    match value {
-        None | Some(Any::StringValueStrindex(_)) => Value::Null,
-        Some(Any::StringValue(s)) => Value::String(clean(s)),
-        Some(Any::BoolValue(b)) => Value::Bool(*b),
-        Some(Any::IntValue(n)) => Value::from(*n),
-        Some(Any::DoubleValue(d)) => float_json(*d),
-        Some(Any::BytesValue(bytes)) => {
-            Value::String(bytes.iter().map(|b| format!("{b:02x}")).collect())
-        }
-        Some(Any::ArrayValue(array)) => {
-            Value::Array(array.values.iter().map(|v| any_json(Some(v))).collect())
-        }
-        Some(Any::KvlistValue(list)) => attributes_json(&list.values),
-    }
-}
-
-/// A double as JSON, which cannot hold NaN or the infinities: those become strings.
-pub(crate) fn float_json(d: f64) -> Value {
-    match serde_json::Number::from_f64(d) {
-        Some(number) => Value::Number(number),
-        None if d.is_nan() => Value::from("NaN"),
-        None if d > 0.0 => Value::from("Infinity"),
-        None => Value::from("-Infinity"),
     }
 }
 
@@ -465,7 +303,7 @@ pub(crate) fn float_json(d: f64) -> Value {
 mod tests {
     use super::*;
     use crate::fixtures;
-    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue};
     use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
     use opentelemetry_proto::tonic::resource::v1::Resource;
     use std::collections::BTreeMap;

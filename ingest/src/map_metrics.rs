@@ -21,10 +21,9 @@
 //!
 //! Exemplars and metric metadata are not stored.
 
-use crate::map::Rejected;
-use crate::map_logs::{
-    Attrs, MODEL, SESSION_ID, attributes_json, clean, float_json, index, non_empty, text, truncated,
-};
+use crate::attrs::{Attrs, attributes_json, clean, float_json, index, non_empty, text};
+use crate::map::{MODEL, Rejected, SESSION_ID};
+use crate::map_logs::truncated;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
