@@ -118,9 +118,13 @@ COMMENT ON FUNCTION agent_trace.normalize_provider(text) IS
 
 CREATE FUNCTION agent_trace.price_for(model text, provider text, at timestamptz)
     RETURNS SETOF agent_trace.model_prices
-    LANGUAGE sql STABLE PARALLEL SAFE ROWS 1
+    LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1
     SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- PL/pgSQL, not SQL: its plan is kept for the session, so the insert trigger's lookup per batch
+    -- costs an execution, not a planning.
+    RETURN QUERY
     WITH call AS (
         SELECT n.full_name, n.base_name,
                regexp_replace(n.base_name, '(-[0-9]{8}|-[0-9]{4}-[0-9]{2}-[0-9]{2}|@[0-9]{8})$', '') AS undated_name,
@@ -158,10 +162,61 @@ AS $$
       FROM candidates AS c
      ORDER BY c.step, c.provider_rank, length((c.p).model_pattern) DESC, (c.p).model_pattern,
               (c.p).provider, (c.p).effective_from DESC
-     LIMIT 1
+     LIMIT 1;
+END
 $$;
 COMMENT ON FUNCTION agent_trace.price_for(text, text, timestamptz) IS
     'The model_prices row that prices a call of this model and provider made at this time, or no row. Most specific model match first (exact name, name without "vendor/" prefix, name without date stamp, longest LIKE pattern), then the call''s own provider before "*", then the latest effective_from not after the call''s UTC date. Example: SELECT * FROM agent_trace.price_for(''claude-sonnet-4-5-20250929'', ''anthropic'', now());';
+
+-- The arithmetic, once, over arrays: the insert trigger and recompute_costs price a whole batch of
+-- calls of one model with one call (a function with a pinned search_path cannot be inlined, and
+-- calling one per span would cost more than storing the span); cost_at_price wraps it for one call.
+CREATE FUNCTION agent_trace._costs_at_price(
+    price agent_trace.model_prices, input_tokens bigint[], output_tokens bigint[],
+    cache_read_tokens bigint[], cache_write_tokens bigint[], reasoning_tokens bigint[]) RETURNS numeric[]
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Per component: tokens x price per million; 0 tokens cost 0 even when unpriced, and tokens at
+    -- an unpriced component make the whole cost unknown (NULL). PL/pgSQL keeps the plan for the
+    -- session.
+    RETURN (SELECT array_agg(
+               CASE WHEN price IS NULL OR (c.input IS NULL AND c.output IS NULL) THEN NULL ELSE
+               trim_scale(
+                   (CASE WHEN t.uncached = 0 THEN 0 ELSE t.uncached * r.input END
+                  + CASE WHEN t.cache_read = 0 THEN 0 ELSE t.cache_read * r.cache_read END
+                  + CASE WHEN t.cache_write = 0 THEN 0 ELSE t.cache_write * r.cache_write END
+                  + CASE WHEN t.answer = 0 THEN 0 ELSE t.answer * r.output END
+                  + CASE WHEN t.reasoning = 0 THEN 0 ELSE t.reasoning * r.reasoning END) * 0.000001)
+               END
+               ORDER BY c.n)
+      FROM unnest(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens)
+           WITH ORDINALITY AS c(input, output, cache_read, cache_write, reasoning, n)
+     CROSS JOIN LATERAL (
+           SELECT greatest(coalesce(c.input, 0) - coalesce(c.cache_read, 0) - coalesce(c.cache_write, 0), 0) AS uncached,
+                  coalesce(c.cache_read, 0) AS cache_read,
+                  coalesce(c.cache_write, 0) AS cache_write,
+                  greatest(coalesce(c.output, 0) - coalesce(c.reasoning, 0), 0) AS answer,
+                  coalesce(c.reasoning, 0) AS reasoning,
+                  (price).long_context_above_tokens IS NOT NULL
+                      AND coalesce(c.input, 0) > (price).long_context_above_tokens AS long_context
+           ) AS t
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN t.long_context THEN (price).long_context_input_usd_per_mtok ELSE (price).input_usd_per_mtok END AS input,
+                  CASE WHEN t.long_context THEN (price).long_context_output_usd_per_mtok ELSE (price).output_usd_per_mtok END AS output,
+                  CASE WHEN t.long_context THEN (price).long_context_cache_read_usd_per_mtok ELSE (price).cache_read_usd_per_mtok END AS cache_read,
+                  CASE WHEN t.long_context
+                       THEN coalesce((price).long_context_cache_write_usd_per_mtok, (price).long_context_input_usd_per_mtok)
+                       ELSE coalesce((price).cache_write_usd_per_mtok, (price).input_usd_per_mtok) END AS cache_write,
+                  CASE WHEN t.long_context
+                       THEN (price).long_context_output_usd_per_mtok
+                       ELSE coalesce((price).reasoning_usd_per_mtok, (price).output_usd_per_mtok) END AS reasoning
+           ) AS r);
+END
+$$;
+COMMENT ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]) IS
+    'agent_trace.cost_at_price of many calls at one price: the i-th cost from the i-th element of each token array (arrays of equal length). Internal: the insert trigger and recompute_costs price a batch with one call.';
 
 CREATE FUNCTION agent_trace.cost_at_price(
     price agent_trace.model_prices, input_tokens bigint, output_tokens bigint,
@@ -169,35 +224,8 @@ CREATE FUNCTION agent_trace.cost_at_price(
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    -- Per component: tokens x price per million; 0 tokens cost 0 even when unpriced, and tokens at
-    -- an unpriced component make the whole cost unknown (NULL).
-    SELECT CASE WHEN price IS NULL OR (input_tokens IS NULL AND output_tokens IS NULL) THEN NULL ELSE
-           trim_scale(
-               (CASE WHEN t.uncached = 0 THEN 0 ELSE t.uncached * r.input END
-              + CASE WHEN t.cache_read = 0 THEN 0 ELSE t.cache_read * r.cache_read END
-              + CASE WHEN t.cache_write = 0 THEN 0 ELSE t.cache_write * r.cache_write END
-              + CASE WHEN t.answer = 0 THEN 0 ELSE t.answer * r.output END
-              + CASE WHEN t.reasoning = 0 THEN 0 ELSE t.reasoning * r.reasoning END) * 0.000001)
-           END
-      FROM (SELECT greatest(coalesce(input_tokens, 0) - coalesce(cache_read_tokens, 0) - coalesce(cache_write_tokens, 0), 0) AS uncached,
-                   coalesce(cache_read_tokens, 0) AS cache_read,
-                   coalesce(cache_write_tokens, 0) AS cache_write,
-                   greatest(coalesce(output_tokens, 0) - coalesce(reasoning_tokens, 0), 0) AS answer,
-                   coalesce(reasoning_tokens, 0) AS reasoning,
-                   price.long_context_above_tokens IS NOT NULL
-                       AND coalesce(input_tokens, 0) > price.long_context_above_tokens AS long_context
-           ) AS t
-     CROSS JOIN LATERAL (
-           SELECT CASE WHEN t.long_context THEN price.long_context_input_usd_per_mtok ELSE price.input_usd_per_mtok END AS input,
-                  CASE WHEN t.long_context THEN price.long_context_output_usd_per_mtok ELSE price.output_usd_per_mtok END AS output,
-                  CASE WHEN t.long_context THEN price.long_context_cache_read_usd_per_mtok ELSE price.cache_read_usd_per_mtok END AS cache_read,
-                  CASE WHEN t.long_context
-                       THEN coalesce(price.long_context_cache_write_usd_per_mtok, price.long_context_input_usd_per_mtok)
-                       ELSE coalesce(price.cache_write_usd_per_mtok, price.input_usd_per_mtok) END AS cache_write,
-                  CASE WHEN t.long_context
-                       THEN price.long_context_output_usd_per_mtok
-                       ELSE coalesce(price.reasoning_usd_per_mtok, price.output_usd_per_mtok) END AS reasoning
-           ) AS r
+    SELECT (agent_trace._costs_at_price(price, ARRAY[input_tokens], ARRAY[output_tokens],
+                ARRAY[cache_read_tokens], ARRAY[cache_write_tokens], ARRAY[reasoning_tokens]))[1]
 $$;
 COMMENT ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint) IS
     'Cost in US dollars of one call at this price row, from token counts with the meaning of the agent_spans columns: input_tokens includes cache_read_tokens and cache_write_tokens, output_tokens includes reasoning_tokens. Charges (input - cache_read - cache_write) at the input price, cache reads at the cache-read price, cache writes at the cache-write price (else the input price), (output - reasoning) at the output price and reasoning at the reasoning price (else the output price); above long_context_above_tokens input tokens, the long-context prices. A missing count is 0. NULL when price is NULL, when both input_tokens and output_tokens are NULL, or when tokens fall on an unpriced (NULL) price.';
@@ -303,28 +331,26 @@ DECLARE
 BEGIN
     -- 1. Spans that started in [from_time, to_time): what their computed cost is now, against what
     --    agent_span_costs holds; write only the differences.
-    WITH spans AS MATERIALIZED (
-        SELECT s.trace_id, s.span_id, s.start_time, s.model, s.provider,
-               (s.start_time AT TIME ZONE 'UTC')::date AS day, s.input_tokens, s.output_tokens,
-               s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens
+    WITH batches AS (
+        SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.span_id) AS span_ids,
+               array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
+               array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
+               array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
           FROM agent_trace.agent_spans AS s
          WHERE s.start_time >= from_time AND s.start_time < to_time
            AND s.span_type IN ('llm', 'embedding') AND s.cost_usd IS NULL AND s.model IS NOT NULL
            AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
-    ), prices AS (
-        SELECT k.model, k.provider, k.day, p AS price
-          FROM (SELECT DISTINCT model, provider, day FROM spans) AS k
-         CROSS JOIN LATERAL agent_trace.price_for(k.model, k.provider, k.day::timestamp AT TIME ZONE 'UTC') AS p
+         GROUP BY 1, 2, 3
     ), wanted AS (
-        SELECT s.trace_id, s.span_id, s.start_time, c.cost, (pr.price).model_pattern,
-               (pr.price).provider, (pr.price).effective_from
-          FROM spans AS s
-          JOIN prices AS pr
-            ON pr.model = s.model AND pr.provider IS NOT DISTINCT FROM s.provider AND pr.day = s.day
-         CROSS JOIN LATERAL (
-               SELECT agent_trace.cost_at_price(pr.price, s.input_tokens, s.output_tokens,
-                          s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens) AS cost) AS c
-         WHERE c.cost IS NOT NULL
+        SELECT u.trace_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider, p.effective_from
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.trace_ids, b.span_ids, b.start_times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(trace_id, span_id, start_time, cost)
+         WHERE u.cost IS NOT NULL
     ), stored AS (
         SELECT c.* FROM agent_trace.agent_span_costs AS c
          WHERE c.start_time >= from_time AND c.start_time < to_time
@@ -381,35 +407,37 @@ BEGIN
     GET DIAGNOSTICS traces_updated = ROW_COUNT;
 
     -- 3. Log records of [from_time, to_time) (few: one per model call).
-    WITH logs AS MATERIALIZED (
-        SELECT l.record_key, l.time, l.computed_cost_usd AS stored_cost,
-               l.cost_usd IS NULL AND l.model IS NOT NULL
-                   AND (l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL) AS priceable,
-               l.model, agent_trace._log_provider(l.attributes) AS provider,
-               (l.time AT TIME ZONE 'UTC')::date AS day, l.input_tokens, l.output_tokens,
-               l.cache_read_tokens, l.cache_write_tokens, l.reasoning_tokens
+    WITH batches AS (
+        SELECT l.model, agent_trace._log_provider(l.attributes) AS provider,
+               (l.time AT TIME ZONE 'UTC')::date AS day, array_agg(l.record_key) AS record_keys,
+               array_agg(l.time) AS times, array_agg(l.input_tokens) AS input_tokens,
+               array_agg(l.output_tokens) AS output_tokens, array_agg(l.cache_read_tokens) AS cache_read_tokens,
+               array_agg(l.cache_write_tokens) AS cache_write_tokens, array_agg(l.reasoning_tokens) AS reasoning_tokens
           FROM agent_trace.agent_logs AS l
          WHERE l.time >= from_time AND l.time < to_time
-           AND ((l.cost_usd IS NULL AND l.model IS NOT NULL
-                 AND (l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL))
-                OR l.computed_cost_usd IS NOT NULL)
-    ), prices AS (
-        SELECT k.model, k.provider, k.day, p AS price
-          FROM (SELECT DISTINCT model, provider, day FROM logs WHERE priceable) AS k
-         CROSS JOIN LATERAL agent_trace.price_for(k.model, k.provider, k.day::timestamp AT TIME ZONE 'UTC') AS p
+           AND l.cost_usd IS NULL AND l.model IS NOT NULL
+           AND (l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL)
+         GROUP BY 1, 2, 3
     ), wanted AS (
-        SELECT l.record_key, l.time, l.stored_cost,
-               CASE WHEN l.priceable THEN agent_trace.cost_at_price(pr.price, l.input_tokens, l.output_tokens,
-                        l.cache_read_tokens, l.cache_write_tokens, l.reasoning_tokens) END AS cost
-          FROM logs AS l
-          LEFT JOIN prices AS pr
-            ON l.priceable AND pr.model = l.model AND pr.provider IS NOT DISTINCT FROM l.provider
-           AND pr.day = l.day
+        SELECT u.record_key, u.time, u.cost
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.record_keys, b.times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(record_key, time, cost)
+    ), target AS (
+        -- Records that get a cost now, and records that had one (it may go).
+        SELECT l.record_key, l.time, l.computed_cost_usd AS stored_cost, w.cost
+          FROM agent_trace.agent_logs AS l
+          LEFT JOIN wanted AS w ON w.record_key = l.record_key AND w.time = l.time
+         WHERE l.time >= from_time AND l.time < to_time
+           AND (w.cost IS NOT NULL OR l.computed_cost_usd IS NOT NULL)
     )
     UPDATE agent_trace.agent_logs AS l
-       SET computed_cost_usd = w.cost
-      FROM wanted AS w
-     WHERE l.record_key = w.record_key AND l.time = w.time AND w.cost IS DISTINCT FROM w.stored_cost;
+       SET computed_cost_usd = t.cost
+      FROM target AS t
+     WHERE l.record_key = t.record_key AND l.time = t.time AND t.cost IS DISTINCT FROM t.stored_cost;
     GET DIAGNOSTICS log_costs_changed = ROW_COUNT;
 END
 $$;
@@ -440,6 +468,7 @@ GRANT SELECT, INSERT, UPDATE ON agent_trace.agent_span_costs TO agent_trace_writ
 
 REVOKE ALL ON FUNCTION agent_trace.normalize_provider(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.price_for(text, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace._log_provider(jsonb) FROM PUBLIC;
@@ -448,6 +477,8 @@ REVOKE ALL ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) FRO
 
 GRANT EXECUTE ON FUNCTION agent_trace.normalize_provider(text) TO agent_trace_reader, agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace.price_for(text, text, timestamptz) TO agent_trace_reader, agent_trace_writer;
+GRANT EXECUTE ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[])
+    TO agent_trace_reader, agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint)
     TO agent_trace_reader, agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint)

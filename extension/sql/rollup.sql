@@ -13,42 +13,44 @@
 -- order and cannot deadlock on them.
 --
 -- The same statement prices the new LLM and embedding spans that report tokens and a model but no
--- cost (prices.sql): one agent_trace.price_for lookup per (model, provider, UTC day) of the batch,
--- not per span; one narrow agent_span_costs row per span it could price; their sum folded into
--- agent_traces.computed_cost_usd in the same upsert. agent_spans itself is never updated and gets no
--- row trigger, so COPY keeps inserting in batches. price_for, cost_at_price and agent_span_costs are
--- created by prices.sql, after this file; PL/pgSQL resolves them when the trigger first runs.
+-- cost (prices.sql): one agent_trace.price_for lookup and one _costs_at_price call per (model,
+-- provider, UTC day) of the batch, not per span; one narrow agent_span_costs row per span it could
+-- price; their sum folded into agent_traces.computed_cost_usd in the same upsert. agent_spans itself
+-- is never updated and gets no row trigger, so COPY keeps inserting in batches. price_for,
+-- _costs_at_price and agent_span_costs are created by prices.sql, after this file; PL/pgSQL resolves
+-- them when the trigger first runs.
 
 CREATE FUNCTION agent_trace._fold_inserted_spans() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    WITH priceable AS (
-        SELECT s.trace_id, s.span_id, s.start_time, s.model, s.provider,
-               (s.start_time AT TIME ZONE 'UTC')::date AS day, s.input_tokens, s.output_tokens,
-               s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens
+    WITH batches AS (
+        -- The new LLM and embedding spans to price, one row per (model, provider, UTC day): one
+        -- price lookup and one cost computation each. The array_aggs of one group see the same rows
+        -- in the same order, so their elements line up.
+        SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.span_id) AS span_ids,
+               array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
+               array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
+               array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
           FROM new_spans AS s
          WHERE s.span_type IN ('llm', 'embedding') AND s.cost_usd IS NULL AND s.model IS NOT NULL
            AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
-    ), prices AS (
-        SELECT k.model, k.provider, k.day, p AS price
-          FROM (SELECT DISTINCT model, provider, day FROM priceable) AS k
-         CROSS JOIN LATERAL agent_trace.price_for(k.model, k.provider, k.day::timestamp AT TIME ZONE 'UTC') AS p
+         GROUP BY 1, 2, 3
     ), costed AS (
         -- ON CONFLICT: a row left behind by a span that was deleted and is now stored again.
         INSERT INTO agent_trace.agent_span_costs AS c (trace_id, span_id, start_time, computed_cost_usd,
                price_model_pattern, price_provider, price_effective_from)
-        SELECT s.trace_id, s.span_id, s.start_time, x.cost, (pr.price).model_pattern,
-               (pr.price).provider, (pr.price).effective_from
-          FROM priceable AS s
-          JOIN prices AS pr
-            ON pr.model = s.model AND pr.provider IS NOT DISTINCT FROM s.provider AND pr.day = s.day
-         CROSS JOIN LATERAL (
-               SELECT agent_trace.cost_at_price(pr.price, s.input_tokens, s.output_tokens,
-                          s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens) AS cost) AS x
-         WHERE x.cost IS NOT NULL
-         ORDER BY s.trace_id, s.span_id, s.start_time
+        SELECT u.trace_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider, p.effective_from
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.trace_ids, b.span_ids, b.start_times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(trace_id, span_id, start_time, cost)
+         WHERE u.cost IS NOT NULL
+         ORDER BY u.trace_id, u.span_id, u.start_time
             ON CONFLICT (trace_id, span_id, start_time) DO UPDATE SET
                computed_cost_usd = excluded.computed_cost_usd,
                price_model_pattern = excluded.price_model_pattern,
