@@ -12,6 +12,62 @@
 -- that span's subtree alone, e.g. one turn of a long session (see agent_turns).
 -- An unknown trace or span gives no rows (NULL for the JSON functions), never an error.
 
+-- One span in a trace's tree: the row type of trace_tree, span_ancestors and span_descendants.
+CREATE TYPE agent_trace.tree_node AS (
+    tree_order              integer,
+    depth                   integer,
+    path                    text,
+    span_id                 agent_trace.span_id,
+    parent_span_id          agent_trace.span_id,
+    start_time              timestamptz,
+    name                    text,
+    span_type               text,
+    status                  text,
+    model                   text,
+    start_offset_ms         double precision,
+    duration_ms             double precision,
+    self_time_ms            double precision,
+    input_tokens            bigint,
+    output_tokens           bigint,
+    cost_usd                numeric,
+    subtree_spans           integer,
+    subtree_input_tokens    bigint,
+    subtree_output_tokens   bigint,
+    subtree_cost_usd        numeric,
+    subtree_errors          integer,
+    is_orphan               boolean,
+    is_cycle                boolean
+);
+COMMENT ON TYPE agent_trace.tree_node IS 'One span in a trace''s tree, as trace_tree, span_ancestors and span_descendants return it.';
+COMMENT ON COLUMN agent_trace.tree_node.tree_order IS 'Position in depth-first order (siblings by start time), from 1.';
+COMMENT ON COLUMN agent_trace.tree_node.depth IS 'Levels below the top (0 for a root, an orphan, or the span a subtree was asked for).';
+COMMENT ON COLUMN agent_trace.tree_node.path IS 'Rank among siblings at each level from the top, e.g. "1.2.1"; deeper than 24 levels the middle shows as "…".';
+COMMENT ON COLUMN agent_trace.tree_node.span_id IS 'The span.';
+COMMENT ON COLUMN agent_trace.tree_node.parent_span_id IS 'Its parent as recorded (also when that parent never arrived: see is_orphan).';
+COMMENT ON COLUMN agent_trace.tree_node.start_time IS 'When the span started.';
+COMMENT ON COLUMN agent_trace.tree_node.name IS 'Span name.';
+COMMENT ON COLUMN agent_trace.tree_node.span_type IS 'agent, llm, tool, ... as in agent_spans.';
+COMMENT ON COLUMN agent_trace.tree_node.status IS 'OK, ERROR or UNSET.';
+COMMENT ON COLUMN agent_trace.tree_node.model IS 'Model of an LLM or embedding call.';
+COMMENT ON COLUMN agent_trace.tree_node.start_offset_ms IS 'Milliseconds from the start of the trace (or of the subtree asked for) to the span''s start.';
+COMMENT ON COLUMN agent_trace.tree_node.duration_ms IS 'How long the span took, in milliseconds.';
+COMMENT ON COLUMN agent_trace.tree_node.self_time_ms IS 'Milliseconds of the span not covered by any of its children.';
+COMMENT ON COLUMN agent_trace.tree_node.input_tokens IS 'The span''s own input tokens, as reported.';
+COMMENT ON COLUMN agent_trace.tree_node.output_tokens IS 'The span''s own output tokens, as reported.';
+COMMENT ON COLUMN agent_trace.tree_node.cost_usd IS 'The span''s own cost in US dollars, as reported.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_spans IS 'Spans in the subtree, the span itself included.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_input_tokens IS 'Input tokens of the LLM and embedding spans in the subtree.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_output_tokens IS 'Output tokens of the LLM and embedding spans in the subtree.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_cost_usd IS 'Reported cost of the LLM and embedding spans in the subtree, in US dollars.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_errors IS 'Spans with status ERROR in the subtree.';
+COMMENT ON COLUMN agent_trace.tree_node.is_orphan IS 'The span names a parent that never arrived; it is shown at the top level.';
+COMMENT ON COLUMN agent_trace.tree_node.is_cycle IS 'The span''s parent chain looped back to it; the loop was cut here and the span shown at the top level.';
+
+-- Rust (extension/src/api.rs), returning its rows in materialize mode: a plain C-language function.
+CREATE FUNCTION agent_trace.trace_tree(trace_id agent_trace.trace_id, root_span_id agent_trace.span_id DEFAULT NULL)
+RETURNS SETOF agent_trace.tree_node
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'agent_trace_trace_tree';
 COMMENT ON FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) IS
     'The spans of a trace as a tree: one row per span in depth-first order (siblings by start time). path is the rank among siblings at each level ("1.2.1"; deeper than 24 levels the middle shows as "…"). self_time_ms is the time no child covered; subtree_* sum the span and everything below it (tokens and cost over llm and embedding spans only, as agent_traces does, since wrapper spans repeat their children''s usage). is_orphan: the parent never arrived (shown at the top level). is_cycle: the parent chain looped and was cut here. With root_span_id: that span''s subtree only, depths, paths and offsets counted from it.';
 COMMENT ON FUNCTION agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id) IS
@@ -22,13 +78,7 @@ COMMENT ON FUNCTION agent_trace.critical_path(agent_trace.trace_id, agent_trace.
     'The chain of spans that determined the trace''s wall time: from the span that finished last, walking back through the child that finished last before each point (a child ending exactly when the next starts counts as before it). critical_ms is the part of the wall time a span accounts for itself; over all rows it adds up to the wall time, minus gaps when nothing ran.';
 
 CREATE FUNCTION agent_trace.span_descendants(trace_id agent_trace.trace_id, span_id agent_trace.span_id)
-RETURNS TABLE (
-    tree_order integer, depth integer, path text, span_id agent_trace.span_id,
-    parent_span_id agent_trace.span_id, start_time timestamptz, name text, span_type text,
-    status text, model text, start_offset_ms double precision, duration_ms double precision,
-    self_time_ms double precision, input_tokens bigint, output_tokens bigint, cost_usd numeric,
-    subtree_spans integer, subtree_input_tokens bigint, subtree_output_tokens bigint,
-    subtree_cost_usd numeric, subtree_errors integer, is_orphan boolean, is_cycle boolean)
+RETURNS SETOF agent_trace.tree_node
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -45,13 +95,7 @@ COMMENT ON FUNCTION agent_trace.span_descendants(agent_trace.trace_id, agent_tra
     'Everything below one span (not the span itself), as trace_tree rows of the whole trace, depth-first. No rows for an unknown span.';
 
 CREATE FUNCTION agent_trace.span_ancestors(trace_id agent_trace.trace_id, span_id agent_trace.span_id)
-RETURNS TABLE (
-    tree_order integer, depth integer, path text, span_id agent_trace.span_id,
-    parent_span_id agent_trace.span_id, start_time timestamptz, name text, span_type text,
-    status text, model text, start_offset_ms double precision, duration_ms double precision,
-    self_time_ms double precision, input_tokens bigint, output_tokens bigint, cost_usd numeric,
-    subtree_spans integer, subtree_input_tokens bigint, subtree_output_tokens bigint,
-    subtree_cost_usd numeric, subtree_errors integer, is_orphan boolean, is_cycle boolean)
+RETURNS SETOF agent_trace.tree_node
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$

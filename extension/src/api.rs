@@ -6,6 +6,12 @@
 //! Every function takes an optional span id: given one, it works on that span's subtree alone, with
 //! depths, paths and offsets counted from it. That is how one turn of a long session (a child of the
 //! session's root span) is shown, diffed or replayed on its own.
+//!
+//! Speed: `trace_tree` is meant to cost little more than fetching the spans. So the spans are read
+//! in place: each SPI row is deformed once and its values are used where they lie (in memory that
+//! lives until the SPI connection closes) rather than copied into Rust strings, and `trace_tree`
+//! writes its rows straight into the result tuplestore (materialize mode) while the connection is
+//! still open, passing the stored values through untouched. BENCHMARKS.md has the numbers.
 
 use crate::diff::{Pair, align};
 use crate::ids::{SpanId, TraceId};
@@ -21,17 +27,95 @@ const MAX_JSON_DEPTH: usize = 1000;
 
 const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
 
-/// One span as the functions here need it.
+/// The columns of trace_spans.sql, in its order.
+mod column {
+    pub const SPAN_ID: usize = 0;
+    pub const PARENT_SPAN_ID: usize = 1;
+    pub const START_TIME: usize = 2;
+    pub const END_TIME: usize = 3;
+    pub const NAME: usize = 4;
+    pub const SPAN_TYPE: usize = 5;
+    pub const STATUS: usize = 6;
+    pub const MODEL: usize = 7;
+    pub const INPUT_TOKENS: usize = 8;
+    pub const OUTPUT_TOKENS: usize = 9;
+    pub const COST_USD: usize = 10;
+    pub const INPUT: usize = 11;
+    pub const OUTPUT: usize = 12;
+    pub const COUNT: usize = 13;
+}
+
+/// One span: the values of its row as read, valid while the SPI connection that read them is open
+/// (a `Trace` never outlives `with_trace`).
 struct Span {
-    name: String,
-    span_type: String,
-    status: String,
-    model: Option<String>,
-    input_tokens: Option<i64>,
-    output_tokens: Option<i64>,
-    cost_usd: Option<AnyNumeric>,
-    input: Option<String>,
-    output: Option<String>,
+    values: [pg_sys::Datum; column::COUNT],
+    nulls: [bool; column::COUNT],
+}
+
+impl Span {
+    fn datum(&self, column: usize) -> Option<pg_sys::Datum> {
+        (!self.nulls[column]).then(|| self.values[column])
+    }
+
+    /// A bigint or timestamptz column (both 8 bytes, passed by value).
+    fn int8(&self, column: usize) -> Option<i64> {
+        self.datum(column).map(|d| d.value() as i64)
+    }
+
+    fn text(&self, column: usize) -> Option<&str> {
+        let datum = self.datum(column)?;
+        // SAFETY: the text columns of trace_spans.sql hold varlenas that live as long as `self`.
+        Some(unsafe { text_in_place(datum) })
+    }
+
+    fn name(&self) -> &str {
+        self.text(column::NAME).unwrap_or_default()
+    }
+
+    fn span_type(&self) -> &str {
+        self.text(column::SPAN_TYPE).unwrap_or_default()
+    }
+
+    fn status(&self) -> &str {
+        self.text(column::STATUS).unwrap_or_default()
+    }
+
+    fn model(&self) -> Option<&str> {
+        self.text(column::MODEL)
+    }
+
+    fn input_tokens(&self) -> Option<i64> {
+        self.int8(column::INPUT_TOKENS)
+    }
+
+    fn output_tokens(&self) -> Option<i64> {
+        self.int8(column::OUTPUT_TOKENS)
+    }
+
+    /// A copy in the current memory context (so inside `with_trace`, gone when it returns).
+    fn cost_usd(&self) -> Option<AnyNumeric> {
+        // SAFETY: column COST_USD is numeric.
+        self.datum(column::COST_USD)
+            .and_then(|d| unsafe { AnyNumeric::from_datum(d, false) })
+    }
+}
+
+/// A text datum's characters, read where they lie; a value stored out of line or compressed is
+/// detoasted into the current memory context first.
+///
+/// # Safety
+/// `datum` is a non-null text datum, and the returned str must not outlive its memory.
+unsafe fn text_in_place<'a>(datum: pg_sys::Datum) -> &'a str {
+    unsafe {
+        let mut pointer = datum.cast_mut_ptr::<pg_sys::varlena>();
+        if pgrx::varlena::varatt_is_1b_e(pointer) || pgrx::varlena::varatt_is_4b_c(pointer) {
+            pointer = pg_sys::pg_detoast_datum_packed(pointer);
+        }
+        let bytes = pgrx::varlena::varlena_to_byte_slice(pointer);
+        // The database stores valid text in its encoding; for a non-UTF-8 database, the rare
+        // non-ASCII value shows as U+FFFD in the functions that interpret text.
+        std::str::from_utf8(bytes).unwrap_or("\u{FFFD}")
+    }
 }
 
 /// A trace's spans and their tree.
@@ -42,40 +126,45 @@ struct Trace {
 }
 
 impl Trace {
-    fn load(trace_id: TraceId, with_io: bool) -> Trace {
-        let (nodes, spans) = Spi::connect(|client| -> Result<_, pgrx::spi::Error> {
-            let args = [Uuid::from_bytes(trace_id.0).into(), with_io.into()];
-            let table = client.select(TRACE_SPANS_SQL, None, &args)?;
-            let mut nodes = Vec::with_capacity(table.len());
-            let mut spans = Vec::with_capacity(table.len());
-            // SAFETY: the select above just filled SPI_tuptable, which stays until the
-            // connection closes; the columns are those of trace_spans.sql, in its order.
-            unsafe {
-                for_each_row(|row| {
+    /// Reads the spans the last SPI query returned.
+    ///
+    /// # Safety
+    /// The last SPI query was trace_spans.sql, and the result must stay until the Trace is dropped.
+    unsafe fn from_spi_result() -> Trace {
+        let mut nodes = Vec::new();
+        let mut spans = Vec::new();
+        unsafe {
+            if let Some(table) = pg_sys::SPI_tuptable.as_ref() {
+                let rows = table.numvals as usize;
+                nodes.reserve(rows);
+                spans.reserve(rows);
+                for index in 0..rows {
+                    let mut span = Span {
+                        values: [pg_sys::Datum::from(0); column::COUNT],
+                        nulls: [true; column::COUNT],
+                    };
+                    // One pass over the row, rather than one walk from its start per column.
+                    pg_sys::heap_deform_tuple(
+                        *table.vals.add(index),
+                        table.tupdesc,
+                        span.values.as_mut_ptr(),
+                        span.nulls.as_mut_ptr(),
+                    );
+                    let span_id = |column| {
+                        span.datum(column)
+                            .and_then(|d| SpanId::from_datum(d, false))
+                            .map(|id| id.0)
+                    };
                     nodes.push(Node {
-                        span_id: row.span_id(0).unwrap_or_default(),
-                        parent_id: row.span_id(1),
-                        start: row.int8(2).unwrap_or(0),
-                        end: row.int8(3).unwrap_or(0),
+                        span_id: span_id(column::SPAN_ID).unwrap_or_default(),
+                        parent_id: span_id(column::PARENT_SPAN_ID),
+                        start: span.int8(column::START_TIME).unwrap_or(0),
+                        end: span.int8(column::END_TIME).unwrap_or(0),
                     });
-                    spans.push(Span {
-                        name: row.text(4).unwrap_or_default(),
-                        span_type: row.text(5).unwrap_or_default(),
-                        status: row.text(6).unwrap_or_default(),
-                        model: row.text(7),
-                        input_tokens: row.int8(8),
-                        output_tokens: row.int8(9),
-                        cost_usd: row.numeric(10),
-                        input: row.text(11),
-                        output: row.text(12),
-                    });
-                });
+                    spans.push(span);
+                }
             }
-            Ok((nodes, spans))
-        })
-        .unwrap_or_else(|error| {
-            error!("agent_trace: reading the spans of a trace failed: {error}")
-        });
+        }
         let tree = Tree::build(&nodes);
         Trace { nodes, spans, tree }
     }
@@ -94,14 +183,27 @@ impl Trace {
         }
     }
 
-    /// Microseconds that offsets count from: the start of the scope's first top-level span, or of
-    /// the whole trace.
+    /// Microseconds that offsets count from: the start of the scope's root, or of the whole trace.
     fn origin(&self, scope: &[usize], root: Option<SpanId>) -> i64 {
         match (root, scope.first()) {
             (Some(_), Some(first)) => self.nodes[*first].start,
             _ => self.nodes.iter().map(|n| n.start).min().unwrap_or(0),
         }
     }
+}
+
+/// Reads a trace and hands it to `work`, inside one SPI connection: the spans' values are read in
+/// place and are gone when it closes, so whatever `work` returns must own its data (Rust values;
+/// PostgreSQL values made inside live in the connection's memory and do not survive it).
+fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> R) -> R {
+    Spi::connect(|client| -> Result<R, pgrx::spi::Error> {
+        let args = [Uuid::from_bytes(trace_id.0).into(), with_io.into()];
+        let _result = client.select(TRACE_SPANS_SQL, None, &args)?;
+        // SAFETY: the query just ran; its result stays until the connection closes after `work`.
+        let trace = unsafe { Trace::from_spi_result() };
+        Ok(work(&trace))
+    })
+    .unwrap_or_else(|error| error!("agent_trace: reading the spans of a trace failed: {error}"))
 }
 
 /// Token and cost rollups count only LLM and embedding spans, like agent_traces: wrapper spans
@@ -145,12 +247,12 @@ impl Rollup {
         // Reverse depth-first order visits every node after all of its descendants.
         for &node in trace.tree.preorder.iter().rev() {
             let span = &trace.spans[node];
-            if counts_usage(&span.span_type) {
-                add_tokens(&mut rollup.input_tokens[node], span.input_tokens);
-                add_tokens(&mut rollup.output_tokens[node], span.output_tokens);
-                add_cost(&mut rollup.cost_usd[node], span.cost_usd.clone());
+            if counts_usage(span.span_type()) {
+                add_tokens(&mut rollup.input_tokens[node], span.input_tokens());
+                add_tokens(&mut rollup.output_tokens[node], span.output_tokens());
+                add_cost(&mut rollup.cost_usd[node], span.cost_usd());
             }
-            if span.status == "ERROR" {
+            if span.status() == "ERROR" {
                 rollup.errors[node] += 1;
             }
             if let Some(parent) = trace.tree.parent[node] {
@@ -170,16 +272,9 @@ fn ms(microseconds: i64) -> f64 {
     microseconds as f64 / 1000.0
 }
 
-fn timestamp(microseconds: i64) -> TimestampWithTimeZone {
-    // Read from a timestamptz column, so always in range.
-    TimestampWithTimeZone::try_from(microseconds)
-        .unwrap_or_else(|_| error!("agent_trace: timestamp {microseconds} out of range"))
-}
-
 /// A JSON number for a cost (JSON has no decimal type; costs have far fewer digits than f64 keeps).
-fn cost_json(cost: &Option<AnyNumeric>) -> Value {
-    cost.clone()
-        .and_then(|c| f64::try_from(c).ok())
+fn cost_json(cost: Option<AnyNumeric>) -> Value {
+    cost.and_then(|c| f64::try_from(c).ok())
         .map_or(Value::Null, |c| json!(c))
 }
 
@@ -187,17 +282,17 @@ fn cost_json(cost: &Option<AnyNumeric>) -> Value {
 /// ("chat gpt-4o" -> "chat"), so a run against another model still lines up call by call and
 /// shows the model change as a change.
 fn alignment_key(span: &Span) -> (String, String) {
-    let name = match (&span.model, counts_usage(&span.span_type)) {
+    let name = match (span.model(), counts_usage(span.span_type())) {
         (Some(model), true) if !model.is_empty() => {
-            span.name.replace(model.as_str(), "").trim().to_string()
+            span.name().replace(model, "").trim().to_string()
         }
-        _ => span.name.clone(),
+        _ => span.name().to_string(),
     };
-    (span.span_type.clone(), name)
+    (span.span_type().to_string(), name)
 }
 
 fn total_tokens(span: &Span) -> Option<i64> {
-    match (span.input_tokens, span.output_tokens) {
+    match (span.input_tokens(), span.output_tokens()) {
         (None, None) => None,
         (input, output) => Some(input.unwrap_or(0).saturating_add(output.unwrap_or(0))),
     }
@@ -245,171 +340,191 @@ fn tree_path(names: &[String]) -> String {
     }
 }
 
+/// The argument at `index`, None when SQL NULL.
+///
+/// # Safety
+/// `fcinfo` is a valid call whose argument at `index` has type `T`'s SQL type.
+unsafe fn argument<T: FromDatum>(fcinfo: pg_sys::FunctionCallInfo, index: usize) -> Option<T> {
+    unsafe {
+        let arg = &*(*fcinfo).args.as_ptr().add(index);
+        T::from_datum(arg.value, arg.isnull)
+    }
+}
+
+crate::ids::fmgr_v1! {
+    agent_trace_trace_tree => pg_finfo_agent_trace_trace_tree,
+}
+
+/// `agent_trace.trace_tree(trace_id, root_span_id)`, declared in sql/functions.sql.
+///
+/// A plain V1 function rather than a `#[pg_extern]`: it returns its rows in materialize mode,
+/// written into the result tuplestore as they are made, and passes stored values (ids, times,
+/// names, tokens, cost) through as the datums read, so a row costs little more than the stored
+/// span it shows.
+///
+/// # Safety
+/// Called by PostgreSQL's fmgr as a set-returning function with the arguments declared in SQL.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    unsafe {
+        pg_sys::InitMaterializedSRF(fcinfo, 0);
+        let result = &*(*fcinfo).resultinfo.cast::<pg_sys::ReturnSetInfo>();
+        let (store, desc) = (result.setResult, result.setDesc);
+        let Some(trace_id) = argument::<TraceId>(fcinfo, 0) else {
+            return pg_sys::Datum::from(0);
+        };
+        let root = argument::<SpanId>(fcinfo, 1);
+        with_trace(trace_id, false, |trace| {
+            let Some(scope) = trace.scope(root) else {
+                return;
+            };
+            let origin = trace.origin(scope, root);
+            let base_depth = scope.first().map_or(0, |n| trace.tree.depth[*n]);
+            let paths = trace.tree.paths(scope);
+            let mut rollup = Rollup::of(trace);
+            let tree = &trace.tree;
+            let mut values = [pg_sys::Datum::from(0); 23];
+            let mut nulls = [false; 23];
+            for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
+                let (span, times) = (&trace.spans[node], &trace.nodes[node]);
+                // Stored values pass through as read; the datums of a row only need to live
+                // until tuplestore_putvalues has copied them.
+                let stored = |column: usize| (span.values[column], span.nulls[column]);
+                let computed = |value: Option<pg_sys::Datum>| {
+                    (value.unwrap_or(pg_sys::Datum::from(0)), value.is_none())
+                };
+                let row = [
+                    computed((order as i32 + 1).into_datum()),
+                    computed(((tree.depth[node] - base_depth) as i32).into_datum()),
+                    computed(path.as_str().into_datum()),
+                    stored(column::SPAN_ID),
+                    // As recorded, also for orphans (whose parent is not here) and cut loops.
+                    stored(column::PARENT_SPAN_ID),
+                    stored(column::START_TIME),
+                    stored(column::NAME),
+                    stored(column::SPAN_TYPE),
+                    stored(column::STATUS),
+                    stored(column::MODEL),
+                    computed(ms(times.start - origin).into_datum()),
+                    computed(ms(times.end - times.start).into_datum()),
+                    computed(ms(tree.self_time(&trace.nodes, node)).into_datum()),
+                    stored(column::INPUT_TOKENS),
+                    stored(column::OUTPUT_TOKENS),
+                    stored(column::COST_USD),
+                    computed(((tree.subtree_end[node] - tree.position[node]) as i32).into_datum()),
+                    computed(rollup.input_tokens[node].into_datum()),
+                    computed(rollup.output_tokens[node].into_datum()),
+                    computed(rollup.cost_usd[node].take().into_datum()),
+                    computed(rollup.errors[node].into_datum()),
+                    computed(tree.orphan[node].into_datum()),
+                    computed(tree.cycle[node].into_datum()),
+                ];
+                for (index, (value, null)) in row.into_iter().enumerate() {
+                    values[index] = value;
+                    nulls[index] = null;
+                }
+                pg_sys::tuplestore_putvalues(store, desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+            }
+        });
+        pg_sys::Datum::from(0)
+    }
+}
+
 /// The functions live in schema agent_trace, like everything else (pgrx names the schema after the
 /// module).
 #[pg_schema]
 pub mod agent_trace {
     use super::*;
 
-    #[allow(clippy::type_complexity)]
-    #[pg_extern(stable, parallel_safe, name = "trace_tree")]
-    fn trace_tree(
-        trace_id: TraceId,
-        root_span_id: default!(Option<SpanId>, "NULL"),
-    ) -> TableIterator<
-        'static,
-        (
-            name!(tree_order, i32),
-            name!(depth, i32),
-            name!(path, String),
-            name!(span_id, SpanId),
-            name!(parent_span_id, Option<SpanId>),
-            name!(start_time, TimestampWithTimeZone),
-            name!(name, String),
-            name!(span_type, String),
-            name!(status, String),
-            name!(model, Option<String>),
-            name!(start_offset_ms, f64),
-            name!(duration_ms, f64),
-            name!(self_time_ms, f64),
-            name!(input_tokens, Option<i64>),
-            name!(output_tokens, Option<i64>),
-            name!(cost_usd, Option<AnyNumeric>),
-            name!(subtree_spans, i32),
-            name!(subtree_input_tokens, Option<i64>),
-            name!(subtree_output_tokens, Option<i64>),
-            name!(subtree_cost_usd, Option<AnyNumeric>),
-            name!(subtree_errors, i32),
-            name!(is_orphan, bool),
-            name!(is_cycle, bool),
-        ),
-    > {
-        let trace = Trace::load(trace_id, false);
-        let Some(scope) = trace.scope(root_span_id) else {
-            return TableIterator::new(Vec::new());
-        };
-        let origin = trace.origin(scope, root_span_id);
-        let base_depth = scope.first().map_or(0, |n| trace.tree.depth[*n]);
-        let paths = trace.tree.paths(scope);
-        let mut rollup = Rollup::of(&trace);
-        let mut rows = Vec::with_capacity(scope.len());
-        for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
-            let (span, times, tree) = (&trace.spans[node], &trace.nodes[node], &trace.tree);
-            rows.push((
-                order as i32 + 1,
-                (tree.depth[node] - base_depth) as i32,
-                path,
-                SpanId(times.span_id),
-                // As recorded, also for orphans (whose parent is not here) and cut loops.
-                times.parent_id.map(SpanId),
-                timestamp(times.start),
-                span.name.clone(),
-                span.span_type.clone(),
-                span.status.clone(),
-                span.model.clone(),
-                ms(times.start - origin),
-                ms(times.end - times.start),
-                ms(tree.self_time(&trace.nodes, node)),
-                span.input_tokens,
-                span.output_tokens,
-                span.cost_usd.clone(),
-                (tree.subtree_end[node] - tree.position[node]) as i32,
-                rollup.input_tokens[node],
-                rollup.output_tokens[node],
-                rollup.cost_usd[node].take(),
-                rollup.errors[node],
-                tree.orphan[node],
-                tree.cycle[node],
-            ));
-        }
-        TableIterator::new(rows)
-    }
-
     #[pg_extern(stable, parallel_safe, name = "trace_tree_json")]
     fn trace_tree_json(
         trace_id: TraceId,
         root_span_id: default!(Option<SpanId>, "NULL"),
     ) -> Option<JsonB> {
-        let trace = Trace::load(trace_id, false);
-        let scope = trace.scope(root_span_id)?;
-        if scope.is_empty() {
-            return None;
-        }
-        let origin = trace.origin(scope, root_span_id);
-        let rollup = Rollup::of(&trace);
-        let tree = &trace.tree;
-        let base_depth = tree.depth[scope[0]];
-        let deepest = scope
-            .iter()
-            .map(|n| tree.depth[*n] - base_depth)
-            .max()
-            .unwrap_or(0);
-        if deepest >= MAX_JSON_DEPTH {
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                format!(
-                    "trace_tree_json: spans nest {} levels deep here; a jsonb document holds at most {MAX_JSON_DEPTH}",
-                    deepest + 1
-                ),
-                "PostgreSQL parses jsonb recursively, within max_stack_depth. Use agent_trace.trace_tree(), which has no depth limit."
-            );
-        }
-        // Built bottom-up (reverse depth-first order), so no recursion however deep the tree.
-        let mut built: Vec<Option<Value>> = vec![None; trace.nodes.len()];
-        for &node in scope.iter().rev() {
-            let (span, times) = (&trace.spans[node], &trace.nodes[node]);
-            let children: Vec<Value> = tree.children[node]
+        with_trace(trace_id, false, |trace| {
+            let scope = trace.scope(root_span_id)?;
+            if scope.is_empty() {
+                return None;
+            }
+            let origin = trace.origin(scope, root_span_id);
+            let mut rollup = Rollup::of(trace);
+            let tree = &trace.tree;
+            let base_depth = tree.depth[scope[0]];
+            let deepest = scope
                 .iter()
-                .filter_map(|child| built[*child].take())
+                .map(|n| tree.depth[*n] - base_depth)
+                .max()
+                .unwrap_or(0);
+            if deepest >= MAX_JSON_DEPTH {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                    format!(
+                        "trace_tree_json: spans nest {} levels deep here; a jsonb document holds at most {MAX_JSON_DEPTH}",
+                        deepest + 1
+                    ),
+                    "PostgreSQL parses jsonb recursively, within max_stack_depth. Use agent_trace.trace_tree(), which has no depth limit."
+                );
+            }
+            // Built bottom-up (reverse depth-first order), so no recursion however deep the tree.
+            let mut built: Vec<Option<Value>> = vec![None; trace.nodes.len()];
+            for &node in scope.iter().rev() {
+                let (span, times) = (&trace.spans[node], &trace.nodes[node]);
+                let children: Vec<Value> = tree.children[node]
+                    .iter()
+                    .filter_map(|child| built[*child].take())
+                    .collect();
+                let mut object = Map::new();
+                object.insert(
+                    "span_id".into(),
+                    json!(crate::ids::format_hex_id(&times.span_id)),
+                );
+                object.insert("name".into(), json!(span.name()));
+                object.insert("span_type".into(), json!(span.span_type()));
+                object.insert("status".into(), json!(span.status()));
+                object.insert("model".into(), json!(span.model()));
+                object.insert("start_offset_ms".into(), json!(ms(times.start - origin)));
+                object.insert("duration_ms".into(), json!(ms(times.end - times.start)));
+                object.insert(
+                    "self_time_ms".into(),
+                    json!(ms(tree.self_time(&trace.nodes, node))),
+                );
+                object.insert("input_tokens".into(), json!(span.input_tokens()));
+                object.insert("output_tokens".into(), json!(span.output_tokens()));
+                object.insert("cost_usd".into(), cost_json(span.cost_usd()));
+                object.insert(
+                    "subtree".into(),
+                    json!({
+                        "spans": tree.subtree_end[node] - tree.position[node],
+                        "input_tokens": rollup.input_tokens[node],
+                        "output_tokens": rollup.output_tokens[node],
+                        "cost_usd": cost_json(rollup.cost_usd[node].take()),
+                        "errors": rollup.errors[node],
+                    }),
+                );
+                if tree.orphan[node] {
+                    object.insert("is_orphan".into(), json!(true));
+                }
+                if tree.cycle[node] {
+                    object.insert("is_cycle".into(), json!(true));
+                }
+                object.insert("children".into(), Value::Array(children));
+                built[node] = Some(Value::Object(object));
+            }
+            let tops: Vec<Value> = scope
+                .iter()
+                .filter(|n| tree.depth[**n] == base_depth)
+                .filter_map(|n| built[*n].take())
                 .collect();
-            let mut object = Map::new();
-            object.insert(
-                "span_id".into(),
-                json!(crate::ids::format_hex_id(&times.span_id)),
-            );
-            object.insert("name".into(), json!(span.name));
-            object.insert("span_type".into(), json!(span.span_type));
-            object.insert("status".into(), json!(span.status));
-            object.insert("model".into(), json!(span.model));
-            object.insert("start_offset_ms".into(), json!(ms(times.start - origin)));
-            object.insert("duration_ms".into(), json!(ms(times.end - times.start)));
-            object.insert(
-                "self_time_ms".into(),
-                json!(ms(tree.self_time(&trace.nodes, node))),
-            );
-            object.insert("input_tokens".into(), json!(span.input_tokens));
-            object.insert("output_tokens".into(), json!(span.output_tokens));
-            object.insert("cost_usd".into(), cost_json(&span.cost_usd));
-            object.insert(
-                "subtree".into(),
-                json!({
-                    "spans": tree.subtree_end[node] - tree.position[node],
-                    "input_tokens": rollup.input_tokens[node],
-                    "output_tokens": rollup.output_tokens[node],
-                    "cost_usd": cost_json(&rollup.cost_usd[node]),
-                    "errors": rollup.errors[node],
-                }),
-            );
-            if tree.orphan[node] {
-                object.insert("is_orphan".into(), json!(true));
-            }
-            if tree.cycle[node] {
-                object.insert("is_cycle".into(), json!(true));
-            }
-            object.insert("children".into(), Value::Array(children));
-            built[node] = Some(Value::Object(object));
-        }
-        let tops: Vec<Value> = scope
-            .iter()
-            .filter(|n| tree.depth[**n] == base_depth)
-            .filter_map(|n| built[*n].take())
-            .collect();
-        Some(JsonB(json!({
-            "trace_id": crate::ids::format_hex_id(&trace_id.0),
-            "span_count": scope.len(),
-            "spans": tops,
-        })))
+            Some(JsonB(json!({
+                "trace_id": crate::ids::format_hex_id(&trace_id.0),
+                "span_count": scope.len(),
+                "spans": tops,
+            })))
+        })
     }
 
     #[allow(clippy::type_complexity)]
@@ -449,102 +564,65 @@ pub mod agent_trace {
             name!(output_differs, Option<bool>),
         ),
     > {
-        let a = Trace::load(trace_a, true);
-        let b = Trace::load(trace_b, true);
-        let (Some(scope_a), Some(scope_b)) = (a.scope(root_span_a), b.scope(root_span_b)) else {
-            return TableIterator::new(Vec::new());
-        };
-        // Align only the requested subtrees: rebuild each side's tree from its scope alone.
-        let (sub_a, sub_b) = (Sub::of(&a, scope_a), Sub::of(&b, scope_b));
-        let keys_a: Vec<(String, String)> = sub_a.spans.iter().map(|s| alignment_key(s)).collect();
-        let keys_b: Vec<(String, String)> = sub_b.spans.iter().map(|s| alignment_key(s)).collect();
-        let pairs = align(&sub_a.tree, &keys_a, &sub_b.tree, &keys_b);
-        let (origin_a, origin_b) = (
-            a.origin(scope_a, root_span_a),
-            b.origin(scope_b, root_span_b),
-        );
-
-        let mut names: Vec<String> = Vec::new();
-        let mut rows = Vec::with_capacity(pairs.len());
-        for (
-            step,
-            Pair {
-                a: na,
-                b: nb,
+        // Both traces are read inside one another's SPI connection, so both stay readable while
+        // they are compared. Costs leave as text and become numerics again outside.
+        let rows = with_trace(trace_a, true, |a| {
+            with_trace(trace_b, true, |b| diff_rows(a, root_span_a, b, root_span_b))
+        });
+        let numeric =
+            |text: Option<String>| text.and_then(|t| AnyNumeric::try_from(t.as_str()).ok());
+        TableIterator::new(rows.into_iter().map(move |row| {
+            let (head, (cost_a, cost_b, cost_delta), (input_differs, output_differs)) = row;
+            let (
+                step,
                 depth,
-            },
-        ) in pairs.into_iter().enumerate()
-        {
-            let span_a = na.map(|n| sub_a.spans[n]);
-            let span_b = nb.map(|n| sub_b.spans[n]);
-            let times_a = na.map(|n| &sub_a.nodes[n]);
-            let times_b = nb.map(|n| &sub_b.nodes[n]);
-            let shown = span_b
-                .or(span_a)
-                .unwrap_or_else(|| unreachable!("a pair has a side"));
-            names.truncate(depth);
-            names.push(shown.name.clone());
-            let change = match (span_a, span_b) {
-                (Some(x), Some(y)) => {
-                    if x.status != y.status
-                        || x.model != y.model
-                        || x.input != y.input
-                        || x.output != y.output
-                        || x.input_tokens != y.input_tokens
-                        || x.output_tokens != y.output_tokens
-                    {
-                        "changed"
-                    } else {
-                        "same"
-                    }
-                }
-                (Some(_), None) => "removed",
-                _ => "added",
-            };
-            let both = span_a.zip(span_b);
-            let duration = |t: Option<&Node>| t.map(|t| ms(t.end - t.start));
-            let (tokens_a, tokens_b) =
-                (span_a.and_then(total_tokens), span_b.and_then(total_tokens));
-            let (cost_a, cost_b) = (
-                span_a.and_then(|s| s.cost_usd.clone()),
-                span_b.and_then(|s| s.cost_usd.clone()),
-            );
-            rows.push((
-                step as i32 + 1,
-                depth as i32,
-                tree_path(&names),
-                change.to_string(),
-                shown.span_type.clone(),
-                shown.name.clone(),
-                times_a.map(|t| SpanId(t.span_id)),
-                times_b.map(|t| SpanId(t.span_id)),
-                span_a.map(|s| s.status.clone()),
-                span_b.map(|s| s.status.clone()),
-                span_a.and_then(|s| s.model.clone()),
-                span_b.and_then(|s| s.model.clone()),
-                times_a.map(|t| ms(t.start - origin_a)),
-                times_b.map(|t| ms(t.start - origin_b)),
-                duration(times_a),
-                duration(times_b),
-                duration(times_a).zip(duration(times_b)).map(|(x, y)| y - x),
+                path,
+                change,
+                span_type,
+                name,
+                id_a,
+                id_b,
+                status_a,
+                status_b,
+                model_a,
+                model_b,
+                offset_a,
+                offset_b,
+                duration_a,
+                duration_b,
+                duration_delta,
                 tokens_a,
                 tokens_b,
-                match (tokens_a, tokens_b) {
-                    (None, None) => None,
-                    _ if both.is_none() => None,
-                    (x, y) => Some(y.unwrap_or(0) - x.unwrap_or(0)),
-                },
-                cost_a.clone(),
-                cost_b.clone(),
-                match (cost_a, cost_b) {
-                    (Some(x), Some(y)) => Some(y - x),
-                    _ => None,
-                },
-                both.map(|(x, y)| x.input != y.input),
-                both.map(|(x, y)| x.output != y.output),
-            ));
-        }
-        TableIterator::new(rows)
+                tokens_delta,
+            ) = head;
+            (
+                step,
+                depth,
+                path,
+                change,
+                span_type,
+                name,
+                id_a,
+                id_b,
+                status_a,
+                status_b,
+                model_a,
+                model_b,
+                offset_a,
+                offset_b,
+                duration_a,
+                duration_b,
+                duration_delta,
+                tokens_a,
+                tokens_b,
+                tokens_delta,
+                numeric(cost_a),
+                numeric(cost_b),
+                numeric(cost_delta),
+                input_differs,
+                output_differs,
+            )
+        }))
     }
 
     #[allow(clippy::type_complexity)]
@@ -566,108 +644,162 @@ pub mod agent_trace {
             name!(critical_ms, f64),
         ),
     > {
-        let trace = Trace::load(trace_id, false);
-        let Some(scope) = trace.scope(root_span_id) else {
-            return TableIterator::new(Vec::new());
-        };
-        let origin = trace.origin(scope, root_span_id);
-        let sub = Sub::of(&trace, scope);
-        let mut path = tree::critical_path(&sub.nodes, &sub.tree);
-        // Shown in time order: a span before the children it waited for.
-        path.sort_by_key(|(node, _)| (sub.nodes[*node].start, sub.tree.depth[*node]));
-        let rows: Vec<_> = path
-            .into_iter()
-            .enumerate()
-            .map(|(step, (node, own))| {
-                let (span, times) = (sub.spans[node], &sub.nodes[node]);
-                (
-                    step as i32 + 1,
-                    sub.tree.depth[node] as i32,
-                    SpanId(times.span_id),
-                    span.name.clone(),
-                    span.span_type.clone(),
-                    span.status.clone(),
-                    ms(times.start - origin),
-                    ms(times.end - times.start),
-                    ms(own),
-                )
-            })
-            .collect();
+        let rows = with_trace(trace_id, false, |trace| {
+            let Some(scope) = trace.scope(root_span_id) else {
+                return Vec::new();
+            };
+            let origin = trace.origin(scope, root_span_id);
+            let sub = Sub::of(trace, scope);
+            let mut path = tree::critical_path(&sub.nodes, &sub.tree);
+            // Shown in time order: a span before the children it waited for.
+            path.sort_by_key(|(node, _)| (sub.nodes[*node].start, sub.tree.depth[*node]));
+            path.into_iter()
+                .enumerate()
+                .map(|(step, (node, own))| {
+                    let (span, times) = (sub.spans[node], &sub.nodes[node]);
+                    (
+                        step as i32 + 1,
+                        sub.tree.depth[node] as i32,
+                        SpanId(times.span_id),
+                        span.name().to_string(),
+                        span.span_type().to_string(),
+                        span.status().to_string(),
+                        ms(times.start - origin),
+                        ms(times.end - times.start),
+                        ms(own),
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
         TableIterator::new(rows)
     }
 }
 
-/// One row of the last SPI result, deformed once: reading a column is then an array lookup, where
-/// reading columns one by one walks the row from its start each time (`nocachegetattr`) and enters
-/// PostgreSQL once per value.
-struct Row<'r> {
-    values: &'r [pg_sys::Datum],
-    nulls: &'r [bool],
-}
+/// A diff_traces row before its costs become numerics: the plain columns, then (cost A, cost B,
+/// delta) as numeric text, then (input differs, output differs).
+type DiffRow = (
+    (
+        i32,
+        i32,
+        String,
+        String,
+        String,
+        String,
+        Option<SpanId>,
+        Option<SpanId>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    ),
+    (Option<String>, Option<String>, Option<String>),
+    (Option<bool>, Option<bool>),
+);
 
-impl Row<'_> {
-    fn datum(&self, column: usize) -> Option<pg_sys::Datum> {
-        (!self.nulls[column]).then(|| self.values[column])
-    }
+fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId>) -> Vec<DiffRow> {
+    let (Some(scope_a), Some(scope_b)) = (a.scope(root_a), b.scope(root_b)) else {
+        return Vec::new();
+    };
+    // Align only the requested subtrees: each side's tree rebuilt from its scope alone.
+    let (sub_a, sub_b) = (Sub::of(a, scope_a), Sub::of(b, scope_b));
+    let keys_a: Vec<(String, String)> = sub_a.spans.iter().map(|s| alignment_key(s)).collect();
+    let keys_b: Vec<(String, String)> = sub_b.spans.iter().map(|s| alignment_key(s)).collect();
+    let pairs = align(&sub_a.tree, &keys_a, &sub_b.tree, &keys_b);
+    let (origin_a, origin_b) = (a.origin(scope_a, root_a), b.origin(scope_b, root_b));
 
-    /// A bigint or timestamptz column (both 8 bytes, passed by value).
-    fn int8(&self, column: usize) -> Option<i64> {
-        self.datum(column).map(|d| d.value() as i64)
-    }
-
-    fn span_id(&self, column: usize) -> Option<[u8; 8]> {
-        // SAFETY: callers name span_id columns only.
-        self.datum(column)
-            .and_then(|d| unsafe { SpanId::from_datum(d, false) })
-            .map(|id| id.0)
-    }
-
-    fn text(&self, column: usize) -> Option<String> {
-        let datum = self.datum(column)?;
-        let pointer = datum.cast_mut_ptr::<pg_sys::varlena>();
-        // SAFETY: callers name text columns only; a non-null text datum points at a varlena.
-        unsafe {
-            if pgrx::varlena::varatt_is_1b_e(pointer) || pgrx::varlena::varatt_is_4b_c(pointer) {
-                // Stored out of line or compressed (long inputs and outputs): PostgreSQL detoasts.
-                String::from_datum(datum, false)
-            } else {
-                let bytes = pgrx::varlena::varlena_to_byte_slice(pointer);
-                Some(String::from_utf8_lossy(bytes).into_owned())
-            }
-        }
-    }
-
-    fn numeric(&self, column: usize) -> Option<AnyNumeric> {
-        // SAFETY: callers name numeric columns only.
-        self.datum(column)
-            .and_then(|d| unsafe { AnyNumeric::from_datum(d, false) })
-    }
-}
-
-/// Calls `each` with every row of the last SPI result.
-///
-/// # Safety
-/// An SPI query must just have run in the current SPI connection, its result still unreleased.
-unsafe fn for_each_row(mut each: impl FnMut(&Row)) {
-    unsafe {
-        let Some(table) = pg_sys::SPI_tuptable.as_ref() else {
-            return;
+    let mut names: Vec<String> = Vec::new();
+    let mut rows = Vec::with_capacity(pairs.len());
+    for (
+        step,
+        Pair {
+            a: na,
+            b: nb,
+            depth,
+        },
+    ) in pairs.into_iter().enumerate()
+    {
+        let span_a = na.map(|n| sub_a.spans[n]);
+        let span_b = nb.map(|n| sub_b.spans[n]);
+        let times_a = na.map(|n| &sub_a.nodes[n]);
+        let times_b = nb.map(|n| &sub_b.nodes[n]);
+        let Some(shown) = span_b.or(span_a) else {
+            continue;
         };
-        let columns = (*table.tupdesc).natts as usize;
-        let mut values = vec![pg_sys::Datum::from(0); columns];
-        let mut nulls = vec![false; columns];
-        for index in 0..table.numvals as usize {
-            let tuple = *table.vals.add(index);
-            pg_sys::heap_deform_tuple(
-                tuple,
-                table.tupdesc,
-                values.as_mut_ptr(),
-                nulls.as_mut_ptr(),
-            );
-            each(&Row {
-                values: &values,
-                nulls: &nulls,
-            });
-        }
+        names.truncate(depth);
+        names.push(shown.name().to_string());
+        let change = match (span_a, span_b) {
+            (Some(x), Some(y)) => {
+                if x.status() != y.status()
+                    || x.model() != y.model()
+                    || x.text(column::INPUT) != y.text(column::INPUT)
+                    || x.text(column::OUTPUT) != y.text(column::OUTPUT)
+                    || x.input_tokens() != y.input_tokens()
+                    || x.output_tokens() != y.output_tokens()
+                {
+                    "changed"
+                } else {
+                    "same"
+                }
+            }
+            (Some(_), None) => "removed",
+            _ => "added",
+        };
+        let both = span_a.zip(span_b);
+        let duration = |t: Option<&Node>| t.map(|t| ms(t.end - t.start));
+        let (tokens_a, tokens_b) = (span_a.and_then(total_tokens), span_b.and_then(total_tokens));
+        let (cost_a, cost_b) = (
+            span_a.and_then(Span::cost_usd),
+            span_b.and_then(Span::cost_usd),
+        );
+        let cost_delta = match (&cost_a, &cost_b) {
+            (Some(x), Some(y)) => Some((y.clone() - x.clone()).to_string()),
+            _ => None,
+        };
+        rows.push((
+            (
+                step as i32 + 1,
+                depth as i32,
+                tree_path(&names),
+                change.to_string(),
+                shown.span_type().to_string(),
+                shown.name().to_string(),
+                times_a.map(|t| SpanId(t.span_id)),
+                times_b.map(|t| SpanId(t.span_id)),
+                span_a.map(|s| s.status().to_string()),
+                span_b.map(|s| s.status().to_string()),
+                span_a.and_then(|s| s.model().map(str::to_string)),
+                span_b.and_then(|s| s.model().map(str::to_string)),
+                times_a.map(|t| ms(t.start - origin_a)),
+                times_b.map(|t| ms(t.start - origin_b)),
+                duration(times_a),
+                duration(times_b),
+                duration(times_a).zip(duration(times_b)).map(|(x, y)| y - x),
+                tokens_a,
+                tokens_b,
+                match (tokens_a, tokens_b) {
+                    (None, None) => None,
+                    _ if both.is_none() => None,
+                    (x, y) => Some(y.unwrap_or(0) - x.unwrap_or(0)),
+                },
+            ),
+            (
+                cost_a.map(|c| c.to_string()),
+                cost_b.map(|c| c.to_string()),
+                cost_delta,
+            ),
+            (
+                both.map(|(x, y)| x.text(column::INPUT) != y.text(column::INPUT)),
+                both.map(|(x, y)| x.text(column::OUTPUT) != y.text(column::OUTPUT)),
+            ),
+        ));
     }
+    rows
 }

@@ -162,6 +162,7 @@ macro_rules! fmgr_v1 {
         }
     )*};
 }
+pub(crate) use fmgr_v1;
 
 fmgr_v1! {
     agent_trace_trace_id_in => pg_finfo_agent_trace_trace_id_in,

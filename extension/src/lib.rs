@@ -26,7 +26,6 @@ mod tree;
     name = "functions",
     requires = [
         "tables",
-        api::agent_trace::trace_tree,
         api::agent_trace::trace_tree_json,
         api::agent_trace::diff_traces,
         api::agent_trace::critical_path
