@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer};
+use common::{DEFAULT_LIMITS, TestDb, TestServer, post_fixture};
 use ingest::fixtures;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -17,16 +17,7 @@ async fn sessions_match_what_each_tool_reported() {
     for _ in 0..2 {
         for signal in ["traces", "logs", "metrics"] {
             for fixture in fixtures::load(signal) {
-                let mut request = client
-                    .post(server.url(&fixture.path))
-                    .body(fixture.body.clone());
-                if let Some(content_type) = &fixture.content_type {
-                    request = request.header("content-type", content_type);
-                }
-                if let Some(encoding) = &fixture.content_encoding {
-                    request = request.header("content-encoding", encoding);
-                }
-                let status = request.send().await.expect("request").status();
+                let status = post_fixture(&client, &server, &fixture).await.status();
                 assert_eq!(status, 200, "{}", fixture.name);
             }
         }

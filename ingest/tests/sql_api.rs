@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer};
+use common::{DEFAULT_LIMITS, TestDb, TestServer, post_fixture};
 use ingest::fixtures;
 use std::path::Path;
 use std::process::Command;
@@ -18,16 +18,7 @@ async fn sql_api_on_the_captured_traces_matches_the_golden_output() {
     let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
     let client = reqwest::Client::new();
     for fixture in fixtures::load("traces") {
-        let mut request = client
-            .post(server.url(&fixture.path))
-            .body(fixture.body.clone());
-        if let Some(content_type) = &fixture.content_type {
-            request = request.header("content-type", content_type);
-        }
-        if let Some(encoding) = &fixture.content_encoding {
-            request = request.header("content-encoding", encoding);
-        }
-        let status = request.send().await.expect("request").status();
+        let status = post_fixture(&client, &server, &fixture).await.status();
         assert_eq!(status, 200, "{}", fixture.name);
     }
     server.stop().await;

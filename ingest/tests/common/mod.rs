@@ -208,3 +208,21 @@ impl Drop for TestGrpcServer {
         }
     }
 }
+
+/// POSTs a captured request exactly as its client sent it: body, Content-Type, Content-Encoding.
+pub async fn post_fixture(
+    client: &reqwest::Client,
+    server: &TestServer,
+    fixture: &ingest::fixtures::Fixture,
+) -> reqwest::Response {
+    let mut request = client
+        .post(server.url(&fixture.path))
+        .body(fixture.body.clone());
+    if let Some(content_type) = &fixture.content_type {
+        request = request.header("content-type", content_type);
+    }
+    if let Some(encoding) = &fixture.content_encoding {
+        request = request.header("content-encoding", encoding);
+    }
+    request.send().await.expect("request")
+}
