@@ -93,7 +93,7 @@ struct PricesImportArgs {
     #[arg(long)]
     date: Option<String>,
     /// PostgreSQL connection URL of a database with the agent_trace extension.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: String,
 }
 
