@@ -1,14 +1,14 @@
 //! OTLP/HTTP request bodies -> request messages, and messages -> response bodies. Pure. The same
-//! for the three signals (`decode_message` is generic over the request type); only trace requests
-//! have a second, lossy protobuf decoder for invalid UTF-8 (`lenient.rs`).
+//! for the three signals (`decode_request` is generic over the request type), including a second,
+//! lossy protobuf decoder for invalid UTF-8 (`lenient.rs`).
 //!
 //! What the receiver accepts is `../shared/reference/otlp-server-contract.md`: protobuf or JSON
 //! chosen by `Content-Type` (parameters allowed), identity or gzip `Content-Encoding`, a cap on the
 //! body and a second cap while inflating (a small gzip bomb must not allocate gigabytes), and an
 //! empty body as an empty request. Replies use the request's encoding.
 
+use crate::lenient::{self, Lenient};
 use bytes::Bytes;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io::Read;
@@ -139,16 +139,15 @@ where
     }
 }
 
-/// A trace export request. A protobuf one that prost refuses for invalid UTF-8 in a string is read
-/// again with every string decoded lossily (`lenient.rs`), so one bad value costs no span.
-pub fn decode_traces(
-    encoding: Encoding,
-    bytes: &[u8],
-) -> Result<ExportTraceServiceRequest, DecodeError> {
+/// An export request of any signal. A protobuf one that prost refuses for invalid UTF-8 in a string
+/// is read again with every string decoded lossily (`lenient.rs`), so one bad value costs no span,
+/// log record or data point; JSON is read lossily to begin with (`decode_message`).
+pub fn decode_request<M>(encoding: Encoding, bytes: &[u8]) -> Result<M, DecodeError>
+where
+    M: Lenient + DeserializeOwned,
+{
     match decode_message(encoding, bytes) {
-        Err(error) if encoding == Encoding::Protobuf => {
-            crate::lenient::decode_traces_lossy(bytes).ok_or(error)
-        }
+        Err(error) if encoding == Encoding::Protobuf => lenient::decode_lossy(bytes).ok_or(error),
         decoded => decoded,
     }
 }
@@ -187,6 +186,7 @@ pub mod grpc_code {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use std::io::Write;
 
     fn gzip(bytes: &[u8]) -> Bytes {

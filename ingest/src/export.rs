@@ -3,6 +3,7 @@
 //! traces (`map.rs`), logs (`map_logs.rs`) and metrics (`map_metrics.rs`).
 
 use crate::decode::{self, DecodeError, Encoding};
+use crate::lenient::Lenient;
 use crate::map::{self, Rejected};
 use crate::map_logs;
 use crate::map_metrics;
@@ -23,14 +24,14 @@ use std::future::Future;
 /// An OTLP signal: its request and response messages, how its request is decoded from an HTTP
 /// body, and its export. The HTTP server and the gRPC services are written once over this.
 pub trait Signal: Send + Sync + 'static {
-    type Request: prost::Message + Default + DeserializeOwned + Send + 'static;
+    type Request: Lenient + DeserializeOwned + Send + 'static;
     type Response: prost::Message + Serialize + Send;
     /// The OTLP/HTTP path, e.g. `/v1/traces`.
     const PATH: &'static str;
 
     /// Decodes an (uncompressed) OTLP/HTTP body.
     fn decode(encoding: Encoding, bytes: &[u8]) -> Result<Self::Request, DecodeError> {
-        decode::decode_message(encoding, bytes)
+        decode::decode_request(encoding, bytes)
     }
 
     /// Ok means committed: every item not counted as rejected in the response is stored.
@@ -48,10 +49,6 @@ impl Signal for Traces {
     type Request = ExportTraceServiceRequest;
     type Response = ExportTraceServiceResponse;
     const PATH: &'static str = "/v1/traces";
-
-    fn decode(encoding: Encoding, bytes: &[u8]) -> Result<Self::Request, DecodeError> {
-        decode::decode_traces(encoding, bytes)
-    }
 
     fn export(
         writer: &Writer,

@@ -2,9 +2,9 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer};
+use common::{DEFAULT_LIMITS, TestDb, TestServer, post_fixture};
 use ingest::decode::Status;
-use ingest::fixtures::{self, Fixture};
+use ingest::fixtures;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 
@@ -30,23 +30,6 @@ const EXPECTED: &[(&str, i64, i64, i64)] = &[
     ("py_sdk_agent/010_v1_traces", 6, 7, 1),
     ("py_sdk_agent/014_v1_traces", 6, 7, 1),
 ];
-
-async fn post_fixture(
-    client: &reqwest::Client,
-    server: &TestServer,
-    fixture: &Fixture,
-) -> reqwest::Response {
-    let mut request = client
-        .post(server.url(&fixture.path))
-        .body(fixture.body.clone());
-    if let Some(content_type) = &fixture.content_type {
-        request = request.header("content-type", content_type);
-    }
-    if let Some(encoding) = &fixture.content_encoding {
-        request = request.header("content-encoding", encoding);
-    }
-    request.send().await.expect("request")
-}
 
 fn decode_response(content_type: &str, body: &[u8]) -> ExportTraceServiceResponse {
     if content_type.starts_with("application/json") {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestGrpcServer, TestServer};
+use common::{DEFAULT_LIMITS, TestDb, TestGrpcServer, TestServer, post_fixture};
 use ingest::decode::Status;
 use ingest::fixtures::{self, Fixture};
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
@@ -48,23 +48,6 @@ const METRICS: &[(&str, i64)] = &[
     ("py_sdk_agent/016_v1_metrics", 6),
     ("py_sdk_agent/017_v1_metrics", 6),
 ];
-
-async fn post_fixture(
-    client: &reqwest::Client,
-    server: &TestServer,
-    fixture: &Fixture,
-) -> reqwest::Response {
-    let mut request = client
-        .post(server.url(&fixture.path))
-        .body(fixture.body.clone());
-    if let Some(content_type) = &fixture.content_type {
-        request = request.header("content-type", content_type);
-    }
-    if let Some(encoding) = &fixture.content_encoding {
-        request = request.header("content-encoding", encoding);
-    }
-    request.send().await.expect("request")
-}
 
 fn is_json(content_type: &str) -> bool {
     content_type.starts_with("application/json")
@@ -793,5 +776,129 @@ async fn grpc_logs_and_metrics_exports_are_stored_once() {
         outage.message()
     );
     db.cluster.up().expect("start postgres");
+    server.stop().await;
+}
+
+/// `bytes` with every `XXXX` made invalid UTF-8 (same length, so the protobuf framing stays valid).
+fn with_invalid_utf8(mut bytes: Vec<u8>) -> Vec<u8> {
+    while let Some(at) = bytes.windows(4).position(|w| w == b"XXXX") {
+        bytes[at..at + 4].copy_from_slice(b"\xff\xfe\xfd\xfc");
+    }
+    bytes
+}
+
+/// One invalid UTF-8 string in a protobuf logs or metrics request costs nothing: the request is
+/// read again lossily and stored with U+FFFD, as for traces (`otlp_http.rs`); a retry of the same
+/// bytes is stored once.
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_utf8_costs_no_record_and_no_point() {
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::metrics::v1::{
+        Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric::Data,
+        number_data_point::Value as Number,
+    };
+    let db = TestDb::start("signals-utf8");
+    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Vec<u8>| {
+        client
+            .post(server.url(path))
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+    };
+    let text = |s: &str| AnyValue {
+        value: Some(Any::StringValue(s.into())),
+    };
+    let attribute = |key: &str, value: &str| KeyValue {
+        key: key.into(),
+        value: Some(text(value)),
+        ..Default::default()
+    };
+
+    let record = |body: &str, time: u64| LogRecord {
+        time_unix_nano: time,
+        body: Some(text(body)),
+        attributes: vec![attribute("event.name", "test.event")],
+        ..Default::default()
+    };
+    let logs = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![
+                    record("good", 1_763_769_600_000_000_000),
+                    record("XXXX bad", 1_763_769_600_000_000_001),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let body = with_invalid_utf8(logs.encode_to_vec());
+    assert!(ExportLogsServiceRequest::decode(body.as_slice()).is_err());
+    for attempt in 1..=2 {
+        let response = post("/v1/logs", body.clone()).await.unwrap();
+        assert_eq!(response.status(), 200, "logs attempt {attempt}");
+        let reply = ExportLogsServiceResponse::decode(response.bytes().await.unwrap()).unwrap();
+        assert_eq!(reply.partial_success, None);
+    }
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_logs")
+            .await,
+        2
+    );
+    assert_eq!(
+        db.number(
+            "SELECT count(*) FROM agent_trace.agent_logs
+              WHERE body = E'\\uFFFD\\uFFFD\\uFFFD\\uFFFD bad' AND event_name = 'test.event'"
+        )
+        .await,
+        1
+    );
+
+    let point = |model: &str, value: i64| NumberDataPoint {
+        attributes: vec![attribute("model", model)],
+        time_unix_nano: 1_763_769_600_000_000_000,
+        value: Some(Number::AsInt(value)),
+        ..Default::default()
+    };
+    let metrics = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "queue".into(),
+                    data: Some(Data::Gauge(Gauge {
+                        data_points: vec![point("good", 1), point("XXXX", 2)],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let body = with_invalid_utf8(metrics.encode_to_vec());
+    assert!(ExportMetricsServiceRequest::decode(body.as_slice()).is_err());
+    for attempt in 1..=2 {
+        let response = post("/v1/metrics", body.clone()).await.unwrap();
+        assert_eq!(response.status(), 200, "metrics attempt {attempt}");
+        let reply = ExportMetricsServiceResponse::decode(response.bytes().await.unwrap()).unwrap();
+        assert_eq!(reply.partial_success, None);
+    }
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_metrics")
+            .await,
+        2
+    );
+    assert_eq!(
+        db.number(
+            "SELECT count(*) FROM agent_trace.agent_metrics
+              WHERE model = E'\\uFFFD\\uFFFD\\uFFFD\\uFFFD' AND value = 2
+                AND attributes->>'model' = E'\\uFFFD\\uFFFD\\uFFFD\\uFFFD'"
+        )
+        .await,
+        1
+    );
     server.stop().await;
 }
