@@ -17,6 +17,7 @@
 //! | `service_name` | resource `service.name` only |
 //! | `scope_name`, `scope_version` | the instrumentation scope; NULL when empty |
 //! | `model`, `provider`, tokens, `cost_usd`, `tool_name`, `input`, `output` | span attributes: first key of the column's list (e.g. `MODEL`) present wins |
+//! | `input_tokens` | includes cached tokens, as the column's COMMENT says: Claude Code's `input_tokens` (Anthropic's count, without the cache) plus its `cache_read_tokens` and `cache_creation_tokens`, as on its `api_request` log events; every other key as reported |
 //! | `agent_name`, `agent_id`, `session_id`, `user_id`, `run_id`, `team_id`, `workflow_id`, `correlation_id` | the same on span attributes, then on resource attributes (one process often is one session, user or agent) |
 //! | `attributes`, `resource_attributes` | JSON object of every attribute, last duplicate wins (`any_json`) |
 //! | `events`, `links` | JSON arrays of `{name, time, attributes}` (time RFC 3339 UTC, nanoseconds) / `{trace_id, span_id, attributes}` (hex) |
@@ -29,7 +30,8 @@
 //! strings verbatim and any other value as its JSON text.
 
 use crate::attrs::{
-    Attrs, attributes_json, clean, first, hex, id, index, non_empty, number, text, token_count,
+    Attrs, attributes_json, clean, first, hex, id, index, non_empty, number, plus, text,
+    token_count,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
@@ -119,14 +121,19 @@ const PROVIDER: &[&str] = &[
     "llm.provider",
     "llm.system",
 ];
-/// Semconv input tokens already include cache reads; every count is stored as reported.
+/// Input tokens include cached ones. GenAI, OpenInference and Codex count them that way; Claude Code
+/// does not, and `input_tokens` adds its cache counts.
 const INPUT_TOKENS: &[&str] = &[
     "gen_ai.usage.input_tokens",
     "gen_ai.usage.prompt_tokens",
     "llm.token_count.prompt",
-    "input_tokens", // Claude Code
+    CLAUDE_INPUT_TOKENS,
     "codex.turn.token_usage.input_tokens",
 ];
+/// Claude Code's input count: Anthropic's `input_tokens`, which leaves out the cache reads and
+/// writes it reports apart as these two.
+const CLAUDE_INPUT_TOKENS: &str = "input_tokens";
+const CLAUDE_CACHE_TOKENS: [&str; 2] = ["cache_read_tokens", "cache_creation_tokens"];
 const OUTPUT_TOKENS: &[&str] = &[
     "gen_ai.usage.output_tokens",
     "gen_ai.usage.completion_tokens",
@@ -137,14 +144,14 @@ const OUTPUT_TOKENS: &[&str] = &[
 const CACHE_READ_TOKENS: &[&str] = &[
     "gen_ai.usage.cache_read.input_tokens",
     "llm.token_count.prompt_details.cache_read",
-    "cache_read_tokens", // Claude Code
+    "cache_read_tokens", // Claude Code (CLAUDE_CACHE_TOKENS)
     "codex.turn.token_usage.cached_input_tokens",
 ];
 const CACHE_WRITE_TOKENS: &[&str] = &[
     "gen_ai.usage.cache_creation.input_tokens",
     "gen_ai.usage.cache_write.input_tokens", // what Codex sends on its per-response span
     "llm.token_count.prompt_details.cache_write",
-    "cache_creation_tokens", // Claude Code
+    "cache_creation_tokens", // Claude Code (CLAUDE_CACHE_TOKENS)
     "codex.turn.token_usage.cache_write_input_tokens",
 ];
 const REASONING_TOKENS: &[&str] = &[
@@ -319,7 +326,7 @@ fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
         scope_version: context.scope_version.clone(),
         model: text(&attrs, MODEL),
         provider: text(&attrs, PROVIDER),
-        input_tokens: first(&attrs, INPUT_TOKENS).and_then(token_count),
+        input_tokens: input_tokens(&attrs),
         output_tokens: first(&attrs, OUTPUT_TOKENS).and_then(token_count),
         cache_read_tokens: first(&attrs, CACHE_READ_TOKENS).and_then(token_count),
         cache_write_tokens: first(&attrs, CACHE_WRITE_TOKENS).and_then(token_count),
@@ -404,6 +411,21 @@ fn span_type(name: &str, attrs: &Attrs) -> &'static str {
     "other"
 }
 
+/// The input_tokens column: the first key of INPUT_TOKENS present, plus the cache counts when that
+/// key is Claude Code's (its log events are read the same way, map_logs.rs), so the column means
+/// the same, prompt tokens including cached ones, whoever sent it.
+fn input_tokens(attrs: &Attrs) -> Option<i64> {
+    let (key, value) = INPUT_TOKENS
+        .iter()
+        .find_map(|key| first(attrs, &[key]).map(|value| (*key, value)))?;
+    let count = token_count(value);
+    if key != CLAUDE_INPUT_TOKENS {
+        return count;
+    }
+    let cache = CLAUDE_CACHE_TOKENS.map(|key| first(attrs, &[key]).and_then(token_count));
+    plus(count, &cache)
+}
+
 fn lookup(table: &[(&str, &'static str)], value: Option<&str>) -> Option<&'static str> {
     let value = value?;
     table
@@ -482,6 +504,7 @@ mod tests {
     use super::*;
     use crate::decode::{decode_message, decompress, encoding_of};
     use crate::fixtures::{self, Fixture};
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{
         AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
     };
@@ -836,7 +859,7 @@ mod tests {
                     (llm.model.as_deref(), llm.provider.as_deref()),
                     (Some("claude-sonnet-4-5"), Some("anthropic"))
                 );
-                // Sent as strings ("42").
+                // Sent as ints (protobuf) and JSON numbers (004); no cache was used.
                 assert_eq!((llm.input_tokens, llm.output_tokens), (Some(42), Some(17)));
                 assert_eq!(
                     (llm.cache_read_tokens, llm.cache_write_tokens),
@@ -861,6 +884,97 @@ mod tests {
             );
             assert_canned_usage(&rows, 2);
         }
+    }
+
+    /// Claude Code reports each model call twice, as a `claude_code.llm_request` span and as an
+    /// `api_request` log event, with the same `input_tokens` (Anthropic's, without the cache),
+    /// `cache_read_tokens` and `cache_creation_tokens`. Both become the same columns, with the cache
+    /// inside input_tokens: on the captured run (no cache used) and with its cache counts raised.
+    #[test]
+    fn claude_code_spans_count_input_like_its_log_events() {
+        let find = |signal: &str, name: &str| {
+            fixtures::load(signal)
+                .into_iter()
+                .find(|f| f.name == name)
+                .unwrap_or_else(|| panic!("fixture {name} is missing"))
+        };
+        // The same session: 001 holds its spans, 002 its log events.
+        let mut traces: ExportTraceServiceRequest =
+            find("traces", "cli_claude/001_v1_traces").decode();
+        let mut logs: ExportLogsServiceRequest = find("logs", "cli_claude/002_v1_logs").decode();
+        let span_usage = |request: &ExportTraceServiceRequest| -> Vec<_> {
+            map_request(request)
+                .rows
+                .iter()
+                .filter(|row| row.span_type == "llm")
+                .map(|row| {
+                    (
+                        row.input_tokens,
+                        row.output_tokens,
+                        row.cache_read_tokens,
+                        row.cache_write_tokens,
+                    )
+                })
+                .collect()
+        };
+        let log_usage = |request: &ExportLogsServiceRequest| -> Vec<_> {
+            crate::map_logs::map_logs_request(request)
+                .rows
+                .iter()
+                .filter(|row| row.event_name.as_deref() == Some("api_request"))
+                .map(|row| {
+                    (
+                        row.input_tokens,
+                        row.output_tokens,
+                        row.cache_read_tokens,
+                        row.cache_write_tokens,
+                    )
+                })
+                .collect()
+        };
+        let captured = vec![(Some(42), Some(17), Some(0), Some(0)); 2];
+        assert_eq!(span_usage(&traces), captured);
+        assert_eq!(log_usage(&logs), captured);
+
+        // The cache counts a session with a prompt cache reports: 100 read, 20 written.
+        let set_cache = |attributes: &mut Vec<KeyValue>| {
+            let mut seen = 0;
+            for kv in attributes.iter_mut() {
+                let tokens = match kv.key.as_str() {
+                    "cache_read_tokens" => 100,
+                    "cache_creation_tokens" => 20,
+                    _ => continue,
+                };
+                kv.value = Some(AnyValue {
+                    value: Some(Any::IntValue(tokens)),
+                });
+                seen += 1;
+            }
+            seen
+        };
+        let spans = traces
+            .resource_spans
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_spans);
+        for span in spans.flat_map(|s| &mut s.spans) {
+            if span.name == "claude_code.llm_request" {
+                assert_eq!(
+                    set_cache(&mut span.attributes),
+                    2,
+                    "the span carries both cache counts"
+                );
+            }
+        }
+        let scopes = logs
+            .resource_logs
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_logs);
+        for record in scopes.flat_map(|s| &mut s.log_records) {
+            set_cache(&mut record.attributes);
+        }
+        let cached = vec![(Some(162), Some(17), Some(100), Some(20)); 2];
+        assert_eq!(span_usage(&traces), cached);
+        assert_eq!(log_usage(&logs), cached);
     }
 
     /// Codex reports one model call's usage on two of its 406 spans: per response on handle_responses
@@ -1080,6 +1194,38 @@ mod tests {
         assert_eq!(row.cache_write_tokens, None, "NaN");
         assert_eq!(row.reasoning_tokens, None, "bool");
         assert_eq!(row.cost_usd, None, "not finite");
+
+        // Claude Code's input leaves out the cache; the column does not. An absent or unusable
+        // cache count adds nothing, and without an input count there is nothing to add to.
+        let claude = |attributes: Vec<KeyValue>| with(attributes).input_tokens;
+        assert_eq!(
+            claude(vec![
+                kv("input_tokens", s("10")),
+                kv("cache_read_tokens", Any::IntValue(100)),
+                kv("cache_creation_tokens", Any::DoubleValue(20.0)),
+            ]),
+            Some(130)
+        );
+        assert_eq!(
+            claude(vec![
+                kv("input_tokens", Any::IntValue(10)),
+                kv("cache_read_tokens", s("-1")),
+            ]),
+            Some(10)
+        );
+        assert_eq!(
+            claude(vec![kv("cache_read_tokens", Any::IntValue(100))]),
+            None
+        );
+        // Another dialect's input already includes its cache reads: stored as reported.
+        assert_eq!(
+            claude(vec![
+                kv("gen_ai.usage.input_tokens", Any::IntValue(10)),
+                kv("input_tokens", Any::IntValue(1)),
+                kv("cache_read_tokens", Any::IntValue(100)),
+            ]),
+            Some(10)
+        );
 
         let row = with(vec![
             kv("llm.cost.total", Any::IntValue(3)),
