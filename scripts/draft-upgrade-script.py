@@ -37,8 +37,8 @@ rollup = rollup.replace("CREATE FUNCTION agent_trace._fold_inserted_spans()",
                         "CREATE OR REPLACE FUNCTION agent_trace._fold_inserted_spans()")
 rollup = rollup[: rollup.index("CREATE TRIGGER")]  # the trigger exists already
 
-tables_comment = re.search(r"(?m)^COMMENT ON COLUMN agent_trace\.agent_traces\.computed_cost_usd IS .*$",
-                           open("extension/sql/tables.sql").read())
+# Every COMMENT of tables.sql, re-applied: cheap, and a reworded one cannot be forgotten.
+tables_comments = "\n".join(re.findall(r"(?ms)^COMMENT ON .*?';$", open("extension/sql/tables.sql").read()))
 
 parts = [
     "-- agent_trace 0.1.0 -> 0.2.0: logs and metrics, prices and computed cost, sessions, and the SQL\n"
@@ -46,9 +46,10 @@ parts = [
     "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.2.0 install.\n",
     "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.2.0'\" to load this file. \\quit\n",
     file_section("roles.sql"),
-    "-- tables.sql: agent_traces gets its computed cost, as its last column (as in a fresh install).\n"
+    "-- tables.sql: agent_traces gets its computed cost, as its last column (as in a fresh install),\n"
+    "-- and the tables' COMMENTs as 0.2.0 words them.\n"
     "ALTER TABLE agent_trace.agent_traces ADD COLUMN computed_cost_usd numeric;\n"
-    + (tables_comment.group(0) + "\n" if tables_comment else ""),
+    + tables_comments + "\n",
 ]
 for name in ["signals.sql", "prices.sql"]:
     parts.append(file_section(name))

@@ -73,4 +73,19 @@ for released in tests/upgrade/agent_trace--*.sql; do
     upgrades=$((upgrades + 1))
 done
 log "upgrade paths checked: $upgrades; schema facts compared: $(wc -l < "$cluster/fresh.txt")"
+
+# A backup keeps the data: pg_dump of a database with a span, restored into an empty one, has the
+# span, a price, and the trace row (rebuilt by the fold trigger as the span is restored, not dumped:
+# restoring it as well would count the span twice). See extension/sql/access.sql.
+sql -d fresh -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, effective_from, input_usd_per_mtok, output_usd_per_mtok, source) VALUES ('dump-model', 'openai', '2026-01-01', 1, 2, 'test')" \
+    -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time) VALUES ('d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', 'd0d0d0d0d0d0d0d0', 'dumped', now(), now())"
+sql -d postgres -c "CREATE DATABASE restored"
+"$PG_BINDIR/pg_dump" -h "$cluster" -U postgres fresh | sql -d restored >/dev/null
+restored=$(sql -d restored -At -c "SELECT (SELECT count(*) FROM agent_trace.agent_spans) || ' ' || (SELECT count(*) FROM agent_trace.agent_traces) || ' ' || (SELECT count(*) FROM agent_trace.model_prices WHERE model_pattern = 'dump-model')")
+if [ "$restored" = "1 1 1" ]; then
+    log "pg_dump and restore keep spans and prices, and rebuild the trace row"
+else
+    echo "FAIL: after pg_dump and restore: spans, traces, prices = $restored (want 1 1 1)" >&2
+    failures=$((failures + 1))
+fi
 [ "$failures" -eq 0 ]

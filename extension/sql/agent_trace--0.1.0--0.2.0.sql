@@ -30,8 +30,82 @@ $roles$;
 
 /* <begin connected objects> */
 
--- tables.sql: agent_traces gets its computed cost, as its last column (as in a fresh install).
+-- tables.sql: agent_traces gets its computed cost, as its last column (as in a fresh install),
+-- and the tables' COMMENTs as 0.2.0 words them.
 ALTER TABLE agent_trace.agent_traces ADD COLUMN computed_cost_usd numeric;
+COMMENT ON TABLE agent_trace.agent_spans IS
+    'One row per span: a unit of work in an agent run (an LLM call, a tool call, an agent step, ...). Spans of one run share a trace_id; parent_span_id links a span to the span that started it. Written once, never updated; a re-sent span (same trace_id, span_id, start_time) is ignored.';
+COMMENT ON COLUMN agent_trace.agent_spans.trace_id IS 'Id of the run this span belongs to, as 32 hex digits (the OpenTelemetry trace id).';
+COMMENT ON COLUMN agent_trace.agent_spans.span_id IS 'Id of this span, as 16 hex digits (the OpenTelemetry span id).';
+COMMENT ON COLUMN agent_trace.agent_spans.parent_span_id IS 'span_id of the span that started this one; NULL for the root span of a trace.';
+COMMENT ON COLUMN agent_trace.agent_spans.start_time IS 'When the span started.';
+COMMENT ON COLUMN agent_trace.agent_spans.end_time IS 'When the span ended.';
+COMMENT ON COLUMN agent_trace.agent_spans.duration_ms IS 'end_time - start_time in milliseconds (computed).';
+COMMENT ON COLUMN agent_trace.agent_spans.input_tokens IS 'Prompt tokens of this LLM call, including cached ones. NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.output_tokens IS 'Completion tokens of this LLM call, including reasoning tokens. NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.cache_read_tokens IS 'Input tokens served from the provider''s prompt cache (a part of input_tokens). NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.cache_write_tokens IS 'Input tokens written to the provider''s prompt cache (a part of input_tokens). NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.reasoning_tokens IS 'Output tokens spent on reasoning (a part of output_tokens). NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.created_at IS 'When this row was stored.';
+COMMENT ON COLUMN agent_trace.agent_spans.cost_usd IS 'Cost of this span in US dollars as reported by the client. NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.name IS 'Span name given by the instrumentation, e.g. "chat gpt-4o" or "execute_tool get_weather".';
+COMMENT ON COLUMN agent_trace.agent_spans.span_kind IS 'OpenTelemetry span kind: INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER or UNSPECIFIED.';
+COMMENT ON COLUMN agent_trace.agent_spans.span_type IS 'What the span does for the agent: agent, llm, tool, retriever, embedding, reranker, chain, workflow, guardrail, evaluator, prompt, hook, team or other.';
+COMMENT ON COLUMN agent_trace.agent_spans.status_code IS 'OpenTelemetry status: OK, ERROR, or UNSET (nothing reported).';
+COMMENT ON COLUMN agent_trace.agent_spans.status_message IS 'Error description that came with status ERROR.';
+COMMENT ON COLUMN agent_trace.agent_spans.service_name IS 'Name of the application that sent the span (resource attribute service.name).';
+COMMENT ON COLUMN agent_trace.agent_spans.scope_name IS 'Instrumentation library that created the span.';
+COMMENT ON COLUMN agent_trace.agent_spans.scope_version IS 'Version of the instrumentation library.';
+COMMENT ON COLUMN agent_trace.agent_spans.model IS 'Model name of an LLM or embedding call, e.g. "gpt-4o" (the requested model, else the responding one).';
+COMMENT ON COLUMN agent_trace.agent_spans.provider IS 'Model provider, e.g. "openai", "anthropic".';
+COMMENT ON COLUMN agent_trace.agent_spans.tool_name IS 'Name of the tool a tool span executed.';
+COMMENT ON COLUMN agent_trace.agent_spans.agent_name IS 'Name of the agent this span belongs to.';
+COMMENT ON COLUMN agent_trace.agent_spans.agent_id IS 'Id of the agent this span belongs to.';
+COMMENT ON COLUMN agent_trace.agent_spans.session_id IS 'Conversation or session the run is part of.';
+COMMENT ON COLUMN agent_trace.agent_spans.user_id IS 'End user the run was for.';
+COMMENT ON COLUMN agent_trace.agent_spans.run_id IS 'Framework run id (e.g. Agno run_id), when it differs from the trace.';
+COMMENT ON COLUMN agent_trace.agent_spans.team_id IS 'Team of agents the run belongs to (e.g. Agno team).';
+COMMENT ON COLUMN agent_trace.agent_spans.workflow_id IS 'Workflow the run belongs to.';
+COMMENT ON COLUMN agent_trace.agent_spans.correlation_id IS 'Caller-supplied id that ties the run to something outside it (a request, a ticket).';
+COMMENT ON COLUMN agent_trace.agent_spans.input IS 'Full input of the step: the prompt or messages of an LLM call, the arguments of a tool call.';
+COMMENT ON COLUMN agent_trace.agent_spans.output IS 'Full output of the step: the completion of an LLM call, the result of a tool call.';
+COMMENT ON COLUMN agent_trace.agent_spans.attributes IS 'All span attributes as sent, as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_spans.resource_attributes IS 'Attributes of the sending process (service.name, host, SDK version, ...) as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_spans.events IS 'Timestamped events of the span (exceptions, messages) as a JSON array of {name, time, attributes}.';
+COMMENT ON COLUMN agent_trace.agent_spans.links IS 'Links to other spans as a JSON array of {trace_id, span_id, attributes}.';
+COMMENT ON TABLE agent_trace.agent_traces IS
+    'One row per trace (an agent run), summarising its spans. Maintained by the database itself as spans are inserted, in any order and in any number of batches; do not write it directly.';
+COMMENT ON COLUMN agent_trace.agent_traces.trace_id IS 'Id of the run, as 32 hex digits (the OpenTelemetry trace id).';
+COMMENT ON COLUMN agent_trace.agent_traces.root_span_id IS 'span_id of the root span (the span without a parent; if several, the earliest). NULL until the root span arrives.';
+COMMENT ON COLUMN agent_trace.agent_traces.start_time IS 'Start of the earliest span received so far.';
+COMMENT ON COLUMN agent_trace.agent_traces.end_time IS 'End of the latest-ending span received so far.';
+COMMENT ON COLUMN agent_trace.agent_traces.duration_ms IS 'end_time - start_time in milliseconds (computed).';
+COMMENT ON COLUMN agent_trace.agent_traces.root_start_time IS 'start_time of the root span; decides which span is the root when several have no parent.';
+COMMENT ON COLUMN agent_trace.agent_traces.span_count IS 'Number of spans received.';
+COMMENT ON COLUMN agent_trace.agent_traces.error_count IS 'Number of spans with status ERROR.';
+COMMENT ON COLUMN agent_trace.agent_traces.llm_call_count IS 'Number of spans of span_type llm.';
+COMMENT ON COLUMN agent_trace.agent_traces.tool_call_count IS 'Number of spans of span_type tool.';
+COMMENT ON COLUMN agent_trace.agent_traces.input_tokens IS 'Sum of input_tokens over the LLM and embedding spans (wrapper spans that repeat their children''s usage are not counted again). NULL when none was reported.';
+COMMENT ON COLUMN agent_trace.agent_traces.output_tokens IS 'Sum of output_tokens over the LLM and embedding spans. NULL when none was reported.';
+COMMENT ON COLUMN agent_trace.agent_traces.cache_read_tokens IS 'Sum of cache_read_tokens over the LLM and embedding spans. NULL when none was reported.';
+COMMENT ON COLUMN agent_trace.agent_traces.cache_write_tokens IS 'Sum of cache_write_tokens over the LLM and embedding spans. NULL when none was reported.';
+COMMENT ON COLUMN agent_trace.agent_traces.reasoning_tokens IS 'Sum of reasoning_tokens over the LLM and embedding spans. NULL when none was reported.';
+COMMENT ON COLUMN agent_trace.agent_traces.created_at IS 'When the first span of this trace was stored.';
+COMMENT ON COLUMN agent_trace.agent_traces.updated_at IS 'When spans of this trace were last stored.';
+COMMENT ON COLUMN agent_trace.agent_traces.cost_usd IS 'Sum of cost_usd over the LLM and embedding spans, in US dollars. NULL when none was reported.';
+COMMENT ON COLUMN agent_trace.agent_traces.status IS 'ERROR if any span has status ERROR, else OK (computed).';
+COMMENT ON COLUMN agent_trace.agent_traces.name IS 'Name of the root span. NULL until the root span arrives.';
+COMMENT ON COLUMN agent_trace.agent_traces.service_name IS 'service_name of the root span (until it arrives: the smallest service_name seen).';
+COMMENT ON COLUMN agent_trace.agent_traces.session_id IS 'Session of the run (the smallest session_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.user_id IS 'End user of the run (the smallest user_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.agent_name IS 'Agent of the run (the smallest agent_name among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.agent_id IS 'Agent id of the run (the smallest agent_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.run_id IS 'Framework run id (the smallest run_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.team_id IS 'Team of the run (the smallest team_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.workflow_id IS 'Workflow of the run (the smallest workflow_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.correlation_id IS 'Caller-supplied correlation id (the smallest among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.input IS 'First 500 characters of the root span''s input.';
+COMMENT ON COLUMN agent_trace.agent_traces.output IS 'First 500 characters of the root span''s output.';
 COMMENT ON COLUMN agent_trace.agent_traces.computed_cost_usd IS 'Sum of the computed cost of the LLM and embedding spans that reported tokens but no cost_usd, in US dollars, from agent_trace.model_prices (one row per span in agent_span_costs). NULL when no such span could be priced. Each span counts in cost_usd or here, never both: cost_usd + computed_cost_usd is the cost of the run as far as it is known.';
 
 -- requires:
@@ -387,7 +461,6 @@ AS $$
                WHEN 'google_ai_studio' THEN 'gcp.gemini'
                WHEN 'vertex_ai' THEN 'gcp.vertex_ai'
                WHEN 'vertexai' THEN 'gcp.vertex_ai'
-               WHEN 'vertex_ai-language-models' THEN 'gcp.vertex_ai'
                WHEN 'azure' THEN 'azure.ai.openai'
                WHEN 'az.ai.openai' THEN 'azure.ai.openai'
                WHEN 'bedrock' THEN 'aws.bedrock'
@@ -403,9 +476,13 @@ COMMENT ON FUNCTION agent_trace.normalize_provider(text) IS
 
 CREATE FUNCTION agent_trace.price_for(model text, provider text, at timestamptz)
     RETURNS SETOF agent_trace.model_prices
-    LANGUAGE sql STABLE PARALLEL SAFE ROWS 1
+    LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1
     SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- PL/pgSQL, not SQL: its plan is kept for the session, so the insert trigger's lookup per batch
+    -- costs an execution, not a planning.
+    RETURN QUERY
     WITH call AS (
         SELECT n.full_name, n.base_name,
                regexp_replace(n.base_name, '(-[0-9]{8}|-[0-9]{4}-[0-9]{2}-[0-9]{2}|@[0-9]{8})$', '') AS undated_name,
@@ -443,10 +520,61 @@ AS $$
       FROM candidates AS c
      ORDER BY c.step, c.provider_rank, length((c.p).model_pattern) DESC, (c.p).model_pattern,
               (c.p).provider, (c.p).effective_from DESC
-     LIMIT 1
+     LIMIT 1;
+END
 $$;
 COMMENT ON FUNCTION agent_trace.price_for(text, text, timestamptz) IS
     'The model_prices row that prices a call of this model and provider made at this time, or no row. Most specific model match first (exact name, name without "vendor/" prefix, name without date stamp, longest LIKE pattern), then the call''s own provider before "*", then the latest effective_from not after the call''s UTC date. Example: SELECT * FROM agent_trace.price_for(''claude-sonnet-4-5-20250929'', ''anthropic'', now());';
+
+-- The arithmetic, once, over arrays: the insert trigger and recompute_costs price a whole batch of
+-- calls of one model with one call (a function with a pinned search_path cannot be inlined, and
+-- calling one per span would cost more than storing the span); cost_at_price wraps it for one call.
+CREATE FUNCTION agent_trace._costs_at_price(
+    price agent_trace.model_prices, input_tokens bigint[], output_tokens bigint[],
+    cache_read_tokens bigint[], cache_write_tokens bigint[], reasoning_tokens bigint[]) RETURNS numeric[]
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Per component: tokens x price per million; 0 tokens cost 0 even when unpriced, and tokens at
+    -- an unpriced component make the whole cost unknown (NULL). PL/pgSQL keeps the plan for the
+    -- session.
+    RETURN (SELECT array_agg(
+               CASE WHEN price IS NULL OR (c.input IS NULL AND c.output IS NULL) THEN NULL ELSE
+               trim_scale(
+                   (CASE WHEN t.uncached = 0 THEN 0 ELSE t.uncached * r.input END
+                  + CASE WHEN t.cache_read = 0 THEN 0 ELSE t.cache_read * r.cache_read END
+                  + CASE WHEN t.cache_write = 0 THEN 0 ELSE t.cache_write * r.cache_write END
+                  + CASE WHEN t.answer = 0 THEN 0 ELSE t.answer * r.output END
+                  + CASE WHEN t.reasoning = 0 THEN 0 ELSE t.reasoning * r.reasoning END) * 0.000001)
+               END
+               ORDER BY c.n)
+      FROM unnest(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens)
+           WITH ORDINALITY AS c(input, output, cache_read, cache_write, reasoning, n)
+     CROSS JOIN LATERAL (
+           SELECT greatest(coalesce(c.input, 0) - coalesce(c.cache_read, 0) - coalesce(c.cache_write, 0), 0) AS uncached,
+                  coalesce(c.cache_read, 0) AS cache_read,
+                  coalesce(c.cache_write, 0) AS cache_write,
+                  greatest(coalesce(c.output, 0) - coalesce(c.reasoning, 0), 0) AS answer,
+                  coalesce(c.reasoning, 0) AS reasoning,
+                  (price).long_context_above_tokens IS NOT NULL
+                      AND coalesce(c.input, 0) > (price).long_context_above_tokens AS long_context
+           ) AS t
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN t.long_context THEN (price).long_context_input_usd_per_mtok ELSE (price).input_usd_per_mtok END AS input,
+                  CASE WHEN t.long_context THEN (price).long_context_output_usd_per_mtok ELSE (price).output_usd_per_mtok END AS output,
+                  CASE WHEN t.long_context THEN (price).long_context_cache_read_usd_per_mtok ELSE (price).cache_read_usd_per_mtok END AS cache_read,
+                  CASE WHEN t.long_context
+                       THEN coalesce((price).long_context_cache_write_usd_per_mtok, (price).long_context_input_usd_per_mtok)
+                       ELSE coalesce((price).cache_write_usd_per_mtok, (price).input_usd_per_mtok) END AS cache_write,
+                  CASE WHEN t.long_context
+                       THEN (price).long_context_output_usd_per_mtok
+                       ELSE coalesce((price).reasoning_usd_per_mtok, (price).output_usd_per_mtok) END AS reasoning
+           ) AS r);
+END
+$$;
+COMMENT ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]) IS
+    'agent_trace.cost_at_price of many calls at one price: the i-th cost from the i-th element of each token array (arrays of equal length). Internal: the insert trigger and recompute_costs price a batch with one call.';
 
 CREATE FUNCTION agent_trace.cost_at_price(
     price agent_trace.model_prices, input_tokens bigint, output_tokens bigint,
@@ -454,35 +582,8 @@ CREATE FUNCTION agent_trace.cost_at_price(
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    -- Per component: tokens x price per million; 0 tokens cost 0 even when unpriced, and tokens at
-    -- an unpriced component make the whole cost unknown (NULL).
-    SELECT CASE WHEN price IS NULL OR (input_tokens IS NULL AND output_tokens IS NULL) THEN NULL ELSE
-           trim_scale(
-               (CASE WHEN t.uncached = 0 THEN 0 ELSE t.uncached * r.input END
-              + CASE WHEN t.cache_read = 0 THEN 0 ELSE t.cache_read * r.cache_read END
-              + CASE WHEN t.cache_write = 0 THEN 0 ELSE t.cache_write * r.cache_write END
-              + CASE WHEN t.answer = 0 THEN 0 ELSE t.answer * r.output END
-              + CASE WHEN t.reasoning = 0 THEN 0 ELSE t.reasoning * r.reasoning END) * 0.000001)
-           END
-      FROM (SELECT greatest(coalesce(input_tokens, 0) - coalesce(cache_read_tokens, 0) - coalesce(cache_write_tokens, 0), 0) AS uncached,
-                   coalesce(cache_read_tokens, 0) AS cache_read,
-                   coalesce(cache_write_tokens, 0) AS cache_write,
-                   greatest(coalesce(output_tokens, 0) - coalesce(reasoning_tokens, 0), 0) AS answer,
-                   coalesce(reasoning_tokens, 0) AS reasoning,
-                   price.long_context_above_tokens IS NOT NULL
-                       AND coalesce(input_tokens, 0) > price.long_context_above_tokens AS long_context
-           ) AS t
-     CROSS JOIN LATERAL (
-           SELECT CASE WHEN t.long_context THEN price.long_context_input_usd_per_mtok ELSE price.input_usd_per_mtok END AS input,
-                  CASE WHEN t.long_context THEN price.long_context_output_usd_per_mtok ELSE price.output_usd_per_mtok END AS output,
-                  CASE WHEN t.long_context THEN price.long_context_cache_read_usd_per_mtok ELSE price.cache_read_usd_per_mtok END AS cache_read,
-                  CASE WHEN t.long_context
-                       THEN coalesce(price.long_context_cache_write_usd_per_mtok, price.long_context_input_usd_per_mtok)
-                       ELSE coalesce(price.cache_write_usd_per_mtok, price.input_usd_per_mtok) END AS cache_write,
-                  CASE WHEN t.long_context
-                       THEN price.long_context_output_usd_per_mtok
-                       ELSE coalesce(price.reasoning_usd_per_mtok, price.output_usd_per_mtok) END AS reasoning
-           ) AS r
+    SELECT (agent_trace._costs_at_price(price, ARRAY[input_tokens], ARRAY[output_tokens],
+                ARRAY[cache_read_tokens], ARRAY[cache_write_tokens], ARRAY[reasoning_tokens]))[1]
 $$;
 COMMENT ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint) IS
     'Cost in US dollars of one call at this price row, from token counts with the meaning of the agent_spans columns: input_tokens includes cache_read_tokens and cache_write_tokens, output_tokens includes reasoning_tokens. Charges (input - cache_read - cache_write) at the input price, cache reads at the cache-read price, cache writes at the cache-write price (else the input price), (output - reasoning) at the output price and reasoning at the reasoning price (else the output price); above long_context_above_tokens input tokens, the long-context prices. A missing count is 0. NULL when price is NULL, when both input_tokens and output_tokens are NULL, or when tokens fall on an unpriced (NULL) price.';
@@ -588,28 +689,26 @@ DECLARE
 BEGIN
     -- 1. Spans that started in [from_time, to_time): what their computed cost is now, against what
     --    agent_span_costs holds; write only the differences.
-    WITH spans AS MATERIALIZED (
-        SELECT s.trace_id, s.span_id, s.start_time, s.model, s.provider,
-               (s.start_time AT TIME ZONE 'UTC')::date AS day, s.input_tokens, s.output_tokens,
-               s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens
+    WITH batches AS (
+        SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.span_id) AS span_ids,
+               array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
+               array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
+               array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
           FROM agent_trace.agent_spans AS s
          WHERE s.start_time >= from_time AND s.start_time < to_time
            AND s.span_type IN ('llm', 'embedding') AND s.cost_usd IS NULL AND s.model IS NOT NULL
            AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
-    ), prices AS (
-        SELECT k.model, k.provider, k.day, p AS price
-          FROM (SELECT DISTINCT model, provider, day FROM spans) AS k
-         CROSS JOIN LATERAL agent_trace.price_for(k.model, k.provider, k.day::timestamp AT TIME ZONE 'UTC') AS p
+         GROUP BY 1, 2, 3
     ), wanted AS (
-        SELECT s.trace_id, s.span_id, s.start_time, c.cost, (pr.price).model_pattern,
-               (pr.price).provider, (pr.price).effective_from
-          FROM spans AS s
-          JOIN prices AS pr
-            ON pr.model = s.model AND pr.provider IS NOT DISTINCT FROM s.provider AND pr.day = s.day
-         CROSS JOIN LATERAL (
-               SELECT agent_trace.cost_at_price(pr.price, s.input_tokens, s.output_tokens,
-                          s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens) AS cost) AS c
-         WHERE c.cost IS NOT NULL
+        SELECT u.trace_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider, p.effective_from
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.trace_ids, b.span_ids, b.start_times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(trace_id, span_id, start_time, cost)
+         WHERE u.cost IS NOT NULL
     ), stored AS (
         SELECT c.* FROM agent_trace.agent_span_costs AS c
          WHERE c.start_time >= from_time AND c.start_time < to_time
@@ -666,35 +765,37 @@ BEGIN
     GET DIAGNOSTICS traces_updated = ROW_COUNT;
 
     -- 3. Log records of [from_time, to_time) (few: one per model call).
-    WITH logs AS MATERIALIZED (
-        SELECT l.record_key, l.time, l.computed_cost_usd AS stored_cost,
-               l.cost_usd IS NULL AND l.model IS NOT NULL
-                   AND (l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL) AS priceable,
-               l.model, agent_trace._log_provider(l.attributes) AS provider,
-               (l.time AT TIME ZONE 'UTC')::date AS day, l.input_tokens, l.output_tokens,
-               l.cache_read_tokens, l.cache_write_tokens, l.reasoning_tokens
+    WITH batches AS (
+        SELECT l.model, agent_trace._log_provider(l.attributes) AS provider,
+               (l.time AT TIME ZONE 'UTC')::date AS day, array_agg(l.record_key) AS record_keys,
+               array_agg(l.time) AS times, array_agg(l.input_tokens) AS input_tokens,
+               array_agg(l.output_tokens) AS output_tokens, array_agg(l.cache_read_tokens) AS cache_read_tokens,
+               array_agg(l.cache_write_tokens) AS cache_write_tokens, array_agg(l.reasoning_tokens) AS reasoning_tokens
           FROM agent_trace.agent_logs AS l
          WHERE l.time >= from_time AND l.time < to_time
-           AND ((l.cost_usd IS NULL AND l.model IS NOT NULL
-                 AND (l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL))
-                OR l.computed_cost_usd IS NOT NULL)
-    ), prices AS (
-        SELECT k.model, k.provider, k.day, p AS price
-          FROM (SELECT DISTINCT model, provider, day FROM logs WHERE priceable) AS k
-         CROSS JOIN LATERAL agent_trace.price_for(k.model, k.provider, k.day::timestamp AT TIME ZONE 'UTC') AS p
+           AND l.cost_usd IS NULL AND l.model IS NOT NULL
+           AND (l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL)
+         GROUP BY 1, 2, 3
     ), wanted AS (
-        SELECT l.record_key, l.time, l.stored_cost,
-               CASE WHEN l.priceable THEN agent_trace.cost_at_price(pr.price, l.input_tokens, l.output_tokens,
-                        l.cache_read_tokens, l.cache_write_tokens, l.reasoning_tokens) END AS cost
-          FROM logs AS l
-          LEFT JOIN prices AS pr
-            ON l.priceable AND pr.model = l.model AND pr.provider IS NOT DISTINCT FROM l.provider
-           AND pr.day = l.day
+        SELECT u.record_key, u.time, u.cost
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.record_keys, b.times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(record_key, time, cost)
+    ), target AS (
+        -- Records that get a cost now, and records that had one (it may go).
+        SELECT l.record_key, l.time, l.computed_cost_usd AS stored_cost, w.cost
+          FROM agent_trace.agent_logs AS l
+          LEFT JOIN wanted AS w ON w.record_key = l.record_key AND w.time = l.time
+         WHERE l.time >= from_time AND l.time < to_time
+           AND (w.cost IS NOT NULL OR l.computed_cost_usd IS NOT NULL)
     )
     UPDATE agent_trace.agent_logs AS l
-       SET computed_cost_usd = w.cost
-      FROM wanted AS w
-     WHERE l.record_key = w.record_key AND l.time = w.time AND w.cost IS DISTINCT FROM w.stored_cost;
+       SET computed_cost_usd = t.cost
+      FROM target AS t
+     WHERE l.record_key = t.record_key AND l.time = t.time AND t.cost IS DISTINCT FROM t.stored_cost;
     GET DIAGNOSTICS log_costs_changed = ROW_COUNT;
 END
 $$;
@@ -725,6 +826,7 @@ GRANT SELECT, INSERT, UPDATE ON agent_trace.agent_span_costs TO agent_trace_writ
 
 REVOKE ALL ON FUNCTION agent_trace.normalize_provider(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.price_for(text, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace._log_provider(jsonb) FROM PUBLIC;
@@ -733,6 +835,8 @@ REVOKE ALL ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) FRO
 
 GRANT EXECUTE ON FUNCTION agent_trace.normalize_provider(text) TO agent_trace_reader, agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace.price_for(text, text, timestamptz) TO agent_trace_reader, agent_trace_writer;
+GRANT EXECUTE ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[])
+    TO agent_trace_reader, agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint)
     TO agent_trace_reader, agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint)
@@ -760,42 +864,44 @@ GRANT EXECUTE ON FUNCTION agent_trace._log_provider(jsonb) TO agent_trace_writer
 -- order and cannot deadlock on them.
 --
 -- The same statement prices the new LLM and embedding spans that report tokens and a model but no
--- cost (prices.sql): one agent_trace.price_for lookup per (model, provider, UTC day) of the batch,
--- not per span; one narrow agent_span_costs row per span it could price; their sum folded into
--- agent_traces.computed_cost_usd in the same upsert. agent_spans itself is never updated and gets no
--- row trigger, so COPY keeps inserting in batches. price_for, cost_at_price and agent_span_costs are
--- created by prices.sql, after this file; PL/pgSQL resolves them when the trigger first runs.
+-- cost (prices.sql): one agent_trace.price_for lookup and one _costs_at_price call per (model,
+-- provider, UTC day) of the batch, not per span; one narrow agent_span_costs row per span it could
+-- price; their sum folded into agent_traces.computed_cost_usd in the same upsert. agent_spans itself
+-- is never updated and gets no row trigger, so COPY keeps inserting in batches. price_for,
+-- _costs_at_price and agent_span_costs are created by prices.sql, after this file; PL/pgSQL resolves
+-- them when the trigger first runs.
 
 CREATE OR REPLACE FUNCTION agent_trace._fold_inserted_spans() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    WITH priceable AS (
-        SELECT s.trace_id, s.span_id, s.start_time, s.model, s.provider,
-               (s.start_time AT TIME ZONE 'UTC')::date AS day, s.input_tokens, s.output_tokens,
-               s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens
+    WITH batches AS (
+        -- The new LLM and embedding spans to price, one row per (model, provider, UTC day): one
+        -- price lookup and one cost computation each. The array_aggs of one group see the same rows
+        -- in the same order, so their elements line up.
+        SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.span_id) AS span_ids,
+               array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
+               array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
+               array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
           FROM new_spans AS s
          WHERE s.span_type IN ('llm', 'embedding') AND s.cost_usd IS NULL AND s.model IS NOT NULL
            AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
-    ), prices AS (
-        SELECT k.model, k.provider, k.day, p AS price
-          FROM (SELECT DISTINCT model, provider, day FROM priceable) AS k
-         CROSS JOIN LATERAL agent_trace.price_for(k.model, k.provider, k.day::timestamp AT TIME ZONE 'UTC') AS p
+         GROUP BY 1, 2, 3
     ), costed AS (
         -- ON CONFLICT: a row left behind by a span that was deleted and is now stored again.
         INSERT INTO agent_trace.agent_span_costs AS c (trace_id, span_id, start_time, computed_cost_usd,
                price_model_pattern, price_provider, price_effective_from)
-        SELECT s.trace_id, s.span_id, s.start_time, x.cost, (pr.price).model_pattern,
-               (pr.price).provider, (pr.price).effective_from
-          FROM priceable AS s
-          JOIN prices AS pr
-            ON pr.model = s.model AND pr.provider IS NOT DISTINCT FROM s.provider AND pr.day = s.day
-         CROSS JOIN LATERAL (
-               SELECT agent_trace.cost_at_price(pr.price, s.input_tokens, s.output_tokens,
-                          s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens) AS cost) AS x
-         WHERE x.cost IS NOT NULL
-         ORDER BY s.trace_id, s.span_id, s.start_time
+        SELECT u.trace_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider, p.effective_from
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.trace_ids, b.span_ids, b.start_times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(trace_id, span_id, start_time, cost)
+         WHERE u.cost IS NOT NULL
+         ORDER BY u.trace_id, u.span_id, u.start_time
             ON CONFLICT (trace_id, span_id, start_time) DO UPDATE SET
                computed_cost_usd = excluded.computed_cost_usd,
                price_model_pattern = excluded.price_model_pattern,
@@ -912,7 +1018,120 @@ COMMENT ON FUNCTION agent_trace._fold_inserted_spans() IS
 -- requires:
 --   prices
 
--- Sessions across traced agents and coding-assistant CLIs (issue 5).
+-- Sessions across traced agents and coding-assistant CLIs: one row per session, whichever way its
+-- telemetry came.
+--
+-- Two sources, each counted once:
+--   * log events (agent_logs): the truth for Claude Code, Gemini CLI and Codex CLI, which put
+--     tokens and cost on one event per model call (the ingest fills the usage columns on exactly
+--     that event, see ingest/src/map_logs.rs);
+--   * traces (agent_traces): every traced agent with a session id.
+-- A session can arrive both ways (Claude Code sends traces and logs with the same session.id).
+-- Usage then comes from the logs alone, which carry what the tool billed; counts of runs and
+-- times merge. Metrics are not summed here: Claude Code and Gemini CLI report the same usage as
+-- cumulative counters too (agent_metric_deltas charts them).
+
+CREATE FUNCTION agent_trace.tool_label(service_name text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+               WHEN service_name = 'claude-code' THEN 'Claude Code'
+               WHEN service_name = 'gemini-cli' THEN 'Gemini CLI'
+               WHEN service_name LIKE 'codex%' THEN 'Codex'
+               ELSE service_name
+           END
+$$;
+COMMENT ON FUNCTION agent_trace.tool_label(text) IS
+    'The product behind a service.name: Claude Code, Gemini CLI, Codex, else the service name itself.';
+
+CREATE VIEW agent_trace.agent_sessions AS
+WITH from_logs AS (
+    SELECT l.session_id,
+           agent_trace.tool_label(min(l.service_name)) AS tool,
+           min(l.user_id) AS user_id,
+           min(l.time) AS first_activity,
+           max(l.time) AS last_activity,
+           count(*) FILTER (WHERE l.event_name IN ('user_prompt', 'gemini_cli.user_prompt', 'codex.user_prompt')) AS prompts,
+           count(*) FILTER (WHERE l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL) AS model_calls,
+           count(*) FILTER (WHERE l.event_name IN ('tool_result', 'gemini_cli.tool_call', 'codex.tool_result')) AS tool_calls,
+           count(*) FILTER (WHERE l.event_name IN ('api_error', 'gemini_cli.api_error', 'codex.api_error')
+                               OR l.severity_number >= 17) AS errors,
+           sum(l.input_tokens) AS input_tokens,
+           sum(l.output_tokens) AS output_tokens,
+           sum(l.cache_read_tokens) AS cache_read_tokens,
+           sum(l.cache_write_tokens) AS cache_write_tokens,
+           sum(l.reasoning_tokens) AS reasoning_tokens,
+           sum(l.cost_usd) AS cost_usd,
+           sum(l.computed_cost_usd) AS computed_cost_usd,
+           bool_or(l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL) AS has_usage
+      FROM agent_trace.agent_logs AS l
+     WHERE l.session_id IS NOT NULL
+     GROUP BY l.session_id
+), from_traces AS (
+    SELECT t.session_id,
+           agent_trace.tool_label(min(t.service_name)) AS tool,
+           min(t.user_id) AS user_id,
+           min(t.start_time) AS first_activity,
+           max(t.end_time) AS last_activity,
+           count(*) AS runs,
+           sum(t.llm_call_count) AS model_calls,
+           sum(t.tool_call_count) AS tool_calls,
+           sum(t.error_count) AS errors,
+           sum(t.input_tokens) AS input_tokens,
+           sum(t.output_tokens) AS output_tokens,
+           sum(t.cache_read_tokens) AS cache_read_tokens,
+           sum(t.cache_write_tokens) AS cache_write_tokens,
+           sum(t.reasoning_tokens) AS reasoning_tokens,
+           sum(t.cost_usd) AS cost_usd,
+           sum(t.computed_cost_usd) AS computed_cost_usd
+      FROM agent_trace.agent_traces AS t
+     WHERE t.session_id IS NOT NULL
+     GROUP BY t.session_id
+)
+SELECT coalesce(l.session_id, t.session_id) AS session_id,
+       coalesce(l.tool, t.tool) AS tool,
+       coalesce(l.user_id, t.user_id) AS user_id,
+       least(l.first_activity, t.first_activity) AS first_activity,
+       greatest(l.last_activity, t.last_activity) AS last_activity,
+       -- A traced agent's run is one prompt; a CLI logs its prompts.
+       CASE WHEN l.prompts > 0 THEN l.prompts ELSE coalesce(t.runs, 0) END AS prompts,
+       coalesce(t.runs, 0) AS traces,
+       CASE WHEN l.has_usage THEN l.model_calls ELSE coalesce(t.model_calls, 0) END AS model_calls,
+       greatest(coalesce(l.tool_calls, 0), coalesce(t.tool_calls, 0)) AS tool_calls,
+       greatest(coalesce(l.errors, 0), coalesce(t.errors, 0)) AS errors,
+       CASE WHEN l.has_usage THEN l.input_tokens ELSE t.input_tokens END AS input_tokens,
+       CASE WHEN l.has_usage THEN l.output_tokens ELSE t.output_tokens END AS output_tokens,
+       CASE WHEN l.has_usage THEN l.cache_read_tokens ELSE t.cache_read_tokens END AS cache_read_tokens,
+       CASE WHEN l.has_usage THEN l.cache_write_tokens ELSE t.cache_write_tokens END AS cache_write_tokens,
+       CASE WHEN l.has_usage THEN l.reasoning_tokens ELSE t.reasoning_tokens END AS reasoning_tokens,
+       CASE WHEN l.has_usage THEN l.cost_usd ELSE t.cost_usd END AS cost_usd,
+       CASE WHEN l.has_usage THEN l.computed_cost_usd ELSE t.computed_cost_usd END AS computed_cost_usd
+  FROM from_logs AS l
+  FULL JOIN from_traces AS t ON t.session_id = l.session_id;
+
+COMMENT ON VIEW agent_trace.agent_sessions IS
+    'One row per session, from coding-assistant log events (Claude Code, Gemini CLI, Codex CLI) and from traced agents, each counted once: when a session has usage in its log events, tokens and cost come from those alone (what the tool reported); otherwise from its traces. Computed when read; filter by session_id, tool or time.';
+COMMENT ON COLUMN agent_trace.agent_sessions.session_id IS 'Session id as the tool sends it (session.id, conversation.id, gen_ai.conversation.id).';
+COMMENT ON COLUMN agent_trace.agent_sessions.tool IS 'What ran the session: Claude Code, Gemini CLI, Codex, else the service name.';
+COMMENT ON COLUMN agent_trace.agent_sessions.user_id IS 'User of the session (user.id), the smallest if several.';
+COMMENT ON COLUMN agent_trace.agent_sessions.first_activity IS 'Time of the session''s first event or span.';
+COMMENT ON COLUMN agent_trace.agent_sessions.last_activity IS 'Time of the session''s last event, or end of its last span.';
+COMMENT ON COLUMN agent_trace.agent_sessions.prompts IS 'User prompts: prompt events of a CLI, else the number of traced runs.';
+COMMENT ON COLUMN agent_trace.agent_sessions.traces IS 'Traces (runs) recorded for the session.';
+COMMENT ON COLUMN agent_trace.agent_sessions.model_calls IS 'LLM calls: events that reported usage, else LLM spans.';
+COMMENT ON COLUMN agent_trace.agent_sessions.tool_calls IS 'Tool calls: tool result events or tool spans, whichever saw more.';
+COMMENT ON COLUMN agent_trace.agent_sessions.errors IS 'API error events and events of severity ERROR or worse, or spans with status ERROR, whichever saw more.';
+COMMENT ON COLUMN agent_trace.agent_sessions.input_tokens IS 'Input tokens, cache reads and writes included.';
+COMMENT ON COLUMN agent_trace.agent_sessions.output_tokens IS 'Output tokens, reasoning included.';
+COMMENT ON COLUMN agent_trace.agent_sessions.cache_read_tokens IS 'Input tokens served from the prompt cache.';
+COMMENT ON COLUMN agent_trace.agent_sessions.cache_write_tokens IS 'Input tokens written to the prompt cache.';
+COMMENT ON COLUMN agent_trace.agent_sessions.reasoning_tokens IS 'Output tokens spent on reasoning.';
+COMMENT ON COLUMN agent_trace.agent_sessions.cost_usd IS 'Cost in US dollars as the tool reported it (e.g. Claude Code''s cost_usd).';
+COMMENT ON COLUMN agent_trace.agent_sessions.computed_cost_usd IS 'Cost computed from agent_trace.model_prices for the calls that reported none. cost_usd + computed_cost_usd is the session''s cost as far as it is known.';
+
+REVOKE ALL ON FUNCTION agent_trace.tool_label(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.tool_label(text) TO agent_trace_reader;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -925,64 +1144,6 @@ CREATE  FUNCTION agent_trace."trace_tree_json"(
 STABLE PARALLEL SAFE 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'trace_tree_json_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
-
--- agent_trace::api::agent_trace::critical_path
-CREATE  FUNCTION agent_trace."critical_path"(
-	"trace_id" agent_trace.trace_id, /* TraceId */
-	"root_span_id" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
-) RETURNS TABLE (
-	"step" INT,  /* i32 */
-	"depth" INT,  /* i32 */
-	"span_id" agent_trace.span_id,  /* SpanId */
-	"name" TEXT,  /* String */
-	"span_type" TEXT,  /* String */
-	"status" TEXT,  /* String */
-	"start_offset_ms" double precision,  /* f64 */
-	"duration_ms" double precision,  /* f64 */
-	"critical_ms" double precision  /* f64 */
-)
-STABLE PARALLEL SAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'critical_path_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
-
--- agent_trace::api::agent_trace::trace_tree
-CREATE  FUNCTION agent_trace."trace_tree"(
-	"trace_id" agent_trace.trace_id, /* TraceId */
-	"root_span_id" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
-) RETURNS TABLE (
-	"tree_order" INT,  /* i32 */
-	"depth" INT,  /* i32 */
-	"path" TEXT,  /* String */
-	"span_id" agent_trace.span_id,  /* SpanId */
-	"parent_span_id" agent_trace.span_id,  /* Option < SpanId > */
-	"start_time" timestamp with time zone,  /* TimestampWithTimeZone */
-	"name" TEXT,  /* String */
-	"span_type" TEXT,  /* String */
-	"status" TEXT,  /* String */
-	"model" TEXT,  /* Option < String > */
-	"start_offset_ms" double precision,  /* f64 */
-	"duration_ms" double precision,  /* f64 */
-	"self_time_ms" double precision,  /* f64 */
-	"input_tokens" bigint,  /* Option < i64 > */
-	"output_tokens" bigint,  /* Option < i64 > */
-	"cost_usd" NUMERIC,  /* Option < AnyNumeric > */
-	"subtree_spans" INT,  /* i32 */
-	"subtree_input_tokens" bigint,  /* Option < i64 > */
-	"subtree_output_tokens" bigint,  /* Option < i64 > */
-	"subtree_cost_usd" NUMERIC,  /* Option < AnyNumeric > */
-	"subtree_errors" INT,  /* i32 */
-	"is_orphan" bool,  /* bool */
-	"is_cycle" bool  /* bool */
-)
-STABLE PARALLEL SAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'trace_tree_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1027,9 +1188,30 @@ AS 'MODULE_PATHNAME', 'diff_traces_wrapper';
 
 /* <begin connected objects> */
 
+-- agent_trace::api::agent_trace::critical_path
+CREATE  FUNCTION agent_trace."critical_path"(
+	"trace_id" agent_trace.trace_id, /* TraceId */
+	"root_span_id" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
+) RETURNS TABLE (
+	"step" INT,  /* i32 */
+	"depth" INT,  /* i32 */
+	"span_id" agent_trace.span_id,  /* SpanId */
+	"name" TEXT,  /* String */
+	"span_type" TEXT,  /* String */
+	"status" TEXT,  /* String */
+	"start_offset_ms" double precision,  /* f64 */
+	"duration_ms" double precision,  /* f64 */
+	"critical_ms" double precision  /* f64 */
+)
+STABLE PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'critical_path_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+
 -- requires:
 --   tables
---   api::agent_trace::trace_tree
 --   api::agent_trace::trace_tree_json
 --   api::agent_trace::diff_traces
 --   api::agent_trace::critical_path
@@ -1048,6 +1230,62 @@ AS 'MODULE_PATHNAME', 'diff_traces_wrapper';
 -- that span's subtree alone, e.g. one turn of a long session (see agent_turns).
 -- An unknown trace or span gives no rows (NULL for the JSON functions), never an error.
 
+-- One span in a trace's tree: the row type of trace_tree, span_ancestors and span_descendants.
+CREATE TYPE agent_trace.tree_node AS (
+    tree_order              integer,
+    depth                   integer,
+    path                    text,
+    span_id                 agent_trace.span_id,
+    parent_span_id          agent_trace.span_id,
+    start_time              timestamptz,
+    name                    text,
+    span_type               text,
+    status                  text,
+    model                   text,
+    start_offset_ms         double precision,
+    duration_ms             double precision,
+    self_time_ms            double precision,
+    input_tokens            bigint,
+    output_tokens           bigint,
+    cost_usd                numeric,
+    subtree_spans           integer,
+    subtree_input_tokens    bigint,
+    subtree_output_tokens   bigint,
+    subtree_cost_usd        numeric,
+    subtree_errors          integer,
+    is_orphan               boolean,
+    is_cycle                boolean
+);
+COMMENT ON TYPE agent_trace.tree_node IS 'One span in a trace''s tree, as trace_tree, span_ancestors and span_descendants return it.';
+COMMENT ON COLUMN agent_trace.tree_node.tree_order IS 'Position in depth-first order (siblings by start time), from 1.';
+COMMENT ON COLUMN agent_trace.tree_node.depth IS 'Levels below the top (0 for a root, an orphan, or the span a subtree was asked for).';
+COMMENT ON COLUMN agent_trace.tree_node.path IS 'Rank among siblings at each level from the top, e.g. "1.2.1"; deeper than 24 levels the middle shows as "…".';
+COMMENT ON COLUMN agent_trace.tree_node.span_id IS 'The span.';
+COMMENT ON COLUMN agent_trace.tree_node.parent_span_id IS 'Its parent as recorded (also when that parent never arrived: see is_orphan).';
+COMMENT ON COLUMN agent_trace.tree_node.start_time IS 'When the span started.';
+COMMENT ON COLUMN agent_trace.tree_node.name IS 'Span name.';
+COMMENT ON COLUMN agent_trace.tree_node.span_type IS 'agent, llm, tool, ... as in agent_spans.';
+COMMENT ON COLUMN agent_trace.tree_node.status IS 'OK, ERROR or UNSET.';
+COMMENT ON COLUMN agent_trace.tree_node.model IS 'Model of an LLM or embedding call.';
+COMMENT ON COLUMN agent_trace.tree_node.start_offset_ms IS 'Milliseconds from the start of the trace (or of the subtree asked for) to the span''s start.';
+COMMENT ON COLUMN agent_trace.tree_node.duration_ms IS 'How long the span took, in milliseconds.';
+COMMENT ON COLUMN agent_trace.tree_node.self_time_ms IS 'Milliseconds of the span not covered by any of its children.';
+COMMENT ON COLUMN agent_trace.tree_node.input_tokens IS 'The span''s own input tokens, as reported.';
+COMMENT ON COLUMN agent_trace.tree_node.output_tokens IS 'The span''s own output tokens, as reported.';
+COMMENT ON COLUMN agent_trace.tree_node.cost_usd IS 'The span''s own cost in US dollars, as reported.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_spans IS 'Spans in the subtree, the span itself included.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_input_tokens IS 'Input tokens of the LLM and embedding spans in the subtree.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_output_tokens IS 'Output tokens of the LLM and embedding spans in the subtree.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_cost_usd IS 'Reported cost of the LLM and embedding spans in the subtree, in US dollars.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_errors IS 'Spans with status ERROR in the subtree.';
+COMMENT ON COLUMN agent_trace.tree_node.is_orphan IS 'The span names a parent that never arrived; it is shown at the top level.';
+COMMENT ON COLUMN agent_trace.tree_node.is_cycle IS 'The span''s parent chain looped back to it; the loop was cut here and the span shown at the top level.';
+
+-- Rust (extension/src/api.rs), returning its rows in materialize mode: a plain C-language function.
+CREATE FUNCTION agent_trace.trace_tree(trace_id agent_trace.trace_id, root_span_id agent_trace.span_id DEFAULT NULL)
+RETURNS SETOF agent_trace.tree_node
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'agent_trace_trace_tree';
 COMMENT ON FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) IS
     'The spans of a trace as a tree: one row per span in depth-first order (siblings by start time). path is the rank among siblings at each level ("1.2.1"; deeper than 24 levels the middle shows as "…"). self_time_ms is the time no child covered; subtree_* sum the span and everything below it (tokens and cost over llm and embedding spans only, as agent_traces does, since wrapper spans repeat their children''s usage). is_orphan: the parent never arrived (shown at the top level). is_cycle: the parent chain looped and was cut here. With root_span_id: that span''s subtree only, depths, paths and offsets counted from it.';
 COMMENT ON FUNCTION agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id) IS
@@ -1058,13 +1296,7 @@ COMMENT ON FUNCTION agent_trace.critical_path(agent_trace.trace_id, agent_trace.
     'The chain of spans that determined the trace''s wall time: from the span that finished last, walking back through the child that finished last before each point (a child ending exactly when the next starts counts as before it). critical_ms is the part of the wall time a span accounts for itself; over all rows it adds up to the wall time, minus gaps when nothing ran.';
 
 CREATE FUNCTION agent_trace.span_descendants(trace_id agent_trace.trace_id, span_id agent_trace.span_id)
-RETURNS TABLE (
-    tree_order integer, depth integer, path text, span_id agent_trace.span_id,
-    parent_span_id agent_trace.span_id, start_time timestamptz, name text, span_type text,
-    status text, model text, start_offset_ms double precision, duration_ms double precision,
-    self_time_ms double precision, input_tokens bigint, output_tokens bigint, cost_usd numeric,
-    subtree_spans integer, subtree_input_tokens bigint, subtree_output_tokens bigint,
-    subtree_cost_usd numeric, subtree_errors integer, is_orphan boolean, is_cycle boolean)
+RETURNS SETOF agent_trace.tree_node
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1081,13 +1313,7 @@ COMMENT ON FUNCTION agent_trace.span_descendants(agent_trace.trace_id, agent_tra
     'Everything below one span (not the span itself), as trace_tree rows of the whole trace, depth-first. No rows for an unknown span.';
 
 CREATE FUNCTION agent_trace.span_ancestors(trace_id agent_trace.trace_id, span_id agent_trace.span_id)
-RETURNS TABLE (
-    tree_order integer, depth integer, path text, span_id agent_trace.span_id,
-    parent_span_id agent_trace.span_id, start_time timestamptz, name text, span_type text,
-    status text, model text, start_offset_ms double precision, duration_ms double precision,
-    self_time_ms double precision, input_tokens bigint, output_tokens bigint, cost_usd numeric,
-    subtree_spans integer, subtree_input_tokens bigint, subtree_output_tokens bigint,
-    subtree_cost_usd numeric, subtree_errors integer, is_orphan boolean, is_cycle boolean)
+RETURNS SETOF agent_trace.tree_node
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1275,6 +1501,44 @@ $$;
 COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
     'One row comparing two runs: spans, wall time, LLM and tool calls, errors, tokens by kind and cost for A and B, with deltas (B minus A; tokens and cost over llm and embedding spans only), and the first divergence: the earliest point where run B''s recorded data differs from A''s (kind input, output, added or removed, at offset_ms on B''s clock), from diff_traces. No divergence columns when the runs match; zero spans for an unknown trace.';
 
+-- Turns: the first-level steps under a trace's root. Codex CLI sends one trace per session with
+-- thousands of spans, a turn (one prompt and everything it caused) being a child of the session's
+-- root; every function above takes such a turn's span id to work on it alone.
+CREATE VIEW agent_trace.agent_turns AS
+SELECT t.trace_id,
+       t.session_id,
+       row_number() OVER (PARTITION BY t.trace_id ORDER BY n.start_time, n.tree_order) AS turn,
+       n.span_id AS turn_span_id,
+       n.name,
+       n.span_type,
+       n.status,
+       n.start_time,
+       n.duration_ms,
+       n.subtree_spans AS span_count,
+       n.subtree_input_tokens AS input_tokens,
+       n.subtree_output_tokens AS output_tokens,
+       n.subtree_cost_usd AS cost_usd,
+       n.subtree_errors AS error_count
+  FROM agent_trace.agent_traces AS t
+ CROSS JOIN LATERAL agent_trace.trace_tree(t.trace_id, t.root_span_id) AS n
+ WHERE t.root_span_id IS NOT NULL AND n.depth = 1;
+COMMENT ON VIEW agent_trace.agent_turns IS
+    'One row per turn: a first-level step under a trace''s root span (for Codex CLI, whose trace is a whole session, one prompt and everything it caused). turn_span_id is what trace_tree, diff_traces, replay and critical_path take to work on that turn alone. Computed from the tree when read: filter by trace_id or session_id.';
+COMMENT ON COLUMN agent_trace.agent_turns.trace_id IS 'The trace (session) the turn belongs to.';
+COMMENT ON COLUMN agent_trace.agent_turns.session_id IS 'Session id of the trace, as in agent_traces.';
+COMMENT ON COLUMN agent_trace.agent_turns.turn IS 'Turn number within the trace, 1 for the first, by start time.';
+COMMENT ON COLUMN agent_trace.agent_turns.turn_span_id IS 'Span id of the turn: pass it to trace_tree, diff_traces, replay or critical_path.';
+COMMENT ON COLUMN agent_trace.agent_turns.name IS 'Name of the turn''s span.';
+COMMENT ON COLUMN agent_trace.agent_turns.span_type IS 'span_type of the turn''s span.';
+COMMENT ON COLUMN agent_trace.agent_turns.status IS 'Status of the turn''s span: OK, ERROR or UNSET.';
+COMMENT ON COLUMN agent_trace.agent_turns.start_time IS 'When the turn started.';
+COMMENT ON COLUMN agent_trace.agent_turns.duration_ms IS 'How long the turn''s span took, in milliseconds.';
+COMMENT ON COLUMN agent_trace.agent_turns.span_count IS 'Spans in the turn, its own included.';
+COMMENT ON COLUMN agent_trace.agent_turns.input_tokens IS 'Input tokens of the LLM and embedding calls in the turn.';
+COMMENT ON COLUMN agent_trace.agent_turns.output_tokens IS 'Output tokens of the LLM and embedding calls in the turn.';
+COMMENT ON COLUMN agent_trace.agent_turns.cost_usd IS 'Provided cost of the LLM and embedding calls in the turn, in US dollars.';
+COMMENT ON COLUMN agent_trace.agent_turns.error_count IS 'Spans with status ERROR in the turn.';
+
 -- Readers may call every function, the internal _json_or_text too: replay_json calls it as its caller.
 REVOKE ALL ON FUNCTION
     agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
@@ -1322,5 +1586,14 @@ GRANT SELECT, INSERT ON agent_trace.agent_spans TO agent_trace_writer;
 GRANT SELECT, INSERT, UPDATE ON agent_trace.agent_traces TO agent_trace_writer;
 
 REVOKE ALL ON FUNCTION agent_trace._fold_inserted_spans() FROM PUBLIC;
+
+-- pg_dump: the tables an extension creates belong to it, and a dump leaves their rows out unless
+-- they are registered here. Every one of them holds what users keep (model_prices registers itself
+-- in prices.sql).
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_spans', '');
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_traces', '');
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_span_costs', '');
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_metrics', '');
 /* </end connected objects> */
 

@@ -76,7 +76,7 @@ COMMENT ON COLUMN agent_trace.agent_spans.duration_ms IS 'end_time - start_time 
 COMMENT ON COLUMN agent_trace.agent_spans.input_tokens IS 'Prompt tokens of this LLM call, including cached ones. NULL when not reported.';
 COMMENT ON COLUMN agent_trace.agent_spans.output_tokens IS 'Completion tokens of this LLM call, including reasoning tokens. NULL when not reported.';
 COMMENT ON COLUMN agent_trace.agent_spans.cache_read_tokens IS 'Input tokens served from the provider''s prompt cache (a part of input_tokens). NULL when not reported.';
-COMMENT ON COLUMN agent_trace.agent_spans.cache_write_tokens IS 'Input tokens written to the provider''s prompt cache. NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.cache_write_tokens IS 'Input tokens written to the provider''s prompt cache (a part of input_tokens). NULL when not reported.';
 COMMENT ON COLUMN agent_trace.agent_spans.reasoning_tokens IS 'Output tokens spent on reasoning (a part of output_tokens). NULL when not reported.';
 COMMENT ON COLUMN agent_trace.agent_spans.created_at IS 'When this row was stored.';
 COMMENT ON COLUMN agent_trace.agent_spans.cost_usd IS 'Cost of this span in US dollars as reported by the client. NULL when not reported.';

@@ -33,6 +33,13 @@ SELECT count(*) AS gin_indexes
   FROM pg_index AS i JOIN pg_class AS ic ON ic.oid = i.indexrelid JOIN pg_am AS am ON am.oid = ic.relam
  WHERE i.indrelid = 'agent_trace.agent_spans'::regclass AND am.amname = 'gin';
 
+-- pg_dump keeps the rows of what was received and of prices; agent_traces and agent_span_costs are
+-- derived from them and rebuilt on restore (see extension/sql/access.sql).
+SELECT c.relname AS table, c.oid = ANY (e.extconfig) AS rows_dumped
+  FROM pg_class AS c, pg_extension AS e
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r' AND e.extname = 'agent_trace'
+ ORDER BY 1;
+
 -- Every table, column, type and function has a description.
 SELECT 'table ' || c.relname AS undocumented
   FROM pg_class AS c
