@@ -835,28 +835,6 @@ async fn invalid_utf8_costs_no_record_and_no_point() {
             ..Default::default()
         }],
     };
-    let body = with_invalid_utf8(logs.encode_to_vec());
-    assert!(ExportLogsServiceRequest::decode(body.as_slice()).is_err());
-    for attempt in 1..=2 {
-        let response = post("/v1/logs", body.clone()).await.unwrap();
-        assert_eq!(response.status(), 200, "logs attempt {attempt}");
-        let reply = ExportLogsServiceResponse::decode(response.bytes().await.unwrap()).unwrap();
-        assert_eq!(reply.partial_success, None);
-    }
-    assert_eq!(
-        db.number("SELECT count(*) FROM agent_trace.agent_logs")
-            .await,
-        2
-    );
-    assert_eq!(
-        db.number(
-            "SELECT count(*) FROM agent_trace.agent_logs
-              WHERE body = E'\\uFFFD\\uFFFD\\uFFFD\\uFFFD bad' AND event_name = 'test.event'"
-        )
-        .await,
-        1
-    );
-
     let point = |model: &str, value: i64| NumberDataPoint {
         attributes: vec![attribute("model", model)],
         time_unix_nano: 1_763_769_600_000_000_000,
@@ -878,27 +856,34 @@ async fn invalid_utf8_costs_no_record_and_no_point() {
             ..Default::default()
         }],
     };
-    let body = with_invalid_utf8(metrics.encode_to_vec());
-    assert!(ExportMetricsServiceRequest::decode(body.as_slice()).is_err());
-    for attempt in 1..=2 {
-        let response = post("/v1/metrics", body.clone()).await.unwrap();
-        assert_eq!(response.status(), 200, "metrics attempt {attempt}");
-        let reply = ExportMetricsServiceResponse::decode(response.bytes().await.unwrap()).unwrap();
-        assert_eq!(reply.partial_success, None);
+    let logs = with_invalid_utf8(logs.encode_to_vec());
+    assert!(ExportLogsServiceRequest::decode(logs.as_slice()).is_err());
+    let metrics = with_invalid_utf8(metrics.encode_to_vec());
+    assert!(ExportMetricsServiceRequest::decode(metrics.as_slice()).is_err());
+    let replaced = "E'\\uFFFD\\uFFFD\\uFFFD\\uFFFD'";
+    for (path, body, table, repaired) in [
+        (
+            "/v1/logs",
+            logs,
+            "agent_trace.agent_logs",
+            format!("body = {replaced} || ' bad' AND event_name = 'test.event'"),
+        ),
+        (
+            "/v1/metrics",
+            metrics,
+            "agent_trace.agent_metrics",
+            format!("model = {replaced} AND attributes->>'model' = {replaced} AND value = 2"),
+        ),
+    ] {
+        for attempt in 1..=2 {
+            let response = post(path, body.clone()).await.unwrap();
+            assert_eq!(response.status(), 200, "{path} attempt {attempt}");
+            // A response without partial_success encodes to nothing: nothing was rejected.
+            assert!(response.bytes().await.unwrap().is_empty(), "{path}");
+        }
+        let count = |filter: &str| format!("SELECT count(*) FROM {table} WHERE {filter}");
+        assert_eq!(db.number(&count("true")).await, 2, "{path}");
+        assert_eq!(db.number(&count(&repaired)).await, 1, "{path}");
     }
-    assert_eq!(
-        db.number("SELECT count(*) FROM agent_trace.agent_metrics")
-            .await,
-        2
-    );
-    assert_eq!(
-        db.number(
-            "SELECT count(*) FROM agent_trace.agent_metrics
-              WHERE model = E'\\uFFFD\\uFFFD\\uFFFD\\uFFFD' AND value = 2
-                AND attributes->>'model' = E'\\uFFFD\\uFFFD\\uFFFD\\uFFFD'"
-        )
-        .await,
-        1
-    );
     server.stop().await;
 }
