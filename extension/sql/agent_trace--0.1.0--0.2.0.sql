@@ -1148,6 +1148,28 @@ AS 'MODULE_PATHNAME', 'trace_tree_json_wrapper';
 
 /* <begin connected objects> */
 
+-- agent_trace::api::agent_trace::critical_path
+CREATE  FUNCTION agent_trace."critical_path"(
+	"trace_id" agent_trace.trace_id, /* TraceId */
+	"root_span_id" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
+) RETURNS TABLE (
+	"step" INT,  /* i32 */
+	"depth" INT,  /* i32 */
+	"span_id" agent_trace.span_id,  /* SpanId */
+	"name" TEXT,  /* String */
+	"span_type" TEXT,  /* String */
+	"status" TEXT,  /* String */
+	"start_offset_ms" double precision,  /* f64 */
+	"duration_ms" double precision,  /* f64 */
+	"critical_ms" double precision  /* f64 */
+)
+STABLE PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'critical_path_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+
 -- agent_trace::api::agent_trace::diff_traces
 CREATE  FUNCTION agent_trace."diff_traces"(
 	"trace_a" agent_trace.trace_id, /* TraceId */
@@ -1178,34 +1200,15 @@ CREATE  FUNCTION agent_trace."diff_traces"(
 	"cost_usd_a" NUMERIC,  /* Option < AnyNumeric > */
 	"cost_usd_b" NUMERIC,  /* Option < AnyNumeric > */
 	"cost_delta_usd" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_usd_a" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_usd_b" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_delta_usd" NUMERIC,  /* Option < AnyNumeric > */
 	"input_differs" bool,  /* Option < bool > */
 	"output_differs" bool  /* Option < bool > */
 )
 STABLE PARALLEL SAFE 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'diff_traces_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
-
--- agent_trace::api::agent_trace::critical_path
-CREATE  FUNCTION agent_trace."critical_path"(
-	"trace_id" agent_trace.trace_id, /* TraceId */
-	"root_span_id" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
-) RETURNS TABLE (
-	"step" INT,  /* i32 */
-	"depth" INT,  /* i32 */
-	"span_id" agent_trace.span_id,  /* SpanId */
-	"name" TEXT,  /* String */
-	"span_type" TEXT,  /* String */
-	"status" TEXT,  /* String */
-	"start_offset_ms" double precision,  /* f64 */
-	"duration_ms" double precision,  /* f64 */
-	"critical_ms" double precision  /* f64 */
-)
-STABLE PARALLEL SAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'critical_path_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1248,10 +1251,12 @@ CREATE TYPE agent_trace.tree_node AS (
     input_tokens            bigint,
     output_tokens           bigint,
     cost_usd                numeric,
+    computed_cost_usd       numeric,
     subtree_spans           integer,
     subtree_input_tokens    bigint,
     subtree_output_tokens   bigint,
     subtree_cost_usd        numeric,
+    subtree_computed_cost_usd numeric,
     subtree_errors          integer,
     is_orphan               boolean,
     is_cycle                boolean
@@ -1273,10 +1278,12 @@ COMMENT ON COLUMN agent_trace.tree_node.self_time_ms IS 'Milliseconds of the spa
 COMMENT ON COLUMN agent_trace.tree_node.input_tokens IS 'The span''s own input tokens, as reported.';
 COMMENT ON COLUMN agent_trace.tree_node.output_tokens IS 'The span''s own output tokens, as reported.';
 COMMENT ON COLUMN agent_trace.tree_node.cost_usd IS 'The span''s own cost in US dollars, as reported.';
+COMMENT ON COLUMN agent_trace.tree_node.computed_cost_usd IS 'The span''s cost computed from model_prices (agent_span_costs), when it reported tokens but no cost.';
 COMMENT ON COLUMN agent_trace.tree_node.subtree_spans IS 'Spans in the subtree, the span itself included.';
 COMMENT ON COLUMN agent_trace.tree_node.subtree_input_tokens IS 'Input tokens of the LLM and embedding spans in the subtree.';
 COMMENT ON COLUMN agent_trace.tree_node.subtree_output_tokens IS 'Output tokens of the LLM and embedding spans in the subtree.';
 COMMENT ON COLUMN agent_trace.tree_node.subtree_cost_usd IS 'Reported cost of the LLM and embedding spans in the subtree, in US dollars.';
+COMMENT ON COLUMN agent_trace.tree_node.subtree_computed_cost_usd IS 'Computed cost of the LLM and embedding spans in the subtree; subtree_cost_usd + subtree_computed_cost_usd is its cost as far as it is known.';
 COMMENT ON COLUMN agent_trace.tree_node.subtree_errors IS 'Spans with status ERROR in the subtree.';
 COMMENT ON COLUMN agent_trace.tree_node.is_orphan IS 'The span names a parent that never arrived; it is shown at the top level.';
 COMMENT ON COLUMN agent_trace.tree_node.is_cycle IS 'The span''s parent chain looped back to it; the loop was cut here and the span shown at the top level.';
@@ -1289,9 +1296,9 @@ AS 'MODULE_PATHNAME', 'agent_trace_trace_tree';
 COMMENT ON FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) IS
     'The spans of a trace as a tree: one row per span in depth-first order (siblings by start time). path is the rank among siblings at each level ("1.2.1"; deeper than 24 levels the middle shows as "…"). self_time_ms is the time no child covered; subtree_* sum the span and everything below it (tokens and cost over llm and embedding spans only, as agent_traces does, since wrapper spans repeat their children''s usage). is_orphan: the parent never arrived (shown at the top level). is_cycle: the parent chain looped and was cut here. With root_span_id: that span''s subtree only, depths, paths and offsets counted from it.';
 COMMENT ON FUNCTION agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id) IS
-    'The same tree as trace_tree, as one nested jsonb document for applications: {trace_id, span_count, spans: [{span_id, name, span_type, status, model, start_offset_ms, duration_ms, self_time_ms, input_tokens, output_tokens, cost_usd, subtree: {spans, input_tokens, output_tokens, cost_usd, errors}, children: [...]}]}. NULL for an unknown trace or span.';
+    'The same tree as trace_tree, as one nested jsonb document for applications: {trace_id, span_count, spans: [{span_id, name, span_type, status, model, start_offset_ms, duration_ms, self_time_ms, input_tokens, output_tokens, cost_usd, computed_cost_usd, subtree: {spans, input_tokens, output_tokens, cost_usd, computed_cost_usd, errors}, children: [...]}]}. NULL for an unknown trace or span.';
 COMMENT ON FUNCTION agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
-    'Two runs aligned node by node, depth-first. Spans correspond when they have the same span type and name at every level from the top (an LLM call''s name without its model, so a run against another model still lines up); siblings are aligned as sequences with a minimal edit script, so one extra call does not shift the later ones. change: same, changed (status, model, input, output or tokens differ; duration alone does not count), added (only in B) or removed (only in A). Deltas are B minus A.';
+    'Two runs aligned node by node, depth-first. Spans correspond when they have the same span type and name at every level from the top (an LLM call''s name without its model, so a run against another model still lines up); siblings are aligned as sequences with a minimal edit script, so one extra call does not shift the later ones. change: same, changed (status, model, input, output or tokens differ; duration alone does not count), added (only in B) or removed (only in A). Deltas are B minus A. cost_usd_* are reported costs, computed_cost_usd_* those computed from model_prices.';
 COMMENT ON FUNCTION agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id) IS
     'The chain of spans that determined the trace''s wall time: from the span that finished last, walking back through the child that finished last before each point (a child ending exactly when the next starts counts as before it). critical_ms is the part of the wall time a span accounts for itself; over all rows it adds up to the wall time, minus gaps when nothing ran.';
 
@@ -1356,7 +1363,7 @@ RETURNS TABLE (
     step bigint, start_offset_ms double precision, depth integer, span_type text, name text,
     model text, input text, output text, tool_name text, tool_arguments text, tool_result text,
     status text, error text, input_tokens bigint, output_tokens bigint, cost_usd numeric,
-    span_id agent_trace.span_id)
+    computed_cost_usd numeric, span_id agent_trace.span_id)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1364,7 +1371,8 @@ AS $$
            t.start_offset_ms, t.depth, t.span_type, t.name, t.model, s.input, s.output, s.tool_name,
            CASE WHEN t.span_type = 'tool' THEN s.input END,
            CASE WHEN t.span_type = 'tool' THEN s.output END,
-           t.status, s.status_message, t.input_tokens, t.output_tokens, t.cost_usd, t.span_id
+           t.status, s.status_message, t.input_tokens, t.output_tokens, t.cost_usd, t.computed_cost_usd,
+           t.span_id
       FROM agent_trace.trace_tree(trace_id, root_span_id) AS t
       JOIN agent_trace.agent_spans AS s
         ON s.trace_id = replay.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
@@ -1435,6 +1443,7 @@ RETURNS TABLE (
     cache_write_tokens_a numeric, cache_write_tokens_b numeric, cache_write_tokens_delta numeric,
     reasoning_tokens_a numeric, reasoning_tokens_b numeric, reasoning_tokens_delta numeric,
     cost_usd_a numeric, cost_usd_b numeric, cost_delta_usd numeric,
+    computed_cost_usd_a numeric, computed_cost_usd_b numeric, computed_cost_delta_usd numeric,
     first_divergence_step integer, first_divergence_kind text, first_divergence_path text,
     first_divergence_offset_ms double precision,
     first_divergence_span_a agent_trace.span_id, first_divergence_span_b agent_trace.span_id)
@@ -1454,7 +1463,8 @@ AS $$
                sum(s.cache_read_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS cache_read_tokens,
                sum(s.cache_write_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS cache_write_tokens,
                sum(s.reasoning_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS reasoning_tokens,
-               sum(s.cost_usd) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS cost_usd
+               sum(t.cost_usd) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS cost_usd,
+               sum(t.computed_cost_usd) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS computed_cost_usd
           FROM (VALUES ('a', trace_a, root_span_a), ('b', trace_b, root_span_b)) AS run (side, trace_id, root)
           CROSS JOIN LATERAL agent_trace.trace_tree(run.trace_id, run.root) AS t
           JOIN agent_trace.agent_spans AS s
@@ -1492,6 +1502,7 @@ AS $$
            a.cache_write_tokens, b.cache_write_tokens, b.cache_write_tokens - a.cache_write_tokens,
            a.reasoning_tokens, b.reasoning_tokens, b.reasoning_tokens - a.reasoning_tokens,
            a.cost_usd, b.cost_usd, b.cost_usd - a.cost_usd,
+           a.computed_cost_usd, b.computed_cost_usd, b.computed_cost_usd - a.computed_cost_usd,
            d.step, d.kind, d.path, d.offset_ms, d.span_id_a, d.span_id_b
       FROM (SELECT) AS one
       LEFT JOIN a ON true
@@ -1499,7 +1510,7 @@ AS $$
       LEFT JOIN divergence AS d ON true
 $$;
 COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
-    'One row comparing two runs: spans, wall time, LLM and tool calls, errors, tokens by kind and cost for A and B, with deltas (B minus A; tokens and cost over llm and embedding spans only), and the first divergence: the earliest point where run B''s recorded data differs from A''s (kind input, output, added or removed, at offset_ms on B''s clock), from diff_traces. No divergence columns when the runs match; zero spans for an unknown trace.';
+    'One row comparing two runs: spans, wall time, LLM and tool calls, errors, tokens by kind, reported and computed cost for A and B, with deltas (B minus A; tokens and cost over llm and embedding spans only), and the first divergence: the earliest point where run B''s recorded data differs from A''s (kind input, output, added or removed, at offset_ms on B''s clock), from diff_traces. No divergence columns when the runs match; zero spans for an unknown trace.';
 
 -- Turns: the first-level steps under a trace's root. Codex CLI sends one trace per session with
 -- thousands of spans, a turn (one prompt and everything it caused) being a child of the session's
@@ -1518,6 +1529,7 @@ SELECT t.trace_id,
        n.subtree_input_tokens AS input_tokens,
        n.subtree_output_tokens AS output_tokens,
        n.subtree_cost_usd AS cost_usd,
+       n.subtree_computed_cost_usd AS computed_cost_usd,
        n.subtree_errors AS error_count
   FROM agent_trace.agent_traces AS t
  CROSS JOIN LATERAL agent_trace.trace_tree(t.trace_id, t.root_span_id) AS n
@@ -1536,7 +1548,8 @@ COMMENT ON COLUMN agent_trace.agent_turns.duration_ms IS 'How long the turn''s s
 COMMENT ON COLUMN agent_trace.agent_turns.span_count IS 'Spans in the turn, its own included.';
 COMMENT ON COLUMN agent_trace.agent_turns.input_tokens IS 'Input tokens of the LLM and embedding calls in the turn.';
 COMMENT ON COLUMN agent_trace.agent_turns.output_tokens IS 'Output tokens of the LLM and embedding calls in the turn.';
-COMMENT ON COLUMN agent_trace.agent_turns.cost_usd IS 'Provided cost of the LLM and embedding calls in the turn, in US dollars.';
+COMMENT ON COLUMN agent_trace.agent_turns.cost_usd IS 'Reported cost of the LLM and embedding calls in the turn, in US dollars.';
+COMMENT ON COLUMN agent_trace.agent_turns.computed_cost_usd IS 'Cost computed from model_prices for the calls in the turn that reported none.';
 COMMENT ON COLUMN agent_trace.agent_turns.error_count IS 'Spans with status ERROR in the turn.';
 
 -- Readers may call every function, the internal _json_or_text too: replay_json calls it as its caller.
@@ -1588,11 +1601,12 @@ GRANT SELECT, INSERT, UPDATE ON agent_trace.agent_traces TO agent_trace_writer;
 REVOKE ALL ON FUNCTION agent_trace._fold_inserted_spans() FROM PUBLIC;
 
 -- pg_dump: the tables an extension creates belong to it, and a dump leaves their rows out unless
--- they are registered here. Every one of them holds what users keep (model_prices registers itself
--- in prices.sql).
+-- they are registered here. Registered: what was received (spans, logs, metrics; model_prices
+-- registers itself in prices.sql). Not registered: what the database derives from those, which
+-- restoring them rebuilds: agent_traces (the fold trigger refills it as spans are restored) and
+-- agent_span_costs (run agent_trace.recompute_costs('-infinity', 'infinity') after a restore, once
+-- the prices are back). Dumping derived rows too would count them twice on restore.
 SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_spans', '');
-SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_traces', '');
-SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_span_costs', '');
 SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_logs', '');
 SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_metrics', '');
 /* </end connected objects> */

@@ -42,7 +42,8 @@ mod column {
     pub const COST_USD: usize = 10;
     pub const INPUT: usize = 11;
     pub const OUTPUT: usize = 12;
-    pub const COUNT: usize = 13;
+    pub const COMPUTED_COST_USD: usize = 13;
+    pub const COUNT: usize = 14;
 }
 
 /// One span: the values of its row as read, valid while the SPI connection that read them is open
@@ -92,10 +93,20 @@ impl Span {
         self.int8(column::OUTPUT_TOKENS)
     }
 
-    /// A copy in the current memory context (so inside `with_trace`, gone when it returns).
+    /// Cost as reported, a copy in the current memory context (so inside `with_trace`, gone when
+    /// it returns).
     fn cost_usd(&self) -> Option<AnyNumeric> {
-        // SAFETY: column COST_USD is numeric.
-        self.datum(column::COST_USD)
+        self.numeric(column::COST_USD)
+    }
+
+    /// Cost computed from model_prices (agent_span_costs), for a span that reported none.
+    fn computed_cost_usd(&self) -> Option<AnyNumeric> {
+        self.numeric(column::COMPUTED_COST_USD)
+    }
+
+    fn numeric(&self, column: usize) -> Option<AnyNumeric> {
+        // SAFETY: callers name numeric columns only.
+        self.datum(column)
             .and_then(|d| unsafe { AnyNumeric::from_datum(d, false) })
     }
 }
@@ -232,6 +243,7 @@ struct Rollup {
     input_tokens: Vec<Option<i64>>,
     output_tokens: Vec<Option<i64>>,
     cost_usd: Vec<Option<AnyNumeric>>,
+    computed_cost_usd: Vec<Option<AnyNumeric>>,
     errors: Vec<i32>,
 }
 
@@ -242,6 +254,7 @@ impl Rollup {
             input_tokens: vec![None; n],
             output_tokens: vec![None; n],
             cost_usd: vec![None; n],
+            computed_cost_usd: vec![None; n],
             errors: vec![0; n],
         };
         // Reverse depth-first order visits every node after all of its descendants.
@@ -251,6 +264,10 @@ impl Rollup {
                 add_tokens(&mut rollup.input_tokens[node], span.input_tokens());
                 add_tokens(&mut rollup.output_tokens[node], span.output_tokens());
                 add_cost(&mut rollup.cost_usd[node], span.cost_usd());
+                add_cost(
+                    &mut rollup.computed_cost_usd[node],
+                    span.computed_cost_usd(),
+                );
             }
             if span.status() == "ERROR" {
                 rollup.errors[node] += 1;
@@ -261,6 +278,8 @@ impl Rollup {
                 add_tokens(&mut rollup.output_tokens[parent], output);
                 let cost = rollup.cost_usd[node].clone();
                 add_cost(&mut rollup.cost_usd[parent], cost);
+                let computed = rollup.computed_cost_usd[node].clone();
+                add_cost(&mut rollup.computed_cost_usd[parent], computed);
                 rollup.errors[parent] += rollup.errors[node];
             }
         }
@@ -386,8 +405,8 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
             let paths = trace.tree.paths(scope);
             let mut rollup = Rollup::of(trace);
             let tree = &trace.tree;
-            let mut values = [pg_sys::Datum::from(0); 23];
-            let mut nulls = [false; 23];
+            let mut values = [pg_sys::Datum::from(0); 25];
+            let mut nulls = [false; 25];
             for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
                 let (span, times) = (&trace.spans[node], &trace.nodes[node]);
                 // Stored values pass through as read; the datums of a row only need to live
@@ -414,10 +433,12 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
                     stored(column::INPUT_TOKENS),
                     stored(column::OUTPUT_TOKENS),
                     stored(column::COST_USD),
+                    stored(column::COMPUTED_COST_USD),
                     computed(((tree.subtree_end[node] - tree.position[node]) as i32).into_datum()),
                     computed(rollup.input_tokens[node].into_datum()),
                     computed(rollup.output_tokens[node].into_datum()),
                     computed(rollup.cost_usd[node].take().into_datum()),
+                    computed(rollup.computed_cost_usd[node].take().into_datum()),
                     computed(rollup.errors[node].into_datum()),
                     computed(tree.orphan[node].into_datum()),
                     computed(tree.cycle[node].into_datum()),
@@ -496,12 +517,17 @@ pub mod agent_trace {
                 object.insert("output_tokens".into(), json!(span.output_tokens()));
                 object.insert("cost_usd".into(), cost_json(span.cost_usd()));
                 object.insert(
+                    "computed_cost_usd".into(),
+                    cost_json(span.computed_cost_usd()),
+                );
+                object.insert(
                     "subtree".into(),
                     json!({
                         "spans": tree.subtree_end[node] - tree.position[node],
                         "input_tokens": rollup.input_tokens[node],
                         "output_tokens": rollup.output_tokens[node],
                         "cost_usd": cost_json(rollup.cost_usd[node].take()),
+                        "computed_cost_usd": cost_json(rollup.computed_cost_usd[node].take()),
                         "errors": rollup.errors[node],
                     }),
                 );
@@ -560,6 +586,9 @@ pub mod agent_trace {
             name!(cost_usd_a, Option<AnyNumeric>),
             name!(cost_usd_b, Option<AnyNumeric>),
             name!(cost_delta_usd, Option<AnyNumeric>),
+            name!(computed_cost_usd_a, Option<AnyNumeric>),
+            name!(computed_cost_usd_b, Option<AnyNumeric>),
+            name!(computed_cost_delta_usd, Option<AnyNumeric>),
             name!(input_differs, Option<bool>),
             name!(output_differs, Option<bool>),
         ),
@@ -596,6 +625,9 @@ pub mod agent_trace {
                 numeric(r.cost_usd_a),
                 numeric(r.cost_usd_b),
                 numeric(r.cost_delta_usd),
+                numeric(r.computed_cost_usd_a),
+                numeric(r.computed_cost_usd_b),
+                numeric(r.computed_cost_delta_usd),
                 r.input_differs,
                 r.output_differs,
             )
@@ -678,6 +710,9 @@ struct DiffRow {
     cost_usd_a: Option<String>,
     cost_usd_b: Option<String>,
     cost_delta_usd: Option<String>,
+    computed_cost_usd_a: Option<String>,
+    computed_cost_usd_b: Option<String>,
+    computed_cost_delta_usd: Option<String>,
     input_differs: Option<bool>,
     output_differs: Option<bool>,
 }
@@ -733,14 +768,16 @@ fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId
         let both = span_a.zip(span_b);
         let duration = |t: Option<&Node>| t.map(|t| ms(t.end - t.start));
         let (tokens_a, tokens_b) = (span_a.and_then(total_tokens), span_b.and_then(total_tokens));
-        let (cost_a, cost_b) = (
-            span_a.and_then(Span::cost_usd),
-            span_b.and_then(Span::cost_usd),
-        );
-        let cost_delta = match (&cost_a, &cost_b) {
-            (Some(x), Some(y)) => Some((y.clone() - x.clone()).to_string()),
-            _ => None,
+        let costs = |cost: fn(&Span) -> Option<AnyNumeric>| {
+            let (a, b) = (span_a.and_then(cost), span_b.and_then(cost));
+            let delta = match (&a, &b) {
+                (Some(x), Some(y)) => Some((y.clone() - x.clone()).to_string()),
+                _ => None,
+            };
+            (a.map(|c| c.to_string()), b.map(|c| c.to_string()), delta)
         };
+        let (cost_a, cost_b, cost_delta) = costs(Span::cost_usd);
+        let (computed_a, computed_b, computed_delta) = costs(Span::computed_cost_usd);
         rows.push(DiffRow {
             step: step as i32 + 1,
             depth: depth as i32,
@@ -766,9 +803,12 @@ fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId
                 _ if both.is_none() => None,
                 (x, y) => Some(y.unwrap_or(0) - x.unwrap_or(0)),
             },
-            cost_usd_a: cost_a.map(|c| c.to_string()),
-            cost_usd_b: cost_b.map(|c| c.to_string()),
+            cost_usd_a: cost_a,
+            cost_usd_b: cost_b,
             cost_delta_usd: cost_delta,
+            computed_cost_usd_a: computed_a,
+            computed_cost_usd_b: computed_b,
+            computed_cost_delta_usd: computed_delta,
             input_differs: both.map(|(x, y)| x.text(column::INPUT) != y.text(column::INPUT)),
             output_differs: both.map(|(x, y)| x.text(column::OUTPUT) != y.text(column::OUTPUT)),
         });

@@ -15,6 +15,16 @@ use std::process::Command;
 #[tokio::test(flavor = "multi_thread")]
 async fn sql_api_on_the_captured_traces_matches_the_golden_output() {
     let db = TestDb::start("sql-api");
+    // Prices first (as `agent-trace up` does), so LLM calls without a reported cost get one.
+    let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT).expect("the shipped snapshot");
+    ingest::prices::import(
+        &mut db.client().await,
+        &snapshot,
+        "litellm snapshot",
+        Some("2026-10-21"),
+    )
+    .await
+    .expect("import the snapshot");
     let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
     let client = reqwest::Client::new();
     for fixture in fixtures::load("traces") {

@@ -12,8 +12,8 @@
 \set codex_rootless '''12073729ec0a8e4739f4155c3ae46428'''
 
 SELECT tree_order, depth, path, name, span_type, status, start_offset_ms, duration_ms, self_time_ms,
-       input_tokens, output_tokens, subtree_spans, subtree_input_tokens, subtree_output_tokens,
-       subtree_errors, is_orphan, is_cycle
+       input_tokens, output_tokens, computed_cost_usd, subtree_spans, subtree_input_tokens,
+       subtree_output_tokens, subtree_computed_cost_usd, subtree_errors, is_orphan, is_cycle
   FROM agent_trace.trace_tree(:py_run1);
 
 SELECT jsonb_pretty(agent_trace.trace_tree_json(:openinference));

@@ -1,18 +1,22 @@
 -- One trace's spans, as the tree functions (extension/src/api.rs) read them through SPI.
 -- $1: the trace id as uuid (trace_id is binary-coercible to uuid, so the primary key is used).
 -- $2: whether to read input and output too (only diff_traces compares them; they can be large).
-SELECT span_id,
-       parent_span_id,
-       start_time,
-       end_time,
-       name,
-       span_type,
-       status_code,
-       model,
-       input_tokens,
-       output_tokens,
-       cost_usd,
-       CASE WHEN $2 THEN input END AS input,
-       CASE WHEN $2 THEN output END AS output
-  FROM agent_trace.agent_spans
- WHERE trace_id = $1
+-- The column order is api.rs's `column` module.
+SELECT s.span_id,
+       s.parent_span_id,
+       s.start_time,
+       s.end_time,
+       s.name,
+       s.span_type,
+       s.status_code,
+       s.model,
+       s.input_tokens,
+       s.output_tokens,
+       s.cost_usd,
+       CASE WHEN $2 THEN s.input END AS input,
+       CASE WHEN $2 THEN s.output END AS output,
+       c.computed_cost_usd
+  FROM agent_trace.agent_spans AS s
+  LEFT JOIN agent_trace.agent_span_costs AS c
+    ON c.trace_id = s.trace_id AND c.span_id = s.span_id AND c.start_time = s.start_time
+ WHERE s.trace_id = $1
