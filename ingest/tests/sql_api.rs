@@ -1,5 +1,5 @@
-//! The SQL API (trace_tree, diff_traces, replay, critical_path, ...) on the traces real clients
-//! sent: every captured traces request is posted to the real server, then
+//! The SQL API (trace_tree, diff_traces, replay, critical_path, agent_sessions, ...) on what real
+//! clients sent: every captured request (traces, logs, metrics) is posted to the real server, then
 //! `tests/fixture_sql/trace_api.sql` runs in psql and its output must equal
 //! `tests/fixture_sql/trace_api.out`, like a pg_regress golden file (pg_regress itself cannot
 //! decode OTLP). After an intended change: `AGENT_TRACE_BLESS=1 cargo test -p ingest --test sql_api`,
@@ -27,7 +27,10 @@ async fn sql_api_on_the_captured_traces_matches_the_golden_output() {
     .expect("import the snapshot");
     let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
     let client = reqwest::Client::new();
-    for fixture in fixtures::load("traces") {
+    let requests = ["traces", "logs", "metrics"]
+        .into_iter()
+        .flat_map(fixtures::load);
+    for fixture in requests {
         let status = post_fixture(&client, &server, &fixture).await.status();
         assert_eq!(status, 200, "{}", fixture.name);
     }

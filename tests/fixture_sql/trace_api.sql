@@ -1,5 +1,5 @@
--- The SQL API on the traces real clients sent (every captured traces request in
--- shared/fixtures/otlp/, posted to the real server by ingest/tests/sql_api.rs).
+-- The SQL API on what real clients sent (every captured request in shared/fixtures/otlp/, posted
+-- to the real server by ingest/tests/sql_api.rs, with the shipped price snapshot imported first).
 \pset null '∅'
 
 -- The Python SDK agent (invoke_agent -> chat -> execute_tool -> failing http -> chat), run three
@@ -76,3 +76,9 @@ SELECT tree_order, depth, path, name, span_type, status, duration_ms, self_time_
 SELECT step, name, duration_ms, critical_ms FROM agent_trace.critical_path('8bef85e718690b4f738c3d7e267a185e');
 SELECT step, span_type, name, tool_arguments, left(tool_result, 30) AS tool_result, status
   FROM agent_trace.replay('8bef85e718690b4f738c3d7e267a185e');
+
+-- Per-session cost and tokens of the coding assistants, in one query (README).
+SELECT tool, prompts, model_calls, input_tokens, output_tokens, cost_usd, computed_cost_usd
+  FROM agent_trace.agent_sessions
+ WHERE tool IN ('Claude Code', 'Gemini CLI', 'Codex')
+ ORDER BY tool, first_activity;
