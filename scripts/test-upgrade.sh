@@ -74,18 +74,21 @@ for released in tests/upgrade/agent_trace--*.sql; do
 done
 log "upgrade paths checked: $upgrades; schema facts compared: $(wc -l < "$cluster/fresh.txt")"
 
-# A backup keeps the data: pg_dump of a database with a span, restored into an empty one, has the
-# span, a price, and the trace row (rebuilt by the fold trigger as the span is restored, not dumped:
-# restoring it as well would count the span twice). See extension/sql/access.sql.
+# A backup keeps the data: pg_dump of a database with a priced LLM span, restored into an empty one,
+# has the span and the price; the trace row is rebuilt by the fold trigger as the span is restored
+# (it is not dumped: restoring it as well would count the span twice), and recompute_costs brings
+# the computed cost back. See extension/sql/access.sql.
 sql -d fresh -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, effective_from, input_usd_per_mtok, output_usd_per_mtok, source) VALUES ('dump-model', 'openai', '2026-01-01', 1, 2, 'test')" \
-    -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time) VALUES ('d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', 'd0d0d0d0d0d0d0d0', 'dumped', now(), now())"
+    -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, model, provider, input_tokens, output_tokens, start_time, end_time) VALUES ('d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', 'd0d0d0d0d0d0d0d0', 'chat dump-model', 'llm', 'dump-model', 'openai', 1000000, 1000000, '2026-06-01', '2026-06-01')"
 sql -d postgres -c "CREATE DATABASE restored"
 "$PG_BINDIR/pg_dump" -h "$cluster" -U postgres fresh | sql -d restored >/dev/null
-restored=$(sql -d restored -At -c "SELECT (SELECT count(*) FROM agent_trace.agent_spans) || ' ' || (SELECT count(*) FROM agent_trace.agent_traces) || ' ' || (SELECT count(*) FROM agent_trace.model_prices WHERE model_pattern = 'dump-model')")
-if [ "$restored" = "1 1 1" ]; then
-    log "pg_dump and restore keep spans and prices, and rebuild the trace row"
+sql -d restored -c "SELECT agent_trace.recompute_costs('-infinity', 'infinity')" >/dev/null
+state="SELECT (SELECT count(*) FROM agent_trace.agent_spans) || ' ' || (SELECT count(*) FROM agent_trace.model_prices WHERE model_pattern = 'dump-model') || ' ' || (SELECT span_count || ' ' || computed_cost_usd FROM agent_trace.agent_traces)"
+before=$(sql -d fresh -At -c "$state"); after=$(sql -d restored -At -c "$state")
+if [ "$before" = "$after" ] && [ "$before" = "1 1 1 3" ]; then
+    log "pg_dump and restore keep spans and prices; the trace row and computed cost are rebuilt ($after)"
 else
-    echo "FAIL: after pg_dump and restore: spans, traces, prices = $restored (want 1 1 1)" >&2
+    echo "FAIL: spans, prices, trace spans, computed cost: before dump '$before', after restore '$after' (want '1 1 1 3')" >&2
     failures=$((failures + 1))
 fi
 [ "$failures" -eq 0 ]
