@@ -82,3 +82,10 @@ SELECT tool, prompts, model_calls, input_tokens, output_tokens, cost_usd, comput
   FROM agent_trace.agent_sessions
  WHERE tool IN ('Claude Code', 'Gemini CLI', 'Codex')
  ORDER BY tool, first_activity;
+
+-- README: around the tool call (span b44a6bb020e2d6c6): its ancestors, what is below it, its
+-- subtree as JSON, and the tool step of the replay document.
+SELECT tree_order, depth, name FROM agent_trace.span_ancestors('8bef85e718690b4f738c3d7e267a185e', 'b44a6bb020e2d6c6');
+SELECT tree_order, depth, name, status FROM agent_trace.span_descendants('8bef85e718690b4f738c3d7e267a185e', 'b44a6bb020e2d6c6');
+SELECT jsonb_pretty(agent_trace.trace_tree_json('8bef85e718690b4f738c3d7e267a185e', 'b44a6bb020e2d6c6'));
+SELECT jsonb_pretty(agent_trace.replay_json('8bef85e718690b4f738c3d7e267a185e') #> '{steps,1}');
