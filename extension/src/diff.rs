@@ -148,7 +148,13 @@ mod tests {
         assert_eq!(
             describe(&pairs, &ka, &kb),
             vec![
-                "run=run", "llm=llm", "tool=tool", "+tool", "llm=llm", "tool=tool", "llm=llm"
+                "run=run",
+                "llm=llm",
+                "tool=tool",
+                "+tool",
+                "llm=llm",
+                "tool=tool",
+                "llm=llm"
             ]
         );
         assert!(pairs[1..].iter().all(|p| p.depth == 1));

@@ -5,9 +5,9 @@
 //! the `trace_id` and `span_id` types (`ids.rs`), and the trace functions that need an algorithm
 //! (`api.rs`, over the pure `tree.rs` and `diff.rs`).
 
-mod ids;
 mod api;
 mod diff;
+mod ids;
 mod tree;
 
 ::pgrx::pg_module_magic!(name, version);
@@ -18,9 +18,17 @@ mod tree;
 ::pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["ids"]);
 ::pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["roles"]);
 ::pgrx::extension_sql_file!("../sql/rollup.sql", name = "rollup", requires = ["tables"]);
-::pgrx::extension_sql_file!("../sql/signals.sql", name = "signals", requires = ["rollup"]);
+::pgrx::extension_sql_file!(
+    "../sql/signals.sql",
+    name = "signals",
+    requires = ["rollup"]
+);
 ::pgrx::extension_sql_file!("../sql/prices.sql", name = "prices", requires = ["signals"]);
-::pgrx::extension_sql_file!("../sql/sessions.sql", name = "sessions", requires = ["prices"]);
+::pgrx::extension_sql_file!(
+    "../sql/sessions.sql",
+    name = "sessions",
+    requires = ["prices"]
+);
 ::pgrx::extension_sql_file!(
     "../sql/functions.sql",
     name = "functions",
