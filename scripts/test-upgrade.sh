@@ -17,8 +17,15 @@ ext_dir="$("$PG_CONFIG" --sharedir)/extension"
 generated="$ext_dir/agent_trace--$version.sql"
 [ -f "$generated" ] || { echo "missing $generated: run scripts/install-extension.sh first" >&2; exit 1; }
 
-# pgrx prefixes each SQL file with a `-- file.rs:LINE` comment; only the SQL itself is the release.
-strip_pgrx_markers() { grep -Ev '^-- [^ ]+\.rs:[0-9]+$' "$1"; }
+# pgrx writes the script as blocks, each after a `-- file.rs:LINE` comment: one per SQL file and one
+# per Rust function. Only the SQL is the release, and so is not the order of blocks that do not
+# depend on each other, which pgrx varies from build to build. So the blocks are compared as a sorted
+# list, without their markers (what they create is compared for real by the fingerprint below).
+strip_pgrx_markers() {
+    python3 -c 'import re, sys
+blocks = re.split(r"(?m)^-- [^ ]+\.rs:[0-9]+\n", open(sys.argv[1]).read())
+print("\n".join(sorted(b.strip("\n") + "\n" for b in blocks)))' "$1"
+}
 
 failures=0
 frozen="tests/upgrade/agent_trace--$version.sql"
