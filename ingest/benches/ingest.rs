@@ -32,6 +32,7 @@
 //! | BENCH_VERIFY | 1 | compare the tables' fingerprints after the phases of round 1 |
 //! | BENCH_BREAKDOWN | 1 | time the steps of one batch inside PostgreSQL after the rounds |
 //! | BENCH_EXPLAIN | 0 | also print EXPLAIN ANALYZE of the ingest's INSERT for one batch |
+//! | BENCH_PRICED | 0 | LLM spans carry no cost, and the shipped price snapshot is imported first, so the database computes every LLM span's cost (agent_span_costs) |
 //! | BENCH_POOL_SIZE | agent-trace's | `--pool-size` of the server |
 //! | BENCH_SERVER_BIN | this build's agent-trace | the binary of the `ingest` phase |
 //! | BENCH_CANDIDATE_BIN | none | the binary of the `candidate` phase |
@@ -163,6 +164,8 @@ struct Settings {
     breakdown: bool,
     /// Also print EXPLAIN ANALYZE of the ingest's INSERT .. SELECT for one batch.
     explain: bool,
+    /// LLM spans without a cost and prices imported: the trigger computes every LLM span's cost.
+    priced: bool,
 }
 
 impl Settings {
@@ -238,6 +241,7 @@ impl Settings {
             candidate_bin: get("BENCH_CANDIDATE_BIN").map(PathBuf::from),
             breakdown: flag("BENCH_BREAKDOWN", true),
             explain: flag("BENCH_EXPLAIN", false),
+            priced: flag("BENCH_PRICED", false),
         })
     }
 }
@@ -250,6 +254,8 @@ impl Settings {
 struct Template {
     skeleton: ExportTraceServiceRequest,
     spans: Vec<(usize, usize, Span)>,
+    /// BENCH_PRICED: leave LLM spans without a cost, for the database to compute.
+    priced: bool,
 }
 
 impl Template {
@@ -281,14 +287,18 @@ impl Template {
         if spans.is_empty() {
             return Err(format!("{name} has no spans"));
         }
-        Ok(Self { skeleton, spans })
+        Ok(Self {
+            skeleton,
+            spans,
+            priced: false,
+        })
     }
 
     /// Request `index` of a data set cut into requests of `batch` spans: global span g is span
     /// g % n of copy g / n of the template, so a trace may straddle two requests, as it does when an
     /// SDK's batch fills up. Each copy gets a fresh random-looking trace id, fresh span ids (parent
-    /// links kept inside the copy), times shifted by TRACE_SPACING_NS per copy, and a cost on its
-    /// LLM (`chat`) spans so cost_usd is filled.
+    /// links kept inside the copy), times shifted by TRACE_SPACING_NS per copy, and, unless
+    /// `self.priced`, a cost on its LLM (`chat`) spans so cost_usd is filled.
     fn request(
         &self,
         seed: u64,
@@ -323,7 +333,7 @@ impl Template {
                 kv.key == "gen_ai.operation.name"
                     && matches!(&kv.value, Some(AnyValue { value: Some(Any::StringValue(v)) }) if v == "chat")
             });
-            if is_chat {
+            if is_chat && !self.priced {
                 let cost = ((copy * 31 + k * 7) % 997 + 1) as f64 / 100_000.0;
                 span.attributes.push(KeyValue {
                     key: "gen_ai.usage.cost".into(),
@@ -1065,7 +1075,7 @@ async fn scalar_f64(client: &Client, sql: &str) -> Result<f64, String> {
 
 async fn reset(admin: &Client) -> Result<(), String> {
     admin
-        .batch_execute("TRUNCATE agent_trace.agent_spans, agent_trace.agent_traces; CHECKPOINT")
+        .batch_execute("TRUNCATE agent_trace.agent_spans, agent_trace.agent_traces, agent_trace.agent_span_costs; CHECKPOINT")
         .await
         .map_err(|e| format!("TRUNCATE/CHECKPOINT: {}", db_error(e)))
 }
@@ -1280,7 +1290,19 @@ async fn run(settings: &Settings, scratch: &Scratch) -> Result<(), String> {
             .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
             .ok_or("cannot read postmaster.pid")?;
     let ticks = clock_ticks_per_second();
-    let template = Template::load(&settings.template)?;
+    let mut template = Template::load(&settings.template)?;
+    template.priced = settings.priced;
+    if settings.priced {
+        let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT)?;
+        let mut client = connect(&url).await?;
+        let imported = ingest::prices::import(&mut client, &snapshot, "litellm snapshot", None)
+            .await
+            .map_err(|e| format!("importing prices: {e}"))?;
+        println!(
+            "priced: {} model prices imported; LLM spans carry no cost",
+            imported.added
+        );
+    }
 
     let mut show = String::new();
     for name in [
