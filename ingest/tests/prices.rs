@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer};
+use common::{DEFAULT_LIMITS, TestDb, TestServer, post_fixture};
 use ingest::fixtures::{self, Fixture};
 use std::path::Path;
 use std::process::Command;
@@ -248,16 +248,7 @@ async fn import_is_idempotent_and_keeps_history() {
 }
 
 async fn post(client: &reqwest::Client, server: &TestServer, fixture: &Fixture) {
-    let mut request = client
-        .post(server.url(&fixture.path))
-        .body(fixture.body.clone());
-    if let Some(content_type) = &fixture.content_type {
-        request = request.header("content-type", content_type);
-    }
-    if let Some(encoding) = &fixture.content_encoding {
-        request = request.header("content-encoding", encoding);
-    }
-    let response = request.send().await.expect("request");
+    let response = post_fixture(client, server, fixture).await;
     assert_eq!(response.status(), 200, "{}", fixture.name);
 }
 

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer, post_fixture};
+use common::{DEFAULT_LIMITS, TestDb, TestServer, import_price_snapshot, post_fixture};
 use ingest::fixtures;
 
 #[derive(Debug)]
@@ -24,16 +24,8 @@ struct Session {
 async fn sessions_match_what_each_tool_reported() {
     let db = TestDb::start("sessions");
     // Prices first (as `agent-trace up` does), so calls that report no cost get a computed one.
-    let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT).expect("the shipped snapshot");
-    let mut client = db.client().await;
-    ingest::prices::import(
-        &mut client,
-        &snapshot,
-        "litellm snapshot",
-        Some("2026-10-21"),
-    )
-    .await
-    .expect("import the snapshot");
+    import_price_snapshot(&db).await;
+    let client = db.client().await;
 
     let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
     let http = reqwest::Client::new();

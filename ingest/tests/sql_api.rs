@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer, post_fixture};
+use common::{DEFAULT_LIMITS, TestDb, TestServer, import_price_snapshot, post_fixture};
 use ingest::fixtures;
 use std::path::Path;
 use std::process::Command;
@@ -16,15 +16,7 @@ use std::process::Command;
 async fn sql_api_on_the_captured_traces_matches_the_golden_output() {
     let db = TestDb::start("sql-api");
     // Prices first (as `agent-trace up` does), so LLM calls without a reported cost get one.
-    let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT).expect("the shipped snapshot");
-    ingest::prices::import(
-        &mut db.client().await,
-        &snapshot,
-        "litellm snapshot",
-        Some("2026-10-21"),
-    )
-    .await
-    .expect("import the snapshot");
+    import_price_snapshot(&db).await;
     let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
     let client = reqwest::Client::new();
     let requests = ["traces", "logs", "metrics"]

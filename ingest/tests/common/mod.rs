@@ -226,3 +226,17 @@ pub async fn post_fixture(
     }
     request.send().await.expect("request")
 }
+
+/// Imports the price snapshot built into the binary, as `agent-trace up` does at start, so LLM calls
+/// that report tokens but no cost get a computed one.
+pub async fn import_price_snapshot(db: &TestDb) {
+    let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT).expect("the shipped snapshot");
+    ingest::prices::import(
+        &mut db.client().await,
+        &snapshot,
+        "litellm snapshot",
+        Some("2026-10-21"),
+    )
+    .await
+    .expect("import the snapshot");
+}
