@@ -1,8 +1,8 @@
 # The two commands the README promises: `make up` and `make test`. Both install what is missing first.
-# Everything runs on the system's PostgreSQL 15 (Debian's postgresql-15); see scripts/ for the steps.
+# Everything runs on the system's PostgreSQL 15 (Debian's postgresql-15), or on the installation
+# whose pg_config $PG_CONFIG names (scripts/lib.sh); see scripts/ for the steps.
 
 SHELL := /bin/bash
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: up test deps test-clients install-extension fmt-check clippy test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys

@@ -6,7 +6,8 @@
 set -euo pipefail
 
 PGRX_VERSION=0.18.0
-PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+# Debian's PostgreSQL 15 unless $PG_CONFIG names another installation (as in scripts/lib.sh).
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config sudo make)
 
 log() { printf '==> %s\n' "$*"; }

@@ -41,9 +41,11 @@
 
 use bytes::Bytes;
 use futures_util::pin_mut;
-use ingest::cluster::{ClusterConfig, PrivateCluster};
-use ingest::decode;
-use ingest::map::{self, SpanRow};
+use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
+use ingest::cli::prices;
+use ingest::map::spans::{self, SpanRow};
+use ingest::otlp::decode;
+use ingest::write::Row;
 use ingest::write::{Writer, WriterConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -61,20 +63,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls, Statement};
 
-const STAGING_SQL: &str = include_str!("../../sql/ingest/staging.sql");
-const COPY_STAGING_SQL: &str = include_str!("../../sql/ingest/copy_staging.sql");
-const INSERT_SQL: &str = include_str!("../../sql/ingest/insert_spans.sql");
-
-/// The columns the ingest fills, in the order of `sql/ingest/insert_spans.sql`. Not `duration_ms`
-/// (generated) nor `created_at` (its default).
-const COLUMNS: &str = "trace_id, span_id, parent_span_id, start_time, end_time, name, span_kind, \
-    span_type, status_code, status_message, service_name, scope_name, scope_version, model, provider, \
-    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, \
-    tool_name, agent_name, agent_id, session_id, user_id, run_id, team_id, workflow_id, correlation_id, \
-    input, output, attributes, resource_attributes, events, links";
+/// The ingest's own SQL: the raw phase's COPY is the statement the ingest runs first
+/// (`sql/ingest/copy_spans.sql`), the staged phases use its staging table and INSERT.
+const INSERT_SQL: &str = SpanRow::SQL.insert;
 
 /// Everything stored, but the insertion time: equal after two phases means equal tables.
 const FINGERPRINT_SQL: &str = "SELECT format('%s spans (hash %s), %s traces (hash %s)', \
@@ -229,9 +222,7 @@ impl Settings {
             ),
             verify: flag("BENCH_VERIFY", true),
             keep: flag("BENCH_KEEP", false),
-            pg_config: get("PG_CONFIG")
-                .unwrap_or_else(|| "/usr/lib/postgresql/15/bin/pg_config".into())
-                .into(),
+            pg_config: cluster::pg_config_from_env(),
             pool_size: get("BENCH_POOL_SIZE")
                 .map(|v| v.parse().map_err(|_| format!("BENCH_POOL_SIZE={v}")))
                 .transpose()?,
@@ -390,7 +381,7 @@ impl Dataset {
         let mut batches = Vec::with_capacity(requests);
         for index in 0..requests {
             let request = template.request(seed, index, config.batch, config.spans);
-            let mapped = map::map_request(&request);
+            let mapped = spans::map_request(&request);
             if !mapped.rejected.is_empty() {
                 return Err(format!("generated spans rejected: {:?}", mapped.rejected));
             }
@@ -430,17 +421,14 @@ impl Dataset {
 async fn copy_rows(
     client: &Client,
     statement: &Statement,
-    types: &[Type],
     rows: &[SpanRow],
 ) -> Result<u64, String> {
     let sink = client.copy_in(statement).await.map_err(db_error)?;
-    let writer = BinaryCopyInWriter::new(sink, types);
+    let writer = BinaryCopyInWriter::new(sink, SpanRow::COLUMN_TYPES);
     pin_mut!(writer);
     for row in rows {
         // The ingest's own row encoding: the raw phase sends the bytes the ingest sends.
-        ingest::write::copy_row(writer.as_mut(), row)
-            .await
-            .map_err(db_error)?;
+        row.copy(writer.as_mut()).await.map_err(db_error)?;
     }
     writer.finish().await.map_err(db_error)
 }
@@ -474,10 +462,6 @@ struct CopyConnection {
 
 struct CopyPool {
     connections: Vec<Arc<CopyConnection>>,
-    /// Column types of agent_spans, in COLUMNS order (ids are the extension's types).
-    table_types: Arc<Vec<Type>>,
-    /// Column types of the ingest's staging table.
-    staging_types: Arc<Vec<Type>>,
 }
 
 /// INSERT_SQL without DISTINCT ON, ORDER BY and ON CONFLICT: the cheapest INSERT .. SELECT.
@@ -495,57 +479,34 @@ fn plain_insert_sql() -> Result<String, String> {
 impl CopyPool {
     async fn connect(url: &str, size: usize) -> Result<Self, String> {
         let plain = plain_insert_sql()?;
-        let copy_table_sql =
-            format!("COPY agent_trace.agent_spans ({COLUMNS}) FROM STDIN (FORMAT binary)");
         let mut connections = Vec::with_capacity(size);
         for _ in 0..size {
             let client = connect(url).await?;
-            client.batch_execute(STAGING_SQL).await.map_err(db_error)?;
+            client
+                .batch_execute(SpanRow::SQL.staging)
+                .await
+                .map_err(db_error)?;
             let prepare = |sql: &str| {
                 let client = &client;
                 let sql = sql.to_string();
                 async move { client.prepare(&sql).await.map_err(db_error) }
             };
             let connection = CopyConnection {
-                copy_table: prepare(&copy_table_sql).await?,
-                copy_staging: prepare(COPY_STAGING_SQL).await?,
+                copy_table: prepare(SpanRow::SQL.copy).await?,
+                copy_staging: prepare(SpanRow::SQL.copy_staging).await?,
                 insert: prepare(INSERT_SQL).await?,
                 insert_plain: prepare(&plain).await?,
                 client,
             };
             connections.push(Arc::new(connection));
         }
-        let client = &connections[0].client;
-        let column_types = |sql: String| async move {
-            let statement = client.prepare(&sql).await.map_err(db_error)?;
-            Ok::<_, String>(
-                statement
-                    .columns()
-                    .iter()
-                    .map(|c| c.type_().clone())
-                    .collect::<Vec<_>>(),
-            )
-        };
-        let table_types = column_types(format!(
-            "SELECT {COLUMNS} FROM agent_trace.agent_spans LIMIT 0"
-        ))
-        .await?;
-        let staging_types = column_types(format!(
-            "SELECT {COLUMNS} FROM pg_temp.agent_trace_staging LIMIT 0"
-        ))
-        .await?;
-        Ok(Self {
-            connections,
-            table_types: Arc::new(table_types),
-            staging_types: Arc::new(staging_types),
-        })
+        Ok(Self { connections })
     }
 }
 
 /// One batch as one transaction, written the way `phase` writes.
 async fn write_batch(
     connection: &CopyConnection,
-    pool: (&[Type], &[Type]),
     phase: Phase,
     rows: &[SpanRow],
 ) -> Result<(), String> {
@@ -553,10 +514,10 @@ async fn write_batch(
     client.batch_execute("BEGIN").await.map_err(db_error)?;
     match phase {
         Phase::Raw => {
-            copy_rows(client, &connection.copy_table, pool.0, rows).await?;
+            copy_rows(client, &connection.copy_table, rows).await?;
         }
         Phase::Staged | Phase::StagedPlain => {
-            copy_rows(client, &connection.copy_staging, pool.1, rows).await?;
+            copy_rows(client, &connection.copy_staging, rows).await?;
             let insert = if phase == Phase::Staged {
                 &connection.insert
             } else {
@@ -799,11 +760,10 @@ async fn breakdown(
     let mut seed = 0x5eed_u64;
     let mut fresh_rows = || {
         seed += 1;
-        map::map_request(&template.request(seed, 0, config.batch, config.batch)).rows
+        spans::map_request(&template.request(seed, 0, config.batch, config.batch)).rows
     };
     let connection = &pool.connections[0];
     let client = &connection.client;
-    let (table, staging) = (&pool.table_types[..], &pool.staging_types[..]);
     let run = |sql: &'static str| async move { client.batch_execute(sql).await.map_err(db_error) };
     let mut steps: Vec<(&str, Vec<f64>)> = [
         "COPY -> agent_spans (the raw phase's statement)",
@@ -835,7 +795,7 @@ async fn breakdown(
             run("BEGIN").await?;
             run(trigger(on)).await?;
             let started = Instant::now();
-            copy_rows(client, &connection.copy_table, table, &rows).await?;
+            copy_rows(client, &connection.copy_table, &rows).await?;
             steps[step].1.push(started.elapsed().as_secs_f64() * 1e3);
             run("ROLLBACK").await?;
         }
@@ -849,7 +809,7 @@ async fn breakdown(
             run("BEGIN").await?;
             run(trigger(on)).await?;
             let started = Instant::now();
-            copy_rows(client, &connection.copy_staging, staging, &rows).await?;
+            copy_rows(client, &connection.copy_staging, &rows).await?;
             if step == 3 {
                 steps[2].1.push(started.elapsed().as_secs_f64() * 1e3);
             }
@@ -873,7 +833,7 @@ async fn breakdown(
     if explain {
         let rows = fresh_rows();
         run("BEGIN").await?;
-        copy_rows(client, &connection.copy_staging, staging, &rows).await?;
+        copy_rows(client, &connection.copy_staging, &rows).await?;
         let plan = client
             .query(
                 &format!("EXPLAIN (ANALYZE, BUFFERS, WAL, VERBOSE) {INSERT_SQL}"),
@@ -1042,23 +1002,11 @@ async fn run_phase(
         }
         Phase::Raw | Phase::Staged | Phase::StagedPlain => {
             let connections = context.copy.connections.clone();
-            let table_types = context.copy.table_types.clone();
-            let staging_types = context.copy.staging_types.clone();
             let rows = data.batches.clone();
             run_workers(clients, batches, move |worker, index| {
                 let connection = connections[worker].clone();
-                let table_types = table_types.clone();
-                let staging_types = staging_types.clone();
                 let rows = rows.clone();
-                async move {
-                    write_batch(
-                        &connection,
-                        (&table_types, &staging_types),
-                        phase,
-                        &rows[index],
-                    )
-                    .await
-                }
+                async move { write_batch(&connection, phase, &rows[index]).await }
             })
             .await
         }
@@ -1293,9 +1241,9 @@ async fn run(settings: &Settings, scratch: &Scratch) -> Result<(), String> {
     let mut template = Template::load(&settings.template)?;
     template.priced = settings.priced;
     if settings.priced {
-        let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT)?;
+        let snapshot = prices::parse(prices::SNAPSHOT)?;
         let mut client = connect(&url).await?;
-        let imported = ingest::prices::import(&mut client, &snapshot, "litellm snapshot", None)
+        let imported = prices::import(&mut client, &snapshot, "litellm snapshot", None)
             .await
             .map_err(|e| format!("importing prices: {e}"))?;
         println!(

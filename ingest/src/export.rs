@@ -1,12 +1,10 @@
 //! One export request, whatever the transport: map it to rows, write them, and say what was
-//! rejected. OTLP/HTTP (`server.rs`) and OTLP/gRPC (`grpc.rs`) both end here, for each signal:
-//! traces (`map.rs`), logs (`map_logs.rs`) and metrics (`map_metrics.rs`).
+//! rejected. OTLP/HTTP (`otlp/http.rs`) and OTLP/gRPC (`otlp/grpc.rs`) both end here, for each
+//! signal: traces (`map/spans.rs`), logs (`map/logs.rs`) and metrics (`map/metrics.rs`).
 
-use crate::decode::{self, DecodeError, Encoding};
-use crate::lenient::Lenient;
 use crate::map::{self, Rejected};
-use crate::map_logs;
-use crate::map_metrics;
+use crate::otlp::decode::{self, DecodeError, Encoding};
+use crate::otlp::lenient::Lenient;
 use crate::write::{Row, WriteError, Writer};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -89,7 +87,7 @@ pub async fn export_traces(
     writer: &Writer,
     request: ExportTraceServiceRequest,
 ) -> Result<ExportTraceServiceResponse, WriteError> {
-    let mapped = map::map_request(&request);
+    let mapped = map::spans::map_request(&request);
     drop(request);
     let rejected = write(writer, &mapped.rows, &mapped.rejected).await?;
     Ok(ExportTraceServiceResponse {
@@ -105,7 +103,7 @@ pub async fn export_logs(
     writer: &Writer,
     request: ExportLogsServiceRequest,
 ) -> Result<ExportLogsServiceResponse, WriteError> {
-    let mapped = map_logs::map_logs_request(&request);
+    let mapped = map::logs::map_request(&request);
     drop(request);
     let rejected = write(writer, &mapped.rows, &mapped.rejected).await?;
     Ok(ExportLogsServiceResponse {
@@ -121,7 +119,7 @@ pub async fn export_metrics(
     writer: &Writer,
     request: ExportMetricsServiceRequest,
 ) -> Result<ExportMetricsServiceResponse, WriteError> {
-    let mapped = map_metrics::map_metrics_request(&request);
+    let mapped = map::metrics::map_request(&request);
     drop(request);
     let rejected = write(writer, &mapped.rows, &mapped.rejected).await?;
     Ok(ExportMetricsServiceResponse {

@@ -1,29 +1,27 @@
-//! agent-trace: receives OpenTelemetry OTLP and writes it into PostgreSQL (schema `agent_trace`).
+//! agent-trace: receives OpenTelemetry (OTLP) and writes it into PostgreSQL (schema `agent_trace`).
 //!
-//! One data path, one file per stage:
+//! One data path, one folder per stage:
 //!
 //! ```text
-//! OTLP bytes --decode--> request --map--> rows --write--> COPY, INSERT .. ON CONFLICT, COMMIT --> 200
-//!            (pure)              (pure)         (I/O)
+//!  otlp/                      export.rs             map/                write/
+//!  HTTP or gRPC, auth,  --->  one request of  --->  spans, logs,  ---> COPY (or staging +
+//!  limits, decode             any signal            metrics -> rows    INSERT .. ON CONFLICT),
+//!  (decode is pure)                                 (pure)             COMMIT  ---> 200 / OK
 //! ```
 //!
-//! One path for the three signals: `map` (spans), `map_logs` (log records) and `map_metrics`
-//! (metric data points) each turn a request into rows; `export` runs a request through map and write
-//! whatever the transport (`server` for OTLP/HTTP, `grpc` for OTLP/gRPC).
+//! - `otlp/`: the transports; bytes in, request messages out, answers back. No SQL.
+//! - `export.rs`: one export request of any signal through `map` and `write`; what was rejected.
+//! - `map/`: request messages -> table rows. Pure: no I/O, no clock.
+//! - `write/`: rows -> PostgreSQL in one transaction per request. The only database I/O of the path.
+//! - `cli/`: the other commands (`up`/`down` with its private cluster, `prices import`, `setup`).
+//! - `fixtures.rs`: the captured requests of real clients, for tests and benchmarks only.
 //!
-//! `cluster` runs the embedded default PostgreSQL; `fixtures` loads the captured real requests.
+//! `main.rs` is the command line over these.
 
-mod attrs;
-pub mod cluster;
-pub mod decode;
+pub mod cli;
 pub mod export;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
-pub mod grpc;
-pub mod lenient;
 pub mod map;
-pub mod map_logs;
-pub mod map_metrics;
-pub mod prices;
-pub mod server;
-pub mod setup;
+pub mod otlp;
 pub mod write;

@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer};
+use common::{TestDb, TestServer};
+use ingest::otlp::Limits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,7 +42,7 @@ fn request(first: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_span_is_stored_exactly_once_through_restarts_and_cut_connections() {
     let db = Arc::new(TestDb::start("faults"));
-    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let url = server.url("/v1/traces");
     let statuses = Arc::new(Mutex::new(BTreeMap::<u16, usize>::new()));
     let acknowledged = Arc::new(AtomicUsize::new(0));
@@ -166,7 +167,7 @@ async fn every_acknowledged_span_is_stored_exactly_once_through_restarts_and_cut
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_locked_database_is_answered_503_not_a_hang() {
     let db = TestDb::start("locked");
-    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let client = reqwest::Client::new();
     let url = server.url("/v1/traces");
 
@@ -212,7 +213,7 @@ async fn a_locked_database_is_answered_503_not_a_hang() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn shutdown_finishes_requests_in_flight_and_every_acknowledged_span_is_stored() {
     let db = TestDb::start("shutdown");
-    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let url = server.url("/v1/traces");
     let acknowledged = Arc::new(AtomicUsize::new(0));
 
@@ -265,10 +266,10 @@ async fn too_many_bytes_in_flight_is_answered_429_with_retry_after() {
     let db = TestDb::start("inflight");
     let body = request(0);
     // Room for one request in flight, not two.
-    let limits = ingest::server::Limits {
+    let limits = Limits {
         max_decompressed_bytes: body.len() * 3 / 2,
         max_inflight_bytes: body.len() * 3 / 2,
-        ..DEFAULT_LIMITS
+        ..Limits::DEFAULT
     };
     let server = TestServer::start(&db, limits, None).await;
     let url = server.url("/v1/traces");

@@ -5,8 +5,9 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer, post_fixture};
+use common::{TestDb, TestServer, post_fixture};
 use ingest::fixtures::{self, Fixture};
+use ingest::otlp::Limits;
 use std::path::Path;
 use std::process::Command;
 
@@ -188,7 +189,7 @@ async fn import_is_idempotent_and_keeps_history() {
     );
 
     // The snapshot built into the binary: its own source and date, every model once; again: nothing.
-    let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT).expect("snapshot");
+    let snapshot = ingest::cli::prices::parse(ingest::cli::prices::SNAPSHOT).expect("snapshot");
     let out = import(&db, &[]);
     assert!(
         out.contains(&format!(
@@ -263,7 +264,7 @@ fn fixture(signal: &str, name: &str) -> Fixture {
 async fn replayed_cli_telemetry_gets_its_computed_cost() {
     let db = TestDb::start("prices-replay");
     import(&db, &[]);
-    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let client = reqwest::Client::new();
 
     // Claude Code traces, sent twice (a client retry: stored and costed once). Two
@@ -449,7 +450,7 @@ async fn up_imports_the_shipped_prices() {
             break;
         }
     }
-    let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT).expect("snapshot");
+    let snapshot = ingest::cli::prices::parse(ingest::cli::prices::SNAPSHOT).expect("snapshot");
     let expected = format!(
         "Model prices        {} models (litellm 1.106.2 model_prices_and_context_window_backup.json, 2026-10-21; {} rows added)",
         snapshot.prices.len(),

@@ -10,8 +10,8 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer};
-use ingest::write::{Writer, WriterConfig};
+use common::{TestDb, TestGrpcServer, TestServer};
+use ingest::otlp::Limits;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -394,7 +394,7 @@ async fn assert_stored_exactly(db: &TestDb, report: &Report, run: Run) {
 async fn python_sdk_over_otlp_http_stores_exactly_its_spans() {
     let python = venv_python();
     let db = TestDb::start("py-http");
-    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let endpoint = server.url("");
     for run in [
         Run {
@@ -421,28 +421,8 @@ async fn python_sdk_over_otlp_http_stores_exactly_its_spans() {
 async fn python_sdk_over_otlp_grpc_stores_exactly_its_spans() {
     let python = venv_python();
     let db = TestDb::start("py-grpc");
-    let writer = Writer::connect(&WriterConfig {
-        database_url: db.url(),
-        pool_size: 4,
-        connection_wait: Duration::from_millis(1500),
-        statement_timeout: Duration::from_secs(5),
-    })
-    .await
-    .expect("writer connects");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-    let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(ingest::grpc::run(
-        listener,
-        writer,
-        None,
-        DEFAULT_LIMITS.max_decompressed_bytes,
-        async move {
-            let _ = signal.await;
-        },
-    ));
+    let server = TestGrpcServer::start(&db, None).await;
+    let endpoint = server.endpoint.clone();
     for run in [
         Run {
             protocol: "grpc",
@@ -461,9 +441,5 @@ async fn python_sdk_over_otlp_grpc_stores_exactly_its_spans() {
         let report = export_with_python(&python, &endpoint, run).await;
         assert_stored_exactly(&db, &report, run).await;
     }
-    let _ = shutdown.send(());
-    server
-        .await
-        .expect("gRPC server task")
-        .expect("gRPC server ran");
+    server.stop().await;
 }

@@ -6,8 +6,9 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer, import_price_snapshot, post_fixture};
+use common::{TestDb, TestServer, import_price_snapshot, post_fixture};
 use ingest::fixtures;
+use ingest::otlp::Limits;
 
 #[derive(Debug)]
 struct Session {
@@ -27,7 +28,7 @@ async fn sessions_match_what_each_tool_reported() {
     import_price_snapshot(&db).await;
     let client = db.client().await;
 
-    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let http = reqwest::Client::new();
     // Twice: a re-sent request must not count again.
     for _ in 0..2 {

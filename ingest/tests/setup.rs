@@ -1,10 +1,55 @@
 //! `agent-trace setup claude|gemini|codex`, run as a user runs it: the printed settings use exactly
-//! the documented names (ingest/src/setup.rs cites the documentation of each), the JSON and TOML
-//! blocks parse, and --endpoint, --token and --log-prompts land in them.
+//! the names each tool documents, the JSON and TOML blocks parse, and --endpoint, --token and
+//! --log-prompts land in them.
+//!
+//! The documented names are written out here, from each tool's documentation, not taken from the
+//! code under test: a name misspelled there fails here.
 
-use ingest::setup::{CLAUDE_VARIABLES, CODEX_OTEL_KEYS, GEMINI_SETTINGS};
 use std::collections::BTreeMap;
 use std::process::Command;
+
+/// Claude Code's telemetry variables, in the order `setup claude` prints them, as documented at
+/// <https://code.claude.com/docs/en/monitoring-usage>: "Quick start" and "Common configuration
+/// variables" (`CLAUDE_CODE_ENABLE_TELEMETRY`, `OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER`,
+/// `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`,
+/// `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_LOGS_EXPORT_INTERVAL`, `OTEL_LOG_USER_PROMPTS`) and
+/// "Traces (beta)" (`CLAUDE_CODE_ENHANCED_TELEMETRY_BETA`, `OTEL_TRACES_EXPORTER`,
+/// `OTEL_TRACES_EXPORT_INTERVAL`).
+const CLAUDE_CODE_DOCUMENTED: &[&str] = &[
+    "CLAUDE_CODE_ENABLE_TELEMETRY",
+    "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA",
+    "OTEL_METRICS_EXPORTER",
+    "OTEL_LOGS_EXPORTER",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_METRIC_EXPORT_INTERVAL",
+    "OTEL_LOGS_EXPORT_INTERVAL",
+    "OTEL_TRACES_EXPORT_INTERVAL",
+    "OTEL_LOG_USER_PROMPTS",
+];
+
+/// The keys of Gemini CLI's `"telemetry"` settings object, as documented in the Configuration
+/// table of <https://github.com/google-gemini/gemini-cli/blob/main/docs/cli/telemetry.md>
+/// (`telemetry.enabled`, `.target`, `.otlpEndpoint`, `.otlpProtocol`, `.logPrompts`), sorted.
+const GEMINI_DOCUMENTED: &[&str] = &[
+    "enabled",
+    "logPrompts",
+    "otlpEndpoint",
+    "otlpProtocol",
+    "target",
+];
+
+/// The keys of Codex's `[otel]` table, as documented at
+/// <https://github.com/openai/codex/blob/main/docs/config.md#otel> (`exporter`, `log_user_prompt`)
+/// and in codex-rs/otel's settings (`trace_exporter`, `metrics_exporter`), sorted.
+const CODEX_DOCUMENTED: &[&str] = &[
+    "exporter",
+    "log_user_prompt",
+    "metrics_exporter",
+    "trace_exporter",
+];
 
 fn setup(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
@@ -63,7 +108,7 @@ fn claude_code_gets_its_documented_environment_variables() {
     ]);
     let vars = exports(&text);
     let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, CLAUDE_VARIABLES);
+    assert_eq!(names, CLAUDE_CODE_DOCUMENTED);
     let vars: BTreeMap<String, String> = vars.into_iter().collect();
     let expected = [
         ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
@@ -82,7 +127,7 @@ fn claude_code_gets_its_documented_environment_variables() {
     // The same variables as a settings.json "env" object.
     let settings = json_block(&text);
     let env = settings["env"].as_object().expect("env object");
-    assert_eq!(env.len(), CLAUDE_VARIABLES.len());
+    assert_eq!(env.len(), CLAUDE_CODE_DOCUMENTED.len());
     for (name, value) in &vars {
         assert_eq!(env[name.as_str()], serde_json::json!(value), "{name}");
     }
@@ -106,9 +151,7 @@ fn gemini_cli_gets_a_telemetry_settings_block() {
     let settings = json_block(&text);
     let telemetry = settings["telemetry"].as_object().expect("telemetry object");
     let keys: Vec<&str> = telemetry.keys().map(String::as_str).collect();
-    let mut documented = GEMINI_SETTINGS.to_vec();
-    documented.sort_unstable();
-    assert_eq!(keys, documented);
+    assert_eq!(keys, GEMINI_DOCUMENTED);
     assert_eq!(
         settings,
         serde_json::json!({"telemetry": {
@@ -149,9 +192,7 @@ fn codex_gets_an_otel_table() {
     let config: toml::Table = toml::from_str(&toml_text).expect("valid TOML");
     let otel = config["otel"].as_table().expect("[otel] table");
     let keys: Vec<&str> = otel.keys().map(String::as_str).collect();
-    let mut documented = CODEX_OTEL_KEYS.to_vec();
-    documented.sort_unstable();
-    assert_eq!(keys, documented);
+    assert_eq!(keys, CODEX_DOCUMENTED);
     assert_eq!(otel["log_user_prompt"].as_bool(), Some(false));
     for (key, signal) in [
         ("exporter", "logs"),

@@ -7,8 +7,9 @@
 
 mod common;
 
-use common::{DEFAULT_LIMITS, TestDb, TestServer, import_price_snapshot, post_fixture};
+use common::{TestDb, TestServer, import_price_snapshot, post_fixture};
 use ingest::fixtures;
+use ingest::otlp::Limits;
 use std::path::Path;
 use std::process::Command;
 
@@ -17,7 +18,7 @@ async fn sql_api_on_the_captured_traces_matches_the_golden_output() {
     let db = TestDb::start("sql-api");
     // Prices first (as `agent-trace up` does), so LLM calls without a reported cost get one.
     import_price_snapshot(&db).await;
-    let server = TestServer::start(&db, DEFAULT_LIMITS, None).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let client = reqwest::Client::new();
     let requests = ["traces", "logs", "metrics"]
         .into_iter()
@@ -29,7 +30,7 @@ async fn sql_api_on_the_captured_traces_matches_the_golden_output() {
     server.stop().await;
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixture_sql");
-    let output = Command::new("/usr/lib/postgresql/15/bin/psql")
+    let output = Command::new(db.cluster.bindir().join("psql"))
         .args(["-X", "-a", "-q", "-d", &db.url(), "-f", "trace_api.sql"])
         .current_dir(&dir)
         .env("PGTZ", "UTC")

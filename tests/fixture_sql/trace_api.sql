@@ -1,4 +1,4 @@
--- The SQL API on what real clients sent (every captured request in shared/fixtures/otlp/, posted
+-- The SQL API on what real clients sent (every captured request in tests/fixtures/otlp/, posted
 -- to the real server by ingest/tests/sql_api.rs, with the shipped price snapshot imported first).
 \pset null '∅'
 

@@ -3,8 +3,9 @@
 //! loopback port. Needs the extension installed (`make install-extension`; `make test` does it).
 #![allow(dead_code)] // each test file uses a different part
 
-use ingest::cluster::{ClusterConfig, PrivateCluster};
-use ingest::server::{self, AppState, Limits};
+use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
+use ingest::cli::prices;
+use ingest::otlp::{self, Auth, Limits, http};
 use ingest::write::{Writer, WriterConfig};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -31,7 +32,7 @@ impl TestDb {
         let cluster = PrivateCluster::new(ClusterConfig {
             dir: dir.clone(),
             port: free_port(),
-            pg_config: PathBuf::from("/usr/lib/postgresql/15/bin/pg_config"),
+            pg_config: cluster::pg_config_from_env(),
         })
         .expect("cluster config");
         cluster.up().expect("start the test cluster");
@@ -81,12 +82,16 @@ impl Drop for TestDb {
     }
 }
 
-pub const DEFAULT_LIMITS: Limits = Limits {
-    max_body_read_time: Duration::from_secs(30),
-    max_body_bytes: 20 << 20,
-    max_decompressed_bytes: 64 << 20,
-    max_inflight_bytes: 256 << 20,
-};
+/// The servers' writer in tests: `serve`'s defaults, but with a short wait for a connection and a
+/// short statement timeout, so that an outage or a lock is answered 503 within seconds.
+pub fn writer_config(db: &TestDb) -> WriterConfig {
+    WriterConfig {
+        pool_size: 4,
+        connection_wait: Duration::from_millis(1500),
+        statement_timeout: Duration::from_secs(2),
+        ..WriterConfig::new(db.url())
+    }
+}
 
 /// The OTLP/HTTP server, in this process, until dropped.
 pub struct TestServer {
@@ -97,21 +102,16 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(db: &TestDb, limits: Limits, token: Option<&str>) -> Self {
-        let writer = Writer::connect(&WriterConfig {
-            database_url: db.url(),
-            pool_size: 4,
-            connection_wait: Duration::from_millis(1500),
-            statement_timeout: Duration::from_millis(2000),
-        })
-        .await
-        .expect("writer connects");
+        let writer = Writer::connect(&writer_config(db))
+            .await
+            .expect("writer connects");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("address");
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(writer, limits, token.map(String::from));
-        let task = tokio::spawn(server::run(listener, state, async move {
+        let state = http::AppState::new(writer, limits, Auth::new(token.map(String::from)));
+        let task = tokio::spawn(http::run(listener, state, async move {
             let _ = signal.await;
         }));
         Self {
@@ -161,24 +161,19 @@ pub struct TestGrpcServer {
 
 impl TestGrpcServer {
     pub async fn start(db: &TestDb, token: Option<&str>) -> Self {
-        let writer = Writer::connect(&WriterConfig {
-            database_url: db.url(),
-            pool_size: 2,
-            connection_wait: Duration::from_millis(1500),
-            statement_timeout: Duration::from_secs(5),
-        })
-        .await
-        .expect("writer connects");
+        let writer = Writer::connect(&writer_config(db))
+            .await
+            .expect("writer connects");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("address");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(ingest::grpc::run(
+        let task = tokio::spawn(otlp::grpc::run(
             listener,
             writer,
-            token.map(String::from),
-            64 << 20,
+            Auth::new(token.map(String::from)),
+            Limits::DEFAULT,
             async move {
                 let _ = stopped.await;
             },
@@ -230,8 +225,8 @@ pub async fn post_fixture(
 /// Imports the price snapshot built into the binary, as `agent-trace up` does at start, so LLM calls
 /// that report tokens but no cost get a computed one.
 pub async fn import_price_snapshot(db: &TestDb) {
-    let snapshot = ingest::prices::parse(ingest::prices::SNAPSHOT).expect("the shipped snapshot");
-    ingest::prices::import(
+    let snapshot = prices::parse(prices::SNAPSHOT).expect("the shipped snapshot");
+    prices::import(
         &mut db.client().await,
         &snapshot,
         "litellm snapshot",

@@ -1,0 +1,49 @@
+//! `agent-trace up`: the embedded default. Creates (or reuses) the private cluster, imports the
+//! shipped model prices, prints where everything is, and serves OTLP into the cluster until the
+//! shutdown signal; then stops the server and the cluster, whichever way serving ended.
+
+use super::cluster::PrivateCluster;
+use super::prices;
+use crate::otlp::{self, ServeConfig};
+use crate::write::WriterConfig;
+use std::future::Future;
+
+/// Runs `up`. `writer.database_url` is ignored: the writer connects to the cluster.
+pub async fn up(
+    cluster: PrivateCluster,
+    serve: ServeConfig,
+    writer: WriterConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    // Starting and stopping the cluster runs pg_ctl and waits for it: blocking, but nothing else is
+    // running on this runtime yet (or any more).
+    cluster.up().map_err(|e| e.to_string())?;
+    let writer = WriterConfig {
+        database_url: cluster.connection_string(),
+        ..writer
+    };
+    let endpoint = format!("http://{}", serve.http_listen);
+    println!(
+        "PostgreSQL with agent_trace is running (data in {}).",
+        cluster.data_dir().display()
+    );
+    println!();
+    println!("  OTLP/HTTP endpoint  {endpoint}   (traces: POST {endpoint}/v1/traces)");
+    println!("  OTLP/gRPC endpoint  http://{}", serve.grpc_listen);
+    println!(
+        "  Query with          psql \"{}\"",
+        cluster.connection_string()
+    );
+    match prices::import_snapshot(&writer.database_url).await {
+        Ok(summary) => println!("  Model prices        {summary}"),
+        Err(error) => eprintln!("agent-trace: model prices not imported: {error}"),
+    }
+    println!("  Point an OpenTelemetry SDK at it:");
+    println!("    export OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}");
+    println!("    export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
+    println!();
+    println!("Ctrl-C stops the server and the cluster.");
+    let served = otlp::serve(serve, &writer, shutdown).await;
+    let stopped = cluster.down().map_err(|e| e.to_string());
+    served.and(stopped)
+}

@@ -1,0 +1,39 @@
+//! Map: OTLP request messages -> rows of the extension's tables, one module per signal.
+//!
+//! - `spans`: spans -> `agent_spans` rows (and the attribute key priorities every signal shares);
+//! - `logs`: log records -> `agent_logs` rows;
+//! - `metrics`: data points -> `agent_metrics` rows;
+//! - `attrs`: how an attribute value becomes a column value, for all three;
+//! - `content_key`: the dedupe ids of log records and metric series, hashed from their content.
+//!
+//! Pure functions of the request: no I/O, no clock, no database, no configuration. Whatever a client
+//! sends, mapping never fails as a whole: an item that cannot be stored is `Rejected` alone, with a
+//! reason the client gets back in `partial_success`.
+
+mod attrs;
+mod content_key;
+pub mod logs;
+pub mod metrics;
+pub mod spans;
+
+/// The rows of one export request, and the items that could not become rows.
+#[derive(Debug)]
+pub struct Mapped<R> {
+    pub rows: Vec<R>,
+    pub rejected: Vec<Rejected>,
+}
+
+impl<R> Default for Mapped<R> {
+    fn default() -> Self {
+        Self {
+            rows: Vec::new(),
+            rejected: Vec::new(),
+        }
+    }
+}
+
+/// A span, log record or data point that was not stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub reason: String,
+}

@@ -1,0 +1,155 @@
+//! OTLP in: the two transports and everything between a client's bytes and a request message.
+//!
+//! - `http`: OTLP/HTTP (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`), protobuf or JSON;
+//! - `grpc`: OTLP/gRPC (the three `Export` services) on its own port;
+//! - `auth`: the bearer-token check both use; `limits`: the size and time limits both use;
+//! - `decode`: bodies -> request messages and replies -> bodies (pure), with `lenient`, the second
+//!   chance for protobuf with invalid UTF-8 (pure);
+//! - `serve`: both servers, one stop for both.
+//!
+//! Every request then goes through `crate::export` (map and write) and is answered with what that
+//! committed. This folder speaks HTTP and gRPC and must not look into rows or SQL: it never maps an
+//! attribute or touches the database except through `export`.
+
+mod auth;
+pub mod decode;
+pub mod grpc;
+pub mod http;
+pub mod lenient;
+mod limits;
+
+pub use auth::Auth;
+pub use limits::Limits;
+
+use crate::write::{Writer, WriterConfig};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use tokio::sync::watch;
+
+/// The default OTLP/HTTP address (the OTLP standard port, loopback only).
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:4318";
+/// The default OTLP/gRPC address (the OTLP standard port, loopback only).
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:4317";
+
+/// How `serve` receives OTLP.
+pub struct ServeConfig {
+    pub http_listen: SocketAddr,
+    pub grpc_listen: SocketAddr,
+    /// Bearer token clients must send; required beyond loopback unless `allow_public_without_token`.
+    pub token: Option<String>,
+    pub allow_public_without_token: bool,
+    pub limits: Limits,
+}
+
+/// Receives OTLP over HTTP and gRPC into the database until `shutdown` completes, then finishes
+/// the requests in flight (their batches commit and they get their answers) and returns. Refuses
+/// a configuration that would expose an unauthenticated writer, before connecting to anything.
+pub async fn serve(
+    config: ServeConfig,
+    writer: &WriterConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    for address in [config.http_listen, config.grpc_listen] {
+        if !address.ip().is_loopback()
+            && config.token.is_none()
+            && !config.allow_public_without_token
+        {
+            return Err(format!(
+                "refusing to listen on {address} without a token: anyone who reaches it could write traces. \
+                 Set --token (or AGENT_TRACE_TOKEN), or pass --allow-public-without-token."
+            ));
+        }
+    }
+    config.limits.check()?;
+    let writer = Writer::connect(writer).await.map_err(|e| e.to_string())?;
+    let http_listener = bind(config.http_listen).await?;
+    let grpc_listener = bind(config.grpc_listen).await?;
+    eprintln!(
+        "agent-trace: serving OTLP/HTTP on http://{} and OTLP/gRPC on {}",
+        config.http_listen, config.grpc_listen
+    );
+    let auth = Auth::new(config.token);
+    let limits = config.limits;
+    run_until_stopped(shutdown, |stop| {
+        let state = http::AppState::new(writer.clone(), limits, auth.clone());
+        let http = http::run(http_listener, state, stop.requested());
+        let grpc = grpc::run(grpc_listener, writer, auth, limits, stop.requested());
+        vec![
+            (
+                "OTLP/HTTP server",
+                Box::pin(async { http.await.map_err(|e| e.to_string()) }),
+            ),
+            (
+                "OTLP/gRPC server",
+                Box::pin(async { grpc.await.map_err(|e| e.to_string()) }),
+            ),
+        ]
+    })
+    .await?;
+    eprintln!("agent-trace: stopped; every acknowledged span is committed");
+    Ok(())
+}
+
+async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("listening on {address}: {e}"))
+}
+
+/// A server's future: Ok when it stopped because it was asked to.
+pub type Server = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// Tells servers when to stop accepting.
+#[derive(Clone)]
+pub struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    /// Completes once a stop is requested: pass it to a server as its graceful-shutdown signal.
+    pub fn requested(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut receiver = self.0.clone();
+        async move {
+            let _ = receiver.wait_for(|stop| *stop).await;
+        }
+    }
+}
+
+/// Runs the servers `start` builds until `shutdown` completes; each then finishes what it has in
+/// flight. A server that ends by itself (it failed, or its listener is gone) stops the others too,
+/// and this returns its error as soon as they have finished: the process must not stay half up,
+/// reporting the failure only at Ctrl-C.
+pub async fn run_until_stopped(
+    shutdown: impl Future<Output = ()>,
+    start: impl FnOnce(Stop) -> Vec<(&'static str, Server)>,
+) -> Result<(), String> {
+    let (stop, stop_requested) = watch::channel(false);
+    let servers = start(Stop(stop_requested.clone()));
+    let stop = &stop;
+    let supervised = servers.into_iter().map(|(name, server)| async move {
+        let result = server.await;
+        let was_asked = *stop.borrow();
+        stop.send_replace(true);
+        match result {
+            Err(error) => Err(format!("{name} failed: {error}")),
+            Ok(()) if !was_asked => Err(format!("{name} stopped by itself")),
+            Ok(()) => Ok(()),
+        }
+    });
+    let signal = async {
+        let mut stop_requested = stop_requested;
+        tokio::select! {
+            () = shutdown => {
+                eprintln!("agent-trace: stopping; finishing requests in flight");
+                stop.send_replace(true);
+            }
+            _ = stop_requested.wait_for(|stop| *stop) => {}
+        }
+    };
+    let (results, ()) = tokio::join!(futures_util::future::join_all(supervised), signal);
+    let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
