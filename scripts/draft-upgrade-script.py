@@ -7,12 +7,15 @@ they cannot drift from it. What changed inside 0.1.0's files is written out belo
 result is committed; scripts/test-upgrade.sh proves it (upgraded == fresh, fact by fact).
 Run after `scripts/install-extension.sh`: python3 scripts/draft-upgrade-script.py
 """
+import os
 import re
 import subprocess
 import sys
 
-sharedir = subprocess.run(["/usr/lib/postgresql/15/bin/pg_config", "--sharedir"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+# The PostgreSQL the extension was installed into: $PG_CONFIG, as for the other scripts (lib.sh).
+pg_config = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+sharedir = subprocess.run([pg_config, "--sharedir"], capture_output=True, text=True,
+                          check=True).stdout.strip()
 generated = open(f"{sharedir}/extension/agent_trace--0.2.0.sql").read()
 
 # Split at pgrx's "-- extension/src/<file>.rs:<line>" markers; name each section by what follows.

@@ -1,35 +1,67 @@
 #!/usr/bin/env bash
 # SQL-level tests of the installed extension: pg_regress golden files (tests/sql/*.sql, whose output
-# must equal tests/expected/*.out). pg_regress starts a throwaway PostgreSQL 15 instance, creates
-# the extension in a fresh database, runs every test and stops the instance, pass or fail.
+# must equal tests/expected/*.out).
 # Why pg_regress over pgTAP: the expected output shows what a user sees in psql (rows, error
 # messages), so a reviewer reads the behaviour directly, and a change in it shows up as a diff.
+#
+# Each file runs alone, in a database of its own that pg_regress creates (with its usual settings
+# and the extension) on one throwaway cluster: a file starts from a fresh install and needs no
+# cleanup, and a file that fails half-way cannot leave rows behind that change another's output.
+# Roles are the one thing databases share, so a file names its roles regress_<file>_* (checked
+# below) and no two files can collide on one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 pg_regress="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress"
 work=$(mktemp -d "${TMPDIR:-/tmp}/agent-trace-regress.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+cluster="$work/cluster"
+trap 'stop_scratch_cluster "$cluster"; rm -rf "$work"' EXIT
 give_to_pg_user "$work"
 
 # Every test by default; name some to run only those: scripts/test-sql.sh trace_api rollup
 tests=${*:-$(cd tests/sql && ls ./*.sql | sed 's|^\./||; s|\.sql$||' | sort)}
-log "pg_regress: $(echo $tests | wc -w) test files"
-status=0
-as_pg_user "$pg_regress" \
-    --temp-instance="$work/instance" \
-    --bindir="$PG_BINDIR" \
-    --inputdir="$PWD/tests" \
-    --outputdir="$work" \
-    --load-extension=agent_trace \
-    --dbname=agent_trace_regress \
-    $tests || status=$?
-if [ "$status" -ne 0 ] && [ -f "$work/regression.diffs" ]; then
-    mkdir -p tests/results
-    cp "$work/regression.diffs" tests/results/
-    cp -r "$work/results/." tests/results/ 2>/dev/null || true
-    echo "---- regression.diffs (also kept in tests/results/) ----"
-    cat "$work/regression.diffs"
+
+for test in $tests; do
+    foreign=$(grep -ioE 'create role +[a-z0-9_]+' "tests/sql/$test.sql" | awk '{print $3}' \
+        | grep -v "^regress_${test}_" || true)
+    if [ -n "$foreign" ]; then
+        echo "tests/sql/$test.sql creates roles not named regress_${test}_*: $foreign" >&2
+        exit 1
+    fi
+done
+
+start_scratch_cluster "$cluster"
+log "pg_regress: $(echo $tests | wc -w) test files, each in a fresh database"
+failed=()
+for test in $tests; do
+    out="$work/$test"
+    mkdir -p "$out"
+    give_to_pg_user "$out"
+    status=0
+    as_pg_user "$pg_regress" \
+        --host="$cluster" \
+        --user=postgres \
+        --bindir="$PG_BINDIR" \
+        --inputdir="$PWD/tests" \
+        --outputdir="$out" \
+        --load-extension=agent_trace \
+        --dbname="regress_$test" \
+        "$test" >"$out/pg_regress.log" 2>&1 || status=$?
+    grep -E '^test ' "$out/pg_regress.log" || cat "$out/pg_regress.log"
+    if [ "$status" -ne 0 ]; then
+        failed+=("$test")
+        if [ -f "$out/regression.diffs" ]; then
+            mkdir -p tests/results
+            cp "$out/regression.diffs" "tests/results/$test.diffs"
+            cp -r "$out/results/." tests/results/ 2>/dev/null || true
+            echo "---- $test: regression.diffs (also kept in tests/results/) ----"
+            cat "$out/regression.diffs"
+        fi
+    fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "FAIL: ${failed[*]}" >&2
+    exit 1
 fi
-exit "$status"
+log "all $(echo $tests | wc -w) test files pass"

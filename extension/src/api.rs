@@ -17,7 +17,7 @@ use crate::diff::{Pair, align};
 use crate::ids::{SpanId, TraceId};
 use crate::tree::{self, Node, Tree};
 use pgrx::prelude::*;
-use pgrx::{AnyNumeric, JsonB, Uuid};
+use pgrx::{AnyNumeric, JsonB, PgTupleDesc, Uuid};
 use serde_json::{Map, Value, json};
 
 /// Levels of spans trace_tree_json nests (each is an object and a "children" array in the
@@ -134,6 +134,8 @@ struct Trace {
     nodes: Vec<Node>,
     spans: Vec<Span>,
     tree: Tree,
+    /// The type of each column of trace_spans.sql, as read.
+    column_types: [pg_sys::Oid; column::COUNT],
 }
 
 impl Trace {
@@ -144,8 +146,13 @@ impl Trace {
     unsafe fn from_spi_result() -> Trace {
         let mut nodes = Vec::new();
         let mut spans = Vec::new();
+        let mut column_types = [pg_sys::InvalidOid; column::COUNT];
         unsafe {
             if let Some(table) = pg_sys::SPI_tuptable.as_ref() {
+                let desc = PgTupleDesc::from_pg_unchecked(table.tupdesc);
+                for (column, oid) in column_types.iter_mut().enumerate() {
+                    *oid = desc.get(column).map_or(pg_sys::InvalidOid, |a| a.atttypid);
+                }
                 let rows = table.numvals as usize;
                 nodes.reserve(rows);
                 spans.reserve(rows);
@@ -177,7 +184,12 @@ impl Trace {
             }
         }
         let tree = Tree::build(&nodes);
-        Trace { nodes, spans, tree }
+        Trace {
+            nodes,
+            spans,
+            tree,
+            column_types,
+        }
     }
 
     /// The depth-first slice to show: the whole tree, or the subtree of `root` (the earliest span
@@ -214,7 +226,18 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
         let trace = unsafe { Trace::from_spi_result() };
         Ok(work(&trace))
     })
-    .unwrap_or_else(|error| error!("agent_trace: reading the spans of a trace failed: {error}"))
+    .unwrap_or_else(|error| {
+        // Errors of the query itself (a missing privilege, a cancel) are PostgreSQL's and pass
+        // through with their own SQLSTATE; what ends here is SPI refusing a constant query.
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!(
+                "agent_trace: SPI could not read the spans of trace {}: {error}",
+                crate::ids::format_hex_id(&trace_id.0)
+            )
+        );
+    })
 }
 
 /// Token and cost rollups count only LLM and embedding spans, like agent_traces: wrapper spans
@@ -374,6 +397,65 @@ crate::ids::fmgr_v1! {
     agent_trace_trace_tree => pg_finfo_agent_trace_trace_tree,
 }
 
+/// Values in a row of agent_trace.tree_node (sql/functions.sql), as trace_tree writes them.
+const TREE_NODE_COLUMNS: usize = 25;
+
+/// One value of a trace_tree row: the datum, whether it is NULL, and its type.
+type Cell = (pg_sys::Datum, bool, pg_sys::Oid);
+
+fn computed<T: IntoDatum>(value: T) -> Cell {
+    let oid = T::type_oid();
+    match value.into_datum() {
+        Some(datum) => (datum, false, oid),
+        None => (pg_sys::Datum::from(0), true, oid),
+    }
+}
+
+/// The row type trace_tree writes into is declared in SQL (agent_trace.tree_node) and comes with
+/// the call; the values are made here. A value written into a column of another type would be
+/// misread, or crash the backend, so a declaration that does not match this library (e.g. a
+/// half-done upgrade) is refused with 42804 (datatype_mismatch), as PostgreSQL refuses a function
+/// whose returned row does not match the query's.
+///
+/// # Safety
+/// `desc` is the call's result tuple descriptor.
+unsafe fn check_tree_node(desc: pg_sys::TupleDesc, row: Option<&[Cell; TREE_NODE_COLUMNS]>) {
+    let desc = unsafe { PgTupleDesc::from_pg_unchecked(desc) };
+    let mismatch = |message: String| -> ! {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            format!("agent_trace.trace_tree: {message}"),
+            "The SQL declaration of trace_tree (its row type agent_trace.tree_node) and the agent_trace library differ: run ALTER EXTENSION agent_trace UPDATE, or reinstall the extension."
+        );
+    };
+    if desc.len() != TREE_NODE_COLUMNS {
+        mismatch(format!(
+            "the row type has {} columns, this library writes {TREE_NODE_COLUMNS}",
+            desc.len()
+        ));
+    }
+    let type_name = |oid| unsafe {
+        std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid))
+            .to_string_lossy()
+            .into_owned()
+    };
+    for (index, (_, _, written)) in row.into_iter().flatten().enumerate() {
+        let Some(column) = desc.get(index) else {
+            continue;
+        };
+        if column.atttypid != *written {
+            mismatch(format!(
+                "column {} ({}) of the row type is {}, this library writes {}",
+                index + 1,
+                column.name(),
+                type_name(column.atttypid),
+                type_name(*written)
+            ));
+        }
+    }
+}
+
 /// `agent_trace.trace_tree(trace_id, root_span_id)`, declared in sql/functions.sql.
 ///
 /// A plain V1 function rather than a `#[pg_extern]`: it returns its rows in materialize mode,
@@ -392,6 +474,7 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
         pg_sys::InitMaterializedSRF(fcinfo, 0);
         let result = &*(*fcinfo).resultinfo.cast::<pg_sys::ReturnSetInfo>();
         let (store, desc) = (result.setResult, result.setDesc);
+        check_tree_node(desc, None);
         let Some(trace_id) = argument::<TraceId>(fcinfo, 0) else {
             return pg_sys::Datum::from(0);
         };
@@ -405,20 +488,23 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
             let paths = trace.tree.paths(scope);
             let mut rollup = Rollup::of(trace);
             let tree = &trace.tree;
-            let mut values = [pg_sys::Datum::from(0); 25];
-            let mut nulls = [false; 25];
+            let mut values = [pg_sys::Datum::from(0); TREE_NODE_COLUMNS];
+            let mut nulls = [false; TREE_NODE_COLUMNS];
             for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
                 let (span, times) = (&trace.spans[node], &trace.nodes[node]);
                 // Stored values pass through as read; the datums of a row only need to live
                 // until tuplestore_putvalues has copied them.
-                let stored = |column: usize| (span.values[column], span.nulls[column]);
-                let computed = |value: Option<pg_sys::Datum>| {
-                    (value.unwrap_or(pg_sys::Datum::from(0)), value.is_none())
+                let stored = |column: usize| {
+                    (
+                        span.values[column],
+                        span.nulls[column],
+                        trace.column_types[column],
+                    )
                 };
-                let row = [
-                    computed((order as i32 + 1).into_datum()),
-                    computed(((tree.depth[node] - base_depth) as i32).into_datum()),
-                    computed(path.as_str().into_datum()),
+                let row: [Cell; TREE_NODE_COLUMNS] = [
+                    computed(order as i32 + 1),
+                    computed((tree.depth[node] - base_depth) as i32),
+                    computed(path.as_str()),
                     stored(column::SPAN_ID),
                     // As recorded, also for orphans (whose parent is not here) and cut loops.
                     stored(column::PARENT_SPAN_ID),
@@ -427,23 +513,27 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
                     stored(column::SPAN_TYPE),
                     stored(column::STATUS),
                     stored(column::MODEL),
-                    computed(ms(times.start - origin).into_datum()),
-                    computed(ms(times.end - times.start).into_datum()),
-                    computed(ms(tree.self_time(&trace.nodes, node)).into_datum()),
+                    computed(ms(times.start - origin)),
+                    computed(ms(times.end - times.start)),
+                    computed(ms(tree.self_time(&trace.nodes, node))),
                     stored(column::INPUT_TOKENS),
                     stored(column::OUTPUT_TOKENS),
                     stored(column::COST_USD),
                     stored(column::COMPUTED_COST_USD),
-                    computed(((tree.subtree_end[node] - tree.position[node]) as i32).into_datum()),
-                    computed(rollup.input_tokens[node].into_datum()),
-                    computed(rollup.output_tokens[node].into_datum()),
-                    computed(rollup.cost_usd[node].take().into_datum()),
-                    computed(rollup.computed_cost_usd[node].take().into_datum()),
-                    computed(rollup.errors[node].into_datum()),
-                    computed(tree.orphan[node].into_datum()),
-                    computed(tree.cycle[node].into_datum()),
+                    computed((tree.subtree_end[node] - tree.position[node]) as i32),
+                    computed(rollup.input_tokens[node]),
+                    computed(rollup.output_tokens[node]),
+                    computed(rollup.cost_usd[node].take()),
+                    computed(rollup.computed_cost_usd[node].take()),
+                    computed(rollup.errors[node]),
+                    computed(tree.orphan[node]),
+                    computed(tree.cycle[node]),
                 ];
-                for (index, (value, null)) in row.into_iter().enumerate() {
+                // Every row has the same types: checking the first one checks them all.
+                if order == 0 {
+                    check_tree_node(desc, Some(&row));
+                }
+                for (index, (value, null, _)) in row.into_iter().enumerate() {
                     values[index] = value;
                     nulls[index] = null;
                 }
@@ -456,6 +546,14 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
 
 /// The functions live in schema agent_trace, like everything else (pgrx names the schema after the
 /// module).
+///
+/// Install order: pgrx places functions that do not depend on each other in a different order on
+/// every build, so each names the one before it in `requires` (trace_tree_json, critical_path,
+/// diff_traces; functions.sql requires all three, see lib.rs), which leaves one possible order.
+/// pgrx prints a function's `requires` into its generated CREATE FUNCTION, which would change the
+/// released 0.2.0 install script (tests/upgrade/agent_trace--0.2.0.sql), so critical_path and
+/// diff_traces give their declaration (`sql = ...`) verbatim as released. A new version can drop
+/// those `sql = ...` and let pgrx generate them again.
 #[pg_schema]
 pub mod agent_trace {
     use super::*;
@@ -554,7 +652,50 @@ pub mod agent_trace {
     }
 
     #[allow(clippy::type_complexity)]
-    #[pg_extern(stable, parallel_safe, name = "diff_traces")]
+    #[pg_extern(
+        stable,
+        parallel_safe,
+        name = "diff_traces",
+        requires = [critical_path],
+        sql = r#"CREATE  FUNCTION agent_trace."diff_traces"(
+	"trace_a" agent_trace.trace_id, /* TraceId */
+	"trace_b" agent_trace.trace_id, /* TraceId */
+	"root_span_a" agent_trace.span_id DEFAULT NULL, /* Option < SpanId > */
+	"root_span_b" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
+) RETURNS TABLE (
+	"step" INT,  /* i32 */
+	"depth" INT,  /* i32 */
+	"path" TEXT,  /* String */
+	"change" TEXT,  /* String */
+	"span_type" TEXT,  /* String */
+	"name" TEXT,  /* String */
+	"span_id_a" agent_trace.span_id,  /* Option < SpanId > */
+	"span_id_b" agent_trace.span_id,  /* Option < SpanId > */
+	"status_a" TEXT,  /* Option < String > */
+	"status_b" TEXT,  /* Option < String > */
+	"model_a" TEXT,  /* Option < String > */
+	"model_b" TEXT,  /* Option < String > */
+	"start_offset_ms_a" double precision,  /* Option < f64 > */
+	"start_offset_ms_b" double precision,  /* Option < f64 > */
+	"duration_ms_a" double precision,  /* Option < f64 > */
+	"duration_ms_b" double precision,  /* Option < f64 > */
+	"duration_delta_ms" double precision,  /* Option < f64 > */
+	"tokens_a" bigint,  /* Option < i64 > */
+	"tokens_b" bigint,  /* Option < i64 > */
+	"tokens_delta" bigint,  /* Option < i64 > */
+	"cost_usd_a" NUMERIC,  /* Option < AnyNumeric > */
+	"cost_usd_b" NUMERIC,  /* Option < AnyNumeric > */
+	"cost_delta_usd" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_usd_a" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_usd_b" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_delta_usd" NUMERIC,  /* Option < AnyNumeric > */
+	"input_differs" bool,  /* Option < bool > */
+	"output_differs" bool  /* Option < bool > */
+)
+STABLE PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'diff_traces_wrapper';"#
+    )]
     fn diff_traces(
         trace_a: TraceId,
         trace_b: TraceId,
@@ -635,7 +776,29 @@ pub mod agent_trace {
     }
 
     #[allow(clippy::type_complexity)]
-    #[pg_extern(stable, parallel_safe, name = "critical_path")]
+    #[pg_extern(
+        stable,
+        parallel_safe,
+        name = "critical_path",
+        requires = [trace_tree_json],
+        sql = r#"CREATE  FUNCTION agent_trace."critical_path"(
+	"trace_id" agent_trace.trace_id, /* TraceId */
+	"root_span_id" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
+) RETURNS TABLE (
+	"step" INT,  /* i32 */
+	"depth" INT,  /* i32 */
+	"span_id" agent_trace.span_id,  /* SpanId */
+	"name" TEXT,  /* String */
+	"span_type" TEXT,  /* String */
+	"status" TEXT,  /* String */
+	"start_offset_ms" double precision,  /* f64 */
+	"duration_ms" double precision,  /* f64 */
+	"critical_ms" double precision  /* f64 */
+)
+STABLE PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'critical_path_wrapper';"#
+    )]
     fn critical_path(
         trace_id: TraceId,
         root_span_id: default!(Option<SpanId>, "NULL"),

@@ -91,12 +91,10 @@ pub fn format_hex_id(bytes: &[u8]) -> String {
     text
 }
 
-fn report_invalid(type_name: &str, input: &str, error: IdError) -> ! {
-    ereport!(
-        ERROR,
-        PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
-        error.describe(type_name, input)
-    );
+/// `code`: 22P02 (invalid_text_representation) for text input, 22P03
+/// (invalid_binary_representation) for binary input, as PostgreSQL's own types report them.
+fn report_invalid(type_name: &str, input: &str, error: IdError, code: PgSqlErrorCode) -> ! {
+    ereport!(ERROR, code, error.describe(type_name, input));
 }
 
 /// Copies `bytes` into memory palloc'd in the current context: a pass-by-reference datum.
@@ -117,7 +115,12 @@ unsafe fn id_in<const N: usize>(
         let input = CStr::from_ptr(raw).to_string_lossy();
         match parse_hex_id::<N>(input.trim()) {
             Ok(bytes) => palloc_datum(bytes),
-            Err(error) => report_invalid(type_name, &input, error),
+            Err(error) => report_invalid(
+                type_name,
+                &input,
+                error,
+                PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
+            ),
         }
     }
 }
@@ -145,7 +148,12 @@ unsafe fn id_recv<const N: usize>(
         pg_sys::pq_copymsgbytes(message, bytes.as_mut_ptr().cast(), N as i32);
         match check_not_zero(bytes) {
             Ok(bytes) => palloc_datum(bytes),
-            Err(error) => report_invalid(type_name, &format_hex_id(&bytes), error),
+            Err(error) => report_invalid(
+                type_name,
+                &format_hex_id(&bytes),
+                error,
+                PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+            ),
         }
     }
 }
@@ -276,10 +284,14 @@ macro_rules! id_datum_type {
         unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for $rust {
             unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
                 let index = arg.index();
-                unsafe {
-                    arg.unbox_arg_using_from_datum()
-                        .unwrap_or_else(|| panic!("argument {index} must not be null"))
-                }
+                // A function that takes the id itself (not an Option) and is called with NULL.
+                unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| {
+                    ereport!(
+                        ERROR,
+                        PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                        format!("argument {} ({}) must not be NULL", index + 1, $sql)
+                    );
+                })
             }
         }
 

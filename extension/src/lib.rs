@@ -12,8 +12,13 @@ mod tree;
 
 ::pgrx::pg_module_magic!(name, version);
 
-// The install script is these files, in this order. Each names the one before it in `requires`, so
-// the order is stated here once and pgrx cannot reorder them.
+// The install script is these files, in this order, with api.rs's Rust functions (trace_tree_json,
+// critical_path, diff_traces) between sessions and functions. Each names the one before it in
+// `requires`, the Rust functions too (in api.rs), so only one order is possible and every build
+// writes the same script: pgrx would otherwise order what does not depend on each other differently
+// from build to build. The one block that names nothing is pgrx's `CREATE SCHEMA IF NOT EXISTS` for
+// api.rs's #[pg_schema] module, which pgrx writes right before the functions in it (after sessions).
+// scripts/test-upgrade.sh compares the result with the frozen release script line by line.
 ::pgrx::extension_sql_file!("../sql/ids.sql", name = "ids", bootstrap);
 ::pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["ids"]);
 ::pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["roles"]);

@@ -15,5 +15,3 @@ VALUES
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set cookbook :abs_srcdir '/../sql/cookbook.sql'
 \i :cookbook
-DELETE FROM agent_trace.agent_spans;
-DELETE FROM agent_trace.agent_traces;

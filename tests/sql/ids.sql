@@ -5,13 +5,20 @@ SELECT '4BF92F3577B34DA6A3CE929D0E0E4736'::agent_trace.trace_id AS trace_id,
 SELECT pg_column_size('4bf92f3577b34da6a3ce929d0e0e4736'::agent_trace.trace_id) AS trace_id_bytes,
        pg_column_size('00f067aa0ba902b7'::agent_trace.span_id) AS span_id_bytes;
 
--- Bad input is an error that says what is wrong, never a silent mismatch.
+-- Bad input is an error that says what is wrong, never a silent mismatch, with SQLSTATE 22P02
+-- (invalid_text_representation), a data exception like any other bad value.
 SELECT 'abc'::agent_trace.trace_id;
+\echo :SQLSTATE
 SELECT '4bf92f3577b34da6a3ce929d0e0e473z'::agent_trace.trace_id;
+\echo :SQLSTATE
 SELECT '00000000000000000000000000000000'::agent_trace.trace_id;
+\echo :SQLSTATE
 SELECT '00f067aa0ba902b7ff'::agent_trace.span_id;
+\echo :SQLSTATE
 SELECT '0000000000000000'::agent_trace.span_id;
+\echo :SQLSTATE
 SELECT ''::agent_trace.span_id;
+\echo :SQLSTATE
 
 -- Compare with a pasted literal, in either case; order is hex order.
 CREATE TEMP TABLE ids (trace_id agent_trace.trace_id, span_id agent_trace.span_id);
@@ -46,7 +53,8 @@ EXPLAIN (COSTS OFF) SELECT * FROM many WHERE trace_id = '00000000000000000000000
 EXPLAIN (COSTS OFF) SELECT * FROM many WHERE span_id = '0000000000000fff';
 SELECT span_id FROM many WHERE trace_id = '00000000000000000000000000000FFF';
 
--- Binary COPY uses our receive function, which applies the same rules as text input.
+-- Binary COPY uses our receive function, which applies the same rules as text input; a bad value
+-- is 22P03 (invalid_binary_representation).
 COPY (SELECT trace_id, span_id FROM ids ORDER BY trace_id) TO '/tmp/agent_trace_regress_ids.bin' (FORMAT binary);
 CREATE TEMP TABLE ids_copy (LIKE ids);
 COPY ids_copy FROM '/tmp/agent_trace_regress_ids.bin' (FORMAT binary);
@@ -54,3 +62,4 @@ SELECT * FROM ids_copy ORDER BY trace_id;
 COPY (SELECT '00000000-0000-0000-0000-000000000000'::uuid, '01:02:03:04:05:06:07:08'::macaddr8)
     TO '/tmp/agent_trace_regress_ids.bin' (FORMAT binary);
 COPY ids_copy FROM '/tmp/agent_trace_regress_ids.bin' (FORMAT binary);
+\echo :SQLSTATE

@@ -223,27 +223,21 @@ SELECT c.relname AS table,
   FROM pg_class AS c
  WHERE c.oid IN ('agent_trace.model_prices'::regclass, 'agent_trace.agent_span_costs'::regclass);
 
-CREATE ROLE regress_price_writer LOGIN IN ROLE agent_trace_writer;
-CREATE ROLE regress_price_reader LOGIN IN ROLE agent_trace_reader;
-SET ROLE regress_price_writer;
+CREATE ROLE regress_prices_writer LOGIN IN ROLE agent_trace_writer;
+CREATE ROLE regress_prices_reader LOGIN IN ROLE agent_trace_reader;
+SET ROLE regress_prices_writer;
 SELECT pg_temp.span('44444444444444444444444444444444', 'a000000000000001', 'llm', 'o3', 'openai', '2026-11-01 12:00', 10, 100, NULL, NULL);
 INSERT INTO agent_trace.agent_logs (record_key, time, model, input_tokens, output_tokens)
 VALUES ('00000000-0000-0000-0000-000000000006', '2026-11-01 12:00', 'o3', 10, 100);
 UPDATE agent_trace.model_prices SET input_usd_per_mtok = 0;
-SET ROLE regress_price_reader;
+SET ROLE regress_prices_reader;
 SELECT computed_cost_usd FROM agent_trace.agent_traces WHERE trace_id = '44444444444444444444444444444444';
 SELECT computed_cost_usd FROM agent_trace.agent_logs WHERE record_key = '00000000-0000-0000-0000-000000000006';
 SELECT agent_trace.compute_cost('o3', 'openai', '2026-11-01', 10, 100, NULL, NULL, NULL);
 SELECT * FROM agent_trace.recompute_costs('-infinity', 'infinity');
 RESET ROLE;
-DROP ROLE regress_price_writer;
-DROP ROLE regress_price_reader;
+DROP ROLE regress_prices_writer;
+DROP ROLE regress_prices_reader;
 
 -- pg_dump keeps the prices (user data), not the derived span costs.
 SELECT extconfig::regclass[] AS dumped_with_data FROM pg_extension WHERE extname = 'agent_trace';
-
-DELETE FROM agent_trace.agent_logs;
-DELETE FROM agent_trace.agent_span_costs;
-DELETE FROM agent_trace.agent_spans;
-DELETE FROM agent_trace.agent_traces;
-DELETE FROM agent_trace.model_prices;

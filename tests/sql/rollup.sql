@@ -89,6 +89,7 @@ SELECT t.trace_id
 INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time, input_tokens, span_type)
 VALUES ('11111111111111111111111111111111', 'a000000000000002', 'chat gpt-4o',
         '2026-11-01 12:00:00.01+00', '2026-11-01 12:00:00.3+00', 42, 'llm');
+\echo :SQLSTATE
 SELECT span_count, input_tokens FROM agent_trace.agent_traces WHERE trace_id = '11111111111111111111111111111111';
 
 -- Two parentless spans: the earlier one names the trace, whichever arrives first.
@@ -117,3 +118,4 @@ INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_ti
 VALUES ('77777777777777777777777777777777', 'd000000000000001', 'x', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', 'LLM');
 INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time, status_code)
 VALUES ('77777777777777777777777777777777', 'd000000000000001', 'x', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', 'STATUS_CODE_ERROR');
+\echo :SQLSTATE

@@ -81,18 +81,16 @@ SELECT c.relname AS table,
 SELECT has_schema_privilege('public', 'agent_trace', 'USAGE') AS public_schema_usage;
 
 -- A login role holding agent_trace_writer can store spans, and the trace row follows.
-CREATE ROLE regress_ingest LOGIN IN ROLE agent_trace_writer;
-CREATE ROLE regress_dashboard LOGIN IN ROLE agent_trace_reader;
-SET ROLE regress_ingest;
+CREATE ROLE regress_schema_ingest LOGIN IN ROLE agent_trace_writer;
+CREATE ROLE regress_schema_dashboard LOGIN IN ROLE agent_trace_reader;
+SET ROLE regress_schema_ingest;
 INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time, span_type, output_tokens)
 VALUES ('abababababababababababababababab', 'abababababababab', 'chat', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', 'llm', 3)
 ON CONFLICT DO NOTHING;
-SET ROLE regress_dashboard;
+SET ROLE regress_schema_dashboard;
 SELECT name, span_count, output_tokens FROM agent_trace.agent_traces WHERE trace_id = 'abababababababababababababababab';
 INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
 VALUES ('abababababababababababababababab', 'abababababababac', 'x', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00');
 RESET ROLE;
-DELETE FROM agent_trace.agent_spans;
-DELETE FROM agent_trace.agent_traces;
-DROP ROLE regress_ingest;
-DROP ROLE regress_dashboard;
+DROP ROLE regress_schema_ingest;
+DROP ROLE regress_schema_dashboard;

@@ -131,6 +131,7 @@ SELECT count(*) AS on_path, sum(critical_ms) AS critical_ms FROM agent_trace.cri
 -- jsonb nests only so deep (PostgreSQL parses it recursively): one clear error past 1,000 levels
 -- of spans, and the last 1,000 levels as a subtree work.
 SELECT jsonb_typeof(agent_trace.trace_tree_json('dddddddddddddddddddddddddddddddd')) AS nested_json;
+\echo :SQLSTATE
 SELECT jsonb_typeof(agent_trace.trace_tree_json('dddddddddddddddddddddddddddddddd', '0000000000002329')) AS nested_json;
 
 -- One turn of a long session on its own: the subtree of a span, counted from it.
@@ -155,6 +156,39 @@ SELECT count(*) AS rows FROM agent_trace.critical_path('0123456789abcdef01234567
 SELECT spans_a, spans_b, first_divergence_kind
   FROM agent_trace.diff_summary('0123456789abcdef0123456789abcdef', '0123456789abcdef0123456789abcdee');
 SELECT count(*) FROM agent_trace.trace_tree('not-a-trace-id');
+\echo :SQLSTATE
+-- A NULL trace id: no rows from trace_tree; the Rust functions refuse it with 22004
+-- (null_value_not_allowed), not an internal error.
+SELECT count(*) AS rows FROM agent_trace.trace_tree(NULL);
+SELECT agent_trace.trace_tree_json(NULL);
+\echo :SQLSTATE
+SELECT count(*) FROM agent_trace.critical_path(NULL);
+\echo :SQLSTATE
+SELECT count(*) FROM agent_trace.diff_traces('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1', NULL);
+\echo :SQLSTATE
+
+-- trace_tree writes each row's 25 values into the row type it is declared with (tree_node). A
+-- declaration that does not match the library (a wrong column count or type, e.g. after a half-done
+-- upgrade) is refused with 42804 (datatype_mismatch) before a value lands in a column of another
+-- type.
+CREATE FUNCTION pg_temp.tree_two_columns(agent_trace.trace_id, agent_trace.span_id DEFAULT NULL)
+RETURNS TABLE (tree_order integer, depth integer) LANGUAGE c AS '$libdir/agent_trace', 'agent_trace_trace_tree';
+SELECT * FROM pg_temp.tree_two_columns('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1');
+\echo :SQLSTATE
+DO $$
+BEGIN
+    EXECUTE format('CREATE FUNCTION pg_temp.tree_text_depth(agent_trace.trace_id, agent_trace.span_id DEFAULT NULL)
+                    RETURNS TABLE (%s) LANGUAGE c AS %L, %L',
+                   (SELECT string_agg(format('%I %s', a.attname,
+                                             CASE a.attname WHEN 'depth' THEN 'text' ELSE format_type(a.atttypid, a.atttypmod) END),
+                                      ', ' ORDER BY a.attnum)
+                      FROM pg_attribute AS a
+                     WHERE a.attrelid = 'agent_trace.tree_node'::regclass AND a.attnum > 0),
+                   '$libdir/agent_trace', 'agent_trace_trace_tree');
+END
+$$;
+SELECT * FROM pg_temp.tree_text_depth('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1');
+\echo :SQLSTATE
 
 -- A reader may call them; PUBLIC may not.
 SELECT has_function_privilege('agent_trace_reader', 'agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id)', 'EXECUTE') AS reader,
@@ -166,6 +200,3 @@ SELECT p.proname, d.description IS NOT NULL AS documented
  WHERE p.proname IN ('trace_tree', 'trace_tree_json', 'span_ancestors', 'span_descendants', 'diff_traces',
                      'diff_summary', 'replay', 'replay_json', 'critical_path')
  ORDER BY 1;
-
-DELETE FROM agent_trace.agent_spans;
-DELETE FROM agent_trace.agent_traces;
