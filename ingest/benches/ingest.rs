@@ -44,7 +44,6 @@ use futures_util::pin_mut;
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices;
 use ingest::map::spans::{self, SpanRow};
-use ingest::otlp::decode;
 use ingest::write::Row;
 use ingest::write::{Writer, WriterConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -251,20 +250,7 @@ struct Template {
 
 impl Template {
     fn load(name: &str) -> Result<Self, String> {
-        let fixture = ingest::fixtures::load("traces")
-            .into_iter()
-            .find(|f| f.name == name)
-            .ok_or_else(|| format!("no traces fixture named {name}"))?;
-        let raw = decode::decompress(
-            fixture.content_encoding.as_deref(),
-            fixture.body.clone(),
-            usize::MAX,
-        )
-        .map_err(|e| format!("{name}: {e}"))?;
-        let encoding = decode::encoding_of(fixture.content_type.as_deref())
-            .map_err(|e| format!("{name}: {e}"))?;
-        let mut skeleton: ExportTraceServiceRequest =
-            decode::decode_message(encoding, &raw).map_err(|e| format!("{name}: {e}"))?;
+        let mut skeleton: ExportTraceServiceRequest = ingest::fixtures::find(name).decode();
         let mut spans = Vec::new();
         for (r, resource_spans) in skeleton.resource_spans.iter_mut().enumerate() {
             for (s, scope_spans) in resource_spans.scope_spans.iter_mut().enumerate() {
@@ -1381,10 +1367,9 @@ async fn run_config(
     let writer = if settings.phases.contains(&Phase::Writer) {
         Some(
             Writer::connect(&WriterConfig {
-                database_url: url.to_string(),
                 pool_size: config.clients,
                 connection_wait: Duration::from_secs(30),
-                statement_timeout: Duration::from_secs(30),
+                ..WriterConfig::new(url)
             })
             .await
             .map_err(|e| e.to_string())?,

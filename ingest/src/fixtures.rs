@@ -41,10 +41,14 @@ impl Fixture {
     where
         M: prost::Message + Default + DeserializeOwned,
     {
-        use crate::otlp::decode;
+        use crate::otlp::{Budget, decode};
         let decoded = decode::encoding_of(self.content_type.as_deref()).and_then(|encoding| {
-            let raw =
-                decode::decompress(self.content_encoding.as_deref(), self.body.clone(), 1 << 30)?;
+            let raw = decode::decompress(
+                self.content_encoding.as_deref(),
+                self.body.clone(),
+                1 << 30,
+                &mut Budget::new(1 << 30).charge(),
+            )?;
             decode::decode_message(encoding, &raw)
         });
         decoded.unwrap_or_else(|e| panic!("{}: {e}", self.name))

@@ -148,13 +148,22 @@ struct ServerArgs {
         default_value_t = WriterConfig::DEFAULT_CONNECTION_WAIT.as_millis() as u64
     )]
     connection_wait_ms: u64,
-    /// Milliseconds a database statement may run before it is cancelled and the request answered 503.
+    /// Milliseconds a database statement may run before it is cancelled; a batch that runs past it
+    /// is halved and tried again, a row that alone runs past it is rejected.
     #[arg(
         long,
         env = "AGENT_TRACE_STATEMENT_TIMEOUT_MS",
         default_value_t = WriterConfig::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64
     )]
     statement_timeout_ms: u64,
+    /// Milliseconds a statement waits for a lock another session holds before the request is
+    /// answered 503 (retry later). Must be below --statement-timeout-ms.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_LOCK_TIMEOUT_MS",
+        default_value_t = WriterConfig::DEFAULT_LOCK_TIMEOUT.as_millis() as u64
+    )]
+    lock_timeout_ms: u64,
     /// Seconds a client may take to send a request body before it is answered 408.
     #[arg(
         long,
@@ -172,13 +181,52 @@ struct ServerArgs {
         default_value_t = Limits::DEFAULT.max_decompressed_bytes
     )]
     max_decompressed_bytes: usize,
-    /// Decompressed bytes of all requests in progress; beyond it requests are answered 429.
+    /// Memory for the requests in progress, both ports together: bodies as received and inflated,
+    /// and an upper bound of what they decode to. Beyond it requests are answered 429 (gRPC:
+    /// RESOURCE_EXHAUSTED with RetryInfo), which clients retry.
     #[arg(
         long,
         env = "AGENT_TRACE_MAX_INFLIGHT_BYTES",
         default_value_t = Limits::DEFAULT.max_inflight_bytes
     )]
     max_inflight_bytes: usize,
+    /// Open connections of both ports together; more wait to be accepted.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_MAX_CONNECTIONS",
+        default_value_t = Limits::DEFAULT.max_connections
+    )]
+    max_connections: usize,
+    /// OTLP/HTTP: seconds for a request's head to arrive, also while a kept-alive connection waits
+    /// for its next request; then the connection is closed.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = Limits::DEFAULT.header_read_timeout.as_secs()
+    )]
+    header_read_timeout_secs: u64,
+    /// Seconds a connection on either port may send nothing before it is closed.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_IDLE_TIMEOUT_SECS",
+        default_value_t = Limits::DEFAULT.idle_timeout.as_secs()
+    )]
+    idle_timeout_secs: u64,
+    /// OTLP/gRPC: seconds between keep-alive pings, and to wait for their answer.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_GRPC_KEEPALIVE_SECS",
+        default_value_t = Limits::DEFAULT.grpc_keepalive.as_secs()
+    )]
+    grpc_keepalive_secs: u64,
+    /// OTLP/gRPC: seconds from a call's message to its answer, else DEADLINE_EXCEEDED (nothing
+    /// committed; clients retry).
+    #[arg(
+        long,
+        env = "AGENT_TRACE_REQUEST_TIMEOUT_SECS",
+        default_value_t = Limits::DEFAULT.request_timeout.as_secs()
+    )]
+    request_timeout_secs: u64,
 }
 
 impl ServerArgs {
@@ -193,6 +241,11 @@ impl ServerArgs {
                 max_body_bytes: self.max_body_bytes,
                 max_decompressed_bytes: self.max_decompressed_bytes,
                 max_inflight_bytes: self.max_inflight_bytes,
+                max_connections: self.max_connections,
+                header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+                idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+                grpc_keepalive: Duration::from_secs(self.grpc_keepalive_secs),
+                request_timeout: Duration::from_secs(self.request_timeout_secs),
             },
         }
     }
@@ -203,6 +256,7 @@ impl ServerArgs {
             pool_size: self.pool_size,
             connection_wait: Duration::from_millis(self.connection_wait_ms),
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            lock_timeout: Duration::from_millis(self.lock_timeout_ms),
         }
     }
 }

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{TestDb, TestServer};
-use ingest::otlp::Limits;
+use ingest::otlp::{Limits, decode};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -265,10 +266,16 @@ async fn shutdown_finishes_requests_in_flight_and_every_acknowledged_span_is_sto
 async fn too_many_bytes_in_flight_is_answered_429_with_retry_after() {
     let db = TestDb::start("inflight");
     let body = request(0);
-    // Room for one request in flight, not two.
+    // Room for one request in flight, not two. A request holds its body (a buffer at most twice
+    // its size while it arrives) and an upper bound of its decoded size and its rows.
+    let decoded = decode::decoded_size_bound::<ExportTraceServiceRequest>(
+        decode::Encoding::Json,
+        body.as_bytes(),
+    );
+    let (least, most) = (body.len() + 2 * decoded, 2 * body.len() + 2 * decoded);
     let limits = Limits {
         max_decompressed_bytes: body.len() * 3 / 2,
-        max_inflight_bytes: body.len() * 3 / 2,
+        max_inflight_bytes: most + least / 2,
         ..Limits::DEFAULT
     };
     let server = TestServer::start(&db, limits, None).await;

@@ -148,6 +148,7 @@ async fn bad_input_gets_the_contract_status_and_a_status_body() {
         max_body_bytes: 4096,
         max_decompressed_bytes: 8192,
         max_inflight_bytes: 1 << 20,
+        ..Limits::DEFAULT
     };
     let server = TestServer::start(&db, limits, None).await;
     let client = reqwest::Client::new();

@@ -1,13 +1,15 @@
-//! OTLP/HTTP request bodies -> request messages, and messages -> response bodies. Pure. The same
-//! for the three signals (`decode_request` is generic over the request type), including a second,
-//! lossy protobuf decoder for invalid UTF-8 (`lenient.rs`).
+//! Request bodies -> request messages, and messages -> response bodies, for both transports (a gRPC
+//! message is a protobuf body). Pure: only the memory it allocates is held against the budget. The
+//! same for the three signals (`decode_request` is generic over the request type), including a
+//! second, lossy protobuf decoder for invalid UTF-8 (`wire.rs`).
 //!
 //! What the receiver accepts is `docs/otlp-server-contract.md`: protobuf or JSON
 //! chosen by `Content-Type` (parameters allowed), identity or gzip `Content-Encoding`, a cap on the
 //! body and a second cap while inflating (a small gzip bomb must not allocate gigabytes), and an
 //! empty body as an empty request. Replies use the request's encoding.
 
-use super::lenient::{self, Lenient};
+use super::budget::{Charge, ChargedBuffer, Exhausted};
+use super::wire::{self, Lenient};
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -38,6 +40,14 @@ pub enum DecodeError {
     TooLarge { limit: usize },
     /// The bytes are not a valid request in the declared encoding: 400.
     Malformed(String),
+    /// The memory budget cannot take the request's next step now: 429, retry later.
+    OverBudget(Exhausted),
+}
+
+impl From<Exhausted> for DecodeError {
+    fn from(exhausted: Exhausted) -> Self {
+        DecodeError::OverBudget(exhausted)
+    }
 }
 
 impl DecodeError {
@@ -46,6 +56,7 @@ impl DecodeError {
             DecodeError::UnsupportedMediaType(_) | DecodeError::UnsupportedEncoding(_) => 415,
             DecodeError::TooLarge { .. } => 413,
             DecodeError::Malformed(_) => 400,
+            DecodeError::OverBudget(_) => 429,
         }
     }
 }
@@ -65,6 +76,7 @@ impl std::fmt::Display for DecodeError {
             }
             DecodeError::TooLarge { limit } => write!(f, "request body larger than {limit} bytes"),
             DecodeError::Malformed(why) => write!(f, "malformed request: {why}"),
+            DecodeError::OverBudget(exhausted) => write!(f, "{exhausted}"),
         }
     }
 }
@@ -87,11 +99,14 @@ pub fn encoding_of(content_type: Option<&str>) -> Result<Encoding, DecodeError> 
     }
 }
 
-/// The body with its Content-Encoding undone, refusing to produce more than `limit` bytes.
+/// The body with its Content-Encoding undone, refusing to produce more than `limit` bytes; what it
+/// inflates to is held against the budget as it grows, so a request inflating to the limit takes
+/// memory only while the budget has it.
 pub fn decompress(
     content_encoding: Option<&str>,
     body: Bytes,
     limit: usize,
+    charge: &mut Charge,
 ) -> Result<Bytes, DecodeError> {
     let encoding = content_encoding
         .map(|e| e.trim().to_ascii_lowercase())
@@ -104,21 +119,55 @@ pub fn decompress(
             Ok(body)
         }
         "gzip" | "x-gzip" => {
-            let mut inflated = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
-            // Read one byte past the limit to tell "exactly at the limit" from "over it".
-            let read = flate2::read::MultiGzDecoder::new(body.as_ref())
-                .take(limit as u64 + 1)
-                .read_to_end(&mut inflated)
-                .map_err(|e| DecodeError::Malformed(format!("gzip: {e}")))?;
-            if read > limit {
-                return Err(DecodeError::TooLarge { limit });
+            let mut gzip = flate2::read::MultiGzDecoder::new(body.as_ref());
+            let mut inflated = ChargedBuffer::default();
+            let mut chunk = vec![0; 64 << 10];
+            loop {
+                let read = gzip
+                    .read(&mut chunk)
+                    .map_err(|e| DecodeError::Malformed(format!("gzip: {e}")))?;
+                if read == 0 {
+                    return Ok(inflated.into_bytes());
+                }
+                if inflated.len() + read > limit {
+                    return Err(DecodeError::TooLarge { limit });
+                }
+                inflated.extend(&chunk[..read], limit, charge)?;
             }
-            Ok(Bytes::from(inflated))
         }
         _ => Err(DecodeError::UnsupportedEncoding(
             content_encoding.unwrap_or_default().to_string(),
         )),
     }
+}
+
+/// An upper bound of the memory that decoding `bytes` as an `M` request takes (see
+/// `wire::decoded_size_bound` for protobuf). OTLP/JSON holds a message per object, so every `{`
+/// outside a string is counted as the largest message, and the text once more for the copy that
+/// invalid UTF-8 makes.
+pub fn decoded_size_bound<M: Lenient>(encoding: Encoding, bytes: &[u8]) -> usize {
+    match encoding {
+        Encoding::Protobuf => wire::decoded_size_bound::<M>(bytes).unwrap_or(bytes.len()),
+        Encoding::Json => json_objects(bytes)
+            .saturating_mul(2 * wire::largest_struct_size())
+            .saturating_add(bytes.len()),
+    }
+}
+
+/// How many JSON objects a text opens (`{` outside strings).
+fn json_objects(text: &[u8]) -> usize {
+    let (mut objects, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in text {
+        match (in_string, escaped, byte) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (false, _, b'"') => in_string = true,
+            (false, _, b'{') => objects += 1,
+            _ => {}
+        }
+    }
+    objects
 }
 
 /// Decodes a request message; an empty body is an empty request in either encoding.
@@ -140,14 +189,14 @@ where
 }
 
 /// An export request of any signal. A protobuf one that prost refuses for invalid UTF-8 in a string
-/// is read again with every string decoded lossily (`lenient.rs`), so one bad value costs no span,
+/// is read again with every string decoded lossily (`wire.rs`), so one bad value costs no span,
 /// log record or data point; JSON is read lossily to begin with (`decode_message`).
 pub fn decode_request<M>(encoding: Encoding, bytes: &[u8]) -> Result<M, DecodeError>
 where
     M: Lenient + DeserializeOwned,
 {
     match decode_message(encoding, bytes) {
-        Err(error) if encoding == Encoding::Protobuf => lenient::decode_lossy(bytes).ok_or(error),
+        Err(error) if encoding == Encoding::Protobuf => wire::decode_lossy(bytes).ok_or(error),
         decoded => decoded,
     }
 }
@@ -171,16 +220,6 @@ pub struct Status {
     pub code: i32,
     #[prost(string, tag = "2")]
     pub message: String,
-}
-
-/// gRPC status codes used in `Status.code`.
-pub mod grpc_code {
-    pub const INVALID_ARGUMENT: i32 = 3;
-    pub const DEADLINE_EXCEEDED: i32 = 4;
-    pub const RESOURCE_EXHAUSTED: i32 = 8;
-    pub const UNAUTHENTICATED: i32 = 16;
-    pub const UNAVAILABLE: i32 = 14;
-    pub const UNIMPLEMENTED: i32 = 12;
 }
 
 #[cfg(test)]
@@ -212,34 +251,188 @@ mod tests {
         );
     }
 
+    /// Room for anything: the budget is tested on its own below.
+    fn charge() -> Charge {
+        super::super::budget::Budget::new(1 << 30).charge()
+    }
+
     #[test]
     fn gzip_is_capped_while_inflating() {
         let bomb = gzip(&vec![0u8; 10_000_000]);
         assert!(bomb.len() < 20_000);
         assert_eq!(
-            decompress(Some("gzip"), bomb.clone(), 1_000_000),
+            decompress(Some("gzip"), bomb.clone(), 1_000_000, &mut charge()),
             Err(DecodeError::TooLarge { limit: 1_000_000 })
         );
         assert_eq!(
-            decompress(Some("gzip"), bomb, 10_000_000).unwrap().len(),
+            decompress(Some("gzip"), bomb, 10_000_000, &mut charge())
+                .unwrap()
+                .len(),
             10_000_000
         );
         assert_eq!(
-            decompress(None, Bytes::from_static(b"abc"), 2),
+            decompress(None, Bytes::from_static(b"abc"), 2, &mut charge()),
             Err(DecodeError::TooLarge { limit: 2 })
         );
         assert_eq!(
-            decompress(Some("br"), Bytes::new(), 2)
+            decompress(Some("br"), Bytes::new(), 2, &mut charge())
                 .unwrap_err()
                 .http_status(),
             415
         );
         assert_eq!(
-            decompress(Some("gzip"), Bytes::from_static(b"not gzip"), 100)
-                .unwrap_err()
-                .http_status(),
+            decompress(
+                Some("gzip"),
+                Bytes::from_static(b"not gzip"),
+                100,
+                &mut charge()
+            )
+            .unwrap_err()
+            .http_status(),
             400
         );
+    }
+
+    /// What a request inflates to is held against the budget while it inflates: a gzip bomb
+    /// within the size limit still stops when the budget is spent.
+    #[test]
+    fn inflating_stops_when_the_budget_is_spent() {
+        let bomb = gzip(&vec![0u8; 10_000_000]);
+        let budget = super::super::budget::Budget::new(4_000_000);
+        let mut charge = budget.charge();
+        let error = decompress(Some("gzip"), bomb.clone(), 64 << 20, &mut charge).unwrap_err();
+        assert_eq!(error.http_status(), 429, "{error}");
+        assert!(charge.bytes() <= 4_000_000);
+        drop(charge);
+        assert_eq!(budget.in_use(), 0);
+        let mut charge = super::super::budget::Budget::new(32 << 20).charge();
+        let inflated = decompress(Some("gzip"), bomb, 64 << 20, &mut charge).unwrap();
+        assert_eq!(inflated.len(), 10_000_000);
+        assert!(charge.bytes() >= 10_000_000 && charge.bytes() <= 2 * 10_000_000);
+    }
+
+    /// The bound is above what a decoded request really takes, for the captured requests in both
+    /// encodings and for the worst shapes: empty attributes (2 bytes each on the wire) and empty
+    /// JSON objects.
+    #[test]
+    fn decoded_size_bounds_hold() {
+        use crate::fixtures;
+        use opentelemetry_proto::tonic::common::v1::KeyValue;
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+        for fixture in fixtures::load("traces") {
+            let encoding = encoding_of(fixture.content_type.as_deref()).unwrap();
+            let raw = decompress(
+                fixture.content_encoding.as_deref(),
+                fixture.body.clone(),
+                64 << 20,
+                &mut charge(),
+            )
+            .unwrap();
+            let request: ExportTraceServiceRequest = decode_request(encoding, &raw).unwrap();
+            let bound = decoded_size_bound::<ExportTraceServiceRequest>(encoding, &raw);
+            let decoded = heap_size(&request);
+            assert!(
+                bound >= decoded,
+                "{}: bound {bound} < {decoded}",
+                fixture.name
+            );
+        }
+        let empty_attributes = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        attributes: vec![KeyValue::default(); 100_000],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let wire = prost::Message::encode_to_vec(&empty_attributes);
+        assert!(wire.len() < 300_000, "2 bytes an attribute");
+        let bound = decoded_size_bound::<ExportTraceServiceRequest>(Encoding::Protobuf, &wire);
+        assert!(bound >= heap_size(&empty_attributes));
+        let json = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            vec!["{}"; 50_000].join(",")
+        );
+        let request: ExportTraceServiceRequest =
+            decode_request(Encoding::Json, json.as_bytes()).unwrap();
+        let bound =
+            decoded_size_bound::<ExportTraceServiceRequest>(Encoding::Json, json.as_bytes());
+        assert!(bound >= heap_size(&request));
+        assert_eq!(
+            json_objects(br#"{"a":"{\"}","b":{}}"#),
+            2,
+            "braces in strings do not count"
+        );
+    }
+
+    /// The memory a decoded traces request takes: its structs (vectors at their capacity) and
+    /// strings, counted the long way.
+    fn heap_size(request: &ExportTraceServiceRequest) -> usize {
+        use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+        use opentelemetry_proto::tonic::trace::v1::Span;
+        use std::mem::size_of_val;
+        fn any_size(value: &AnyValue) -> usize {
+            match &value.value {
+                Some(any_value::Value::StringValue(s)) => s.capacity(),
+                Some(any_value::Value::BytesValue(b)) => b.capacity(),
+                Some(any_value::Value::ArrayValue(a)) => {
+                    a.values.capacity() * size_of::<AnyValue>()
+                        + a.values.iter().map(any_size).sum::<usize>()
+                }
+                Some(any_value::Value::KvlistValue(l)) => attributes(&l.values),
+                _ => 0,
+            }
+        }
+        fn attributes(list: &Vec<KeyValue>) -> usize {
+            list.capacity() * size_of::<KeyValue>()
+                + list
+                    .iter()
+                    .map(|kv| kv.key.capacity() + kv.value.as_ref().map_or(0, any_size))
+                    .sum::<usize>()
+        }
+        use std::mem::size_of;
+        let mut total = size_of_val(request);
+        for resource in &request.resource_spans {
+            total += size_of_val(resource) + resource.schema_url.capacity();
+            if let Some(r) = &resource.resource {
+                total += attributes(&r.attributes);
+            }
+            for scope in &resource.scope_spans {
+                total += size_of_val(scope) + scope.schema_url.capacity();
+                if let Some(s) = &scope.scope {
+                    total += s.name.capacity() + s.version.capacity() + attributes(&s.attributes);
+                }
+                total += scope.spans.capacity() * size_of::<Span>();
+                for span in &scope.spans {
+                    total += span.trace_id.capacity()
+                        + span.span_id.capacity()
+                        + span.parent_span_id.capacity()
+                        + span.trace_state.capacity()
+                        + span.name.capacity()
+                        + attributes(&span.attributes);
+                    for event in &span.events {
+                        total += size_of_val(event)
+                            + event.name.capacity()
+                            + attributes(&event.attributes);
+                    }
+                    for link in &span.links {
+                        total += size_of_val(link)
+                            + link.trace_id.capacity()
+                            + link.span_id.capacity()
+                            + link.trace_state.capacity()
+                            + attributes(&link.attributes);
+                    }
+                    if let Some(status) = &span.status {
+                        total += status.message.capacity();
+                    }
+                }
+            }
+        }
+        total
     }
 
     #[test]
@@ -287,7 +480,7 @@ mod tests {
     #[test]
     fn status_encodes_in_both_encodings() {
         let status = Status {
-            code: grpc_code::UNAVAILABLE,
+            code: tonic::Code::Unavailable as i32,
             message: "database unavailable".into(),
         };
         let json: serde_json::Value =

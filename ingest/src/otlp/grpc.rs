@@ -1,121 +1,203 @@
-//! OTLP/gRPC, the default protocol of most SDKs, on its own port: the TraceService, LogsService
-//! and MetricsService of `opentelemetry.proto.collector.*.v1` (`.../Export`). Same path as OTLP/HTTP
-//! after decoding: `export::Signal::export`. A database outage is `UNAVAILABLE`, which gRPC clients
-//! retry.
+//! OTLP/gRPC, the default protocol of most SDKs, on its own port: the `Export` method of
+//! `opentelemetry.proto.collector.{trace,logs,metrics}.v1.*Service`. A unary gRPC call is an HTTP/2
+//! POST whose body is one message behind a 5-byte prefix (compressed or not, and its length), and
+//! whose answer ends with a `grpc-status` trailer. Reading that body ourselves, rather than through
+//! a generated server, puts gRPC through the same intake as OTLP/HTTP: the same memory budget from
+//! the first byte, the same gzip limit while inflating, the same decoder (invalid UTF-8 repaired
+//! instead of failing the whole request) and the same limits. Errors are `tonic::Status`es, which
+//! gRPC clients read from the trailers; a retryable RESOURCE_EXHAUSTED carries `RetryInfo`, without
+//! which OTLP clients do not retry it.
 
-use super::auth::{self, Auth};
-use super::limits::Limits;
-use crate::export::{self, Signal};
-use crate::write::Writer;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use tonic::codec::CompressionEncoding;
-use tonic::{Request, Response, Status};
+use super::decode::Encoding;
+use super::intake::{Intake, Refusal};
+use crate::export::{Logs, Metrics, Signal, Traces};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use axum::routing::post;
+use bytes::{BufMut, Bytes, BytesMut};
+use http_body_util::StreamBody;
+use prost::Message;
 
-/// The three services, one writer.
-#[derive(Clone)]
-struct Services {
-    writer: Writer,
+pub fn router(intake: Intake) -> Router {
+    Router::new()
+        .route(Traces::GRPC_PATH, post(export::<Traces>))
+        .route(Logs::GRPC_PATH, post(export::<Logs>))
+        .route(Metrics::GRPC_PATH, post(export::<Metrics>))
+        .fallback(unimplemented)
+        .with_state(intake)
 }
 
-impl Services {
-    async fn export<S: Signal>(
-        &self,
-        request: Request<S::Request>,
-    ) -> Result<Response<S::Response>, Status> {
-        S::export(&self.writer, request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(|error| Status::unavailable(error.to_string()))
+async fn export<S: Signal>(State(intake): State<Intake>, request: Request) -> Response {
+    match receive::<S>(&intake, request).await {
+        Ok(answer) => ok(answer.encode_to_vec()),
+        Err(refusal) => status(&refusal),
     }
 }
 
-#[tonic::async_trait]
-impl TraceService for Services {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        Services::export::<export::Traces>(self, request).await
+async fn receive<S: Signal>(intake: &Intake, request: Request) -> Result<S::Response, Refusal> {
+    let (parts, body) = request.into_parts();
+    intake.authorize(header_str(&parts.headers, "authorization"))?;
+    let content_type = header_str(&parts.headers, "content-type").unwrap_or_default();
+    if !(content_type == "application/grpc" || content_type.starts_with("application/grpc+proto")) {
+        return Err(invalid(format!(
+            "content-type {content_type:?} is not application/grpc"
+        )));
     }
-}
-
-#[tonic::async_trait]
-impl LogsService for Services {
-    async fn export(
-        &self,
-        request: Request<ExportLogsServiceRequest>,
-    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        Services::export::<export::Logs>(self, request).await
-    }
-}
-
-#[tonic::async_trait]
-impl MetricsService for Services {
-    async fn export(
-        &self,
-        request: Request<ExportMetricsServiceRequest>,
-    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        Services::export::<export::Metrics>(self, request).await
-    }
-}
-
-/// Serves OTLP/gRPC on `listener` until `shutdown` completes; requests in flight finish first.
-pub async fn run(
-    listener: tokio::net::TcpListener,
-    writer: Writer,
-    auth: Auth,
-    limits: Limits,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), tonic::transport::Error> {
-    let services = Services { writer };
-    let max_message_bytes = limits.max_decompressed_bytes;
-    // Every service: gzip either way, the same size cap, the same bearer token.
-    let check = move |request: Request<()>| {
-        let authorization = request
-            .metadata()
-            .get("authorization")
-            .and_then(|value| value.to_str().ok());
-        if auth.allows(authorization) {
-            Ok(request)
-        } else {
-            Err(Status::unauthenticated(auth::UNAUTHORIZED))
-        }
+    let mut charge = intake.budget().charge();
+    let body = intake.read_body(body, &mut charge).await?;
+    let (compressed, message) = one_message(body)?;
+    let content_encoding = match (compressed, header_str(&parts.headers, "grpc-encoding")) {
+        (false, _) => None,
+        (true, Some(encoding)) => Some(encoding.to_string()),
+        (true, None) => return Err(invalid("a compressed message without grpc-encoding".into())),
     };
-    let traces = TraceServiceServer::new(services.clone())
-        .accept_compressed(CompressionEncoding::Gzip)
-        .send_compressed(CompressionEncoding::Gzip)
-        .max_decoding_message_size(max_message_bytes);
-    let logs = LogsServiceServer::new(services.clone())
-        .accept_compressed(CompressionEncoding::Gzip)
-        .send_compressed(CompressionEncoding::Gzip)
-        .max_decoding_message_size(max_message_bytes);
-    let metrics = MetricsServiceServer::new(services)
-        .accept_compressed(CompressionEncoding::Gzip)
-        .send_compressed(CompressionEncoding::Gzip)
-        .max_decoding_message_size(max_message_bytes);
-    use tonic::service::interceptor::InterceptedService;
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    tonic::transport::Server::builder()
-        .add_service(InterceptedService::new(traces, check.clone()))
-        .add_service(InterceptedService::new(logs, check.clone()))
-        .add_service(InterceptedService::new(metrics, check))
-        .serve_with_incoming_shutdown(incoming, shutdown)
+    let answer = intake.export::<S>(message, Encoding::Protobuf, content_encoding, charge);
+    let deadline = intake.limits().request_timeout;
+    tokio::time::timeout(deadline, answer)
         .await
+        .unwrap_or_else(|_| {
+            Err(Refusal::new(
+                axum::http::StatusCode::GATEWAY_TIMEOUT,
+                tonic::Code::DeadlineExceeded,
+                format!("not answered within {deadline:?}; nothing was committed"),
+            ))
+        })
+}
+
+/// The one length-prefixed message of a unary call: (compressed?, the message).
+fn one_message(mut body: Bytes) -> Result<(bool, Bytes), Refusal> {
+    if body.len() < 5 {
+        return Err(invalid(
+            "the body is not a length-prefixed gRPC message".into(),
+        ));
+    }
+    let compressed = match body[0] {
+        0 => false,
+        1 => true,
+        flag => return Err(invalid(format!("unknown gRPC message flag {flag}"))),
+    };
+    let length = u32::from_be_bytes([body[1], body[2], body[3], body[4]]) as usize;
+    let message = body.split_off(5);
+    if message.len() != length {
+        return Err(invalid(format!(
+            "the message prefix says {length} bytes, {} arrived (a unary call sends one message)",
+            message.len()
+        )));
+    }
+    Ok((compressed, message))
+}
+
+fn invalid(message: String) -> Refusal {
+    Refusal::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        tonic::Code::InvalidArgument,
+        message,
+    )
+}
+
+/// A successful answer: the message behind its prefix, then the `grpc-status: 0` trailer.
+fn ok(message: Vec<u8>) -> Response {
+    let mut framed = BytesMut::with_capacity(5 + message.len());
+    framed.put_u8(0);
+    framed.put_u32(message.len() as u32);
+    framed.put_slice(&message);
+    let mut trailers = HeaderMap::new();
+    trailers.insert("grpc-status", HeaderValue::from_static("0"));
+    let frames = [
+        Ok::<_, std::convert::Infallible>(http_body::Frame::data(framed.freeze())),
+        Ok(http_body::Frame::trailers(trailers)),
+    ];
+    let mut response = Response::new(Body::new(StreamBody::new(futures_util::stream::iter(
+        frames,
+    ))));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
+    response
+}
+
+/// A refusal as gRPC says it (a "trailers-only" answer). Retryable ones carry `RetryInfo`.
+fn status(refusal: &Refusal) -> Response {
+    let status = match refusal.retry_after_seconds {
+        Some(seconds) => tonic::Status::with_details(
+            refusal.grpc,
+            refusal.message.clone(),
+            retry_info(refusal, seconds),
+        ),
+        None => tonic::Status::new(refusal.grpc, refusal.message.clone()),
+    };
+    status.into_http::<Body>()
+}
+
+/// The refusal as a `google.rpc.Status` (gRPC clients check that its code is the call's) with a
+/// `google.rpc.RetryInfo { retry_delay }` in its details.
+fn retry_info(refusal: &Refusal, seconds: u32) -> Bytes {
+    let retry = RetryInfo {
+        retry_delay: Some(ProtoDuration {
+            seconds: i64::from(seconds),
+            nanos: 0,
+        }),
+    };
+    let status = RpcStatus {
+        code: refusal.grpc as i32,
+        message: refusal.message.clone(),
+        details: vec![ProtoAny {
+            type_url: "type.googleapis.com/google.rpc.RetryInfo".into(),
+            value: retry.encode_to_vec(),
+        }],
+    };
+    Bytes::from(status.encode_to_vec())
+}
+
+async fn unimplemented(request: Request) -> Response {
+    tonic::Status::unimplemented(format!(
+        "no OTLP service at {}; this port serves the Export methods of TraceService, LogsService \
+         and MetricsService",
+        request.uri().path()
+    ))
+    .into_http::<Body>()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// `google.rpc.Status` with its details (the body of `grpc-status-details-bin`).
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+    #[prost(message, repeated, tag = "3")]
+    details: Vec<ProtoAny>,
+}
+
+/// `google.protobuf.Any`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoAny {
+    #[prost(string, tag = "1")]
+    type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    value: Vec<u8>,
+}
+
+/// `google.rpc.RetryInfo`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RetryInfo {
+    #[prost(message, optional, tag = "1")]
+    retry_delay: Option<ProtoDuration>,
+}
+
+/// `google.protobuf.Duration`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoDuration {
+    #[prost(int64, tag = "1")]
+    seconds: i64,
+    #[prost(int32, tag = "2")]
+    nanos: i32,
 }

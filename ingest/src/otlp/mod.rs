@@ -1,27 +1,36 @@
-//! OTLP in: the two transports and everything between a client's bytes and a request message.
+//! OTLP in: the two transports and everything between a client's bytes and a request's rows.
 //!
 //! - `http`: OTLP/HTTP (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`), protobuf or JSON;
-//! - `grpc`: OTLP/gRPC (the three `Export` services) on its own port;
-//! - `auth`: the bearer-token check both use; `limits`: the size and time limits both use;
-//! - `decode`: bodies -> request messages and replies -> bodies (pure), with `lenient`, the second
-//!   chance for protobuf with invalid UTF-8 (pure);
-//! - `serve`: both servers, one stop for both.
+//! - `grpc`: OTLP/gRPC (the three `Export` methods) on its own port;
+//! - `intake`: what both share once a request arrived: the body read under the memory budget
+//!   (`budget`), the CPU-heavy steps off the async workers, the reasons to refuse (`Refusal`);
+//! - `connections`: accepting and serving connections, bounded in number and time, for both ports;
+//! - `auth`: the bearer-token check; `limits`: every limit, one struct, one flag each;
+//! - `decode`: bodies -> request messages and replies -> bodies (pure), with `wire`, the walk of
+//!   the protobuf wire format that repairs invalid UTF-8 and bounds the decoded size (pure);
+//! - `serve` below: both servers, one stop for both, never half up.
 //!
-//! Every request then goes through `crate::export` (map and write) and is answered with what that
-//! committed. This folder speaks HTTP and gRPC and must not look into rows or SQL: it never maps an
-//! attribute or touches the database except through `export`.
+//! A request is then mapped (`crate::map`) and written (`crate::write`) through `crate::export`,
+//! and answered with what that committed. This folder speaks HTTP and gRPC and must not look into
+//! rows or SQL: it never maps an attribute or touches the database except through `export`.
 
 mod auth;
+mod budget;
+pub mod connections;
 pub mod decode;
 pub mod grpc;
 pub mod http;
-pub mod lenient;
+pub mod intake;
 mod limits;
+pub mod wire;
 
 pub use auth::Auth;
+pub use budget::{Budget, Charge};
 pub use limits::Limits;
 
 use crate::write::{Writer, WriterConfig};
+use connections::{Connections, Protocol};
+use intake::Intake;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -62,6 +71,11 @@ pub async fn serve(
         }
     }
     config.limits.check()?;
+    // Each connection is a file descriptor: the soft limit (often 1024) must not bind before
+    // --max-connections does, or accepting would stall well below it.
+    if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("agent-trace: could not raise the open-files limit: {error}");
+    }
     let writer = Writer::connect(writer).await.map_err(|e| e.to_string())?;
     let http_listener = bind(config.http_listen).await?;
     let grpc_listener = bind(config.grpc_listen).await?;
@@ -69,20 +83,27 @@ pub async fn serve(
         "agent-trace: serving OTLP/HTTP on http://{} and OTLP/gRPC on {}",
         config.http_listen, config.grpc_listen
     );
-    let auth = Auth::new(config.token);
     let limits = config.limits;
+    let intake = Intake::new(writer, limits, Auth::new(config.token));
+    let connections = Connections::new(limits.max_connections);
     run_until_stopped(shutdown, |stop| {
-        let state = http::AppState::new(writer.clone(), limits, auth.clone());
-        let http = http::run(http_listener, state, stop.requested());
-        let grpc = grpc::run(grpc_listener, writer, auth, limits, stop.requested());
+        let port = |listener, router, protocol| -> Server {
+            let (connections, stop) = (connections.clone(), stop.clone());
+            Box::pin(async move {
+                let stopped = stop.requested();
+                connections::serve(listener, router, protocol, &limits, &connections, stopped)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        };
         vec![
             (
                 "OTLP/HTTP server",
-                Box::pin(async { http.await.map_err(|e| e.to_string()) }),
+                port(http_listener, http::router(intake.clone()), Protocol::Http1),
             ),
             (
                 "OTLP/gRPC server",
-                Box::pin(async { grpc.await.map_err(|e| e.to_string()) }),
+                port(grpc_listener, grpc::router(intake), Protocol::Http2),
             ),
         ]
     })

@@ -30,6 +30,8 @@ pub struct TableSql {
     pub staging: &'static str,
     /// Binary COPY into the staging table.
     pub copy_staging: &'static str,
+    /// Empties the staging table (between two tries in one transaction).
+    pub empty_staging: &'static str,
     /// Staging -> table, skipping rows already stored.
     pub insert: &'static str,
 }
@@ -94,6 +96,7 @@ row_columns! {
             copy: include_str!("../../../sql/ingest/copy_spans.sql"),
             staging: include_str!("../../../sql/ingest/staging.sql"),
             copy_staging: include_str!("../../../sql/ingest/copy_staging.sql"),
+            empty_staging: include_str!("../../../sql/ingest/empty_staging.sql"),
             insert: include_str!("../../../sql/ingest/insert_spans.sql"),
         };
         describe(span) = format!("span {} of trace {}", hex(&span.span_id), hex(&span.trace_id));
@@ -144,6 +147,7 @@ row_columns! {
             copy: include_str!("../../../sql/ingest/copy_logs.sql"),
             staging: include_str!("../../../sql/ingest/staging_logs.sql"),
             copy_staging: include_str!("../../../sql/ingest/copy_staging_logs.sql"),
+            empty_staging: include_str!("../../../sql/ingest/empty_staging_logs.sql"),
             insert: include_str!("../../../sql/ingest/insert_logs.sql"),
         };
         describe(log) = format!("log record {} at {} ns", hex(&log.record_key), log.time_unix_nano);
@@ -183,6 +187,7 @@ row_columns! {
             copy: include_str!("../../../sql/ingest/copy_metrics.sql"),
             staging: include_str!("../../../sql/ingest/staging_metrics.sql"),
             copy_staging: include_str!("../../../sql/ingest/copy_staging_metrics.sql"),
+            empty_staging: include_str!("../../../sql/ingest/empty_staging_metrics.sql"),
             insert: include_str!("../../../sql/ingest/insert_metrics.sql"),
         };
         describe(point) = format!("data point of metric {:?} at {} ns", point.name, point.time_unix_nano);
@@ -391,8 +396,21 @@ mod tests {
             expected,
             "{table}: the staging table's columns and types"
         );
-        // The staging COPY names no columns: it relies on the staging table's order, checked above.
-        assert!(R::SQL.copy_staging.starts_with("COPY pg_temp."));
+        // The staging COPY names no columns: it relies on the staging table's order, checked
+        // above; it and the TRUNCATE must be about that table.
+        let created = R::SQL
+            .staging
+            .split_whitespace()
+            .skip_while(|word| *word != "EXISTS")
+            .nth(1)
+            .expect("CREATE TEMP TABLE IF NOT EXISTS name");
+        for sql in [R::SQL.copy_staging, R::SQL.empty_staging] {
+            let named = sql
+                .split("pg_temp.")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next());
+            assert_eq!(named, Some(created), "{table}: {sql}");
+        }
     }
 
     #[test]

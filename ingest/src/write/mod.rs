@@ -12,15 +12,18 @@
 //!
 //! 1. Binary COPY straight into the table: the common case, a batch of new rows, at the cost
 //!    PostgreSQL itself needs (BENCHMARKS.md).
-//! 2. If that meets a row already stored (a client retry: `unique_violation`) or a concurrent batch
-//!    with the same rows (`deadlock_detected`), it is rolled back and the batch goes through the
-//!    session's staging table for that table: COPY there, then one `INSERT .. SELECT DISTINCT ON ..
-//!    ON CONFLICT DO NOTHING`, which skips what is stored and takes its locks in key order.
+//! 2. If that fails for anything but the database being unavailable, it is rolled back and the batch
+//!    goes the careful way: through the session's staging table (COPY there, then one
+//!    `INSERT .. SELECT DISTINCT ON .. ON CONFLICT DO NOTHING`, which skips what is stored and takes
+//!    its locks in key order), under a savepoint. Rows already stored (a client retry) are skipped
+//!    there. A part the database refuses is halved, and each half tried again, until what it
+//!    refuses stands alone: only those rows are rejected (and reported), after O(log n) tries each.
 //!
-//! Errors are split by what the client should do: `Unavailable` (the database is down, restarting,
-//! out of connections, or a connection broke: retry later, answered 503) versus rows the database
-//! refuses on their content, which cost only themselves: the batch is retried one row at a time,
-//! each under a savepoint, and the refused ones are reported as rejected.
+//! What the client should do follows from why a statement failed (`Cause`): the database being
+//! down, restarting, out of connections or resources, another session's lock held past
+//! `lock_timeout`, or a concurrent batch's deadlock is `Unavailable` (nothing committed, answered
+//! 503: retry later); anything the rows cause (a value a constraint, index, type or trigger refuses,
+//! or a batch running past `statement_timeout`) costs only the rows that cause it.
 
 mod columns;
 
@@ -31,7 +34,7 @@ use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
 use crate::map::spans::SpanRow;
 use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
@@ -49,14 +52,20 @@ pub struct WriterConfig {
     /// How long a batch may wait for a free connection before the request is answered 503.
     pub connection_wait: Duration,
     /// Longest a statement may run (PostgreSQL's statement_timeout on every ingest connection), so
-    /// a locked or overloaded database turns into 503s, never into requests that hang.
+    /// an overloaded database turns into 503s, never into requests that hang; a batch that runs
+    /// past it is halved and tried again.
     pub statement_timeout: Duration,
+    /// Longest a statement waits for a lock another session holds (PostgreSQL's lock_timeout):
+    /// then the database is busy, not the batch slow, and the answer is 503. Below
+    /// `statement_timeout`, so the two can be told apart.
+    pub lock_timeout: Duration,
 }
 
 impl WriterConfig {
     pub const DEFAULT_POOL_SIZE: usize = 8;
     pub const DEFAULT_CONNECTION_WAIT: Duration = Duration::from_secs(5);
     pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
     /// The defaults of `serve`'s flags, for the database at `database_url`.
     pub fn new(database_url: impl Into<String>) -> Self {
@@ -65,7 +74,22 @@ impl WriterConfig {
             pool_size: Self::DEFAULT_POOL_SIZE,
             connection_wait: Self::DEFAULT_CONNECTION_WAIT,
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
+            lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
         }
+    }
+
+    /// Settings that cannot work together, explained.
+    fn check(&self) -> Result<(), StartupError> {
+        if self.lock_timeout.is_zero() || self.lock_timeout >= self.statement_timeout {
+            return Err(StartupError::Settings(format!(
+                "--lock-timeout-ms ({}) must be above 0 and below --statement-timeout-ms ({}), so that \
+                 waiting for another session's lock (503, retry later) is told from a batch too slow \
+                 to store at once (halved and tried again)",
+                self.lock_timeout.as_millis(),
+                self.statement_timeout.as_millis()
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -97,6 +121,7 @@ impl std::fmt::Display for WriteError {
 /// Problems found at start-up, each with what to do about it.
 #[derive(Debug)]
 pub enum StartupError {
+    Settings(String),
     BadUrl(String),
     Connect(String),
     ExtensionMissing { database: String },
@@ -106,6 +131,7 @@ pub enum StartupError {
 impl std::fmt::Display for StartupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            StartupError::Settings(why) => write!(f, "{why}"),
             StartupError::BadUrl(why) => write!(f, "invalid --database-url: {why}"),
             StartupError::Connect(why) => write!(f, "cannot connect to PostgreSQL: {why}"),
             StartupError::ExtensionMissing { database } => write!(
@@ -127,12 +153,15 @@ impl std::error::Error for StartupError {}
 #[derive(Clone)]
 pub struct Writer {
     pool: Pool,
+    /// How long the careful way may take for one batch before it gives up (503).
+    careful_time: Duration,
 }
 
 impl Writer {
     /// Builds the connection pool and checks, on one connection, that the extension is there at the
     /// version this binary writes for.
     pub async fn connect(config: &WriterConfig) -> Result<Self, StartupError> {
+        config.check()?;
         let pg_config: tokio_postgres::Config = config
             .database_url
             .parse()
@@ -145,10 +174,11 @@ impl Writer {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
-        // Every new connection: the statement timeout, then the session's staging tables.
+        // Every new connection: the timeouts, then the session's staging tables.
         let session_setup: std::sync::Arc<str> = format!(
-            "SET statement_timeout = {};\n{}\n{}\n{}",
+            "SET statement_timeout = {}; SET lock_timeout = {};\n{}\n{}\n{}",
             config.statement_timeout.as_millis(),
+            config.lock_timeout.as_millis(),
             SpanRow::SQL.staging,
             LogRow::SQL.staging,
             MetricRow::SQL.staging,
@@ -186,7 +216,10 @@ impl Writer {
             }
             Some(_) => {}
         }
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            careful_time: 2 * config.statement_timeout,
+        })
     }
 
     /// Stores the rows in one transaction. `Ok` means committed.
@@ -210,73 +243,86 @@ impl Writer {
                     rejected: Vec::new(),
                 });
             }
-            Err(error) if is_overlap(&error) => drop(transaction), // rolls back; take the staging way
-            Err(error) if is_content_error(&error) => {
-                drop(transaction);
-                return self.write_one_by_one(&mut client, rows).await;
+            Err(error) if Cause::of(&error) == Cause::Unavailable && !is_overlap(&error) => {
+                return Err(unavailable(error));
             }
-            Err(error) => return Err(unavailable(error)),
+            Err(_) => drop(transaction), // rolls back; take the careful way
         }
 
-        let transaction = client.transaction().await.map_err(unavailable)?;
-        match insert_skipping_stored(&transaction, rows).await {
-            Ok(inserted) => {
-                transaction.commit().await.map_err(unavailable)?;
-                Ok(Written {
-                    inserted,
-                    duplicates: rows.len() as u64 - inserted,
-                    rejected: Vec::new(),
-                })
-            }
-            Err(error) if is_content_error(&error) => {
-                drop(transaction);
-                self.write_one_by_one(&mut client, rows).await
-            }
-            Err(error) => Err(unavailable(error)),
-        }
-    }
-
-    /// The slow path after the database refused a batch on its content: each row under its own
-    /// savepoint, so only the rows it refuses are lost (and reported).
-    async fn write_one_by_one<R: Row>(
-        &self,
-        client: &mut deadpool_postgres::Object,
-        rows: &[R],
-    ) -> Result<Written, WriteError> {
+        let deadline = Instant::now() + self.careful_time;
         let mut transaction = client.transaction().await.map_err(unavailable)?;
-        let mut written = Written::default();
-        for row in rows {
-            let savepoint = transaction.savepoint("row").await.map_err(unavailable)?;
-            match insert_skipping_stored(&savepoint, std::slice::from_ref(row)).await {
-                Ok(inserted) => {
-                    savepoint.commit().await.map_err(unavailable)?;
-                    written.inserted += inserted;
-                    written.duplicates += 1 - inserted;
-                }
-                Err(error) if is_content_error(&error) => {
-                    savepoint.rollback().await.map_err(unavailable)?;
-                    written.rejected.push(row.rejected(&format!(
-                        "refused by the database: {}",
-                        error.as_db_error().map(|e| e.message()).unwrap_or("error")
-                    )));
-                }
-                Err(error) => return Err(unavailable(error)),
-            }
-        }
+        let written = store_around_refusals(&mut transaction, rows, deadline).await?;
         transaction.commit().await.map_err(unavailable)?;
         Ok(written)
     }
 }
 
+/// The careful way: `rows` through staging (rows already stored are skipped), each try under a
+/// savepoint. A part the database refuses on its content is halved and both halves tried again, so
+/// a refused row ends up alone and only it is rejected; one refused row among n costs about
+/// 2 log2(n) tries and 3n rows copied. Gives up (nothing committed) if the database becomes
+/// unavailable or `deadline` passes.
+async fn store_around_refusals<R: Row>(
+    transaction: &mut deadpool_postgres::Transaction<'_>,
+    rows: &[R],
+    deadline: Instant,
+) -> Result<Written, WriteError> {
+    let mut written = Written::default();
+    let mut parts = vec![rows];
+    while let Some(part) = parts.pop() {
+        if Instant::now() >= deadline {
+            return Err(WriteError::Unavailable(format!(
+                "storing a batch of {} rows around the ones the database refuses took too long; \
+                 nothing was committed",
+                rows.len()
+            )));
+        }
+        let savepoint = transaction.savepoint("part").await.map_err(unavailable)?;
+        // A try that succeeded leaves its rows in staging until COMMIT; the next try must not
+        // insert them again, nor scan them: it empties staging first.
+        let tried = insert_skipping_stored(&savepoint, part, !parts.is_empty()).await;
+        match tried {
+            Ok(inserted) => {
+                savepoint.commit().await.map_err(unavailable)?;
+                written.inserted += inserted;
+                written.duplicates += part.len() as u64 - inserted;
+            }
+            Err(error) => {
+                savepoint.rollback().await.map_err(unavailable)?;
+                match Cause::of(&error) {
+                    Cause::Unavailable => return Err(unavailable(error)),
+                    Cause::Content if part.len() == 1 => {
+                        written
+                            .rejected
+                            .push(part[0].rejected(&refused_because(&error)));
+                    }
+                    Cause::Content => {
+                        let (first, second) = part.split_at(part.len() / 2);
+                        parts.push(second);
+                        parts.push(first);
+                    }
+                }
+            }
+        }
+    }
+    Ok(written)
+}
+
 /// COPY the rows into staging, then move the ones not stored yet into their table; the number of
-/// rows inserted.
+/// rows inserted. With `then_empty`, staging is emptied afterwards for a next try in the same
+/// transaction (COMMIT empties it otherwise).
 async fn insert_skipping_stored<R: Row>(
     client: &deadpool_postgres::Transaction<'_>,
     rows: &[R],
+    then_empty: bool,
 ) -> Result<u64, tokio_postgres::Error> {
     copy_rows(client, R::SQL.copy_staging, rows).await?;
     let insert = client.prepare_cached(R::SQL.insert).await?;
-    client.execute(&insert, &[]).await
+    let inserted = client.execute(&insert, &[]).await?;
+    if then_empty {
+        client.batch_execute(R::SQL.empty_staging).await?;
+    }
+    Ok(inserted)
 }
 
 /// Binary COPY of the rows with `copy_sql` (into the table or into staging); the rows copied.
@@ -304,19 +350,65 @@ fn unavailable(error: tokio_postgres::Error) -> WriteError {
     })
 }
 
+/// Why a refused row was refused, as its rejection says: PostgreSQL's message and SQLSTATE.
+fn refused_because(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) if *db.code() == SqlState::QUERY_CANCELED => format!(
+            "refused by the database: storing it alone ran past statement_timeout ({})",
+            db.code().code()
+        ),
+        Some(db) => format!(
+            "refused by the database: {} ({})",
+            db.message(),
+            db.code().code()
+        ),
+        None => format!("refused by the database: {error}"),
+    }
+}
+
+/// Why a statement failed, as far as the client is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// The database cannot take writes now; nothing is committed and the client retries later.
+    Unavailable,
+    /// The rows cause it (or some of them): retrying them cannot help, other rows can be stored.
+    Content,
+}
+
+impl Cause {
+    /// By SQLSTATE. Unavailable: no answer from the server at all (a broken connection), or class
+    /// 08 connection exception, 53 insufficient resources, 57P operator intervention (shutdown,
+    /// restart), 55P03 lock not available (lock_timeout: another session holds it), 40
+    /// transaction rollback (serialization failure, deadlock with a concurrent batch), 58 system
+    /// error, 25 invalid transaction state, 42 and 3D (the schema or database is missing or the
+    /// role may not write: a setup to fix, not rows to drop), 28 authorization, F0 configuration,
+    /// XX001/XX002 corrupted data. Anything else the rows cause: class 22 data exception, 23
+    /// integrity constraint, 54 program limit (e.g. an index row too large), 57014 query canceled
+    /// (statement_timeout: the batch is too slow and is split), P0 raised by a trigger, XX000
+    /// raised by an extension, and so on.
+    fn of(error: &tokio_postgres::Error) -> Cause {
+        let Some(code) = error.code().map(SqlState::code) else {
+            return Cause::Unavailable;
+        };
+        const UNAVAILABLE_CLASSES: [&str; 10] =
+            ["08", "53", "40", "58", "25", "42", "3D", "28", "F0", "57"];
+        let unavailable = match code {
+            "57014" => false,
+            "55P03" | "XX001" | "XX002" => true,
+            _ => UNAVAILABLE_CLASSES.contains(&&code[..2]),
+        };
+        if unavailable {
+            Cause::Unavailable
+        } else {
+            Cause::Content
+        }
+    }
+}
+
 /// The direct COPY met rows another transaction stored or is storing: a retry, or the same rows
-/// sent twice at once.
+/// sent twice at once. The careful way skips them.
 fn is_overlap(error: &tokio_postgres::Error) -> bool {
     error.code().is_some_and(|code| {
         *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::T_R_DEADLOCK_DETECTED
     })
-}
-
-/// Errors about the data itself (SQLSTATE classes 22 "data exception" and 23 "integrity constraint
-/// violation"): retrying cannot help, but other rows of the batch may still be stored.
-fn is_content_error(error: &tokio_postgres::Error) -> bool {
-    error
-        .code()
-        .map(SqlState::code)
-        .is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
 }

@@ -5,7 +5,9 @@
 
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices;
-use ingest::otlp::{self, Auth, Limits, http};
+use ingest::otlp::connections::{self, Connections, Protocol};
+use ingest::otlp::intake::Intake;
+use ingest::otlp::{Auth, Limits, grpc, http};
 use ingest::write::{Writer, WriterConfig};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -89,11 +91,12 @@ pub fn writer_config(db: &TestDb) -> WriterConfig {
         pool_size: 4,
         connection_wait: Duration::from_millis(1500),
         statement_timeout: Duration::from_secs(2),
+        lock_timeout: Duration::from_secs(1),
         ..WriterConfig::new(db.url())
     }
 }
 
-/// The OTLP/HTTP server, in this process, until dropped.
+/// A port of the server (OTLP/HTTP or OTLP/gRPC), in this process, until stopped or dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -101,19 +104,38 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// OTLP/HTTP.
     pub async fn start(db: &TestDb, limits: Limits, token: Option<&str>) -> Self {
+        Self::serve(db, limits, token, Protocol::Http1).await
+    }
+
+    /// OTLP/HTTP or OTLP/gRPC, as `agent-trace serve` runs them.
+    pub async fn serve(
+        db: &TestDb,
+        limits: Limits,
+        token: Option<&str>,
+        protocol: Protocol,
+    ) -> Self {
         let writer = Writer::connect(&writer_config(db))
             .await
             .expect("writer connects");
+        let intake = Intake::new(writer, limits, Auth::new(token.map(String::from)));
+        let router = match protocol {
+            Protocol::Http1 => http::router(intake),
+            Protocol::Http2 => grpc::router(intake),
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("address");
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
-        let state = http::AppState::new(writer, limits, Auth::new(token.map(String::from)));
-        let task = tokio::spawn(http::run(listener, state, async move {
-            let _ = signal.await;
-        }));
+        let task = tokio::spawn(async move {
+            let connections = Connections::new(limits.max_connections);
+            let stopped = async move {
+                let _ = signal.await;
+            };
+            connections::serve(listener, router, protocol, &limits, &connections, stopped).await
+        });
         Self {
             addr,
             shutdown: Some(shutdown),
@@ -155,52 +177,21 @@ impl TestDb {
 /// The OTLP/gRPC server (traces, logs, metrics), in this process, until stopped.
 pub struct TestGrpcServer {
     pub endpoint: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    server: TestServer,
 }
 
 impl TestGrpcServer {
     pub async fn start(db: &TestDb, token: Option<&str>) -> Self {
-        let writer = Writer::connect(&writer_config(db))
-            .await
-            .expect("writer connects");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(otlp::grpc::run(
-            listener,
-            writer,
-            Auth::new(token.map(String::from)),
-            Limits::DEFAULT,
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let server = TestServer::serve(db, Limits::DEFAULT, token, Protocol::Http2).await;
         Self {
-            endpoint: format!("http://{addr}"),
-            stop: Some(stop),
-            task: Some(task),
+            endpoint: format!("http://{}", server.addr),
+            server,
         }
     }
 
     /// Stops accepting, waits for calls in flight to finish.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("task").expect("grpc server ran");
-        }
-    }
-}
-
-impl Drop for TestGrpcServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 }
 

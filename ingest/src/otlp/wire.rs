@@ -1,21 +1,24 @@
-//! A second chance for protobuf requests (traces, logs, metrics) with invalid UTF-8 in a string.
+//! OTLP's protobuf wire format, walked without decoding, guided by a map of where each message of
+//! the three signals holds strings and sub-messages (`fields`). Two uses, both pure:
 //!
-//! prost refuses a whole message when one string field is not UTF-8, which would cost every span,
-//! log record or data point of the request for one bad attribute. `decode_lossy` walks the protobuf
-//! wire format instead, guided by a map of where each message of the three signals holds strings
-//! (`fields`), and copies the request with every string field rewritten lossily (invalid sequences
-//! become U+FFFD, its length re-encoded); every other field is copied byte for byte. prost then
-//! decodes the copy strictly, so the request comes out exactly as a valid one would, bad bytes
-//! aside: no field is lost, and a log record's dedupe key is that of the same record re-sent as
-//! OTLP/JSON, which is read lossily too. It is used only after the normal decode failed, so
-//! well-formed requests never pay for it.
+//! - `decode_lossy`, a second chance for protobuf requests with invalid UTF-8 in a string. prost
+//!   refuses a whole message when one string field is not UTF-8, which would cost every span, log
+//!   record or data point of the request for one bad attribute. The walk copies the request with
+//!   every string field rewritten lossily (invalid sequences become U+FFFD, its length re-encoded);
+//!   every other field is copied byte for byte. prost then decodes the copy strictly, so the
+//!   request comes out exactly as a valid one would, bad bytes aside: no field is lost, and a log
+//!   record's dedupe key is that of the same record re-sent as OTLP/JSON, which is read lossily
+//!   too. It is used only after the normal decode failed, so well-formed requests never pay for it.
+//! - `decoded_size_bound`: how much memory the request can take once decoded, from its bytes, so
+//!   the memory budget is charged before anything is allocated (`budget.rs`).
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
+use std::mem::size_of;
 
-/// A request message `decode_lossy` can repair: where its strings are.
+/// A request message the walk understands: where its strings and sub-messages are.
 pub trait Lenient: Message + Default {
     const MESSAGE: Kind;
 }
@@ -37,6 +40,17 @@ pub fn decode_lossy<M: Lenient>(bytes: &[u8]) -> Option<M> {
     let mut repaired = Vec::with_capacity(bytes.len());
     repair(bytes, M::MESSAGE, 0, &mut repaired)?;
     M::decode(repaired.as_slice()).ok()
+}
+
+/// An upper bound of the memory a protobuf request of `M` takes once decoded: every message in it
+/// at twice its struct's size (a repeated field's vector can hold twice what it uses, and an inline
+/// sub-message is counted again), every string at its length, and every other length-delimited
+/// field (ids, bytes, packed numbers, which widen to 8 bytes each) at 8 bytes per byte sent. None
+/// if the bytes are not protobuf (the decoder then refuses them anyway).
+pub fn decoded_size_bound<M: Lenient>(bytes: &[u8]) -> Option<usize> {
+    let mut total = 2 * struct_size(M::MESSAGE);
+    size(bytes, M::MESSAGE, 0, &mut total)?;
+    Some(total)
 }
 
 /// The OTLP messages that hold strings, directly or in a message below them. A message without
@@ -161,6 +175,89 @@ fn fields(kind: Kind) -> &'static [(u64, Field)] {
     }
 }
 
+/// The size of the Rust struct prost decodes a `kind` message into (the largest, for kinds that
+/// stand for several).
+fn struct_size(kind: Kind) -> usize {
+    use opentelemetry_proto::tonic::{collector, trace::v1 as trace};
+    use opentelemetry_proto::tonic::{common::v1 as common, logs::v1 as logs};
+    use opentelemetry_proto::tonic::{metrics::v1 as metrics, resource::v1 as resource};
+    match kind {
+        Kind::TracesRequest => size_of::<collector::trace::v1::ExportTraceServiceRequest>(),
+        Kind::ResourceSpans => size_of::<trace::ResourceSpans>(),
+        Kind::ScopeSpans => size_of::<trace::ScopeSpans>(),
+        Kind::Span => size_of::<trace::Span>(),
+        Kind::SpanEvent => size_of::<trace::span::Event>(),
+        Kind::SpanLink => size_of::<trace::span::Link>(),
+        Kind::SpanStatus => size_of::<trace::Status>(),
+        Kind::LogsRequest => size_of::<collector::logs::v1::ExportLogsServiceRequest>(),
+        Kind::ResourceLogs => size_of::<logs::ResourceLogs>(),
+        Kind::ScopeLogs => size_of::<logs::ScopeLogs>(),
+        Kind::LogRecord => size_of::<logs::LogRecord>(),
+        Kind::MetricsRequest => size_of::<collector::metrics::v1::ExportMetricsServiceRequest>(),
+        Kind::ResourceMetrics => size_of::<metrics::ResourceMetrics>(),
+        Kind::ScopeMetrics => size_of::<metrics::ScopeMetrics>(),
+        Kind::Metric => size_of::<metrics::Metric>(),
+        Kind::NumberPoints => size_of::<metrics::Sum>().max(size_of::<metrics::Gauge>()),
+        Kind::Histogram => size_of::<metrics::Histogram>(),
+        Kind::ExponentialHistogram => size_of::<metrics::ExponentialHistogram>(),
+        Kind::Summary => size_of::<metrics::Summary>(),
+        Kind::NumberDataPoint => size_of::<metrics::NumberDataPoint>(),
+        Kind::HistogramDataPoint => size_of::<metrics::HistogramDataPoint>(),
+        Kind::ExponentialHistogramDataPoint => size_of::<metrics::ExponentialHistogramDataPoint>(),
+        Kind::SummaryDataPoint => size_of::<metrics::SummaryDataPoint>(),
+        Kind::Exemplar => size_of::<metrics::Exemplar>(),
+        Kind::Resource => size_of::<resource::Resource>(),
+        Kind::EntityRef => size_of::<common::EntityRef>(),
+        Kind::Scope => size_of::<common::InstrumentationScope>(),
+        Kind::KeyValue => size_of::<common::KeyValue>(),
+        Kind::AnyValue => size_of::<common::AnyValue>(),
+        Kind::ArrayValue => size_of::<common::ArrayValue>(),
+        Kind::KeyValueList => size_of::<common::KeyValueList>(),
+    }
+}
+
+/// The largest struct of any OTLP message: the bound for a message whose kind is not known.
+pub(crate) fn largest_struct_size() -> usize {
+    use Kind::*;
+    [
+        TracesRequest,
+        ResourceSpans,
+        ScopeSpans,
+        Span,
+        SpanEvent,
+        SpanLink,
+        SpanStatus,
+        LogsRequest,
+        ResourceLogs,
+        ScopeLogs,
+        LogRecord,
+        MetricsRequest,
+        ResourceMetrics,
+        ScopeMetrics,
+        Metric,
+        NumberPoints,
+        Histogram,
+        ExponentialHistogram,
+        Summary,
+        NumberDataPoint,
+        HistogramDataPoint,
+        ExponentialHistogramDataPoint,
+        SummaryDataPoint,
+        Exemplar,
+        Resource,
+        EntityRef,
+        Scope,
+        KeyValue,
+        AnyValue,
+        ArrayValue,
+        KeyValueList,
+    ]
+    .into_iter()
+    .map(struct_size)
+    .max()
+    .unwrap_or_default()
+}
+
 /// prost's own limit on nested messages: deeper input is refused rather than walked, so a request
 /// of nested arrays cannot exhaust the stack.
 const MAX_DEPTH: u32 = 100;
@@ -174,21 +271,7 @@ fn repair(input: &[u8], kind: Kind, depth: u32, out: &mut Vec<u8>) -> Option<()>
     let mut rest = input;
     while !rest.is_empty() {
         let field_start = rest;
-        let key = prost::encoding::decode_varint(&mut rest).ok()?;
-        let length = match key & 7 {
-            // varint, 64-bit, 32-bit: copied as they are.
-            0 => {
-                prost::encoding::decode_varint(&mut rest).ok()?;
-                0
-            }
-            1 => 8,
-            5 => 4,
-            // length-delimited: a string, a message, bytes or packed numbers.
-            2 => usize::try_from(prost::encoding::decode_varint(&mut rest).ok()?).ok()?,
-            // Groups (3, 4) are not in OTLP; 6 and 7 are no wire type.
-            _ => return None,
-        };
-        let (value, after) = rest.split_at_checked(length)?;
+        let (key, value) = next_field(&mut rest)?;
         let field = fields(kind)
             .iter()
             .find(|(number, _)| *number == key >> 3)
@@ -208,15 +291,62 @@ fn repair(input: &[u8], kind: Kind, depth: u32, out: &mut Vec<u8>) -> Option<()>
                 out.extend_from_slice(&message);
             }
             // Anything else, including a known field sent with the wrong wire type, which the
-            // strict decoder then refuses as it would have anyway.
-            _ => {
-                let consumed = field_start.len() - rest.len() + length;
-                out.extend_from_slice(&field_start[..consumed]);
-            }
+            // strict decoder then refuses as it would have anyway: copied as it came.
+            _ => out.extend_from_slice(&field_start[..field_start.len() - rest.len()]),
         }
-        rest = after;
     }
     Some(())
+}
+
+/// Adds to `total` the decoded size of the fields of `input`, a `kind` message (see
+/// `decoded_size_bound`). None if `input` is not protobuf.
+fn size(input: &[u8], kind: Kind, depth: u32, total: &mut usize) -> Option<()> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let mut rest = input;
+    while !rest.is_empty() {
+        let (key, value) = next_field(&mut rest)?;
+        let field = fields(kind)
+            .iter()
+            .find(|(number, _)| *number == key >> 3)
+            .map(|(_, field)| *field);
+        let added = match field {
+            _ if key & 7 != 2 => 0, // a number: inside its message's struct
+            Some(Field::Text) => value.len(),
+            Some(Field::Message(inner)) => {
+                size(value, inner, depth + 1, total)?;
+                2 * struct_size(inner)
+            }
+            None => 8 * value.len(),
+        };
+        *total = total.saturating_add(added);
+    }
+    Some(())
+}
+
+/// Splits the next field off `rest`: its key (field number << 3 | wire type) and its value (the
+/// payload of a length-delimited field, else the bytes of the number). None if it is not protobuf.
+fn next_field<'a>(rest: &mut &'a [u8]) -> Option<(u64, &'a [u8])> {
+    let key = prost::encoding::decode_varint(rest).ok()?;
+    let before_value = *rest;
+    let length = match key & 7 {
+        0 => {
+            prost::encoding::decode_varint(rest).ok()?;
+            before_value.len() - rest.len()
+        }
+        1 => 8,
+        5 => 4,
+        2 => usize::try_from(prost::encoding::decode_varint(rest).ok()?).ok()?,
+        // Groups (3, 4) are not in OTLP; 6 and 7 are no wire type.
+        _ => return None,
+    };
+    if key & 7 == 0 {
+        return Some((key, &before_value[..length]));
+    }
+    let (value, after) = rest.split_at_checked(length)?;
+    *rest = after;
+    Some((key, value))
 }
 
 #[cfg(test)]
@@ -242,12 +372,18 @@ mod tests {
     /// Every captured protobuf request of the signal, decoded both ways.
     fn same_as_strict<M: Lenient + DeserializeOwned + PartialEq + std::fmt::Debug>(signal: &str) {
         let mut protobuf = 0;
+        let mut charge = crate::otlp::Budget::new(1 << 30).charge();
         for fixture in fixtures::load(signal) {
             if encoding_of(fixture.content_type.as_deref()).unwrap() != Encoding::Protobuf {
                 continue;
             }
-            let raw =
-                decompress(fixture.content_encoding.as_deref(), fixture.body, 64 << 20).unwrap();
+            let raw = decompress(
+                fixture.content_encoding.as_deref(),
+                fixture.body,
+                64 << 20,
+                &mut charge,
+            )
+            .unwrap();
             let strict = M::decode(raw.as_ref()).unwrap();
             assert_eq!(decode_lossy::<M>(&raw), Some(strict), "{}", fixture.name);
             protobuf += 1;

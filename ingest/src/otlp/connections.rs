@@ -1,0 +1,133 @@
+//! Accepting and serving connections, the same way for both ports: at most `max_connections` open
+//! at once (both ports together; more wait in the kernel's backlog), a connection that sends
+//! nothing for `idle_timeout` is closed, an accept error such as running out of file descriptors
+//! pauses accepting instead of spinning, and on shutdown every connection finishes its requests in
+//! flight. OTLP/HTTP is served as HTTP/1.1 whose request head must arrive within
+//! `header_read_timeout` (a keep-alive connection waiting for its next request included); OTLP/gRPC
+//! as HTTP/2 with keep-alive pings, so dead peers are noticed.
+
+use super::Limits;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
+
+/// The open connections of both ports, counted against `max_connections`.
+#[derive(Clone)]
+pub struct Connections {
+    open: Arc<Semaphore>,
+}
+
+impl Connections {
+    pub fn new(max_connections: usize) -> Self {
+        Self {
+            open: Arc::new(Semaphore::new(max_connections.max(1))),
+        }
+    }
+}
+
+/// Which HTTP a port speaks.
+#[derive(Debug, Clone, Copy)]
+pub enum Protocol {
+    /// OTLP/HTTP.
+    Http1,
+    /// OTLP/gRPC (HTTP/2 without TLS, "prior knowledge", as gRPC clients connect).
+    Http2,
+}
+
+/// How long to pause accepting after an error like "too many open files", which a retry at once
+/// would only meet again.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// Serves `router` on `listener` until `shutdown` completes; then stops accepting and waits for the
+/// connections to finish their requests in flight. An error only if accepting fails for good.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    protocol: Protocol,
+    limits: &Limits,
+    connections: &Connections,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.open.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) if is_connection_error(&error) => continue,
+                Err(error) if is_resource_error(&error) => {
+                    tokio::time::sleep(ACCEPT_PAUSE).await;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_read_timeout(Some(limits.idle_timeout));
+        let io = TokioIo::new(Box::pin(stream));
+        let service = TowerToHyperService::new(router.clone());
+        match protocol {
+            Protocol::Http1 => {
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_read_timeout)
+                    .serve_connection(io, service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                    drop(permit);
+                });
+            }
+            Protocol::Http2 => {
+                let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .keep_alive_interval(Some(limits.grpc_keepalive))
+                    .keep_alive_timeout(limits.grpc_keepalive)
+                    .serve_connection(io, service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// The client gave up on a connection before it was accepted: nothing to do.
+fn is_connection_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// Out of file descriptors or memory for now: connections that close will free them.
+fn is_resource_error(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    ) || error.kind() == io::ErrorKind::OutOfMemory
+}

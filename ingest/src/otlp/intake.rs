@@ -1,0 +1,211 @@
+//! One intake for both transports. Whatever a request came by, it is read under the same memory
+//! budget and limits, its CPU-heavy steps (inflate, decode, repair, map) run off the async workers,
+//! and it is refused for the same reasons with the same meaning (`Refusal`), which each transport
+//! then says in its own words (an HTTP status, a gRPC code).
+
+use super::budget::{Budget, Charge, ChargedBuffer, Exhausted};
+use super::decode::{self, DecodeError, Encoding};
+use super::{Auth, Limits, auth};
+use crate::export::{self, Signal};
+use crate::write::{WriteError, Writer};
+use axum::http::StatusCode;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// A request that was not taken, and what to tell its client.
+#[derive(Debug)]
+pub struct Refusal {
+    pub http: StatusCode,
+    pub grpc: tonic::Code,
+    pub message: String,
+    /// For a retryable refusal: how long the client should wait.
+    pub retry_after_seconds: Option<u32>,
+}
+
+impl Refusal {
+    pub fn new(http: StatusCode, grpc: tonic::Code, message: impl Into<String>) -> Self {
+        Self {
+            http,
+            grpc,
+            message: message.into(),
+            retry_after_seconds: None,
+        }
+    }
+
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
+    }
+
+    /// A missing or wrong bearer token.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            tonic::Code::Unauthenticated,
+            auth::UNAUTHORIZED,
+        )
+    }
+}
+
+impl From<DecodeError> for Refusal {
+    fn from(error: DecodeError) -> Self {
+        let http = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let refusal = |grpc| Refusal::new(http, grpc, error.to_string());
+        match &error {
+            // Retryable: the budget frees up as the requests in progress are answered.
+            DecodeError::OverBudget(_) => refusal(tonic::Code::ResourceExhausted).retry_after(1),
+            DecodeError::UnsupportedEncoding(_) => refusal(tonic::Code::Unimplemented),
+            // Too large, not OTLP, undecodable: the same bytes would fail again, so not retryable.
+            _ => refusal(tonic::Code::InvalidArgument),
+        }
+    }
+}
+
+impl From<Exhausted> for Refusal {
+    fn from(exhausted: Exhausted) -> Self {
+        DecodeError::OverBudget(exhausted).into()
+    }
+}
+
+impl From<WriteError> for Refusal {
+    fn from(error: WriteError) -> Self {
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            tonic::Code::Unavailable,
+            error.to_string(),
+        )
+        .retry_after(5)
+    }
+}
+
+/// What both transports share: the writer, the limits, the token, the memory budget and the CPU.
+#[derive(Clone)]
+pub struct Intake {
+    writer: Writer,
+    limits: Limits,
+    auth: Auth,
+    budget: Budget,
+    /// One turn per core for the CPU-heavy steps.
+    cpu: Arc<Semaphore>,
+}
+
+impl Intake {
+    pub fn new(writer: Writer, limits: Limits, auth: Auth) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        Self {
+            writer,
+            limits,
+            auth,
+            budget: Budget::new(limits.max_inflight_bytes),
+            cpu: Arc::new(Semaphore::new(cores)),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// Ok if a request with this `Authorization` value may write.
+    pub fn authorize(&self, authorization: Option<&str>) -> Result<(), Refusal> {
+        if self.auth.allows(authorization) {
+            Ok(())
+        } else {
+            Err(Refusal::unauthorized())
+        }
+    }
+
+    /// The whole body, read as it arrives, each piece held against the budget: at most
+    /// `max_body_bytes`, within `max_body_read_time`.
+    pub async fn read_body(
+        &self,
+        mut body: axum::body::Body,
+        charge: &mut Charge,
+    ) -> Result<Bytes, Refusal> {
+        let limit = self.limits.max_body_bytes;
+        let read = async {
+            let mut buffer = ChargedBuffer::default();
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|error| {
+                    Refusal::new(
+                        StatusCode::BAD_REQUEST,
+                        tonic::Code::InvalidArgument,
+                        format!("reading the body: {error}"),
+                    )
+                })?;
+                let Ok(data) = frame.into_data() else {
+                    continue; // trailers
+                };
+                if buffer.len() + data.len() > limit {
+                    return Err(DecodeError::TooLarge { limit }.into());
+                }
+                buffer.extend(&data, limit, charge)?;
+            }
+            Ok(buffer.into_bytes())
+        };
+        tokio::time::timeout(self.limits.max_body_read_time, read)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Refusal::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    tonic::Code::DeadlineExceeded,
+                    format!(
+                        "the body did not arrive within {:?}",
+                        self.limits.max_body_read_time
+                    ),
+                ))
+            })
+    }
+
+    /// The rest of a request of signal `S`: its body inflated, decoded and mapped (off the async
+    /// workers, each step held against the budget before it allocates), then its rows written. Ok
+    /// is the answer to send: everything not counted as rejected in it is committed.
+    pub async fn export<S: Signal>(
+        &self,
+        body: Bytes,
+        encoding: Encoding,
+        content_encoding: Option<String>,
+        mut charge: Charge,
+    ) -> Result<S::Response, Refusal> {
+        let limit = self.limits.max_decompressed_bytes;
+        let decode_and_map = move || {
+            let raw = decode::decompress(content_encoding.as_deref(), body, limit, &mut charge)?;
+            // Decoding allocates the request and mapping its rows, each at most the bound.
+            let bound = decode::decoded_size_bound::<S::Request>(encoding, &raw);
+            charge.grow(bound.saturating_mul(2))?;
+            let request: S::Request = decode::decode_request(encoding, &raw)?;
+            drop(raw);
+            Ok::<_, DecodeError>((S::map(&request), charge))
+        };
+        let (mapped, charge) = self.on_cpu(decode_and_map).await??;
+        let response = export::export::<S>(&self.writer, mapped).await?;
+        drop(charge);
+        Ok(response)
+    }
+
+    /// Runs `job` on tokio's blocking threads, one per core at a time, so the async workers go on
+    /// accepting and answering while requests inflate, decode and map.
+    async fn on_cpu<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Refusal> {
+        let _turn = self.cpu.acquire().await.map_err(|_| internal("closed"))?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|error| internal(&error.to_string()))
+    }
+}
+
+/// A bug of ours (a panic while decoding): not retryable, the same request would fail again.
+fn internal(why: &str) -> Refusal {
+    Refusal::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        tonic::Code::Internal,
+        format!("internal error while reading the request: {why}"),
+    )
+}
