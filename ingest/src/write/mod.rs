@@ -218,7 +218,9 @@ impl Writer {
         }
         Ok(Self {
             pool,
-            careful_time: 2 * config.statement_timeout,
+            // Room for a few tries that each run up to statement_timeout: a batch too slow to
+            // store at once, halved twice, or a slow row found among a few.
+            careful_time: 4 * config.statement_timeout,
         })
     }
 
