@@ -25,14 +25,30 @@ pub struct Exhausted {
     pub total: usize,
 }
 
+impl Exhausted {
+    /// The request needs more than the whole budget: waiting cannot help.
+    pub fn never_fits(&self) -> bool {
+        self.wanted > self.total
+    }
+}
+
 impl std::fmt::Display for Exhausted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "too much in flight: this request needs about {} bytes of the {} bytes of memory for \
-             requests in progress (--max-inflight-bytes); retry later",
-            self.wanted, self.total
-        )
+        if self.never_fits() {
+            write!(
+                f,
+                "request too large: decoding it needs about {} bytes, more than all {} bytes of \
+                 memory for requests in progress (--max-inflight-bytes); send smaller batches",
+                self.wanted, self.total
+            )
+        } else {
+            write!(
+                f,
+                "too much in flight: this request needs about {} bytes of the {} bytes of memory \
+                 for requests in progress (--max-inflight-bytes); retry later",
+                self.wanted, self.total
+            )
+        }
     }
 }
 

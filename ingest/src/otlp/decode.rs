@@ -40,7 +40,7 @@ pub enum DecodeError {
     TooLarge { limit: usize },
     /// The bytes are not a valid request in the declared encoding: 400.
     Malformed(String),
-    /// The memory budget cannot take the request's next step now: 429, retry later.
+    /// The memory budget cannot take the request's next step now: 429, retry later; or ever: 413.
     OverBudget(Exhausted),
 }
 
@@ -56,6 +56,7 @@ impl DecodeError {
             DecodeError::UnsupportedMediaType(_) | DecodeError::UnsupportedEncoding(_) => 415,
             DecodeError::TooLarge { .. } => 413,
             DecodeError::Malformed(_) => 400,
+            DecodeError::OverBudget(exhausted) if exhausted.never_fits() => 413,
             DecodeError::OverBudget(_) => 429,
         }
     }
@@ -143,14 +144,15 @@ pub fn decompress(
 
 /// An upper bound of the memory that decoding `bytes` as an `M` request takes (see
 /// `wire::decoded_size_bound` for protobuf). OTLP/JSON holds a message per object, so every `{`
-/// outside a string is counted as the largest message, and the text once more for the copy that
-/// invalid UTF-8 makes.
+/// outside a string is counted as the largest message (twice: vectors), and the text twice more,
+/// for its strings (which grow by doubling as they are unescaped) and for the copy that invalid
+/// UTF-8 makes.
 pub fn decoded_size_bound<M: Lenient>(encoding: Encoding, bytes: &[u8]) -> usize {
     match encoding {
         Encoding::Protobuf => wire::decoded_size_bound::<M>(bytes).unwrap_or(bytes.len()),
         Encoding::Json => json_objects(bytes)
             .saturating_mul(2 * wire::largest_struct_size())
-            .saturating_add(bytes.len()),
+            .saturating_add(2 * bytes.len()),
     }
 }
 
@@ -298,12 +300,14 @@ mod tests {
     #[test]
     fn inflating_stops_when_the_budget_is_spent() {
         let bomb = gzip(&vec![0u8; 10_000_000]);
-        let budget = super::super::budget::Budget::new(4_000_000);
+        let budget = super::super::budget::Budget::new(32 << 20);
+        let mut others = budget.charge();
+        others.grow(24 << 20).unwrap();
         let mut charge = budget.charge();
-        let error = decompress(Some("gzip"), bomb.clone(), 64 << 20, &mut charge).unwrap_err();
-        assert_eq!(error.http_status(), 429, "{error}");
-        assert!(charge.bytes() <= 4_000_000);
-        drop(charge);
+        let error = decompress(Some("gzip"), bomb.clone(), 32 << 20, &mut charge).unwrap_err();
+        assert_eq!(error.http_status(), 429, "retryable: {error}");
+        assert!(charge.bytes() <= 8 << 20);
+        drop((charge, others));
         assert_eq!(budget.in_use(), 0);
         let mut charge = super::super::budget::Budget::new(32 << 20).charge();
         let inflated = decompress(Some("gzip"), bomb, 64 << 20, &mut charge).unwrap();

@@ -55,7 +55,9 @@ impl From<DecodeError> for Refusal {
         let refusal = |grpc| Refusal::new(http, grpc, error.to_string());
         match &error {
             // Retryable: the budget frees up as the requests in progress are answered.
-            DecodeError::OverBudget(_) => refusal(tonic::Code::ResourceExhausted).retry_after(1),
+            DecodeError::OverBudget(exhausted) if !exhausted.never_fits() => {
+                refusal(tonic::Code::ResourceExhausted).retry_after(1)
+            }
             DecodeError::UnsupportedEncoding(_) => refusal(tonic::Code::Unimplemented),
             // Too large, not OTLP, undecodable: the same bytes would fail again, so not retryable.
             _ => refusal(tonic::Code::InvalidArgument),

@@ -42,11 +42,12 @@ pub fn decode_lossy<M: Lenient>(bytes: &[u8]) -> Option<M> {
     M::decode(repaired.as_slice()).ok()
 }
 
-/// An upper bound of the memory a protobuf request of `M` takes once decoded: every message in it
-/// at twice its struct's size (a repeated field's vector can hold twice what it uses, and an inline
-/// sub-message is counted again), every string at its length, and every other length-delimited
-/// field (ids, bytes, packed numbers, which widen to 8 bytes each) at 8 bytes per byte sent. None
-/// if the bytes are not protobuf (the decoder then refuses them anyway).
+/// An upper bound of the memory a protobuf request of `M` takes once decoded: every element of a
+/// repeated message field at twice its struct's size (a vector can hold twice what it uses), a
+/// singular sub-message at nothing more than its contents (its struct is inside its parent's),
+/// every string at its length plus 8 (the least an allocation takes), and every other length-delimited field (ids, bytes, packed numbers,
+/// which widen to 8 bytes each) at 8 bytes per byte sent. None if the bytes are not protobuf (the
+/// decoder then refuses them anyway).
 pub fn decoded_size_bound<M: Lenient>(bytes: &[u8]) -> Option<usize> {
     let mut total = 2 * struct_size(M::MESSAGE);
     size(bytes, M::MESSAGE, 0, &mut total)?;
@@ -92,86 +93,105 @@ pub enum Kind {
     KeyValueList,
 }
 
+/// What a field of an OTLP message holds. Repeated fields (a `Vec` in the decoded struct) and
+/// singular ones (inside the struct already) take memory differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
+    /// A string.
     Text,
-    Message(Kind),
+    /// A repeated string.
+    Texts,
+    /// A message held inside its parent's struct (an `Option`, or a `oneof` variant).
+    One(Kind),
+    /// A repeated message.
+    Many(Kind),
 }
 
 /// The string and message fields of each message, by field number, as in opentelemetry-proto's
 /// .proto files (field numbers never change in protobuf, so this stays right across versions; a
-/// field added later with a string in it would only miss the repair and keep today's 400).
+/// field added later with a string in it would only miss the repair and keep today's 400, and
+/// its size is bounded as unknown bytes are).
 fn fields(kind: Kind) -> &'static [(u64, Field)] {
-    use Field::{Message as M, Text};
+    use Field::{Many, One, Text, Texts};
     match kind {
-        Kind::TracesRequest => &[(1, M(Kind::ResourceSpans))],
-        Kind::ResourceSpans => &[(1, M(Kind::Resource)), (2, M(Kind::ScopeSpans)), (3, Text)],
-        Kind::ScopeSpans => &[(1, M(Kind::Scope)), (2, M(Kind::Span)), (3, Text)],
+        Kind::TracesRequest => &[(1, Many(Kind::ResourceSpans))],
+        Kind::ResourceSpans => &[
+            (1, One(Kind::Resource)),
+            (2, Many(Kind::ScopeSpans)),
+            (3, Text),
+        ],
+        Kind::ScopeSpans => &[(1, One(Kind::Scope)), (2, Many(Kind::Span)), (3, Text)],
         // trace_state, name, attributes, events, links, status.
         Kind::Span => &[
             (3, Text),
             (5, Text),
-            (9, M(Kind::KeyValue)),
-            (11, M(Kind::SpanEvent)),
-            (13, M(Kind::SpanLink)),
-            (15, M(Kind::SpanStatus)),
+            (9, Many(Kind::KeyValue)),
+            (11, Many(Kind::SpanEvent)),
+            (13, Many(Kind::SpanLink)),
+            (15, One(Kind::SpanStatus)),
         ],
-        Kind::SpanEvent => &[(2, Text), (3, M(Kind::KeyValue))],
-        Kind::SpanLink => &[(3, Text), (4, M(Kind::KeyValue))],
+        Kind::SpanEvent => &[(2, Text), (3, Many(Kind::KeyValue))],
+        Kind::SpanLink => &[(3, Text), (4, Many(Kind::KeyValue))],
         Kind::SpanStatus => &[(2, Text)],
-        Kind::LogsRequest => &[(1, M(Kind::ResourceLogs))],
-        Kind::ResourceLogs => &[(1, M(Kind::Resource)), (2, M(Kind::ScopeLogs)), (3, Text)],
-        Kind::ScopeLogs => &[(1, M(Kind::Scope)), (2, M(Kind::LogRecord)), (3, Text)],
+        Kind::LogsRequest => &[(1, Many(Kind::ResourceLogs))],
+        Kind::ResourceLogs => &[
+            (1, One(Kind::Resource)),
+            (2, Many(Kind::ScopeLogs)),
+            (3, Text),
+        ],
+        Kind::ScopeLogs => &[(1, One(Kind::Scope)), (2, Many(Kind::LogRecord)), (3, Text)],
         // severity_text, body, attributes, event_name.
         Kind::LogRecord => &[
             (3, Text),
-            (5, M(Kind::AnyValue)),
-            (6, M(Kind::KeyValue)),
+            (5, One(Kind::AnyValue)),
+            (6, Many(Kind::KeyValue)),
             (12, Text),
         ],
-        Kind::MetricsRequest => &[(1, M(Kind::ResourceMetrics))],
+        Kind::MetricsRequest => &[(1, Many(Kind::ResourceMetrics))],
         Kind::ResourceMetrics => &[
-            (1, M(Kind::Resource)),
-            (2, M(Kind::ScopeMetrics)),
+            (1, One(Kind::Resource)),
+            (2, Many(Kind::ScopeMetrics)),
             (3, Text),
         ],
-        Kind::ScopeMetrics => &[(1, M(Kind::Scope)), (2, M(Kind::Metric)), (3, Text)],
-        // name, description, unit, the five kinds of data, metadata.
+        Kind::ScopeMetrics => &[(1, One(Kind::Scope)), (2, Many(Kind::Metric)), (3, Text)],
+        // name, description, unit, the five kinds of data (one oneof), metadata.
         Kind::Metric => &[
             (1, Text),
             (2, Text),
             (3, Text),
-            (5, M(Kind::NumberPoints)),
-            (7, M(Kind::NumberPoints)),
-            (9, M(Kind::Histogram)),
-            (10, M(Kind::ExponentialHistogram)),
-            (11, M(Kind::Summary)),
-            (12, M(Kind::KeyValue)),
+            (5, One(Kind::NumberPoints)),
+            (7, One(Kind::NumberPoints)),
+            (9, One(Kind::Histogram)),
+            (10, One(Kind::ExponentialHistogram)),
+            (11, One(Kind::Summary)),
+            (12, Many(Kind::KeyValue)),
         ],
-        Kind::NumberPoints => &[(1, M(Kind::NumberDataPoint))],
-        Kind::Histogram => &[(1, M(Kind::HistogramDataPoint))],
-        Kind::ExponentialHistogram => &[(1, M(Kind::ExponentialHistogramDataPoint))],
-        Kind::Summary => &[(1, M(Kind::SummaryDataPoint))],
+        Kind::NumberPoints => &[(1, Many(Kind::NumberDataPoint))],
+        Kind::Histogram => &[(1, Many(Kind::HistogramDataPoint))],
+        Kind::ExponentialHistogram => &[(1, Many(Kind::ExponentialHistogramDataPoint))],
+        Kind::Summary => &[(1, Many(Kind::SummaryDataPoint))],
         // Each kind of point has its attributes and exemplars at its own field numbers.
-        Kind::NumberDataPoint => &[(5, M(Kind::Exemplar)), (7, M(Kind::KeyValue))],
-        Kind::HistogramDataPoint => &[(8, M(Kind::Exemplar)), (9, M(Kind::KeyValue))],
-        Kind::ExponentialHistogramDataPoint => &[(1, M(Kind::KeyValue)), (11, M(Kind::Exemplar))],
-        Kind::SummaryDataPoint => &[(7, M(Kind::KeyValue))],
-        Kind::Exemplar => &[(7, M(Kind::KeyValue))],
+        Kind::NumberDataPoint => &[(5, Many(Kind::Exemplar)), (7, Many(Kind::KeyValue))],
+        Kind::HistogramDataPoint => &[(8, Many(Kind::Exemplar)), (9, Many(Kind::KeyValue))],
+        Kind::ExponentialHistogramDataPoint => {
+            &[(1, Many(Kind::KeyValue)), (11, Many(Kind::Exemplar))]
+        }
+        Kind::SummaryDataPoint => &[(7, Many(Kind::KeyValue))],
+        Kind::Exemplar => &[(7, Many(Kind::KeyValue))],
         // attributes, entity_refs.
-        Kind::Resource => &[(1, M(Kind::KeyValue)), (3, M(Kind::EntityRef))],
+        Kind::Resource => &[(1, Many(Kind::KeyValue)), (3, Many(Kind::EntityRef))],
         // schema_url, type, id_keys, description_keys.
-        Kind::EntityRef => &[(1, Text), (2, Text), (3, Text), (4, Text)],
-        Kind::Scope => &[(1, Text), (2, Text), (3, M(Kind::KeyValue))],
-        Kind::KeyValue => &[(1, Text), (2, M(Kind::AnyValue))],
+        Kind::EntityRef => &[(1, Text), (2, Text), (3, Texts), (4, Texts)],
+        Kind::Scope => &[(1, Text), (2, Text), (3, Many(Kind::KeyValue))],
+        Kind::KeyValue => &[(1, Text), (2, One(Kind::AnyValue))],
         // string_value, array_value, kvlist_value.
         Kind::AnyValue => &[
             (1, Text),
-            (5, M(Kind::ArrayValue)),
-            (6, M(Kind::KeyValueList)),
+            (5, One(Kind::ArrayValue)),
+            (6, One(Kind::KeyValueList)),
         ],
-        Kind::ArrayValue => &[(1, M(Kind::AnyValue))],
-        Kind::KeyValueList => &[(1, M(Kind::KeyValue))],
+        Kind::ArrayValue => &[(1, Many(Kind::AnyValue))],
+        Kind::KeyValueList => &[(1, Many(Kind::KeyValue))],
     }
 }
 
@@ -277,13 +297,13 @@ fn repair(input: &[u8], kind: Kind, depth: u32, out: &mut Vec<u8>) -> Option<()>
             .find(|(number, _)| *number == key >> 3)
             .map(|(_, field)| *field);
         match field {
-            Some(Field::Text) if key & 7 == 2 => {
+            Some(Field::Text | Field::Texts) if key & 7 == 2 => {
                 prost::encoding::encode_varint(key, out);
                 let text = String::from_utf8_lossy(value);
                 prost::encoding::encode_varint(text.len() as u64, out);
                 out.extend_from_slice(text.as_bytes());
             }
-            Some(Field::Message(inner)) if key & 7 == 2 => {
+            Some(Field::One(inner) | Field::Many(inner)) if key & 7 == 2 => {
                 let mut message = Vec::with_capacity(value.len());
                 repair(value, inner, depth + 1, &mut message)?;
                 prost::encoding::encode_varint(key, out);
@@ -313,8 +333,14 @@ fn size(input: &[u8], kind: Kind, depth: u32, total: &mut usize) -> Option<()> {
             .map(|(_, field)| *field);
         let added = match field {
             _ if key & 7 != 2 => 0, // a number: inside its message's struct
-            Some(Field::Text) => value.len(),
-            Some(Field::Message(inner)) => {
+            // A string's allocation: its length, and at least 8 bytes.
+            Some(Field::Text) => value.len() + 8,
+            Some(Field::Texts) => 2 * size_of::<String>() + value.len() + 8,
+            Some(Field::One(inner)) => {
+                size(value, inner, depth + 1, total)?;
+                0
+            }
+            Some(Field::Many(inner)) => {
                 size(value, inner, depth + 1, total)?;
                 2 * struct_size(inner)
             }
