@@ -18,26 +18,8 @@ const WORKERS: usize = 3;
 const REQUESTS_PER_WORKER: usize = 60;
 const SPANS_PER_REQUEST: usize = 20;
 
-/// A request of `SPANS_PER_REQUEST` spans numbered from `first`: one trace per request, all
-/// children of its first span, each an LLM call of 42 input tokens.
 fn request(first: usize) -> String {
-    let trace_id = format!("{:032x}", 0xabc0_0000_0000 + first);
-    let spans: Vec<serde_json::Value> = (first..first + SPANS_PER_REQUEST)
-        .map(|n| {
-            let parent = if n == first { String::new() } else { format!("{:016x}", first + 1) };
-            serde_json::json!({
-                "traceId": trace_id, "spanId": format!("{:016x}", n + 1), "parentSpanId": parent,
-                "name": format!("span {n}"), "kind": 3,
-                "startTimeUnixNano": (1_763_769_600_000_000_000u64 + n as u64 * 1000).to_string(),
-                "endTimeUnixNano": (1_763_769_600_000_000_000u64 + n as u64 * 1000 + 500).to_string(),
-                "attributes": [
-                    {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
-                    {"key": "gen_ai.usage.input_tokens", "value": {"intValue": 42}}
-                ]
-            })
-        })
-        .collect();
-    serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}).to_string()
+    common::numbered_request(first, SPANS_PER_REQUEST)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,0 +1,129 @@
+//! `kill -9` under load: clients send numbered spans while the server process is killed with
+//! SIGKILL mid-stream, twice, and started again; like OTLP clients they retry what was not
+//! acknowledged. At each kill, every request acknowledged so far is in the database; at the end
+//! every span is stored exactly once and the trace rows count each once.
+
+mod common;
+
+use common::{TestDb, free_port, numbered_request};
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+const CLIENTS: usize = 4;
+const REQUESTS_PER_CLIENT: usize = 50;
+const SPANS_PER_REQUEST: usize = 20;
+
+fn start(db: &TestDb, port: u16) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+        .arg("serve")
+        .args(["--database-url", &db.url()])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--grpc-listen", &format!("127.0.0.1:{}", free_port())])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start agent-trace serve");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "serve never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_span_survives_kill_9_and_is_stored_once() {
+    let db = TestDb::start("kill9");
+    let port = free_port();
+    let mut server = start(&db, port);
+    let url = format!("http://127.0.0.1:{port}/v1/traces");
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::<usize>::new()));
+
+    let mut clients = Vec::new();
+    for client in 0..CLIENTS {
+        let (url, acknowledged) = (url.clone(), acknowledged.clone());
+        clients.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for i in 0..REQUESTS_PER_CLIENT {
+                let number = client * REQUESTS_PER_CLIENT + i;
+                let body = numbered_request(number * SPANS_PER_REQUEST, SPANS_PER_REQUEST);
+                let deadline = Instant::now() + Duration::from_secs(60);
+                loop {
+                    let sent = http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    // A refused or cut connection (the server is down) and 429/503 are retried.
+                    if sent.is_ok_and(|response| response.status() == 200) {
+                        break;
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "request {number} never acknowledged"
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                acknowledged.lock().await.insert(number);
+            }
+        }));
+    }
+
+    let total = CLIENTS * REQUESTS_PER_CLIENT;
+    for kill in 1..=2 {
+        while acknowledged.lock().await.len() < total * kill / 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        server.kill().expect("SIGKILL"); // Child::kill is SIGKILL on Unix
+        server.wait().expect("reaped");
+        let acked: Vec<usize> = acknowledged.lock().await.iter().copied().collect();
+        for number in &acked {
+            let first = number * SPANS_PER_REQUEST;
+            let stored = db
+                .number(&format!(
+                    "SELECT count(*) FROM agent_trace.agent_spans WHERE name = 'span {first}'"
+                ))
+                .await;
+            assert_eq!(
+                stored, 1,
+                "request {number} was acknowledged before kill {kill}"
+            );
+        }
+        eprintln!(
+            "kill {kill}: {} requests acknowledged, all stored",
+            acked.len()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        server = start(&db, port);
+    }
+    for client in clients {
+        client.await.expect("client finished");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let spans = (total * SPANS_PER_REQUEST) as i64;
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        spans
+    );
+    assert_eq!(
+        db.number("SELECT count(DISTINCT (trace_id, span_id)) FROM agent_trace.agent_spans")
+            .await,
+        spans
+    );
+    assert_eq!(
+        db.number("SELECT sum(span_count)::bigint FROM agent_trace.agent_traces")
+            .await,
+        spans
+    );
+    assert_eq!(
+        db.number("SELECT sum(input_tokens)::bigint FROM agent_trace.agent_traces")
+            .await,
+        spans * 42
+    );
+}
