@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # trace_tree against a flat indexed fetch of the same trace, and diff_traces of two 1,000-span runs
-# (BENCHMARKS.md quotes the table). A scratch PostgreSQL 15 cluster with default settings, removed
+# and of two pairs of 100,000-span runs (BENCHMARKS.md quotes the table). A scratch PostgreSQL 15 cluster with default settings, removed
 # afterwards; pgbench sends each query and reads every row, so both sides pay the same transfer.
 # Rounds alternate between the queries compared, so machine noise hits both; medians are printed.
 set -euo pipefail
@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ROUNDS=${BENCH_ROUNDS:-5}
 PER_ROUND=${BENCH_PER_ROUND:-20}
+# The 100,000-span diffs take around a second each: fewer runs per round.
+BIG_PER_ROUND=${BENCH_BIG_PER_ROUND:-2}
 cluster=$(mktemp -d "${TMPDIR:-/tmp}/agent-trace-bench-api.XXXXXX")
 trap 'stop_scratch_cluster "$cluster"' EXIT
 start_scratch_cluster "$cluster"
@@ -29,10 +31,14 @@ for shape in bushy:00000000000000000000000000000b05 chain:0000000000000000000000
 done
 query "diff" "SELECT * FROM agent_trace.diff_traces('00000000000000000000000000000d1a', '00000000000000000000000000000d1b')"
 query "diff-flat" "SELECT $flat_columns, input, output FROM agent_trace.agent_spans WHERE trace_id IN ('00000000000000000000000000000d1a', '00000000000000000000000000000d1b')"
+for pair in e1 e2; do
+    query "diff-$pair" "SELECT * FROM agent_trace.diff_traces('00000000000000000000000000000${pair}a', '00000000000000000000000000000${pair}b')"
+    query "diff-$pair-flat" "SELECT $flat_columns, input, output FROM agent_trace.agent_spans WHERE trace_id IN ('00000000000000000000000000000${pair}a', '00000000000000000000000000000${pair}b')"
+done
 
 # Latencies in microseconds, one per line, appended per query over all rounds.
-run() { # query
-    (cd "$work" && "$PG_BINDIR/pgbench" -n -h "$cluster" -U postgres -c 1 -t "$PER_ROUND" \
+run() { # query [transactions]
+    (cd "$work" && "$PG_BINDIR/pgbench" -n -h "$cluster" -U postgres -c 1 -t "${2:-$PER_ROUND}" \
         -f "$1.sql" -l --log-prefix="$1" postgres >/dev/null 2>&1)
     cat "$work/$1".[0-9]* | awk '{print $3}' >> "$work/$1.latencies"
     rm -f "$work/$1".[0-9]*
@@ -42,6 +48,7 @@ median_ms() {
 }
 for round in $(seq "$ROUNDS"); do
     for q in bushy-flat bushy-tree bushy-tree-all chain-flat chain-tree chain-tree-all diff-flat diff; do run "$q"; done
+    for q in diff-e1-flat diff-e1 diff-e2-flat diff-e2; do run "$q" "$BIG_PER_ROUND"; done
 done
 
 echo
@@ -54,7 +61,13 @@ for shape in bushy chain; do
     [ "$shape" = bushy ] && label="trace_tree, 10,000 spans, bushy (99 x 100)"
     echo "| $label | $tree | $flat | $(awk -v a="$tree" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
     all=$(median_ms "$shape-tree-all")
-    echo "| the same, all 23 columns (SELECT *) | $all | $flat | $(awk -v a="$all" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
+    echo "| the same, all 25 columns (SELECT *) | $all | $flat | $(awk -v a="$all" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
 done
 diff=$(median_ms diff); flat=$(median_ms diff-flat)
 echo "| diff_traces, two 1,000-span runs | $diff | $flat | $(awk -v a="$diff" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
+for pair in e1 e2; do
+    diff=$(median_ms "diff-$pair"); flat=$(median_ms "diff-$pair-flat")
+    label="diff_traces, two 100,000-span runs that resemble each other (aligned exactly), $((ROUNDS * BIG_PER_ROUND)) runs"
+    [ "$pair" = e2 ] && label="diff_traces, two 100,000-span runs of 300 tools in different orders (budget spent: by position), $((ROUNDS * BIG_PER_ROUND)) runs"
+    echo "| $label | $diff | $flat | $(awk -v a="$diff" -v b="$flat" 'BEGIN {printf "%.2fx", a / b}') |"
+done

@@ -1,65 +1,144 @@
 #!/usr/bin/env python3
-"""Drafts extension/sql/agent_trace--0.1.0--0.2.0.sql from the generated 0.2.0 install script.
+"""Drafts extension/sql/agent_trace--OLD--NEW.sql from NEW's install script.
 
-The upgrade has to create exactly what a fresh 0.2.0 install has and 0.1.0 lacks; most of that is
-whole files (new tables, new functions), which are taken here from the generated install script so
-they cannot drift from it. What changed inside 0.1.0's files is written out below by hand. The
-result is committed; scripts/test-upgrade.sh proves it (upgraded == fresh, fact by fact).
-Run after `scripts/install-extension.sh`: python3 scripts/draft-upgrade-script.py
+An upgrade has to give exactly what a fresh NEW install has. What is new or rewritten whole (tables,
+functions) is taken from NEW's install script, so it cannot drift from it; what changed inside an
+existing object (a column, an index) is written out below by hand, per upgrade. The result is
+committed; scripts/test-upgrade.sh proves it (upgraded == fresh, fact by fact).
+
+NEW's install script is its frozen copy in tests/upgrade/ once released, else the one
+scripts/install-extension.sh installed (into $PG_CONFIG's PostgreSQL, as for the other scripts).
+Usage: python3 scripts/draft-upgrade-script.py 0.2.0 0.3.0
 """
 import os
 import re
 import subprocess
 import sys
 
-# The PostgreSQL the extension was installed into: $PG_CONFIG, as for the other scripts (lib.sh).
-pg_config = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
-sharedir = subprocess.run([pg_config, "--sharedir"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-generated = open(f"{sharedir}/extension/agent_trace--0.2.0.sql").read()
+MARKER = r"(?m)^-- extension/src/[a-z_]+\.rs:\d+\n"
 
-# Split at pgrx's "-- extension/src/<file>.rs:<line>" markers; name each section by what follows.
-sections = re.split(r"(?m)^(?=-- extension/src/[a-z_]+\.rs:\d+$)", generated)
-def find(predicate):
-    found = [s for s in sections if predicate(s)]
-    if not found:
-        sys.exit("section not found")
-    return found
 
-def file_section(sql_file):
-    # The first comment line of each hand-written file identifies it.
-    first_line = open(f"extension/sql/{sql_file}").readline().rstrip("\n")
-    (section,) = find(lambda s: first_line in s)
-    return re.sub(r"(?m)^-- extension/src/[a-z_]+\.rs:\d+\n", "", section)
+def install_script(version):
+    frozen = f"tests/upgrade/agent_trace--{version}.sql"
+    if os.path.exists(frozen):
+        return open(frozen).read()
+    pg_config = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+    sharedir = subprocess.run([pg_config, "--sharedir"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    return open(f"{sharedir}/extension/agent_trace--{version}.sql").read()
 
-rust_functions = find(lambda s: "-- agent_trace::api::agent_trace::" in s)
-rust_functions = [re.sub(r"(?m)^-- extension/src/[a-z_]+\.rs:\d+\n", "", s) for s in rust_functions]
 
-rollup = file_section("rollup.sql")
-rollup = rollup.replace("CREATE FUNCTION agent_trace._fold_inserted_spans()",
-                        "CREATE OR REPLACE FUNCTION agent_trace._fold_inserted_spans()")
-rollup = rollup[: rollup.index("CREATE TRIGGER")]  # the trigger exists already
+class Script:
+    """NEW's install script, split at pgrx's "-- extension/src/<file>.rs:<line>" markers."""
 
-# Every COMMENT of tables.sql, re-applied: cheap, and a reworded one cannot be forgotten.
-tables_comments = "\n".join(re.findall(r"(?ms)^COMMENT ON .*?';$", open("extension/sql/tables.sql").read()))
+    def __init__(self, version):
+        text = install_script(version)
+        self.sections = re.split(r"(?m)^(?=-- extension/src/[a-z_]+\.rs:\d+$)", text)
 
-parts = [
-    "-- agent_trace 0.1.0 -> 0.2.0: logs and metrics, prices and computed cost, sessions, and the SQL\n"
-    "-- API over traces. Drafted by scripts/draft-upgrade-script.py from the 0.2.0 install script;\n"
-    "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.2.0 install.\n",
-    "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.2.0'\" to load this file. \\quit\n",
-    file_section("roles.sql"),
-    "-- tables.sql: agent_traces gets its computed cost, as its last column (as in a fresh install),\n"
-    "-- and the tables' COMMENTs as 0.2.0 words them.\n"
-    "ALTER TABLE agent_trace.agent_traces ADD COLUMN computed_cost_usd numeric;\n"
-    + tables_comments + "\n",
-]
-for name in ["signals.sql", "prices.sql"]:
-    parts.append(file_section(name))
-parts.append(rollup)
-parts.append(file_section("sessions.sql"))
-parts.extend(rust_functions)
-parts.append(file_section("functions.sql"))
-parts.append(file_section("access.sql"))
-open("extension/sql/agent_trace--0.1.0--0.2.0.sql", "w").write("\n".join(parts))
-print("wrote extension/sql/agent_trace--0.1.0--0.2.0.sql")
+    def find(self, predicate):
+        found = [re.sub(MARKER, "", s) for s in self.sections if predicate(s)]
+        if not found:
+            sys.exit("section not found")
+        return found
+
+    def file(self, sql_file):
+        """The section of a hand-written file, which its first comment line identifies."""
+        first_line = open(f"extension/sql/{sql_file}").readline().rstrip("\n")
+        (section,) = self.find(lambda s: first_line in s)
+        return section
+
+    def rust_function(self, name):
+        (section,) = self.find(lambda s: f"-- agent_trace::api::agent_trace::{name}\n" in s)
+        return section
+
+
+def function_statement(text, start):
+    """The CREATE FUNCTION of `text` that begins with `start`, to the end of its $$-quoted body."""
+    begin = text.index(start)
+    end = text.index("$$;\n", text.index("$$", begin) + 2)
+    return text[begin:end + 4]
+
+
+def comments(section):
+    """Every COMMENT statement of a file's section: re-applied whole, so a reworded one cannot be
+    forgotten."""
+    return "\n".join(re.findall(r"(?ms)^COMMENT ON .*?';$", section)) + "\n"
+
+
+def upgrade_0_1_0_to_0_2_0():
+    new = Script("0.2.0")
+    rollup = new.file("rollup.sql").replace("CREATE FUNCTION agent_trace._fold_inserted_spans()",
+                                            "CREATE OR REPLACE FUNCTION agent_trace._fold_inserted_spans()")
+    rollup = rollup[: rollup.index("CREATE TRIGGER")]  # the trigger exists already
+    parts = [
+        "-- agent_trace 0.1.0 -> 0.2.0: logs and metrics, prices and computed cost, sessions, and the SQL\n"
+        "-- API over traces. Drafted by scripts/draft-upgrade-script.py from the 0.2.0 install script;\n"
+        "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.2.0 install.\n",
+        "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.2.0'\" to load this file. \\quit\n",
+        new.file("roles.sql"),
+        "-- tables.sql: agent_traces gets its computed cost, as its last column (as in a fresh install),\n"
+        "-- and the tables' COMMENTs as 0.2.0 words them.\n"
+        "ALTER TABLE agent_trace.agent_traces ADD COLUMN computed_cost_usd numeric;\n"
+        + comments(new.file("tables.sql")),
+    ]
+    for name in ["signals.sql", "prices.sql"]:
+        parts.append(new.file(name))
+    parts.append(rollup)
+    parts.append(new.file("sessions.sql"))
+    parts.extend(new.find(lambda s: "-- agent_trace::api::agent_trace::" in s))
+    parts.append(new.file("functions.sql"))
+    parts.append(new.file("access.sql"))
+    return "\n".join(parts)
+
+
+def upgrade_0_2_0_to_0_3_0():
+    new = Script("0.3.0")
+    rollup = new.file("rollup.sql")
+    prices = new.file("prices.sql")
+    functions = new.file("functions.sql")
+    fold = function_statement(rollup, "CREATE FUNCTION agent_trace._fold_inserted_spans()")
+    saturate = rollup[rollup.index("CREATE FUNCTION agent_trace._saturate_bigint"):rollup.index(fold)]
+    diff_traces = new.rust_function("diff_traces")
+    grants = functions[functions.index("REVOKE ALL ON FUNCTION\n    agent_trace.trace_tree("):]
+    return "\n".join([
+        "-- agent_trace 0.2.0 -> 0.3.0: token totals that saturate instead of failing an insert, hash\n"
+        "-- indexes on text (no btree entry limit), diff_traces bounded (its alignment column).\n"
+        "-- Drafted by scripts/draft-upgrade-script.py from the 0.3.0 install script;\n"
+        "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.3.0 install.\n",
+        "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.3.0'\" to load this file. \\quit\n",
+        "-- Indexes on text columns: hash instead of btree (tables.sql, signals.sql, prices.sql).\n"
+        "DROP INDEX agent_trace.agent_traces_session_idx, agent_trace.agent_traces_user_idx,\n"
+        "    agent_trace.agent_traces_agent_idx, agent_trace.agent_logs_session_idx,\n"
+        "    agent_trace.agent_logs_event_idx, agent_trace.agent_metrics_name_idx,\n"
+        "    agent_trace.agent_metrics_session_idx;\n"
+        + "".join(re.findall(r"(?m)^CREATE INDEX agent_traces_(?:session|user|agent)_idx .*\n", new.file("tables.sql")))
+        + "".join(re.findall(r"(?m)^CREATE INDEX agent_(?:logs_(?:session|event)|metrics_(?:name|session))_idx .*\n",
+                             new.file("signals.sql")))
+        + "ALTER TABLE agent_trace.model_prices DROP CONSTRAINT model_prices_pkey;\n"
+        + "".join(re.findall(r"(?m)^CREATE (?:UNIQUE )?INDEX model_prices_\w+ .*\n", prices)),
+        "-- Every COMMENT of the files whose columns changed, as 0.3.0 words them.\n"
+        + comments(new.file("tables.sql")) + comments(new.file("signals.sql")) + comments(prices),
+        "-- prices.sql: costs computed in numeric.\n"
+        + function_statement(prices, "CREATE FUNCTION agent_trace._costs_at_price(").replace(
+            "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"),
+        "-- rollup.sql: token totals saturate.\n" + saturate
+        + fold.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"),
+        "-- diff_traces has a new column: it is created again (diff_summary reads it by name).\n"
+        "DROP FUNCTION agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id);\n"
+        + diff_traces,
+        "-- functions.sql: the functions' COMMENTs as 0.3.0 words them, and their privileges.\n"
+        + "\n".join(re.findall(r"(?ms)^COMMENT ON FUNCTION .*?';$", functions)) + "\n\n" + grants,
+    ])
+
+
+UPGRADES = {
+    ("0.1.0", "0.2.0"): upgrade_0_1_0_to_0_2_0,
+    ("0.2.0", "0.3.0"): upgrade_0_2_0_to_0_3_0,
+}
+
+if len(sys.argv) != 3 or tuple(sys.argv[1:]) not in UPGRADES:
+    sys.exit(f"usage: {sys.argv[0]} OLD NEW, one of: {', '.join(' '.join(k) for k in UPGRADES)}")
+old, new = sys.argv[1:]
+target = f"extension/sql/agent_trace--{old}--{new}.sql"
+open(target, "w").write(UPGRADES[(old, new)]())
+print(f"wrote {target}")

@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+# cargo pgrx test takes the PostgreSQL to build against, install into and run from
+# $PGRX_HOME/config.toml: a private one names $PG_CONFIG (lib.sh), as the other scripts use.
+pgrx_home=$(mktemp -d "${TMPDIR:-/tmp}/agent-trace-pgrx-home.XXXXXX")
+trap 'rm -rf "$pgrx_home"' EXIT
+printf '[configs]\npg15 = "%s"\n' "$PG_CONFIG" > "$pgrx_home/config.toml"
+export PGRX_HOME=$pgrx_home
+
 args=(pg15)
 if [ "$(id -u)" -eq 0 ]; then
     pgdata_parent=${TMPDIR:-/tmp}/agent-trace-pgrx

@@ -31,7 +31,9 @@ for test in $tests; do
     fi
 done
 
-start_scratch_cluster "$cluster"
+# pgrx adds a Rust backtrace to the DETAIL of errors raised through Rust code when the server runs
+# with RUST_BACKTRACE set; the expected output is what users see without it.
+(unset RUST_BACKTRACE RUST_LIB_BACKTRACE && start_scratch_cluster "$cluster")
 log "pg_regress: $(echo $tests | wc -w) test files, each in a fresh database"
 failed=()
 for test in $tests; do

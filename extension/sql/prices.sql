@@ -57,14 +57,19 @@ CREATE TABLE agent_trace.model_prices (
     long_context_cache_write_usd_per_mtok numeric CHECK (long_context_cache_write_usd_per_mtok >= 0),
     source                            text NOT NULL DEFAULT 'manual',
     source_date                       date,
-    created_at                        timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT model_prices_pkey PRIMARY KEY (model_pattern, provider, effective_from)
+    created_at                        timestamptz NOT NULL DEFAULT now()
 );
+-- One price per model, provider and day. Not a primary key on the names themselves: a btree refuses
+-- entries over 2,704 bytes, and a model name is whatever a client or a price list says. The key is
+-- on their md5 instead (two names with one md5 would have to be made on purpose); a hash index
+-- serves `WHERE model_pattern = '...'`.
+CREATE UNIQUE INDEX model_prices_key ON agent_trace.model_prices (md5(model_pattern), md5(provider), effective_from);
+CREATE INDEX model_prices_model_idx ON agent_trace.model_prices USING hash (model_pattern);
 
 COMMENT ON TABLE agent_trace.model_prices IS
     'Prices of models per million tokens, in US dollars, for computing the cost of calls that report tokens but no cost. Edit with plain INSERT/UPDATE; `agent-trace prices import` adds LiteLLM''s prices. Which row applies to a call: agent_trace.price_for (most specific model match, own provider first, latest effective_from not after the call). After changing prices, run agent_trace.recompute_costs(from, to) to re-cost stored calls.';
-COMMENT ON COLUMN agent_trace.model_prices.model_pattern IS 'Model name in lower case, e.g. "gpt-4o", "claude-sonnet-4-5". Holding a % it is a LIKE pattern ("ft:gpt-4o-mini%"; _ is a plain character). Matched against the name of the call without a "vendor/" prefix; exact names beat patterns, longer patterns beat shorter ones.';
-COMMENT ON COLUMN agent_trace.model_prices.provider IS 'Provider the price applies to, as agent_trace.normalize_provider names it: "openai", "anthropic", "gcp.gemini" (Gemini API), "gcp.vertex_ai", "aws.bedrock", "azure.ai.openai", ...; "*" for any provider. Calls of an unknown provider match rows of any provider.';
+COMMENT ON COLUMN agent_trace.model_prices.model_pattern IS 'Model name in lower case, e.g. "gpt-4o", "claude-sonnet-4-5". Holding a % it is a LIKE pattern ("ft:gpt-4o-mini%"; _ is a plain character). Matched against the name of the call without a "vendor/" prefix; exact names beat patterns, longer patterns beat shorter ones. Any length: unique per provider and effective_from through md5(model_pattern), and indexed by hash, so WHERE model_pattern = ''...'' uses an index.';
+COMMENT ON COLUMN agent_trace.model_prices.provider IS 'Provider the price applies to, as agent_trace.normalize_provider names it: "openai", "anthropic", "gcp.gemini" (Gemini API), "gcp.vertex_ai", "aws.bedrock", "azure.ai.openai", ...; "*" for any provider. Calls of an unknown provider match rows of any provider. Any length: part of the key through md5(provider).';
 COMMENT ON COLUMN agent_trace.model_prices.effective_from IS 'First day (UTC) this price applies, up to the next row of the same model_pattern and provider. -infinity: since always (the first price known for a model).';
 COMMENT ON COLUMN agent_trace.model_prices.input_usd_per_mtok IS 'Price of one million input tokens that are neither read from nor written to the prompt cache. NULL: not priced (calls with such tokens get no computed cost).';
 COMMENT ON COLUMN agent_trace.model_prices.output_usd_per_mtok IS 'Price of one million output tokens (reasoning tokens too, unless reasoning_usd_per_mtok is set). NULL: not priced.';
@@ -194,10 +199,11 @@ BEGIN
       FROM unnest(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens)
            WITH ORDINALITY AS c(input, output, cache_read, cache_write, reasoning, n)
      CROSS JOIN LATERAL (
-           SELECT greatest(coalesce(c.input, 0) - coalesce(c.cache_read, 0) - coalesce(c.cache_write, 0), 0) AS uncached,
+           -- In numeric: the differences of two bigints need not fit a bigint.
+           SELECT greatest(coalesce(c.input, 0)::numeric - coalesce(c.cache_read, 0) - coalesce(c.cache_write, 0), 0) AS uncached,
                   coalesce(c.cache_read, 0) AS cache_read,
                   coalesce(c.cache_write, 0) AS cache_write,
-                  greatest(coalesce(c.output, 0) - coalesce(c.reasoning, 0), 0) AS answer,
+                  greatest(coalesce(c.output, 0)::numeric - coalesce(c.reasoning, 0), 0) AS answer,
                   coalesce(c.reasoning, 0) AS reasoning,
                   (price).long_context_above_tokens IS NOT NULL
                       AND coalesce(c.input, 0) > (price).long_context_above_tokens AS long_context

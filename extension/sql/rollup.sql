@@ -9,6 +9,11 @@
 -- Token and cost totals add up only LLM and embedding spans: agent and chain spans often repeat the
 -- usage of the LLM calls beneath them, and summing those too would count it twice.
 --
+-- Token totals are bigint, like the span columns they add up, and saturate: a total past bigint's
+-- range stays at its end (9223372036854775807) instead of failing the insert. Only spans reporting
+-- absurd counts get there, and refusing every later span of their trace would lose real data.
+-- Costs are numeric and cannot overflow.
+--
 -- Rows are upserted in trace_id order, so concurrent writers lock agent_traces rows in the same
 -- order and cannot deadlock on them.
 --
@@ -19,6 +24,17 @@
 -- is never updated and gets no row trigger, so COPY keeps inserting in batches. price_for,
 -- _costs_at_price and agent_span_costs are created by prices.sql, after this file; PL/pgSQL resolves
 -- them when the trigger first runs.
+
+CREATE FUNCTION agent_trace._saturate_bigint(value numeric) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT least(greatest(value, -9223372036854775808), 9223372036854775807)::bigint
+$$;
+COMMENT ON FUNCTION agent_trace._saturate_bigint(numeric) IS
+    'The bigint nearest to value: value itself, or bigint''s least or greatest value when it lies outside; NULL for NULL. How agent_traces keeps token totals that would overflow. Internal.';
+REVOKE ALL ON FUNCTION agent_trace._saturate_bigint(numeric) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace._saturate_bigint(numeric) TO agent_trace_writer;
 
 CREATE FUNCTION agent_trace._fold_inserted_spans() RETURNS trigger
     LANGUAGE plpgsql
@@ -70,11 +86,11 @@ BEGIN
                count(*) FILTER (WHERE s.status_code = 'ERROR') AS error_count,
                count(*) FILTER (WHERE s.span_type = 'llm') AS llm_call_count,
                count(*) FILTER (WHERE s.span_type = 'tool') AS tool_call_count,
-               sum(s.input_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS input_tokens,
-               sum(s.output_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS output_tokens,
-               sum(s.cache_read_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cache_read_tokens,
-               sum(s.cache_write_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cache_write_tokens,
-               sum(s.reasoning_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS reasoning_tokens,
+               agent_trace._saturate_bigint(sum(s.input_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS input_tokens,
+               agent_trace._saturate_bigint(sum(s.output_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS output_tokens,
+               agent_trace._saturate_bigint(sum(s.cache_read_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS cache_read_tokens,
+               agent_trace._saturate_bigint(sum(s.cache_write_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS cache_write_tokens,
+               agent_trace._saturate_bigint(sum(s.reasoning_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS reasoning_tokens,
                sum(s.cost_usd) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cost_usd,
                min(s.service_name) AS service_name,
                min(s.session_id) AS session_id,
@@ -115,12 +131,13 @@ BEGIN
            error_count = t.error_count + excluded.error_count,
            llm_call_count = t.llm_call_count + excluded.llm_call_count,
            tool_call_count = t.tool_call_count + excluded.tool_call_count,
-           -- NULL + n is NULL, so: the sum when both are known, else whichever is known.
-           input_tokens = coalesce(t.input_tokens + excluded.input_tokens, t.input_tokens, excluded.input_tokens),
-           output_tokens = coalesce(t.output_tokens + excluded.output_tokens, t.output_tokens, excluded.output_tokens),
-           cache_read_tokens = coalesce(t.cache_read_tokens + excluded.cache_read_tokens, t.cache_read_tokens, excluded.cache_read_tokens),
-           cache_write_tokens = coalesce(t.cache_write_tokens + excluded.cache_write_tokens, t.cache_write_tokens, excluded.cache_write_tokens),
-           reasoning_tokens = coalesce(t.reasoning_tokens + excluded.reasoning_tokens, t.reasoning_tokens, excluded.reasoning_tokens),
+           -- NULL + n is NULL, so: the sum when both are known, else whichever is known. Token
+           -- sums in numeric, saturated to bigint (see the top of this file).
+           input_tokens = coalesce(agent_trace._saturate_bigint(t.input_tokens::numeric + excluded.input_tokens), t.input_tokens, excluded.input_tokens),
+           output_tokens = coalesce(agent_trace._saturate_bigint(t.output_tokens::numeric + excluded.output_tokens), t.output_tokens, excluded.output_tokens),
+           cache_read_tokens = coalesce(agent_trace._saturate_bigint(t.cache_read_tokens::numeric + excluded.cache_read_tokens), t.cache_read_tokens, excluded.cache_read_tokens),
+           cache_write_tokens = coalesce(agent_trace._saturate_bigint(t.cache_write_tokens::numeric + excluded.cache_write_tokens), t.cache_write_tokens, excluded.cache_write_tokens),
+           reasoning_tokens = coalesce(agent_trace._saturate_bigint(t.reasoning_tokens::numeric + excluded.reasoning_tokens), t.reasoning_tokens, excluded.reasoning_tokens),
            cost_usd = coalesce(t.cost_usd + excluded.cost_usd, t.cost_usd, excluded.cost_usd),
            computed_cost_usd = coalesce(t.computed_cost_usd + excluded.computed_cost_usd,
                                         t.computed_cost_usd, excluded.computed_cost_usd),

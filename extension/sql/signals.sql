@@ -49,9 +49,11 @@ CREATE TABLE agent_trace.agent_logs (
 
 -- First questions: the events of a session (how much did it use), of an event type in a time range,
 -- the logs of one trace, and anything in a time range (BRIN: tiny; records arrive roughly in time
--- order). Partial indexes: many records have no session, trace or event name.
-CREATE INDEX agent_logs_session_idx ON agent_trace.agent_logs (session_id, time) WHERE session_id IS NOT NULL;
-CREATE INDEX agent_logs_event_idx ON agent_trace.agent_logs (event_name, time) WHERE event_name IS NOT NULL;
+-- order). Session ids and event names are text as clients send it, of any length: hash indexes
+-- (as in tables.sql), which a btree's 2,704-byte limit cannot break; a time range is filtered after
+-- the equality, or combined with the BRIN index. Partial index: many records have no trace.
+CREATE INDEX agent_logs_session_idx ON agent_trace.agent_logs USING hash (session_id);
+CREATE INDEX agent_logs_event_idx ON agent_trace.agent_logs USING hash (event_name);
 CREATE INDEX agent_logs_trace_idx ON agent_trace.agent_logs (trace_id, time) WHERE trace_id IS NOT NULL;
 CREATE INDEX agent_logs_time_brin ON agent_trace.agent_logs USING brin (time);
 
@@ -62,14 +64,14 @@ COMMENT ON COLUMN agent_trace.agent_logs.time IS 'When the event happened: the r
 COMMENT ON COLUMN agent_trace.agent_logs.observed_time IS 'When the client''s logging pipeline observed the record. NULL when not sent.';
 COMMENT ON COLUMN agent_trace.agent_logs.trace_id IS 'Trace the record was emitted in, as 32 hex digits; NULL outside any trace (an empty or all-zero id means none).';
 COMMENT ON COLUMN agent_trace.agent_logs.span_id IS 'Span the record was emitted in, as 16 hex digits; NULL outside any span.';
-COMMENT ON COLUMN agent_trace.agent_logs.event_name IS 'Event type: the event.name attribute, else the record''s event_name field (Codex puts a source location such as "event otel/src/...rs:1089" there, so the attribute wins), e.g. "api_request", "gemini_cli.api_response", "codex.sse_event". NULL for plain logs.';
+COMMENT ON COLUMN agent_trace.agent_logs.event_name IS 'Event type: the event.name attribute, else the record''s event_name field (Codex puts a source location such as "event otel/src/...rs:1089" there, so the attribute wins), e.g. "api_request", "gemini_cli.api_response", "codex.sse_event". NULL for plain logs. Indexed by hash, so values of any length are stored and WHERE event_name = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
 COMMENT ON COLUMN agent_trace.agent_logs.severity_number IS 'OpenTelemetry severity 1-24 (1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN, 17-20 ERROR, 21-24 FATAL). NULL when unspecified.';
 COMMENT ON COLUMN agent_trace.agent_logs.severity_text IS 'Severity as the source names it, e.g. "INFO", "ERROR".';
 COMMENT ON COLUMN agent_trace.agent_logs.body IS 'The log message. A body that is not a string (a map, a list, a number) is stored as its JSON text.';
 COMMENT ON COLUMN agent_trace.agent_logs.service_name IS 'Name of the application that sent the record (resource attribute service.name).';
 COMMENT ON COLUMN agent_trace.agent_logs.scope_name IS 'Instrumentation scope (logger) that emitted the record.';
 COMMENT ON COLUMN agent_trace.agent_logs.scope_version IS 'Version of the instrumentation scope.';
-COMMENT ON COLUMN agent_trace.agent_logs.session_id IS 'Conversation or session: gen_ai.conversation.id, session.id (Claude Code, Gemini CLI), agno.session.id or conversation.id (Codex), on the record, else on the resource.';
+COMMENT ON COLUMN agent_trace.agent_logs.session_id IS 'Conversation or session: gen_ai.conversation.id, session.id (Claude Code, Gemini CLI), agno.session.id or conversation.id (Codex), on the record, else on the resource. Indexed by hash, so values of any length are stored and WHERE session_id = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
 COMMENT ON COLUMN agent_trace.agent_logs.user_id IS 'End user: user.id (Claude Code) or agno.user.id, on the record, else on the resource.';
 COMMENT ON COLUMN agent_trace.agent_logs.model IS 'Model the record is about: gen_ai.request.model, gen_ai.response.model, ..., else model (Claude Code, Gemini CLI, Codex).';
 COMMENT ON COLUMN agent_trace.agent_logs.input_tokens IS 'Prompt tokens of one model call, including cached ones (as on agent_spans). Claude Code api_request: input_tokens + cache_read_tokens + cache_creation_tokens (Anthropic reports them apart). Gemini CLI gemini_cli.api_response: input_token_count (includes cached_content_token_count) + tool_token_count. Codex codex.sse_event: input_token_count (includes cached). GenAI: gen_ai.usage.input_tokens. NULL on other records.';
@@ -121,14 +123,15 @@ CREATE TABLE agent_trace.agent_metrics (
 
 -- First questions: one metric over time (tokens per hour), one session's metrics, anything in a
 -- time range. One series' points come from the unique key (its leading column is series_key).
-CREATE INDEX agent_metrics_name_idx ON agent_trace.agent_metrics (name, time);
-CREATE INDEX agent_metrics_session_idx ON agent_trace.agent_metrics (session_id, time) WHERE session_id IS NOT NULL;
+-- Metric names and session ids are text of any length: hash indexes, as for agent_logs.
+CREATE INDEX agent_metrics_name_idx ON agent_trace.agent_metrics USING hash (name);
+CREATE INDEX agent_metrics_session_idx ON agent_trace.agent_metrics USING hash (session_id);
 CREATE INDEX agent_metrics_time_brin ON agent_trace.agent_metrics USING brin (time);
 
 COMMENT ON TABLE agent_trace.agent_metrics IS
     'One row per OpenTelemetry metric data point, as sent: cumulative counters hold running totals (see agent_metric_deltas for per-interval amounts). Points of one series share a series_key. Written once, never updated; a re-sent point (same series_key, time and start_time) is ignored.';
 COMMENT ON COLUMN agent_trace.agent_metrics.series_key IS 'Series id computed by the ingest: the first 16 bytes of a SHA-256 over the metric name, kind, resource attributes, instrumentation scope and point attributes (attributes in key order).';
-COMMENT ON COLUMN agent_trace.agent_metrics.name IS 'Metric name, e.g. "claude_code.token.usage", "gen_ai.client.token.usage".';
+COMMENT ON COLUMN agent_trace.agent_metrics.name IS 'Metric name, e.g. "claude_code.token.usage", "gen_ai.client.token.usage". Indexed by hash, so values of any length are stored and WHERE name = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
 COMMENT ON COLUMN agent_trace.agent_metrics.kind IS 'OpenTelemetry metric type: sum (a counter or up-down counter), gauge, histogram, exponential_histogram or summary.';
 COMMENT ON COLUMN agent_trace.agent_metrics.temporality IS 'For sums and histograms: cumulative (value is the total since start_time), delta (value is the amount since the previous report) or unspecified. NULL for gauges and summaries.';
 COMMENT ON COLUMN agent_trace.agent_metrics.is_monotonic IS 'For sums: true for a counter that only goes up, false for an up-down counter. NULL for other kinds.';
@@ -148,7 +151,7 @@ COMMENT ON COLUMN agent_trace.agent_metrics.description IS 'Description of the m
 COMMENT ON COLUMN agent_trace.agent_metrics.service_name IS 'Name of the application that sent the point (resource attribute service.name).';
 COMMENT ON COLUMN agent_trace.agent_metrics.scope_name IS 'Instrumentation scope (meter) that reported the metric.';
 COMMENT ON COLUMN agent_trace.agent_metrics.scope_version IS 'Version of the instrumentation scope.';
-COMMENT ON COLUMN agent_trace.agent_metrics.session_id IS 'Conversation or session: gen_ai.conversation.id, session.id, agno.session.id or conversation.id, on the point, else on the resource.';
+COMMENT ON COLUMN agent_trace.agent_metrics.session_id IS 'Conversation or session: gen_ai.conversation.id, session.id, agno.session.id or conversation.id, on the point, else on the resource. Indexed by hash, so values of any length are stored and WHERE session_id = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
 COMMENT ON COLUMN agent_trace.agent_metrics.model IS 'Model the point is about: gen_ai.request.model, gen_ai.response.model, ..., else model (Claude Code, Gemini CLI, Codex).';
 COMMENT ON COLUMN agent_trace.agent_metrics.token_type IS 'Kind of tokens a token metric counts, as the client names it: gen_ai.token.type (input, output), token_type (Codex: input, cached_input, output, reasoning_output, total, ...), or type on claude_code.token.usage (input, output, cacheRead, cacheCreation) and gemini_cli.token.usage (input, output, cache, thought, tool).';
 COMMENT ON COLUMN agent_trace.agent_metrics.attributes IS 'Point attributes as sent, as a JSON object.';

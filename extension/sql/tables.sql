@@ -144,11 +144,15 @@ CREATE TABLE agent_trace.agent_traces (
 );
 
 -- The questions users ask of traces first: the latest ones, and those of one session, user or
--- agent in a time range. Partial indexes: most traces lack some of these ids.
+-- agent. The ids are text as clients send it, of any length: a btree refuses an entry over 2,704
+-- bytes (and with it the whole insert of the spans that made it), so they get hash indexes, which
+-- store a 4-byte hash of any value and serve `WHERE session_id = '...'`; NULLs are not indexed.
+-- A time range within a session is filtered after the equality (or combined with the start_time
+-- index).
 CREATE INDEX agent_traces_start_time_idx ON agent_trace.agent_traces (start_time DESC);
-CREATE INDEX agent_traces_session_idx ON agent_trace.agent_traces (session_id, start_time DESC) WHERE session_id IS NOT NULL;
-CREATE INDEX agent_traces_user_idx ON agent_trace.agent_traces (user_id, start_time DESC) WHERE user_id IS NOT NULL;
-CREATE INDEX agent_traces_agent_idx ON agent_trace.agent_traces (agent_name, start_time DESC) WHERE agent_name IS NOT NULL;
+CREATE INDEX agent_traces_session_idx ON agent_trace.agent_traces USING hash (session_id);
+CREATE INDEX agent_traces_user_idx ON agent_trace.agent_traces USING hash (user_id);
+CREATE INDEX agent_traces_agent_idx ON agent_trace.agent_traces USING hash (agent_name);
 
 COMMENT ON TABLE agent_trace.agent_traces IS
     'One row per trace (an agent run), summarising its spans. Maintained by the database itself as spans are inserted, in any order and in any number of batches; do not write it directly.';
@@ -162,20 +166,20 @@ COMMENT ON COLUMN agent_trace.agent_traces.span_count IS 'Number of spans receiv
 COMMENT ON COLUMN agent_trace.agent_traces.error_count IS 'Number of spans with status ERROR.';
 COMMENT ON COLUMN agent_trace.agent_traces.llm_call_count IS 'Number of spans of span_type llm.';
 COMMENT ON COLUMN agent_trace.agent_traces.tool_call_count IS 'Number of spans of span_type tool.';
-COMMENT ON COLUMN agent_trace.agent_traces.input_tokens IS 'Sum of input_tokens over the LLM and embedding spans (wrapper spans that repeat their children''s usage are not counted again). NULL when none was reported.';
-COMMENT ON COLUMN agent_trace.agent_traces.output_tokens IS 'Sum of output_tokens over the LLM and embedding spans. NULL when none was reported.';
-COMMENT ON COLUMN agent_trace.agent_traces.cache_read_tokens IS 'Sum of cache_read_tokens over the LLM and embedding spans. NULL when none was reported.';
-COMMENT ON COLUMN agent_trace.agent_traces.cache_write_tokens IS 'Sum of cache_write_tokens over the LLM and embedding spans. NULL when none was reported.';
-COMMENT ON COLUMN agent_trace.agent_traces.reasoning_tokens IS 'Sum of reasoning_tokens over the LLM and embedding spans. NULL when none was reported.';
+COMMENT ON COLUMN agent_trace.agent_traces.input_tokens IS 'Sum of input_tokens over the LLM and embedding spans (wrapper spans that repeat their children''s usage are not counted again). NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.output_tokens IS 'Sum of output_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.cache_read_tokens IS 'Sum of cache_read_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.cache_write_tokens IS 'Sum of cache_write_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.reasoning_tokens IS 'Sum of reasoning_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
 COMMENT ON COLUMN agent_trace.agent_traces.created_at IS 'When the first span of this trace was stored.';
 COMMENT ON COLUMN agent_trace.agent_traces.updated_at IS 'When spans of this trace were last stored.';
 COMMENT ON COLUMN agent_trace.agent_traces.cost_usd IS 'Sum of cost_usd over the LLM and embedding spans, in US dollars. NULL when none was reported.';
 COMMENT ON COLUMN agent_trace.agent_traces.status IS 'ERROR if any span has status ERROR, else OK (computed).';
 COMMENT ON COLUMN agent_trace.agent_traces.name IS 'Name of the root span. NULL until the root span arrives.';
 COMMENT ON COLUMN agent_trace.agent_traces.service_name IS 'service_name of the root span (until it arrives: the smallest service_name seen).';
-COMMENT ON COLUMN agent_trace.agent_traces.session_id IS 'Session of the run (the smallest session_id among its spans, if they differ).';
-COMMENT ON COLUMN agent_trace.agent_traces.user_id IS 'End user of the run (the smallest user_id among its spans, if they differ).';
-COMMENT ON COLUMN agent_trace.agent_traces.agent_name IS 'Agent of the run (the smallest agent_name among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.session_id IS 'Session of the run (the smallest session_id among its spans, if they differ). Indexed by hash, so values of any length are stored and WHERE session_id = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_traces.user_id IS 'End user of the run (the smallest user_id among its spans, if they differ). Indexed by hash, so values of any length are stored and WHERE user_id = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_traces.agent_name IS 'Agent of the run (the smallest agent_name among its spans, if they differ). Indexed by hash, so values of any length are stored and WHERE agent_name = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
 COMMENT ON COLUMN agent_trace.agent_traces.agent_id IS 'Agent id of the run (the smallest agent_id among its spans, if they differ).';
 COMMENT ON COLUMN agent_trace.agent_traces.run_id IS 'Framework run id (the smallest run_id among its spans, if they differ).';
 COMMENT ON COLUMN agent_trace.agent_traces.team_id IS 'Team of the run (the smallest team_id among its spans, if they differ).';

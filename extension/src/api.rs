@@ -5,7 +5,12 @@
 //!
 //! Every function takes an optional span id: given one, it works on that span's subtree alone, with
 //! depths, paths and offsets counted from it. That is how one turn of a long session (a child of the
-//! session's root span) is shown, diffed or replayed on its own.
+//! session's root span) is shown, diffed or replayed on its own. A NULL trace id is no trace: no
+//! rows, or NULL.
+//!
+//! Every loop over spans lets PostgreSQL interrupt it (interrupts.rs), so statement_timeout and
+//! pg_cancel_backend stop these functions on any trace; diff_traces is also bounded by a budget
+//! (diff.rs).
 //!
 //! Speed: `trace_tree` is meant to cost little more than fetching the spans. So the spans are read
 //! in place: each SPI row is deformed once and its values are used where they lie (in memory that
@@ -13,12 +18,37 @@
 //! writes its rows straight into the result tuplestore (materialize mode) while the connection is
 //! still open, passing the stored values through untouched. BENCHMARKS.md has the numbers.
 
-use crate::diff::{Pair, align};
+use crate::diff::{Budget, Pair, align};
 use crate::ids::{SpanId, TraceId};
+use crate::interrupts;
 use crate::tree::{self, Node, Tree};
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
 use pgrx::{AnyNumeric, JsonB, PgTupleDesc, Uuid};
 use serde_json::{Map, Value, json};
+
+/// `agent_trace.diff_alignment_budget`: million key comparisons diff_traces may spend aligning
+/// sibling lists exactly (see diff.rs) before it aligns the rest by position. The default keeps a
+/// diff that spends it within seconds, and two 100,000-span runs that resemble each other align
+/// exactly within it (scripts/bench-trace-api.sh measures both).
+pub static DIFF_ALIGNMENT_BUDGET: GucSetting<i32> = GucSetting::<i32>::new(100);
+
+pub fn define_settings() {
+    GucRegistry::define_int_guc(
+        c"agent_trace.diff_alignment_budget",
+        c"Million key comparisons diff_traces may spend on exact alignment.",
+        c"Past it, sibling lists are aligned by position (linear time) and their rows say alignment = 'positional'. 0: always by position.",
+        &DIFF_ALIGNMENT_BUDGET,
+        0,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+fn diff_alignment_budget() -> u64 {
+    u64::try_from(DIFF_ALIGNMENT_BUDGET.get()).unwrap_or(0) * 1_000_000
+}
 
 /// Levels of spans trace_tree_json nests (each is an object and a "children" array in the
 /// document). PostgreSQL 15 with the default 2 MB max_stack_depth parses about 5,000 nested
@@ -157,6 +187,7 @@ impl Trace {
                 nodes.reserve(rows);
                 spans.reserve(rows);
                 for index in 0..rows {
+                    interrupts::check();
                     let mut span = Span {
                         values: [pg_sys::Datum::from(0); column::COUNT],
                         nulls: [true; column::COUNT],
@@ -282,6 +313,7 @@ impl Rollup {
         };
         // Reverse depth-first order visits every node after all of its descendants.
         for &node in trace.tree.preorder.iter().rev() {
+            interrupts::check();
             let span = &trace.spans[node];
             if counts_usage(span.span_type()) {
                 add_tokens(&mut rollup.input_tokens[node], span.input_tokens());
@@ -312,6 +344,12 @@ impl Rollup {
 
 fn ms(microseconds: i64) -> f64 {
     microseconds as f64 / 1000.0
+}
+
+/// Milliseconds from `from` to `to` (microseconds). In floating point: the span of two timestamps
+/// far apart (a year 4713 BC start beside a year 294276 one) does not fit a 64-bit integer.
+fn ms_between(from: i64, to: i64) -> f64 {
+    (to as f64 - from as f64) / 1000.0
 }
 
 /// A JSON number for a cost (JSON has no decimal type; costs have far fewer digits than f64 keeps).
@@ -353,6 +391,7 @@ impl<'t> Sub<'t> {
         // The scope's first span is its root, even if it has a parent outside the scope. Loops
         // were cut in the whole trace already: keep those cuts.
         for (node, original) in nodes.iter_mut().zip(scope) {
+            interrupts::check();
             if trace.tree.parent[*original].is_none() {
                 node.parent_id = None;
             }
@@ -491,6 +530,7 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
             let mut values = [pg_sys::Datum::from(0); TREE_NODE_COLUMNS];
             let mut nulls = [false; TREE_NODE_COLUMNS];
             for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
+                interrupts::check();
                 let (span, times) = (&trace.spans[node], &trace.nodes[node]);
                 // Stored values pass through as read; the datums of a row only need to live
                 // until tuplestore_putvalues has copied them.
@@ -513,8 +553,8 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
                     stored(column::SPAN_TYPE),
                     stored(column::STATUS),
                     stored(column::MODEL),
-                    computed(ms(times.start - origin)),
-                    computed(ms(times.end - times.start)),
+                    computed(ms_between(origin, times.start)),
+                    computed(ms_between(times.start, times.end)),
                     computed(ms(tree.self_time(&trace.nodes, node))),
                     stored(column::INPUT_TOKENS),
                     stored(column::OUTPUT_TOKENS),
@@ -550,19 +590,16 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
 /// Install order: pgrx places functions that do not depend on each other in a different order on
 /// every build, so each names the one before it in `requires` (trace_tree_json, critical_path,
 /// diff_traces; functions.sql requires all three, see lib.rs), which leaves one possible order.
-/// pgrx prints a function's `requires` into its generated CREATE FUNCTION, which would change the
-/// released 0.2.0 install script (tests/upgrade/agent_trace--0.2.0.sql), so critical_path and
-/// diff_traces give their declaration (`sql = ...`) verbatim as released. A new version can drop
-/// those `sql = ...` and let pgrx generate them again.
 #[pg_schema]
 pub mod agent_trace {
     use super::*;
 
     #[pg_extern(stable, parallel_safe, name = "trace_tree_json")]
     fn trace_tree_json(
-        trace_id: TraceId,
+        trace_id: Option<TraceId>,
         root_span_id: default!(Option<SpanId>, "NULL"),
     ) -> Option<JsonB> {
+        let trace_id = trace_id?;
         with_trace(trace_id, false, |trace| {
             let scope = trace.scope(root_span_id)?;
             if scope.is_empty() {
@@ -591,6 +628,7 @@ pub mod agent_trace {
             // Built bottom-up (reverse depth-first order), so no recursion however deep the tree.
             let mut built: Vec<Option<Value>> = vec![None; trace.nodes.len()];
             for &node in scope.iter().rev() {
+                interrupts::check();
                 let (span, times) = (&trace.spans[node], &trace.nodes[node]);
                 let children: Vec<Value> = tree.children[node]
                     .iter()
@@ -605,8 +643,14 @@ pub mod agent_trace {
                 object.insert("span_type".into(), json!(span.span_type()));
                 object.insert("status".into(), json!(span.status()));
                 object.insert("model".into(), json!(span.model()));
-                object.insert("start_offset_ms".into(), json!(ms(times.start - origin)));
-                object.insert("duration_ms".into(), json!(ms(times.end - times.start)));
+                object.insert(
+                    "start_offset_ms".into(),
+                    json!(ms_between(origin, times.start)),
+                );
+                object.insert(
+                    "duration_ms".into(),
+                    json!(ms_between(times.start, times.end)),
+                );
                 object.insert(
                     "self_time_ms".into(),
                     json!(ms(tree.self_time(&trace.nodes, node))),
@@ -656,49 +700,11 @@ pub mod agent_trace {
         stable,
         parallel_safe,
         name = "diff_traces",
-        requires = [critical_path],
-        sql = r#"CREATE  FUNCTION agent_trace."diff_traces"(
-	"trace_a" agent_trace.trace_id, /* TraceId */
-	"trace_b" agent_trace.trace_id, /* TraceId */
-	"root_span_a" agent_trace.span_id DEFAULT NULL, /* Option < SpanId > */
-	"root_span_b" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
-) RETURNS TABLE (
-	"step" INT,  /* i32 */
-	"depth" INT,  /* i32 */
-	"path" TEXT,  /* String */
-	"change" TEXT,  /* String */
-	"span_type" TEXT,  /* String */
-	"name" TEXT,  /* String */
-	"span_id_a" agent_trace.span_id,  /* Option < SpanId > */
-	"span_id_b" agent_trace.span_id,  /* Option < SpanId > */
-	"status_a" TEXT,  /* Option < String > */
-	"status_b" TEXT,  /* Option < String > */
-	"model_a" TEXT,  /* Option < String > */
-	"model_b" TEXT,  /* Option < String > */
-	"start_offset_ms_a" double precision,  /* Option < f64 > */
-	"start_offset_ms_b" double precision,  /* Option < f64 > */
-	"duration_ms_a" double precision,  /* Option < f64 > */
-	"duration_ms_b" double precision,  /* Option < f64 > */
-	"duration_delta_ms" double precision,  /* Option < f64 > */
-	"tokens_a" bigint,  /* Option < i64 > */
-	"tokens_b" bigint,  /* Option < i64 > */
-	"tokens_delta" bigint,  /* Option < i64 > */
-	"cost_usd_a" NUMERIC,  /* Option < AnyNumeric > */
-	"cost_usd_b" NUMERIC,  /* Option < AnyNumeric > */
-	"cost_delta_usd" NUMERIC,  /* Option < AnyNumeric > */
-	"computed_cost_usd_a" NUMERIC,  /* Option < AnyNumeric > */
-	"computed_cost_usd_b" NUMERIC,  /* Option < AnyNumeric > */
-	"computed_cost_delta_usd" NUMERIC,  /* Option < AnyNumeric > */
-	"input_differs" bool,  /* Option < bool > */
-	"output_differs" bool  /* Option < bool > */
-)
-STABLE PARALLEL SAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'diff_traces_wrapper';"#
+        requires = [critical_path]
     )]
     fn diff_traces(
-        trace_a: TraceId,
-        trace_b: TraceId,
+        trace_a: Option<TraceId>,
+        trace_b: Option<TraceId>,
         root_span_a: default!(Option<SpanId>, "NULL"),
         root_span_b: default!(Option<SpanId>, "NULL"),
     ) -> TableIterator<
@@ -732,16 +738,24 @@ AS 'MODULE_PATHNAME', 'diff_traces_wrapper';"#
             name!(computed_cost_delta_usd, Option<AnyNumeric>),
             name!(input_differs, Option<bool>),
             name!(output_differs, Option<bool>),
+            name!(alignment, String),
         ),
     > {
+        let (Some(trace_a), Some(trace_b)) = (trace_a, trace_b) else {
+            return TableIterator::new(Vec::new());
+        };
+        let mut budget = Budget::new(diff_alignment_budget());
         // Both traces are read inside one another's SPI connection, so both stay readable while
         // they are compared. Costs leave as text and become numerics again outside.
         let rows = with_trace(trace_a, true, |a| {
-            with_trace(trace_b, true, |b| diff_rows(a, root_span_a, b, root_span_b))
+            with_trace(trace_b, true, |b| {
+                diff_rows(a, root_span_a, b, root_span_b, &mut budget)
+            })
         });
         let numeric =
             |text: Option<String>| text.and_then(|t| AnyNumeric::try_from(t.as_str()).ok());
         TableIterator::new(rows.into_iter().map(move |r| {
+            interrupts::check();
             (
                 r.step,
                 r.depth,
@@ -771,6 +785,7 @@ AS 'MODULE_PATHNAME', 'diff_traces_wrapper';"#
                 numeric(r.computed_cost_delta_usd),
                 r.input_differs,
                 r.output_differs,
+                r.alignment.to_string(),
             )
         }))
     }
@@ -780,27 +795,10 @@ AS 'MODULE_PATHNAME', 'diff_traces_wrapper';"#
         stable,
         parallel_safe,
         name = "critical_path",
-        requires = [trace_tree_json],
-        sql = r#"CREATE  FUNCTION agent_trace."critical_path"(
-	"trace_id" agent_trace.trace_id, /* TraceId */
-	"root_span_id" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
-) RETURNS TABLE (
-	"step" INT,  /* i32 */
-	"depth" INT,  /* i32 */
-	"span_id" agent_trace.span_id,  /* SpanId */
-	"name" TEXT,  /* String */
-	"span_type" TEXT,  /* String */
-	"status" TEXT,  /* String */
-	"start_offset_ms" double precision,  /* f64 */
-	"duration_ms" double precision,  /* f64 */
-	"critical_ms" double precision  /* f64 */
-)
-STABLE PARALLEL SAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'critical_path_wrapper';"#
+        requires = [trace_tree_json]
     )]
     fn critical_path(
-        trace_id: TraceId,
+        trace_id: Option<TraceId>,
         root_span_id: default!(Option<SpanId>, "NULL"),
     ) -> TableIterator<
         'static,
@@ -816,6 +814,9 @@ AS 'MODULE_PATHNAME', 'critical_path_wrapper';"#
             name!(critical_ms, f64),
         ),
     > {
+        let Some(trace_id) = trace_id else {
+            return TableIterator::new(Vec::new());
+        };
         let rows = with_trace(trace_id, false, |trace| {
             let Some(scope) = trace.scope(root_span_id) else {
                 return Vec::new();
@@ -828,6 +829,7 @@ AS 'MODULE_PATHNAME', 'critical_path_wrapper';"#
             path.into_iter()
                 .enumerate()
                 .map(|(step, (node, own))| {
+                    interrupts::check();
                     let (span, times) = (sub.spans[node], &sub.nodes[node]);
                     (
                         step as i32 + 1,
@@ -836,8 +838,8 @@ AS 'MODULE_PATHNAME', 'critical_path_wrapper';"#
                         span.name().to_string(),
                         span.span_type().to_string(),
                         span.status().to_string(),
-                        ms(times.start - origin),
-                        ms(times.end - times.start),
+                        ms_between(origin, times.start),
+                        ms_between(times.start, times.end),
                         ms(own),
                     )
                 })
@@ -878,17 +880,32 @@ struct DiffRow {
     computed_cost_delta_usd: Option<String>,
     input_differs: Option<bool>,
     output_differs: Option<bool>,
+    alignment: &'static str,
 }
 
-fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId>) -> Vec<DiffRow> {
+fn diff_rows(
+    a: &Trace,
+    root_a: Option<SpanId>,
+    b: &Trace,
+    root_b: Option<SpanId>,
+    budget: &mut Budget,
+) -> Vec<DiffRow> {
     let (Some(scope_a), Some(scope_b)) = (a.scope(root_a), b.scope(root_b)) else {
         return Vec::new();
     };
     // Align only the requested subtrees: each side's tree rebuilt from its scope alone.
     let (sub_a, sub_b) = (Sub::of(a, scope_a), Sub::of(b, scope_b));
-    let keys_a: Vec<(String, String)> = sub_a.spans.iter().map(|s| alignment_key(s)).collect();
-    let keys_b: Vec<(String, String)> = sub_b.spans.iter().map(|s| alignment_key(s)).collect();
-    let pairs = align(&sub_a.tree, &keys_a, &sub_b.tree, &keys_b);
+    let keys = |sub: &Sub| -> Vec<(String, String)> {
+        sub.spans
+            .iter()
+            .map(|s| {
+                interrupts::check();
+                alignment_key(s)
+            })
+            .collect()
+    };
+    let (keys_a, keys_b) = (keys(&sub_a), keys(&sub_b));
+    let pairs = align(&sub_a.tree, &keys_a, &sub_b.tree, &keys_b, budget);
     let (origin_a, origin_b) = (a.origin(scope_a, root_a), b.origin(scope_b, root_b));
 
     let mut names: Vec<String> = Vec::new();
@@ -899,9 +916,11 @@ fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId
             a: na,
             b: nb,
             depth,
+            alignment,
         },
     ) in pairs.into_iter().enumerate()
     {
+        interrupts::check();
         let span_a = na.map(|n| sub_a.spans[n]);
         let span_b = nb.map(|n| sub_b.spans[n]);
         let times_a = na.map(|n| &sub_a.nodes[n]);
@@ -929,7 +948,7 @@ fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId
             _ => "added",
         };
         let both = span_a.zip(span_b);
-        let duration = |t: Option<&Node>| t.map(|t| ms(t.end - t.start));
+        let duration = |t: Option<&Node>| t.map(|t| ms_between(t.start, t.end));
         let (tokens_a, tokens_b) = (span_a.and_then(total_tokens), span_b.and_then(total_tokens));
         let costs = |cost: fn(&Span) -> Option<AnyNumeric>| {
             let (a, b) = (span_a.and_then(cost), span_b.and_then(cost));
@@ -954,8 +973,8 @@ fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId
             status_b: span_b.map(|s| s.status().to_string()),
             model_a: span_a.and_then(|s| s.model().map(str::to_string)),
             model_b: span_b.and_then(|s| s.model().map(str::to_string)),
-            start_offset_ms_a: times_a.map(|t| ms(t.start - origin_a)),
-            start_offset_ms_b: times_b.map(|t| ms(t.start - origin_b)),
+            start_offset_ms_a: times_a.map(|t| ms_between(origin_a, t.start)),
+            start_offset_ms_b: times_b.map(|t| ms_between(origin_b, t.start)),
             duration_ms_a: duration(times_a),
             duration_ms_b: duration(times_b),
             duration_delta_ms: duration(times_a).zip(duration(times_b)).map(|(x, y)| y - x),
@@ -964,7 +983,7 @@ fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId
             tokens_delta: match (tokens_a, tokens_b) {
                 (None, None) => None,
                 _ if both.is_none() => None,
-                (x, y) => Some(y.unwrap_or(0) - x.unwrap_or(0)),
+                (x, y) => Some(y.unwrap_or(0).saturating_sub(x.unwrap_or(0))),
             },
             cost_usd_a: cost_a,
             cost_usd_b: cost_b,
@@ -974,6 +993,7 @@ fn diff_rows(a: &Trace, root_a: Option<SpanId>, b: &Trace, root_b: Option<SpanId
             computed_cost_delta_usd: computed_delta,
             input_differs: both.map(|(x, y)| x.text(column::INPUT) != y.text(column::INPUT)),
             output_differs: both.map(|(x, y)| x.text(column::OUTPUT) != y.text(column::OUTPUT)),
+            alignment: alignment.as_str(),
         });
     }
     rows

@@ -8,9 +8,19 @@
 mod api;
 mod diff;
 mod ids;
+mod interrupts;
 mod tree;
 
 ::pgrx::pg_module_magic!(name, version);
+
+/// Runs when PostgreSQL loads the library: the settings (`agent_trace.*`), so `SET` and
+/// postgresql.conf can change them.
+#[pgrx::pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    api::define_settings();
+    // Names under agent_trace. that are not ours are typos: refuse them.
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"agent_trace".as_ptr()) };
+}
 
 // The install script is these files, in this order, with api.rs's Rust functions (trace_tree_json,
 // critical_path, diff_traces) between sessions and functions. Each names the one before it in

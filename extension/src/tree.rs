@@ -1,6 +1,7 @@
 //! The shape of one trace: spans arranged as a tree, in depth-first order, on messy real data.
 //!
-//! Pure code over span ids and times, so every edge case is a unit test:
+//! Pure code over span ids and times (its loops only let PostgreSQL interrupt them, see
+//! interrupts.rs), so every edge case is a unit test:
 //! - **Orphans**: a span whose parent never arrived is shown at the top level (flagged), not dropped.
 //! - **Cycles**: a parent chain that loops (A's parent is B, B's is A; or a span its own parent)
 //!   reaches no root. The loop is broken at its earliest span, which is flagged and shown at the
@@ -14,6 +15,7 @@
 //! row to order depth-first and detect cycles, which is quadratic on deep chains. Here it is one
 //! hash map and one sort: O(n log n).
 
+use crate::interrupts;
 use std::collections::HashMap;
 
 /// What the tree needs of a span. Times are microseconds (PostgreSQL's timestamptz unit).
@@ -55,6 +57,7 @@ impl Tree {
         // Where a parent id points: the earliest span with that id (duplicates: the first copy).
         let mut by_id: HashMap<[u8; 8], usize> = HashMap::with_capacity(n);
         for (index, node) in nodes.iter().enumerate() {
+            interrupts::check();
             by_id
                 .entry(node.span_id)
                 .and_modify(|kept| {
@@ -66,7 +69,10 @@ impl Tree {
         }
         let mut parent: Vec<Option<usize>> = nodes
             .iter()
-            .map(|node| node.parent_id.and_then(|id| by_id.get(&id).copied()))
+            .map(|node| {
+                interrupts::check();
+                node.parent_id.and_then(|id| by_id.get(&id).copied())
+            })
             .collect();
         let orphan: Vec<bool> = nodes
             .iter()
@@ -81,13 +87,16 @@ impl Tree {
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut tops = Vec::new();
         for (index, found) in parent.iter().enumerate() {
+            interrupts::check();
             match found {
                 Some(p) => children[*p].push(index),
                 None => tops.push(index),
             }
         }
         tops.sort_by(sibling_order);
+        // A sort cannot be interrupted, but takes O(n log n) for all lists together.
         for list in &mut children {
+            interrupts::check();
             list.sort_by(sibling_order);
         }
 
@@ -106,6 +115,7 @@ impl Tree {
             tree.sibling_rank[*top] = rank + 1;
         }
         for list in &tree.children {
+            interrupts::check();
             for (rank, child) in list.iter().enumerate() {
                 tree.sibling_rank[*child] = rank + 1;
             }
@@ -113,6 +123,7 @@ impl Tree {
         // Depth-first with an explicit stack: (node, whether its children were pushed).
         let mut stack: Vec<(usize, bool)> = tops.iter().rev().map(|top| (*top, false)).collect();
         while let Some((node, expanded)) = stack.pop() {
+            interrupts::check();
             if expanded {
                 tree.subtree_end[node] = tree.preorder.len();
                 continue;
@@ -149,6 +160,7 @@ impl Tree {
         positions
             .iter()
             .map(|node| {
+                interrupts::check();
                 let level = self.depth[*node] - base;
                 ranks.truncate(level);
                 // A subtree's root is rank 1 of its own little tree; top-level spans of the
@@ -171,6 +183,7 @@ impl Tree {
         let mut reach = start;
         // Children come in start order, so one sweep merges their intervals.
         for &child in self.children_of(node) {
+            interrupts::check();
             let child_start = nodes[child].start.clamp(start, end);
             let child_end = nodes[child].end.clamp(start, end);
             if child_end <= reach {
@@ -223,10 +236,12 @@ fn cut_cycles(nodes: &[Node], parent: &mut [Option<usize>]) -> Vec<bool> {
     let mut cut = vec![false; nodes.len()];
     let mut walk = Vec::new();
     for start in 0..nodes.len() {
+        interrupts::check();
         // Follow parents until a node already settled (Done), a top-level node, or one on this
         // very walk: the last case is a loop.
         let mut current = Some(start);
         while let Some(node) = current {
+            interrupts::check();
             match mark[node] {
                 Mark::Done => break,
                 Mark::OnWalk => {
@@ -310,11 +325,13 @@ pub fn critical_path(nodes: &[Node], tree: &Tree) -> Vec<(usize, i64)> {
         picked_any: false,
     }];
     while let Some(frame) = stack.last_mut() {
+        interrupts::check();
         // The next candidate that finished by the cursor, clipped to the window. The first pick
         // of a frame may also be a child that outlived its parent (clipped to the parent's end);
         // after that, a child ending past the cursor ran beside the one picked, so it is skipped.
         let mut chosen = None;
         while frame.next < frame.candidates.len() {
+            interrupts::check();
             let candidate = frame.candidates[frame.next];
             frame.next += 1;
             let end = nodes[candidate].end.min(frame.cursor);

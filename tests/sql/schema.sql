@@ -21,12 +21,13 @@ SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttyp
  WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r'
  ORDER BY c.relname, a.attnum;
 
--- Indexes: one trace's spans and children by parent, latest traces, traces of a session, user or
--- agent in a time range, and the idempotency key (the primary keys).
+-- Indexes: one trace's spans and children by parent, latest traces, traces, log records and metric
+-- points of a session, user, agent, event or metric name (hash indexes: text of any length), time
+-- ranges, and the idempotency keys.
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) AS definition
   FROM pg_index
- WHERE indrelid IN ('agent_trace.agent_spans'::regclass, 'agent_trace.agent_traces'::regclass)
- ORDER BY 1::text;
+ WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'agent_trace'::regnamespace)
+ ORDER BY indexrelid::regclass::text;
 
 -- No GIN index on attributes: it halves COPY throughput; users add one if they need it.
 SELECT count(*) AS gin_indexes

@@ -157,15 +157,11 @@ SELECT spans_a, spans_b, first_divergence_kind
   FROM agent_trace.diff_summary('0123456789abcdef0123456789abcdef', '0123456789abcdef0123456789abcdee');
 SELECT count(*) FROM agent_trace.trace_tree('not-a-trace-id');
 \echo :SQLSTATE
--- A NULL trace id: no rows from trace_tree; the Rust functions refuse it with 22004
--- (null_value_not_allowed), not an internal error.
+-- A NULL trace id is no trace: no rows, NULL for the JSON.
 SELECT count(*) AS rows FROM agent_trace.trace_tree(NULL);
-SELECT agent_trace.trace_tree_json(NULL);
-\echo :SQLSTATE
-SELECT count(*) FROM agent_trace.critical_path(NULL);
-\echo :SQLSTATE
-SELECT count(*) FROM agent_trace.diff_traces('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1', NULL);
-\echo :SQLSTATE
+SELECT agent_trace.trace_tree_json(NULL) IS NULL AS no_json;
+SELECT count(*) AS rows FROM agent_trace.critical_path(NULL);
+SELECT count(*) AS rows FROM agent_trace.diff_traces('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1', NULL);
 
 -- trace_tree writes each row's 25 values into the row type it is declared with (tree_node). A
 -- declaration that does not match the library (a wrong column count or type, e.g. after a half-done

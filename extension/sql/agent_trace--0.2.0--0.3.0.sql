@@ -1,0 +1,521 @@
+-- agent_trace 0.2.0 -> 0.3.0: token totals that saturate instead of failing an insert, hash
+-- indexes on text (no btree entry limit), diff_traces bounded (its alignment column).
+-- Drafted by scripts/draft-upgrade-script.py from the 0.3.0 install script;
+-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.3.0 install.
+
+\echo Use "ALTER EXTENSION agent_trace UPDATE TO '0.3.0'" to load this file. \quit
+
+-- Indexes on text columns: hash instead of btree (tables.sql, signals.sql, prices.sql).
+DROP INDEX agent_trace.agent_traces_session_idx, agent_trace.agent_traces_user_idx,
+    agent_trace.agent_traces_agent_idx, agent_trace.agent_logs_session_idx,
+    agent_trace.agent_logs_event_idx, agent_trace.agent_metrics_name_idx,
+    agent_trace.agent_metrics_session_idx;
+CREATE INDEX agent_traces_session_idx ON agent_trace.agent_traces USING hash (session_id);
+CREATE INDEX agent_traces_user_idx ON agent_trace.agent_traces USING hash (user_id);
+CREATE INDEX agent_traces_agent_idx ON agent_trace.agent_traces USING hash (agent_name);
+CREATE INDEX agent_logs_session_idx ON agent_trace.agent_logs USING hash (session_id);
+CREATE INDEX agent_logs_event_idx ON agent_trace.agent_logs USING hash (event_name);
+CREATE INDEX agent_metrics_name_idx ON agent_trace.agent_metrics USING hash (name);
+CREATE INDEX agent_metrics_session_idx ON agent_trace.agent_metrics USING hash (session_id);
+ALTER TABLE agent_trace.model_prices DROP CONSTRAINT model_prices_pkey;
+CREATE UNIQUE INDEX model_prices_key ON agent_trace.model_prices (md5(model_pattern), md5(provider), effective_from);
+CREATE INDEX model_prices_model_idx ON agent_trace.model_prices USING hash (model_pattern);
+
+-- Every COMMENT of the files whose columns changed, as 0.3.0 words them.
+COMMENT ON TABLE agent_trace.agent_spans IS
+    'One row per span: a unit of work in an agent run (an LLM call, a tool call, an agent step, ...). Spans of one run share a trace_id; parent_span_id links a span to the span that started it. Written once, never updated; a re-sent span (same trace_id, span_id, start_time) is ignored.';
+COMMENT ON COLUMN agent_trace.agent_spans.trace_id IS 'Id of the run this span belongs to, as 32 hex digits (the OpenTelemetry trace id).';
+COMMENT ON COLUMN agent_trace.agent_spans.span_id IS 'Id of this span, as 16 hex digits (the OpenTelemetry span id).';
+COMMENT ON COLUMN agent_trace.agent_spans.parent_span_id IS 'span_id of the span that started this one; NULL for the root span of a trace.';
+COMMENT ON COLUMN agent_trace.agent_spans.start_time IS 'When the span started.';
+COMMENT ON COLUMN agent_trace.agent_spans.end_time IS 'When the span ended.';
+COMMENT ON COLUMN agent_trace.agent_spans.duration_ms IS 'end_time - start_time in milliseconds (computed).';
+COMMENT ON COLUMN agent_trace.agent_spans.input_tokens IS 'Prompt tokens of this LLM call, including cached ones. NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.output_tokens IS 'Completion tokens of this LLM call, including reasoning tokens. NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.cache_read_tokens IS 'Input tokens served from the provider''s prompt cache (a part of input_tokens). NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.cache_write_tokens IS 'Input tokens written to the provider''s prompt cache (a part of input_tokens). NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.reasoning_tokens IS 'Output tokens spent on reasoning (a part of output_tokens). NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.created_at IS 'When this row was stored.';
+COMMENT ON COLUMN agent_trace.agent_spans.cost_usd IS 'Cost of this span in US dollars as reported by the client. NULL when not reported.';
+COMMENT ON COLUMN agent_trace.agent_spans.name IS 'Span name given by the instrumentation, e.g. "chat gpt-4o" or "execute_tool get_weather".';
+COMMENT ON COLUMN agent_trace.agent_spans.span_kind IS 'OpenTelemetry span kind: INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER or UNSPECIFIED.';
+COMMENT ON COLUMN agent_trace.agent_spans.span_type IS 'What the span does for the agent: agent, llm, tool, retriever, embedding, reranker, chain, workflow, guardrail, evaluator, prompt, hook, team or other.';
+COMMENT ON COLUMN agent_trace.agent_spans.status_code IS 'OpenTelemetry status: OK, ERROR, or UNSET (nothing reported).';
+COMMENT ON COLUMN agent_trace.agent_spans.status_message IS 'Error description that came with status ERROR.';
+COMMENT ON COLUMN agent_trace.agent_spans.service_name IS 'Name of the application that sent the span (resource attribute service.name).';
+COMMENT ON COLUMN agent_trace.agent_spans.scope_name IS 'Instrumentation library that created the span.';
+COMMENT ON COLUMN agent_trace.agent_spans.scope_version IS 'Version of the instrumentation library.';
+COMMENT ON COLUMN agent_trace.agent_spans.model IS 'Model name of an LLM or embedding call, e.g. "gpt-4o" (the requested model, else the responding one).';
+COMMENT ON COLUMN agent_trace.agent_spans.provider IS 'Model provider, e.g. "openai", "anthropic".';
+COMMENT ON COLUMN agent_trace.agent_spans.tool_name IS 'Name of the tool a tool span executed.';
+COMMENT ON COLUMN agent_trace.agent_spans.agent_name IS 'Name of the agent this span belongs to.';
+COMMENT ON COLUMN agent_trace.agent_spans.agent_id IS 'Id of the agent this span belongs to.';
+COMMENT ON COLUMN agent_trace.agent_spans.session_id IS 'Conversation or session the run is part of.';
+COMMENT ON COLUMN agent_trace.agent_spans.user_id IS 'End user the run was for.';
+COMMENT ON COLUMN agent_trace.agent_spans.run_id IS 'Framework run id (e.g. Agno run_id), when it differs from the trace.';
+COMMENT ON COLUMN agent_trace.agent_spans.team_id IS 'Team of agents the run belongs to (e.g. Agno team).';
+COMMENT ON COLUMN agent_trace.agent_spans.workflow_id IS 'Workflow the run belongs to.';
+COMMENT ON COLUMN agent_trace.agent_spans.correlation_id IS 'Caller-supplied id that ties the run to something outside it (a request, a ticket).';
+COMMENT ON COLUMN agent_trace.agent_spans.input IS 'Full input of the step: the prompt or messages of an LLM call, the arguments of a tool call.';
+COMMENT ON COLUMN agent_trace.agent_spans.output IS 'Full output of the step: the completion of an LLM call, the result of a tool call.';
+COMMENT ON COLUMN agent_trace.agent_spans.attributes IS 'All span attributes as sent, as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_spans.resource_attributes IS 'Attributes of the sending process (service.name, host, SDK version, ...) as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_spans.events IS 'Timestamped events of the span (exceptions, messages) as a JSON array of {name, time, attributes}.';
+COMMENT ON COLUMN agent_trace.agent_spans.links IS 'Links to other spans as a JSON array of {trace_id, span_id, attributes}.';
+COMMENT ON TABLE agent_trace.agent_traces IS
+    'One row per trace (an agent run), summarising its spans. Maintained by the database itself as spans are inserted, in any order and in any number of batches; do not write it directly.';
+COMMENT ON COLUMN agent_trace.agent_traces.trace_id IS 'Id of the run, as 32 hex digits (the OpenTelemetry trace id).';
+COMMENT ON COLUMN agent_trace.agent_traces.root_span_id IS 'span_id of the root span (the span without a parent; if several, the earliest). NULL until the root span arrives.';
+COMMENT ON COLUMN agent_trace.agent_traces.start_time IS 'Start of the earliest span received so far.';
+COMMENT ON COLUMN agent_trace.agent_traces.end_time IS 'End of the latest-ending span received so far.';
+COMMENT ON COLUMN agent_trace.agent_traces.duration_ms IS 'end_time - start_time in milliseconds (computed).';
+COMMENT ON COLUMN agent_trace.agent_traces.root_start_time IS 'start_time of the root span; decides which span is the root when several have no parent.';
+COMMENT ON COLUMN agent_trace.agent_traces.span_count IS 'Number of spans received.';
+COMMENT ON COLUMN agent_trace.agent_traces.error_count IS 'Number of spans with status ERROR.';
+COMMENT ON COLUMN agent_trace.agent_traces.llm_call_count IS 'Number of spans of span_type llm.';
+COMMENT ON COLUMN agent_trace.agent_traces.tool_call_count IS 'Number of spans of span_type tool.';
+COMMENT ON COLUMN agent_trace.agent_traces.input_tokens IS 'Sum of input_tokens over the LLM and embedding spans (wrapper spans that repeat their children''s usage are not counted again). NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.output_tokens IS 'Sum of output_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.cache_read_tokens IS 'Sum of cache_read_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.cache_write_tokens IS 'Sum of cache_write_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.reasoning_tokens IS 'Sum of reasoning_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
+COMMENT ON COLUMN agent_trace.agent_traces.created_at IS 'When the first span of this trace was stored.';
+COMMENT ON COLUMN agent_trace.agent_traces.updated_at IS 'When spans of this trace were last stored.';
+COMMENT ON COLUMN agent_trace.agent_traces.cost_usd IS 'Sum of cost_usd over the LLM and embedding spans, in US dollars. NULL when none was reported.';
+COMMENT ON COLUMN agent_trace.agent_traces.status IS 'ERROR if any span has status ERROR, else OK (computed).';
+COMMENT ON COLUMN agent_trace.agent_traces.name IS 'Name of the root span. NULL until the root span arrives.';
+COMMENT ON COLUMN agent_trace.agent_traces.service_name IS 'service_name of the root span (until it arrives: the smallest service_name seen).';
+COMMENT ON COLUMN agent_trace.agent_traces.session_id IS 'Session of the run (the smallest session_id among its spans, if they differ). Indexed by hash, so values of any length are stored and WHERE session_id = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_traces.user_id IS 'End user of the run (the smallest user_id among its spans, if they differ). Indexed by hash, so values of any length are stored and WHERE user_id = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_traces.agent_name IS 'Agent of the run (the smallest agent_name among its spans, if they differ). Indexed by hash, so values of any length are stored and WHERE agent_name = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_traces.agent_id IS 'Agent id of the run (the smallest agent_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.run_id IS 'Framework run id (the smallest run_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.team_id IS 'Team of the run (the smallest team_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.workflow_id IS 'Workflow of the run (the smallest workflow_id among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.correlation_id IS 'Caller-supplied correlation id (the smallest among its spans, if they differ).';
+COMMENT ON COLUMN agent_trace.agent_traces.input IS 'First 500 characters of the root span''s input.';
+COMMENT ON COLUMN agent_trace.agent_traces.output IS 'First 500 characters of the root span''s output.';
+COMMENT ON COLUMN agent_trace.agent_traces.computed_cost_usd IS 'Sum of the computed cost of the LLM and embedding spans that reported tokens but no cost_usd, in US dollars, from agent_trace.model_prices (one row per span in agent_span_costs). NULL when no such span could be priced. Each span counts in cost_usd or here, never both: cost_usd + computed_cost_usd is the cost of the run as far as it is known.';
+COMMENT ON TABLE agent_trace.agent_logs IS
+    'One row per OpenTelemetry log record: application logs, and the events coding assistants send (Claude Code api_request, Gemini CLI gemini_cli.api_response, Codex codex.sse_event, ...). Token and cost columns are filled only on records that report one model call''s usage, so summing them over a session counts each call once. Written once, never updated; a re-sent record (same record_key and time) is ignored.';
+COMMENT ON COLUMN agent_trace.agent_logs.record_key IS 'Dedupe key computed by the ingest: the first 16 bytes of a SHA-256 over the resource, the instrumentation scope and the record''s protobuf encoding. Identical records of one resource and scope are one row.';
+COMMENT ON COLUMN agent_trace.agent_logs.time IS 'When the event happened: the record''s time, else (Codex sends none) the time the client observed it.';
+COMMENT ON COLUMN agent_trace.agent_logs.observed_time IS 'When the client''s logging pipeline observed the record. NULL when not sent.';
+COMMENT ON COLUMN agent_trace.agent_logs.trace_id IS 'Trace the record was emitted in, as 32 hex digits; NULL outside any trace (an empty or all-zero id means none).';
+COMMENT ON COLUMN agent_trace.agent_logs.span_id IS 'Span the record was emitted in, as 16 hex digits; NULL outside any span.';
+COMMENT ON COLUMN agent_trace.agent_logs.event_name IS 'Event type: the event.name attribute, else the record''s event_name field (Codex puts a source location such as "event otel/src/...rs:1089" there, so the attribute wins), e.g. "api_request", "gemini_cli.api_response", "codex.sse_event". NULL for plain logs. Indexed by hash, so values of any length are stored and WHERE event_name = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_logs.severity_number IS 'OpenTelemetry severity 1-24 (1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN, 17-20 ERROR, 21-24 FATAL). NULL when unspecified.';
+COMMENT ON COLUMN agent_trace.agent_logs.severity_text IS 'Severity as the source names it, e.g. "INFO", "ERROR".';
+COMMENT ON COLUMN agent_trace.agent_logs.body IS 'The log message. A body that is not a string (a map, a list, a number) is stored as its JSON text.';
+COMMENT ON COLUMN agent_trace.agent_logs.service_name IS 'Name of the application that sent the record (resource attribute service.name).';
+COMMENT ON COLUMN agent_trace.agent_logs.scope_name IS 'Instrumentation scope (logger) that emitted the record.';
+COMMENT ON COLUMN agent_trace.agent_logs.scope_version IS 'Version of the instrumentation scope.';
+COMMENT ON COLUMN agent_trace.agent_logs.session_id IS 'Conversation or session: gen_ai.conversation.id, session.id (Claude Code, Gemini CLI), agno.session.id or conversation.id (Codex), on the record, else on the resource. Indexed by hash, so values of any length are stored and WHERE session_id = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_logs.user_id IS 'End user: user.id (Claude Code) or agno.user.id, on the record, else on the resource.';
+COMMENT ON COLUMN agent_trace.agent_logs.model IS 'Model the record is about: gen_ai.request.model, gen_ai.response.model, ..., else model (Claude Code, Gemini CLI, Codex).';
+COMMENT ON COLUMN agent_trace.agent_logs.input_tokens IS 'Prompt tokens of one model call, including cached ones (as on agent_spans). Claude Code api_request: input_tokens + cache_read_tokens + cache_creation_tokens (Anthropic reports them apart). Gemini CLI gemini_cli.api_response: input_token_count (includes cached_content_token_count) + tool_token_count. Codex codex.sse_event: input_token_count (includes cached). GenAI: gen_ai.usage.input_tokens. NULL on other records.';
+COMMENT ON COLUMN agent_trace.agent_logs.output_tokens IS 'Completion tokens of one model call, including reasoning tokens (as on agent_spans). Claude Code: output_tokens. Gemini CLI: output_token_count + thoughts_token_count (Gemini reports them apart). Codex: output_token_count (includes reasoning). GenAI: gen_ai.usage.output_tokens.';
+COMMENT ON COLUMN agent_trace.agent_logs.cache_read_tokens IS 'Input tokens served from the prompt cache (a part of input_tokens). Claude Code: cache_read_tokens. Gemini CLI: cached_content_token_count. Codex: cached_token_count. GenAI: gen_ai.usage.cache_read.input_tokens.';
+COMMENT ON COLUMN agent_trace.agent_logs.cache_write_tokens IS 'Input tokens written to the prompt cache (a part of input_tokens). Claude Code: cache_creation_tokens. Codex: cache_write_token_count. GenAI: gen_ai.usage.cache_creation.input_tokens.';
+COMMENT ON COLUMN agent_trace.agent_logs.reasoning_tokens IS 'Output tokens spent on reasoning (a part of output_tokens). Gemini CLI: thoughts_token_count. Codex: reasoning_token_count. GenAI: gen_ai.usage.reasoning.output_tokens.';
+COMMENT ON COLUMN agent_trace.agent_logs.cost_usd IS 'Cost of the call in US dollars as reported by the client (Claude Code api_request cost_usd; gen_ai.usage.cost). NULL when not reported; see computed_cost_usd.';
+COMMENT ON COLUMN agent_trace.agent_logs.tool_name IS 'Tool the record is about: gen_ai.tool.name, tool.name or tool_name.';
+COMMENT ON COLUMN agent_trace.agent_logs.duration_ms IS 'Duration the record reports in milliseconds (its duration_ms attribute: Claude Code, Gemini CLI, Codex).';
+COMMENT ON COLUMN agent_trace.agent_logs.attributes IS 'All record attributes as sent, as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_logs.resource_attributes IS 'Attributes of the sending process (service.name, host, SDK version, ...) as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_logs.created_at IS 'When this row was stored.';
+COMMENT ON COLUMN agent_trace.agent_logs.computed_cost_usd IS 'Cost of the call in US dollars computed from the model''s price and the token columns. NULL when no price is known.';
+COMMENT ON TABLE agent_trace.agent_metrics IS
+    'One row per OpenTelemetry metric data point, as sent: cumulative counters hold running totals (see agent_metric_deltas for per-interval amounts). Points of one series share a series_key. Written once, never updated; a re-sent point (same series_key, time and start_time) is ignored.';
+COMMENT ON COLUMN agent_trace.agent_metrics.series_key IS 'Series id computed by the ingest: the first 16 bytes of a SHA-256 over the metric name, kind, resource attributes, instrumentation scope and point attributes (attributes in key order).';
+COMMENT ON COLUMN agent_trace.agent_metrics.name IS 'Metric name, e.g. "claude_code.token.usage", "gen_ai.client.token.usage". Indexed by hash, so values of any length are stored and WHERE name = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_metrics.kind IS 'OpenTelemetry metric type: sum (a counter or up-down counter), gauge, histogram, exponential_histogram or summary.';
+COMMENT ON COLUMN agent_trace.agent_metrics.temporality IS 'For sums and histograms: cumulative (value is the total since start_time), delta (value is the amount since the previous report) or unspecified. NULL for gauges and summaries.';
+COMMENT ON COLUMN agent_trace.agent_metrics.is_monotonic IS 'For sums: true for a counter that only goes up, false for an up-down counter. NULL for other kinds.';
+COMMENT ON COLUMN agent_trace.agent_metrics.start_time IS 'Start of the interval the point covers (cumulative: since the series started or last reset). NULL when not sent (most gauges).';
+COMMENT ON COLUMN agent_trace.agent_metrics.time IS 'When the point was measured: the end of its interval.';
+COMMENT ON COLUMN agent_trace.agent_metrics.value IS 'Value of a sum or gauge point (integers as double precision: exact up to 2^53). NULL for other kinds and for points flagged "no recorded value".';
+COMMENT ON COLUMN agent_trace.agent_metrics.count IS 'Number of measurements in a histogram, exponential histogram or summary point. NULL for sums and gauges.';
+COMMENT ON COLUMN agent_trace.agent_metrics.sum IS 'Sum of the measurements in a histogram, exponential histogram or summary point (e.g. tokens in gen_ai.client.token.usage). NULL when not sent.';
+COMMENT ON COLUMN agent_trace.agent_metrics.min IS 'Smallest measurement of a histogram point. NULL when not sent.';
+COMMENT ON COLUMN agent_trace.agent_metrics.max IS 'Largest measurement of a histogram point. NULL when not sent.';
+COMMENT ON COLUMN agent_trace.agent_metrics.bucket_bounds IS 'Upper bounds of a histogram''s buckets (explicit_bounds); bucket i holds values <= bucket_bounds[i], the last bucket the rest.';
+COMMENT ON COLUMN agent_trace.agent_metrics.bucket_counts IS 'Measurements per histogram bucket: one more element than bucket_bounds.';
+COMMENT ON COLUMN agent_trace.agent_metrics.exponential_buckets IS 'Buckets of an exponential histogram point as JSON: {scale, zero_count, zero_threshold, positive: {offset, bucket_counts}, negative: {offset, bucket_counts}}.';
+COMMENT ON COLUMN agent_trace.agent_metrics.quantiles IS 'Quantiles of a summary point as a JSON array of {quantile, value}.';
+COMMENT ON COLUMN agent_trace.agent_metrics.unit IS 'Unit of the values, e.g. "tokens", "USD", "ms". NULL when not sent.';
+COMMENT ON COLUMN agent_trace.agent_metrics.description IS 'Description of the metric given by the instrumentation.';
+COMMENT ON COLUMN agent_trace.agent_metrics.service_name IS 'Name of the application that sent the point (resource attribute service.name).';
+COMMENT ON COLUMN agent_trace.agent_metrics.scope_name IS 'Instrumentation scope (meter) that reported the metric.';
+COMMENT ON COLUMN agent_trace.agent_metrics.scope_version IS 'Version of the instrumentation scope.';
+COMMENT ON COLUMN agent_trace.agent_metrics.session_id IS 'Conversation or session: gen_ai.conversation.id, session.id, agno.session.id or conversation.id, on the point, else on the resource. Indexed by hash, so values of any length are stored and WHERE session_id = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
+COMMENT ON COLUMN agent_trace.agent_metrics.model IS 'Model the point is about: gen_ai.request.model, gen_ai.response.model, ..., else model (Claude Code, Gemini CLI, Codex).';
+COMMENT ON COLUMN agent_trace.agent_metrics.token_type IS 'Kind of tokens a token metric counts, as the client names it: gen_ai.token.type (input, output), token_type (Codex: input, cached_input, output, reasoning_output, total, ...), or type on claude_code.token.usage (input, output, cacheRead, cacheCreation) and gemini_cli.token.usage (input, output, cache, thought, tool).';
+COMMENT ON COLUMN agent_trace.agent_metrics.attributes IS 'Point attributes as sent, as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_metrics.resource_attributes IS 'Attributes of the sending process as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_metrics.created_at IS 'When this row was stored.';
+COMMENT ON VIEW agent_trace.agent_metric_deltas IS
+    'Every stored metric point with its per-interval amount: for cumulative counters and histograms the increase since the previous point of the same series (restarts detected by a new start_time or a decrease), for delta ones the point itself. Sum delta, delta_count or delta_sum over a time range for "per hour" or "per session" totals. Computed at query time, so points may arrive in any order.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.series_key IS 'Series the point belongs to (see agent_metrics.series_key).';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.name IS 'Metric name.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.kind IS 'sum, gauge, histogram, exponential_histogram or summary.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.temporality IS 'cumulative, delta or unspecified; NULL for gauges and summaries.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.unit IS 'Unit of the values.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.start_time IS 'Start of the interval the stored point covers.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.time IS 'When the point was measured: the end of the interval delta covers.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.value IS 'Value of a sum or gauge point as stored (a running total for cumulative sums).';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.delta IS 'Amount of a sum in this interval: value minus the previous value of the series, or the value itself at the first point, after a restart, and for delta temporality. NULL for gauges, histograms, summaries and unspecified temporality.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.count IS 'Measurement count of a histogram or summary point as stored.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.delta_count IS 'Measurements of a histogram in this interval, by the same rules as delta (a restart is a new start_time or a smaller count). NULL for other kinds.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.sum IS 'Sum of a histogram or summary point as stored.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.delta_sum IS 'Sum of a histogram''s measurements in this interval (e.g. tokens of gen_ai.client.token.usage), restarting where delta_count does. NULL for other kinds.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.service_name IS 'Name of the application that sent the point.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.session_id IS 'Conversation or session of the point.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.model IS 'Model the point is about.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.token_type IS 'Kind of tokens a token metric counts (see agent_metrics.token_type).';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.scope_name IS 'Instrumentation scope that reported the metric.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.attributes IS 'Point attributes as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.resource_attributes IS 'Attributes of the sending process as a JSON object.';
+COMMENT ON TABLE agent_trace.model_prices IS
+    'Prices of models per million tokens, in US dollars, for computing the cost of calls that report tokens but no cost. Edit with plain INSERT/UPDATE; `agent-trace prices import` adds LiteLLM''s prices. Which row applies to a call: agent_trace.price_for (most specific model match, own provider first, latest effective_from not after the call). After changing prices, run agent_trace.recompute_costs(from, to) to re-cost stored calls.';
+COMMENT ON COLUMN agent_trace.model_prices.model_pattern IS 'Model name in lower case, e.g. "gpt-4o", "claude-sonnet-4-5". Holding a % it is a LIKE pattern ("ft:gpt-4o-mini%"; _ is a plain character). Matched against the name of the call without a "vendor/" prefix; exact names beat patterns, longer patterns beat shorter ones. Any length: unique per provider and effective_from through md5(model_pattern), and indexed by hash, so WHERE model_pattern = ''...'' uses an index.';
+COMMENT ON COLUMN agent_trace.model_prices.provider IS 'Provider the price applies to, as agent_trace.normalize_provider names it: "openai", "anthropic", "gcp.gemini" (Gemini API), "gcp.vertex_ai", "aws.bedrock", "azure.ai.openai", ...; "*" for any provider. Calls of an unknown provider match rows of any provider. Any length: part of the key through md5(provider).';
+COMMENT ON COLUMN agent_trace.model_prices.effective_from IS 'First day (UTC) this price applies, up to the next row of the same model_pattern and provider. -infinity: since always (the first price known for a model).';
+COMMENT ON COLUMN agent_trace.model_prices.input_usd_per_mtok IS 'Price of one million input tokens that are neither read from nor written to the prompt cache. NULL: not priced (calls with such tokens get no computed cost).';
+COMMENT ON COLUMN agent_trace.model_prices.output_usd_per_mtok IS 'Price of one million output tokens (reasoning tokens too, unless reasoning_usd_per_mtok is set). NULL: not priced.';
+COMMENT ON COLUMN agent_trace.model_prices.cache_read_usd_per_mtok IS 'Price of one million input tokens read from the prompt cache. NULL: not priced (calls that read the cache get no computed cost).';
+COMMENT ON COLUMN agent_trace.model_prices.cache_write_usd_per_mtok IS 'Price of one million input tokens written to the prompt cache (Anthropic: the 5-minute cache write). NULL: cache writes cost the input price (OpenAI and Gemini charge nothing extra for them).';
+COMMENT ON COLUMN agent_trace.model_prices.reasoning_usd_per_mtok IS 'Price of one million reasoning tokens. NULL: they cost the output price.';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_above_tokens IS 'Long-context tier: a call whose input_tokens exceed this many is priced entirely at the long_context_* prices (as Google, Anthropic and OpenAI bill long prompts). NULL: one price at any length.';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_input_usd_per_mtok IS 'Input price above long_context_above_tokens. NULL: not priced (such calls get no computed cost).';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_output_usd_per_mtok IS 'Output (and reasoning) price above long_context_above_tokens. NULL: not priced.';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_cache_read_usd_per_mtok IS 'Cache-read price above long_context_above_tokens. NULL: not priced.';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_cache_write_usd_per_mtok IS 'Cache-write price above long_context_above_tokens. NULL: cache writes cost the long-context input price.';
+COMMENT ON COLUMN agent_trace.model_prices.source IS 'Where the price comes from, e.g. "litellm 1.106.2 model_prices_and_context_window_backup.json"; "manual" for rows entered by hand.';
+COMMENT ON COLUMN agent_trace.model_prices.source_date IS 'Date of the source (the price list''s publication date for imports). NULL when unknown.';
+COMMENT ON COLUMN agent_trace.model_prices.created_at IS 'When this row was stored.';
+COMMENT ON FUNCTION agent_trace.normalize_provider(text) IS
+    'The provider name model_prices uses for a provider as clients send it: lower case, and the OpenTelemetry GenAI name (gen_ai.provider.name) for common older or vendor spellings: gcp.gen_ai, gemini, google -> gcp.gemini; vertex_ai, vertexai -> gcp.vertex_ai; azure -> azure.ai.openai; bedrock -> aws.bedrock. NULL for NULL or empty.';
+COMMENT ON FUNCTION agent_trace.price_for(text, text, timestamptz) IS
+    'The model_prices row that prices a call of this model and provider made at this time, or no row. Most specific model match first (exact name, name without "vendor/" prefix, name without date stamp, longest LIKE pattern), then the call''s own provider before "*", then the latest effective_from not after the call''s UTC date. Example: SELECT * FROM agent_trace.price_for(''claude-sonnet-4-5-20250929'', ''anthropic'', now());';
+COMMENT ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]) IS
+    'agent_trace.cost_at_price of many calls at one price: the i-th cost from the i-th element of each token array (arrays of equal length). Internal: the insert trigger and recompute_costs price a batch with one call.';
+COMMENT ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint) IS
+    'Cost in US dollars of one call at this price row, from token counts with the meaning of the agent_spans columns: input_tokens includes cache_read_tokens and cache_write_tokens, output_tokens includes reasoning_tokens. Charges (input - cache_read - cache_write) at the input price, cache reads at the cache-read price, cache writes at the cache-write price (else the input price), (output - reasoning) at the output price and reasoning at the reasoning price (else the output price); above long_context_above_tokens input tokens, the long-context prices. A missing count is 0. NULL when price is NULL, when both input_tokens and output_tokens are NULL, or when tokens fall on an unpriced (NULL) price.';
+COMMENT ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint) IS
+    'Cost in US dollars of one call of this model and provider at this time with these token counts (agent_spans meaning: input_tokens includes cache reads and writes, output_tokens includes reasoning): agent_trace.cost_at_price of the row agent_trace.price_for picks. NULL when no price applies, the tokens are missing, or tokens fall on an unpriced component. Example: SELECT agent_trace.compute_cost(''gpt-4o'', ''openai'', now(), 1200, 300, 1000, NULL, NULL);';
+COMMENT ON TABLE agent_trace.agent_span_costs IS
+    'Computed cost of each LLM or embedding span that reported tokens and a model but no cost_usd, and that a model_prices row prices: one row per such span, keyed like agent_spans (join on trace_id, span_id, start_time). Written by the database as spans are inserted; agent_trace.recompute_costs rewrites it after prices change. Spans without a row here have a provided cost_usd or could not be priced.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.trace_id IS 'trace_id of the span.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.span_id IS 'span_id of the span.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.start_time IS 'start_time of the span.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.computed_cost_usd IS 'Cost of the span in US dollars computed from its tokens and the price row named by the price_* columns (agent_trace.cost_at_price).';
+COMMENT ON COLUMN agent_trace.agent_span_costs.price_model_pattern IS 'model_pattern of the model_prices row used.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.price_provider IS 'provider of the model_prices row used.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.price_effective_from IS 'effective_from of the model_prices row used.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.computed_at IS 'When this cost was computed (at insert, or by the last recompute_costs that changed it).';
+COMMENT ON FUNCTION agent_trace._log_provider(jsonb) IS
+    'Provider of a log record for pricing: its gen_ai.provider.name, else gen_ai.system attribute. Internal.';
+COMMENT ON FUNCTION agent_trace._cost_inserted_log() IS
+    'Trigger function: sets computed_cost_usd of a log record that reports tokens but no cost_usd. Internal.';
+COMMENT ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) IS
+    'Re-computes the computed cost of the spans and log records whose start_time / time lies in [from_time, to_time) against model_prices as they are now, after you changed, added or deleted prices: adds, changes or removes agent_span_costs rows, updates the computed_cost_usd of their traces and of agent_logs rows. Changes only what differs, so a second run changes nothing. Returns how many span costs were added, changed and removed, traces updated and log costs changed. Example: SELECT * FROM agent_trace.recompute_costs(''2026-01-01'', now());';
+
+-- prices.sql: costs computed in numeric.
+CREATE OR REPLACE FUNCTION agent_trace._costs_at_price(
+    price agent_trace.model_prices, input_tokens bigint[], output_tokens bigint[],
+    cache_read_tokens bigint[], cache_write_tokens bigint[], reasoning_tokens bigint[]) RETURNS numeric[]
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Per component: tokens x price per million; 0 tokens cost 0 even when unpriced, and tokens at
+    -- an unpriced component make the whole cost unknown (NULL). PL/pgSQL keeps the plan for the
+    -- session.
+    RETURN (SELECT array_agg(
+               CASE WHEN price IS NULL OR (c.input IS NULL AND c.output IS NULL) THEN NULL ELSE
+               trim_scale(
+                   (CASE WHEN t.uncached = 0 THEN 0 ELSE t.uncached * r.input END
+                  + CASE WHEN t.cache_read = 0 THEN 0 ELSE t.cache_read * r.cache_read END
+                  + CASE WHEN t.cache_write = 0 THEN 0 ELSE t.cache_write * r.cache_write END
+                  + CASE WHEN t.answer = 0 THEN 0 ELSE t.answer * r.output END
+                  + CASE WHEN t.reasoning = 0 THEN 0 ELSE t.reasoning * r.reasoning END) * 0.000001)
+               END
+               ORDER BY c.n)
+      FROM unnest(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens)
+           WITH ORDINALITY AS c(input, output, cache_read, cache_write, reasoning, n)
+     CROSS JOIN LATERAL (
+           -- In numeric: the differences of two bigints need not fit a bigint.
+           SELECT greatest(coalesce(c.input, 0)::numeric - coalesce(c.cache_read, 0) - coalesce(c.cache_write, 0), 0) AS uncached,
+                  coalesce(c.cache_read, 0) AS cache_read,
+                  coalesce(c.cache_write, 0) AS cache_write,
+                  greatest(coalesce(c.output, 0)::numeric - coalesce(c.reasoning, 0), 0) AS answer,
+                  coalesce(c.reasoning, 0) AS reasoning,
+                  (price).long_context_above_tokens IS NOT NULL
+                      AND coalesce(c.input, 0) > (price).long_context_above_tokens AS long_context
+           ) AS t
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN t.long_context THEN (price).long_context_input_usd_per_mtok ELSE (price).input_usd_per_mtok END AS input,
+                  CASE WHEN t.long_context THEN (price).long_context_output_usd_per_mtok ELSE (price).output_usd_per_mtok END AS output,
+                  CASE WHEN t.long_context THEN (price).long_context_cache_read_usd_per_mtok ELSE (price).cache_read_usd_per_mtok END AS cache_read,
+                  CASE WHEN t.long_context
+                       THEN coalesce((price).long_context_cache_write_usd_per_mtok, (price).long_context_input_usd_per_mtok)
+                       ELSE coalesce((price).cache_write_usd_per_mtok, (price).input_usd_per_mtok) END AS cache_write,
+                  CASE WHEN t.long_context
+                       THEN (price).long_context_output_usd_per_mtok
+                       ELSE coalesce((price).reasoning_usd_per_mtok, (price).output_usd_per_mtok) END AS reasoning
+           ) AS r);
+END
+$$;
+
+-- rollup.sql: token totals saturate.
+CREATE FUNCTION agent_trace._saturate_bigint(value numeric) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT least(greatest(value, -9223372036854775808), 9223372036854775807)::bigint
+$$;
+COMMENT ON FUNCTION agent_trace._saturate_bigint(numeric) IS
+    'The bigint nearest to value: value itself, or bigint''s least or greatest value when it lies outside; NULL for NULL. How agent_traces keeps token totals that would overflow. Internal.';
+REVOKE ALL ON FUNCTION agent_trace._saturate_bigint(numeric) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace._saturate_bigint(numeric) TO agent_trace_writer;
+
+CREATE OR REPLACE FUNCTION agent_trace._fold_inserted_spans() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    WITH batches AS (
+        -- The new LLM and embedding spans to price, one row per (model, provider, UTC day): one
+        -- price lookup and one cost computation each. The array_aggs of one group see the same rows
+        -- in the same order, so their elements line up.
+        SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.span_id) AS span_ids,
+               array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
+               array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
+               array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
+          FROM new_spans AS s
+         WHERE s.span_type IN ('llm', 'embedding') AND s.cost_usd IS NULL AND s.model IS NOT NULL
+           AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
+         GROUP BY 1, 2, 3
+    ), costed AS (
+        -- ON CONFLICT: a row left behind by a span that was deleted and is now stored again.
+        INSERT INTO agent_trace.agent_span_costs AS c (trace_id, span_id, start_time, computed_cost_usd,
+               price_model_pattern, price_provider, price_effective_from)
+        SELECT u.trace_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider, p.effective_from
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.trace_ids, b.span_ids, b.start_times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(trace_id, span_id, start_time, cost)
+         WHERE u.cost IS NOT NULL
+         ORDER BY u.trace_id, u.span_id, u.start_time
+            ON CONFLICT (trace_id, span_id, start_time) DO UPDATE SET
+               computed_cost_usd = excluded.computed_cost_usd,
+               price_model_pattern = excluded.price_model_pattern,
+               price_provider = excluded.price_provider,
+               price_effective_from = excluded.price_effective_from,
+               computed_at = now()
+        RETURNING c.trace_id, c.computed_cost_usd
+    ), computed_per_trace AS (
+        SELECT c.trace_id, sum(c.computed_cost_usd) AS computed_cost_usd
+          FROM costed AS c
+         GROUP BY c.trace_id
+    ), per_trace AS (
+        SELECT s.trace_id,
+               min(s.start_time) AS start_time,
+               max(s.end_time) AS end_time,
+               count(*) AS span_count,
+               count(*) FILTER (WHERE s.status_code = 'ERROR') AS error_count,
+               count(*) FILTER (WHERE s.span_type = 'llm') AS llm_call_count,
+               count(*) FILTER (WHERE s.span_type = 'tool') AS tool_call_count,
+               agent_trace._saturate_bigint(sum(s.input_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS input_tokens,
+               agent_trace._saturate_bigint(sum(s.output_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS output_tokens,
+               agent_trace._saturate_bigint(sum(s.cache_read_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS cache_read_tokens,
+               agent_trace._saturate_bigint(sum(s.cache_write_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS cache_write_tokens,
+               agent_trace._saturate_bigint(sum(s.reasoning_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS reasoning_tokens,
+               sum(s.cost_usd) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cost_usd,
+               min(s.service_name) AS service_name,
+               min(s.session_id) AS session_id,
+               min(s.user_id) AS user_id,
+               min(s.agent_name) AS agent_name,
+               min(s.agent_id) AS agent_id,
+               min(s.run_id) AS run_id,
+               min(s.team_id) AS team_id,
+               min(s.workflow_id) AS workflow_id,
+               min(s.correlation_id) AS correlation_id
+          FROM new_spans AS s
+         GROUP BY s.trace_id
+    ), root_candidates AS (
+        -- The earliest parentless span of this batch, per trace.
+        SELECT DISTINCT ON (s.trace_id) s.trace_id, s.span_id, s.start_time, s.name, s.service_name, s.input, s.output
+          FROM new_spans AS s
+         WHERE s.parent_span_id IS NULL
+         ORDER BY s.trace_id, s.start_time, s.span_id
+    )
+    INSERT INTO agent_trace.agent_traces AS t (
+        trace_id, name, start_time, end_time, span_count, error_count, llm_call_count, tool_call_count,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
+        service_name, session_id, user_id, agent_name, agent_id, run_id, team_id, workflow_id,
+        correlation_id, input, output, root_span_id, root_start_time, computed_cost_usd)
+    SELECT p.trace_id, r.name, p.start_time, p.end_time, p.span_count, p.error_count, p.llm_call_count,
+           p.tool_call_count, p.input_tokens, p.output_tokens, p.cache_read_tokens, p.cache_write_tokens,
+           p.reasoning_tokens, p.cost_usd, coalesce(r.service_name, p.service_name), p.session_id,
+           p.user_id, p.agent_name, p.agent_id, p.run_id, p.team_id, p.workflow_id, p.correlation_id,
+           left(r.input, 500), left(r.output, 500), r.span_id, r.start_time, cc.computed_cost_usd
+      FROM per_trace AS p
+      LEFT JOIN root_candidates AS r ON r.trace_id = p.trace_id
+      LEFT JOIN computed_per_trace AS cc ON cc.trace_id = p.trace_id
+     ORDER BY p.trace_id
+        ON CONFLICT (trace_id) DO UPDATE SET
+           start_time = least(t.start_time, excluded.start_time),
+           end_time = greatest(t.end_time, excluded.end_time),
+           span_count = t.span_count + excluded.span_count,
+           error_count = t.error_count + excluded.error_count,
+           llm_call_count = t.llm_call_count + excluded.llm_call_count,
+           tool_call_count = t.tool_call_count + excluded.tool_call_count,
+           -- NULL + n is NULL, so: the sum when both are known, else whichever is known. Token
+           -- sums in numeric, saturated to bigint (see the top of this file).
+           input_tokens = coalesce(agent_trace._saturate_bigint(t.input_tokens::numeric + excluded.input_tokens), t.input_tokens, excluded.input_tokens),
+           output_tokens = coalesce(agent_trace._saturate_bigint(t.output_tokens::numeric + excluded.output_tokens), t.output_tokens, excluded.output_tokens),
+           cache_read_tokens = coalesce(agent_trace._saturate_bigint(t.cache_read_tokens::numeric + excluded.cache_read_tokens), t.cache_read_tokens, excluded.cache_read_tokens),
+           cache_write_tokens = coalesce(agent_trace._saturate_bigint(t.cache_write_tokens::numeric + excluded.cache_write_tokens), t.cache_write_tokens, excluded.cache_write_tokens),
+           reasoning_tokens = coalesce(agent_trace._saturate_bigint(t.reasoning_tokens::numeric + excluded.reasoning_tokens), t.reasoning_tokens, excluded.reasoning_tokens),
+           cost_usd = coalesce(t.cost_usd + excluded.cost_usd, t.cost_usd, excluded.cost_usd),
+           computed_cost_usd = coalesce(t.computed_cost_usd + excluded.computed_cost_usd,
+                                        t.computed_cost_usd, excluded.computed_cost_usd),
+           -- least() skips NULLs: the smallest value seen, whatever order the spans came in.
+           session_id = least(t.session_id, excluded.session_id),
+           user_id = least(t.user_id, excluded.user_id),
+           agent_name = least(t.agent_name, excluded.agent_name),
+           agent_id = least(t.agent_id, excluded.agent_id),
+           run_id = least(t.run_id, excluded.run_id),
+           team_id = least(t.team_id, excluded.team_id),
+           workflow_id = least(t.workflow_id, excluded.workflow_id),
+           correlation_id = least(t.correlation_id, excluded.correlation_id),
+           -- The root-derived columns change only when this batch brings an earlier root than the
+           -- one stored (a missing stored root counts as infinitely late; a missing new one is
+           -- never earlier, since the comparison is then NULL).
+           service_name = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.service_name
+               WHEN t.root_span_id IS NULL THEN least(t.service_name, excluded.service_name)
+               ELSE t.service_name END,
+           name = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.name ELSE t.name END,
+           input = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.input ELSE t.input END,
+           output = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.output ELSE t.output END,
+           root_span_id = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.root_span_id ELSE t.root_span_id END,
+           root_start_time = CASE
+               WHEN (excluded.root_start_time, excluded.root_span_id) < (coalesce(t.root_start_time, 'infinity'), t.root_span_id)
+                   THEN excluded.root_start_time ELSE t.root_start_time END,
+           updated_at = now();
+    RETURN NULL;
+END
+$$;
+
+-- diff_traces has a new column: it is created again (diff_summary reads it by name).
+DROP FUNCTION agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id);
+-- agent_trace::api::agent_trace::diff_traces
+-- requires:
+--   critical_path
+CREATE  FUNCTION agent_trace."diff_traces"(
+	"trace_a" agent_trace.trace_id, /* Option < TraceId > */
+	"trace_b" agent_trace.trace_id, /* Option < TraceId > */
+	"root_span_a" agent_trace.span_id DEFAULT NULL, /* Option < SpanId > */
+	"root_span_b" agent_trace.span_id DEFAULT NULL /* Option < SpanId > */
+) RETURNS TABLE (
+	"step" INT,  /* i32 */
+	"depth" INT,  /* i32 */
+	"path" TEXT,  /* String */
+	"change" TEXT,  /* String */
+	"span_type" TEXT,  /* String */
+	"name" TEXT,  /* String */
+	"span_id_a" agent_trace.span_id,  /* Option < SpanId > */
+	"span_id_b" agent_trace.span_id,  /* Option < SpanId > */
+	"status_a" TEXT,  /* Option < String > */
+	"status_b" TEXT,  /* Option < String > */
+	"model_a" TEXT,  /* Option < String > */
+	"model_b" TEXT,  /* Option < String > */
+	"start_offset_ms_a" double precision,  /* Option < f64 > */
+	"start_offset_ms_b" double precision,  /* Option < f64 > */
+	"duration_ms_a" double precision,  /* Option < f64 > */
+	"duration_ms_b" double precision,  /* Option < f64 > */
+	"duration_delta_ms" double precision,  /* Option < f64 > */
+	"tokens_a" bigint,  /* Option < i64 > */
+	"tokens_b" bigint,  /* Option < i64 > */
+	"tokens_delta" bigint,  /* Option < i64 > */
+	"cost_usd_a" NUMERIC,  /* Option < AnyNumeric > */
+	"cost_usd_b" NUMERIC,  /* Option < AnyNumeric > */
+	"cost_delta_usd" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_usd_a" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_usd_b" NUMERIC,  /* Option < AnyNumeric > */
+	"computed_cost_delta_usd" NUMERIC,  /* Option < AnyNumeric > */
+	"input_differs" bool,  /* Option < bool > */
+	"output_differs" bool,  /* Option < bool > */
+	"alignment" TEXT  /* String */
+)
+STABLE PARALLEL SAFE  
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'diff_traces_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+
+-- functions.sql: the functions' COMMENTs as 0.3.0 words them, and their privileges.
+COMMENT ON FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) IS
+    'The spans of a trace as a tree: one row per span in depth-first order (siblings by start time). path is the rank among siblings at each level ("1.2.1"; deeper than 24 levels the middle shows as "…"). self_time_ms is the time no child covered; subtree_* sum the span and everything below it (tokens and cost over llm and embedding spans only, as agent_traces does, since wrapper spans repeat their children''s usage). is_orphan: the parent never arrived (shown at the top level). is_cycle: the parent chain looped and was cut here. With root_span_id: that span''s subtree only, depths, paths and offsets counted from it.';
+COMMENT ON FUNCTION agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id) IS
+    'The same tree as trace_tree, as one nested jsonb document for applications: {trace_id, span_count, spans: [{span_id, name, span_type, status, model, start_offset_ms, duration_ms, self_time_ms, input_tokens, output_tokens, cost_usd, computed_cost_usd, subtree: {spans, input_tokens, output_tokens, cost_usd, computed_cost_usd, errors}, children: [...]}]}. NULL for an unknown (or NULL) trace or span.';
+COMMENT ON FUNCTION agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
+    'Two runs aligned node by node, depth-first. Spans correspond when they have the same span type and name at every level from the top (an LLM call''s name without its model, so a run against another model still lines up); siblings are aligned as sequences with a minimal edit script, so one extra call does not shift the later ones. change: same, changed (status, model, input, output or tokens differ; duration alone does not count), added (only in B) or removed (only in A). Deltas are B minus A (token deltas saturate at bigint''s range). cost_usd_* are reported costs, computed_cost_usd_* those computed from model_prices. alignment: exact when the row''s sibling list was aligned with a minimal edit script; positional when the diff had spent its budget of agent_trace.diff_alignment_budget million comparisons (the exact alignment of N and M siblings that differ in D places costs about (N + M) x D, quadratic for runs that do not resemble each other): then that list and every later one match their common start and end exactly and pair the rest by position, in linear time, and a call added or removed in the middle shifts the pairs after it. No rows when a trace is unknown or NULL.';
+COMMENT ON FUNCTION agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id) IS
+    'The chain of spans that determined the trace''s wall time: from the span that finished last, walking back through the child that finished last before each point (a child ending exactly when the next starts counts as before it). critical_ms is the part of the wall time a span accounts for itself; over all rows it adds up to the wall time, minus gaps when nothing ran. No rows for an unknown or NULL trace.';
+COMMENT ON FUNCTION agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id) IS
+    'Everything below one span (not the span itself), as trace_tree rows of the whole trace, depth-first. No rows for an unknown span.';
+COMMENT ON FUNCTION agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id) IS
+    'The chain above one span, from the top of the trace down to its parent, as trace_tree rows. Stops where a loop was cut (is_cycle). No rows for an unknown span or a top-level one.';
+COMMENT ON FUNCTION agent_trace._json_or_text(text) IS
+    'Internal: text holding a JSON object or array as that jsonb, other text as a jsonb string.';
+COMMENT ON FUNCTION agent_trace.replay(agent_trace.trace_id, agent_trace.span_id) IS
+    'The run as chronological steps (by start time; a parent before a child that starts with it), with the full input and output of each: the messages an LLM call was sent and what it answered, a tool''s arguments (tool_arguments) and result (tool_result). error is the status message of a failed step.';
+COMMENT ON FUNCTION agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id) IS
+    'What a harness needs to re-run the agent: the LLM requests (model, messages, parameters as recorded, and the recorded response) and the tool results, in chronological order, as {trace_id, steps: [{step: "llm_request", ...} | {step: "tool_result", tool_name, arguments, result, ...}]}. Messages and results that hold JSON are embedded as JSON. NULL when the trace (or span) has no LLM or tool steps.';
+COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
+    'One row comparing two runs: spans, wall time, LLM and tool calls, errors, tokens by kind, reported and computed cost for A and B, with deltas (B minus A; tokens and cost over llm and embedding spans only), and the first divergence: the earliest point where run B''s recorded data differs from A''s (kind input, output, added or removed, at offset_ms on B''s clock), from diff_traces. No divergence columns when the runs match; zero spans for an unknown trace.';
+
+REVOKE ALL ON FUNCTION
+    agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
+    agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace._json_or_text(text),
+    agent_trace.replay(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
+    agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace._json_or_text(text),
+    agent_trace.replay(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id)
+    TO agent_trace_reader;
+/* </end connected objects> */
+
+/* <begin connected objects> */
