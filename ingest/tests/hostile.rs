@@ -183,3 +183,64 @@ async fn index_limits_trigger_errors_and_slow_rows_cost_only_their_spans() {
     eprintln!("the slow span was found in {:?}", started.elapsed());
     server.stop().await;
 }
+
+/// A value longer than a btree entry can hold, in a column the extension indexes: before 0.3.0 the
+/// whole batch was answered 503 on every retry ("index row size 4024 exceeds btree version 4
+/// maximum 2704 for index agent_traces_session_idx", 54000), so its good spans were lost too.
+/// Now every such column is indexed by hash and the value is stored with its batch.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_session_id_is_stored_with_its_batch() {
+    let db = TestDb::start("long-session");
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
+    let long_session: String = (0..4000)
+        .map(|n| char::from(b'a' + (n * 7 % 26) as u8))
+        .collect();
+    let mut body = request(6, &names(3, &[]), &[]);
+    body = body.replacen(
+        r#""attributes":[{"key":"gen_ai.operation.name""#,
+        &format!(r#""attributes":[{{"key":"session.id","value":{{"stringValue":"{long_session}"}}}},{{"key":"gen_ai.operation.name""#),
+        1,
+    );
+    let (status, rejected, why) = post(&server, body).await;
+    assert_eq!((status, rejected), (200, 0), "{why}");
+    assert_eq!(stored(&db).await, (3, 3));
+    assert_eq!(
+        db.number(&format!(
+            "SELECT count(*) FROM agent_trace.agent_traces WHERE session_id = '{long_session}'"
+        ))
+        .await,
+        1
+    );
+    server.stop().await;
+}
+
+/// A token count of i64::MAX is a valid number: it is stored, and the trace's total saturates
+/// instead of overflowing, so later LLM spans of the same trace are stored and counted (before
+/// 0.3.0 every one of them was refused with 22003).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_absurd_token_count_does_not_block_its_trace() {
+    let db = TestDb::start("huge-tokens");
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
+    let huge = request(7, &names(1, &[]), &[]).replace(
+        r#"{"intValue":42}"#,
+        r#"{"intValue":"9223372036854775807"}"#,
+    );
+    let (status, rejected, why) = post(&server, huge).await;
+    assert_eq!((status, rejected), (200, 0), "{why}");
+    // Two more LLM calls of the same trace, 42 input tokens each (span ids 2 and 3).
+    let more = request(7, &names(3, &[]), &[]);
+    let (status, rejected, why) = post(&server, more).await;
+    assert_eq!((status, rejected), (200, 0), "{why}");
+    assert_eq!(stored(&db).await, (3, 3));
+    assert_eq!(
+        db.number("SELECT input_tokens FROM agent_trace.agent_traces")
+            .await,
+        i64::MAX
+    );
+    assert_eq!(
+        db.number("SELECT llm_call_count::bigint FROM agent_trace.agent_traces")
+            .await,
+        3
+    );
+    server.stop().await;
+}
