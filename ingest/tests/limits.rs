@@ -3,9 +3,8 @@
 
 mod common;
 
-use bytes::{BufMut, Bytes, BytesMut};
-use common::{TestDb, TestServer, free_port, post_fixture};
-use http_body_util::{BodyExt, Full};
+use bytes::Bytes;
+use common::{TRACES_EXPORT, TestDb, TestServer, free_port, grpc_call, post_fixture};
 use ingest::fixtures;
 use ingest::otlp::Limits;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
@@ -114,47 +113,6 @@ fn large_request(spans: usize) -> (Bytes, Bytes) {
     )
 }
 
-/// A unary gRPC call with a gzip'd message: (grpc-status, its message).
-async fn grpc_call(endpoint: &str, gzipped: Bytes) -> (String, String) {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .http2_only(true)
-        .build_http::<Full<Bytes>>();
-    let mut framed = BytesMut::with_capacity(5 + gzipped.len());
-    framed.put_u8(1);
-    framed.put_u32(gzipped.len() as u32);
-    framed.put_slice(&gzipped);
-    let request = axum::http::Request::post(format!(
-        "{endpoint}/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-    ))
-    .header("content-type", "application/grpc")
-    .header("grpc-encoding", "gzip")
-    .header("te", "trailers")
-    .body(Full::new(framed.freeze()))
-    .unwrap();
-    let response = match client.request(request).await {
-        Ok(response) => response,
-        Err(error) => return ("transport error".into(), error.to_string()),
-    };
-    let in_headers = response.headers().get("grpc-status").cloned();
-    let headers = response.headers().clone();
-    let collected = response
-        .into_body()
-        .collect()
-        .await
-        .map(|body| body.trailers().cloned());
-    let trailers = collected.ok().flatten().unwrap_or_default();
-    let status = in_headers
-        .or_else(|| trailers.get("grpc-status").cloned())
-        .map(|s| s.to_str().unwrap_or("?").to_string())
-        .unwrap_or_else(|| "none".into());
-    let message = headers
-        .get("grpc-message")
-        .or_else(|| trailers.get("grpc-message"))
-        .map(|m| m.to_str().unwrap_or("?").to_string())
-        .unwrap_or_default();
-    (status, message)
-}
-
 fn peak_rss_mib(child: &Child) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
     let kib: f64 = status
@@ -224,7 +182,8 @@ async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
     for _ in 0..16 {
         let body = gzipped.clone();
         calls.spawn(async move {
-            let (status, _) = grpc_call(&format!("http://127.0.0.1:{grpc_port}"), body).await;
+            let endpoint = format!("http://127.0.0.1:{grpc_port}");
+            let (status, _) = grpc_call(&endpoint, TRACES_EXPORT, body, true).await;
             format!("gRPC {status}")
         });
     }

@@ -59,3 +59,38 @@ async fn grpc_export_stores_spans_once_and_enforces_the_token() {
     db.cluster.up().expect("start postgres");
     server.stop().await;
 }
+
+/// A protobuf string that is not UTF-8 costs nothing over gRPC either: the message is read by the
+/// same decoder as OTLP/HTTP's, which repairs it (before, tonic refused the whole request).
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_utf8_over_grpc_costs_no_span() {
+    let db = TestDb::start("grpc-utf8");
+    let server = TestGrpcServer::start(&db, None).await;
+    let fixture = fixtures::find("py_sdk_agent/010_v1_traces");
+    let mut message = fixture.body.to_vec();
+    let name = b"invoke_agent weather_agent";
+    let at = message
+        .windows(name.len())
+        .position(|window| window == name)
+        .expect("the agent span's name");
+    message[at + 6] = 0xFF; // "invoke\xFFagent ...": not UTF-8
+    let (status, why) = common::grpc_call(
+        &server.endpoint,
+        common::TRACES_EXPORT,
+        message.into(),
+        false,
+    )
+    .await;
+    assert_eq!(status, "0", "{why}");
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        fixture.counts.spans as i64
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans WHERE name = 'invoke\u{FFFD}agent weather_agent'")
+            .await,
+        1
+    );
+    server.stop().await;
+}

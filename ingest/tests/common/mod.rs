@@ -249,3 +249,54 @@ pub fn numbered_request(first: usize, count: usize) -> String {
         .collect();
     serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}).to_string()
 }
+
+/// The gRPC method of trace exports.
+pub const TRACES_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+/// A unary gRPC call whose message bytes the test made itself (`gzipped`: already compressed),
+/// over a raw HTTP/2 connection: (grpc-status, grpc-message).
+pub async fn grpc_call(
+    endpoint: &str,
+    method: &str,
+    message: bytes::Bytes,
+    gzipped: bool,
+) -> (String, String) {
+    use bytes::BufMut;
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Full<bytes::Bytes>>();
+    let mut framed = bytes::BytesMut::with_capacity(5 + message.len());
+    framed.put_u8(u8::from(gzipped));
+    framed.put_u32(message.len() as u32);
+    framed.put_slice(&message);
+    let mut request = axum::http::Request::post(format!("{endpoint}{method}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if gzipped {
+        request = request.header("grpc-encoding", "gzip");
+    }
+    let request = request.body(Full::new(framed.freeze())).expect("request");
+    let response = match client.request(request).await {
+        Ok(response) => response,
+        Err(error) => return ("transport error".into(), error.to_string()),
+    };
+    let headers = response.headers().clone();
+    let trailers = response
+        .into_body()
+        .collect()
+        .await
+        .ok()
+        .and_then(|body| body.trailers().cloned())
+        .unwrap_or_default();
+    let field = |name: &str| {
+        headers
+            .get(name)
+            .or_else(|| trailers.get(name))
+            .map(|value| value.to_str().unwrap_or("?").to_string())
+    };
+    (
+        field("grpc-status").unwrap_or_else(|| "none".into()),
+        field("grpc-message").unwrap_or_default(),
+    )
+}
