@@ -19,7 +19,7 @@ const SPANS_PER_REQUEST: usize = 20;
 fn start(db: &TestDb, port: u16) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
         .arg("serve")
-        .args(["--database-url", &db.url()])
+        .args(["--database-url", &db.writer_url()])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--grpc-listen", &format!("127.0.0.1:{}", free_port())])
         .stderr(Stdio::null())

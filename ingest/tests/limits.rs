@@ -134,7 +134,7 @@ async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
     let (http_port, grpc_port) = (free_port(), free_port());
     let mut server = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
         .arg("serve")
-        .args(["--database-url", &db.url()])
+        .args(["--database-url", &db.writer_url()])
         .args(["--listen", &format!("127.0.0.1:{http_port}")])
         .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
         .args(["--max-decompressed-bytes", &(16 << 20).to_string()])

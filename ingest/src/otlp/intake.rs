@@ -6,7 +6,8 @@
 use super::budget::{Budget, Charge, ChargedBuffer, Exhausted};
 use super::decode::{self, DecodeError, Encoding};
 use super::{Auth, Limits, auth};
-use crate::export::{self, Signal};
+use crate::export::{self, Outcome, Signal};
+use crate::observe::Observer;
 use crate::write::{WriteError, Writer};
 use axum::http::StatusCode;
 use bytes::Bytes;
@@ -22,6 +23,8 @@ pub struct Refusal {
     pub message: String,
     /// For a retryable refusal: how long the client should wait.
     pub retry_after_seconds: Option<u32>,
+    /// PostgreSQL's SQLSTATE when the database caused it, for the operator's log (not the client).
+    pub sqlstate: Option<String>,
 }
 
 impl Refusal {
@@ -31,12 +34,21 @@ impl Refusal {
             grpc,
             message: message.into(),
             retry_after_seconds: None,
+            sqlstate: None,
         }
     }
 
     pub fn retry_after(mut self, seconds: u32) -> Self {
         self.retry_after_seconds = Some(seconds);
         self
+    }
+
+    /// The refusal as the operator's log tells it.
+    pub fn refused(&self) -> crate::observe::Refused<'_> {
+        crate::observe::Refused {
+            message: &self.message,
+            sqlstate: self.sqlstate.as_deref(),
+        }
     }
 
     /// A missing or wrong bearer token.
@@ -73,16 +85,19 @@ impl From<Exhausted> for Refusal {
 
 impl From<WriteError> for Refusal {
     fn from(error: WriteError) -> Self {
-        Refusal::new(
+        let mut refusal = Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             tonic::Code::Unavailable,
             error.to_string(),
         )
-        .retry_after(5)
+        .retry_after(5);
+        refusal.sqlstate = error.sqlstate().map(String::from);
+        refusal
     }
 }
 
-/// What both transports share: the writer, the limits, the token, the memory budget and the CPU.
+/// What both transports share: the writer, the limits, the token, the memory budget, the CPU, and
+/// the operator's log and metrics.
 #[derive(Clone)]
 pub struct Intake {
     writer: Writer,
@@ -91,6 +106,7 @@ pub struct Intake {
     budget: Budget,
     /// One turn per core for the CPU-heavy steps.
     cpu: Arc<Semaphore>,
+    observer: Observer,
 }
 
 impl Intake {
@@ -102,7 +118,20 @@ impl Intake {
             auth,
             budget: Budget::new(limits.max_inflight_bytes),
             cpu: Arc::new(Semaphore::new(cores)),
+            observer: Observer::default(),
         }
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    pub fn observer(&self) -> &Observer {
+        &self.observer
     }
 
     pub fn limits(&self) -> &Limits {
@@ -173,7 +202,7 @@ impl Intake {
         encoding: Encoding,
         content_encoding: Option<String>,
         mut charge: Charge,
-    ) -> Result<S::Response, Refusal> {
+    ) -> Result<(S::Response, Outcome), Refusal> {
         let limit = self.limits.max_decompressed_bytes;
         let decode_and_map = move || {
             let raw = decode::decompress(content_encoding.as_deref(), body, limit, &mut charge)?;
@@ -185,9 +214,9 @@ impl Intake {
             Ok::<_, DecodeError>((S::map(&request), charge))
         };
         let (mapped, charge) = self.on_cpu(decode_and_map).await??;
-        let response = export::export::<S>(&self.writer, mapped).await?;
+        let answer = export::export::<S>(&self.writer, mapped).await?;
         drop(charge);
-        Ok(response)
+        Ok(answer)
     }
 
     /// Runs `job` on tokio's blocking threads, one per core at a time, so the async workers go on

@@ -7,7 +7,7 @@ use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices;
 use ingest::otlp::connections::{self, Connections, Protocol};
 use ingest::otlp::intake::Intake;
-use ingest::otlp::{Auth, Limits, grpc, http};
+use ingest::otlp::{self, Auth, Limits, Tokens, grpc};
 use ingest::write::{Writer, WriterConfig};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -41,8 +41,15 @@ impl TestDb {
         Self { cluster, dir }
     }
 
+    /// The superuser's connection string (password included).
     pub fn url(&self) -> String {
         self.cluster.connection_string()
+    }
+
+    /// The ingest's connection string: agent_trace_ingest, which holds agent_trace_writer only.
+    /// Every server the tests start writes as it, so they prove those privileges suffice.
+    pub fn writer_url(&self) -> String {
+        self.cluster.writer_connection_string()
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
@@ -92,7 +99,7 @@ pub fn writer_config(db: &TestDb) -> WriterConfig {
         connection_wait: Duration::from_millis(1500),
         statement_timeout: Duration::from_secs(2),
         lock_timeout: Duration::from_secs(1),
-        ..WriterConfig::new(db.url())
+        ..WriterConfig::new(db.writer_url())
     }
 }
 
@@ -119,9 +126,10 @@ impl TestServer {
         let writer = Writer::connect(&writer_config(db))
             .await
             .expect("writer connects");
-        let intake = Intake::new(writer, limits, Auth::new(token.map(String::from)));
+        let tokens = token.map(Tokens::one).unwrap_or_default();
+        let intake = Intake::new(writer, limits, Auth::new(&tokens).expect("valid tokens"));
         let router = match protocol {
-            Protocol::Http1 => http::router(intake),
+            Protocol::Http1 => otlp::http_router(intake),
             Protocol::Http2 => grpc::router(intake),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
