@@ -314,10 +314,7 @@ fn up_asks_every_connection_for_a_password_and_writes_as_an_insert_only_login() 
             "COPY (SELECT 1) TO PROGRAM 'id'",
             "pg_execute_server_program",
         ),
-        (
-            "CREATE ROLE intruder SUPERUSER",
-            "must be superuser",
-        ),
+        ("CREATE ROLE intruder SUPERUSER", "must be superuser"),
     ] {
         let refused = psql_as(&ingest, sql);
         assert!(stderr(&refused).contains(says), "{sql}: {refused:?}");

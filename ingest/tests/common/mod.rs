@@ -269,6 +269,17 @@ pub async fn grpc_call(
     message: bytes::Bytes,
     gzipped: bool,
 ) -> (String, String) {
+    grpc_call_with(endpoint, method, message, gzipped, None).await
+}
+
+/// `grpc_call` with an `authorization` value.
+pub async fn grpc_call_with(
+    endpoint: &str,
+    method: &str,
+    message: bytes::Bytes,
+    gzipped: bool,
+    authorization: Option<&str>,
+) -> (String, String) {
     use bytes::BufMut;
     use http_body_util::{BodyExt, Full};
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
@@ -283,6 +294,9 @@ pub async fn grpc_call(
         .header("te", "trailers");
     if gzipped {
         request = request.header("grpc-encoding", "gzip");
+    }
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
     }
     let request = request.body(Full::new(framed.freeze())).expect("request");
     let response = match client.request(request).await {
