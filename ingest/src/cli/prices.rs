@@ -21,7 +21,8 @@
 //! output price, a price is not a non-negative number, it has several long-context tiers, or it is
 //! listed twice under one name with different prices.
 
-use crate::write::{Password, connect::target};
+use crate::write::Password;
+use crate::write::connect::{describe, target};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -470,7 +471,7 @@ pub async fn connect(database_url: &str, password: Option<&Password>) -> Result<
         .config
         .connect(target.tls)
         .await
-        .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+        .map_err(|e| format!("cannot connect to PostgreSQL: {}", describe(&e)))?;
     tokio::spawn(connection);
     Ok(client)
 }

@@ -380,6 +380,25 @@ impl ServerCertVerifier for AnyCertificate {
     }
 }
 
+/// An error with its causes, "what: why: deeper why" (tokio-postgres's own text is only the
+/// first part, e.g. "error performing TLS handshake"); a database's error as PostgreSQL's message
+/// and SQLSTATE.
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut next = Some(error);
+    while let Some(cause) = next {
+        if let Some(db) = cause.downcast_ref::<tokio_postgres::error::DbError>() {
+            return format!("{} ({})", db.message(), db.code().code());
+        }
+        let text = cause.to_string();
+        if !parts.iter().any(|part: &String| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    parts.join(": ")
+}
+
 /// The crypto provider both TLS sides use (ring).
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

@@ -415,24 +415,16 @@ fn unavailable(error: tokio_postgres::Error) -> WriteError {
             why: format!("{} ({})", db.message(), db.code().code()),
             sqlstate: Some(db.code().code().to_string()),
         },
-        None => WriteError::unavailable(error.to_string()),
+        None => WriteError::unavailable(connect::describe(&error)),
     }
 }
 
-/// A pool's error, with the database's own message and SQLSTATE when it gave one (a refused
-/// password, a missing database), which deadpool's Display leaves out.
+/// A pool's error with its causes: the database's own message and SQLSTATE when it gave one (a
+/// refused password, a missing database), the TLS error when the handshake failed.
 fn connect_error(error: &deadpool_postgres::PoolError) -> String {
-    use std::error::Error;
-    let mut source = error.source();
-    while let Some(cause) = source {
-        if let Some(db) = cause.downcast_ref::<tokio_postgres::error::DbError>() {
-            return format!("{} ({})", db.message(), db.code().code());
-        }
-        source = cause.source();
-    }
     match error {
-        deadpool_postgres::PoolError::Backend(error) => error.to_string(),
-        other => other.to_string(),
+        deadpool_postgres::PoolError::Backend(error) => connect::describe(error),
+        other => connect::describe(other),
     }
 }
 
@@ -444,7 +436,7 @@ async fn check_extension(
     let installed = client
         .query_opt(EXTENSION_VERSION_SQL, &[])
         .await
-        .map_err(|e| StartupError::Connect(e.to_string()))?
+        .map_err(|e| StartupError::Connect(connect::describe(&e)))?
         .map(|row| row.get::<_, String>(0));
     match installed {
         None => Err(StartupError::ExtensionMissing {
