@@ -7,6 +7,7 @@ use ingest::cli::prices::{self, ImportCommand};
 use ingest::cli::setup::{self, SetupOptions, Tool};
 use ingest::cli::up;
 use ingest::observe::log;
+use ingest::otlp::tls::ListenerTls;
 use ingest::otlp::{self, Limits, ServeConfig, Tokens};
 use ingest::write::{Password, WriterConfig};
 use std::net::SocketAddr;
@@ -172,6 +173,12 @@ struct ServerArgs {
     /// Listen on a non-loopback address without a token (anyone who can reach it can write).
     #[arg(long, env = "AGENT_TRACE_ALLOW_PUBLIC_WITHOUT_TOKEN")]
     allow_public_without_token: bool,
+    /// Serve both ports over TLS with this certificate (PEM, the chain after it); needs --tls-key.
+    #[arg(long, env = "AGENT_TRACE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "AGENT_TRACE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Database connections (batches written at once).
     #[arg(long, env = "AGENT_TRACE_POOL_SIZE", default_value_t = WriterConfig::DEFAULT_POOL_SIZE)]
     pool_size: usize,
@@ -273,6 +280,11 @@ impl ServerArgs {
                 file: self.token_file.clone(),
             },
             allow_public_without_token: self.allow_public_without_token,
+            tls: self
+                .tls_cert
+                .clone()
+                .zip(self.tls_key.clone())
+                .map(|(cert, key)| ListenerTls { cert, key }),
             limits: Limits {
                 max_body_read_time: Duration::from_secs(self.body_read_timeout_secs),
                 max_body_bytes: self.max_body_bytes,

@@ -292,3 +292,127 @@ async fn serve_and_prices_import_work_over_verified_tls() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A TLS connection to 127.0.0.1:`port` that trusts `ca` alone and offers `alpn`.
+async fn tls_connect(
+    port: u16,
+    ca: &Path,
+    alpn: &[u8],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca).expect("CA") {
+        roots.add(cert.expect("CA certificate")).expect("add CA");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![alpn.to_vec()];
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .expect("TLS handshake")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_otlp_ports_serve_tls_with_tls_cert_and_tls_key() {
+    use bytes::{BufMut, Bytes, BytesMut};
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let db = TestDb::start("tls-listen");
+    let dir = scratch("listen");
+    let certs = certificates(&dir, "listen", &["localhost"]);
+    let (http_port, grpc_port) = (free_port(), free_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+        .args(["serve", "--database-url", &db.writer_url()])
+        .arg("--tls-cert")
+        .arg(&certs.cert)
+        .arg("--tls-key")
+        .arg(&certs.key)
+        .args(["--listen", &format!("127.0.0.1:{http_port}")])
+        .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", grpc_port)).is_err() {
+        assert!(server.try_wait().unwrap().is_none(), "serve exited");
+        assert!(Instant::now() < deadline, "serve never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // OTLP/HTTP over TLS (HTTP/1.1).
+    let fixture = ingest::fixtures::find("py_sdk_agent/001_v1_traces");
+    let stream = tls_connect(http_port, &certs.ca, b"http/1.1").await;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("HTTP/1.1 over TLS");
+    tokio::spawn(connection);
+    let request = axum::http::Request::post("/v1/traces")
+        .header("host", "localhost")
+        .header(
+            "content-type",
+            fixture.content_type.as_deref().unwrap_or_default(),
+        )
+        .body(Full::new(fixture.body.clone()))
+        .unwrap();
+    let response = sender.send_request(request).await.expect("POST");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        fixture.counts.spans as i64
+    );
+
+    // OTLP/gRPC over TLS (HTTP/2, negotiated by ALPN as gRPC clients do).
+    let stream = tls_connect(grpc_port, &certs.ca, b"h2").await;
+    assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("HTTP/2 over TLS");
+    tokio::spawn(connection);
+    let message = Bytes::new(); // an empty ExportTraceServiceRequest
+    let mut framed = BytesMut::new();
+    framed.put_u8(0);
+    framed.put_u32(message.len() as u32);
+    let request = axum::http::Request::post(format!(
+        "https://localhost:{grpc_port}{}",
+        common::TRACES_EXPORT
+    ))
+    .header("content-type", "application/grpc")
+    .header("te", "trailers")
+    .body(Full::new(framed.freeze()))
+    .unwrap();
+    let response = sender.send_request(request).await.expect("gRPC call");
+    let trailers = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .trailers()
+        .cloned();
+    assert_eq!(
+        trailers.and_then(|t| t.get("grpc-status").cloned()),
+        Some(axum::http::HeaderValue::from_static("0"))
+    );
+
+    // Plain HTTP to a TLS port gets no OTLP answer.
+    let plain = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{http_port}/v1/traces"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.unwrap().status() != 200);
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -24,14 +24,15 @@ pub async fn up(
         password: None,
         ..writer
     };
-    let endpoint = format!("http://{}", serve.http_listen);
+    let scheme = if serve.tls.is_some() { "https" } else { "http" };
+    let endpoint = format!("{scheme}://{}", serve.http_listen);
     println!(
         "PostgreSQL with agent_trace is running (data in {}).",
         cluster.data_dir().display()
     );
     println!();
     println!("  OTLP/HTTP endpoint  {endpoint}   (traces: POST {endpoint}/v1/traces)");
-    println!("  OTLP/gRPC endpoint  http://{}", serve.grpc_listen);
+    println!("  OTLP/gRPC endpoint  {scheme}://{}", serve.grpc_listen);
     println!(
         "  Query with          psql \"{}\"",
         cluster.psql_connection_string()

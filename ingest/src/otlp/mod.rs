@@ -7,6 +7,7 @@
 //! - `connections`: accepting and serving connections, bounded in number and time, for both ports;
 //! - `auth`: the bearer-token check; `limits`: every limit, one struct, one flag each;
 //! - `operate`: the operator's endpoints on the OTLP/HTTP port (`/health`, `/ready`, `/metrics`);
+//! - `tls`: TLS on both ports (`--tls-cert`, `--tls-key`);
 //! - `decode`: bodies -> request messages and replies -> bodies (pure), with `wire`, the walk of
 //!   the protobuf wire format that repairs invalid UTF-8 and bounds the decoded size (pure);
 //! - `serve` below: both servers, one stop for both, never half up.
@@ -24,6 +25,7 @@ pub mod http;
 pub mod intake;
 mod limits;
 pub mod operate;
+pub mod tls;
 pub mod wire;
 
 pub use auth::{Auth, Tokens};
@@ -52,6 +54,8 @@ pub struct ServeConfig {
     pub tokens: Tokens,
     pub allow_public_without_token: bool,
     pub limits: Limits,
+    /// TLS on both ports; None: plain TCP.
+    pub tls: Option<tls::ListenerTls>,
 }
 
 /// Receives OTLP over HTTP and gRPC into the database until `shutdown` completes, then finishes
@@ -73,6 +77,7 @@ pub async fn serve(
         }
     }
     config.limits.check()?;
+    let tls = config.tls.as_ref().map(tls::Tls::load).transpose()?;
     // Each connection is a file descriptor: the soft limit (often 1024) must not bind before
     // --max-connections does, or accepting would stall well below it.
     if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
@@ -81,9 +86,11 @@ pub async fn serve(
     let writer = Writer::connect(writer).await.map_err(|e| e.to_string())?;
     let http_listener = bind(config.http_listen).await?;
     let grpc_listener = bind(config.grpc_listen).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        http = %config.http_listen, grpc = %config.grpc_listen, token_required = auth.is_required(),
-        "serving OTLP/HTTP on http://{} and OTLP/gRPC on {}",
+        http = %config.http_listen, grpc = %config.grpc_listen, tls = tls.is_some(),
+        token_required = auth.is_required(),
+        "serving OTLP/HTTP on {scheme}://{} and OTLP/gRPC on {}",
         config.http_listen, config.grpc_listen
     );
     if config.tokens.file.is_some() {
@@ -91,7 +98,10 @@ pub async fn serve(
     }
     let limits = config.limits;
     let intake = Intake::new(writer, limits, auth);
-    let connections = Connections::new(limits.max_connections);
+    let connections = match tls {
+        Some(tls) => Connections::new(limits.max_connections).with_tls(tls),
+        None => Connections::new(limits.max_connections),
+    };
     run_until_stopped(shutdown, |stop| {
         let port = |listener, router, protocol| -> Server {
             let (connections, stop) = (connections.clone(), stop.clone());
