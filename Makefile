@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients install-extension fmt-check clippy test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys
+.PHONY: up test deps test-clients install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -13,7 +13,7 @@ up: deps install-extension
 	./target/release/agent-trace up
 
 ## Every check CI runs, in order of cost.
-test: deps test-clients fmt-check clippy install-extension test-rust test-sql test-upgrade test-pgrx
+test: deps test-clients fmt-check clippy lint-docker install-extension test-rust test-sql test-upgrade test-pgrx
 
 deps:
 	bash scripts/install-deps.sh
@@ -30,6 +30,10 @@ fmt-check:
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+## hadolint, shellcheck and the Compose Specification's schema on docker/ (no Docker engine needed).
+lint-docker:
+	bash scripts/lint-docker.sh
 
 ## The ingest crate's tests (they use the installed extension).
 test-rust:

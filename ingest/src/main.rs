@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices::{self, ImportCommand};
+use ingest::cli::probe;
 use ingest::cli::setup::{self, SetupOptions, Tool};
 use ingest::cli::up;
 use ingest::observe::log;
@@ -53,6 +54,13 @@ enum Command {
                       ~/.codex/config.toml for Codex. Prints only; changes no file."
     )]
     Setup(SetupArgs),
+    /// GET a running server's /ready (or another URL of it): exit 0 on 200, else 1 with why. For
+    /// container healthchecks, where no curl is at hand.
+    Probe {
+        /// What to GET (plain HTTP).
+        #[arg(env = "AGENT_TRACE_PROBE_URL", default_value = probe::DEFAULT_URL)]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -387,6 +395,7 @@ fn main() -> ExitCode {
             },
         )
         .map(|text| print!("{text}")),
+        Command::Probe { url } => probe::probe(&url).map(|body| println!("{body}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

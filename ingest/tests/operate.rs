@@ -23,6 +23,14 @@ fn metric(text: &str, series: &str) -> f64 {
         .map_or(0.0, |value| value.trim().parse().expect("a number"))
 }
 
+/// `agent-trace probe URL`, as a container healthcheck runs it.
+fn probe(url: &str) -> std::process::Output {
+    Command::new(BIN)
+        .args(["probe", url])
+        .output()
+        .expect("run agent-trace probe")
+}
+
 async fn get(url: &str, authorization: Option<&str>) -> (u16, String) {
     let mut request = reqwest::Client::new().get(url);
     if let Some(authorization) = authorization {
@@ -52,6 +60,11 @@ async fn health_ready_and_metrics_count_what_a_replay_of_every_fixture_stored() 
             env!("CARGO_PKG_VERSION")
         )
     );
+
+    // The probe of container healthchecks says the same.
+    let ready = probe(&server.url("/ready"));
+    assert!(ready.status.success(), "{ready:?}");
+    assert!(String::from_utf8_lossy(&ready.stdout).contains(r#""status":"ready""#));
 
     // Every captured request of every signal, twice (a client retry): stored once.
     let mut sent = std::collections::BTreeMap::new();
@@ -137,6 +150,13 @@ async fn health_ready_and_metrics_count_what_a_replay_of_every_fixture_stored() 
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("cannot be reached"), "{body}");
     assert_eq!(get(&server.url("/health"), None).await.0, 200);
+    let probe = probe(&server.url("/ready"));
+    assert!(!probe.status.success());
+    assert!(
+        String::from_utf8_lossy(&probe.stderr).contains("503"),
+        "{probe:?}"
+    );
+    assert!(self::probe(&server.url("/health")).status.success());
     db.cluster.up().expect("start postgres");
     let (status, body) = get(&server.url("/ready"), None).await;
     assert_eq!(status, 200, "{body}");
