@@ -234,9 +234,15 @@ fn the_images_are_built_as_the_native_steps_build() {
             }
         }
     }
-    assert!(
-        repo_file("docker/ingest.Dockerfile").contains("cargo build --release --locked -p ingest")
-    );
+    let ingest_image = repo_file("docker/ingest.Dockerfile");
+    assert!(ingest_image.contains("cargo build --release --locked -p ingest"));
+    // The server runs as a user of its own, not root.
+    let user = ingest_image
+        .lines()
+        .filter_map(|line| line.strip_prefix("USER "))
+        .last()
+        .expect("a USER");
+    assert!(user != "root" && user != "0", "USER {user}");
 
     let ignored: Vec<String> = repo_file(".dockerignore")
         .lines()
