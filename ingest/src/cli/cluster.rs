@@ -185,11 +185,18 @@ impl PrivateCluster {
     }
 
     /// Every connection proves a password: the superuser's is set, then pg_hba.conf says so. Only
-    /// a cluster whose pg_hba.conf is not ours yet needs it: one from an earlier agent-trace, which
-    /// trusted local connections, so the password can be set before it is asked for.
+    /// a cluster whose pg_hba.conf trusts some connection needs it: one from an earlier
+    /// agent-trace, which trusted local connections, so the password can be set before it is asked
+    /// for. A pg_hba.conf without `trust` is left as it is (ours, or edited by its owner).
     fn require_passwords(&self) -> Result<(), ClusterError> {
         let hba = self.data_dir().join("pg_hba.conf");
-        if fs::read_to_string(&hba).ok().as_deref() == Some(PG_HBA) {
+        let current =
+            fs::read_to_string(&hba).map_err(io_context(format!("reading {}", hba.display())))?;
+        let trusts = current
+            .lines()
+            .map(|line| line.split('#').next().unwrap_or_default())
+            .any(|line| line.split_whitespace().any(|field| field == "trust"));
+        if !trusts {
             return Ok(());
         }
         let verifier = postgres_protocol::password::scram_sha_256(self.secrets.admin.as_bytes());
