@@ -239,8 +239,8 @@ fn the_images_are_built_as_the_native_steps_build() {
     // The server runs as a user of its own, not root.
     let user = ingest_image
         .lines()
-        .filter_map(|line| line.strip_prefix("USER "))
-        .last()
+        .rev()
+        .find_map(|line| line.strip_prefix("USER "))
         .expect("a USER");
     assert!(user != "root" && user != "0", "USER {user}");
 
