@@ -7,7 +7,7 @@ mod common;
 
 use common::{TestDb, free_port, numbered_request};
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -17,20 +17,7 @@ const REQUESTS_PER_CLIENT: usize = 50;
 const SPANS_PER_REQUEST: usize = 20;
 
 fn start(db: &TestDb, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
-        .arg("serve")
-        .args(["--database-url", &db.url()])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{}", free_port())])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start agent-trace serve");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+    common::start_serve(db, port, free_port(), &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Valu
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -132,27 +132,21 @@ fn peak_rss_mib(child: &Child) -> f64 {
 async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
     let db = TestDb::start("memory");
     let (http_port, grpc_port) = (free_port(), free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
-        .arg("serve")
-        .args(["--database-url", &db.url()])
-        .args(["--listen", &format!("127.0.0.1:{http_port}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
-        .args(["--max-decompressed-bytes", &(16 << 20).to_string()])
-        .args(["--max-inflight-bytes", &(256 << 20).to_string()])
-        .args([
+    let mut server = common::start_serve(
+        &db,
+        http_port,
+        grpc_port,
+        &[
+            "--max-decompressed-bytes",
+            &(16 << 20).to_string(),
+            "--max-inflight-bytes",
+            &(256 << 20).to_string(),
             "--lock-timeout-ms",
             "8000",
             "--statement-timeout-ms",
             "20000",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start agent-trace serve");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", grpc_port)).is_err() {
-        assert!(Instant::now() < deadline, "serve never listened");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        ],
+    );
     let (raw, gzipped) = large_request(15_000);
     assert!(
         raw.len() > 15 << 20 && raw.len() <= 16 << 20,

@@ -13,6 +13,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -83,17 +84,14 @@ pub async fn serve(
         stream.set_read_timeout(Some(limits.idle_timeout));
         let io = TokioIo::new(Box::pin(stream));
         let service = TowerToHyperService::new(router.clone());
-        match protocol {
+        let connection: Pin<Box<dyn Future<Output = ()> + Send>> = match protocol {
             Protocol::Http1 => {
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(limits.header_read_timeout)
                     .serve_connection(io, service);
                 let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                    drop(permit);
-                });
+                Box::pin(async move { drop(connection.await) })
             }
             Protocol::Http2 => {
                 let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
@@ -102,12 +100,14 @@ pub async fn serve(
                     .keep_alive_timeout(limits.grpc_keepalive)
                     .serve_connection(io, service);
                 let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                    drop(permit);
-                });
+                Box::pin(async move { drop(connection.await) })
             }
-        }
+        };
+        // The permit goes with the connection: its slot frees when the connection ends.
+        tokio::spawn(async move {
+            connection.await;
+            drop(permit);
+        });
     }
     drop(listener);
     graceful.shutdown().await;

@@ -300,3 +300,36 @@ pub async fn grpc_call(
         field("grpc-message").unwrap_or_default(),
     )
 }
+
+/// `agent-trace serve` as a separate process on the given ports, with `extra` flags; returns once
+/// both ports accept connections. The caller kills it.
+pub fn start_serve(
+    db: &TestDb,
+    http_port: u16,
+    grpc_port: u16,
+    extra: &[&str],
+) -> std::process::Child {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+        .arg("serve")
+        .args(["--database-url", &db.url()])
+        .args(["--listen", &format!("127.0.0.1:{http_port}")])
+        .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
+        .args(extra)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start agent-trace serve");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    for port in [http_port, grpc_port] {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("agent-trace serve exited with {status}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve never listened on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    child
+}
