@@ -242,14 +242,16 @@ async fn method_not_allowed() -> Response {
     .into_response(Encoding::Protobuf)
 }
 
-/// Serves OTLP/HTTP on `listener` until `shutdown` completes, then stops accepting and lets the
-/// requests in flight finish: their batches commit and they get their answers before this returns.
+/// Serves OTLP/HTTP (and `also`, e.g. the viewer's routes) on `listener` until `shutdown`
+/// completes, then stops accepting and lets the requests in flight finish: their batches commit
+/// and they get their answers before this returns.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
+    also: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state).merge(also))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -21,6 +21,7 @@ mod limits;
 pub use auth::Auth;
 pub use limits::Limits;
 
+use crate::viewer::{Viewer, ViewerConfig};
 use crate::write::{Writer, WriterConfig};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,6 +41,8 @@ pub struct ServeConfig {
     pub token: Option<String>,
     pub allow_public_without_token: bool,
     pub limits: Limits,
+    /// The web viewer on the HTTP port; None: OTLP only.
+    pub viewer: Option<ViewerConfig>,
 }
 
 /// Receives OTLP over HTTP and gRPC into the database until `shutdown` completes, then finishes
@@ -62,18 +65,38 @@ pub async fn serve(
         }
     }
     config.limits.check()?;
-    let writer = Writer::connect(writer).await.map_err(|e| e.to_string())?;
+    let auth = Auth::new(config.token);
+    let writer_config = writer;
+    let writer = Writer::connect(writer_config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let viewer = match &config.viewer {
+        Some(viewer) => {
+            let url = (viewer.database_url.as_deref()).unwrap_or(&writer_config.database_url);
+            Some(Viewer::connect(url, auth.clone()).await?)
+        }
+        None => None,
+    };
     let http_listener = bind(config.http_listen).await?;
     let grpc_listener = bind(config.grpc_listen).await?;
     eprintln!(
         "agent-trace: serving OTLP/HTTP on http://{} and OTLP/gRPC on {}",
         config.http_listen, config.grpc_listen
     );
-    let auth = Auth::new(config.token);
+    if viewer.is_some() {
+        eprintln!(
+            "agent-trace: the viewer is at http://{}/",
+            config.http_listen
+        );
+    }
     let limits = config.limits;
     run_until_stopped(shutdown, |stop| {
         let state = http::AppState::new(writer.clone(), limits, auth.clone());
-        let http = http::run(http_listener, state, stop.requested());
+        let viewer_routes = viewer
+            .as_ref()
+            .map(|viewer| viewer.router(stop.clone()))
+            .unwrap_or_default();
+        let http = http::run(http_listener, state, viewer_routes, stop.requested());
         let grpc = grpc::run(grpc_listener, writer, auth, limits, stop.requested());
         vec![
             (

@@ -111,9 +111,14 @@ impl TestServer {
         let addr = listener.local_addr().expect("address");
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let state = http::AppState::new(writer, limits, Auth::new(token.map(String::from)));
-        let task = tokio::spawn(http::run(listener, state, async move {
-            let _ = signal.await;
-        }));
+        let task = tokio::spawn(http::run(
+            listener,
+            state,
+            axum::Router::new(),
+            async move {
+                let _ = signal.await;
+            },
+        ));
         Self {
             addr,
             shutdown: Some(shutdown),

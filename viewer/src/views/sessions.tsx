@@ -1,0 +1,216 @@
+// Sessions and cost: one row per session from agent_sessions (Claude Code, Gemini CLI, Codex and
+// traced agents alike) with tokens and both costs, and charts over time: tokens by model from the
+// token counters (agent_metric_deltas) and cost by tool from the log events that report each call.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import uPlot from 'uplot';
+import { getJson, type CallBucket, type SessionRow, type Shown, type TokenBucket } from '../api';
+import * as f from '../format';
+import { Failure, Loading, RangePicker, SqlButton, resolveRange, useLoad, type RangeValue } from '../ui';
+
+const PAGE = 200;
+const PALETTE = ['#4f46e5', '#0891b2', '#d97706', '#16a34a', '#db2777', '#7c3aed', '#dc2626', '#65a30d', '#0d9488', '#9333ea'];
+
+/** A bucket that gives about 40 bars over the range. */
+function bucketFor(from: string | undefined, to: string | undefined, first?: string, last?: string): string {
+  const start = from ? Date.parse(from) : first ? Date.parse(first) : Date.now() - 86_400_000;
+  const end = to ? Date.parse(to) : Math.max(Date.now(), last ? Date.parse(last) : 0);
+  const span = Math.max(end - start, 60_000);
+  const choices: [number, string][] = [
+    [60_000, '1 minute'],
+    [300_000, '5 minutes'],
+    [900_000, '15 minutes'],
+    [3_600_000, '1 hour'],
+    [6 * 3_600_000, '6 hours'],
+    [86_400_000, '1 day'],
+    [7 * 86_400_000, '7 days'],
+  ];
+  return (choices.find(([ms]) => span / ms <= 60) ?? choices[choices.length - 1])[1];
+}
+
+interface Series {
+  label: string;
+  values: Map<number, number>;
+}
+
+/** Stacked bars: each series drawn over the sum of the ones after it, the legend showing its own value. */
+function Chart({ title, series, format, theme, testId }: { title: string; series: Series[]; format: (v: number) => string; theme: string; testId: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!box.current || series.length === 0) return;
+    const xs = [...new Set(series.flatMap((s) => [...s.values.keys()]))].sort((a, b) => a - b);
+    const own = series.map((s) => xs.map((x) => s.values.get(x) ?? 0));
+    const stacked = own.map((_, i) => xs.map((__, j) => own.slice(i).reduce((sum, values) => sum + values[j], 0)));
+    const style = getComputedStyle(document.documentElement);
+    const ink = style.getPropertyValue('--muted').trim() || '#888';
+    const grid = style.getPropertyValue('--line').trim() || '#8883';
+    const axis = { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } };
+    const width = box.current.clientWidth || 600;
+    const plot = new uPlot(
+      {
+        width,
+        height: 220,
+        padding: [12, 12, 0, 0],
+        scales: { x: { time: true, range: (_u, min, max) => [min - 1800, max + 1800] } },
+        axes: [axis, { ...axis, size: 70, values: (_u, values) => values.map((v) => format(v)) }],
+        series: [
+          {},
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: PALETTE[i % PALETTE.length],
+            fill: PALETTE[i % PALETTE.length] + 'cc',
+            width: 1,
+            paths: uPlot.paths.bars!({ size: [0.7, 48], align: 0 }),
+            points: { show: false },
+            value: (_u: uPlot, _v: number, __: number, idx: number | null) => (idx === null ? '–' : format(own[i][idx])),
+          })),
+        ],
+        legend: { live: true },
+      },
+      [xs, ...stacked],
+      box.current,
+    );
+    const resize = () => box.current && plot.setSize({ width: box.current.clientWidth, height: 220 });
+    addEventListener('resize', resize);
+    return () => {
+      removeEventListener('resize', resize);
+      plot.destroy();
+    };
+  }, [series, theme]);
+  return (
+    <section class="chart" data-testid={testId}>
+      <h3>{title}</h3>
+      {series.length === 0 ? <div class="state">Nothing reported in this range.</div> : <div ref={box} />}
+    </section>
+  );
+}
+
+function group<T>(rows: T[], label: (row: T) => string, value: (row: T) => number, at: (row: T) => string): Series[] {
+  const bySeries = new Map<string, Map<number, number>>();
+  for (const row of rows) {
+    const key = label(row);
+    const x = Date.parse(at(row)) / 1000;
+    const values = bySeries.get(key) ?? new Map<number, number>();
+    values.set(x, (values.get(x) ?? 0) + value(row));
+    bySeries.set(key, values);
+  }
+  return [...bySeries.entries()].map(([label, values]) => ({ label, values })).sort((a, b) => a.label.localeCompare(b.label));
+}
+
+export function SessionsView({ theme }: { theme: string }) {
+  const location = useLocation();
+  const query = location.query;
+  const range: RangeValue = { range: query.range ?? 'all', from: query.from, to: query.to };
+  const key = JSON.stringify([range, query.tool]);
+  const timeWindow = useMemo(() => resolveRange(range), [key]);
+  const [extra, setExtra] = useState<SessionRow[]>([]);
+  const [more, setMore] = useState(true);
+  const sessions = useLoad(key, (signal) => getJson<{ sessions: SessionRow[] }>('/api/sessions', { ...timeWindow, tool: query.tool, limit: PAGE }, signal));
+  useEffect(() => {
+    setExtra([]);
+    setMore(true);
+  }, [key]);
+  const rows = [...(sessions.data?.sessions ?? []), ...extra];
+  const first = rows.length ? rows[rows.length - 1].first_activity : undefined;
+  const last = rows.length ? rows[0].last_activity : undefined;
+  const bucket = bucketFor(timeWindow.from, timeWindow.to, first, last);
+  const usage = useLoad(`${key}/${bucket}`, (signal) => getJson<{ tokens: TokenBucket[]; calls: CallBucket[] }>('/api/usage', { ...timeWindow, bucket }, signal));
+  const tokensByModel = useMemo(() => group(usage.data?.tokens ?? [], (r) => r.model, (r) => Number(r.tokens), (r) => r.bucket), [usage.data]);
+  const costByTool = useMemo(
+    () => group(usage.data?.calls ?? [], (r) => r.tool, (r) => Number(r.cost_usd ?? 0) + Number(r.computed_cost_usd ?? 0), (r) => r.bucket),
+    [usage.data],
+  );
+  const set = (changes: Record<string, string | undefined>) => {
+    const next = new URLSearchParams(location.url.split('?')[1] ?? '');
+    for (const [k, v] of Object.entries(changes)) v ? next.set(k, v) : next.delete(k);
+    location.route(`/sessions${next.toString() ? `?${next}` : ''}`, true);
+  };
+  const loadMore = async () => {
+    const tail = rows[rows.length - 1];
+    const answer = await getJson<{ sessions: SessionRow[] }>('/api/sessions', { ...timeWindow, tool: query.tool, limit: PAGE, after: tail.last_activity, after_id: tail.session_id });
+    setExtra([...extra, ...answer.sessions]);
+    setMore(answer.sessions.length === PAGE);
+  };
+  const tools = [...new Set(rows.map((r) => r.tool).filter(Boolean))] as string[];
+  const sql: Shown[] = [...(sessions.data?.sql ?? []), ...(usage.data?.sql ?? [])];
+  return (
+    <div class="page sessions-page">
+      <div class="toolbar">
+        <h1>Sessions &amp; cost</h1>
+        <RangePicker value={range} onChange={(v) => set({ range: v.range === 'all' ? undefined : v.range, from: v.from, to: v.to })} />
+        <select aria-label="Tool" value={query.tool ?? ''} onChange={(event) => set({ tool: (event.target as HTMLSelectElement).value || undefined })}>
+          <option value="">Every tool</option>
+          {[...new Set([...tools, ...(query.tool ? [query.tool] : [])])].map((tool) => (
+            <option key={tool} value={tool}>
+              {tool}
+            </option>
+          ))}
+        </select>
+        <div class="spacer" />
+        <span class="muted small">charts in buckets of {bucket}</span>
+        <SqlButton queries={sql} />
+      </div>
+      <div class="charts">
+        {usage.error !== undefined && <Failure error={usage.error} />}
+        <Chart title="Tokens by model (input + output, from the token counters)" series={tokensByModel} format={(v) => f.tokens(v)} theme={theme} testId="chart-tokens" />
+        <Chart title="Cost by tool (reported + computed, from the per-call log events)" series={costByTool} format={(v) => f.usd(v)} theme={theme} testId="chart-cost" />
+      </div>
+      {sessions.error !== undefined && <Failure error={sessions.error} />}
+      {!sessions.data && !sessions.error && <Loading what="sessions" />}
+      {sessions.data && (
+        <div class="scroll-table">
+          <table class="sessions-table" data-testid="sessions">
+            <thead>
+              <tr>
+                <th>Tool</th>
+                <th>Session</th>
+                <th>User</th>
+                <th>Last activity</th>
+                <th class="num">Prompts</th>
+                <th class="num">Traces</th>
+                <th class="num">Model calls</th>
+                <th class="num">Tool calls</th>
+                <th class="num">Errors</th>
+                <th class="num">In tokens</th>
+                <th class="num">Out tokens</th>
+                <th class="num">Reported cost</th>
+                <th class="num">Computed cost</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((s) => (
+                <tr key={s.session_id} data-session-id={s.session_id}>
+                  <td>{s.tool}</td>
+                  <td>
+                    <a href={`/?session=${encodeURIComponent(s.session_id)}`} title="The session's traces">
+                      {s.session_id}
+                    </a>
+                  </td>
+                  <td class="ellipsis" title={s.user_id ?? ''}>
+                    {s.user_id ?? ''}
+                  </td>
+                  <td class="nowrap">{f.time(s.last_activity)}</td>
+                  <td class="num">{f.count(s.prompts)}</td>
+                  <td class="num">{f.count(s.traces)}</td>
+                  <td class="num">{f.count(s.model_calls)}</td>
+                  <td class="num">{f.count(s.tool_calls)}</td>
+                  <td class={`num ${s.errors ? 'error-text' : ''}`}>{f.count(s.errors)}</td>
+                  <td class="num">{f.tokens(s.input_tokens)}</td>
+                  <td class="num">{f.tokens(s.output_tokens)}</td>
+                  <td class="num">{f.usd(s.cost_usd)}</td>
+                  <td class="num">{f.usd(s.computed_cost_usd)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {rows.length === 0 && <div class="state">No sessions in this range.</div>}
+          {rows.length >= PAGE && more && (
+            <button type="button" class="button" onClick={loadMore}>
+              Load more sessions
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
