@@ -40,20 +40,15 @@ export function delta(value: number | null | undefined, as: (v: number) => strin
   return value > 0 ? `+${as(value)}` : `-${as(-value)}`;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hour12: false,
-});
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, '0');
+}
 
+/** Local time as 2026-11-21 23:47:54.444: sortable, and the same in every locale. */
 export function time(iso: string | null | undefined): string {
   if (!iso) return '–';
-  const date = new Date(iso);
-  return `${dateTime.format(date)}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
 export function shortId(id: string | null | undefined): string {

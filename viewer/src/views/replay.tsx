@@ -4,11 +4,11 @@
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { ChevronLeft, ChevronRight, Download } from 'lucide-preact';
-import { getJson, apiUrl, type ReplayStep, type TraceDetail } from '../api';
+import { getJson, apiUrl, type ReplayStep, type SpanDetail, type TraceDetail } from '../api';
 import * as f from '../format';
 import { Failure, Loading, SpanIcon, SqlButton, StatusBadge, useLoad } from '../ui';
 import { useVirtualRows } from '../virtual';
-import { MessageList, Recorded, parseMessages, type Message } from './messages';
+import { MessageList, Recorded, messagesFromEvents, parseMessages, type Message } from './messages';
 
 const ROW_HEIGHT = 34;
 
@@ -19,6 +19,20 @@ function parsed(text: string | null | undefined): unknown {
   } catch {
     return text;
   }
+}
+
+/** An LLM call that kept its messages as span events (the older GenAI conventions), not as input/output. */
+function EventMessages({ traceId, spanId }: { traceId: string; spanId: string }) {
+  const { data } = useLoad(`${traceId}/${spanId}/events`, (signal) => getJson<{ spans: SpanDetail[] }>(`/api/traces/${traceId}/spans/${spanId}`, {}, signal));
+  const messages = data ? messagesFromEvents(data.spans[0]?.events ?? []) : null;
+  if (!messages) return null;
+  if (!messages.input.length && !messages.output.length) return <div class="muted">This step recorded no input or output.</div>;
+  return (
+    <>
+      <Recorded title="Input (from span events)" text={null} messages={messages.input} />
+      <Recorded title="Output (from span events)" text={null} messages={messages.output} />
+    </>
+  );
 }
 
 function StepDetail({ traceId, turn, step }: { traceId: string; turn?: string; step: number }) {
@@ -39,7 +53,7 @@ function StepDetail({ traceId, turn, step }: { traceId: string; turn?: string; s
       <>
         <Recorded title="Input" text={s.input ?? null} messages={parseMessages(s.input ?? null, 'input')} />
         <Recorded title="Output" text={s.output ?? null} messages={parseMessages(s.output ?? null, 'output')} />
-        {!s.input && !s.output && <div class="muted">This step recorded no input or output.</div>}
+        {!s.input && !s.output && <EventMessages traceId={traceId} spanId={s.span_id} />}
       </>
     );
   }

@@ -11,8 +11,8 @@ import { Failure, Loading, RangePicker, SqlButton, resolveRange, useLoad, type R
 const PAGE = 200;
 const PALETTE = ['#4f46e5', '#0891b2', '#d97706', '#16a34a', '#db2777', '#7c3aed', '#dc2626', '#65a30d', '#0d9488', '#9333ea'];
 
-/** A bucket that gives about 40 bars over the range. */
-function bucketFor(from: string | undefined, to: string | undefined, first?: string, last?: string): string {
+/** A bucket (interval and its length) that gives at most 60 bars over the range. */
+function bucketFor(from: string | undefined, to: string | undefined, first?: string, last?: string): [number, string] {
   const start = from ? Date.parse(from) : first ? Date.parse(first) : Date.now() - 86_400_000;
   const end = to ? Date.parse(to) : Math.max(Date.now(), last ? Date.parse(last) : 0);
   const span = Math.max(end - start, 60_000);
@@ -25,7 +25,7 @@ function bucketFor(from: string | undefined, to: string | undefined, first?: str
     [86_400_000, '1 day'],
     [7 * 86_400_000, '7 days'],
   ];
-  return (choices.find(([ms]) => span / ms <= 60) ?? choices[choices.length - 1])[1];
+  return choices.find(([ms]) => span / ms <= 60) ?? choices[choices.length - 1];
 }
 
 interface Series {
@@ -34,7 +34,7 @@ interface Series {
 }
 
 /** Stacked bars: each series drawn over the sum of the ones after it, the legend showing its own value. */
-function Chart({ title, series, format, theme, testId }: { title: string; series: Series[]; format: (v: number) => string; theme: string; testId: string }) {
+function Chart({ title, series, format, theme, testId, step }: { title: string; series: Series[]; format: (v: number) => string; theme: string; testId: string; step: number }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!box.current || series.length === 0) return;
@@ -51,21 +51,20 @@ function Chart({ title, series, format, theme, testId }: { title: string; series
         width,
         height: 220,
         padding: [12, 12, 0, 0],
-        scales: { x: { time: true, range: (_u, min, max) => [min - 1800, max + 1800] } },
+        scales: { x: { time: true, auto: false, range: [xs[0] - step, xs[xs.length - 1] + step] } },
         axes: [axis, { ...axis, size: 70, values: (_u, values) => values.map((v) => format(v)) }],
         series: [
           {},
           ...series.map((s, i) => ({
-            label: s.label,
+            label: `${s.label} ${format(own[i].reduce((sum, v) => sum + v, 0))}`,
             stroke: PALETTE[i % PALETTE.length],
             fill: PALETTE[i % PALETTE.length] + 'cc',
             width: 1,
             paths: uPlot.paths.bars!({ size: [0.7, 48], align: 0 }),
             points: { show: false },
-            value: (_u: uPlot, _v: number, __: number, idx: number | null) => (idx === null ? '–' : format(own[i][idx])),
           })),
         ],
-        legend: { live: true },
+        legend: { live: false },
       },
       [xs, ...stacked],
       box.current,
@@ -76,7 +75,7 @@ function Chart({ title, series, format, theme, testId }: { title: string; series
       removeEventListener('resize', resize);
       plot.destroy();
     };
-  }, [series, theme]);
+  }, [series, theme, step]);
   return (
     <section class="chart" data-testid={testId}>
       <h3>{title}</h3>
@@ -113,7 +112,7 @@ export function SessionsView({ theme }: { theme: string }) {
   const rows = [...(sessions.data?.sessions ?? []), ...extra];
   const first = rows.length ? rows[rows.length - 1].first_activity : undefined;
   const last = rows.length ? rows[0].last_activity : undefined;
-  const bucket = bucketFor(timeWindow.from, timeWindow.to, first, last);
+  const [bucketMs, bucket] = bucketFor(timeWindow.from, timeWindow.to, first, last);
   const usage = useLoad(`${key}/${bucket}`, (signal) => getJson<{ tokens: TokenBucket[]; calls: CallBucket[] }>('/api/usage', { ...timeWindow, bucket }, signal));
   const tokensByModel = useMemo(() => group(usage.data?.tokens ?? [], (r) => r.model, (r) => Number(r.tokens), (r) => r.bucket), [usage.data]);
   const costByTool = useMemo(
@@ -152,8 +151,8 @@ export function SessionsView({ theme }: { theme: string }) {
       </div>
       <div class="charts">
         {usage.error !== undefined && <Failure error={usage.error} />}
-        <Chart title="Tokens by model (input + output, from the token counters)" series={tokensByModel} format={(v) => f.tokens(v)} theme={theme} testId="chart-tokens" />
-        <Chart title="Cost by tool (reported + computed, from the per-call log events)" series={costByTool} format={(v) => f.usd(v)} theme={theme} testId="chart-cost" />
+        <Chart title="Tokens by model (input + output, from the token counters)" series={tokensByModel} format={(v) => f.tokens(v)} theme={theme} testId="chart-tokens" step={bucketMs / 1000} />
+        <Chart title="Cost by tool (reported + computed, from the per-call log events)" series={costByTool} format={(v) => f.usd(v)} theme={theme} testId="chart-cost" step={bucketMs / 1000} />
       </div>
       {sessions.error !== undefined && <Failure error={sessions.error} />}
       {!sessions.data && !sessions.error && <Loading what="sessions" />}
@@ -186,8 +185,8 @@ export function SessionsView({ theme }: { theme: string }) {
                       {s.session_id}
                     </a>
                   </td>
-                  <td class="ellipsis" title={s.user_id ?? ''}>
-                    {s.user_id ?? ''}
+                  <td title={s.user_id ?? ''}>
+                    <span class="ellipsis">{s.user_id ?? ''}</span>
                   </td>
                   <td class="nowrap">{f.time(s.last_activity)}</td>
                   <td class="num">{f.count(s.prompts)}</td>

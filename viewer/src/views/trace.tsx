@@ -31,6 +31,12 @@ function visibleRows(tree: TreeNode[], collapsed: Set<string>): TreeNode[] {
   return rows;
 }
 
+/** Where a bar's label goes: after it, inside its end (a wide bar reaching the right), or before it. */
+function labelAt(left: number, width: number): 'after' | 'inside' | 'before' {
+  if (left + width < 70) return 'after';
+  return width >= 15 ? 'inside' : 'before';
+}
+
 function Ticks({ total }: { total: number }) {
   return (
     <div class="ticks">
@@ -98,6 +104,7 @@ function Waterfall({
             const left = (node.start_offset_ms / total) * 100;
             const width = Math.max((node.duration_ms / total) * 100, 0.15);
             const hasChildren = node.subtree_spans > 1;
+            const label = labelAt(left, width);
             return (
               <div
                 key={node.span_id + node.tree_order}
@@ -136,7 +143,7 @@ function Waterfall({
                 </span>
                 <span class="wf-bars">
                   <span class={`bar type-${node.span_type}`} style={{ left: `${left}%`, width: `${width}%` }} />
-                  <span class="bar-label" style={{ left: `${Math.min(left + width, 88)}%` }}>
+                  <span class={`bar-label ${label}`} style={label === 'after' ? { left: `${left + width}%` } : { right: `${100 - (label === 'inside' ? left + width : left)}%` }}>
                     {f.duration(node.duration_ms)}
                     {hasChildren && <span class="muted"> · self {f.duration(node.self_time_ms)}</span>}
                   </span>
