@@ -139,7 +139,7 @@ impl Db {
     /// The query's rows as a JSON array of objects.
     pub async fn rows(&self, query: &Query, params: &[Param]) -> Result<Box<RawValue>, DbError> {
         let json = self
-            .one_text(&ROWS_AS_JSON_SQL.replace("QUERY", query.sql), params)
+            .one_text(&wrap(ROWS_AS_JSON_SQL, query), params)
             .await?
             .unwrap_or_else(|| "[]".to_string());
         raw(json)
@@ -151,10 +151,7 @@ impl Db {
         query: &Query,
         params: &[Param],
     ) -> Result<Option<Box<RawValue>>, DbError> {
-        match self
-            .one_text(&ROW_AS_JSON_SQL.replace("QUERY", query.sql), params)
-            .await?
-        {
+        match self.one_text(&wrap(ROW_AS_JSON_SQL, query), params).await? {
             Some(json) => raw(json).map(Some),
             None => Ok(None),
         }
@@ -180,6 +177,11 @@ impl Db {
             .await
             .map_err(|e| DbError::Unavailable(e.to_string()))
     }
+}
+
+/// The wrapper with the query's text on its line `QUERY`.
+fn wrap(wrapper: &str, query: &Query) -> String {
+    wrapper.replace("\nQUERY\n", &format!("\n{}\n", query.sql))
 }
 
 fn bind(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
