@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what building and testing the viewer needs, idempotently: Debian's chromium (the
-# browser the end-to-end test drives; Playwright's own browser download is never used) and the
-# front end's npm packages, exactly as viewer/package-lock.json pins them (`npm ci`).
+# Installs what building and testing the viewer needs, idempotently: Debian's chromium (the browser
+# the end-to-end test and the benchmark drive; Playwright's own browser download is never used) and
+# the front end's npm packages exactly as viewer/package-lock.json pins them (`npm ci`).
 # `make up` needs none of this: the built viewer is committed in viewer/dist/ and embedded in the
-# binary. Every step checks first, so a second run costs a few seconds.
+# binary. Every step checks first, so a second run costs a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,11 +19,13 @@ fi
 
 command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js 20 and npm" >&2; exit 1; }
 
-# npm ci wipes and reinstalls node_modules; skip it when the lockfile has not changed since.
-stamp=viewer/node_modules/.package-lock.json
-if [ ! -f "$stamp" ] || ! cmp -s <(node -e 'const l=require("./viewer/package-lock.json");delete l.name;delete l.version;console.log(JSON.stringify(l.packages))' 2>/dev/null) \
-        <(node -e 'const l=require("./'"$stamp"'");console.log(JSON.stringify(Object.assign({"":require("./viewer/package-lock.json").packages[""]},l.packages)))' 2>/dev/null); then
+# npm ci wipes node_modules and installs the lockfile; a stamp with the lockfile's hash skips it
+# while the lockfile is unchanged.
+stamp=viewer/node_modules/.installed-from-lockfile
+wanted=$(sha256sum viewer/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     log "installing the viewer's npm packages from viewer/package-lock.json"
     (cd viewer && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$wanted" >"$stamp"
 fi
-log "viewer dependencies ready: $(chromium --version 2>/dev/null), node $(node --version)"
+log "viewer dependencies ready: $(chromium --version 2>/dev/null | head -1), node $(node --version)"
