@@ -12,6 +12,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 
 cargo build --release -p ingest
 dir=$(mktemp -d "${TMPDIR:-/tmp}/agent-trace-bench-viewer.XXXXXX")
+chmod 755 "$dir" # the cluster runs as the postgres user when we are root
 pg_port=$(free_port); http_port=$(free_port); grpc_port=$(free_port)
 ./target/release/agent-trace up --dir "$dir/cluster" --pg-port "$pg_port" \
     --listen "127.0.0.1:$http_port" --grpc-listen "127.0.0.1:$grpc_port" --pg-config "$PG_CONFIG" \

@@ -367,6 +367,29 @@ async fn the_api_answers_each_view_from_the_sql_api() {
         )
     );
 
+    // Without a token the page offers no login or logout, and the embedded assets are served.
+    let page = server
+        .client()
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .expect("page");
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"<meta name="agent-trace-login" content="none">"#));
+    for asset in ["app.js", "app.css", "favicon.svg"] {
+        let response = server
+            .client()
+            .get(format!("{}/assets/{asset}", server.base))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        assert!(
+            !response.bytes().await.expect("bytes").is_empty(),
+            "{asset}"
+        );
+    }
+
     // What it refuses: malformed values (PostgreSQL's own parsers say why), unknown things, an
     // order that is not one of the list's.
     let (status, body) = server.get("/api/traces/not-a-trace-id").await;
@@ -505,6 +528,9 @@ async fn with_a_token_the_viewer_and_its_api_ask_for_it() {
         policy.contains("default-src 'none'") && policy.contains("script-src 'self'"),
         "{policy}"
     );
+    // The page says a login is required, so that it offers to log out.
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"<meta name="agent-trace-login" content="required">"#));
     server.stop().await;
 }
 

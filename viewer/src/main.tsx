@@ -15,6 +15,9 @@ import { SessionsView } from './views/sessions';
 
 type Theme = 'light' | 'dark';
 
+/** Whether this server asks for a token (it says so in the page), so that logging out means something. */
+const LOGIN_REQUIRED = document.querySelector('meta[name="agent-trace-login"]')?.getAttribute('content') === 'required';
+
 function initialTheme(): Theme {
   const saved = localStorage.getItem('agent-trace-theme');
   if (saved === 'light' || saved === 'dark') return saved;
@@ -51,11 +54,13 @@ function TopBar({ theme, setTheme }: { theme: Theme; setTheme: (theme: Theme) =>
       >
         {theme === 'dark' ? <Sun size={16} /> : <Moon size={16} />}
       </button>
-      <form method="post" action="/logout" class="logout">
-        <button type="submit" class="link-button">
-          Log out
-        </button>
-      </form>
+      {LOGIN_REQUIRED && (
+        <form method="post" action="/logout" class="logout">
+          <button type="submit" class="link-button">
+            Log out
+          </button>
+        </form>
+      )}
     </header>
   );
 }

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import {
   Bot,
   Boxes,
-  Brain,
+
   CircleAlert,
   Code,
   Copy,
@@ -118,9 +118,6 @@ export function SpanIcon({ type, size = 14 }: { type: string; size?: number }) {
   );
 }
 
-export function Thinking() {
-  return <Brain size={14} />;
-}
 
 export function StatusBadge({ status }: { status: string | null | undefined }) {
   const value = status ?? 'UNSET';

@@ -4,7 +4,8 @@
 //! (`/traces/ID?span=...`) is served the same page. A Content-Security-Policy allows nothing but
 //! this server: no CDN, font or script from outside, so the viewer works offline.
 
-use axum::extract::Path;
+use super::Viewer;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -50,9 +51,18 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-/// Every page of the viewer: the app decides what to show from the URL.
-pub async fn app_page() -> Response {
-    html(StatusCode::OK, INDEX_HTML.to_string())
+/// Every page of the viewer: the app decides what to show from the URL. The page says whether this
+/// server asks for a token, so that it offers to log out only then.
+pub async fn app_page(State(viewer): State<Viewer>) -> Response {
+    let page = if viewer.auth.allows(None) {
+        INDEX_HTML.to_string()
+    } else {
+        INDEX_HTML.replace(
+            r#"<meta name="agent-trace-login" content="none">"#,
+            r#"<meta name="agent-trace-login" content="required">"#,
+        )
+    };
+    html(StatusCode::OK, page)
 }
 
 /// The login form; `wrong` adds a fixed line saying the last token was not right.
