@@ -409,6 +409,12 @@ async fn the_api_answers_each_view_from_the_sql_api() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = server.get("/api/traces?sort=name;DROP%20TABLE%20x").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = server.get("/api/traces?after=2026-01-01T00:00:00Z").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a cursor needs both halves"
+    );
     let (status, _) = server.get(&format!("/api/traces/{PY_RUN}/replay/99")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Text that looks like SQL is only ever a value.

@@ -207,7 +207,11 @@ test('sessions and cost: every tool, tokens and both costs, charts, and a click 
   await page.getByTestId('chart-tokens').locator('canvas').waitFor();
   await page.getByTestId('chart-cost').locator('canvas').waitFor();
   assert.match(await page.getByTestId('chart-tokens').innerText(), /claude-sonnet-4-5/);
+  assert.match(await page.getByTestId('chart-cost').innerText(), /gpt-5-codex \$0\.0002225/);
   await shot('06-sessions');
+  await page.getByRole('group', { name: 'Charts by' }).getByRole('button', { name: 'by tool' }).click();
+  await page.waitForURL(/by=tool/);
+  assert.match(await page.getByTestId('chart-cost').innerText(), /Claude Code \$0\.002286/, 'six api_request events of $0.000381');
   await table.locator('tr', { hasText: 'conv-42' }).getByRole('link').click();
   await page.waitForURL(/\/\?session=conv-42/);
   await page.locator('.trace-table .tr').first().waitFor();

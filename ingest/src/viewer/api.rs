@@ -123,6 +123,18 @@ fn range(from: &Option<String>, to: &Option<String>) -> [Param; 2] {
     ]
 }
 
+/// The keyset cursor of the next page: the previous page's last row, as `after` (its sort value)
+/// and `after_id` (its id); both or neither.
+fn cursor(after: &Option<String>, after_id: &Option<String>) -> Result<[Param; 2], ApiError> {
+    match (given(after), given(after_id)) {
+        (Some(_), None) | (None, Some(_)) => Err(ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: "after and after_id go together: the last row's sort value and id".to_string(),
+        }),
+        (after, after_id) => Ok([Param::text(after), Param::text(after_id)]),
+    }
+}
+
 const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 1000;
 
@@ -191,6 +203,7 @@ struct ListParams {
 
 async fn trace_list(State(viewer): State<Viewer>, Params(p): Params<ListParams>) -> ApiResult {
     let [from, to] = range(&p.from, &p.to);
+    let [after, after_id] = cursor(&p.after, &p.after_id)?;
     let mut params = vec![
         from,
         to,
@@ -201,8 +214,8 @@ async fn trace_list(State(viewer): State<Viewer>, Params(p): Params<ListParams>)
         Param::text(given(&p.model)),
         Param::text(given(&p.status)),
         Param::text(given(&p.q)),
-        Param::text(given(&p.after)),
-        Param::text(given(&p.after_id).or(given(&p.after).map(|_| ""))),
+        after,
+        after_id,
     ];
     // Newest first is the index's order; anything else is sorted by PostgreSQL (trace_list_sorted).
     let query = if p.sort == Sort::Start && p.order == Order::Desc {
@@ -353,23 +366,22 @@ async fn replay_json(
             "trace {trace_id} has no LLM or tool steps to replay"
         )));
     };
-    // The id went through PostgreSQL's trace_id parser above, so it is hex: safe in a header.
-    let file = match given(&p.span) {
-        Some(span) => format!("replay-{trace_id}-{span}.json"),
-        None => format!("replay-{trace_id}.json"),
+    let name = match given(&p.span) {
+        Some(span) => format!("replay-{trace_id}-{span}"),
+        None => format!("replay-{trace_id}"),
     };
+    // The ids passed PostgreSQL's parsers, but a header is no place to trust that: only letters,
+    // digits and dashes go into the file name.
+    let name: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}\"",
-                    file.replace(
-                        |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '.',
-                        ""
-                    )
-                ),
+                format!("attachment; filename=\"{name}.json\""),
             ),
         ],
         document,
@@ -422,12 +434,13 @@ struct SessionParams {
 
 async fn sessions(State(viewer): State<Viewer>, Params(p): Params<SessionParams>) -> ApiResult {
     let [from, to] = range(&p.from, &p.to);
+    let [after, after_id] = cursor(&p.after, &p.after_id)?;
     let params = [
         from,
         to,
         Param::text(given(&p.tool)),
-        Param::text(given(&p.after)),
-        Param::text(given(&p.after_id).or(given(&p.after).map(|_| ""))),
+        after,
+        after_id,
         Param::Int(page_size(p.limit)),
     ];
     let mut answer = Answer::default();

@@ -114,10 +114,11 @@ export function SessionsView({ theme }: { theme: string }) {
   const last = rows.length ? rows[0].last_activity : undefined;
   const [bucketMs, bucket] = bucketFor(timeWindow.from, timeWindow.to, first, last);
   const usage = useLoad(`${key}/${bucket}`, (signal) => getJson<{ tokens: TokenBucket[]; calls: CallBucket[] }>('/api/usage', { ...timeWindow, bucket }, signal));
-  const tokensByModel = useMemo(() => group(usage.data?.tokens ?? [], (r) => r.model, (r) => Number(r.tokens), (r) => r.bucket), [usage.data]);
-  const costByTool = useMemo(
-    () => group(usage.data?.calls ?? [], (r) => r.tool, (r) => Number(r.cost_usd ?? 0) + Number(r.computed_cost_usd ?? 0), (r) => r.bucket),
-    [usage.data],
+  const by: 'model' | 'tool' = query.by === 'tool' ? 'tool' : 'model';
+  const tokenSeries = useMemo(() => group(usage.data?.tokens ?? [], (r) => r[by], (r) => Number(r.tokens), (r) => r.bucket), [usage.data, by]);
+  const costSeries = useMemo(
+    () => group(usage.data?.calls ?? [], (r) => r[by], (r) => Number(r.cost_usd ?? 0) + Number(r.computed_cost_usd ?? 0), (r) => r.bucket),
+    [usage.data, by],
   );
   const set = (changes: Record<string, string | undefined>) => {
     const next = new URLSearchParams(location.url.split('?')[1] ?? '');
@@ -145,14 +146,22 @@ export function SessionsView({ theme }: { theme: string }) {
             </option>
           ))}
         </select>
+        <div class="segmented" role="group" aria-label="Charts by">
+          <button type="button" class={by === 'model' ? 'on' : ''} onClick={() => set({ by: undefined })}>
+            by model
+          </button>
+          <button type="button" class={by === 'tool' ? 'on' : ''} onClick={() => set({ by: 'tool' })}>
+            by tool
+          </button>
+        </div>
         <div class="spacer" />
         <span class="muted small">charts in buckets of {bucket}</span>
         <SqlButton queries={sql} />
       </div>
       <div class="charts">
         {usage.error !== undefined && <Failure error={usage.error} />}
-        <Chart title="Tokens by model (input + output, from the token counters)" series={tokensByModel} format={(v) => f.tokens(v)} theme={theme} testId="chart-tokens" step={bucketMs / 1000} />
-        <Chart title="Cost by tool (reported + computed, from the per-call log events)" series={costByTool} format={(v) => f.usd(v)} theme={theme} testId="chart-cost" step={bucketMs / 1000} />
+        <Chart title={`Tokens by ${by} (input + output, from the token counters)`} series={tokenSeries} format={(v) => f.tokens(v)} theme={theme} testId="chart-tokens" step={bucketMs / 1000} />
+        <Chart title={`Cost by ${by} (reported + computed, from the per-call log events)`} series={costSeries} format={(v) => f.usd(v)} theme={theme} testId="chart-cost" step={bucketMs / 1000} />
       </div>
       {sessions.error !== undefined && <Failure error={sessions.error} />}
       {!sessions.data && !sessions.error && <Loading what="sessions" />}
