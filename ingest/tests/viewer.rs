@@ -32,6 +32,14 @@ struct ViewerServer {
 
 impl ViewerServer {
     async fn start(db: &TestDb, token: Option<&str>, viewer_database_url: Option<String>) -> Self {
+        Self::start_writing_to(db.url(), token, viewer_database_url).await
+    }
+
+    async fn start_writing_to(
+        database_url: String,
+        token: Option<&str>,
+        viewer_database_url: Option<String>,
+    ) -> Self {
         let http: SocketAddr = format!("127.0.0.1:{}", free_port())
             .parse()
             .expect("address");
@@ -49,7 +57,7 @@ impl ViewerServer {
         };
         let writer = WriterConfig {
             pool_size: 4,
-            ..WriterConfig::new(db.url())
+            ..WriterConfig::new(database_url)
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -556,6 +564,33 @@ async fn the_viewer_needs_only_the_reader_role_and_cannot_write() {
         ingest::viewer::Viewer::connect(&as_role("nobody_login"), otlp::Auth::new(None)).await;
     let error = refused.err().expect("refused");
     assert!(error.contains("agent_trace_reader"), "{error}");
+
+    // An ingest whose login may only write still serves OTLP when the viewer would read with it:
+    // the viewer is left off (and says so), and / is OTLP's 404.
+    db.execute("CREATE ROLE writer_login LOGIN; GRANT agent_trace_writer TO writer_login;")
+        .await;
+    let ingest_only = ViewerServer::start_writing_to(as_role("writer_login"), None, None).await;
+    let (status, _) = ingest_only.get("/api/traces").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no viewer with a writer-only login"
+    );
+    let trace = fixtures::load("traces").remove(0);
+    let stored = ingest_only
+        .client()
+        .post(format!("{}{}", ingest_only.base, trace.path))
+        .header(
+            "content-type",
+            trace.content_type.as_deref().unwrap_or_default(),
+        )
+        .body(trace.body.clone())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(stored.status(), StatusCode::OK, "the ingest still writes");
+    ingest_only.stop().await;
+    db.clear().await;
 
     // A reader's login: every view works (the ingest writes with the superuser).
     import_price_snapshot(&db).await;

@@ -70,13 +70,12 @@ pub async fn serve(
     let writer = Writer::connect(writer_config)
         .await
         .map_err(|e| e.to_string())?;
-    let viewer = match &config.viewer {
-        Some(viewer) => {
-            let url = (viewer.database_url.as_deref()).unwrap_or(&writer_config.database_url);
-            Some(Viewer::connect(url, auth.clone()).await?)
-        }
-        None => None,
-    };
+    let viewer = Viewer::start(
+        config.viewer.as_ref(),
+        &writer_config.database_url,
+        auth.clone(),
+    )
+    .await?;
     let http_listener = bind(config.http_listen).await?;
     let grpc_listener = bind(config.grpc_listen).await?;
     eprintln!(

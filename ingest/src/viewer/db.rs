@@ -112,16 +112,18 @@ impl Db {
             .get()
             .await
             .map_err(|e| format!("the viewer cannot connect to PostgreSQL: {e}"))?;
-        client
+        let may_read = client
             .query_one(super::queries::CAN_READ.sql, &[])
             .await
-            .map_err(|e| {
-                format!(
-                    "the viewer cannot read agent_trace.agent_traces ({}): grant agent_trace_reader to its login role, \
-                     or give it one that has it with --viewer-database-url",
-                    DbError::from(e)
-                )
-            })?;
+            .map(|row| row.get::<_, Option<bool>>(0) == Some(true))
+            .unwrap_or(false);
+        if !may_read {
+            return Err(
+                "the viewer's login role may not read agent_trace's tables and functions: grant it \
+                 agent_trace_reader, or give the viewer a reader's login with --viewer-database-url"
+                    .to_string(),
+            );
+        }
         if as_reader.load(Ordering::Relaxed) {
             eprintln!(
                 "agent-trace: the viewer reads as agent_trace_reader, in read-only transactions"

@@ -51,6 +51,30 @@ impl Viewer {
         })
     }
 
+    /// The viewer as `serve` runs it: None when it is turned off, or when it would read with the
+    /// ingest's own login and that login may not read (a writer-only role): the ingest must not stop
+    /// for the viewer, so it serves OTLP alone and says how to turn the viewer on. A database URL
+    /// given for the viewer itself must work.
+    pub async fn start(
+        config: Option<&ViewerConfig>,
+        ingest_database_url: &str,
+        auth: Auth,
+    ) -> Result<Option<Self>, String> {
+        let Some(config) = config else {
+            return Ok(None);
+        };
+        match &config.database_url {
+            Some(url) => Self::connect(url, auth).await.map(Some),
+            None => match Self::connect(ingest_database_url, auth).await {
+                Ok(viewer) => Ok(Some(viewer)),
+                Err(error) => {
+                    eprintln!("agent-trace: serving without the viewer: {error}");
+                    Ok(None)
+                }
+            },
+        }
+    }
+
     /// The viewer's routes, to merge into the OTLP/HTTP router. `stop` ends the live streams, so
     /// that a graceful shutdown is not held open by a browser tab.
     pub fn router(&self, stop: Stop) -> Router {
