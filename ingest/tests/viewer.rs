@@ -757,3 +757,36 @@ async fn every_view_works_in_a_real_browser() {
     );
     server.stop().await;
 }
+
+/// The viewer's flags are in `--help` with their environment variables, and the viewer's database
+/// URL (which may hold a password) is never shown.
+#[test]
+fn the_viewer_flags_are_documented_and_the_url_stays_hidden() {
+    for command in ["serve", "up"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+            .args([command, "--help"])
+            .env(
+                "AGENT_TRACE_VIEWER_DATABASE_URL",
+                "postgresql://reader:s3cret@h/db",
+            )
+            .output()
+            .expect("run agent-trace");
+        assert!(output.status.success());
+        let help = String::from_utf8_lossy(&output.stdout);
+        for flag in [
+            "--no-viewer",
+            "AGENT_TRACE_NO_VIEWER",
+            "--viewer-database-url",
+            "AGENT_TRACE_VIEWER_DATABASE_URL",
+        ] {
+            assert!(
+                help.contains(flag),
+                "{command} --help names {flag}:\n{help}"
+            );
+        }
+        assert!(
+            !help.contains("s3cret"),
+            "{command} --help shows the password:\n{help}"
+        );
+    }
+}
