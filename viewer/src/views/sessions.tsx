@@ -34,7 +34,7 @@ interface Series {
 }
 
 /** Stacked bars: each series drawn over the sum of the ones after it, the legend showing its own value. */
-function Chart({ title, series, format, theme, testId, step }: { title: string; series: Series[]; format: (v: number) => string; theme: string; testId: string; step: number }) {
+function Chart({ title, series, format, theme, testId, step, color }: { title: string; series: Series[]; format: (v: number) => string; theme: string; testId: string; step: number; color: (label: string) => string }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!box.current || series.length === 0) return;
@@ -57,8 +57,8 @@ function Chart({ title, series, format, theme, testId, step }: { title: string; 
           {},
           ...series.map((s, i) => ({
             label: `${s.label} ${format(own[i].reduce((sum, v) => sum + v, 0))}`,
-            stroke: PALETTE[i % PALETTE.length],
-            fill: PALETTE[i % PALETTE.length] + 'cc',
+            stroke: color(s.label),
+            fill: color(s.label) + 'cc',
             width: 1,
             paths: uPlot.paths.bars!({ size: [0.7, 48], align: 0 }),
             points: { show: false },
@@ -75,7 +75,7 @@ function Chart({ title, series, format, theme, testId, step }: { title: string; 
       removeEventListener('resize', resize);
       plot.destroy();
     };
-  }, [series, theme, step]);
+  }, [series, theme, step, color]);
   return (
     <section class="chart" data-testid={testId}>
       <h3>{title}</h3>
@@ -120,6 +120,11 @@ export function SessionsView({ theme }: { theme: string }) {
     () => group(usage.data?.calls ?? [], (r) => r[by], (r) => Number(r.cost_usd ?? 0) + Number(r.computed_cost_usd ?? 0), (r) => r.bucket),
     [usage.data, by],
   );
+  // One colour per model or tool, the same in both charts.
+  const color = useMemo(() => {
+    const labels = [...new Set([...tokenSeries, ...costSeries].map((s) => s.label))].sort();
+    return (label: string) => PALETTE[labels.indexOf(label) % PALETTE.length];
+  }, [tokenSeries, costSeries]);
   const set = (changes: Record<string, string | undefined>) => {
     const next = new URLSearchParams(location.url.split('?')[1] ?? '');
     for (const [k, v] of Object.entries(changes)) v ? next.set(k, v) : next.delete(k);
@@ -160,8 +165,8 @@ export function SessionsView({ theme }: { theme: string }) {
       </div>
       <div class="charts">
         {usage.error !== undefined && <Failure error={usage.error} />}
-        <Chart title={`Tokens by ${by} (input + output, from the token counters)`} series={tokenSeries} format={(v) => f.tokens(v)} theme={theme} testId="chart-tokens" step={bucketMs / 1000} />
-        <Chart title={`Cost by ${by} (reported + computed, from the per-call log events)`} series={costSeries} format={(v) => f.usd(v)} theme={theme} testId="chart-cost" step={bucketMs / 1000} />
+        <Chart title={`Tokens by ${by} (input + output, from the token counters)`} series={tokenSeries} format={(v) => f.tokens(v)} theme={theme} testId="chart-tokens" step={bucketMs / 1000} color={color} />
+        <Chart title={`Cost by ${by} (reported + computed, from the per-call log events)`} series={costSeries} format={(v) => f.usd(v)} theme={theme} testId="chart-cost" step={bucketMs / 1000} color={color} />
       </div>
       {sessions.error !== undefined && <Failure error={sessions.error} />}
       {!sessions.data && !sessions.error && <Loading what="sessions" />}
