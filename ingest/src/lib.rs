@@ -15,6 +15,8 @@
 //! - `write/`: rows -> PostgreSQL in one transaction per request. The only database I/O of the path.
 //! - `cli/`: the other commands (`up`/`down` with its private cluster, `prices import`, `setup`).
 //! - `fixtures.rs`: the captured requests of real clients, for tests and benchmarks only.
+//! - `viewer/`: the web viewer on the OTLP/HTTP port, beside the data path: it only reads, through
+//!   the extension's SQL API.
 //!
 //! `main.rs` is the command line over these.
 
@@ -24,4 +26,5 @@ pub mod export;
 pub mod fixtures;
 pub mod map;
 pub mod otlp;
+pub mod viewer;
 pub mod write;

@@ -7,6 +7,7 @@ use ingest::cli::prices::{self, ImportCommand};
 use ingest::cli::setup::{self, SetupOptions, Tool};
 use ingest::cli::up;
 use ingest::otlp::{self, Limits, ServeConfig};
+use ingest::viewer::ViewerConfig;
 use ingest::write::WriterConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -138,6 +139,13 @@ struct ServerArgs {
     /// Listen on a non-loopback address without a token (anyone who can reach it can write).
     #[arg(long, env = "AGENT_TRACE_ALLOW_PUBLIC_WITHOUT_TOKEN")]
     allow_public_without_token: bool,
+    /// Serve OTLP only, without the web viewer at / on the HTTP port.
+    #[arg(long, env = "AGENT_TRACE_NO_VIEWER")]
+    no_viewer: bool,
+    /// PostgreSQL connection URL the viewer reads with, e.g. of a login role granted only
+    /// agent_trace_reader. Default: the ingest's database (read as agent_trace_reader if it may).
+    #[arg(long, env = "AGENT_TRACE_VIEWER_DATABASE_URL", hide_env_values = true)]
+    viewer_database_url: Option<String>,
     /// Database connections (batches written at once).
     #[arg(long, env = "AGENT_TRACE_POOL_SIZE", default_value_t = WriterConfig::DEFAULT_POOL_SIZE)]
     pool_size: usize,
@@ -236,6 +244,9 @@ impl ServerArgs {
             grpc_listen: self.grpc_listen,
             token: self.token.clone(),
             allow_public_without_token: self.allow_public_without_token,
+            viewer: (!self.no_viewer).then(|| ViewerConfig {
+                database_url: self.viewer_database_url.clone(),
+            }),
             limits: Limits {
                 max_body_read_time: Duration::from_secs(self.body_read_timeout_secs),
                 max_body_bytes: self.max_body_bytes,

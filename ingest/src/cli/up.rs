@@ -30,6 +30,9 @@ pub async fn up(
     println!();
     println!("  OTLP/HTTP endpoint  {endpoint}   (traces: POST {endpoint}/v1/traces)");
     println!("  OTLP/gRPC endpoint  http://{}", serve.grpc_listen);
+    if serve.viewer.is_some() {
+        println!("  Viewer              {endpoint}/   (open it in a browser)");
+    }
     println!(
         "  Query with          psql \"{}\"",
         cluster.connection_string()

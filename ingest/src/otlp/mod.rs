@@ -28,6 +28,7 @@ pub use auth::Auth;
 pub use budget::{Budget, Charge};
 pub use limits::Limits;
 
+use crate::viewer::{Viewer, ViewerConfig};
 use crate::write::{Writer, WriterConfig};
 use connections::{Connections, Protocol};
 use intake::Intake;
@@ -49,6 +50,8 @@ pub struct ServeConfig {
     pub token: Option<String>,
     pub allow_public_without_token: bool,
     pub limits: Limits,
+    /// The web viewer on the HTTP port; None: OTLP only.
+    pub viewer: Option<ViewerConfig>,
 }
 
 /// Receives OTLP over HTTP and gRPC into the database until `shutdown` completes, then finishes
@@ -76,15 +79,31 @@ pub async fn serve(
     if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
         eprintln!("agent-trace: could not raise the open-files limit: {error}");
     }
-    let writer = Writer::connect(writer).await.map_err(|e| e.to_string())?;
+    let auth = Auth::new(config.token);
+    let writer_config = writer;
+    let writer = Writer::connect(writer_config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let viewer = Viewer::start(
+        config.viewer.as_ref(),
+        &writer_config.database_url,
+        auth.clone(),
+    )
+    .await?;
     let http_listener = bind(config.http_listen).await?;
     let grpc_listener = bind(config.grpc_listen).await?;
     eprintln!(
         "agent-trace: serving OTLP/HTTP on http://{} and OTLP/gRPC on {}",
         config.http_listen, config.grpc_listen
     );
+    if viewer.is_some() {
+        eprintln!(
+            "agent-trace: the viewer is at http://{}/",
+            config.http_listen
+        );
+    }
     let limits = config.limits;
-    let intake = Intake::new(writer, limits, Auth::new(config.token));
+    let intake = Intake::new(writer, limits, auth);
     let connections = Connections::new(limits.max_connections);
     run_until_stopped(shutdown, |stop| {
         let port = |listener, router, protocol| -> Server {
@@ -96,10 +115,16 @@ pub async fn serve(
                     .map_err(|e| e.to_string())
             })
         };
+        // The viewer's pages and JSON API are served on the OTLP/HTTP port, beside /v1/*.
+        let viewer_routes = viewer
+            .as_ref()
+            .map(|viewer| viewer.router(stop.clone()))
+            .unwrap_or_default();
+        let http_routes = http::router(intake.clone()).merge(viewer_routes);
         vec![
             (
                 "OTLP/HTTP server",
-                port(http_listener, http::router(intake.clone()), Protocol::Http1),
+                port(http_listener, http_routes, Protocol::Http1),
             ),
             (
                 "OTLP/gRPC server",
