@@ -213,7 +213,8 @@ struct ServerArgs {
         default_value_t = Limits::DEFAULT.header_read_timeout.as_secs()
     )]
     header_read_timeout_secs: u64,
-    /// Seconds a connection on either port may send nothing before it is closed.
+    /// OTLP/gRPC: seconds a connection may send nothing (not even answers to keep-alive pings)
+    /// before it is closed.
     #[arg(
         long,
         env = "AGENT_TRACE_IDLE_TIMEOUT_SECS",

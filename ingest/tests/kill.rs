@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::{TestDb, free_port, numbered_request};
+use common::{ServeProcess, TestDb, free_port, numbered_request};
 use std::collections::BTreeSet;
-use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -16,7 +15,7 @@ const CLIENTS: usize = 4;
 const REQUESTS_PER_CLIENT: usize = 50;
 const SPANS_PER_REQUEST: usize = 20;
 
-fn start(db: &TestDb, port: u16) -> Child {
+fn start(db: &TestDb, port: u16) -> ServeProcess {
     common::start_serve(db, port, free_port(), &[])
 }
 
@@ -64,8 +63,8 @@ async fn every_acknowledged_span_survives_kill_9_and_is_stored_once() {
         while acknowledged.lock().await.len() < total * kill / 3 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        server.kill().expect("SIGKILL"); // Child::kill is SIGKILL on Unix
-        server.wait().expect("reaped");
+        server.child.kill().expect("SIGKILL"); // Child::kill is SIGKILL on Unix
+        server.child.wait().expect("reaped");
         let acked: Vec<usize> = acknowledged.lock().await.iter().copied().collect();
         for number in &acked {
             let first = number * SPANS_PER_REQUEST;
@@ -89,8 +88,7 @@ async fn every_acknowledged_span_survives_kill_9_and_is_stored_once() {
     for client in clients {
         client.await.expect("client finished");
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
     let spans = (total * SPANS_PER_REQUEST) as i64;
     assert_eq!(
