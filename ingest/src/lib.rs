@@ -16,6 +16,8 @@
 //! - `observe/`: what the service tells its operator: a log line per request, its own metrics.
 //! - `cli/`: the other commands (`up`/`down` with its private cluster, `prices import`, `setup`).
 //! - `fixtures.rs`: the captured requests of real clients, for tests and benchmarks only.
+//! - `viewer/`: the web viewer on the OTLP/HTTP port, beside the data path: it only reads, through
+//!   the extension's SQL API.
 //!
 //! `main.rs` is the command line over these.
 
@@ -26,4 +28,5 @@ pub mod fixtures;
 pub mod map;
 pub mod observe;
 pub mod otlp;
+pub mod viewer;
 pub mod write;

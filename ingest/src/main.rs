@@ -10,6 +10,7 @@ use ingest::cli::up;
 use ingest::observe::log;
 use ingest::otlp::tls::ListenerTls;
 use ingest::otlp::{self, Limits, ServeConfig, Tokens};
+use ingest::viewer::ViewerConfig;
 use ingest::write::{Password, WriterConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -187,6 +188,13 @@ struct ServerArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, env = "AGENT_TRACE_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Serve OTLP only, without the web viewer at / on the HTTP port.
+    #[arg(long, env = "AGENT_TRACE_NO_VIEWER")]
+    no_viewer: bool,
+    /// PostgreSQL connection URL the viewer reads with, e.g. of a login role granted only
+    /// agent_trace_reader. Default: the ingest's database (read as agent_trace_reader if it may).
+    #[arg(long, env = "AGENT_TRACE_VIEWER_DATABASE_URL", hide_env_values = true)]
+    viewer_database_url: Option<String>,
     /// Database connections (batches written at once).
     #[arg(long, env = "AGENT_TRACE_POOL_SIZE", default_value_t = WriterConfig::DEFAULT_POOL_SIZE)]
     pool_size: usize,
@@ -254,7 +262,8 @@ struct ServerArgs {
         default_value_t = Limits::DEFAULT.header_read_timeout.as_secs()
     )]
     header_read_timeout_secs: u64,
-    /// Seconds a connection on either port may send nothing before it is closed.
+    /// OTLP/gRPC: seconds a connection may send nothing (not even answers to keep-alive pings)
+    /// before it is closed.
     #[arg(
         long,
         env = "AGENT_TRACE_IDLE_TIMEOUT_SECS",
@@ -293,6 +302,9 @@ impl ServerArgs {
                 .clone()
                 .zip(self.tls_key.clone())
                 .map(|(cert, key)| ListenerTls { cert, key }),
+            viewer: (!self.no_viewer).then(|| ViewerConfig {
+                database_url: self.viewer_database_url.clone(),
+            }),
             limits: Limits {
                 max_body_read_time: Duration::from_secs(self.body_read_timeout_secs),
                 max_body_bytes: self.max_body_bytes,

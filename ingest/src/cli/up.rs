@@ -18,12 +18,20 @@ pub async fn up(
     // Starting and stopping the cluster runs pg_ctl and waits for it: blocking, but nothing else is
     // running on this runtime yet (or any more).
     cluster.up().map_err(|e| e.to_string())?;
-    // The server writes as the ingest's login (insert only); prices are imported as the superuser.
+    // The server writes as the ingest's login (insert only); prices are imported as the superuser,
+    // and the viewer, which may not read as the ingest's login, reads as the superuser, which it
+    // turns into agent_trace_reader (read-only).
     let writer = WriterConfig {
         database_url: cluster.writer_connection_string(),
         password: None,
         ..writer
     };
+    let mut serve = serve;
+    if let Some(viewer) = serve.viewer.as_mut() {
+        viewer
+            .database_url
+            .get_or_insert_with(|| cluster.connection_string());
+    }
     let scheme = if serve.tls.is_some() { "https" } else { "http" };
     let endpoint = format!("{scheme}://{}", serve.http_listen);
     println!(
@@ -33,6 +41,9 @@ pub async fn up(
     println!();
     println!("  OTLP/HTTP endpoint  {endpoint}   (traces: POST {endpoint}/v1/traces)");
     println!("  OTLP/gRPC endpoint  {scheme}://{}", serve.grpc_listen);
+    if serve.viewer.is_some() {
+        println!("  Viewer              {endpoint}/   (open it in a browser)");
+    }
     println!(
         "  Query with          psql \"{}\"",
         cluster.psql_connection_string()

@@ -1,11 +1,11 @@
 //! Accepting and serving connections, the same way for both ports: at most `max_connections` open
-//! at once (both ports together; more wait in the kernel's backlog), a connection that sends
-//! nothing for `idle_timeout` is closed, an accept error such as running out of file descriptors
-//! pauses accepting instead of spinning, and on shutdown every connection finishes its requests in
-//! flight. OTLP/HTTP is served as HTTP/1.1 whose request head must arrive within
-//! `header_read_timeout` (a keep-alive connection waiting for its next request included); OTLP/gRPC
-//! as HTTP/2 with keep-alive pings, so dead peers are noticed. With `--tls-cert`, both ports speak
-//! TLS only (`tls`), the handshake bounded like a request head.
+//! at once (both ports together; more wait in the kernel's backlog), an accept error such as running
+//! out of file descriptors pauses accepting instead of spinning, and on shutdown every connection
+//! finishes its requests in flight. OTLP/HTTP is served as HTTP/1.1 whose request head must arrive
+//! within `header_read_timeout` (a keep-alive connection waiting for its next request included);
+//! OTLP/gRPC as HTTP/2 with keep-alive pings, where a connection that sends nothing (not even the
+//! pings' answers) for `idle_timeout` is closed. With `--tls-cert`, both ports speak TLS
+//! only (`tls`), the handshake bounded like a request head.
 
 use super::Limits;
 use super::tls::Tls;
@@ -93,7 +93,13 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let mut stream = TimeoutStream::new(stream);
-        stream.set_read_timeout(Some(limits.idle_timeout));
+        // HTTP/1 waits for the client only while it reads a request head, which
+        // header_read_timeout bounds; a read timeout would also cut a response still streaming
+        // to a quiet client (the viewer's live updates). An HTTP/2 client answers the server's
+        // keep-alive pings, so one that sends nothing is gone.
+        if let Protocol::Http2 = protocol {
+            stream.set_read_timeout(Some(limits.idle_timeout));
+        }
         let stream = Box::pin(stream);
         let (router, limits, watcher) = (router.clone(), *limits, graceful.watcher());
         let acceptor = acceptor.clone();

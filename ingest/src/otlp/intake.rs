@@ -96,6 +96,9 @@ impl From<WriteError> for Refusal {
     }
 }
 
+/// The largest uncompressed body decoded and mapped on the async worker that received it.
+const INLINE_BYTES: usize = 64 << 10;
+
 /// What both transports share: the writer, the limits, the token, the memory budget, the CPU, and
 /// the operator's log and metrics.
 #[derive(Clone)]
@@ -204,6 +207,12 @@ impl Intake {
         mut charge: Charge,
     ) -> Result<(S::Response, Outcome), Refusal> {
         let limit = self.limits.max_decompressed_bytes;
+        // A small uncompressed body decodes and maps in microseconds: handing it to another thread
+        // would cost more than it saves. A compressed one may inflate to the limit, so it goes.
+        let identity = content_encoding
+            .as_deref()
+            .is_none_or(|e| e.trim().is_empty() || e.trim().eq_ignore_ascii_case("identity"));
+        let small = identity && body.len() <= INLINE_BYTES;
         let decode_and_map = move || {
             let raw = decode::decompress(content_encoding.as_deref(), body, limit, &mut charge)?;
             // Decoding allocates the request and mapping its rows, each at most the bound.
@@ -213,7 +222,11 @@ impl Intake {
             drop(raw);
             Ok::<_, DecodeError>((S::map(&request), charge))
         };
-        let (mapped, charge) = self.on_cpu(decode_and_map).await??;
+        let (mapped, charge) = if small {
+            decode_and_map()?
+        } else {
+            self.on_cpu(decode_and_map).await??
+        };
         let answer = export::export::<S>(&self.writer, mapped).await?;
         drop(charge);
         Ok(answer)

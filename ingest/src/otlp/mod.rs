@@ -32,6 +32,7 @@ pub use auth::{Auth, Tokens};
 pub use budget::{Budget, Charge};
 pub use limits::Limits;
 
+use crate::viewer::{Viewer, ViewerConfig};
 use crate::write::{Writer, WriterConfig};
 use connections::{Connections, Protocol};
 use intake::Intake;
@@ -56,6 +57,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// TLS on both ports; None: plain TCP.
     pub tls: Option<tls::ListenerTls>,
+    /// The web viewer on the HTTP port; None: OTLP only.
+    pub viewer: Option<ViewerConfig>,
 }
 
 /// Receives OTLP over HTTP and gRPC into the database until `shutdown` completes, then finishes
@@ -72,7 +75,7 @@ pub async fn serve(
         {
             return Err(format!(
                 "refusing to listen on {address} without a token: anyone who reaches it could write traces. \
-                 Set --token (or AGENT_TRACE_TOKEN), or pass --allow-public-without-token."
+                 Set --token-file or --token, or pass --allow-public-without-token."
             ));
         }
     }
@@ -83,7 +86,16 @@ pub async fn serve(
     if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!("could not raise the open-files limit: {error}");
     }
-    let writer = Writer::connect(writer).await.map_err(|e| e.to_string())?;
+    let writer_config = writer;
+    let writer = Writer::connect(writer_config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let viewer = Viewer::start(
+        config.viewer.as_ref(),
+        &writer_config.database_url,
+        auth.clone(),
+    )
+    .await?;
     let http_listener = bind(config.http_listen).await?;
     let grpc_listener = bind(config.grpc_listen).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -93,6 +105,9 @@ pub async fn serve(
         "serving OTLP/HTTP on {scheme}://{} and OTLP/gRPC on {}",
         config.http_listen, config.grpc_listen
     );
+    if viewer.is_some() {
+        tracing::info!("the viewer is at {scheme}://{}/", config.http_listen);
+    }
     if config.tokens.file.is_some() {
         tokio::spawn(reload_tokens_on_hangup(auth.clone(), config.tokens.clone()));
     }
@@ -112,10 +127,16 @@ pub async fn serve(
                     .map_err(|e| e.to_string())
             })
         };
+        // The viewer's pages and JSON API are served on the OTLP/HTTP port, beside /v1/*.
+        let viewer_routes = viewer
+            .as_ref()
+            .map(|viewer| viewer.router(stop.clone()))
+            .unwrap_or_default();
+        let http_routes = http_router(intake.clone()).merge(viewer_routes);
         vec![
             (
                 "OTLP/HTTP server",
-                port(http_listener, http_router(intake.clone()), Protocol::Http1),
+                port(http_listener, http_routes, Protocol::Http1),
             ),
             (
                 "OTLP/gRPC server",

@@ -322,3 +322,44 @@ pub async fn grpc_call_with(
         field("grpc-message").unwrap_or_default(),
     )
 }
+
+/// `agent-trace serve` as a separate process, killed when dropped (also when its test fails).
+pub struct ServeProcess {
+    pub child: std::process::Child,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `agent-trace serve` on the given ports, with `extra` flags; returns once both ports accept
+/// connections.
+pub fn start_serve(db: &TestDb, http_port: u16, grpc_port: u16, extra: &[&str]) -> ServeProcess {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+        .arg("serve")
+        .args(["--database-url", &db.writer_url()])
+        .args(["--listen", &format!("127.0.0.1:{http_port}")])
+        .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start agent-trace serve");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    for port in [http_port, grpc_port] {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("agent-trace serve exited with {status}");
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("serve never listened on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    ServeProcess { child }
+}
