@@ -30,7 +30,8 @@ for _ in $(seq 100); do
     kill -0 "$up_pid" 2>/dev/null || { cat "$dir/up.log" >&2; exit 1; }
     sleep 0.5
 done
-psql=("$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d agent_trace)
+# up's cluster asks for a password: the superuser's is in its password file.
+psql=(env PGPASSFILE="$dir/cluster/pgpass" "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d agent_trace)
 log "loading 100,000 traces and a 10,000-span trace"
 "${psql[@]}" -f scripts/bench-viewer.sql
 deep=$("${psql[@]}" -At -F ' ' -c "SELECT to_json(start_time)#>>'{}', trace_id FROM agent_trace.agent_traces ORDER BY start_time DESC, trace_id DESC OFFSET 50000 LIMIT 1")
