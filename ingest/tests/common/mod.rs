@@ -341,6 +341,9 @@ pub fn start_serve(db: &TestDb, http_port: u16, grpc_port: u16, extra: &[&str]) 
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agent-trace"))
         .arg("serve")
         .args(["--database-url", &db.writer_url()])
+        // The viewer may not read as the ingest's insert-only login: it reads as the superuser,
+        // which it switches to agent_trace_reader, as `up` has it.
+        .args(["--viewer-database-url", &db.url()])
         .args(["--listen", &format!("127.0.0.1:{http_port}")])
         .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
         .args(extra)
