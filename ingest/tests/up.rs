@@ -50,7 +50,7 @@ impl Up {
     }
 
     /// Starts `up` and returns once it has printed its instructions (the server is then listening).
-    fn start(&self) -> (Child, String) {
+    fn start(&self) -> (UpProcess, String) {
         let mut child = self
             .command("up")
             .stdout(Stdio::piped())
@@ -79,7 +79,7 @@ impl Up {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        (child, printed)
+        (UpProcess(child), printed)
     }
 
     /// The connection string `up` prints: the superuser, its password from the password file.
@@ -156,6 +156,32 @@ fn stdout(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A running `up`, killed if the test ends without stopping it (a failed assertion), so that it
+/// does not outlive the test.
+struct UpProcess(Child);
+
+impl std::ops::Deref for UpProcess {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for UpProcess {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for UpProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
