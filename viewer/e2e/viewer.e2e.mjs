@@ -36,7 +36,7 @@ before(async () => {
   page.on('request', (request) => {
     if (!request.url().startsWith(base) && !request.url().startsWith('data:')) outside.push(request.url());
   });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('pageerror', (error) => pageErrors.push(`${error.message}\n${error.stack ?? ''}`));
   page.setDefaultTimeout(15_000);
 });
 
@@ -211,7 +211,10 @@ test('sessions and cost: every tool, tokens and both costs, charts, and a click 
   await shot('06-sessions');
   await page.getByRole('group', { name: 'Charts by' }).getByRole('button', { name: 'by tool' }).click();
   await page.waitForURL(/by=tool/);
-  assert.match(await page.getByTestId('chart-cost').innerText(), /Claude Code \$0\.002286/, 'six api_request events of $0.000381');
+  // The charts redraw once the tool series arrive: wait for them, then read the total.
+  const byTool = page.getByTestId('chart-cost').filter({ hasText: 'Claude Code' });
+  await byTool.waitFor();
+  assert.match(await byTool.innerText(), /Claude Code \$0\.002286/, 'six api_request events of $0.000381');
   await table.locator('tr', { hasText: 'conv-42' }).getByRole('link').click();
   await page.waitForURL(/\/\?session=conv-42/);
   await page.locator('.trace-table .tr').first().waitFor();

@@ -138,14 +138,11 @@ export function TraceList() {
   useEffect(() => {
     if (!liveOrder) return;
     const source = new EventSource('/api/live');
-    let first = true;
     source.addEventListener('open', () => setLive(true));
     source.addEventListener('error', () => setLive(false));
+    // Every head is read against what is shown, the first one too: a trace stored between loading
+    // the list and the stream's first poll is in that first head, and nothing would follow it.
     source.addEventListener('head', async () => {
-      if (first) {
-        first = false;
-        return;
-      }
       try {
         const answer = await getJson<{ traces: TraceRow[] }>('/api/traces', liveParams.current);
         setState((s) => {
