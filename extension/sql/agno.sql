@@ -86,6 +86,16 @@ $$;
 COMMENT ON FUNCTION agent_trace._text(jsonb) IS
     'Internal: a text column''s value: a JSON string as its text, any other value as its JSON text.';
 
+CREATE FUNCTION agent_trace._identity(attributes jsonb, resource_attributes jsonb, keys text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT agent_trace._text(coalesce(agent_trace._first_present(attributes, keys),
+                                      agent_trace._first_present(resource_attributes, keys)))
+$$;
+COMMENT ON FUNCTION agent_trace._identity(jsonb, jsonb, text[]) IS
+    'Internal: an identity column (agent, session, user, ...): the first key present in the span''s attributes, else in its resource''s, as text.';
+
 -- A number as Rust reads it (attrs.rs): integer syntax as an i64, anything else as the nearest f64.
 CREATE FUNCTION agent_trace._parse_number(value text, OUT as_integer bigint, OUT as_double double precision)
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
@@ -254,33 +264,20 @@ BEGIN
         'llm.cost.total', 'cost_usd']));
     m.tool_name := agent_trace._text(agent_trace._first_present(a, ARRAY[ /* TOOL_NAME */ 'gen_ai.tool.name',
         'tool.name', 'tool_name']));
-    -- Identity columns: the span's own value, else the resource's.
-    m.agent_name := agent_trace._text(coalesce(
-        agent_trace._first_present(a, ARRAY[ /* AGENT_NAME */ 'gen_ai.agent.name', 'agent.name', 'graph.node.name']),
-        agent_trace._first_present(r, ARRAY['gen_ai.agent.name', 'agent.name', 'graph.node.name'])));
-    m.agent_id := agent_trace._text(coalesce(
-        agent_trace._first_present(a, ARRAY[ /* AGENT_ID */ 'gen_ai.agent.id', 'agno.agent.id']),
-        agent_trace._first_present(r, ARRAY['gen_ai.agent.id', 'agno.agent.id'])));
-    m.session_id := agent_trace._text(coalesce(
-        agent_trace._first_present(a, ARRAY[ /* SESSION_ID */ 'gen_ai.conversation.id', 'session.id',
-            'agno.session.id', 'conversation.id']),
-        agent_trace._first_present(r, ARRAY['gen_ai.conversation.id', 'session.id', 'agno.session.id',
-            'conversation.id'])));
-    m.user_id := agent_trace._text(coalesce(
-        agent_trace._first_present(a, ARRAY[ /* USER_ID */ 'user.id', 'agno.user.id']),
-        agent_trace._first_present(r, ARRAY['user.id', 'agno.user.id'])));
-    m.run_id := agent_trace._text(coalesce(
-        agent_trace._first_present(a, ARRAY[ /* RUN_ID */ 'agno.run.id', 'run_id']),
-        agent_trace._first_present(r, ARRAY['agno.run.id', 'run_id'])));
-    m.team_id := agent_trace._text(coalesce(
-        agent_trace._first_present(a, ARRAY[ /* TEAM_ID */ 'agno.team.id']),
-        agent_trace._first_present(r, ARRAY['agno.team.id'])));
-    m.workflow_id := agent_trace._text(coalesce(
-        agent_trace._first_present(a, ARRAY[ /* WORKFLOW_ID */ 'gen_ai.workflow.name', 'agno.workflow.id']),
-        agent_trace._first_present(r, ARRAY['gen_ai.workflow.name', 'agno.workflow.id'])));
-    m.correlation_id := agent_trace._text(coalesce(
-        agent_trace._first_present(a, ARRAY[ /* CORRELATION_ID */ 'correlation.id', 'correlation_id']),
-        agent_trace._first_present(r, ARRAY['correlation.id', 'correlation_id'])));
+    -- Identity columns: the span's own value, else the resource's (one process is often one agent,
+    -- session or user).
+    m.agent_name := agent_trace._identity(a, r, ARRAY[ /* AGENT_NAME */ 'gen_ai.agent.name', 'agent.name',
+        'graph.node.name']);
+    m.agent_id := agent_trace._identity(a, r, ARRAY[ /* AGENT_ID */ 'gen_ai.agent.id', 'agno.agent.id']);
+    m.session_id := agent_trace._identity(a, r, ARRAY[ /* SESSION_ID */ 'gen_ai.conversation.id', 'session.id',
+        'agno.session.id', 'conversation.id']);
+    m.user_id := agent_trace._identity(a, r, ARRAY[ /* USER_ID */ 'user.id', 'agno.user.id']);
+    m.run_id := agent_trace._identity(a, r, ARRAY[ /* RUN_ID */ 'agno.run.id', 'run_id']);
+    m.team_id := agent_trace._identity(a, r, ARRAY[ /* TEAM_ID */ 'agno.team.id']);
+    m.workflow_id := agent_trace._identity(a, r, ARRAY[ /* WORKFLOW_ID */ 'gen_ai.workflow.name',
+        'agno.workflow.id']);
+    m.correlation_id := agent_trace._identity(a, r, ARRAY[ /* CORRELATION_ID */ 'correlation.id',
+        'correlation_id']);
     m.input := agent_trace._text(agent_trace._first_present(a, ARRAY[ /* INPUT */ 'gen_ai.input.messages',
         'gen_ai.tool.call.arguments', 'gen_ai.system_instructions', 'input.value', 'tool.parameters',
         'tool.arguments', 'user_prompt']));
@@ -634,14 +631,14 @@ COMMENT ON FUNCTION agent_trace.disable_agno_compat(text) IS
 -- the triggers run as the role that writes, the view's functions as the role that reads.
 REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
     agent_trace._parse_number(text), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
-    agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
+    agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
     agent_trace._span_columns(text, jsonb, jsonb), agent_trace._agno_time(timestamptz),
     agent_trace._agno_trace(agent_trace.agent_traces), agent_trace._agno_attributes(agent_trace.agent_spans),
     agent_trace._agno_traces_guard(), agent_trace._agno_sync_traces(), agent_trace._agno_insert_span(),
     agent_trace.enable_agno_compat(text), agent_trace.disable_agno_compat(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
     agent_trace._parse_number(text), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
-    agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
+    agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
     agent_trace._span_columns(text, jsonb, jsonb), agent_trace._agno_time(timestamptz),
     agent_trace._agno_trace(agent_trace.agent_traces) TO agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace._agno_time(timestamptz), agent_trace._agno_attributes(agent_trace.agent_spans)
