@@ -515,7 +515,9 @@ BEGIN
         RAISE EXCEPTION 'schema_name must name a schema (AgentOS''s db_schema, by default ai)'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', schema_name);
+    IF to_regnamespace(quote_ident(schema_name)) IS NULL THEN
+        EXECUTE format('CREATE SCHEMA %I', schema_name);
+    END IF;
     traces := to_regclass(format('%I.agno_traces', schema_name));
     spans := to_regclass(format('%I.agno_spans', schema_name));
     IF traces IS NOT NULL AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = traces
