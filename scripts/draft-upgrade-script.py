@@ -102,7 +102,8 @@ def upgrade_0_2_0_to_0_3_0():
     grants = functions[functions.index("REVOKE ALL ON FUNCTION\n    agent_trace.trace_tree("):]
     return "\n".join([
         "-- agent_trace 0.2.0 -> 0.3.0: token totals that saturate instead of failing an insert, hash\n"
-        "-- indexes on text (no btree entry limit), diff_traces bounded (its alignment column).\n"
+        "-- indexes on text (no btree entry limit), diff_traces bounded (its alignment column), AgentOS\n"
+        "-- compatibility (enable_agno_compat).\n"
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.3.0 install script;\n"
         "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.3.0 install.\n",
         "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.3.0'\" to load this file. \\quit\n",
@@ -128,6 +129,7 @@ def upgrade_0_2_0_to_0_3_0():
         + diff_traces,
         "-- functions.sql: the functions' COMMENTs as 0.3.0 words them, and their privileges.\n"
         + "\n".join(re.findall(r"(?ms)^COMMENT ON FUNCTION .*?';$", functions)) + "\n\n" + grants,
+        "-- agno.sql: AgentOS compatibility, new in 0.3.0.\n" + new.file("agno.sql"),
     ])
 
 
