@@ -591,22 +591,31 @@ CREATE TYPE agent_trace.mapped_span AS (
 COMMENT ON TYPE agent_trace.mapped_span IS
     'The typed columns of agent_spans that agent_trace._span_columns maps from a span''s name and attributes.';
 
+-- The helpers below run for every span AgentOS inserts, so they are PL/pgSQL (a SQL function with a
+-- FROM clause is not inlined and costs a planned query per call) and have no SET clause (one per
+-- call costs more than their work): only _span_columns calls them, and it fixes the search_path.
+
 CREATE FUNCTION agent_trace._first_present(attributes jsonb, keys text[]) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT attributes -> k.key
-      FROM unnest(keys) WITH ORDINALITY AS k(key, position)
-     WHERE attributes -> k.key NOT IN ('null', '""')
-     ORDER BY k.position
-     LIMIT 1
+DECLARE
+    key text;
+    value jsonb;
+BEGIN
+    FOREACH key IN ARRAY keys LOOP
+        value := attributes -> key;
+        IF value IS NOT NULL AND value <> 'null' AND value <> '""' THEN
+            RETURN value;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
 $$;
 COMMENT ON FUNCTION agent_trace._first_present(jsonb, text[]) IS
     'Internal: the value of the first key present in attributes (not missing, not null, not an empty string).';
 
 CREATE FUNCTION agent_trace._text(value jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN jsonb_typeof(value) = 'string' THEN value #>> '{}' ELSE value::text END
 $$;
@@ -615,7 +624,6 @@ COMMENT ON FUNCTION agent_trace._text(jsonb) IS
 
 CREATE FUNCTION agent_trace._identity(attributes jsonb, resource_attributes jsonb, keys text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT agent_trace._text(coalesce(agent_trace._first_present(attributes, keys),
                                       agent_trace._first_present(resource_attributes, keys)))
@@ -624,80 +632,86 @@ COMMENT ON FUNCTION agent_trace._identity(jsonb, jsonb, text[]) IS
     'Internal: an identity column (agent, session, user, ...): the first key present in the span''s attributes, else in its resource''s, as text.';
 
 -- A number as Rust reads it (attrs.rs): integer syntax as an i64, anything else as the nearest f64.
-CREATE FUNCTION agent_trace._parse_number(value text, OUT as_integer bigint, OUT as_double double precision)
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
+CREATE FUNCTION agent_trace._parse_number(value jsonb, OUT as_integer bigint, OUT as_double double precision)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 DECLARE
+    text_value text;
     n numeric;
 BEGIN
-    IF value ~ '^[+-]?[0-9]+$' THEN
-        n := value::numeric;
+    CASE jsonb_typeof(value)
+        WHEN 'number' THEN text_value := value #>> '{}';
+        WHEN 'string' THEN text_value := btrim(value #>> '{}', E' \t\n\r\f\v');
+        ELSE RETURN;
+    END CASE;
+    IF text_value ~ '^[+-]?[0-9]+$' THEN
+        n := text_value::numeric;
         IF abs(n) < 9223372036854775808 OR n = -9223372036854775808 THEN
             as_integer := n;
             as_double := n;
         END IF;
-    ELSIF value ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$' THEN
-        n := value::numeric;
+    ELSIF text_value ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$' THEN
+        n := text_value::numeric;
         -- Beyond a double's range Rust reads infinity, which no column takes.
         IF abs(n) <= 1.7976931348623157e308 THEN
-            as_double := value::double precision;
+            as_double := text_value::double precision;
         END IF;
     END IF;
 END
 $$;
-COMMENT ON FUNCTION agent_trace._parse_number(text) IS
-    'Internal: text as Rust parses a number (ingest/src/map/attrs.rs): integer syntax as as_integer (an i64) and as_double, any other decimal as as_double (the nearest double); NULLs when it is neither or out of range.';
+COMMENT ON FUNCTION agent_trace._parse_number(jsonb) IS
+    'Internal: a JSON number, or a string holding one, as Rust parses it (ingest/src/map/attrs.rs): integer syntax as as_integer (an i64) and as_double, any other decimal as as_double (the nearest double); NULLs when it is neither or out of range.';
 
 CREATE FUNCTION agent_trace._token_count(value jsonb) RETURNS bigint
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
+DECLARE
+    p record;
+BEGIN
     -- A non-negative i64; a double counts when it is whole and below 2^63 in magnitude.
-    SELECT CASE
-               WHEN p.as_integer IS NOT NULL THEN CASE WHEN p.as_integer >= 0 THEN p.as_integer END
-               WHEN p.as_double >= 0 AND p.as_double < 9223372036854775808 AND p.as_double = trunc(p.as_double) THEN p.as_double::bigint
-           END
-      FROM agent_trace._parse_number(CASE jsonb_typeof(value)
-               WHEN 'number' THEN value #>> '{}'
-               WHEN 'string' THEN btrim(value #>> '{}', E' \t\n\r\f\v')
-           END) AS p
+    p := agent_trace._parse_number(value);
+    IF p.as_integer IS NOT NULL THEN
+        RETURN CASE WHEN p.as_integer >= 0 THEN p.as_integer END;
+    END IF;
+    IF p.as_double >= 0 AND p.as_double < 9223372036854775808 AND p.as_double = trunc(p.as_double) THEN
+        RETURN p.as_double::bigint;
+    END IF;
+    RETURN NULL;
+END
 $$;
 COMMENT ON FUNCTION agent_trace._token_count(jsonb) IS
     'Internal: a token count: a non-negative integer, also sent as a string or a whole double; NULL otherwise.';
 
 CREATE FUNCTION agent_trace._cost(value jsonb) RETURNS numeric
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-    SET extra_float_digits = 1  -- a double's text is then the shortest that reads back as it
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    -- As the ingest stores a reported cost: the double, as the shortest decimal that reads back as it.
-    SELECT p.as_double::text::numeric
-      FROM agent_trace._parse_number(CASE jsonb_typeof(value)
-               WHEN 'number' THEN value #>> '{}'
-               WHEN 'string' THEN btrim(value #>> '{}', E' \t\n\r\f\v')
-           END) AS p
+    -- As the ingest stores a reported cost: the double, as the shortest decimal that reads back as it
+    -- (the double's text with extra_float_digits = 1, which _span_columns sets).
+    SELECT (agent_trace._parse_number(value)).as_double::text::numeric
 $$;
 COMMENT ON FUNCTION agent_trace._cost(jsonb) IS
     'Internal: a reported cost: any finite number, also sent as a string, stored as the ingest stores it.';
 
 CREATE FUNCTION agent_trace._lookup(value text, pairs text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
+DECLARE
+    wanted text := lower(value COLLATE "C");
+BEGIN
     -- pairs: key, span_type, key, span_type, ...; keys match ignoring ASCII case.
-    SELECT pairs[i + 1]
-      FROM generate_subscripts(pairs, 1) AS i
-     WHERE i % 2 = 1 AND lower(pairs[i] COLLATE "C") = lower(value COLLATE "C")
-     ORDER BY i
-     LIMIT 1
+    FOR i IN 1..coalesce(array_length(pairs, 1), 0) BY 2 LOOP
+        IF lower(pairs[i] COLLATE "C") = wanted THEN
+            RETURN pairs[i + 1];
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
 $$;
 COMMENT ON FUNCTION agent_trace._lookup(text, text[]) IS
     'Internal: the value paired with the first key of pairs (key, value, key, value, ...) equal to value ignoring ASCII case.';
 
 CREATE FUNCTION agent_trace._span_type(name text, attributes jsonb) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     kind text;
@@ -747,6 +761,7 @@ CREATE FUNCTION agent_trace._span_columns(name text, attributes jsonb, resource_
     RETURNS agent_trace.mapped_span
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
+    SET extra_float_digits = 1  -- a double's text is then the shortest that reads back as it (_cost)
 AS $$
 DECLARE
     a jsonb := CASE WHEN jsonb_typeof(attributes) = 'object' THEN attributes ELSE '{}' END;
@@ -755,6 +770,7 @@ DECLARE
     input_keys text[] := ARRAY[ /* INPUT_TOKENS */ 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens',
         'llm.token_count.prompt', 'input_tokens', 'codex.turn.token_usage.input_tokens'];
     input_key text;
+    key text;
 BEGIN
     m.span_type := agent_trace._span_type(name, a);
     m.model := agent_trace._text(agent_trace._first_present(a, ARRAY[ /* MODEL */ 'gen_ai.request.model',
@@ -763,10 +779,12 @@ BEGIN
         'gen_ai.system', 'llm.provider', 'llm.system']));
     -- Input tokens include cached ones: Claude Code's input_tokens leaves them out, so its two cache
     -- counts are added to it (saturating, as the ingest does).
-    SELECT k.key INTO input_key
-      FROM unnest(input_keys) WITH ORDINALITY AS k(key, position)
-     WHERE a -> k.key NOT IN ('null', '""')
-     ORDER BY k.position LIMIT 1;
+    FOREACH key IN ARRAY input_keys LOOP
+        IF a -> key NOT IN ('null', '""') THEN
+            input_key := key;
+            EXIT;
+        END IF;
+    END LOOP;
     m.input_tokens := agent_trace._token_count(a -> input_key);
     IF input_key = 'input_tokens' AND m.input_tokens IS NOT NULL THEN
         m.input_tokens := least(m.input_tokens::numeric
@@ -932,6 +950,12 @@ AS $$
 DECLARE
     target regclass;
 BEGIN
+    -- The fold's upsert fires the INSERT and the UPDATE trigger; one of them usually has no rows.
+    IF TG_OP <> 'TRUNCATE' THEN
+        IF NOT EXISTS (SELECT FROM changed_traces) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- Every compatible schema: the agno_traces tables that carry the guard trigger.
     FOR target IN
         SELECT tg.tgrelid::regclass FROM pg_trigger AS tg
@@ -1159,14 +1183,14 @@ COMMENT ON FUNCTION agent_trace.disable_agno_compat(text) IS
 -- Who may call what. Turning compatibility on or off is for the database owner (nothing granted);
 -- the triggers run as the role that writes, the view's functions as the role that reads.
 REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
-    agent_trace._parse_number(text), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
+    agent_trace._parse_number(jsonb), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
     agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
     agent_trace._span_columns(text, jsonb, jsonb), agent_trace._agno_time(timestamptz),
     agent_trace._agno_trace(agent_trace.agent_traces), agent_trace._agno_attributes(agent_trace.agent_spans),
     agent_trace._agno_traces_guard(), agent_trace._agno_sync_traces(), agent_trace._agno_insert_span(),
     agent_trace.enable_agno_compat(text), agent_trace.disable_agno_compat(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
-    agent_trace._parse_number(text), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
+    agent_trace._parse_number(jsonb), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
     agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
     agent_trace._span_columns(text, jsonb, jsonb), agent_trace._agno_time(timestamptz),
     agent_trace._agno_trace(agent_trace.agent_traces) TO agent_trace_writer;

@@ -424,8 +424,10 @@ DECLARE
     target regclass;
 BEGIN
     -- The fold's upsert fires the INSERT and the UPDATE trigger; one of them usually has no rows.
-    IF TG_OP IN ('INSERT', 'UPDATE', 'DELETE') AND NOT EXISTS (SELECT FROM changed_traces) THEN
-        RETURN NULL;
+    IF TG_OP <> 'TRUNCATE' THEN
+        IF NOT EXISTS (SELECT FROM changed_traces) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     -- Every compatible schema: the agno_traces tables that carry the guard trigger.
     FOR target IN
