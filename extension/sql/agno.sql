@@ -18,8 +18,9 @@
 --                  stores AgentOS's span inserts (one INSERT per span) in agent_spans, with the typed
 --                  columns mapped from the attributes in SQL (agent_trace._span_columns).
 --
--- A schema is compatible while its agno_traces table carries the guard trigger: the triggers on
--- agent_traces find their targets that way, so nothing outside the schema records it (a registry
+-- A schema is compatible while its agno_traces table carries the guard trigger
+-- (agno_traces_written_by_agent_trace): the triggers on agent_traces find their targets that way, so
+-- nothing outside the schema records it (a registry
 -- table would have to be dumped and restored in step with the schema; triggers and indexes a user
 -- adds to an extension's table are not dumped at all).
 --
@@ -64,12 +65,12 @@ CREATE TYPE agent_trace.mapped_span AS (
 COMMENT ON TYPE agent_trace.mapped_span IS
     'The typed columns of agent_spans that agent_trace._span_columns maps from a span''s name and attributes.';
 
--- The helpers below run for every span AgentOS inserts, so they are PL/pgSQL (a SQL function with a
--- FROM clause is not inlined and costs a planned query per call) and have no SET clause (one per
--- call costs more than their work): only _span_columns calls them, and it fixes the search_path.
+-- The helpers below run for every span AgentOS inserts, so they are PL/pgSQL loops: a SQL function
+-- with a FROM clause is not inlined and costs a planned query per call.
 
 CREATE FUNCTION agent_trace._first_present(attributes jsonb, keys text[]) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     key text;
@@ -89,6 +90,7 @@ COMMENT ON FUNCTION agent_trace._first_present(jsonb, text[]) IS
 
 CREATE FUNCTION agent_trace._text(value jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN jsonb_typeof(value) = 'string' THEN value #>> '{}' ELSE value::text END
 $$;
@@ -97,6 +99,7 @@ COMMENT ON FUNCTION agent_trace._text(jsonb) IS
 
 CREATE FUNCTION agent_trace._identity(attributes jsonb, resource_attributes jsonb, keys text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT agent_trace._text(coalesce(agent_trace._first_present(attributes, keys),
                                       agent_trace._first_present(resource_attributes, keys)))
@@ -107,6 +110,7 @@ COMMENT ON FUNCTION agent_trace._identity(jsonb, jsonb, text[]) IS
 -- A number as Rust reads it (attrs.rs): integer syntax as an i64, anything else as the nearest f64.
 CREATE FUNCTION agent_trace._parse_number(value jsonb, OUT as_integer bigint, OUT as_double double precision)
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     text_value text;
@@ -137,6 +141,7 @@ COMMENT ON FUNCTION agent_trace._parse_number(jsonb) IS
 
 CREATE FUNCTION agent_trace._token_count(value jsonb) RETURNS bigint
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     p record;
@@ -157,6 +162,7 @@ COMMENT ON FUNCTION agent_trace._token_count(jsonb) IS
 
 CREATE FUNCTION agent_trace._cost(value jsonb) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
     -- As the ingest stores a reported cost: the double, as the shortest decimal that reads back as it
     -- (the double's text with extra_float_digits = 1, which _span_columns sets).
@@ -167,6 +173,7 @@ COMMENT ON FUNCTION agent_trace._cost(jsonb) IS
 
 CREATE FUNCTION agent_trace._lookup(value text, pairs text[]) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     wanted text := lower(value COLLATE "C");
@@ -185,6 +192,7 @@ COMMENT ON FUNCTION agent_trace._lookup(text, text[]) IS
 
 CREATE FUNCTION agent_trace._span_type(name text, attributes jsonb) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     kind text;
@@ -429,11 +437,16 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    -- Every compatible schema: the agno_traces tables that carry the guard trigger.
+    -- Every compatible schema: the tables named agno_traces that carry the guard trigger (looked up
+    -- by name in both catalogs' indexes: this runs for every statement that writes agent_traces, and
+    -- pg_trigger can hold many rows).
     FOR target IN
-        SELECT tg.tgrelid::regclass FROM pg_trigger AS tg
-         WHERE tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure
-         ORDER BY tg.tgrelid
+        SELECT c.oid::regclass FROM pg_class AS c
+         WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
+           AND EXISTS (SELECT FROM pg_trigger AS tg
+                        WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
+                          AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure)
+         ORDER BY c.oid
     LOOP
         -- A compatible schema must never cost a span: if its table cannot be written (dropped
         -- columns, missing privileges), the spans are stored all the same and a warning says why.
