@@ -54,6 +54,26 @@ fn sqlalchemy_url(db: &TestDb) -> String {
         .replacen("postgresql://", "postgresql+psycopg://", 1)
 }
 
+/// The AgentOS app's own database role, with what the README grants it and nothing more: both
+/// agent_trace roles, and CREATE on the schema and the database (AgentOS creates its other tables
+/// there, each after a `CREATE SCHEMA IF NOT EXISTS`, which PostgreSQL checks against the database).
+/// Its URL.
+async fn app_role_url(db: &TestDb) -> String {
+    db.execute(&format!(
+        "DO $$ BEGIN
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'agentos_app') THEN
+                 CREATE ROLE agentos_app LOGIN PASSWORD 'agentos' IN ROLE agent_trace_reader, agent_trace_writer;
+             END IF;
+         END $$;
+         GRANT CREATE ON SCHEMA {SCHEMA} TO agentos_app;
+         DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO agentos_app', current_database()); END $$;"
+    ))
+    .await;
+    let url = sqlalchemy_url(db);
+    assert!(url.contains("://postgres@"), "{url}");
+    url.replacen("://postgres@", "://agentos_app:agentos@", 1)
+}
+
 /// Runs `agno_app.py ARGS --output FILE` to completion off the async workers (the ingest serves in
 /// this process) and returns its report, after checking it exited well and logged nothing.
 async fn agno_app(name: &str, args: Vec<String>, files: Vec<(&str, String)>) -> Value {
@@ -153,7 +173,7 @@ async fn ask_agentos(db: &TestDb, requests: &[Value]) -> Vec<Value> {
         vec![
             "api".into(),
             "--db-url".into(),
-            sqlalchemy_url(db),
+            app_role_url(db).await,
             "--schema".into(),
             SCHEMA.into(),
         ],
@@ -650,11 +670,18 @@ async fn an_agno_app_stores_its_spans_through_the_compat_schema_and_over_otlp() 
         "SELECT agent_trace.enable_agno_compat('{SCHEMA}')"
     ))
     .await;
+    let app_url = app_role_url(&db).await;
     let run = |schema: &str, extra: &[&str]| {
         let mut args: Vec<String> = vec![
             "run".into(),
             "--db-url".into(),
-            sqlalchemy_url(&db),
+            // The compat schema is used by the app's own role; AgentOS's own tables (schema
+            // agno_own) are made by the superuser.
+            if schema == SCHEMA {
+                app_url.clone()
+            } else {
+                sqlalchemy_url(&db)
+            },
             "--schema".into(),
             schema.into(),
             "--runs".into(),
