@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients install-extension fmt-check clippy test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-agno
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -13,7 +13,7 @@ up: deps install-extension
 	./target/release/agent-trace up
 
 ## Every check CI runs, in order of cost.
-test: deps test-clients fmt-check clippy install-extension test-rust test-sql test-upgrade test-pgrx
+test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension test-rust test-sql test-upgrade test-pgrx
 
 deps:
 	bash scripts/install-deps.sh
@@ -25,11 +25,24 @@ test-clients:
 install-extension:
 	bash scripts/install-extension.sh
 
+## Debian's chromium and the viewer's npm packages (viewer/package-lock.json), for its tests only:
+## `make up` serves the committed build in viewer/dist/.
+viewer-deps:
+	bash scripts/install-viewer-deps.sh
+
+## viewer/dist/ must be what viewer/src and the lockfile build (type-checked, rebuilt, compared).
+check-viewer:
+	bash scripts/check-viewer-bundle.sh
+
 fmt-check:
 	cargo fmt --all -- --check
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+## hadolint, shellcheck and the Compose Specification's schema on docker/ (no Docker engine needed).
+lint-docker:
+	bash scripts/lint-docker.sh
 
 ## The ingest crate's tests (they use the installed extension).
 test-rust:
@@ -51,6 +64,11 @@ bench: deps install-extension
 ## trace_tree / diff_traces against a flat indexed fetch (BENCHMARKS.md quotes it).
 bench-api: deps install-extension
 	bash scripts/bench-trace-api.sh
+
+## The viewer's API latency over 100,000 traces and a 10,000-span trace, and Chromium's render time
+## (BENCHMARKS.md quotes it).
+bench-viewer: deps install-extension viewer-deps
+	bash scripts/bench-viewer.sh
 
 ## Measured sizes of the id representations (docs/key-design.md quotes this).
 bench-keys: deps install-extension

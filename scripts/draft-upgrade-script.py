@@ -98,15 +98,21 @@ def upgrade_0_2_0_to_0_3_0():
     functions = new.file("functions.sql")
     fold = function_statement(rollup, "CREATE FUNCTION agent_trace._fold_inserted_spans()")
     saturate = rollup[rollup.index("CREATE FUNCTION agent_trace._saturate_bigint"):rollup.index(fold)]
+    cost_log = function_statement(prices, "CREATE FUNCTION agent_trace._cost_inserted_log()")
     diff_traces = new.rust_function("diff_traces")
-    grants = functions[functions.index("REVOKE ALL ON FUNCTION\n    agent_trace.trace_tree("):]
+    function_grants = functions[functions.index("REVOKE ALL ON FUNCTION\n    agent_trace.trace_tree("):]
+    price_grants = prices[prices.index("GRANT SELECT ON agent_trace.model_prices, agent_trace.agent_span_costs"):]
+    replace = lambda statement: statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
     return "\n".join([
         "-- agent_trace 0.2.0 -> 0.3.0: token totals that saturate instead of failing an insert, hash\n"
-        "-- indexes on text (no btree entry limit), diff_traces bounded (its alignment column), AgentOS\n"
-        "-- compatibility (enable_agno_compat).\n"
+        "-- indexes on text (no btree entry limit), diff_traces bounded (its alignment column), least\n"
+        "-- privilege (a writer that only inserts, triggers that write with the owner's rights, a usage\n"
+        "-- reader role without content, every function's search_path pinned), AgentOS compatibility\n"
+        "-- (enable_agno_compat).\n"
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.3.0 install script;\n"
         "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.3.0 install.\n",
         "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.3.0'\" to load this file. \\quit\n",
+        new.file("roles.sql"),
         "-- Indexes on text columns: hash instead of btree (tables.sql, signals.sql, prices.sql).\n"
         "DROP INDEX agent_trace.agent_traces_session_idx, agent_trace.agent_traces_user_idx,\n"
         "    agent_trace.agent_traces_agent_idx, agent_trace.agent_logs_session_idx,\n"
@@ -119,17 +125,43 @@ def upgrade_0_2_0_to_0_3_0():
         + "".join(re.findall(r"(?m)^CREATE (?:UNIQUE )?INDEX model_prices_\w+ .*\n", prices)),
         "-- Every COMMENT of the files whose columns changed, as 0.3.0 words them.\n"
         + comments(new.file("tables.sql")) + comments(new.file("signals.sql")) + comments(prices),
-        "-- prices.sql: costs computed in numeric.\n"
-        + function_statement(prices, "CREATE FUNCTION agent_trace._costs_at_price(").replace(
-            "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"),
-        "-- rollup.sql: token totals saturate.\n" + saturate
-        + fold.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"),
+        "-- prices.sql: costs computed in numeric; log records priced with the owner's rights.\n"
+        + replace(function_statement(prices, "CREATE FUNCTION agent_trace._costs_at_price("))
+        + replace(cost_log),
+        "-- rollup.sql: token totals saturate; spans folded with the owner's rights.\n" + saturate
+        + replace(fold) + comments(rollup),
         "-- diff_traces has a new column: it is created again (diff_summary reads it by name).\n"
         "DROP FUNCTION agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id);\n"
         + diff_traces,
-        "-- functions.sql: the functions' COMMENTs as 0.3.0 words them, and their privileges.\n"
-        + "\n".join(re.findall(r"(?ms)^COMMENT ON FUNCTION .*?';$", functions)) + "\n\n" + grants,
-        "-- agno.sql: AgentOS compatibility, new in 0.3.0.\n" + new.file("agno.sql"),
+        "-- functions.sql: the trace functions run under a pinned search_path; their COMMENTs as 0.3.0\n"
+        "-- words them.\n"
+        "ALTER FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) SET search_path = pg_catalog, pg_temp;\n"
+        "ALTER FUNCTION agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id) SET search_path = pg_catalog, pg_temp;\n"
+        "ALTER FUNCTION agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id) SET search_path = pg_catalog, pg_temp;\n"
+        + "\n".join(re.findall(r"(?ms)^COMMENT ON FUNCTION .*?';$", functions)) + "\n",
+        "-- Privileges, as a fresh install grants them: everything the three roles held is revoked, then\n"
+        "-- every file's grants run again in install order (so each ACL lists its roles in the same order).\n"
+        "REVOKE ALL ON SCHEMA agent_trace FROM agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;\n"
+        "REVOKE ALL ON ALL TABLES IN SCHEMA agent_trace FROM agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;\n"
+        "-- Functions: only those with privileges (REVOKE on one that has none would write its default\n"
+        "-- privileges out into its ACL, which a fresh install leaves empty).\n"
+        "DO $revoke$\n"
+        "DECLARE\n"
+        "    f regprocedure;\n"
+        "BEGIN\n"
+        "    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc AS p\n"
+        "              WHERE p.pronamespace = 'agent_trace'::regnamespace AND p.proacl IS NOT NULL LOOP\n"
+        "        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM agent_trace_reader, agent_trace_usage_reader, agent_trace_writer', f);\n"
+        "    END LOOP;\n"
+        "END\n"
+        "$revoke$;\n"
+        + "".join(re.findall(r"(?m)^GRANT .*\n", new.file("signals.sql")))
+        + price_grants
+        + "".join(re.findall(r"(?m)^(?:REVOKE|GRANT) .*\n", new.file("sessions.sql")))
+        + function_grants,
+        "-- agno.sql: AgentOS compatibility, new in 0.3.0 (after the revokes above, as it grants on its\n"
+        "-- own functions).\n" + new.file("agno.sql"),
+        new.file("access.sql"),
     ])
 
 

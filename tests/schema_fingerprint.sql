@@ -1,5 +1,5 @@
 -- One line per fact about the installed agent_trace schema: every extension member, every column
--- (with its position, type, default and comment), constraint, index, trigger, function body, type,
+-- (with its position, type, default, column privileges and comment), constraint, index, trigger, function body, type,
 -- cast, comment and privilege. Two databases hold the same schema exactly when this prints the same
 -- lines. Used by tests/sql/schema.sql (golden output) and scripts/test-upgrade.sh (fresh vs upgraded).
 WITH ext AS (
@@ -15,11 +15,11 @@ WITH ext AS (
                   obj_description(c.oid, 'pg_class'))
       FROM pg_class AS c, ns WHERE c.relnamespace = ns.oid
     UNION ALL
-    SELECT format('column %s.%s #%s %s notnull=%s default=%s generated=%s comment=%s',
+    SELECT format('column %s.%s #%s %s notnull=%s default=%s generated=%s acl=%s comment=%s',
                   c.relname, a.attname,
                   row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum),
                   format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                  pg_get_expr(ad.adbin, ad.adrelid), nullif(a.attgenerated, ''),
+                  pg_get_expr(ad.adbin, ad.adrelid), nullif(a.attgenerated, ''), a.attacl,
                   col_description(c.oid, a.attnum))
       FROM pg_class AS c
       JOIN ns ON c.relnamespace = ns.oid

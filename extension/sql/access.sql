@@ -1,20 +1,61 @@
 -- Who may do what. Nothing is granted to PUBLIC: the schema is private until a role is granted.
 --
---   agent_trace_reader  read every table (for psql, dashboards and BI tools)
---   agent_trace_writer  what the ingest service needs: insert spans (which updates agent_traces)
+--   agent_trace_reader        every table and view, every column; every query function
+--   agent_trace_usage_reader  the numbers: every column but the content columns below; the tree
+--                             functions, agent_sessions, agent_turns, prices and computed costs
+--   agent_trace_writer        INSERT on agent_spans, agent_logs and agent_metrics; nothing else
 --
--- The roles themselves are created first (roles.sql), so every file can grant to them.
--- Grant them to login roles: GRANT agent_trace_reader TO grafana;
+-- The roles themselves are created first (roles.sql), so every file grants to them as it creates
+-- its objects; this file, run last, grants on the tables and views.
+-- Grant them to login roles: GRANT agent_trace_usage_reader TO grafana;
+--
+-- Content is what an agent read or wrote, and what may quote it: prompts and completions (input,
+-- output, log bodies), tool arguments and results, error messages (status_message), and the raw
+-- attributes, events and links, which hold all of those and more (user e-mails, file paths). Ids
+-- (session_id, user_id, ...), names, models, tokens, cost, times and status are the numbers a cost
+-- or latency dashboard needs, and usage readers see them. Column privileges, not views: the tables
+-- keep one name, and a usage reader's query names its columns (SELECT * is refused, as it would
+-- read content). The grants list the columns a usage reader may read, so a column added later
+-- stays hidden from usage readers until it is listed here (tests/sql/schema.sql prints what they
+-- cannot read).
 
-GRANT USAGE ON SCHEMA agent_trace TO agent_trace_reader, agent_trace_writer;
+GRANT USAGE ON SCHEMA agent_trace TO agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA agent_trace TO agent_trace_reader;
 
--- The trigger runs as the inserting role, so the writer also needs to upsert agent_traces (and
--- read it: ON CONFLICT DO UPDATE reads the existing row).
-GRANT SELECT, INSERT ON agent_trace.agent_spans TO agent_trace_writer;
-GRANT SELECT, INSERT, UPDATE ON agent_trace.agent_traces TO agent_trace_writer;
-
+-- The writer inserts spans (agent_logs and agent_metrics: signals.sql). What the fold trigger
+-- writes (agent_traces, agent_span_costs) it writes with the owner's rights (rollup.sql), so the
+-- writer can neither read what it stored nor change a stored row.
+GRANT INSERT ON agent_trace.agent_spans TO agent_trace_writer;
 REVOKE ALL ON FUNCTION agent_trace._fold_inserted_spans() FROM PUBLIC;
+
+GRANT SELECT (trace_id, span_id, parent_span_id, start_time, end_time, duration_ms, name, span_kind,
+              span_type, status_code, service_name, scope_name, scope_version, model, provider,
+              input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+              cost_usd, tool_name, agent_name, agent_id, session_id, user_id, run_id, team_id,
+              workflow_id, correlation_id, created_at)
+    ON agent_trace.agent_spans TO agent_trace_usage_reader;
+GRANT SELECT (trace_id, name, status, start_time, end_time, duration_ms, span_count, error_count,
+              llm_call_count, tool_call_count, input_tokens, output_tokens, cache_read_tokens,
+              cache_write_tokens, reasoning_tokens, cost_usd, service_name, session_id, user_id,
+              agent_name, agent_id, run_id, team_id, workflow_id, correlation_id, root_span_id,
+              root_start_time, created_at, updated_at, computed_cost_usd)
+    ON agent_trace.agent_traces TO agent_trace_usage_reader;
+GRANT SELECT (record_key, time, observed_time, trace_id, span_id, event_name, severity_number,
+              severity_text, service_name, scope_name, scope_version, session_id, user_id, model,
+              input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+              cost_usd, tool_name, duration_ms, created_at, computed_cost_usd)
+    ON agent_trace.agent_logs TO agent_trace_usage_reader;
+GRANT SELECT (series_key, name, kind, temporality, is_monotonic, start_time, time, value, count, sum,
+              min, max, bucket_bounds, bucket_counts, exponential_buckets, quantiles, unit,
+              description, service_name, scope_name, scope_version, session_id, model, token_type,
+              created_at)
+    ON agent_trace.agent_metrics TO agent_trace_usage_reader;
+GRANT SELECT (series_key, name, kind, temporality, unit, start_time, time, value, delta, count,
+              delta_count, sum, delta_sum, service_name, session_id, model, token_type, scope_name)
+    ON agent_trace.agent_metric_deltas TO agent_trace_usage_reader;
+-- Views read their tables with their owner's rights, so these show only what their columns show:
+-- numbers (agent_turns calls trace_tree as its caller, which reads no content).
+GRANT SELECT ON agent_trace.agent_sessions, agent_trace.agent_turns TO agent_trace_usage_reader;
 
 -- pg_dump: the tables an extension creates belong to it, and a dump leaves their rows out unless
 -- they are registered here. Registered: what was received (spans, logs, metrics; model_prices

@@ -1,10 +1,45 @@
 -- agent_trace 0.2.0 -> 0.3.0: token totals that saturate instead of failing an insert, hash
--- indexes on text (no btree entry limit), diff_traces bounded (its alignment column), AgentOS
--- compatibility (enable_agno_compat).
+-- indexes on text (no btree entry limit), diff_traces bounded (its alignment column), least
+-- privilege (a writer that only inserts, triggers that write with the owner's rights, a usage
+-- reader role without content, every function's search_path pinned), AgentOS compatibility
+-- (enable_agno_compat).
 -- Drafted by scripts/draft-upgrade-script.py from the 0.3.0 install script;
 -- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.3.0 install.
 
 \echo Use "ALTER EXTENSION agent_trace UPDATE TO '0.3.0'" to load this file. \quit
+
+-- requires:
+--   ids
+
+-- The three roles access.sql grants to, created before anything else so that every file can grant
+-- to them as it creates its objects:
+--
+--   agent_trace_reader        read everything: numbers and content (prompts, outputs, attributes),
+--                             and call every query function (psql, debugging, replay)
+--   agent_trace_usage_reader  read the numbers only: ids, names, models, tokens, cost, times,
+--                             status; not the content columns access.sql lists (dashboards, BI)
+--   agent_trace_writer        what the ingest service needs: insert spans, log records and metric
+--                             points, and nothing else (no SELECT, no UPDATE, no DELETE)
+--
+-- Roles belong to the cluster, not to a database, so they are created only if missing, and
+-- DROP EXTENSION leaves them in place (drop them with DROP ROLE once no database uses them).
+
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'agent_trace_reader') THEN
+        CREATE ROLE agent_trace_reader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'agent_trace_usage_reader') THEN
+        CREATE ROLE agent_trace_usage_reader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'agent_trace_writer') THEN
+        CREATE ROLE agent_trace_writer NOLOGIN;
+    END IF;
+END
+$roles$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 
 -- Indexes on text columns: hash instead of btree (tables.sql, signals.sql, prices.sql).
 DROP INDEX agent_trace.agent_traces_session_idx, agent_trace.agent_traces_user_idx,
@@ -218,11 +253,11 @@ COMMENT ON COLUMN agent_trace.agent_span_costs.computed_at IS 'When this cost wa
 COMMENT ON FUNCTION agent_trace._log_provider(jsonb) IS
     'Provider of a log record for pricing: its gen_ai.provider.name, else gen_ai.system attribute. Internal.';
 COMMENT ON FUNCTION agent_trace._cost_inserted_log() IS
-    'Trigger function: sets computed_cost_usd of a log record that reports tokens but no cost_usd. Internal.';
+    'Trigger function: sets computed_cost_usd of a log record that reports tokens but no cost_usd, reading model_prices with the rights of the extension''s owner (SECURITY DEFINER). Internal.';
 COMMENT ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) IS
     'Re-computes the computed cost of the spans and log records whose start_time / time lies in [from_time, to_time) against model_prices as they are now, after you changed, added or deleted prices: adds, changes or removes agent_span_costs rows, updates the computed_cost_usd of their traces and of agent_logs rows. Changes only what differs, so a second run changes nothing. Returns how many span costs were added, changed and removed, traces updated and log costs changed. Example: SELECT * FROM agent_trace.recompute_costs(''2026-01-01'', now());';
 
--- prices.sql: costs computed in numeric.
+-- prices.sql: costs computed in numeric; log records priced with the owner's rights.
 CREATE OR REPLACE FUNCTION agent_trace._costs_at_price(
     price agent_trace.model_prices, input_tokens bigint[], output_tokens bigint[],
     cache_read_tokens bigint[], cache_write_tokens bigint[], reasoning_tokens bigint[]) RETURNS numeric[]
@@ -268,8 +303,25 @@ BEGIN
            ) AS r);
 END
 $$;
+CREATE OR REPLACE FUNCTION agent_trace._cost_inserted_log() RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_RELID <> 'agent_trace.agent_logs'::regclass OR TG_WHEN <> 'BEFORE' OR TG_LEVEL <> 'ROW'
+       OR TG_OP <> 'INSERT' THEN
+        RAISE EXCEPTION 'agent_trace._cost_inserted_log runs only as the BEFORE INSERT row trigger of agent_trace.agent_logs'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    NEW.computed_cost_usd := agent_trace.compute_cost(
+        NEW.model, agent_trace._log_provider(NEW.attributes), NEW.time, NEW.input_tokens,
+        NEW.output_tokens, NEW.cache_read_tokens, NEW.cache_write_tokens, NEW.reasoning_tokens);
+    RETURN NEW;
+END
+$$;
 
--- rollup.sql: token totals saturate.
+-- rollup.sql: token totals saturate; spans folded with the owner's rights.
 CREATE FUNCTION agent_trace._saturate_bigint(value numeric) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -279,13 +331,18 @@ $$;
 COMMENT ON FUNCTION agent_trace._saturate_bigint(numeric) IS
     'The bigint nearest to value: value itself, or bigint''s least or greatest value when it lies outside; NULL for NULL. How agent_traces keeps token totals that would overflow. Internal.';
 REVOKE ALL ON FUNCTION agent_trace._saturate_bigint(numeric) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION agent_trace._saturate_bigint(numeric) TO agent_trace_writer;
 
 CREATE OR REPLACE FUNCTION agent_trace._fold_inserted_spans() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_RELID <> 'agent_trace.agent_spans'::regclass OR TG_WHEN <> 'AFTER' OR TG_LEVEL <> 'STATEMENT'
+       OR TG_OP <> 'INSERT' THEN
+        RAISE EXCEPTION 'agent_trace._fold_inserted_spans runs only as the AFTER INSERT statement trigger of agent_trace.agent_spans'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     WITH batches AS (
         -- The new LLM and embedding spans to price, one row per (model, provider, UTC day): one
         -- price lookup and one cost computation each. The array_aggs of one group see the same rows
@@ -422,6 +479,10 @@ BEGIN
     RETURN NULL;
 END
 $$;
+COMMENT ON FUNCTION agent_trace._saturate_bigint(numeric) IS
+    'The bigint nearest to value: value itself, or bigint''s least or greatest value when it lies outside; NULL for NULL. How agent_traces keeps token totals that would overflow. Internal.';
+COMMENT ON FUNCTION agent_trace._fold_inserted_spans() IS
+    'Trigger function: folds the spans an INSERT statement stored into their agent_traces rows, and prices those without a provided cost into agent_span_costs, with the rights of the extension''s owner (SECURITY DEFINER), so the inserting role needs no privilege on either table. Internal.';
 
 -- diff_traces has a new column: it is created again (diff_summary reads it by name).
 DROP FUNCTION agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id);
@@ -465,13 +526,18 @@ CREATE  FUNCTION agent_trace."diff_traces"(
 	"alignment" TEXT  /* String */
 )
 STABLE PARALLEL SAFE  
+SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'diff_traces_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
 
--- functions.sql: the functions' COMMENTs as 0.3.0 words them, and their privileges.
+-- functions.sql: the trace functions run under a pinned search_path; their COMMENTs as 0.3.0
+-- words them.
+ALTER FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id) SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) IS
     'The spans of a trace as a tree: one row per span in depth-first order (siblings by start time). path is the rank among siblings at each level ("1.2.1"; deeper than 24 levels the middle shows as "…"). self_time_ms is the time no child covered; subtree_* sum the span and everything below it (tokens and cost over llm and embedding spans only, as agent_traces does, since wrapper spans repeat their children''s usage). is_orphan: the parent never arrived (shown at the top level). is_cycle: the parent chain looped and was cut here. With root_span_id: that span''s subtree only, depths, paths and offsets counted from it.';
 COMMENT ON FUNCTION agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id) IS
@@ -493,6 +559,47 @@ COMMENT ON FUNCTION agent_trace.replay_json(agent_trace.trace_id, agent_trace.sp
 COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
     'One row comparing two runs: spans, wall time, LLM and tool calls, errors, tokens by kind, reported and computed cost for A and B, with deltas (B minus A; tokens and cost over llm and embedding spans only), and the first divergence: the earliest point where run B''s recorded data differs from A''s (kind input, output, added or removed, at offset_ms on B''s clock), from diff_traces. No divergence columns when the runs match; zero spans for an unknown trace.';
 
+-- Privileges, as a fresh install grants them: everything the three roles held is revoked, then
+-- every file's grants run again in install order (so each ACL lists its roles in the same order).
+REVOKE ALL ON SCHEMA agent_trace FROM agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;
+REVOKE ALL ON ALL TABLES IN SCHEMA agent_trace FROM agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;
+-- Functions: only those with privileges (REVOKE on one that has none would write its default
+-- privileges out into its ACL, which a fresh install leaves empty).
+DO $revoke$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc AS p
+              WHERE p.pronamespace = 'agent_trace'::regnamespace AND p.proacl IS NOT NULL LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM agent_trace_reader, agent_trace_usage_reader, agent_trace_writer', f);
+    END LOOP;
+END
+$revoke$;
+GRANT INSERT ON agent_trace.agent_logs, agent_trace.agent_metrics TO agent_trace_writer;
+GRANT SELECT ON agent_trace.model_prices, agent_trace.agent_span_costs
+    TO agent_trace_reader, agent_trace_usage_reader;
+
+REVOKE ALL ON FUNCTION agent_trace.normalize_provider(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace.price_for(text, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace._log_provider(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace._cost_inserted_log() FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION
+    agent_trace.normalize_provider(text),
+    agent_trace.price_for(text, text, timestamptz),
+    agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]),
+    agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint),
+    agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint)
+    TO agent_trace_reader, agent_trace_usage_reader;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+REVOKE ALL ON FUNCTION agent_trace.tool_label(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.tool_label(text) TO agent_trace_reader, agent_trace_usage_reader;
 REVOKE ALL ON FUNCTION
     agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
@@ -508,10 +615,12 @@ REVOKE ALL ON FUNCTION
 GRANT EXECUTE ON FUNCTION
     agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
-    agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
     agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id),
-    agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id)
+    TO agent_trace_reader, agent_trace_usage_reader;
+GRANT EXECUTE ON FUNCTION
+    agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
     agent_trace._json_or_text(text),
     agent_trace.replay(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id),
@@ -521,7 +630,8 @@ GRANT EXECUTE ON FUNCTION
 
 /* <begin connected objects> */
 
--- agno.sql: AgentOS compatibility, new in 0.3.0.
+-- agno.sql: AgentOS compatibility, new in 0.3.0 (after the revokes above, as it grants on its
+-- own functions).
 -- requires:
 --   functions
 
@@ -943,16 +1053,23 @@ CREATE FUNCTION agent_trace._agno_traces_guard() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- Fired only for statements not issued by a trigger (see the trigger's WHEN): AgentOS's own
-    -- upsert of its trace summary. agent_trace derives that row from the spans, so it is skipped.
+    -- agent_trace's own writes come from _agno_sync_traces, a trigger that runs as its owner
+    -- (SECURITY DEFINER): those pass. Anything else (AgentOS's upsert of its trace summary, which
+    -- agent_trace derives from the spans itself, or a writer forging a row) is skipped.
+    IF pg_trigger_depth() > 1
+       AND current_user = (SELECT proowner::regrole::name FROM pg_proc
+                            WHERE oid = 'agent_trace._agno_sync_traces()'::regprocedure) THEN
+        RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_traces_guard() IS
-    'Trigger function: skips writes to an AgentOS agno_traces table that come from outside agent_trace''s triggers (AgentOS''s own trace upserts). Its presence on a table marks the table''s schema as compatible.';
+    'Trigger function: lets through the writes to an AgentOS agno_traces table that agent_trace''s own trigger makes (as its owner) and skips every other (AgentOS''s own trace upserts, a forged row). Its presence on a table marks the table''s schema as compatible.';
 
 CREATE FUNCTION agent_trace._agno_sync_traces() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1006,7 +1123,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_sync_traces() IS
-    'Trigger function: copies the agent_traces rows a statement inserted, updated or deleted into the agno_traces table of every schema prepared by enable_agno_compat. Internal.';
+    'Trigger function: copies the agent_traces rows a statement inserted, updated or deleted into the agno_traces table of every schema prepared by enable_agno_compat, with the rights of the extension''s owner (SECURITY DEFINER). Internal.';
 
 CREATE TRIGGER agent_traces_agno_insert
     AFTER INSERT ON agent_trace.agent_traces
@@ -1030,6 +1147,7 @@ CREATE TRIGGER agent_traces_agno_truncate
 
 CREATE FUNCTION agent_trace._agno_insert_span() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1060,7 +1178,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_insert_span() IS
-    'Trigger function (INSTEAD OF INSERT on an AgentOS agno_spans view): stores the span in agent_spans with its typed columns mapped from its attributes; a span whose trace and span id are stored already is skipped. Internal.';
+    'Trigger function (INSTEAD OF INSERT on an AgentOS agno_spans view): stores the span in agent_spans with its typed columns mapped from its attributes, with the rights of the extension''s owner (SECURITY DEFINER), so the inserting role needs INSERT on the view only; a span whose trace and span id are stored already is skipped. Internal.';
 
 ------------------------------------------------------------------------------------------------------
 -- Turning a schema on and off
@@ -1122,8 +1240,7 @@ BEGIN
         CREATE INDEX ON %1$I.agno_traces USING hash (workflow_id);
         CREATE TRIGGER agno_traces_written_by_agent_trace
             BEFORE INSERT OR UPDATE OR DELETE ON %1$I.agno_traces
-            FOR EACH ROW WHEN (pg_catalog.pg_trigger_depth() < 1)
-            EXECUTE FUNCTION agent_trace._agno_traces_guard();
+            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_traces_guard();
 
         -- The trace comes from agno_traces, so `WHERE trace_id = '...'` finds it by that table's key
         -- and its spans by agent_spans' key. A span whose parent is missing (or a second parentless
@@ -1155,12 +1272,14 @@ BEGIN
             INSTEAD OF INSERT ON %1$I.agno_spans
             FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span();
 
+        -- Readers read both (the spans' attributes are content: not for usage readers). Writers, as
+        -- an AgentOS app's role, insert spans (stored by the view's trigger with the owner's rights)
+        -- and may send AgentOS's trace upsert, which PostgreSQL checks against INSERT and UPDATE
+        -- before the guard skips it. The copy is kept by triggers with the owner's rights.
         GRANT USAGE ON SCHEMA %1$I TO agent_trace_reader, agent_trace_writer;
         GRANT SELECT ON %1$I.agno_traces, %1$I.agno_spans TO agent_trace_reader;
-        -- The writer keeps the copy current (agent_trace's triggers run as the inserting role) and,
-        -- as an AgentOS app's role, inserts spans and has its trace upserts skipped.
-        GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.agno_traces TO agent_trace_writer;
-        GRANT SELECT, INSERT ON %1$I.agno_spans TO agent_trace_writer;
+        GRANT INSERT, UPDATE ON %1$I.agno_traces TO agent_trace_writer;
+        GRANT INSERT ON %1$I.agno_spans TO agent_trace_writer;
     $ddl$, schema_name);
     EXECUTE format('SELECT count(*) FROM %I.agno_traces', schema_name) INTO copied;
     RETURN copied;
@@ -1194,7 +1313,7 @@ COMMENT ON FUNCTION agent_trace.disable_agno_compat(text) IS
     'Drops what enable_agno_compat made in schema_name (agno_traces and agno_spans; no span or trace of agent_trace is touched). Returns false when there was nothing to drop. Refuses AgentOS''s own tables.';
 
 -- Who may call what. Turning compatibility on or off is for the database owner (nothing granted);
--- the triggers run as the role that writes, the view's functions as the role that reads.
+-- the triggers write with the owner's rights; readers call the two functions the view reads through.
 REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
     agent_trace._parse_number(jsonb), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
     agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
@@ -1202,13 +1321,80 @@ REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._t
     agent_trace._agno_trace(agent_trace.agent_traces), agent_trace._agno_attributes(agent_trace.agent_spans),
     agent_trace._agno_traces_guard(), agent_trace._agno_sync_traces(), agent_trace._agno_insert_span(),
     agent_trace.enable_agno_compat(text), agent_trace.disable_agno_compat(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
-    agent_trace._parse_number(jsonb), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
-    agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
-    agent_trace._span_columns(text, jsonb, jsonb), agent_trace._agno_time(timestamptz),
-    agent_trace._agno_trace(agent_trace.agent_traces) TO agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace._agno_time(timestamptz), agent_trace._agno_attributes(agent_trace.agent_spans)
-    TO agent_trace_reader, agent_trace_writer;
+    TO agent_trace_reader;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+
+-- finalize
+-- Who may do what. Nothing is granted to PUBLIC: the schema is private until a role is granted.
+--
+--   agent_trace_reader        every table and view, every column; every query function
+--   agent_trace_usage_reader  the numbers: every column but the content columns below; the tree
+--                             functions, agent_sessions, agent_turns, prices and computed costs
+--   agent_trace_writer        INSERT on agent_spans, agent_logs and agent_metrics; nothing else
+--
+-- The roles themselves are created first (roles.sql), so every file grants to them as it creates
+-- its objects; this file, run last, grants on the tables and views.
+-- Grant them to login roles: GRANT agent_trace_usage_reader TO grafana;
+--
+-- Content is what an agent read or wrote, and what may quote it: prompts and completions (input,
+-- output, log bodies), tool arguments and results, error messages (status_message), and the raw
+-- attributes, events and links, which hold all of those and more (user e-mails, file paths). Ids
+-- (session_id, user_id, ...), names, models, tokens, cost, times and status are the numbers a cost
+-- or latency dashboard needs, and usage readers see them. Column privileges, not views: the tables
+-- keep one name, and a usage reader's query names its columns (SELECT * is refused, as it would
+-- read content). The grants list the columns a usage reader may read, so a column added later
+-- stays hidden from usage readers until it is listed here (tests/sql/schema.sql prints what they
+-- cannot read).
+
+GRANT USAGE ON SCHEMA agent_trace TO agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;
+GRANT SELECT ON ALL TABLES IN SCHEMA agent_trace TO agent_trace_reader;
+
+-- The writer inserts spans (agent_logs and agent_metrics: signals.sql). What the fold trigger
+-- writes (agent_traces, agent_span_costs) it writes with the owner's rights (rollup.sql), so the
+-- writer can neither read what it stored nor change a stored row.
+GRANT INSERT ON agent_trace.agent_spans TO agent_trace_writer;
+REVOKE ALL ON FUNCTION agent_trace._fold_inserted_spans() FROM PUBLIC;
+
+GRANT SELECT (trace_id, span_id, parent_span_id, start_time, end_time, duration_ms, name, span_kind,
+              span_type, status_code, service_name, scope_name, scope_version, model, provider,
+              input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+              cost_usd, tool_name, agent_name, agent_id, session_id, user_id, run_id, team_id,
+              workflow_id, correlation_id, created_at)
+    ON agent_trace.agent_spans TO agent_trace_usage_reader;
+GRANT SELECT (trace_id, name, status, start_time, end_time, duration_ms, span_count, error_count,
+              llm_call_count, tool_call_count, input_tokens, output_tokens, cache_read_tokens,
+              cache_write_tokens, reasoning_tokens, cost_usd, service_name, session_id, user_id,
+              agent_name, agent_id, run_id, team_id, workflow_id, correlation_id, root_span_id,
+              root_start_time, created_at, updated_at, computed_cost_usd)
+    ON agent_trace.agent_traces TO agent_trace_usage_reader;
+GRANT SELECT (record_key, time, observed_time, trace_id, span_id, event_name, severity_number,
+              severity_text, service_name, scope_name, scope_version, session_id, user_id, model,
+              input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+              cost_usd, tool_name, duration_ms, created_at, computed_cost_usd)
+    ON agent_trace.agent_logs TO agent_trace_usage_reader;
+GRANT SELECT (series_key, name, kind, temporality, is_monotonic, start_time, time, value, count, sum,
+              min, max, bucket_bounds, bucket_counts, exponential_buckets, quantiles, unit,
+              description, service_name, scope_name, scope_version, session_id, model, token_type,
+              created_at)
+    ON agent_trace.agent_metrics TO agent_trace_usage_reader;
+GRANT SELECT (series_key, name, kind, temporality, unit, start_time, time, value, delta, count,
+              delta_count, sum, delta_sum, service_name, session_id, model, token_type, scope_name)
+    ON agent_trace.agent_metric_deltas TO agent_trace_usage_reader;
+-- Views read their tables with their owner's rights, so these show only what their columns show:
+-- numbers (agent_turns calls trace_tree as its caller, which reads no content).
+GRANT SELECT ON agent_trace.agent_sessions, agent_trace.agent_turns TO agent_trace_usage_reader;
+
+-- pg_dump: the tables an extension creates belong to it, and a dump leaves their rows out unless
+-- they are registered here. Registered: what was received (spans, logs, metrics; model_prices
+-- registers itself in prices.sql). Not registered: what the database derives from those, which
+-- restoring them rebuilds: agent_traces (the fold trigger refills it as spans are restored) and
+-- agent_span_costs (run agent_trace.recompute_costs('-infinity', 'infinity') after a restore, once
+-- the prices are back). Dumping derived rows too would count them twice on restore.
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_spans', '');
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_metrics', '');
+/* </end connected objects> */
+

@@ -416,16 +416,23 @@ CREATE FUNCTION agent_trace._agno_traces_guard() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- Fired only for statements not issued by a trigger (see the trigger's WHEN): AgentOS's own
-    -- upsert of its trace summary. agent_trace derives that row from the spans, so it is skipped.
+    -- agent_trace's own writes come from _agno_sync_traces, a trigger that runs as its owner
+    -- (SECURITY DEFINER): those pass. Anything else (AgentOS's upsert of its trace summary, which
+    -- agent_trace derives from the spans itself, or a writer forging a row) is skipped.
+    IF pg_trigger_depth() > 1
+       AND current_user = (SELECT proowner::regrole::name FROM pg_proc
+                            WHERE oid = 'agent_trace._agno_sync_traces()'::regprocedure) THEN
+        RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_traces_guard() IS
-    'Trigger function: skips writes to an AgentOS agno_traces table that come from outside agent_trace''s triggers (AgentOS''s own trace upserts). Its presence on a table marks the table''s schema as compatible.';
+    'Trigger function: lets through the writes to an AgentOS agno_traces table that agent_trace''s own trigger makes (as its owner) and skips every other (AgentOS''s own trace upserts, a forged row). Its presence on a table marks the table''s schema as compatible.';
 
 CREATE FUNCTION agent_trace._agno_sync_traces() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -479,7 +486,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_sync_traces() IS
-    'Trigger function: copies the agent_traces rows a statement inserted, updated or deleted into the agno_traces table of every schema prepared by enable_agno_compat. Internal.';
+    'Trigger function: copies the agent_traces rows a statement inserted, updated or deleted into the agno_traces table of every schema prepared by enable_agno_compat, with the rights of the extension''s owner (SECURITY DEFINER). Internal.';
 
 CREATE TRIGGER agent_traces_agno_insert
     AFTER INSERT ON agent_trace.agent_traces
@@ -503,6 +510,7 @@ CREATE TRIGGER agent_traces_agno_truncate
 
 CREATE FUNCTION agent_trace._agno_insert_span() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -533,7 +541,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_insert_span() IS
-    'Trigger function (INSTEAD OF INSERT on an AgentOS agno_spans view): stores the span in agent_spans with its typed columns mapped from its attributes; a span whose trace and span id are stored already is skipped. Internal.';
+    'Trigger function (INSTEAD OF INSERT on an AgentOS agno_spans view): stores the span in agent_spans with its typed columns mapped from its attributes, with the rights of the extension''s owner (SECURITY DEFINER), so the inserting role needs INSERT on the view only; a span whose trace and span id are stored already is skipped. Internal.';
 
 ------------------------------------------------------------------------------------------------------
 -- Turning a schema on and off
@@ -595,8 +603,7 @@ BEGIN
         CREATE INDEX ON %1$I.agno_traces USING hash (workflow_id);
         CREATE TRIGGER agno_traces_written_by_agent_trace
             BEFORE INSERT OR UPDATE OR DELETE ON %1$I.agno_traces
-            FOR EACH ROW WHEN (pg_catalog.pg_trigger_depth() < 1)
-            EXECUTE FUNCTION agent_trace._agno_traces_guard();
+            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_traces_guard();
 
         -- The trace comes from agno_traces, so `WHERE trace_id = '...'` finds it by that table's key
         -- and its spans by agent_spans' key. A span whose parent is missing (or a second parentless
@@ -628,12 +635,14 @@ BEGIN
             INSTEAD OF INSERT ON %1$I.agno_spans
             FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span();
 
+        -- Readers read both (the spans' attributes are content: not for usage readers). Writers, as
+        -- an AgentOS app's role, insert spans (stored by the view's trigger with the owner's rights)
+        -- and may send AgentOS's trace upsert, which PostgreSQL checks against INSERT and UPDATE
+        -- before the guard skips it. The copy is kept by triggers with the owner's rights.
         GRANT USAGE ON SCHEMA %1$I TO agent_trace_reader, agent_trace_writer;
         GRANT SELECT ON %1$I.agno_traces, %1$I.agno_spans TO agent_trace_reader;
-        -- The writer keeps the copy current (agent_trace's triggers run as the inserting role) and,
-        -- as an AgentOS app's role, inserts spans and has its trace upserts skipped.
-        GRANT SELECT, INSERT, UPDATE, DELETE ON %1$I.agno_traces TO agent_trace_writer;
-        GRANT SELECT, INSERT ON %1$I.agno_spans TO agent_trace_writer;
+        GRANT INSERT, UPDATE ON %1$I.agno_traces TO agent_trace_writer;
+        GRANT INSERT ON %1$I.agno_spans TO agent_trace_writer;
     $ddl$, schema_name);
     EXECUTE format('SELECT count(*) FROM %I.agno_traces', schema_name) INTO copied;
     RETURN copied;
@@ -667,7 +676,7 @@ COMMENT ON FUNCTION agent_trace.disable_agno_compat(text) IS
     'Drops what enable_agno_compat made in schema_name (agno_traces and agno_spans; no span or trace of agent_trace is touched). Returns false when there was nothing to drop. Refuses AgentOS''s own tables.';
 
 -- Who may call what. Turning compatibility on or off is for the database owner (nothing granted);
--- the triggers run as the role that writes, the view's functions as the role that reads.
+-- the triggers write with the owner's rights; readers call the two functions the view reads through.
 REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
     agent_trace._parse_number(jsonb), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
     agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
@@ -675,10 +684,5 @@ REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._t
     agent_trace._agno_trace(agent_trace.agent_traces), agent_trace._agno_attributes(agent_trace.agent_spans),
     agent_trace._agno_traces_guard(), agent_trace._agno_sync_traces(), agent_trace._agno_insert_span(),
     agent_trace.enable_agno_compat(text), agent_trace.disable_agno_compat(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
-    agent_trace._parse_number(jsonb), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
-    agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
-    agent_trace._span_columns(text, jsonb, jsonb), agent_trace._agno_time(timestamptz),
-    agent_trace._agno_trace(agent_trace.agent_traces) TO agent_trace_writer;
 GRANT EXECUTE ON FUNCTION agent_trace._agno_time(timestamptz), agent_trace._agno_attributes(agent_trace.agent_spans)
-    TO agent_trace_reader, agent_trace_writer;
+    TO agent_trace_reader;

@@ -68,9 +68,12 @@ COMMENT ON COLUMN agent_trace.tree_node.is_orphan IS 'The span names a parent th
 COMMENT ON COLUMN agent_trace.tree_node.is_cycle IS 'The span''s parent chain looped back to it; the loop was cut here and the span shown at the top level.';
 
 -- Rust (extension/src/api.rs), returning its rows in materialize mode: a plain C-language function.
+-- Its query (sql/queries/trace_spans.sql) runs under the pinned search_path, like every function
+-- here: a caller's schema cannot put an operator of its own in front of pg_catalog's.
 CREATE FUNCTION agent_trace.trace_tree(trace_id agent_trace.trace_id, root_span_id agent_trace.span_id DEFAULT NULL)
 RETURNS SETOF agent_trace.tree_node
 LANGUAGE c STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'agent_trace_trace_tree';
 COMMENT ON FUNCTION agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id) IS
     'The spans of a trace as a tree: one row per span in depth-first order (siblings by start time). path is the rank among siblings at each level ("1.2.1"; deeper than 24 levels the middle shows as "…"). self_time_ms is the time no child covered; subtree_* sum the span and everything below it (tokens and cost over llm and embedding spans only, as agent_traces does, since wrapper spans repeat their children''s usage). is_orphan: the parent never arrived (shown at the top level). is_cycle: the parent chain looped and was cut here. With root_span_id: that span''s subtree only, depths, paths and offsets counted from it.';
@@ -331,7 +334,11 @@ COMMENT ON COLUMN agent_trace.agent_turns.cost_usd IS 'Reported cost of the LLM 
 COMMENT ON COLUMN agent_trace.agent_turns.computed_cost_usd IS 'Cost computed from model_prices for the calls in the turn that reported none.';
 COMMENT ON COLUMN agent_trace.agent_turns.error_count IS 'Spans with status ERROR in the turn.';
 
--- Readers may call every function, the internal _json_or_text too: replay_json calls it as its caller.
+-- Who may call what. The tree functions read no content (names, types, times, tokens, cost), so
+-- both reader roles may call them, and the agent_turns view over them. The diff and replay
+-- functions read inputs and outputs: agent_trace_reader only (for agent_trace_usage_reader they
+-- would fail on the column privilege anyway). Readers may call the internal _json_or_text too:
+-- replay_json calls it as its caller.
 REVOKE ALL ON FUNCTION
     agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
@@ -347,10 +354,12 @@ REVOKE ALL ON FUNCTION
 GRANT EXECUTE ON FUNCTION
     agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
-    agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
     agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id),
-    agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id),
+    agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id)
+    TO agent_trace_reader, agent_trace_usage_reader;
+GRANT EXECUTE ON FUNCTION
+    agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
     agent_trace._json_or_text(text),
     agent_trace.replay(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id),

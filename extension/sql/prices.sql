@@ -300,11 +300,19 @@ $$;
 COMMENT ON FUNCTION agent_trace._log_provider(jsonb) IS
     'Provider of a log record for pricing: its gen_ai.provider.name, else gen_ai.system attribute. Internal.';
 
+-- SECURITY DEFINER, like the span trigger (rollup.sql): it reads model_prices with the owner's
+-- rights, so the writer needs no SELECT on it; only this table's trigger may run it.
 CREATE FUNCTION agent_trace._cost_inserted_log() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_RELID <> 'agent_trace.agent_logs'::regclass OR TG_WHEN <> 'BEFORE' OR TG_LEVEL <> 'ROW'
+       OR TG_OP <> 'INSERT' THEN
+        RAISE EXCEPTION 'agent_trace._cost_inserted_log runs only as the BEFORE INSERT row trigger of agent_trace.agent_logs'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     NEW.computed_cost_usd := agent_trace.compute_cost(
         NEW.model, agent_trace._log_provider(NEW.attributes), NEW.time, NEW.input_tokens,
         NEW.output_tokens, NEW.cache_read_tokens, NEW.cache_write_tokens, NEW.reasoning_tokens);
@@ -312,7 +320,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._cost_inserted_log() IS
-    'Trigger function: sets computed_cost_usd of a log record that reports tokens but no cost_usd. Internal.';
+    'Trigger function: sets computed_cost_usd of a log record that reports tokens but no cost_usd, reading model_prices with the rights of the extension''s owner (SECURITY DEFINER). Internal.';
 
 CREATE TRIGGER agent_logs_compute_cost
     BEFORE INSERT ON agent_trace.agent_logs
@@ -453,24 +461,11 @@ COMMENT ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) IS
 ------------------------------------------------------------------------------------------------------
 -- Privileges
 ------------------------------------------------------------------------------------------------------
--- access.sql creates the two roles and grants SELECT on every table to agent_trace_reader; it runs
--- last, and these grants need the roles now, so make sure they exist (access.sql then finds them).
-DO $roles$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'agent_trace_writer') THEN
-        CREATE ROLE agent_trace_writer NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'agent_trace_reader') THEN
-        CREATE ROLE agent_trace_reader NOLOGIN;
-    END IF;
-END
-$roles$;
-
--- The span insert trigger runs as the inserting role: it reads prices and upserts span costs (ON
--- CONFLICT DO UPDATE: a span that is re-inserted after being deleted gets its cost rewritten). The
--- log insert trigger reads prices too.
-GRANT SELECT ON agent_trace.model_prices TO agent_trace_writer;
-GRANT SELECT, INSERT, UPDATE ON agent_trace.agent_span_costs TO agent_trace_writer;
+-- Prices and computed costs are numbers: both reader roles read them and may compute costs. The
+-- writer gets nothing here: the insert triggers price spans and log records with the owner's rights.
+-- Changing prices and recompute_costs stay with the owner (grant them to an admin role if needed).
+GRANT SELECT ON agent_trace.model_prices, agent_trace.agent_span_costs
+    TO agent_trace_reader, agent_trace_usage_reader;
 
 REVOKE ALL ON FUNCTION agent_trace.normalize_provider(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.price_for(text, text, timestamptz) FROM PUBLIC;
@@ -481,12 +476,10 @@ REVOKE ALL ON FUNCTION agent_trace._log_provider(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace._cost_inserted_log() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION agent_trace.normalize_provider(text) TO agent_trace_reader, agent_trace_writer;
-GRANT EXECUTE ON FUNCTION agent_trace.price_for(text, text, timestamptz) TO agent_trace_reader, agent_trace_writer;
-GRANT EXECUTE ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[])
-    TO agent_trace_reader, agent_trace_writer;
-GRANT EXECUTE ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint)
-    TO agent_trace_reader, agent_trace_writer;
-GRANT EXECUTE ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint)
-    TO agent_trace_reader, agent_trace_writer;
-GRANT EXECUTE ON FUNCTION agent_trace._log_provider(jsonb) TO agent_trace_writer;
+GRANT EXECUTE ON FUNCTION
+    agent_trace.normalize_provider(text),
+    agent_trace.price_for(text, text, timestamptz),
+    agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]),
+    agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint),
+    agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint)
+    TO agent_trace_reader, agent_trace_usage_reader;

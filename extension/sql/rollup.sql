@@ -24,6 +24,14 @@
 -- is never updated and gets no row trigger, so COPY keeps inserting in batches. price_for,
 -- _costs_at_price and agent_span_costs are created by prices.sql, after this file; PL/pgSQL resolves
 -- them when the trigger first runs.
+--
+-- Privileges: the trigger function is SECURITY DEFINER, so it writes agent_traces and
+-- agent_span_costs (and reads model_prices) with the rights of the extension's owner, and the
+-- inserting role needs none of them: agent_trace_writer may insert spans and nothing else, and
+-- cannot rewrite a trace's totals. It is safe to run with those rights because its search_path is
+-- pinned (pg_temp last: a caller's temporary objects can shadow nothing), it runs no dynamic SQL,
+-- nobody else may EXECUTE it (so no one can attach it to a table of their own and feed it made-up
+-- rows), and it refuses to run as anything but this table's statement trigger.
 
 CREATE FUNCTION agent_trace._saturate_bigint(value numeric) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -34,13 +42,18 @@ $$;
 COMMENT ON FUNCTION agent_trace._saturate_bigint(numeric) IS
     'The bigint nearest to value: value itself, or bigint''s least or greatest value when it lies outside; NULL for NULL. How agent_traces keeps token totals that would overflow. Internal.';
 REVOKE ALL ON FUNCTION agent_trace._saturate_bigint(numeric) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION agent_trace._saturate_bigint(numeric) TO agent_trace_writer;
 
 CREATE FUNCTION agent_trace._fold_inserted_spans() RETURNS trigger
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_RELID <> 'agent_trace.agent_spans'::regclass OR TG_WHEN <> 'AFTER' OR TG_LEVEL <> 'STATEMENT'
+       OR TG_OP <> 'INSERT' THEN
+        RAISE EXCEPTION 'agent_trace._fold_inserted_spans runs only as the AFTER INSERT statement trigger of agent_trace.agent_spans'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     WITH batches AS (
         -- The new LLM and embedding spans to price, one row per (model, provider, UTC day): one
         -- price lookup and one cost computation each. The array_aggs of one group see the same rows
@@ -178,7 +191,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._fold_inserted_spans() IS
-    'Trigger function: folds the spans an INSERT statement stored into their agent_traces rows, and prices those without a provided cost into agent_span_costs. Internal.';
+    'Trigger function: folds the spans an INSERT statement stored into their agent_traces rows, and prices those without a provided cost into agent_span_costs, with the rights of the extension''s owner (SECURITY DEFINER), so the inserting role needs no privilege on either table. Internal.';
 
 CREATE TRIGGER agent_spans_fold_into_traces
     AFTER INSERT ON agent_trace.agent_spans

@@ -111,4 +111,4 @@ COMMENT ON COLUMN agent_trace.agent_sessions.cost_usd IS 'Cost in US dollars as 
 COMMENT ON COLUMN agent_trace.agent_sessions.computed_cost_usd IS 'Cost computed from agent_trace.model_prices for the calls that reported none. cost_usd + computed_cost_usd is the session''s cost as far as it is known.';
 
 REVOKE ALL ON FUNCTION agent_trace.tool_label(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION agent_trace.tool_label(text) TO agent_trace_reader;
+GRANT EXECUTE ON FUNCTION agent_trace.tool_label(text) TO agent_trace_reader, agent_trace_usage_reader;

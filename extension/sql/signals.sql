@@ -235,7 +235,7 @@ COMMENT ON COLUMN agent_trace.agent_metric_deltas.scope_name IS 'Instrumentation
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.attributes IS 'Point attributes as a JSON object.';
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.resource_attributes IS 'Attributes of the sending process as a JSON object.';
 
--- The ingest writes both tables (binary COPY, or INSERT .. ON CONFLICT DO NOTHING for retries,
--- which reads the unique index: hence SELECT). access.sql grants SELECT on every table and view to
--- agent_trace_reader.
-GRANT SELECT, INSERT ON agent_trace.agent_logs, agent_trace.agent_metrics TO agent_trace_writer;
+-- The ingest inserts into both tables (binary COPY, or INSERT .. ON CONFLICT DO NOTHING for
+-- retries, which needs no SELECT when it names no conflict target) and may not read them back: log
+-- bodies and attributes hold prompts. access.sql grants the readers.
+GRANT INSERT ON agent_trace.agent_logs, agent_trace.agent_metrics TO agent_trace_writer;

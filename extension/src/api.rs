@@ -56,6 +56,8 @@ fn diff_alignment_budget() -> u64 {
 const MAX_JSON_DEPTH: usize = 1000;
 
 const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
+/// The same, with the spans' input and output (only diff_traces compares them).
+const TRACE_SPANS_WITH_IO_SQL: &str = include_str!("../sql/queries/trace_spans_with_io.sql");
 
 /// The columns of trace_spans.sql, in its order.
 mod column {
@@ -251,8 +253,12 @@ impl Trace {
 /// PostgreSQL values made inside live in the connection's memory and do not survive it).
 fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> R) -> R {
     Spi::connect(|client| -> Result<R, pgrx::spi::Error> {
-        let args = [Uuid::from_bytes(trace_id.0).into(), with_io.into()];
-        let _result = client.select(TRACE_SPANS_SQL, None, &args)?;
+        let query = if with_io {
+            TRACE_SPANS_WITH_IO_SQL
+        } else {
+            TRACE_SPANS_SQL
+        };
+        let _result = client.select(query, None, &[Uuid::from_bytes(trace_id.0).into()])?;
         // SAFETY: the query just ran; its result stays until the connection closes after `work`.
         let trace = unsafe { Trace::from_spi_result() };
         Ok(work(&trace))
@@ -595,6 +601,7 @@ pub mod agent_trace {
     use super::*;
 
     #[pg_extern(stable, parallel_safe, name = "trace_tree_json")]
+    #[search_path(pg_catalog, pg_temp)]
     fn trace_tree_json(
         trace_id: Option<TraceId>,
         root_span_id: default!(Option<SpanId>, "NULL"),
@@ -702,6 +709,7 @@ pub mod agent_trace {
         name = "diff_traces",
         requires = [critical_path]
     )]
+    #[search_path(pg_catalog, pg_temp)]
     fn diff_traces(
         trace_a: Option<TraceId>,
         trace_b: Option<TraceId>,
@@ -797,6 +805,7 @@ pub mod agent_trace {
         name = "critical_path",
         requires = [trace_tree_json]
     )]
+    #[search_path(pg_catalog, pg_temp)]
     fn critical_path(
         trace_id: Option<TraceId>,
         root_span_id: default!(Option<SpanId>, "NULL"),
@@ -997,4 +1006,31 @@ fn diff_rows(
         });
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two span queries are one query: they differ only in reading input and output.
+    #[test]
+    fn the_span_queries_differ_only_in_input_and_output() {
+        let body = |sql: &'static str| -> Vec<&'static str> {
+            sql.lines().filter(|line| !line.starts_with("--")).collect()
+        };
+        let (plain, with_io) = (body(TRACE_SPANS_SQL), body(TRACE_SPANS_WITH_IO_SQL));
+        assert_eq!(plain.len(), with_io.len());
+        let differing: Vec<(&str, &str)> = plain
+            .into_iter()
+            .zip(with_io)
+            .filter(|(a, b)| a != b)
+            .collect();
+        assert_eq!(
+            differing,
+            [
+                ("       NULL::text AS input,", "       s.input,"),
+                ("       NULL::text AS output,", "       s.output,"),
+            ]
+        );
+    }
 }

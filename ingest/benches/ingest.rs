@@ -32,6 +32,7 @@
 //! | BENCH_VERIFY | 1 | compare the tables' fingerprints after the phases of round 1 |
 //! | BENCH_BREAKDOWN | 1 | time the steps of one batch inside PostgreSQL after the rounds |
 //! | BENCH_EXPLAIN | 0 | also print EXPLAIN ANALYZE of the ingest's INSERT for one batch |
+//! | BENCH_POISON | 20000 | after the rounds: one request of this many spans, one of which the database refuses, through agent-trace (0: skip) |
 //! | BENCH_PRICED | 0 | LLM spans carry no cost, and the shipped price snapshot is imported first, so the database computes every LLM span's cost (agent_span_costs) |
 //! | BENCH_POOL_SIZE | agent-trace's | `--pool-size` of the server |
 //! | BENCH_SERVER_BIN | this build's agent-trace | the binary of the `ingest` phase |
@@ -158,6 +159,8 @@ struct Settings {
     explain: bool,
     /// LLM spans without a cost and prices imported: the trigger computes every LLM span's cost.
     priced: bool,
+    /// Spans of the request the poison measurement sends (0: none).
+    poison: usize,
 }
 
 impl Settings {
@@ -232,6 +235,7 @@ impl Settings {
             breakdown: flag("BENCH_BREAKDOWN", true),
             explain: flag("BENCH_EXPLAIN", false),
             priced: flag("BENCH_PRICED", false),
+            poison: number("BENCH_POISON", 20_000)?,
         })
     }
 }
@@ -1325,6 +1329,94 @@ async fn run(settings: &Settings, scratch: &Scratch) -> Result<(), String> {
         }
         println!("{line}");
     }
+    if settings.poison > 0 {
+        poison(settings, &url, &admin, &template).await?;
+    }
+    Ok(())
+}
+
+/// The careful way's speed: one request of `settings.poison` spans, one of which a CHECK
+/// constraint refuses, through agent-trace, against the same request without it. Times to the
+/// answer (200 with rejected_spans = 1), medians of 5 alternating tries on an emptied table.
+async fn poison(
+    settings: &Settings,
+    url: &str,
+    admin: &Client,
+    template: &Template,
+) -> Result<(), String> {
+    const TRIES: usize = 5;
+    let spans = settings.poison;
+    let mut server = Server::start(&settings.server_bin, url, &settings.dir, settings.pool_size)?;
+    let http = reqwest::Client::new();
+    let endpoint = format!("http://{}/v1/traces", server.addr);
+    admin
+        .batch_execute("ALTER TABLE agent_trace.agent_spans ADD CONSTRAINT bench_poison CHECK (name <> 'bench poison')")
+        .await
+        .map_err(db_error)?;
+    let (mut clean_times, mut poisoned_times) = (Vec::new(), Vec::new());
+    for attempt in 0..2 * TRIES {
+        let poisoned = attempt % 2 == 1;
+        reset(admin).await?;
+        let mut request = template.request(0x9015_0000 + attempt as u64, 0, spans, spans);
+        if poisoned {
+            let mut all = request
+                .resource_spans
+                .iter_mut()
+                .flat_map(|r| &mut r.scope_spans)
+                .flat_map(|s| &mut s.spans);
+            if let Some(span) = all.nth(spans / 2) {
+                span.name = "bench poison".into();
+            }
+        }
+        let body = request.encode_to_vec();
+        let started = Instant::now();
+        let response = http
+            .post(&endpoint)
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("poison request: {e}"))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+        let took = started.elapsed().as_secs_f64();
+        let answer =
+            ExportTraceServiceResponse::decode(bytes.as_ref()).map_err(|e| e.to_string())?;
+        let rejected = answer.partial_success.map_or(0, |p| p.rejected_spans);
+        let stored = scalar_f64(
+            admin,
+            "SELECT count(*)::float8 FROM agent_trace.agent_spans",
+        )
+        .await?;
+        let want = (
+            usize::from(poisoned) as i64,
+            (spans - usize::from(poisoned)) as f64,
+        );
+        if !status.is_success() || rejected != want.0 || stored != want.1 {
+            return Err(format!(
+                "poison try {attempt}: status {status}, rejected {rejected}, stored {stored}"
+            ));
+        }
+        if poisoned {
+            poisoned_times.push(took);
+        } else {
+            clean_times.push(took);
+        }
+    }
+    admin
+        .batch_execute("ALTER TABLE agent_trace.agent_spans DROP CONSTRAINT bench_poison")
+        .await
+        .map_err(db_error)?;
+    server.stop();
+    let (clean, poisoned) = (median(clean_times), median(poisoned_times));
+    println!();
+    println!("== One refused span in a request of {spans} spans (medians of {TRIES}) ==");
+    println!();
+    println!("| request | answered in | rejected_spans |");
+    println!("|---|---|---|");
+    println!("| {spans} spans, all stored | {clean:.2} s | 0 |");
+    println!("| {spans} spans, one refused by a CHECK constraint | {poisoned:.2} s | 1 |");
+    println!("refused / clean = {:.1}x", poisoned / clean);
     Ok(())
 }
 

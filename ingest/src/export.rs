@@ -31,6 +31,8 @@ pub trait Signal: Send + Sync + 'static {
     const PATH: &'static str;
     /// The gRPC method, e.g. `/opentelemetry.proto.collector.trace.v1.TraceService/Export`.
     const GRPC_PATH: &'static str;
+    /// The signal's name in logs and metrics: `traces`, `logs` or `metrics`.
+    const NAME: &'static str;
 
     /// The request's rows and what could not become one (pure).
     fn map(request: &Self::Request) -> Mapped<Self::Row>;
@@ -48,6 +50,7 @@ impl Signal for Traces {
     type Response = ExportTraceServiceResponse;
     type Row = SpanRow;
     const PATH: &'static str = "/v1/traces";
+    const NAME: &'static str = "traces";
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
     fn map(request: &Self::Request) -> Mapped<SpanRow> {
@@ -69,6 +72,7 @@ impl Signal for Logs {
     type Response = ExportLogsServiceResponse;
     type Row = LogRow;
     const PATH: &'static str = "/v1/logs";
+    const NAME: &'static str = "logs";
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
     fn map(request: &Self::Request) -> Mapped<LogRow> {
@@ -90,6 +94,7 @@ impl Signal for Metrics {
     type Response = ExportMetricsServiceResponse;
     type Row = MetricRow;
     const PATH: &'static str = "/v1/metrics";
+    const NAME: &'static str = "metrics";
     const GRPC_PATH: &'static str =
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
@@ -107,22 +112,47 @@ impl Signal for Metrics {
     }
 }
 
+/// What one request came to, for the operator (`crate::observe`): counts of its items (spans, log
+/// records or metric points) and how long the database took.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Newly stored.
+    pub stored: u64,
+    /// Already stored (a client's retry) or repeated within the request.
+    pub duplicates: u64,
+    /// Refused by the mapping or by the database; each is in the answer's partial_success.
+    pub rejected: u64,
+    /// Why, as the answer's partial_success says it (the first few reasons).
+    pub rejected_reason: Option<String>,
+    /// The write, COMMIT included (None when there was nothing to write).
+    pub write_time: Option<std::time::Duration>,
+}
+
 /// Writes the mapped rows. Ok means committed: every item not counted as rejected in the answer
 /// (by the mapping or by the database) is stored.
 pub async fn export<S: Signal>(
     writer: &Writer,
     mapped: Mapped<S::Row>,
-) -> Result<S::Response, WriteError> {
+) -> Result<(S::Response, Outcome), WriteError> {
+    let started = std::time::Instant::now();
     let written = writer.write(&mapped.rows).await?;
+    let write_time = (!mapped.rows.is_empty()).then(|| started.elapsed());
     let rejected: Vec<&str> = mapped
         .rejected
         .iter()
         .chain(&written.rejected)
         .map(|rejected| rejected.reason.as_str())
         .collect();
-    Ok(S::respond(
-        (!rejected.is_empty()).then(|| (rejected.len() as i64, summarize(&rejected))),
-    ))
+    let rejected_reason = (!rejected.is_empty()).then(|| summarize(&rejected));
+    let outcome = Outcome {
+        stored: written.inserted,
+        duplicates: written.duplicates,
+        rejected: rejected.len() as u64,
+        rejected_reason: rejected_reason.clone(),
+        write_time,
+    };
+    let response = S::respond(rejected_reason.map(|reason| (rejected.len() as i64, reason)));
+    Ok((response, outcome))
 }
 
 /// At most a few reasons, so a request full of bad items still gets a readable answer.

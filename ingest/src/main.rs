@@ -4,10 +4,14 @@
 use clap::{Args, Parser, Subcommand};
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices::{self, ImportCommand};
+use ingest::cli::probe;
 use ingest::cli::setup::{self, SetupOptions, Tool};
 use ingest::cli::up;
-use ingest::otlp::{self, Limits, ServeConfig};
-use ingest::write::WriterConfig;
+use ingest::observe::log;
+use ingest::otlp::tls::ListenerTls;
+use ingest::otlp::{self, Limits, ServeConfig, Tokens};
+use ingest::viewer::ViewerConfig;
+use ingest::write::{Password, WriterConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +56,13 @@ enum Command {
                       agent-trace to its tracer provider. Prints only; changes no file."
     )]
     Setup(SetupArgs),
+    /// GET a running server's /ready (or another URL of it): exit 0 on 200, else 1 with why. For
+    /// container healthchecks, where no curl is at hand.
+    Probe {
+        /// What to GET (plain HTTP).
+        #[arg(env = "AGENT_TRACE_PROBE_URL", default_value = probe::DEFAULT_URL)]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,9 +105,31 @@ struct PricesImportArgs {
     /// (the snapshot's date), else today (UTC).
     #[arg(long)]
     date: Option<String>,
-    /// PostgreSQL connection URL of a database with the agent_trace extension.
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// PostgreSQL connection string of a database with the agent_trace extension, as libpq reads
+    /// it: postgresql://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=ca.pem, or
+    /// "host=HOST user=USER dbname=DB sslmode=require". TLS: sslmode disable, prefer (default),
+    /// require, verify-ca, verify-full; sslrootcert a PEM file of CA certificates, or system.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: String,
+    /// A file whose first line is the database password, used instead of any password in
+    /// --database-url (which shows in `ps` and in shell history).
+    #[arg(long, env = "DATABASE_PASSWORD_FILE")]
+    database_password_file: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    fn password(&self) -> Result<Option<Password>, String> {
+        self.database_password_file
+            .as_deref()
+            .map(Password::from_file)
+            .transpose()
+    }
 }
 
 #[derive(Args)]
@@ -117,9 +150,8 @@ struct SetupArgs {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// PostgreSQL connection URL, e.g. postgresql://agent_trace@127.0.0.1:5432/app
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    #[command(flatten)]
+    database: DatabaseArgs,
     #[command(flatten)]
     server: ServerArgs,
 }
@@ -132,13 +164,38 @@ struct ServerArgs {
     /// Address for OTLP/gRPC.
     #[arg(long, env = "AGENT_TRACE_GRPC_LISTEN", default_value = otlp::DEFAULT_GRPC_LISTEN)]
     grpc_listen: SocketAddr,
-    /// Bearer token clients must send (`Authorization: Bearer TOKEN`). Required to listen beyond
-    /// loopback unless --allow-public-without-token.
-    #[arg(long, env = "AGENT_TRACE_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    /// A bearer token clients may send (`Authorization: Bearer TOKEN`); repeat the flag for
+    /// several (rotation). One is required to listen beyond loopback unless
+    /// --allow-public-without-token. Prefer --token-file: a flag shows in `ps`.
+    #[arg(long = "token", env = "AGENT_TRACE_TOKEN", hide_env_values = true)]
+    tokens: Vec<String>,
+    /// A file of bearer tokens, one per line (blank lines and lines starting with # skipped), any
+    /// of which clients may send. Read again on SIGHUP: add a new token, move the clients to it,
+    /// remove the old one, without a restart.
+    #[arg(long, env = "AGENT_TRACE_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// The least severe log events written to standard error: off, error, warn, info, debug, trace.
+    #[arg(long, env = "AGENT_TRACE_LOG_LEVEL", default_value_t = log::Level::default())]
+    log_level: log::Level,
+    /// Log lines as text, or as JSON objects (one per line) for a log pipeline.
+    #[arg(long, env = "AGENT_TRACE_LOG_FORMAT", value_enum, default_value_t = log::Format::Text)]
+    log_format: log::Format,
     /// Listen on a non-loopback address without a token (anyone who can reach it can write).
     #[arg(long, env = "AGENT_TRACE_ALLOW_PUBLIC_WITHOUT_TOKEN")]
     allow_public_without_token: bool,
+    /// Serve both ports over TLS with this certificate (PEM, the chain after it); needs --tls-key.
+    #[arg(long, env = "AGENT_TRACE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "AGENT_TRACE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve OTLP only, without the web viewer at / on the HTTP port.
+    #[arg(long, env = "AGENT_TRACE_NO_VIEWER")]
+    no_viewer: bool,
+    /// PostgreSQL connection URL the viewer reads with, e.g. of a login role granted only
+    /// agent_trace_reader. Default: the ingest's database (read as agent_trace_reader if it may).
+    #[arg(long, env = "AGENT_TRACE_VIEWER_DATABASE_URL", hide_env_values = true)]
+    viewer_database_url: Option<String>,
     /// Database connections (batches written at once).
     #[arg(long, env = "AGENT_TRACE_POOL_SIZE", default_value_t = WriterConfig::DEFAULT_POOL_SIZE)]
     pool_size: usize,
@@ -206,7 +263,8 @@ struct ServerArgs {
         default_value_t = Limits::DEFAULT.header_read_timeout.as_secs()
     )]
     header_read_timeout_secs: u64,
-    /// Seconds a connection on either port may send nothing before it is closed.
+    /// OTLP/gRPC: seconds a connection may send nothing (not even answers to keep-alive pings)
+    /// before it is closed.
     #[arg(
         long,
         env = "AGENT_TRACE_IDLE_TIMEOUT_SECS",
@@ -235,8 +293,19 @@ impl ServerArgs {
         ServeConfig {
             http_listen: self.listen,
             grpc_listen: self.grpc_listen,
-            token: self.token.clone(),
+            tokens: Tokens {
+                given: self.tokens.clone(),
+                file: self.token_file.clone(),
+            },
             allow_public_without_token: self.allow_public_without_token,
+            tls: self
+                .tls_cert
+                .clone()
+                .zip(self.tls_key.clone())
+                .map(|(cert, key)| ListenerTls { cert, key }),
+            viewer: (!self.no_viewer).then(|| ViewerConfig {
+                database_url: self.viewer_database_url.clone(),
+            }),
             limits: Limits {
                 max_body_read_time: Duration::from_secs(self.body_read_timeout_secs),
                 max_body_bytes: self.max_body_bytes,
@@ -251,9 +320,10 @@ impl ServerArgs {
         }
     }
 
-    fn writer_config(&self, database_url: String) -> WriterConfig {
+    fn writer_config(&self, database_url: String, password: Option<Password>) -> WriterConfig {
         WriterConfig {
             database_url,
+            password,
             pool_size: self.pool_size,
             connection_wait: Duration::from_millis(self.connection_wait_ms),
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
@@ -289,16 +359,20 @@ impl ClusterArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => {
-            let writer = args.server.writer_config(args.database_url);
+        Command::Serve(args) => args.database.password().and_then(|password| {
+            log::init(args.server.log_level, args.server.log_format);
+            let writer = args
+                .server
+                .writer_config(args.database.database_url, password);
             run_async(otlp::serve(
                 args.server.serve_config(),
                 &writer,
                 shutdown_signal(),
             ))
-        }
+        }),
         Command::Up { cluster, server } => cluster.cluster().and_then(|cluster| {
-            let writer = server.writer_config(String::new());
+            log::init(server.log_level, server.log_format);
+            let writer = server.writer_config(String::new(), None);
             run_async(up::up(
                 cluster,
                 server.serve_config(),
@@ -316,12 +390,15 @@ fn main() -> ExitCode {
         }),
         Command::Prices {
             command: PricesCommand::Import(args),
-        } => run_async(prices::import_command(ImportCommand {
-            file: args.file,
-            source: args.source,
-            date: args.date,
-            database_url: args.database_url,
-        })),
+        } => args.database.password().and_then(|password| {
+            run_async(prices::import_command(ImportCommand {
+                file: args.file,
+                source: args.source,
+                date: args.date,
+                database_url: args.database.database_url,
+                password,
+            }))
+        }),
         Command::Setup(args) => setup::render(
             args.tool,
             &SetupOptions {
@@ -331,6 +408,7 @@ fn main() -> ExitCode {
             },
         )
         .map(|text| print!("{text}")),
+        Command::Probe { url } => probe::probe(&url).map(|body| println!("{body}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -69,9 +69,11 @@ async fn app_role_url(db: &TestDb) -> String {
          DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO agentos_app', current_database()); END $$;"
     ))
     .await;
+    // The superuser's URL with the app's user and password in its place.
     let url = sqlalchemy_url(db);
-    assert!(url.contains("://postgres@"), "{url}");
-    url.replacen("://postgres@", "://agentos_app:agentos@", 1)
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (_, host) = rest.split_once('@').expect("a user in the URL");
+    format!("{scheme}://agentos_app:agentos@{host}")
 }
 
 /// Runs `agno_app.py ARGS --output FILE` to completion off the async workers (the ingest serves in

@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::{TestDb, free_port, numbered_request};
+use common::{ServeProcess, TestDb, free_port, numbered_request};
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -16,21 +15,8 @@ const CLIENTS: usize = 4;
 const REQUESTS_PER_CLIENT: usize = 50;
 const SPANS_PER_REQUEST: usize = 20;
 
-fn start(db: &TestDb, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
-        .arg("serve")
-        .args(["--database-url", &db.url()])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{}", free_port())])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start agent-trace serve");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+fn start(db: &TestDb, port: u16) -> ServeProcess {
+    common::start_serve(db, port, free_port(), &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -77,8 +63,8 @@ async fn every_acknowledged_span_survives_kill_9_and_is_stored_once() {
         while acknowledged.lock().await.len() < total * kill / 3 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        server.kill().expect("SIGKILL"); // Child::kill is SIGKILL on Unix
-        server.wait().expect("reaped");
+        server.child.kill().expect("SIGKILL"); // Child::kill is SIGKILL on Unix
+        server.child.wait().expect("reaped");
         let acked: Vec<usize> = acknowledged.lock().await.iter().copied().collect();
         for number in &acked {
             let first = number * SPANS_PER_REQUEST;
@@ -102,8 +88,7 @@ async fn every_acknowledged_span_survives_kill_9_and_is_stored_once() {
     for client in clients {
         client.await.expect("client finished");
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
     let spans = (total * SPANS_PER_REQUEST) as i64;
     assert_eq!(

@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Valu
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -132,27 +132,21 @@ fn peak_rss_mib(child: &Child) -> f64 {
 async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
     let db = TestDb::start("memory");
     let (http_port, grpc_port) = (free_port(), free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
-        .arg("serve")
-        .args(["--database-url", &db.url()])
-        .args(["--listen", &format!("127.0.0.1:{http_port}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
-        .args(["--max-decompressed-bytes", &(16 << 20).to_string()])
-        .args(["--max-inflight-bytes", &(256 << 20).to_string()])
-        .args([
+    let server = common::start_serve(
+        &db,
+        http_port,
+        grpc_port,
+        &[
+            "--max-decompressed-bytes",
+            &(16 << 20).to_string(),
+            "--max-inflight-bytes",
+            &(256 << 20).to_string(),
             "--lock-timeout-ms",
             "8000",
             "--statement-timeout-ms",
             "20000",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start agent-trace serve");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", grpc_port)).is_err() {
-        assert!(Instant::now() < deadline, "serve never listened");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        ],
+    );
     let (raw, gzipped) = large_request(15_000);
     assert!(
         raw.len() > 15 << 20 && raw.len() <= 16 << 20,
@@ -189,13 +183,13 @@ async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
     }
     // Hold the lock until every call has been answered or is waiting on it.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let peak_while_locked = peak_rss_mib(&server);
+    let peak_while_locked = peak_rss_mib(&server.child);
     locker.batch_execute("COMMIT").await.unwrap();
     let mut answers = std::collections::BTreeMap::<String, usize>::new();
     while let Some(answer) = calls.join_next().await {
         *answers.entry(answer.unwrap()).or_default() += 1;
     }
-    let peak = peak_rss_mib(&server);
+    let peak = peak_rss_mib(&server.child);
     eprintln!(
         "answers {answers:?}; peak RSS {peak_while_locked:.0} MiB while locked, {peak:.0} MiB in all"
     );
@@ -231,6 +225,36 @@ async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
             .await,
         2
     );
-    let _ = server.kill();
-    let _ = server.wait();
+}
+
+/// The timeouts bound clients that send nothing, not answers still streaming to a quiet client:
+/// the viewer's live stream (a response that never ends) outlives the idle timeout.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_streaming_answer_outlives_the_idle_timeout() {
+    let db = TestDb::start("streaming");
+    let (http_port, grpc_port) = (free_port(), free_port());
+    let _server = common::start_serve(
+        &db,
+        http_port,
+        grpc_port,
+        &[
+            "--idle-timeout-secs",
+            "1",
+            "--header-read-timeout-secs",
+            "1",
+        ],
+    );
+    let mut live = reqwest::get(format!("http://127.0.0.1:{http_port}/api/live"))
+        .await
+        .expect("the live stream");
+    assert_eq!(live.status(), 200);
+    let until = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < until {
+        let left = until.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, live.chunk()).await {
+            Err(_) => break, // nothing more within the time: still open
+            Ok(Ok(Some(_))) => continue,
+            Ok(other) => panic!("the stream ended: {other:?}"),
+        }
+    }
 }

@@ -457,12 +457,17 @@ async fn up_imports_the_shipped_prices() {
         snapshot.prices.len()
     );
     assert!(printed.contains(&expected), "{printed}");
-    let (client, connection) = tokio_postgres::connect(
-        &format!("postgresql://postgres@127.0.0.1:{pg_port}/agent_trace"),
-        tokio_postgres::NoTls,
-    )
-    .await
-    .expect("connect to up's cluster");
+    // The superuser's connection string, its password read from the cluster's password file.
+    let cluster = ingest::cli::cluster::PrivateCluster::new(ingest::cli::cluster::ClusterConfig {
+        dir: dir.clone(),
+        port: pg_port,
+        pg_config: ingest::cli::cluster::pg_config_from_env(),
+    })
+    .expect("up's cluster");
+    let (client, connection) =
+        tokio_postgres::connect(&cluster.connection_string(), tokio_postgres::NoTls)
+            .await
+            .expect("connect to up's cluster");
     tokio::spawn(connection);
     let count: i64 = client
         .query_one("SELECT count(*) FROM agent_trace.model_prices", &[])

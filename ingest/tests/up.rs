@@ -50,7 +50,7 @@ impl Up {
     }
 
     /// Starts `up` and returns once it has printed its instructions (the server is then listening).
-    fn start(&self) -> (Child, String) {
+    fn start(&self) -> (UpProcess, String) {
         let mut child = self
             .command("up")
             .stdout(Stdio::piped())
@@ -79,19 +79,64 @@ impl Up {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        (child, printed)
+        (UpProcess(child), printed)
+    }
+
+    /// The connection string `up` prints: the superuser, its password from the password file.
+    fn connection(&self) -> String {
+        format!(
+            "postgresql://postgres@127.0.0.1:{}/agent_trace?passfile={}/pgpass",
+            self.pg_port,
+            self.dir.display()
+        )
     }
 
     fn psql(&self, sql: &str) -> Output {
-        Command::new("psql")
-            .args(["-X", "-At", "-v", "ON_ERROR_STOP=1"])
-            .arg(format!(
-                "postgresql://postgres@127.0.0.1:{}/agent_trace",
-                self.pg_port
-            ))
-            .args(["-c", sql])
-            .output()
-            .expect("run psql")
+        psql_as(&self.connection(), sql)
+    }
+}
+
+/// psql with no password but what the connection string says (no prompt, no ~/.pgpass).
+fn psql_as(connection: &str, sql: &str) -> Output {
+    Command::new("psql")
+        .args(["-X", "-At", "-w", "-v", "ON_ERROR_STOP=1"])
+        .arg(connection)
+        .args(["-c", sql])
+        .env("PGPASSFILE", "/dev/null")
+        .env_remove("PGPASSWORD")
+        .output()
+        .expect("run psql")
+}
+
+/// One HTTP/1.1 POST of OTLP/JSON; the whole answer as text.
+fn post(port: u16, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer
+}
+
+fn stderr(output: &Output) -> String {
+    assert!(!output.status.success(), "should have failed: {output:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+impl Up {
+    /// The ingest login's password, from the password file.
+    fn ingest_password(&self) -> String {
+        let pgpass = std::fs::read_to_string(self.dir.join("pgpass")).expect("pgpass");
+        pgpass
+            .lines()
+            .find_map(|line| line.strip_prefix("127.0.0.1:*:*:agent_trace_ingest:"))
+            .expect("a line for agent_trace_ingest")
+            .to_string()
     }
 }
 
@@ -113,6 +158,32 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// A running `up`, killed if the test ends without stopping it (a failed assertion), so that it
+/// does not outlive the test.
+struct UpProcess(Child);
+
+impl std::ops::Deref for UpProcess {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for UpProcess {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for UpProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     assert!(
@@ -129,9 +200,8 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 fn up_serves_into_a_private_cluster_and_stops_it_on_sigterm() {
     let up = Up::new("serve");
     let (mut child, printed) = up.start();
-    let connection = format!("postgresql://postgres@127.0.0.1:{}/agent_trace", up.pg_port);
     assert!(
-        printed.contains(&format!("psql \"{connection}\"")),
+        printed.contains(&format!("psql \"{}\"", up.connection())),
         "no connection string in:\n{printed}"
     );
     assert!(
@@ -196,4 +266,186 @@ fn serve_refuses_a_public_address_without_a_token() {
         .expect("run serve");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("without a token"));
+}
+
+/// A local process that does not hold the password gets nothing: not the superuser, not the
+/// ingest's login; the password file is the user's alone; the server writes as the ingest's login,
+/// which can insert and do nothing else (no reading prompts, no rewriting costs, no programs).
+#[test]
+fn up_asks_every_connection_for_a_password_and_writes_as_an_insert_only_login() {
+    use std::os::unix::fs::PermissionsExt;
+    let up = Up::new("auth");
+    let (mut child, _) = up.start();
+    let port = up.pg_port;
+
+    for user in ["postgres", "agent_trace_ingest"] {
+        let refused = psql_as(
+            &format!("postgresql://{user}@127.0.0.1:{port}/agent_trace"),
+            "SELECT 1",
+        );
+        assert!(
+            stderr(&refused).contains("no password supplied"),
+            "{refused:?}"
+        );
+        let wrong = psql_as(
+            &format!("postgresql://{user}:guess@127.0.0.1:{port}/agent_trace"),
+            "SELECT 1",
+        );
+        assert!(
+            stderr(&wrong).contains("password authentication failed"),
+            "{wrong:?}"
+        );
+    }
+    let mode = std::fs::metadata(up.dir.join("pgpass"))
+        .expect("pgpass")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "pgpass mode {mode:o}");
+    let mode = std::fs::metadata(&up.dir)
+        .expect("dir")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "the directory is its owner's alone: {mode:o}"
+    );
+
+    // A span sent over OTLP is stored by the server's connections, which are agent_trace_ingest's.
+    let body = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5bf92f3577b34da6a3ce929d0e0e4736","spanId":"10f067aa0ba902b7","name":"secret prompt","startTimeUnixNano":"1763769600000000000","endTimeUnixNano":"1763769601000000000","attributes":[{"key":"gen_ai.prompt","value":{"stringValue":"the user's secret"}}]}]}]}]}"#;
+    let answer = post(up.listen_port, "/v1/traces", body);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(
+        stdout(&up.psql(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'agent_trace' AND usename <> 'postgres'"
+        ))
+        .trim(),
+        "agent_trace_ingest"
+    );
+
+    let ingest = format!(
+        "postgresql://agent_trace_ingest:{}@127.0.0.1:{port}/agent_trace",
+        up.ingest_password()
+    );
+    for (sql, says) in [
+        (
+            "SELECT count(*) FROM agent_trace.agent_spans WHERE input IS NOT NULL",
+            "permission denied for table agent_spans",
+        ),
+        (
+            "UPDATE agent_trace.agent_traces SET cost_usd = 0",
+            "permission denied for table agent_traces",
+        ),
+        (
+            "COPY (SELECT 1) TO PROGRAM 'id'",
+            "pg_execute_server_program",
+        ),
+        ("CREATE ROLE intruder SUPERUSER", "must be superuser"),
+    ] {
+        let refused = psql_as(&ingest, sql);
+        assert!(stderr(&refused).contains(says), "{sql}: {refused:?}");
+    }
+    stdout(&psql_as(
+        &ingest,
+        "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+         VALUES ('5bf92f3577b34da6a3ce929d0e0e4736', '20f067aa0ba902b7', 'inserted', now(), now())",
+    ));
+    assert_eq!(
+        stdout(&up.psql("SELECT span_count FROM agent_trace.agent_traces")).trim(),
+        "2"
+    );
+    assert!(terminate(&mut child).success());
+}
+
+/// A cluster made by an earlier agent-trace trusted every local connection and had no password
+/// file. The next `up` keeps its data and switches it to passwords.
+#[test]
+fn up_switches_a_cluster_of_an_earlier_version_to_passwords() {
+    let up = Up::new("upgrade");
+    let data = up.dir.join("data");
+    std::fs::create_dir_all(&up.dir).expect("dir");
+    let bindir = String::from_utf8(
+        Command::new(ingest::cli::cluster::pg_config_from_env())
+            .arg("--bindir")
+            .output()
+            .expect("pg_config")
+            .stdout,
+    )
+    .expect("utf-8");
+    let bindir = std::path::Path::new(bindir.trim());
+    let as_root =
+        String::from_utf8_lossy(&Command::new("id").arg("-u").output().expect("id").stdout).trim()
+            == "0";
+    let server_program = |program: &str| {
+        let mut command = if as_root {
+            let mut command = Command::new("runuser");
+            command
+                .args(["-u", "postgres", "--"])
+                .arg(bindir.join(program));
+            command
+        } else {
+            Command::new(bindir.join(program))
+        };
+        command.arg("-D").arg(&data);
+        command
+    };
+    if as_root {
+        assert!(
+            Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(&up.dir)
+                .status()
+                .expect("chown")
+                .success()
+        );
+    }
+    // As agent-trace 0.2.0 made it: trust, loopback TCP only.
+    stdout(
+        &server_program("initdb")
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ])
+            .output()
+            .expect("initdb"),
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(data.join("postgresql.conf"))
+        .and_then(|mut conf| {
+            std::io::Write::write_all(
+                &mut conf,
+                b"listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n",
+            )
+        })
+        .expect("postgresql.conf");
+    stdout(
+        &server_program("pg_ctl")
+            .args(["-w", "-l"])
+            .arg(up.dir.join("postgres.log"))
+            .args(["-o", &format!("-p {}", up.pg_port), "start"])
+            .output()
+            .expect("pg_ctl start"),
+    );
+    let trusted = format!("postgresql://postgres@127.0.0.1:{}/postgres", up.pg_port);
+    stdout(&psql_as(&trusted, "CREATE DATABASE agent_trace"));
+    let trusted = format!("postgresql://postgres@127.0.0.1:{}/agent_trace", up.pg_port);
+    stdout(&psql_as(&trusted, "CREATE EXTENSION agent_trace"));
+    stdout(&psql_as(
+        &trusted,
+        "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+         VALUES ('6bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', 'from before', now(), now())",
+    ));
+    assert!(!up.dir.join("pgpass").exists());
+
+    let (mut child, _) = up.start();
+    assert!(stderr(&psql_as(&trusted, "SELECT 1")).contains("no password supplied"));
+    assert_eq!(
+        stdout(&up.psql("SELECT name FROM agent_trace.agent_traces")).trim(),
+        "from before"
+    );
+    assert!(terminate(&mut child).success());
 }

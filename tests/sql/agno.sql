@@ -147,8 +147,10 @@ SELECT agent_trace.enable_agno_compat('ai') AS traces_copied;
 DELETE FROM agent_trace.agent_traces WHERE trace_id = '00000000000000000000000000000004';
 SELECT count(*) FROM ai.agno_traces;
 
--- Privileges: readers read both relations, writers insert spans through the view (and keep the copy
--- current); others get nothing.
+-- Privileges: readers read both relations; writers (insert-only) insert spans through the view, which
+-- stores them with the owner's rights, and cannot write the copy (a writer alone may not even send
+-- AgentOS's upsert, which reads its key; an AgentOS app's role, reader and writer, has it skipped:
+-- above, and ingest/tests/agno.rs); others get nothing.
 CREATE ROLE regress_agno_reader LOGIN IN ROLE agent_trace_reader;
 CREATE ROLE regress_agno_writer LOGIN IN ROLE agent_trace_writer;
 CREATE ROLE regress_agno_nobody LOGIN;
@@ -160,10 +162,16 @@ INSERT INTO ai.agno_spans (span_id, trace_id, name, span_kind, status_code, star
 VALUES ('0000000000000051', '00000000000000000000000000000005', 'writer.run', 'INTERNAL', 'OK',
         '2026-11-01T12:00:05+00:00', '2026-11-01T12:00:06+00:00', 1000, '{"openinference.span.kind": "AGENT"}',
         '2026-11-01T12:00:06+00:00');
-SELECT name, span_count FROM agent_trace.agent_traces WHERE trace_id = '00000000000000000000000000000005';
+INSERT INTO ai.agno_traces (trace_id, name, status, start_time, end_time, duration_ms, created_at)
+VALUES ('00000000000000000000000000000005', 'forged', 'OK', '2026-11-01T12:00:05+00:00',
+        '2026-11-01T12:00:06+00:00', 1000, '2026-11-01T12:00:06+00:00')
+ON CONFLICT (trace_id) DO UPDATE SET name = excluded.name;
+SELECT count(*) FROM ai.agno_spans;
 SET ROLE regress_agno_nobody;
 SELECT count(*) FROM ai.agno_spans;
 RESET ROLE;
+SELECT name, span_count FROM agent_trace.agent_traces WHERE trace_id = '00000000000000000000000000000005';
+SELECT trace_id, name FROM ai.agno_traces WHERE trace_id = '00000000000000000000000000000005';
 
 -- Errors: a schema where AgentOS made its own tables is refused (and never dropped), as is no schema.
 CREATE SCHEMA agno_own;

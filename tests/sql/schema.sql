@@ -62,22 +62,58 @@ SELECT 'function ' || p.oid::regprocedure
  WHERE p.pronamespace = 'agent_trace'::regnamespace AND l.lanname NOT IN ('c', 'internal')
    AND obj_description(p.oid, 'pg_proc') IS NULL;
 
--- Functions written in SQL or PL/pgSQL pin their search_path, so a caller's search_path cannot
--- swap in another table or operator.
-SELECT p.oid::regprocedure AS function_without_pinned_search_path
+-- Every function pins its search_path (in any language: the Rust trace functions run a query
+-- through SPI too), so a caller's search_path cannot swap in another table or operator. The only
+-- exceptions are the id types' input/output functions, which run no query: a SET clause on them
+-- would cost every id read or printed a save and restore of the setting.
+SELECT p.oid::regprocedure AS function_without_pinned_search_path, l.lanname AS language
   FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
- WHERE p.pronamespace = 'agent_trace'::regnamespace AND l.lanname NOT IN ('c', 'internal')
-   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
+ WHERE p.pronamespace = 'agent_trace'::regnamespace
+   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+ ORDER BY 1::text;
 
--- Nothing is open to PUBLIC; the reader role reads, the writer role inserts spans.
+-- SECURITY DEFINER functions run with the owner's rights: only the two insert triggers, which
+-- nobody may call or attach to a table of their own.
+SELECT p.oid::regprocedure AS security_definer,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
+       has_function_privilege('agent_trace_writer', p.oid, 'EXECUTE') AS writer_execute,
+       has_function_privilege('agent_trace_reader', p.oid, 'EXECUTE') AS reader_execute
+  FROM pg_proc AS p
+ WHERE p.pronamespace = 'agent_trace'::regnamespace AND p.prosecdef
+ ORDER BY 1::text;
+
+-- Nothing is open to PUBLIC; the reader roles read, the writer role inserts received data and can
+-- do nothing else (tests/sql/roles.sql tries).
 SELECT c.relname AS table,
        has_table_privilege('public', c.oid, 'SELECT') AS public_select,
        has_table_privilege('agent_trace_reader', c.oid, 'SELECT') AS reader_select,
        has_table_privilege('agent_trace_reader', c.oid, 'INSERT') AS reader_insert,
+       has_any_column_privilege('agent_trace_usage_reader', c.oid, 'SELECT') AS usage_select,
        has_table_privilege('agent_trace_writer', c.oid, 'INSERT') AS writer_insert,
-       has_table_privilege('agent_trace_writer', c.oid, 'DELETE') AS writer_delete
+       has_any_column_privilege('agent_trace_writer', c.oid, 'SELECT') AS writer_select,
+       has_table_privilege('agent_trace_writer', c.oid, 'UPDATE, DELETE, TRUNCATE') AS writer_change
   FROM pg_class AS c
- WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r'
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'v')
+ ORDER BY 1;
+
+-- What agent_trace_usage_reader cannot read: the content columns (extension/sql/access.sql).
+SELECT c.relname AS relation, string_agg(a.attname, ', ' ORDER BY a.attnum) AS hidden_from_usage_reader
+  FROM pg_class AS c
+  JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'v')
+   AND NOT has_column_privilege('agent_trace_usage_reader', c.oid, a.attnum, 'SELECT')
+ GROUP BY 1
+ ORDER BY 1;
+
+-- Who may call each function (internal helpers with a leading _ and the id types' input/output
+-- functions left out). The writer calls none: the triggers call what they need as the owner.
+SELECT p.proname AS function,
+       has_function_privilege('agent_trace_reader', p.oid, 'EXECUTE') AS reader,
+       has_function_privilege('agent_trace_usage_reader', p.oid, 'EXECUTE') AS usage_reader,
+       has_function_privilege('agent_trace_writer', p.oid, 'EXECUTE') AS writer
+  FROM pg_proc AS p
+ WHERE p.pronamespace = 'agent_trace'::regnamespace AND p.proname NOT LIKE '\_%'
+   AND NOT EXISTS (SELECT FROM pg_type AS t WHERE p.oid IN (t.typinput, t.typoutput, t.typreceive, t.typsend))
  ORDER BY 1;
 SELECT has_schema_privilege('public', 'agent_trace', 'USAGE') AS public_schema_usage;
 

@@ -1,5 +1,5 @@
 -- DROP EXTENSION removes everything the extension created; CREATE EXTENSION brings it back.
--- (The two roles are cluster objects and stay: see extension/sql/access.sql.)
+-- (The three roles are cluster objects and stay: see extension/sql/roles.sql.)
 DROP EXTENSION agent_trace;
 SELECT count(*) AS schemas_left FROM pg_namespace WHERE nspname = 'agent_trace';
 SELECT count(*) AS types_left FROM pg_type WHERE typname IN ('trace_id', 'span_id');

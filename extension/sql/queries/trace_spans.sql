@@ -1,7 +1,9 @@
 -- One trace's spans, as the tree functions (extension/src/api.rs) read them through SPI.
 -- $1: the trace id as uuid (trace_id is binary-coercible to uuid, so the primary key is used).
--- $2: whether to read input and output too (only diff_traces compares them; they can be large).
--- The column order is api.rs's `column` module.
+-- The column order is api.rs's `column` module. Input and output are NULL here: the tree functions
+-- do not show them, and a query that names a column needs the caller's privilege on it, which
+-- agent_trace_usage_reader does not have. diff_traces, which compares them, reads
+-- trace_spans_with_io.sql instead (the same query, api.rs checks, but for those two columns).
 SELECT s.span_id,
        s.parent_span_id,
        s.start_time,
@@ -13,8 +15,8 @@ SELECT s.span_id,
        s.input_tokens,
        s.output_tokens,
        s.cost_usd,
-       CASE WHEN $2 THEN s.input END AS input,
-       CASE WHEN $2 THEN s.output END AS output,
+       NULL::text AS input,
+       NULL::text AS output,
        c.computed_cost_usd
   FROM agent_trace.agent_spans AS s
   LEFT JOIN agent_trace.agent_span_costs AS c

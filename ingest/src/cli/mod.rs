@@ -3,7 +3,8 @@
 //! - `up` / `down`: the embedded default, a private PostgreSQL cluster (`cluster`) with the
 //!   extension, served into until Ctrl-C;
 //! - `prices import`: model prices into `agent_trace.model_prices`;
-//! - `setup`: the settings that point Claude Code, Gemini CLI or Codex at agent-trace.
+//! - `setup`: the settings that point Claude Code, Gemini CLI or Codex at agent-trace;
+//! - `probe`: one GET of a running server's `/ready`, for container healthchecks.
 //!
 //! They may start processes and write files (the cluster's directory), which the data path never
 //! does; they must not change how a request is received, mapped or written (`serve` is the same
@@ -11,5 +12,6 @@
 
 pub mod cluster;
 pub mod prices;
+pub mod probe;
 pub mod setup;
 pub mod up;

@@ -21,12 +21,14 @@
 //! output price, a price is not a non-negative number, it has several long-context tiers, or it is
 //! listed twice under one name with different prices.
 
+use crate::write::Password;
+use crate::write::connect::{describe, target};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// The dated LiteLLM subset built into this binary (`sql/prices/litellm-snapshot.json`).
 pub const SNAPSHOT: &str = include_str!("../../../sql/prices/litellm-snapshot.json");
@@ -385,6 +387,8 @@ pub struct ImportCommand {
     pub source: Option<String>,
     pub date: Option<String>,
     pub database_url: String,
+    /// Instead of the URL's password (--database-password-file).
+    pub password: Option<Password>,
 }
 
 /// Runs `prices import` and prints what it did.
@@ -415,7 +419,7 @@ pub async fn import_command(command: ImportCommand) -> Result<(), String> {
         .or_else(|| list.source.clone())
         .unwrap_or(default_source);
     let date = command.date.or_else(|| list.date.clone());
-    let mut client = connect(&command.database_url).await?;
+    let mut client = connect(&command.database_url, command.password.as_ref()).await?;
     let imported = import(&mut client, &list, &source, date.as_deref())
         .await
         .map_err(|e| describe_error(&e))?;
@@ -446,7 +450,7 @@ pub async fn import_snapshot(database_url: &str) -> Result<String, String> {
         .source
         .clone()
         .unwrap_or_else(|| SNAPSHOT_PATH.to_string());
-    let mut client = connect(database_url).await?;
+    let mut client = connect(database_url, None).await?;
     let imported = import(&mut client, &list, &source, list.date.as_deref())
         .await
         .map_err(|e| describe_error(&e))?;
@@ -458,11 +462,16 @@ pub async fn import_snapshot(database_url: &str) -> Result<String, String> {
     ))
 }
 
-/// Connects for a one-off command (`prices import`); the connection task ends with the client.
-pub async fn connect(database_url: &str) -> Result<Client, String> {
-    let (client, connection) = tokio_postgres::connect(database_url, NoTls)
+/// Connects for a one-off command (`prices import`), with TLS as the URL says (as the ingest
+/// does, `write::connect`); the connection task ends with the client.
+pub async fn connect(database_url: &str, password: Option<&Password>) -> Result<Client, String> {
+    let target = target(database_url, password.map(|p| p.0.as_str()))
+        .map_err(|e| format!("invalid --database-url: {e}"))?;
+    let (client, connection) = target
+        .config
+        .connect(target.tls)
         .await
-        .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+        .map_err(|e| format!("cannot connect to PostgreSQL: {}", describe(&e)))?;
     tokio::spawn(connection);
     Ok(client)
 }

@@ -2,7 +2,7 @@
 //! shipped model prices, prints where everything is, and serves OTLP into the cluster until the
 //! shutdown signal; then stops the server and the cluster, whichever way serving ended.
 
-use super::cluster::PrivateCluster;
+use super::cluster::{self, PrivateCluster};
 use super::prices;
 use crate::otlp::{self, ServeConfig};
 use crate::write::WriterConfig;
@@ -18,25 +18,47 @@ pub async fn up(
     // Starting and stopping the cluster runs pg_ctl and waits for it: blocking, but nothing else is
     // running on this runtime yet (or any more).
     cluster.up().map_err(|e| e.to_string())?;
+    // The server writes as the ingest's login (insert only); prices are imported as the superuser,
+    // and the viewer, which may not read as the ingest's login, reads as the superuser, which it
+    // turns into agent_trace_reader (read-only).
     let writer = WriterConfig {
-        database_url: cluster.connection_string(),
+        database_url: cluster.writer_connection_string(),
+        password: None,
         ..writer
     };
-    let endpoint = format!("http://{}", serve.http_listen);
+    let mut serve = serve;
+    if let Some(viewer) = serve.viewer.as_mut() {
+        viewer
+            .database_url
+            .get_or_insert_with(|| cluster.connection_string());
+    }
+    let scheme = if serve.tls.is_some() { "https" } else { "http" };
+    let endpoint = format!("{scheme}://{}", serve.http_listen);
     println!(
         "PostgreSQL with agent_trace is running (data in {}).",
         cluster.data_dir().display()
     );
     println!();
     println!("  OTLP/HTTP endpoint  {endpoint}   (traces: POST {endpoint}/v1/traces)");
-    println!("  OTLP/gRPC endpoint  http://{}", serve.grpc_listen);
+    println!("  OTLP/gRPC endpoint  {scheme}://{}", serve.grpc_listen);
+    if serve.viewer.is_some() {
+        println!("  Viewer              {endpoint}/   (open it in a browser)");
+    }
     println!(
         "  Query with          psql \"{}\"",
-        cluster.connection_string()
+        cluster.psql_connection_string()
     );
-    match prices::import_snapshot(&writer.database_url).await {
+    println!(
+        "                      (the superuser; passwords in {}, readable by you alone;",
+        cluster.password_file().display()
+    );
+    println!(
+        "                       the server writes as {}, which may only insert)",
+        cluster::INGEST_ROLE
+    );
+    match prices::import_snapshot(&cluster.connection_string()).await {
         Ok(summary) => println!("  Model prices        {summary}"),
-        Err(error) => eprintln!("agent-trace: model prices not imported: {error}"),
+        Err(error) => tracing::warn!("model prices not imported: {error}"),
     }
     println!("  Point an OpenTelemetry SDK at it:");
     println!("    export OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}");

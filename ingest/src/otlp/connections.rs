@@ -1,15 +1,17 @@
 //! Accepting and serving connections, the same way for both ports: at most `max_connections` open
-//! at once (both ports together; more wait in the kernel's backlog), a connection that sends
-//! nothing for `idle_timeout` is closed, an accept error such as running out of file descriptors
-//! pauses accepting instead of spinning, and on shutdown every connection finishes its requests in
-//! flight. OTLP/HTTP is served as HTTP/1.1 whose request head must arrive within
-//! `header_read_timeout` (a keep-alive connection waiting for its next request included); OTLP/gRPC
-//! as HTTP/2 with keep-alive pings, so dead peers are noticed.
+//! at once (both ports together; more wait in the kernel's backlog), an accept error such as running
+//! out of file descriptors pauses accepting instead of spinning, and on shutdown every connection
+//! finishes its requests in flight. OTLP/HTTP is served as HTTP/1.1 whose request head must arrive
+//! within `header_read_timeout` (a keep-alive connection waiting for its next request included);
+//! OTLP/gRPC as HTTP/2 with keep-alive pings, where a connection that sends nothing (not even the
+//! pings' answers) for `idle_timeout` is closed. With `--tls-cert`, both ports speak TLS
+//! only (`tls`), the handshake bounded like a request head.
 
 use super::Limits;
+use super::tls::Tls;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
@@ -19,17 +21,27 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_io_timeout::TimeoutStream;
 
-/// The open connections of both ports, counted against `max_connections`.
+/// The open connections of both ports, counted against `max_connections`, and the TLS both
+/// ports speak, if any.
 #[derive(Clone)]
 pub struct Connections {
     open: Arc<Semaphore>,
+    tls: Option<Tls>,
 }
 
 impl Connections {
     pub fn new(max_connections: usize) -> Self {
         Self {
             open: Arc::new(Semaphore::new(max_connections.max(1))),
+            tls: None,
         }
+    }
+
+    /// Every connection then starts with a TLS handshake, which must end within
+    /// `header_read_timeout`, as a request's head must.
+    pub fn with_tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 }
 
@@ -57,6 +69,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
+    let acceptor = connections.tls.as_ref().map(|tls| tls.acceptor(protocol));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -80,38 +93,68 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let mut stream = TimeoutStream::new(stream);
-        stream.set_read_timeout(Some(limits.idle_timeout));
-        let io = TokioIo::new(Box::pin(stream));
-        let service = TowerToHyperService::new(router.clone());
-        match protocol {
-            Protocol::Http1 => {
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(limits.header_read_timeout)
-                    .serve_connection(io, service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                    drop(permit);
-                });
-            }
-            Protocol::Http2 => {
-                let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                    .timer(TokioTimer::new())
-                    .keep_alive_interval(Some(limits.grpc_keepalive))
-                    .keep_alive_timeout(limits.grpc_keepalive)
-                    .serve_connection(io, service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                    drop(permit);
-                });
-            }
+        // HTTP/1 waits for the client only while it reads a request head, which
+        // header_read_timeout bounds; a read timeout would also cut a response still streaming
+        // to a quiet client (the viewer's live updates). An HTTP/2 client answers the server's
+        // keep-alive pings, so one that sends nothing is gone.
+        if let Protocol::Http2 = protocol {
+            stream.set_read_timeout(Some(limits.idle_timeout));
         }
+        let stream = Box::pin(stream);
+        let (router, limits, watcher) = (router.clone(), *limits, graceful.watcher());
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            match acceptor {
+                None => {
+                    serve_connection(TokioIo::new(stream), router, protocol, &limits, watcher).await
+                }
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream));
+                    // A failed or slow handshake: nothing to answer, the connection is closed.
+                    if let Ok(Ok(stream)) = handshake.await {
+                        serve_connection(TokioIo::new(stream), router, protocol, &limits, watcher)
+                            .await;
+                    }
+                }
+            }
+            drop(permit);
+        });
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Serves one connection's requests (plain or TLS) until it closes or, on shutdown, has finished
+/// the requests in flight.
+async fn serve_connection<I>(
+    io: I,
+    router: Router,
+    protocol: Protocol,
+    limits: &Limits,
+    watcher: Watcher,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = TowerToHyperService::new(router);
+    match protocol {
+        Protocol::Http1 => {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .serve_connection(io, service);
+            let _ = watcher.watch(connection).await;
+        }
+        Protocol::Http2 => {
+            let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Some(limits.grpc_keepalive))
+                .keep_alive_timeout(limits.grpc_keepalive)
+                .serve_connection(io, service);
+            let _ = watcher.watch(connection).await;
+        }
+    }
 }
 
 /// The client gave up on a connection before it was accepted: nothing to do.

@@ -10,7 +10,8 @@
 
 use super::decode::Encoding;
 use super::intake::{Intake, Refusal};
-use crate::export::{Logs, Metrics, Signal, Traces};
+use crate::export::{Logs, Metrics, Outcome, Signal, Traces};
+use crate::observe::{self, Transport};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -20,6 +21,7 @@ use axum::routing::post;
 use bytes::{BufMut, Bytes, BytesMut};
 use http_body_util::StreamBody;
 use prost::Message;
+use std::time::Instant;
 
 pub fn router(intake: Intake) -> Router {
     Router::new()
@@ -31,13 +33,32 @@ pub fn router(intake: Intake) -> Router {
 }
 
 async fn export<S: Signal>(State(intake): State<Intake>, request: Request) -> Response {
-    match receive::<S>(&intake, request).await {
-        Ok(answer) => ok(answer.encode_to_vec()),
-        Err(refusal) => status(&refusal),
-    }
+    let started = Instant::now();
+    let mut bytes = 0;
+    let result = receive::<S>(&intake, request, &mut bytes).await;
+    let (response, status) = match &result {
+        Ok((answer, _)) => (ok(answer.encode_to_vec()), 200),
+        Err(refusal) => (status(refusal), refusal.http.as_u16()),
+    };
+    intake.observer().request(&observe::Request {
+        transport: Transport::Grpc,
+        signal: Some(S::NAME),
+        status,
+        bytes,
+        duration: started.elapsed(),
+        result: match &result {
+            Ok((_, outcome)) => Ok(outcome),
+            Err(refusal) => Err(refusal.refused()),
+        },
+    });
+    response
 }
 
-async fn receive<S: Signal>(intake: &Intake, request: Request) -> Result<S::Response, Refusal> {
+async fn receive<S: Signal>(
+    intake: &Intake,
+    request: Request,
+    bytes: &mut usize,
+) -> Result<(S::Response, Outcome), Refusal> {
     let (parts, body) = request.into_parts();
     intake.authorize(header_str(&parts.headers, "authorization"))?;
     let content_type = header_str(&parts.headers, "content-type").unwrap_or_default();
@@ -48,6 +69,7 @@ async fn receive<S: Signal>(intake: &Intake, request: Request) -> Result<S::Resp
     }
     let mut charge = intake.budget().charge();
     let body = intake.read_body(body, &mut charge).await?;
+    *bytes = body.len();
     let (compressed, message) = one_message(body)?;
     let content_encoding = match (compressed, header_str(&parts.headers, "grpc-encoding")) {
         (false, _) => None,
@@ -153,13 +175,30 @@ fn retry_info(refusal: &Refusal, seconds: u32) -> Bytes {
     Bytes::from(status.encode_to_vec())
 }
 
-async fn unimplemented(request: Request) -> Response {
-    tonic::Status::unimplemented(format!(
-        "no OTLP service at {}; this port serves the Export methods of TraceService, LogsService \
-         and MetricsService",
-        request.uri().path()
-    ))
-    .into_http::<Body>()
+/// A method we do not serve: UNIMPLEMENTED, but UNAUTHENTICATED first to a call without the token.
+async fn unimplemented(State(intake): State<Intake>, request: Request) -> Response {
+    let started = Instant::now();
+    let refusal = match intake.authorize(header_str(request.headers(), "authorization")) {
+        Ok(()) => Refusal::new(
+            axum::http::StatusCode::NOT_FOUND,
+            tonic::Code::Unimplemented,
+            format!(
+                "no OTLP service at {}; this port serves the Export methods of TraceService, \
+                 LogsService and MetricsService",
+                request.uri().path()
+            ),
+        ),
+        Err(unauthorized) => unauthorized,
+    };
+    intake.observer().request(&observe::Request {
+        transport: Transport::Grpc,
+        signal: None,
+        status: refusal.http.as_u16(),
+        bytes: 0,
+        duration: started.elapsed(),
+        result: Err(refusal.refused()),
+    });
+    status(&refusal)
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

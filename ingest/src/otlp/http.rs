@@ -6,16 +6,20 @@
 //! is committed. When the database cannot take the batch the answer is 503 with Retry-After, and
 //! when the memory budget for requests in progress is spent it is 429 with Retry-After: both make
 //! OTLP clients retry, where a 500 would make them drop the data. Every non-2xx body is a
-//! `google.rpc.Status` in the request's encoding. The token is checked before anything else.
+//! `google.rpc.Status` in the request's encoding. The token is checked before anything else, also
+//! on paths and methods not served here. Each answered request is reported to the operator's log
+//! and metrics (`crate::observe`).
 
 use super::decode::{self, Encoding, Status};
 use super::intake::{Intake, Refusal};
-use crate::export::{Logs, Metrics, Signal, Traces};
+use crate::export::{Logs, Metrics, Outcome, Signal, Traces};
+use crate::observe::{self, Transport};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use std::time::Instant;
 
 pub fn router(intake: Intake) -> Router {
     Router::new()
@@ -28,12 +32,12 @@ pub fn router(intake: Intake) -> Router {
 }
 
 /// A refusal as a `google.rpc.Status` in `encoding`, with Retry-After when it is retryable.
-fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
+fn refuse(refusal: &Refusal, encoding: Encoding) -> Response {
     let body = decode::encode_message(
         encoding,
         &Status {
             code: refusal.grpc as i32,
-            message: refusal.message,
+            message: refusal.message.clone(),
         },
     );
     let mut response = (
@@ -51,58 +55,112 @@ fn refuse(refusal: Refusal, encoding: Encoding) -> Response {
 }
 
 async fn post_signal<S: Signal>(State(intake): State<Intake>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let headers = parts.headers;
-    // Until the Content-Type is known to be ours, refusals are answered in protobuf, OTLP's default.
-    if let Err(refusal) = intake.authorize(header_str(&headers, header::AUTHORIZATION)) {
-        return refuse(refusal, Encoding::Protobuf);
-    }
-    let encoding = match decode::encoding_of(header_str(&headers, header::CONTENT_TYPE)) {
-        Ok(encoding) => encoding,
-        Err(error) => return refuse(error.into(), Encoding::Protobuf),
-    };
-    let mut charge = intake.budget().charge();
-    let received = match intake.read_body(body, &mut charge).await {
-        Ok(received) => received,
-        Err(refusal) => return refuse(refusal, encoding),
-    };
-    let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(String::from);
-    match intake
-        .export::<S>(received, encoding, content_encoding, charge)
-        .await
-    {
-        Ok(answer) => (
+    let started = Instant::now();
+    let mut received = Received::default();
+    let result = receive::<S>(&intake, request, &mut received).await;
+    let encoding = received.encoding;
+    let response = match &result {
+        Ok((answer, _)) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, encoding.content_type())],
-            decode::encode_message(encoding, &answer),
+            decode::encode_message(encoding, answer),
         )
             .into_response(),
         Err(refusal) => refuse(refusal, encoding),
+    };
+    intake.observer().request(&observe::Request {
+        transport: Transport::Http,
+        signal: Some(S::NAME),
+        status: response.status().as_u16(),
+        bytes: received.bytes,
+        duration: started.elapsed(),
+        result: match &result {
+            Ok((_, outcome)) => Ok(outcome),
+            Err(refusal) => Err(refusal.refused()),
+        },
+    });
+    response
+}
+
+/// What is known of a request as it is read: its encoding (protobuf until the Content-Type says
+/// otherwise, so early refusals are answered in OTLP's default) and its body's size.
+struct Received {
+    encoding: Encoding,
+    bytes: usize,
+}
+
+impl Default for Received {
+    fn default() -> Self {
+        Self {
+            encoding: Encoding::Protobuf,
+            bytes: 0,
+        }
     }
+}
+
+/// The token, then the Content-Type, the body, and the export; the answer and what it came to.
+async fn receive<S: Signal>(
+    intake: &Intake,
+    request: Request,
+    received: &mut Received,
+) -> Result<(S::Response, Outcome), Refusal> {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    intake.authorize(header_str(&headers, header::AUTHORIZATION))?;
+    received.encoding = decode::encoding_of(header_str(&headers, header::CONTENT_TYPE))?;
+    let mut charge = intake.budget().charge();
+    let body = intake.read_body(body, &mut charge).await?;
+    received.bytes = body.len();
+    let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(String::from);
+    intake
+        .export::<S>(body, received.encoding, content_encoding, charge)
+        .await
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-async fn not_found(request: Request) -> Response {
+/// Paths and methods we do not serve: 404 and 405, but 401 first to a request without the token,
+/// which learns nothing about what is served here.
+async fn not_found(State(intake): State<Intake>, request: Request) -> Response {
     let message = format!(
         "no OTLP endpoint at {}; POST traces to /v1/traces, logs to /v1/logs, metrics to /v1/metrics",
         request.uri().path()
     );
-    refuse(
+    refuse_other(
+        &intake,
+        &request,
         Refusal::new(StatusCode::NOT_FOUND, tonic::Code::Unimplemented, message),
-        Encoding::Protobuf,
     )
 }
 
-async fn method_not_allowed() -> Response {
-    refuse(
+async fn method_not_allowed(State(intake): State<Intake>, request: Request) -> Response {
+    refuse_other(
+        &intake,
+        &request,
         Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,
             tonic::Code::Unimplemented,
             "use POST",
         ),
-        Encoding::Protobuf,
     )
+}
+
+fn refuse_other(intake: &Intake, request: &Request, refusal: Refusal) -> Response {
+    let started = Instant::now();
+    let refusal = match intake.authorize(header_str(request.headers(), header::AUTHORIZATION)) {
+        Ok(()) => refusal,
+        Err(unauthorized) => unauthorized,
+    };
+    let response = refuse(&refusal, Encoding::Protobuf);
+    intake.observer().request(&observe::Request {
+        transport: Transport::Http,
+        signal: None,
+        status: response.status().as_u16(),
+        bytes: 0,
+        duration: started.elapsed(),
+        result: Err(refusal.refused()),
+    });
+    response
 }

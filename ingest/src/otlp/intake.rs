@@ -6,7 +6,8 @@
 use super::budget::{Budget, Charge, ChargedBuffer, Exhausted};
 use super::decode::{self, DecodeError, Encoding};
 use super::{Auth, Limits, auth};
-use crate::export::{self, Signal};
+use crate::export::{self, Outcome, Signal};
+use crate::observe::Observer;
 use crate::write::{WriteError, Writer};
 use axum::http::StatusCode;
 use bytes::Bytes;
@@ -22,6 +23,8 @@ pub struct Refusal {
     pub message: String,
     /// For a retryable refusal: how long the client should wait.
     pub retry_after_seconds: Option<u32>,
+    /// PostgreSQL's SQLSTATE when the database caused it, for the operator's log (not the client).
+    pub sqlstate: Option<String>,
 }
 
 impl Refusal {
@@ -31,12 +34,21 @@ impl Refusal {
             grpc,
             message: message.into(),
             retry_after_seconds: None,
+            sqlstate: None,
         }
     }
 
     pub fn retry_after(mut self, seconds: u32) -> Self {
         self.retry_after_seconds = Some(seconds);
         self
+    }
+
+    /// The refusal as the operator's log tells it.
+    pub fn refused(&self) -> crate::observe::Refused<'_> {
+        crate::observe::Refused {
+            message: &self.message,
+            sqlstate: self.sqlstate.as_deref(),
+        }
     }
 
     /// A missing or wrong bearer token.
@@ -73,16 +85,22 @@ impl From<Exhausted> for Refusal {
 
 impl From<WriteError> for Refusal {
     fn from(error: WriteError) -> Self {
-        Refusal::new(
+        let mut refusal = Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             tonic::Code::Unavailable,
             error.to_string(),
         )
-        .retry_after(5)
+        .retry_after(5);
+        refusal.sqlstate = error.sqlstate().map(String::from);
+        refusal
     }
 }
 
-/// What both transports share: the writer, the limits, the token, the memory budget and the CPU.
+/// The largest uncompressed body decoded and mapped on the async worker that received it.
+const INLINE_BYTES: usize = 64 << 10;
+
+/// What both transports share: the writer, the limits, the token, the memory budget, the CPU, and
+/// the operator's log and metrics.
 #[derive(Clone)]
 pub struct Intake {
     writer: Writer,
@@ -91,6 +109,7 @@ pub struct Intake {
     budget: Budget,
     /// One turn per core for the CPU-heavy steps.
     cpu: Arc<Semaphore>,
+    observer: Observer,
 }
 
 impl Intake {
@@ -102,7 +121,20 @@ impl Intake {
             auth,
             budget: Budget::new(limits.max_inflight_bytes),
             cpu: Arc::new(Semaphore::new(cores)),
+            observer: Observer::default(),
         }
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    pub fn observer(&self) -> &Observer {
+        &self.observer
     }
 
     pub fn limits(&self) -> &Limits {
@@ -173,8 +205,14 @@ impl Intake {
         encoding: Encoding,
         content_encoding: Option<String>,
         mut charge: Charge,
-    ) -> Result<S::Response, Refusal> {
+    ) -> Result<(S::Response, Outcome), Refusal> {
         let limit = self.limits.max_decompressed_bytes;
+        // A small uncompressed body decodes and maps in microseconds: handing it to another thread
+        // would cost more than it saves. A compressed one may inflate to the limit, so it goes.
+        let identity = content_encoding
+            .as_deref()
+            .is_none_or(|e| e.trim().is_empty() || e.trim().eq_ignore_ascii_case("identity"));
+        let small = identity && body.len() <= INLINE_BYTES;
         let decode_and_map = move || {
             let raw = decode::decompress(content_encoding.as_deref(), body, limit, &mut charge)?;
             // Decoding allocates the request and mapping its rows, each at most the bound.
@@ -184,10 +222,14 @@ impl Intake {
             drop(raw);
             Ok::<_, DecodeError>((S::map(&request), charge))
         };
-        let (mapped, charge) = self.on_cpu(decode_and_map).await??;
-        let response = export::export::<S>(&self.writer, mapped).await?;
+        let (mapped, charge) = if small {
+            decode_and_map()?
+        } else {
+            self.on_cpu(decode_and_map).await??
+        };
+        let answer = export::export::<S>(&self.writer, mapped).await?;
         drop(charge);
-        Ok(response)
+        Ok(answer)
     }
 
     /// Runs `job` on tokio's blocking threads, one per core at a time, so the async workers go on

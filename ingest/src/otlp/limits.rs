@@ -20,7 +20,8 @@ pub struct Limits {
     /// OTLP/HTTP: time for a request's head to arrive, also between requests on a kept-alive
     /// connection, so slow and idle clients cannot hold connections.
     pub header_read_timeout: Duration,
-    /// Either port: a connection that sends nothing for this long is closed.
+    /// OTLP/gRPC: a connection that sends nothing for this long (not even the answers to its
+    /// keep-alive pings) is closed. OTLP/HTTP connections are bounded by `header_read_timeout`.
     pub idle_timeout: Duration,
     /// OTLP/gRPC: the interval of keep-alive pings, and how long to wait for their answer.
     pub grpc_keepalive: Duration,

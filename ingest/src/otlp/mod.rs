@@ -6,6 +6,8 @@
 //!   (`budget`), the CPU-heavy steps off the async workers, the reasons to refuse (`Refusal`);
 //! - `connections`: accepting and serving connections, bounded in number and time, for both ports;
 //! - `auth`: the bearer-token check; `limits`: every limit, one struct, one flag each;
+//! - `operate`: the operator's endpoints on the OTLP/HTTP port (`/health`, `/ready`, `/metrics`);
+//! - `tls`: TLS on both ports (`--tls-cert`, `--tls-key`);
 //! - `decode`: bodies -> request messages and replies -> bodies (pure), with `wire`, the walk of
 //!   the protobuf wire format that repairs invalid UTF-8 and bounds the decoded size (pure);
 //! - `serve` below: both servers, one stop for both, never half up.
@@ -22,12 +24,15 @@ pub mod grpc;
 pub mod http;
 pub mod intake;
 mod limits;
+pub mod operate;
+pub mod tls;
 pub mod wire;
 
-pub use auth::Auth;
+pub use auth::{Auth, Tokens};
 pub use budget::{Budget, Charge};
 pub use limits::Limits;
 
+use crate::viewer::{Viewer, ViewerConfig};
 use crate::write::{Writer, WriterConfig};
 use connections::{Connections, Protocol};
 use intake::Intake;
@@ -45,10 +50,15 @@ pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:4317";
 pub struct ServeConfig {
     pub http_listen: SocketAddr,
     pub grpc_listen: SocketAddr,
-    /// Bearer token clients must send; required beyond loopback unless `allow_public_without_token`.
-    pub token: Option<String>,
+    /// Bearer tokens clients may send; one is required beyond loopback unless
+    /// `allow_public_without_token`. A token file is read again on SIGHUP.
+    pub tokens: Tokens,
     pub allow_public_without_token: bool,
     pub limits: Limits,
+    /// TLS on both ports; None: plain TCP.
+    pub tls: Option<tls::ListenerTls>,
+    /// The web viewer on the HTTP port; None: OTLP only.
+    pub viewer: Option<ViewerConfig>,
 }
 
 /// Receives OTLP over HTTP and gRPC into the database until `shutdown` completes, then finishes
@@ -59,33 +69,54 @@ pub async fn serve(
     writer: &WriterConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
+    let auth = Auth::new(&config.tokens)?;
     for address in [config.http_listen, config.grpc_listen] {
-        if !address.ip().is_loopback()
-            && config.token.is_none()
-            && !config.allow_public_without_token
+        if !address.ip().is_loopback() && !auth.is_required() && !config.allow_public_without_token
         {
             return Err(format!(
                 "refusing to listen on {address} without a token: anyone who reaches it could write traces. \
-                 Set --token (or AGENT_TRACE_TOKEN), or pass --allow-public-without-token."
+                 Set --token-file or --token, or pass --allow-public-without-token."
             ));
         }
     }
     config.limits.check()?;
+    let tls = config.tls.as_ref().map(tls::Tls::load).transpose()?;
     // Each connection is a file descriptor: the soft limit (often 1024) must not bind before
     // --max-connections does, or accepting would stall well below it.
     if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
-        eprintln!("agent-trace: could not raise the open-files limit: {error}");
+        tracing::warn!("could not raise the open-files limit: {error}");
     }
-    let writer = Writer::connect(writer).await.map_err(|e| e.to_string())?;
+    let writer_config = writer;
+    let writer = Writer::connect(writer_config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let viewer = Viewer::start(
+        config.viewer.as_ref(),
+        &writer_config.database_url,
+        auth.clone(),
+    )
+    .await?;
     let http_listener = bind(config.http_listen).await?;
     let grpc_listener = bind(config.grpc_listen).await?;
-    eprintln!(
-        "agent-trace: serving OTLP/HTTP on http://{} and OTLP/gRPC on {}",
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(
+        http = %config.http_listen, grpc = %config.grpc_listen, tls = tls.is_some(),
+        token_required = auth.is_required(),
+        "serving OTLP/HTTP on {scheme}://{} and OTLP/gRPC on {}",
         config.http_listen, config.grpc_listen
     );
+    if viewer.is_some() {
+        tracing::info!("the viewer is at {scheme}://{}/", config.http_listen);
+    }
+    if config.tokens.file.is_some() {
+        tokio::spawn(reload_tokens_on_hangup(auth.clone(), config.tokens.clone()));
+    }
     let limits = config.limits;
-    let intake = Intake::new(writer, limits, Auth::new(config.token));
-    let connections = Connections::new(limits.max_connections);
+    let intake = Intake::new(writer, limits, auth);
+    let connections = match tls {
+        Some(tls) => Connections::new(limits.max_connections).with_tls(tls),
+        None => Connections::new(limits.max_connections),
+    };
     run_until_stopped(shutdown, |stop| {
         let port = |listener, router, protocol| -> Server {
             let (connections, stop) = (connections.clone(), stop.clone());
@@ -96,10 +127,16 @@ pub async fn serve(
                     .map_err(|e| e.to_string())
             })
         };
+        // The viewer's pages and JSON API are served on the OTLP/HTTP port, beside /v1/*.
+        let viewer_routes = viewer
+            .as_ref()
+            .map(|viewer| viewer.router(stop.clone()))
+            .unwrap_or_default();
+        let http_routes = http_router(intake.clone()).merge(viewer_routes);
         vec![
             (
                 "OTLP/HTTP server",
-                port(http_listener, http::router(intake.clone()), Protocol::Http1),
+                port(http_listener, http_routes, Protocol::Http1),
             ),
             (
                 "OTLP/gRPC server",
@@ -108,8 +145,29 @@ pub async fn serve(
         ]
     })
     .await?;
-    eprintln!("agent-trace: stopped; every acknowledged span is committed");
+    tracing::info!("stopped; every acknowledged span is committed");
     Ok(())
+}
+
+/// Everything the OTLP/HTTP port serves: the OTLP paths and the operator's endpoints.
+pub fn http_router(intake: Intake) -> axum::Router {
+    http::router(intake.clone()).merge(operate::router(intake))
+}
+
+/// `kill -HUP`: the token file is read again, so tokens rotate without a restart. A file that
+/// cannot be read, or holds no token, leaves the tokens as they were (and says so in the log).
+async fn reload_tokens_on_hangup(auth: Auth, tokens: Tokens) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: the token file is read at start only");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match auth.replace(&tokens) {
+            Ok(count) => tracing::info!(tokens = count, "SIGHUP: tokens read again"),
+            Err(error) => tracing::error!(%error, "SIGHUP: tokens kept as they were"),
+        }
+    }
 }
 
 async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, String> {
@@ -160,7 +218,7 @@ pub async fn run_until_stopped(
         let mut stop_requested = stop_requested;
         tokio::select! {
             () = shutdown => {
-                eprintln!("agent-trace: stopping; finishing requests in flight");
+                tracing::info!("stopping; finishing requests in flight");
                 stop.send_replace(true);
             }
             _ = stop_requested.wait_for(|stop| *stop) => {}

@@ -26,6 +26,7 @@
 //! or a batch running past `statement_timeout`) costs only the rows that cause it.
 
 mod columns;
+pub mod connect;
 
 pub use columns::{Row, TableSql, cost_as_numeric, id_type_for};
 
@@ -33,9 +34,10 @@ use crate::map::Rejected;
 use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
 use crate::map::spans::SpanRow;
-use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Status, Timeouts,
+};
 use std::time::{Duration, Instant};
-use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 
@@ -46,7 +48,11 @@ pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
+    /// libpq's connection string, either form, TLS settings included (see `connect`).
     pub database_url: String,
+    /// The password, given apart from the URL (--database-password-file): it then replaces the
+    /// URL's, which is no place for a secret (it shows in `ps`, in shell history, in compose files).
+    pub password: Option<Password>,
     /// Database connections: batches written at once.
     pub pool_size: usize,
     /// How long a batch may wait for a free connection before the request is answered 503.
@@ -71,6 +77,7 @@ impl WriterConfig {
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into(),
+            password: None,
             pool_size: Self::DEFAULT_POOL_SIZE,
             connection_wait: Self::DEFAULT_CONNECTION_WAIT,
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
@@ -93,6 +100,29 @@ impl WriterConfig {
     }
 }
 
+/// A password, never printed.
+#[derive(Clone)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+impl Password {
+    /// The first line of a file (a trailing newline is not part of it); an empty one is refused.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading the password file {}: {e}", path.display()))?;
+        let password = text.lines().next().unwrap_or_default();
+        if password.is_empty() {
+            return Err(format!("the password file {} is empty", path.display()));
+        }
+        Ok(Password(password.to_string()))
+    }
+}
+
 /// What became of a batch that was committed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Written {
@@ -106,14 +136,33 @@ pub struct Written {
 
 #[derive(Debug)]
 pub enum WriteError {
-    /// Nothing was committed; the client should retry later.
-    Unavailable(String),
+    /// Nothing was committed; the client should retry later. The SQLSTATE when the database said
+    /// why (none when it could not be reached at all), for the operator's log.
+    Unavailable {
+        why: String,
+        sqlstate: Option<String>,
+    },
+}
+
+impl WriteError {
+    fn unavailable(why: impl Into<String>) -> Self {
+        WriteError::Unavailable {
+            why: why.into(),
+            sqlstate: None,
+        }
+    }
+
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            WriteError::Unavailable { sqlstate, .. } => sqlstate.as_deref(),
+        }
+    }
 }
 
 impl std::fmt::Display for WriteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WriteError::Unavailable(why) => write!(f, "database unavailable: {why}"),
+            WriteError::Unavailable { why, .. } => write!(f, "database unavailable: {why}"),
         }
     }
 }
@@ -153,6 +202,7 @@ impl std::error::Error for StartupError {}
 #[derive(Clone)]
 pub struct Writer {
     pool: Pool,
+    database: String,
     /// How long the careful way may take for one batch before it gives up (503).
     careful_time: Duration,
 }
@@ -162,14 +212,17 @@ impl Writer {
     /// version this binary writes for.
     pub async fn connect(config: &WriterConfig) -> Result<Self, StartupError> {
         config.check()?;
-        let pg_config: tokio_postgres::Config = config
-            .database_url
-            .parse()
-            .map_err(|e: tokio_postgres::Error| StartupError::BadUrl(e.to_string()))?;
-        let database = pg_config.get_dbname().unwrap_or("(default)").to_string();
+        let password = config.password.as_ref().map(|p| p.0.as_str());
+        let target =
+            connect::target(&config.database_url, password).map_err(StartupError::BadUrl)?;
+        let database = target
+            .config
+            .get_dbname()
+            .unwrap_or("(default)")
+            .to_string();
         let manager = Manager::from_config(
-            pg_config,
-            NoTls,
+            target.config,
+            target.tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -203,25 +256,36 @@ impl Writer {
         let client = pool
             .get()
             .await
-            .map_err(|e| StartupError::Connect(e.to_string()))?;
-        let installed = client
-            .query_opt(EXTENSION_VERSION_SQL, &[])
-            .await
-            .map_err(|e| StartupError::Connect(e.to_string()))?
-            .map(|row| row.get::<_, String>(0));
-        match installed {
-            None => return Err(StartupError::ExtensionMissing { database }),
-            Some(version) if version != EXTENSION_VERSION => {
-                return Err(StartupError::ExtensionVersion { installed: version });
-            }
-            Some(_) => {}
-        }
+            .map_err(|e| StartupError::Connect(connect_error(&e)))?;
+        check_extension(&client, &database).await?;
         Ok(Self {
             pool,
+            database,
             // Room for a few tries that each run up to statement_timeout: a batch too slow to
             // store at once, halved twice, or a slow row found among a few.
             careful_time: 4 * config.statement_timeout,
         })
+    }
+
+    /// Whether a request could be stored now: a connection within `wait`, and the extension at
+    /// this binary's version (`GET /ready`). The error says which, without the database's words.
+    pub async fn ready(&self, wait: Duration) -> Result<(), StartupError> {
+        let timeouts = Timeouts {
+            wait: Some(wait),
+            create: Some(wait),
+            recycle: Some(wait),
+        };
+        let client = self
+            .pool
+            .timeout_get(&timeouts)
+            .await
+            .map_err(|e| StartupError::Connect(connect_error(&e)))?;
+        check_extension(&client, &self.database).await
+    }
+
+    /// The connection pool's state: size, idle connections, requests waiting for one.
+    pub fn pool_status(&self) -> Status {
+        self.pool.status()
     }
 
     /// Stores the rows in one transaction. `Ok` means committed.
@@ -233,7 +297,7 @@ impl Writer {
             .pool
             .get()
             .await
-            .map_err(|e| WriteError::Unavailable(e.to_string()))?;
+            .map_err(|e| WriteError::unavailable(connect_error(&e)))?;
 
         let transaction = client.transaction().await.map_err(unavailable)?;
         match copy_rows(&transaction, R::SQL.copy, rows).await {
@@ -273,7 +337,7 @@ async fn store_around_refusals<R: Row>(
     let mut parts = vec![rows];
     while let Some(part) = parts.pop() {
         if Instant::now() >= deadline {
-            return Err(WriteError::Unavailable(format!(
+            return Err(WriteError::unavailable(format!(
                 "storing a batch of {} rows around the ones the database refuses took too long; \
                  nothing was committed",
                 rows.len()
@@ -346,10 +410,43 @@ async fn copy_rows<R: Row>(
 }
 
 fn unavailable(error: tokio_postgres::Error) -> WriteError {
-    WriteError::Unavailable(match error.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => error.to_string(),
-    })
+    match error.as_db_error() {
+        Some(db) => WriteError::Unavailable {
+            why: format!("{} ({})", db.message(), db.code().code()),
+            sqlstate: Some(db.code().code().to_string()),
+        },
+        None => WriteError::unavailable(connect::describe(&error)),
+    }
+}
+
+/// A pool's error with its causes: the database's own message and SQLSTATE when it gave one (a
+/// refused password, a missing database), the TLS error when the handshake failed.
+fn connect_error(error: &deadpool_postgres::PoolError) -> String {
+    match error {
+        deadpool_postgres::PoolError::Backend(error) => connect::describe(error),
+        other => connect::describe(other),
+    }
+}
+
+/// The extension is created in the database, at the version this binary writes for.
+async fn check_extension(
+    client: &tokio_postgres::Client,
+    database: &str,
+) -> Result<(), StartupError> {
+    let installed = client
+        .query_opt(EXTENSION_VERSION_SQL, &[])
+        .await
+        .map_err(|e| StartupError::Connect(connect::describe(&e)))?
+        .map(|row| row.get::<_, String>(0));
+    match installed {
+        None => Err(StartupError::ExtensionMissing {
+            database: database.to_string(),
+        }),
+        Some(version) if version != EXTENSION_VERSION => {
+            Err(StartupError::ExtensionVersion { installed: version })
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// Why a refused row was refused, as its rejection says: PostgreSQL's message and SQLSTATE.

@@ -7,7 +7,7 @@ use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices;
 use ingest::otlp::connections::{self, Connections, Protocol};
 use ingest::otlp::intake::Intake;
-use ingest::otlp::{Auth, Limits, grpc, http};
+use ingest::otlp::{self, Auth, Limits, Tokens, grpc};
 use ingest::write::{Writer, WriterConfig};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -41,8 +41,15 @@ impl TestDb {
         Self { cluster, dir }
     }
 
+    /// The superuser's connection string (password included).
     pub fn url(&self) -> String {
         self.cluster.connection_string()
+    }
+
+    /// The ingest's connection string: agent_trace_ingest, which holds agent_trace_writer only.
+    /// Every server the tests start writes as it, so they prove those privileges suffice.
+    pub fn writer_url(&self) -> String {
+        self.cluster.writer_connection_string()
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
@@ -92,7 +99,7 @@ pub fn writer_config(db: &TestDb) -> WriterConfig {
         connection_wait: Duration::from_millis(1500),
         statement_timeout: Duration::from_secs(2),
         lock_timeout: Duration::from_secs(1),
-        ..WriterConfig::new(db.url())
+        ..WriterConfig::new(db.writer_url())
     }
 }
 
@@ -119,9 +126,10 @@ impl TestServer {
         let writer = Writer::connect(&writer_config(db))
             .await
             .expect("writer connects");
-        let intake = Intake::new(writer, limits, Auth::new(token.map(String::from)));
+        let tokens = token.map(Tokens::one).unwrap_or_default();
+        let intake = Intake::new(writer, limits, Auth::new(&tokens).expect("valid tokens"));
         let router = match protocol {
-            Protocol::Http1 => http::router(intake),
+            Protocol::Http1 => otlp::http_router(intake),
             Protocol::Http2 => grpc::router(intake),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -261,6 +269,17 @@ pub async fn grpc_call(
     message: bytes::Bytes,
     gzipped: bool,
 ) -> (String, String) {
+    grpc_call_with(endpoint, method, message, gzipped, None).await
+}
+
+/// `grpc_call` with an `authorization` value.
+pub async fn grpc_call_with(
+    endpoint: &str,
+    method: &str,
+    message: bytes::Bytes,
+    gzipped: bool,
+    authorization: Option<&str>,
+) -> (String, String) {
     use bytes::BufMut;
     use http_body_util::{BodyExt, Full};
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
@@ -275,6 +294,9 @@ pub async fn grpc_call(
         .header("te", "trailers");
     if gzipped {
         request = request.header("grpc-encoding", "gzip");
+    }
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
     }
     let request = request.body(Full::new(framed.freeze())).expect("request");
     let response = match client.request(request).await {
@@ -299,4 +321,48 @@ pub async fn grpc_call(
         field("grpc-status").unwrap_or_else(|| "none".into()),
         field("grpc-message").unwrap_or_default(),
     )
+}
+
+/// `agent-trace serve` as a separate process, killed when dropped (also when its test fails).
+pub struct ServeProcess {
+    pub child: std::process::Child,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `agent-trace serve` on the given ports, with `extra` flags; returns once both ports accept
+/// connections.
+pub fn start_serve(db: &TestDb, http_port: u16, grpc_port: u16, extra: &[&str]) -> ServeProcess {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+        .arg("serve")
+        .args(["--database-url", &db.writer_url()])
+        // The viewer may not read as the ingest's insert-only login: it reads as the superuser,
+        // which it switches to agent_trace_reader, as `up` has it.
+        .args(["--viewer-database-url", &db.url()])
+        .args(["--listen", &format!("127.0.0.1:{http_port}")])
+        .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start agent-trace serve");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    for port in [http_port, grpc_port] {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("agent-trace serve exited with {status}");
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("serve never listened on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    ServeProcess { child }
 }

@@ -1,0 +1,103 @@
+//! What the service says about itself to its operator: one log line per request and the service's
+//! own metrics (`metrics`), in the format the operator chose (`log`: text or JSON, a level).
+//!
+//! The transports (`crate::otlp`) report each request here once it is answered: which signal,
+//! which transport, the status, the items stored, repeated and rejected (with why), the bytes
+//! received and how long it took; a refusal with its reason and, from the database, its SQLSTATE.
+//! This folder only records: it must not decide anything about a request (what to store, what to
+//! answer), and nothing on the data path may depend on it.
+
+pub mod log;
+mod metrics;
+
+pub use metrics::Gauges;
+
+use crate::export::Outcome;
+use std::time::Duration;
+
+/// Which port a request came by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Http,
+    Grpc,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Grpc => "grpc",
+        }
+    }
+}
+
+/// A request that was not taken, as the log tells it.
+#[derive(Debug, Clone, Copy)]
+pub struct Refused<'a> {
+    pub message: &'a str,
+    /// PostgreSQL's SQLSTATE when the database caused the refusal.
+    pub sqlstate: Option<&'a str>,
+}
+
+/// One answered request.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub transport: Transport,
+    /// `traces`, `logs` or `metrics`; None when the path named no signal (404).
+    pub signal: Option<&'static str>,
+    /// The HTTP status (for gRPC, the HTTP status of the same refusal on OTLP/HTTP, so both
+    /// transports count alike: 200, 400, 401, 503, ...).
+    pub status: u16,
+    /// Body bytes received (as sent, before gzip).
+    pub bytes: usize,
+    pub duration: Duration,
+    pub result: Result<&'a Outcome, Refused<'a>>,
+}
+
+/// The service's log and metrics, shared by both transports.
+#[derive(Clone, Default)]
+pub struct Observer {
+    metrics: metrics::Metrics,
+}
+
+impl Observer {
+    /// Counts the request and writes its log line: INFO when it was stored whole, WARN when items
+    /// were rejected or the client is at fault (4xx), ERROR when the service or the database is
+    /// (5xx: a retry storm shows as a run of these, each with the database's SQLSTATE).
+    pub fn request(&self, request: &Request<'_>) {
+        self.metrics.count(request);
+        let signal = request.signal.unwrap_or("-");
+        let transport = request.transport.as_str();
+        let duration_ms = request.duration.as_secs_f64() * 1000.0;
+        let (status, bytes) = (request.status, request.bytes);
+        match request.result {
+            Ok(outcome) if outcome.rejected == 0 => tracing::info!(
+                target: "agent_trace::request",
+                transport, signal, status, stored = outcome.stored, duplicates = outcome.duplicates,
+                rejected = 0u64, bytes, duration_ms, "request"
+            ),
+            Ok(outcome) => tracing::warn!(
+                target: "agent_trace::request",
+                transport, signal, status, stored = outcome.stored, duplicates = outcome.duplicates,
+                rejected = outcome.rejected,
+                rejected_reason = outcome.rejected_reason.as_deref().unwrap_or_default(),
+                bytes, duration_ms, "request with rejected items"
+            ),
+            Err(refused) if status >= 500 => tracing::error!(
+                target: "agent_trace::request",
+                transport, signal, status, error = refused.message,
+                sqlstate = refused.sqlstate.unwrap_or_default(), bytes, duration_ms, "request refused"
+            ),
+            Err(refused) => tracing::warn!(
+                target: "agent_trace::request",
+                transport, signal, status, error = refused.message, bytes, duration_ms,
+                "request refused"
+            ),
+        }
+    }
+
+    /// The metrics in Prometheus' text format (OpenMetrics), with the gauges read now.
+    pub fn encode(&self, gauges: &Gauges) -> String {
+        self.metrics.encode(gauges)
+    }
+}

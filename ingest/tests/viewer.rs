@@ -1,0 +1,801 @@
+//! The web viewer on real parts: a PostgreSQL 15 cluster with every captured request posted through
+//! the real server (`otlp::serve`, viewer on), then its JSON API over HTTP, its token and login, its
+//! least privilege, its live stream, and the whole front end in Debian's headless Chromium
+//! (`viewer/e2e/viewer.e2e.mjs`; `scripts/install-viewer-deps.sh` installs the browser and the
+//! npm packages it needs).
+
+mod common;
+
+use common::{TestDb, free_port, import_price_snapshot};
+use ingest::fixtures;
+use ingest::otlp::{self, Limits, ServeConfig, Tokens};
+use ingest::viewer::ViewerConfig;
+use ingest::write::WriterConfig;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const PY_RUN: &str = "8bef85e718690b4f738c3d7e267a185e";
+const OPENINFERENCE: &str = "70bd3471974e8d134eebca919adaa71f";
+const CODEX_TURN: &str = "753bd5bf6b1a2d630970c6de86d46ad2";
+
+/// `agent-trace serve` with the viewer, in this process, until stopped.
+struct ViewerServer {
+    base: String,
+    token: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), String>>>,
+}
+
+impl ViewerServer {
+    async fn start(db: &TestDb, token: Option<&str>, viewer_database_url: Option<String>) -> Self {
+        Self::start_writing_to(db.url(), token, viewer_database_url).await
+    }
+
+    async fn start_writing_to(
+        database_url: String,
+        token: Option<&str>,
+        viewer_database_url: Option<String>,
+    ) -> Self {
+        let http: SocketAddr = format!("127.0.0.1:{}", free_port())
+            .parse()
+            .expect("address");
+        let config = ServeConfig {
+            http_listen: http,
+            grpc_listen: format!("127.0.0.1:{}", free_port())
+                .parse()
+                .expect("address"),
+            tokens: token.map(Tokens::one).unwrap_or_default(),
+            allow_public_without_token: false,
+            limits: Limits::DEFAULT,
+            tls: None,
+            viewer: Some(ViewerConfig {
+                database_url: viewer_database_url,
+            }),
+        };
+        let writer = WriterConfig {
+            pool_size: 4,
+            ..WriterConfig::new(database_url)
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            otlp::serve(config, &writer, async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        let base = format!("http://{http}");
+        let server = Self {
+            base,
+            token: token.map(String::from),
+            stop: Some(stop),
+            task: Some(task),
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(http).await.is_ok() {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server did not start listening on {http}");
+    }
+
+    /// A client that sends the token (when there is one) and follows no redirects.
+    fn client(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = &self.token {
+            let value = format!("Bearer {token}").parse().expect("header value");
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client()
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// GET that must answer 200; its JSON.
+    async fn json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    /// Every captured request (traces, logs, metrics), as its client sent it.
+    async fn post_every_fixture(&self) {
+        let client = self.client();
+        for fixture in ["traces", "logs", "metrics"]
+            .into_iter()
+            .flat_map(fixtures::load)
+        {
+            let mut request = client
+                .post(format!("{}{}", self.base, fixture.path))
+                .body(fixture.body.clone());
+            if let Some(content_type) = &fixture.content_type {
+                request = request.header("content-type", content_type);
+            }
+            if let Some(encoding) = &fixture.content_encoding {
+                request = request.header("content-encoding", encoding);
+            }
+            let status = request.send().await.expect("post").status();
+            assert_eq!(status, StatusCode::OK, "{}", fixture.name);
+        }
+    }
+
+    /// Stops the server and waits for it: it must stop, also with a live stream open.
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(Duration::from_secs(15), task)
+                .await
+                .expect("the server stops within 15 s")
+                .expect("server task");
+            result.expect("the server ran");
+        }
+    }
+}
+
+impl Drop for ViewerServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn loaded(name: &str, token: Option<&str>) -> (TestDb, ViewerServer) {
+    let db = TestDb::start(name);
+    import_price_snapshot(&db).await;
+    let server = ViewerServer::start(&db, token, None).await;
+    server.post_every_fixture().await;
+    (db, server)
+}
+
+fn rows<'a>(answer: &'a Value, part: &str) -> &'a Vec<Value> {
+    answer[part]
+        .as_array()
+        .unwrap_or_else(|| panic!("{part} is an array: {answer}"))
+}
+
+fn names(rows: &[Value], column: &str) -> Vec<String> {
+    rows.iter()
+        .map(|row| row[column].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_answers_each_view_from_the_sql_api() {
+    let (db, server) = loaded("viewer-api", None).await;
+    let all_traces = db
+        .number("SELECT count(*) FROM agent_trace.agent_traces")
+        .await;
+
+    // The list, newest first, page by page with the keyset cursor: every trace once, in order.
+    let mut seen = Vec::new();
+    let mut path = "/api/traces?limit=7".to_string();
+    loop {
+        let page = server.json(&path).await;
+        let traces = rows(&page, "traces");
+        seen.extend(traces.iter().cloned());
+        if traces.len() < 7 {
+            break;
+        }
+        let last = traces.last().expect("a row");
+        path = format!(
+            "/api/traces?limit=7&after={}&after_id={}",
+            urlencode(last["start_time"].as_str().expect("start_time")),
+            last["trace_id"].as_str().expect("trace_id")
+        );
+    }
+    assert_eq!(seen.len() as i64, all_traces);
+    let ids = names(&seen, "trace_id");
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "no trace twice across pages");
+    let starts = names(&seen, "start_time");
+    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let py = seen
+        .iter()
+        .find(|row| row["trace_id"] == PY_RUN)
+        .expect("the Python agent run");
+    assert_eq!(py["input_tokens"], 280);
+    assert_eq!(py["computed_cost_usd"].as_f64(), Some(0.000075));
+
+    // Another order, also paged: by spans, most first.
+    let first = server.json("/api/traces?sort=spans&limit=2").await;
+    assert_eq!(names(rows(&first, "traces"), "trace_id")[0], CODEX_TURN);
+    let last = &rows(&first, "traces")[1];
+    let second = server
+        .json(&format!(
+            "/api/traces?sort=spans&limit=2&after={}&after_id={}",
+            last["sort_key"],
+            last["trace_id"].as_str().expect("id")
+        ))
+        .await;
+    let spans: Vec<i64> = [rows(&first, "traces"), rows(&second, "traces")]
+        .into_iter()
+        .flatten()
+        .map(|row| row["span_count"].as_i64().expect("span_count"))
+        .collect();
+    assert_eq!(spans, [220, 113, 53, 5], "by span count, descending");
+
+    // Filters: a session, a model (of any span), a status, free text.
+    let conv = server.json("/api/traces?session=conv-42").await;
+    assert_eq!(rows(&conv, "traces").len(), 3);
+    let model = server.json("/api/traces?model=claude-sonnet-4-5").await;
+    assert!(
+        names(rows(&model, "traces"), "name")
+            .iter()
+            .all(|n| n == "claude_code.interaction")
+    );
+    assert_eq!(rows(&model, "traces").len(), 3);
+    let failed = server.json("/api/traces?status=ERROR&q=WEATHER").await;
+    assert!(!rows(&failed, "traces").is_empty());
+    assert!(
+        rows(&failed, "traces")
+            .iter()
+            .all(|r| r["status"] == "ERROR")
+    );
+    let facets = server.json("/api/facets").await;
+    assert!(
+        rows(&facets, "facets")
+            .iter()
+            .any(|f| f["facet"] == "model" && f["value"] == "gpt-5-codex")
+    );
+
+    // The SQL shown with an answer runs in psql as it stands, and gives the same rows.
+    let shown = conv["sql"][0]["sql"].as_str().expect("sql");
+    assert!(shown.contains("'conv-42'::text"), "{shown}");
+    let again = db
+        .client()
+        .await
+        .query(shown, &[])
+        .await
+        .expect("the shown SQL runs");
+    assert_eq!(again.len(), 3);
+
+    // A trace: its row, tree, critical path, turns, logs; a span in full.
+    let trace = server.json(&format!("/api/traces/{PY_RUN}")).await;
+    assert_eq!(trace["trace"]["input_tokens"], 280);
+    assert_eq!(
+        names(rows(&trace, "tree"), "name")[3],
+        "http GET weather-backend"
+    );
+    assert_eq!(rows(&trace, "critical_path").len(), 5);
+    assert_eq!(rows(&trace, "turns").len(), 3);
+    let names_of_queries = names(trace["sql"].as_array().expect("sql"), "name");
+    assert_eq!(
+        names_of_queries,
+        [
+            "trace",
+            "trace_tree",
+            "critical_path",
+            "turns",
+            "trace_logs"
+        ]
+    );
+    let span = server
+        .json(&format!("/api/traces/{PY_RUN}/spans/b44a6bb020e2d6c6"))
+        .await;
+    assert_eq!(rows(&span, "spans")[0]["input"], "{\"city\":\"Paris\"}");
+    let turn = server
+        .json(&format!("/api/traces/{CODEX_TURN}/turns"))
+        .await;
+    let dispatch = rows(&turn, "turns")
+        .iter()
+        .find(|t| t["name"] == "op.dispatch.turn_input")
+        .expect("the turn with the model call");
+    let scoped = server
+        .json(&format!(
+            "/api/traces/{CODEX_TURN}?span={}",
+            dispatch["turn_span_id"].as_str().expect("span")
+        ))
+        .await;
+    assert_eq!(rows(&scoped, "tree").len(), 212);
+
+    // A diff: deltas and the first divergence, as diff_summary gives them.
+    let diff = server
+        .json(&format!("/api/diff?a={PY_RUN}&b={OPENINFERENCE}"))
+        .await;
+    assert_eq!(diff["summary"]["input_tokens_delta"], -154);
+    assert_eq!(diff["summary"]["first_divergence_step"], 2);
+    assert_eq!(diff["summary"]["first_divergence_kind"], "removed");
+    assert_eq!(rows(&diff, "rows").len(), 8);
+
+    // A replay: steps with previews, one step in full, the document as a download.
+    let replay = server.json(&format!("/api/traces/{PY_RUN}/replay")).await;
+    assert_eq!(rows(&replay, "steps").len(), 5);
+    let step = server.json(&format!("/api/traces/{PY_RUN}/replay/3")).await;
+    assert_eq!(step["step"]["tool_arguments"], "{\"city\":\"Paris\"}");
+    let download = server
+        .client()
+        .get(format!("{}/api/traces/{PY_RUN}/replay.json", server.base))
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(
+        download.headers()["content-disposition"],
+        format!("attachment; filename=\"replay-{PY_RUN}.json\"").as_str()
+    );
+    let document: Value =
+        serde_json::from_str(&download.text().await.expect("body")).expect("a JSON document");
+    assert_eq!(document["steps"][1]["result"]["temp_c"], 21);
+
+    // Sessions and usage.
+    let sessions = server.json("/api/sessions?tool=Claude%20Code").await;
+    let claude = rows(&sessions, "sessions");
+    assert_eq!(claude.len(), 3);
+    // PostgreSQL renders the JSON, so a numeric keeps every digit it has in psql.
+    let raw = server
+        .client()
+        .get(format!("{}/api/sessions?tool=Claude%20Code", server.base))
+        .send()
+        .await
+        .expect("sessions")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(
+        raw.matches("\"cost_usd\":0.00076200000000000010").count(),
+        3,
+        "{raw}"
+    );
+    let usage = server.json("/api/usage?bucket=1%20day").await;
+    let claude_tokens: i64 = rows(&usage, "tokens")
+        .iter()
+        .filter(|r| r["tool"] == "Claude Code")
+        .map(|r| r["tokens"].as_i64().expect("tokens"))
+        .sum();
+    assert_eq!(
+        claude_tokens,
+        3 * (84 + 34),
+        "three sessions of 84 + 34 tokens, from the counters"
+    );
+    assert!(
+        rows(&usage, "calls").iter().any(
+            |r| r["tool"] == "Gemini CLI" && r["computed_cost_usd"].as_f64() == Some(0.0002225)
+        )
+    );
+
+    // Without a token the page offers no login or logout, and the embedded assets are served.
+    let page = server
+        .client()
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .expect("page");
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"<meta name="agent-trace-login" content="none">"#));
+    for asset in ["app.js", "app.css", "favicon.svg"] {
+        let response = server
+            .client()
+            .get(format!("{}/assets/{asset}", server.base))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        assert!(
+            !response.bytes().await.expect("bytes").is_empty(),
+            "{asset}"
+        );
+    }
+
+    // What it refuses: malformed values (PostgreSQL's own parsers say why), unknown things, an
+    // order that is not one of the list's.
+    let (status, body) = server.get("/api/traces/not-a-trace-id").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("trace_id"),
+        "{body}"
+    );
+    let (status, _) = server
+        .get("/api/traces/00000000000000000000000000000001")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = server.get("/api/traces?from=yesterday-ish").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = server.get("/api/traces?sort=name;DROP%20TABLE%20x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = server.get("/api/traces?after=2026-01-01T00:00:00Z").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a cursor needs both halves"
+    );
+    let (status, _) = server.get(&format!("/api/traces/{PY_RUN}/replay/99")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Text that looks like SQL is only ever a value.
+    let quoted = server
+        .json("/api/traces?q=%27%3B%20DELETE%20FROM%20agent_trace.agent_spans%3B--")
+        .await;
+    assert!(rows(&quoted, "traces").is_empty());
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_traces")
+            .await,
+        all_traces
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_token_the_viewer_and_its_api_ask_for_it() {
+    let db = TestDb::start("viewer-token");
+    let server = ViewerServer::start(&db, Some("s3cret-token"), None).await;
+    let anonymous = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    let url = |path: &str| format!("{}{path}", server.base);
+
+    // No token: pages go to the login form, the API says 401, assets are not served either.
+    let page = anonymous
+        .get(url("/traces/abc?span=1"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.headers()["location"],
+        "/login?next=%2Ftraces%2Fabc%3Fspan%3D1"
+    );
+    let api = anonymous.get(url("/api/traces")).send().await.expect("api");
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let asset = anonymous
+        .get(url("/assets/app.js"))
+        .send()
+        .await
+        .expect("asset");
+    assert_eq!(asset.status(), StatusCode::SEE_OTHER);
+    let login = anonymous
+        .get(url("/login"))
+        .send()
+        .await
+        .expect("login page");
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(login.text().await.expect("html").contains("name=\"token\""));
+
+    // The API takes the bearer token, like OTLP.
+    let (status, _) = server.get("/api/traces").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The login form: a wrong token is refused; the right one is kept in an HttpOnly,
+    // SameSite=Strict cookie, and the browser goes back where it was headed (on this server only).
+    let wrong = anonymous
+        .post(url("/login?next=%2Fsessions"))
+        .form(&[("token", "guess")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(
+        wrong.headers()["location"],
+        "/login?next=%2Fsessions&wrong=1"
+    );
+    assert!(wrong.headers().get("set-cookie").is_none());
+    let right = anonymous
+        .post(url("/login?next=%2Fsessions"))
+        .form(&[("token", "s3cret-token")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(right.headers()["location"], "/sessions");
+    let cookie = right.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().expect("name=value");
+    for path in ["/", "/api/traces", "/assets/app.js"] {
+        let response = anonymous
+            .get(url(path))
+            .header("cookie", pair)
+            .send()
+            .await
+            .expect("with the cookie");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    let elsewhere = anonymous
+        .post(url("/login?next=%2F%2Fevil.example"))
+        .form(&[("token", "s3cret-token")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(elsewhere.headers()["location"], "/");
+    let forged = anonymous
+        .get(url("/api/traces"))
+        .header("cookie", "agent_trace_token=s3cret-tokem")
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+
+    // Pages allow nothing from elsewhere.
+    let page = server.client().get(url("/")).send().await.expect("page");
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_string();
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("script-src 'self'"),
+        "{policy}"
+    );
+    // The page says a login is required, so that it offers to log out.
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"<meta name="agent-trace-login" content="required">"#));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_viewer_needs_only_the_reader_role_and_cannot_write() {
+    let db = TestDb::start("viewer-reader");
+    db.execute(
+        "CREATE ROLE viewer_login LOGIN PASSWORD 'viewer-test'; GRANT agent_trace_reader TO viewer_login;
+         CREATE ROLE nobody_login LOGIN PASSWORD 'viewer-test';",
+    )
+    .await;
+    // The test cluster asks for passwords (cli/cluster.rs): each login here has 'viewer-test'.
+    let as_role = |role: &str| {
+        let (_, host) = db
+            .url()
+            .split_once('@')
+            .map(|(u, h)| (u.to_string(), h.to_string()))
+            .expect("user@host");
+        format!("postgresql://{role}:viewer-test@{host}")
+    };
+    assert_ne!(as_role("viewer_login"), db.url(), "the URL names its user");
+
+    // A login without agent_trace_reader: the viewer says what to grant, at start.
+    let refused =
+        ingest::viewer::Viewer::connect(&as_role("nobody_login"), otlp::Auth::default()).await;
+    let error = refused.err().expect("refused");
+    assert!(error.contains("agent_trace_reader"), "{error}");
+
+    // An ingest whose login may only write still serves OTLP when the viewer would read with it:
+    // the viewer is left off (and says so), and / is OTLP's 404.
+    db.execute("CREATE ROLE writer_login LOGIN PASSWORD 'viewer-test'; GRANT agent_trace_writer TO writer_login;")
+        .await;
+    let ingest_only = ViewerServer::start_writing_to(as_role("writer_login"), None, None).await;
+    let (status, _) = ingest_only.get("/api/traces").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no viewer with a writer-only login"
+    );
+    let trace = fixtures::load("traces").remove(0);
+    let stored = ingest_only
+        .client()
+        .post(format!("{}{}", ingest_only.base, trace.path))
+        .header(
+            "content-type",
+            trace.content_type.as_deref().unwrap_or_default(),
+        )
+        .body(trace.body.clone())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(stored.status(), StatusCode::OK, "the ingest still writes");
+    ingest_only.stop().await;
+    db.clear().await;
+
+    // A reader's login: every view works (the ingest writes with the superuser).
+    import_price_snapshot(&db).await;
+    let server = ViewerServer::start(&db, None, Some(as_role("viewer_login"))).await;
+    server.post_every_fixture().await;
+    for path in [
+        "/api/traces".to_string(),
+        "/api/facets".to_string(),
+        format!("/api/traces/{PY_RUN}"),
+        format!("/api/traces/{PY_RUN}/spans/b44a6bb020e2d6c6"),
+        format!("/api/traces/{PY_RUN}/replay"),
+        format!("/api/diff?a={PY_RUN}&b={OPENINFERENCE}"),
+        "/api/sessions".to_string(),
+        "/api/usage".to_string(),
+    ] {
+        server.json(&path).await;
+    }
+
+    // Each viewer connection runs read-only transactions as agent_trace_reader.
+    let sessions = db
+        .client()
+        .await
+        .query(
+            "SELECT DISTINCT usename::text FROM pg_stat_activity WHERE usename = 'viewer_login'",
+            &[],
+        )
+        .await
+        .expect("pg_stat_activity");
+    assert_eq!(
+        sessions.len(),
+        1,
+        "the viewer's connections log in as viewer_login"
+    );
+    let reader = tokio_postgres::connect(&as_role("viewer_login"), tokio_postgres::NoTls)
+        .await
+        .expect("connect as the viewer");
+    tokio::spawn(reader.1);
+    let client = reader.0;
+    let setup = [
+        include_str!("../../sql/viewer/connection.sql"),
+        include_str!("../../sql/viewer/read_as_reader.sql"),
+    ];
+    for sql in setup {
+        client
+            .batch_execute(sql)
+            .await
+            .expect("the viewer's session setup");
+    }
+    let write = client
+        .batch_execute("DELETE FROM agent_trace.agent_traces")
+        .await
+        .expect_err("a viewer connection cannot write");
+    let why = write
+        .as_db_error()
+        .map(|e| e.message().to_string())
+        .unwrap_or_default();
+    assert!(why.contains("read-only transaction"), "{why}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_live_stream_tells_of_new_traces_and_ends_when_the_server_stops() {
+    let db = TestDb::start("viewer-live");
+    let server = ViewerServer::start(&db, None, None).await;
+    let mut live = server
+        .client()
+        .get(format!("{}/api/live", server.base))
+        .send()
+        .await
+        .expect("live stream");
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    let first = next_event(&mut live).await;
+    assert!(
+        first.contains("event: head") && first.contains("data: []"),
+        "{first}"
+    );
+    let trace = fixtures::load("traces")
+        .into_iter()
+        .find(|f| f.name.contains("cli_claude"))
+        .expect("a Claude Code trace");
+    let client = server.client();
+    let mut request = client
+        .post(format!("{}{}", server.base, trace.path))
+        .body(trace.body.clone());
+    if let Some(content_type) = &trace.content_type {
+        request = request.header("content-type", content_type);
+    }
+    assert_eq!(request.send().await.expect("post").status(), StatusCode::OK);
+    let second = next_event(&mut live).await;
+    assert!(
+        second.contains("event: head") && second.contains("trace_id"),
+        "{second}"
+    );
+    // Stopping does not wait for the browser to close the stream.
+    server.stop().await;
+    let rest = tokio::time::timeout(Duration::from_secs(5), live.chunk())
+        .await
+        .expect("the stream ends");
+    assert!(matches!(rest, Ok(None) | Err(_)), "{rest:?}");
+}
+
+/// The next server-sent event (skipping keep-alive comments), within 10 s.
+async fn next_event(stream: &mut reqwest::Response) -> String {
+    let mut text = String::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let chunk = stream.chunk().await.expect("chunk").expect("more events");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains("\n\n") && text.contains("event:") {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("an event within 10 s");
+    text
+}
+
+fn urlencode(value: &str) -> String {
+    value.replace(':', "%3A").replace('+', "%2B")
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every view in Debian's headless Chromium: `viewer/e2e/viewer.e2e.mjs` against this server, with
+/// a token, after every captured request. Screenshots land in target/viewer-e2e/.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_view_works_in_a_real_browser() {
+    let root = repo_root();
+    let playwright = root.join("viewer/node_modules/playwright-core");
+    assert!(
+        playwright.exists() && Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs Debian's chromium and the viewer's npm packages: run scripts/install-viewer-deps.sh (make test does)"
+    );
+    let (_db, server) = loaded("viewer-browser", Some("e2e-token")).await;
+    let artifacts = root.join("target/viewer-e2e");
+    let base = server.base.clone();
+    // node's test runner, with a time limit per test in the script; the server keeps serving on this
+    // runtime while node runs on a blocking thread.
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(["--test", "--test-reporter=spec", "--test-timeout=120000"])
+            .arg("e2e/viewer.e2e.mjs")
+            .current_dir(root.join("viewer"))
+            .env("VIEWER_URL", base)
+            .env("VIEWER_TOKEN", "e2e-token")
+            .env("ARTIFACTS", artifacts)
+            .output()
+    })
+    .await
+    .expect("the node task")
+    .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{report}"
+    );
+    server.stop().await;
+}
+
+/// The viewer's flags are in `--help` with their environment variables, and the viewer's database
+/// URL (which may hold a password) is never shown.
+#[test]
+fn the_viewer_flags_are_documented_and_the_url_stays_hidden() {
+    for command in ["serve", "up"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+            .args([command, "--help"])
+            .env(
+                "AGENT_TRACE_VIEWER_DATABASE_URL",
+                "postgresql://reader:s3cret@h/db",
+            )
+            .output()
+            .expect("run agent-trace");
+        assert!(output.status.success());
+        let help = String::from_utf8_lossy(&output.stdout);
+        for flag in [
+            "--no-viewer",
+            "AGENT_TRACE_NO_VIEWER",
+            "--viewer-database-url",
+            "AGENT_TRACE_VIEWER_DATABASE_URL",
+        ] {
+            assert!(
+                help.contains(flag),
+                "{command} --help names {flag}:\n{help}"
+            );
+        }
+        assert!(
+            !help.contains("s3cret"),
+            "{command} --help shows the password:\n{help}"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+-- Two runs (or two turns: spans $3 and $4) compared: deltas B minus A and the first divergence.
+SELECT d.*
+  FROM agent_trace.diff_summary($1::text::agent_trace.trace_id, $2::text::agent_trace.trace_id,
+                                $3::text::agent_trace.span_id, $4::text::agent_trace.span_id) AS d

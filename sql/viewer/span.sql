@@ -1,0 +1,15 @@
+-- One span in full: its agent_spans row (input, output, attributes, events, resource attributes)
+-- and its computed cost with the price it came from (agent_span_costs). A span id stored twice
+-- gives both rows, earliest first.
+SELECT s.trace_id, s.span_id, s.parent_span_id, s.start_time, s.end_time, s.duration_ms, s.name,
+       s.span_kind, s.span_type, s.status_code, s.status_message, s.service_name, s.scope_name,
+       s.scope_version, s.model, s.provider, s.input_tokens, s.output_tokens, s.cache_read_tokens,
+       s.cache_write_tokens, s.reasoning_tokens, s.cost_usd, c.computed_cost_usd,
+       c.price_model_pattern, c.price_provider, c.price_effective_from, s.tool_name, s.agent_name,
+       s.agent_id, s.session_id, s.user_id, s.run_id, s.team_id, s.workflow_id, s.correlation_id,
+       s.input, s.output, s.attributes, s.resource_attributes, s.events, s.links
+  FROM agent_trace.agent_spans AS s
+  LEFT JOIN agent_trace.agent_span_costs AS c
+    ON c.trace_id = s.trace_id AND c.span_id = s.span_id AND c.start_time = s.start_time
+ WHERE s.trace_id = $1::text::agent_trace.trace_id AND s.span_id = $2::text::agent_trace.span_id
+ ORDER BY s.start_time

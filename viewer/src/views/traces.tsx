@@ -1,0 +1,297 @@
+// The trace list: agent_traces in a time range, filtered and sorted by the server (keyset pages,
+// loaded as the list scrolls), virtualized, and live: /api/live says when the latest traces
+// changed and the first page is read again.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { ArrowDown, ArrowUp, GitCompare, Radio } from 'lucide-preact';
+import { getJson, type Facet, type Shown, type TraceRow } from '../api';
+import * as f from '../format';
+import { Failure, RangePicker, SqlButton, StatusBadge, resolveRange, type RangeValue } from '../ui';
+import { useVirtualRows } from '../virtual';
+
+const PAGE = 100;
+const ROW_HEIGHT = 38;
+const FILTERS = ['service', 'agent', 'user', 'session', 'model'] as const;
+
+type SortKey = 'start' | 'duration' | 'spans' | 'errors' | 'input_tokens' | 'output_tokens' | 'cost' | 'computed_cost';
+
+interface Column {
+  title: string;
+  sort?: SortKey;
+  class: string;
+  cell: (row: TraceRow) => preact.ComponentChildren;
+}
+
+const COLUMNS: Column[] = [
+  { title: 'Name', class: 'c-name', cell: (r) => <span class="name-cell"><StatusBadge status={r.status} /> <span class="trace-name">{r.name ?? '(root not received)'}</span><span class="muted small">{r.service_name}</span></span> },
+  { title: 'Start', sort: 'start', class: 'c-time', cell: (r) => f.time(r.start_time) },
+  { title: 'Duration', sort: 'duration', class: 'c-num', cell: (r) => f.duration(r.duration_ms) },
+  { title: 'Spans', sort: 'spans', class: 'c-num', cell: (r) => f.count(r.span_count) },
+  { title: 'Errors', sort: 'errors', class: 'c-num', cell: (r) => (r.error_count ? <span class="error-text">{r.error_count}</span> : '0') },
+  { title: 'In tokens', sort: 'input_tokens', class: 'c-num', cell: (r) => f.tokens(r.input_tokens) },
+  { title: 'Out tokens', sort: 'output_tokens', class: 'c-num', cell: (r) => f.tokens(r.output_tokens) },
+  { title: 'Reported cost', sort: 'cost', class: 'c-num', cell: (r) => f.usd(r.cost_usd) },
+  { title: 'Computed cost', sort: 'computed_cost', class: 'c-num', cell: (r) => f.usd(r.computed_cost_usd) },
+  { title: 'Input', class: 'c-preview', cell: (r) => <span class="preview">{r.input_preview ?? ''}</span> },
+];
+
+interface ListState {
+  rows: TraceRow[];
+  done: boolean;
+  loading: boolean;
+  error?: unknown;
+  sql: Shown[];
+  fresh: Set<string>;
+}
+
+export function TraceList() {
+  const location = useLocation();
+  const query = location.query;
+  const range: RangeValue = { range: query.range ?? 'all', from: query.from, to: query.to };
+  const sort = (query.sort as SortKey) ?? 'start';
+  const order = query.order === 'asc' ? 'asc' : 'desc';
+  const [text, setText] = useState(query.q ?? '');
+  const [selected, setSelected] = useState<string[]>([]);
+  const [state, setState] = useState<ListState>({ rows: [], done: false, loading: true, sql: [], fresh: new Set() });
+  const [facets, setFacets] = useState<Facet[]>([]);
+  const [live, setLive] = useState(false);
+  const scroller = useRef<HTMLDivElement>(null);
+  const loadingMore = useRef(false);
+
+  // The filter part of the URL decides what is listed; the time window is fixed when it changes.
+  const filterKey = JSON.stringify([range, sort, order, FILTERS.map((k) => query[k]), query.status, query.q]);
+  const timeWindow = useMemo(() => resolveRange(range), [filterKey]);
+  const params = {
+    ...timeWindow,
+    service: query.service,
+    agent: query.agent,
+    user: query.user,
+    session: query.session,
+    model: query.model,
+    status: query.status,
+    q: query.q,
+    sort,
+    order,
+    limit: PAGE,
+  };
+
+  const setQuery = (changes: Record<string, string | undefined>) => {
+    const next = new URLSearchParams(location.url.split('?')[1] ?? '');
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined || value === '') next.delete(key);
+      else next.set(key, value);
+    }
+    const search = next.toString();
+    location.route(search ? `/?${search}` : '/', true);
+  };
+
+  // First page, whenever the filters change.
+  useEffect(() => {
+    const controller = new AbortController();
+    setState((s) => ({ ...s, loading: true, error: undefined }));
+    getJson<{ traces: TraceRow[] }>('/api/traces', params, controller.signal).then(
+      (answer) => {
+        setState({ rows: answer.traces, done: answer.traces.length < PAGE, loading: false, sql: answer.sql, fresh: new Set() });
+        scroller.current?.scrollTo({ top: 0 });
+      },
+      (error) => !controller.signal.aborted && setState((s) => ({ ...s, loading: false, error })),
+    );
+    return () => controller.abort();
+  }, [filterKey]);
+
+  // Choices for the filter fields, for the time range.
+  useEffect(() => {
+    const controller = new AbortController();
+    getJson<{ facets: Facet[] }>('/api/facets', timeWindow, controller.signal).then(
+      (answer) => setFacets(answer.facets),
+      () => {},
+    );
+    return () => controller.abort();
+  }, [JSON.stringify(timeWindow)]);
+
+  // The search box applies after a pause in typing.
+  useEffect(() => {
+    if (text === (query.q ?? '')) return;
+    const timer = setTimeout(() => setQuery({ q: text || undefined }), 300);
+    return () => clearTimeout(timer);
+  }, [text]);
+
+  const loadMore = async () => {
+    if (loadingMore.current || state.done || state.loading || state.rows.length === 0) return;
+    loadingMore.current = true;
+    const last = state.rows[state.rows.length - 1];
+    const after = sort === 'start' && order === 'desc' ? last.start_time : String(last.sort_key);
+    try {
+      const answer = await getJson<{ traces: TraceRow[] }>('/api/traces', { ...params, after, after_id: last.trace_id });
+      setState((s) => ({ ...s, rows: [...s.rows, ...answer.traces], done: answer.traces.length < PAGE }));
+    } catch (error) {
+      setState((s) => ({ ...s, error }));
+    } finally {
+      loadingMore.current = false;
+    }
+  };
+
+  // Live: when the latest traces change, read the first page again and merge it in.
+  const liveParams = useRef(params);
+  liveParams.current = params;
+  const liveOrder = sort === 'start' && order === 'desc';
+  useEffect(() => {
+    if (!liveOrder) return;
+    const source = new EventSource('/api/live');
+    let first = true;
+    source.addEventListener('open', () => setLive(true));
+    source.addEventListener('error', () => setLive(false));
+    source.addEventListener('head', async () => {
+      if (first) {
+        first = false;
+        return;
+      }
+      try {
+        const answer = await getJson<{ traces: TraceRow[] }>('/api/traces', liveParams.current);
+        setState((s) => {
+          const known = new Map(s.rows.map((row) => [row.trace_id, row]));
+          const fresh = new Set(s.fresh);
+          const top = answer.traces.map((row) => {
+            if (!known.has(row.trace_id)) fresh.add(row.trace_id);
+            return row;
+          });
+          const topIds = new Set(top.map((row) => row.trace_id));
+          return { ...s, rows: [...top, ...s.rows.filter((row) => !topIds.has(row.trace_id))], fresh };
+        });
+      } catch {
+        // The next change tries again.
+      }
+    });
+    return () => source.close();
+  }, [liveOrder, filterKey]);
+
+  const virtual = useVirtualRows({ count: state.rows.length, rowHeight: ROW_HEIGHT, scrollElement: () => scroller.current });
+  const items = virtual.getVirtualItems();
+  const lastVisible = items.length ? items[items.length - 1].index : 0;
+  useEffect(() => {
+    if (lastVisible >= state.rows.length - 20) loadMore();
+  }, [lastVisible, state.rows.length, state.done]);
+
+  const options = (facet: Facet['facet']) => facets.filter((row) => row.facet === facet);
+  const toggleSort = (key: SortKey) => {
+    if (sort === key) setQuery({ order: order === 'desc' ? 'asc' : undefined, sort: key === 'start' ? undefined : key });
+    else setQuery({ sort: key === 'start' ? undefined : key, order: undefined });
+  };
+  const toggleSelected = (id: string) =>
+    setSelected((current) => (current.includes(id) ? current.filter((x) => x !== id) : [...current.slice(-1), id]));
+
+  return (
+    <div class="page list-page">
+      <div class="toolbar">
+        <h1>Traces</h1>
+        <RangePicker
+          value={range}
+          onChange={(value) => setQuery({ range: value.range === 'all' ? undefined : value.range, from: value.from, to: value.to })}
+        />
+        <input
+          class="search"
+          type="search"
+          placeholder="Search name, input, output"
+          aria-label="Search name, input and output"
+          value={text}
+          onInput={(event) => setText((event.target as HTMLInputElement).value)}
+        />
+        <select aria-label="Status" value={query.status ?? ''} onChange={(event) => setQuery({ status: (event.target as HTMLSelectElement).value || undefined })}>
+          <option value="">Any status</option>
+          <option value="OK">OK</option>
+          <option value="ERROR">Error</option>
+        </select>
+        <div class="spacer" />
+        {liveOrder && (
+          <span class={`live ${live ? 'on' : ''}`} title="New traces appear as they arrive" data-testid="live">
+            <Radio size={14} /> {live ? 'Live' : 'Connecting'}
+          </span>
+        )}
+        <a
+          class={`button ${selected.length === 2 ? 'primary' : 'disabled'}`}
+          href={selected.length === 2 ? `/diff?a=${selected[0]}&b=${selected[1]}` : undefined}
+          title="Tick two traces to compare them"
+          data-testid="compare"
+        >
+          <GitCompare size={15} /> Compare {selected.length}/2
+        </a>
+        <SqlButton queries={[...state.sql]} />
+      </div>
+      <div class="filters">
+        {FILTERS.map((key) => (
+          <label key={key} class="filter">
+            <span>{key}</span>
+            <input
+              list={`facet-${key}`}
+              value={query[key] ?? ''}
+              placeholder="any"
+              aria-label={`Filter by ${key}`}
+              onChange={(event) => setQuery({ [key]: (event.target as HTMLInputElement).value || undefined })}
+            />
+            <datalist id={`facet-${key}`}>
+              {options(key).map((row) => (
+                <option key={row.value} value={row.value}>
+                  {row.traces} traces
+                </option>
+              ))}
+            </datalist>
+          </label>
+        ))}
+        {(FILTERS.some((k) => query[k]) || query.status || query.q) && (
+          <button type="button" class="link-button" onClick={() => { setText(''); setQuery(Object.fromEntries([...FILTERS, 'status', 'q'].map((k) => [k, undefined]))); }}>
+            Clear filters
+          </button>
+        )}
+      </div>
+      <div class="table trace-table" role="table" aria-label="Traces">
+        <div class="thead" role="row">
+          <span class="c-select" />
+          {COLUMNS.map((column) => (
+            <span
+              key={column.title}
+              role="columnheader"
+              class={`${column.class} ${column.sort ? 'sortable' : ''} ${column.sort === sort ? 'sorted' : ''}`}
+              onClick={column.sort ? () => toggleSort(column.sort as SortKey) : undefined}
+              aria-sort={column.sort === sort ? (order === 'asc' ? 'ascending' : 'descending') : undefined}
+            >
+              {column.title}
+              {column.sort === sort && (order === 'asc' ? <ArrowUp size={12} /> : <ArrowDown size={12} />)}
+            </span>
+          ))}
+        </div>
+        <div class="tbody" ref={scroller}>
+          {state.error !== undefined && <Failure error={state.error} />}
+          {!state.loading && state.rows.length === 0 && !state.error && <div class="state">No traces match. Widen the time range or clear the filters.</div>}
+          <div style={{ height: `${virtual.getTotalSize()}px`, position: 'relative' }}>
+            {items.map((item) => {
+              const row = state.rows[item.index];
+              return (
+                <a
+                  key={row.trace_id}
+                  href={`/traces/${row.trace_id}`}
+                  class={`tr ${state.fresh.has(row.trace_id) ? 'fresh' : ''} ${row.status === 'ERROR' ? 'has-error' : ''}`}
+                  role="row"
+                  data-trace-id={row.trace_id}
+                  style={{ transform: `translateY(${item.start}px)`, height: `${ROW_HEIGHT}px` }}
+                >
+                  <span class="c-select" onClick={(event) => { event.preventDefault(); event.stopPropagation(); toggleSelected(row.trace_id); }}>
+                    <input type="checkbox" aria-label="Select for comparison" checked={selected.includes(row.trace_id)} readOnly />
+                  </span>
+                  {COLUMNS.map((column) => (
+                    <span key={column.title} class={column.class} role="cell">
+                      {column.cell(row)}
+                    </span>
+                  ))}
+                </a>
+              );
+            })}
+          </div>
+        </div>
+        <div class="tfoot muted">
+          {f.count(state.rows.length)} traces loaded{state.done ? '' : ', more as you scroll'}
+          {state.loading && ' · loading…'}
+        </div>
+      </div>
+    </div>
+  );
+}
