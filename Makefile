@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -18,7 +18,7 @@ test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer in
 deps:
 	bash scripts/install-deps.sh
 
-## The real OpenTelemetry Python SDK exporter the tests drive (a venv in .venv-test-clients/).
+## The real clients the tests drive: the OpenTelemetry Python SDK exporters and Agno (a venv in .venv-test-clients/).
 test-clients:
 	bash scripts/install-test-clients.sh
 
@@ -73,3 +73,7 @@ bench-viewer: deps install-extension viewer-deps
 ## Measured sizes of the id representations (docs/key-design.md quotes this).
 bench-keys: deps install-extension
 	bash scripts/bench-keys.sh
+
+## AgentOS on agent_trace's compat schema against AgentOS on its own tables (BENCHMARKS.md quotes it).
+bench-agno: deps install-extension test-clients
+	bash scripts/bench-agno.sh

@@ -107,7 +107,8 @@ def upgrade_0_2_0_to_0_3_0():
         "-- agent_trace 0.2.0 -> 0.3.0: token totals that saturate instead of failing an insert, hash\n"
         "-- indexes on text (no btree entry limit), diff_traces bounded (its alignment column), least\n"
         "-- privilege (a writer that only inserts, triggers that write with the owner's rights, a usage\n"
-        "-- reader role without content, every function's search_path pinned).\n"
+        "-- reader role without content, every function's search_path pinned), AgentOS compatibility\n"
+        "-- (enable_agno_compat).\n"
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.3.0 install script;\n"
         "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.3.0 install.\n",
         "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.3.0'\" to load this file. \\quit\n",
@@ -158,6 +159,8 @@ def upgrade_0_2_0_to_0_3_0():
         + price_grants
         + "".join(re.findall(r"(?m)^(?:REVOKE|GRANT) .*\n", new.file("sessions.sql")))
         + function_grants,
+        "-- agno.sql: AgentOS compatibility, new in 0.3.0 (after the revokes above, as it grants on its\n"
+        "-- own functions).\n" + new.file("agno.sql"),
         new.file("access.sql"),
     ])
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the real OpenTelemetry clients the client tests run (ingest/tests/python_sdk.rs) into a
-# Python venv at .venv-test-clients/, idempotently: the pinned opentelemetry-python SDK and its
-# OTLP/HTTP and OTLP/gRPC exporters from PyPI. A marker file in the venv records what was
-# installed, so a second run with the same pins only checks it (well under a second).
+# Installs the real clients the client tests run into a Python venv at .venv-test-clients/,
+# idempotently, from PyPI: the pinned opentelemetry-python SDK and its OTLP/HTTP and OTLP/gRPC
+# exporters (ingest/tests/python_sdk.rs), and Agno with what its AgentOS, its tracing and its
+# PostgresDb need (ingest/tests/agno.rs). A marker file in the venv records what was installed, so a
+# second run with the same pins only checks it (well under a second).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,10 +11,25 @@ VENV=$REPO/.venv-test-clients
 MARKER=$VENV/.installed-requirements
 PYTHON=${PYTHON:-python3}
 OTEL_VERSION=1.45.2
+AGNO_VERSION=3.1.10
 REQUIREMENTS=(
     "opentelemetry-sdk==$OTEL_VERSION"
     "opentelemetry-exporter-otlp-proto-http==$OTEL_VERSION"
     "opentelemetry-exporter-otlp-proto-grpc==$OTEL_VERSION"
+    # Agno: AgentOS (FastAPI, served in-process by its test client, which needs httpx), tracing
+    # (OpenInference's Agno instrumentation), PostgresDb (SQLAlchemy over psycopg 3), and the OpenAI
+    # client its OpenAIChat model uses against the tests' stub server.
+    "agno==$AGNO_VERSION"
+    "fastapi==0.165.0"
+    "httpx==0.28.1"
+    "python-multipart==0.0.34"
+    "jsonschema==4.26.0"
+    "PyJWT==2.15.1"
+    "croniter==7.0.0"
+    "sqlalchemy[asyncio]==2.1.9"
+    "psycopg[binary]==3.3.9"
+    "openai==3.57.0"
+    "openinference-instrumentation-agno==1.0.15"
 )
 
 log() { printf '==> %s\n' "$*"; }
@@ -24,8 +40,8 @@ command -v "$PYTHON" >/dev/null || { echo "$PYTHON not found; the client tests n
 wanted=$(printf '%s\n' "${REQUIREMENTS[@]}" "python $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')")
 
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$MARKER" 2>/dev/null)" = "$wanted" ] \
-    && "$VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, opentelemetry.exporter.otlp.proto.grpc' 2>/dev/null; then
-    log "test clients ready: opentelemetry-python $OTEL_VERSION in ${VENV#"$REPO"/}"
+    && "$VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, opentelemetry.exporter.otlp.proto.grpc, agno.os, agno.db.postgres, openinference.instrumentation.agno' 2>/dev/null; then
+    log "test clients ready: opentelemetry-python $OTEL_VERSION, agno $AGNO_VERSION in ${VENV#"$REPO"/}"
     exit 0
 fi
 
@@ -48,4 +64,4 @@ fi
 log "installing ${REQUIREMENTS[*]}"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "${REQUIREMENTS[@]}"
 printf '%s\n' "$wanted" >"$MARKER"
-log "test clients ready: opentelemetry-python $OTEL_VERSION in ${VENV#"$REPO"/}"
+log "test clients ready: opentelemetry-python $OTEL_VERSION, agno $AGNO_VERSION in ${VENV#"$REPO"/}"

@@ -84,7 +84,8 @@ log "upgrade paths checked: $upgrades; schema facts compared: $(wc -l < "$cluste
 # (it is not dumped: restoring it as well would count the span twice), and recompute_costs brings
 # the computed cost back. See extension/sql/access.sql.
 sql -d fresh -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, effective_from, input_usd_per_mtok, output_usd_per_mtok, source) VALUES ('dump-model', 'openai', '2026-01-01', 1, 2, 'test')" \
-    -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, model, provider, input_tokens, output_tokens, start_time, end_time) VALUES ('d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', 'd0d0d0d0d0d0d0d0', 'chat dump-model', 'llm', 'dump-model', 'openai', 1000000, 1000000, '2026-06-01', '2026-06-01')"
+    -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, model, provider, input_tokens, output_tokens, start_time, end_time) VALUES ('d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', 'd0d0d0d0d0d0d0d0', 'chat dump-model', 'llm', 'dump-model', 'openai', 1000000, 1000000, '2026-06-01', '2026-06-01')" \
+    -c "SELECT agent_trace.enable_agno_compat('ai')"
 sql -d postgres -c "CREATE DATABASE restored"
 "$PG_BINDIR/pg_dump" -h "$cluster" -U postgres fresh | sql -d restored >/dev/null
 sql -d restored -c "SELECT agent_trace.recompute_costs('-infinity', 'infinity')" >/dev/null
@@ -94,6 +95,16 @@ if [ "$before" = "$after" ] && [ "$before" = "1 1 1 3" ]; then
     log "pg_dump and restore keep spans and prices; the trace row and computed cost are rebuilt ($after)"
 else
     echo "FAIL: spans, prices, trace spans, computed cost: before dump '$before', after restore '$after' (want '1 1 1 3')" >&2
+    failures=$((failures + 1))
+fi
+# An AgentOS schema (extension/sql/agno.sql) is the user's, not the extension's: pg_dump keeps it with
+# its copy of the traces, and after the restore agent_trace keeps that copy current again.
+sql -d restored -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time) VALUES ('d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1', 'd1d1d1d1d1d1d1d1', 'after restore', '2026-06-02', '2026-06-02')"
+agno=$(sql -d restored -At -c "SELECT string_agg(name || ':' || (SELECT count(*) FROM ai.agno_spans s WHERE s.trace_id = t.trace_id), ' ' ORDER BY name) FROM ai.agno_traces t")
+if [ "$agno" = "after restore:1 chat dump-model:1" ]; then
+    log "pg_dump and restore keep the AgentOS schema, and agent_trace keeps it current ($agno)"
+else
+    echo "FAIL: AgentOS traces after restore and one more span: '$agno' (want 'after restore:1 chat dump-model:1')" >&2
     failures=$((failures + 1))
 fi
 [ "$failures" -eq 0 ]

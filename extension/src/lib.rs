@@ -54,6 +54,7 @@ pub extern "C-unwind" fn _PG_init() {
         api::agent_trace::critical_path
     ]
 );
+::pgrx::extension_sql_file!("../sql/agno.sql", name = "agno", requires = ["functions"]);
 ::pgrx::extension_sql_file!("../sql/access.sql", name = "access", finalize);
 
 #[cfg(test)]

@@ -47,12 +47,13 @@ enum Command {
         #[command(subcommand)]
         command: PricesCommand,
     },
-    /// Print the settings that send Claude Code, Gemini CLI or Codex telemetry to agent-trace.
+    /// Print the settings that send Claude Code, Gemini CLI, Codex or Agno telemetry to agent-trace.
     #[command(
         long_about = "Print the settings that send a coding assistant's OpenTelemetry (log events with tokens and \
                       cost, metrics, traces) to agent-trace: environment variables for Claude Code, the \
                       \"telemetry\" block of .gemini/settings.json for Gemini CLI, the [otel] table of \
-                      ~/.codex/config.toml for Codex. Prints only; changes no file."
+                      ~/.codex/config.toml for Codex, and for an Agno AgentOS app the Python lines that add \
+                      agent-trace to its tracer provider. Prints only; changes no file."
     )]
     Setup(SetupArgs),
     /// GET a running server's /ready (or another URL of it): exit 0 on 200, else 1 with why. For

@@ -1,6 +1,7 @@
-//! `agent-trace setup claude|gemini|codex`, run as a user runs it: the printed settings use exactly
-//! the names each tool documents, the JSON and TOML blocks parse, and --endpoint, --token and
-//! --log-prompts land in them.
+//! `agent-trace setup claude|gemini|codex|agno`, run as a user runs it: the printed settings use
+//! exactly the names each tool documents, the JSON and TOML blocks parse, and --endpoint, --token and
+//! --log-prompts land in them. (ingest/tests/agno.rs also runs the Python `setup agno` prints in a
+//! real AgentOS app.)
 //!
 //! The documented names are written out here, from each tool's documentation, not taken from the
 //! code under test: a name misspelled there fails here.
@@ -234,12 +235,58 @@ fn codex_gets_an_otel_table() {
     );
 }
 
+/// The Python names `setup agno` uses, as opentelemetry-python documents them
+/// (<https://opentelemetry-python.readthedocs.io/en/latest/exporter/otlp/otlp.html>, the SDK's
+/// `opentelemetry.sdk.trace.export` module, and the API's `trace.get_tracer_provider`).
+const AGNO_DOCUMENTED: &[&str] = &[
+    "from opentelemetry import trace\n",
+    "from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter\n",
+    "from opentelemetry.sdk.trace.export import BatchSpanProcessor\n",
+    "trace.get_tracer_provider().add_span_processor(\n",
+];
+
+#[test]
+fn agno_gets_python_lines_that_add_an_otlp_exporter() {
+    let text = setup(&["agno"]);
+    for line in AGNO_DOCUMENTED {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
+    assert!(
+        text.contains(
+            "BatchSpanProcessor(OTLPSpanExporter(endpoint=\"http://127.0.0.1:4318/v1/traces\"))"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("headers"), "no token, no header: {text}");
+    // The ordering pitfall is spelled out.
+    assert!(
+        text.contains("right after `agent_os = AgentOS(..., tracing=True)`"),
+        "{text}"
+    );
+
+    let text = setup(&[
+        "agno",
+        "--endpoint",
+        "https://t.example.com/",
+        "--token",
+        "to\"k",
+    ]);
+    assert!(
+        text.contains(
+            "OTLPSpanExporter(endpoint=\"https://t.example.com/v1/traces\", headers={\"Authorization\": \"Bearer to\\\"k\"})"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn bad_flags_are_refused() {
     for args in [
         &["claude", "--endpoint", "127.0.0.1:4318"][..],
         &["cursor"][..],
         &["codex", "--token", "a,b"][..],
+        // Agno records what its instrumentation records: the flag would change nothing.
+        &["agno", "--log-prompts"][..],
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
             .arg("setup")

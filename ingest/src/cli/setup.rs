@@ -1,5 +1,5 @@
-//! `agent-trace setup claude|gemini|codex`: the settings that point a coding assistant's
-//! OpenTelemetry export at this server. Pure: renders text, touches no file.
+//! `agent-trace setup claude|gemini|codex|agno`: the settings that point a coding assistant's (or an
+//! Agno app's) OpenTelemetry export at this server. Pure: renders text, touches no file.
 //!
 //! Each tool is configured the way its own documentation says, with the names checked there and
 //! against what the captured requests in `tests/fixtures/otlp/cli_*` show (paths, encodings):
@@ -20,6 +20,12 @@
 //!   `trace_exporter` / `metrics_exporter`. Codex posts to the endpoint as given, so each signal
 //!   gets its full `/v1/...` URL; the fixtures show protobuf on `/v1/logs`, `/v1/traces`,
 //!   `/v1/metrics`.
+//! * Agno AgentOS: Python lines that add an OTLP/HTTP span exporter to the tracer provider
+//!   `AgentOS(..., tracing=True)` sets up (agno/tracing/setup.py: a global SDK `TracerProvider` with
+//!   Agno's database exporter and OpenInference's `AgnoInstrumentor`; it does nothing when a
+//!   `TracerProvider` is set already, hence the order). The exporter is opentelemetry-python's
+//!   `OTLPSpanExporter(endpoint=..., headers=...)`, whose endpoint is the full `/v1/traces` URL.
+//!   `ingest/tests/agno.rs` runs the printed lines in a real AgentOS app.
 
 use serde_json::json;
 
@@ -32,6 +38,8 @@ pub enum Tool {
     Gemini,
     /// Codex CLI (~/.codex/config.toml)
     Codex,
+    /// Agno AgentOS app (Python lines)
+    Agno,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +60,17 @@ pub fn render(tool: Tool, options: &SetupOptions) -> Result<String, String> {
     {
         return Err("--token must be non-empty, without commas or control characters".to_string());
     }
+    if tool == Tool::Agno && options.log_prompts {
+        return Err("--log-prompts does not apply to agno: its spans carry what Agno's instrumentation \
+                    records (OpenInference's OPENINFERENCE_HIDE_INPUTS and OPENINFERENCE_HIDE_OUTPUTS \
+                    environment variables hide inputs and outputs)"
+            .to_string());
+    }
     Ok(match tool {
         Tool::Claude => claude(&endpoint, options),
         Tool::Gemini => gemini(&endpoint, options),
         Tool::Codex => codex(&endpoint, options),
+        Tool::Agno => agno(&endpoint, options),
     })
 }
 
@@ -183,6 +198,48 @@ fn codex(endpoint: &str, options: &SetupOptions) -> String {
     out
 }
 
+fn agno(endpoint: &str, options: &SetupOptions) -> String {
+    let mut exporter = format!(
+        "endpoint={}",
+        python_string(&format!("{endpoint}/v1/traces"))
+    );
+    if let Some(token) = &options.token {
+        exporter.push_str(&format!(
+            ", headers={{\"Authorization\": {}}}",
+            python_string(&format!("Bearer {token}"))
+        ));
+    }
+    let mut out = String::new();
+    out.push_str("# Agno AgentOS -> agent-trace: the app's spans over OTLP/HTTP (protobuf).\n");
+    out.push_str("# Needs: pip install opentelemetry-exporter-otlp-proto-http\n");
+    out.push_str(
+        "# Put these lines right after `agent_os = AgentOS(..., tracing=True)`: AgentOS sets up\n",
+    );
+    out.push_str("# Agno's tracer provider there, and they add agent-trace to it. Order matters: with a tracer\n");
+    out.push_str("# provider set before AgentOS(tracing=True), Agno skips its tracing setup (no instrumentation,\n");
+    out.push_str("# no database exporter). The app's service_name is OTEL_SERVICE_NAME's, set before it starts.\n");
+    out.push_str("from opentelemetry import trace\n");
+    out.push_str(
+        "from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter\n",
+    );
+    out.push_str("from opentelemetry.sdk.trace.export import BatchSpanProcessor\n");
+    out.push('\n');
+    out.push_str("trace.get_tracer_provider().add_span_processor(\n");
+    out.push_str(&format!(
+        "    BatchSpanProcessor(OTLPSpanExporter({exporter}))\n"
+    ));
+    out.push_str(")\n");
+    out.push_str("# If AgentOS's db is a schema prepared by agent_trace.enable_agno_compat(), Agno already stores its\n");
+    out.push_str("# spans in agent_trace through it: leave these lines out, or each span is stored twice (the two\n");
+    out.push_str("# paths round its times differently).\n");
+    out
+}
+
+/// A Python string literal: JSON's escapes are Python's.
+fn python_string(value: &str) -> String {
+    serde_json::to_string(value).expect("a string serializes")
+}
+
 fn pretty(value: &serde_json::Value) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("JSON of strings and booleans");
     text.push('\n');
@@ -240,7 +297,7 @@ mod tests {
 
     #[test]
     fn without_a_token_no_header_is_printed() {
-        for tool in [Tool::Claude, Tool::Gemini, Tool::Codex] {
+        for tool in [Tool::Claude, Tool::Gemini, Tool::Codex, Tool::Agno] {
             let text = render(tool, &options(None, false)).unwrap();
             assert!(!text.contains("Authorization"), "{text}");
             assert!(!text.contains("OTEL_EXPORTER_OTLP_HEADERS"), "{text}");

@@ -1660,4 +1660,73 @@ mod tests {
         );
         assert_eq!(rows[0].resource_attributes, json!({}));
     }
+
+    /// The SQL twin of this mapping (`extension/sql/agno.sql`, for spans AgentOS inserts through the
+    /// database) marks each key list with the name of the constant it copies: every list there must
+    /// be this file's, key for key and in order. ingest/tests/agno.rs compares the two mappings'
+    /// results on every captured request.
+    #[test]
+    fn the_sql_mapping_uses_these_key_lists() {
+        let sql = include_str!("../../../extension/sql/agno.sql");
+        let list = |name: &str| -> Vec<String> {
+            let marker = format!("/* {name} */");
+            let start = sql
+                .find(&marker)
+                .unwrap_or_else(|| panic!("agno.sql has no {marker}"))
+                + marker.len();
+            let end = start + sql[start..].find(']').expect("the list's end");
+            sql[start..end]
+                .split(',')
+                .map(|key| key.trim().trim_matches('\'').to_string())
+                .collect()
+        };
+        let keys = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let pairs = |table: &[(&str, &str)]| {
+            table
+                .iter()
+                .flat_map(|(key, span_type)| [key.to_string(), span_type.to_string()])
+                .collect::<Vec<_>>()
+        };
+        for (name, expected) in [
+            ("MODEL", keys(MODEL)),
+            ("PROVIDER", keys(PROVIDER)),
+            ("INPUT_TOKENS", keys(INPUT_TOKENS)),
+            ("OUTPUT_TOKENS", keys(OUTPUT_TOKENS)),
+            ("CACHE_READ_TOKENS", keys(CACHE_READ_TOKENS)),
+            ("CACHE_WRITE_TOKENS", keys(CACHE_WRITE_TOKENS)),
+            ("REASONING_TOKENS", keys(REASONING_TOKENS)),
+            ("COST_USD", keys(COST_USD)),
+            ("TOOL_NAME", keys(TOOL_NAME)),
+            ("AGENT_NAME", keys(AGENT_NAME)),
+            ("AGENT_ID", keys(AGENT_ID)),
+            ("SESSION_ID", keys(SESSION_ID)),
+            ("USER_ID", keys(USER_ID)),
+            ("RUN_ID", keys(RUN_ID)),
+            ("TEAM_ID", keys(TEAM_ID)),
+            ("WORKFLOW_ID", keys(WORKFLOW_ID)),
+            ("CORRELATION_ID", keys(CORRELATION_ID)),
+            ("INPUT", keys(INPUT)),
+            ("OUTPUT", keys(OUTPUT)),
+            ("OPENINFERENCE_KINDS", pairs(OPENINFERENCE_KINDS)),
+            ("GENAI_OPERATIONS", pairs(GENAI_OPERATIONS)),
+            ("VENDOR_SPAN_NAMES", pairs(VENDOR_SPAN_NAMES)),
+            ("CLAUDE_SPAN_TYPES", pairs(CLAUDE_SPAN_TYPES)),
+        ] {
+            assert_eq!(list(name), expected, "{name} in extension/sql/agno.sql");
+        }
+        // The keys the code names outside those lists.
+        for key in [
+            CLAUDE_INPUT_TOKENS,
+            CLAUDE_CACHE_TOKENS[0],
+            CLAUDE_CACHE_TOKENS[1],
+            CODEX_RESPONSE_USAGE,
+            CODEX_TURN_USAGE,
+            "agno.team.id",
+            "openinference.span.kind",
+            "gen_ai.operation.name",
+            "span.type",
+        ] {
+            assert!(sql.contains(&format!("'{key}'")), "{key} in agno.sql");
+        }
+    }
 }
