@@ -246,9 +246,10 @@ fn client_config(mode: SslMode, root_cert: Option<&RootCert>) -> Result<ClientCo
                 .build()
                 .map_err(|e| format!("sslrootcert: {e}"))?
         }
-        (SslMode::VerifyCa | SslMode::Require, Some(roots)) => {
-            Arc::new(SignedByCa { roots, algorithms })
-        }
+        (SslMode::VerifyCa | SslMode::Require, Some(roots)) => Arc::new(ChainCheck {
+            roots: Some(roots),
+            algorithms,
+        }),
         (SslMode::VerifyCa | SslMode::VerifyFull, None) => {
             return Err(
                 "sslmode=verify-ca and verify-full need sslrootcert=FILE (the PEM of the CA that \
@@ -256,9 +257,10 @@ fn client_config(mode: SslMode, root_cert: Option<&RootCert>) -> Result<ClientCo
                     .into(),
             );
         }
-        (SslMode::Disable | SslMode::Prefer | SslMode::Require, _) => {
-            Arc::new(AnyCertificate { algorithms })
-        }
+        (SslMode::Disable | SslMode::Prefer | SslMode::Require, _) => Arc::new(ChainCheck {
+            roots: None,
+            algorithms,
+        }),
     };
     Ok(ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -288,14 +290,17 @@ fn load_roots(root_cert: &RootCert) -> Result<RootCertStore, String> {
     Ok(roots)
 }
 
-/// verify-ca: the certificate chains to one of `roots`, whatever host it names.
+/// verify-ca (and require with a CA): the certificate chains to one of `roots`, whatever host it
+/// names. prefer and require without a CA (`roots: None`), as libpq: the connection is encrypted,
+/// and the server proves it holds the key of the certificate it shows, but nothing says whose
+/// certificate that is.
 #[derive(Debug)]
-struct SignedByCa {
-    roots: Arc<RootCertStore>,
+struct ChainCheck {
+    roots: Option<Arc<RootCertStore>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for SignedByCa {
+impl ServerCertVerifier for ChainCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -304,56 +309,16 @@ impl ServerCertVerifier for SignedByCa {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
-        verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
-            intermediates,
-            now,
-            self.algorithms.all,
-        )?;
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// prefer and require without a CA, as libpq: the connection is encrypted, and the server proves
-/// it holds the key of the certificate it shows, but nothing says whose certificate that is.
-#[derive(Debug)]
-struct AnyCertificate {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(roots) = &self.roots {
+            let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 
