@@ -8,7 +8,7 @@ committed; scripts/test-upgrade.sh proves it (upgraded == fresh, fact by fact).
 
 NEW's install script is its frozen copy in tests/upgrade/ once released, else the one
 scripts/install-extension.sh installed (into $PG_CONFIG's PostgreSQL, as for the other scripts).
-Usage: python3 scripts/draft-upgrade-script.py 0.2.0 0.3.0
+Usage: python3 scripts/draft-upgrade-script.py 0.3.0 0.3.1
 """
 import os
 import re
@@ -165,9 +165,31 @@ def upgrade_0_2_0_to_0_3_0():
     ])
 
 
+def upgrade_0_3_0_to_0_3_1():
+    new = Script("0.3.1")
+    prices = new.file("prices.sql")
+    agno = new.file("agno.sql")
+    replace = lambda statement: statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    rewritten = [function_statement(prices, "CREATE FUNCTION agent_trace.price_for(")] + [
+        function_statement(agno, f"CREATE FUNCTION agent_trace.{name}(")
+        for name in ["_text", "_identity", "_cost", "_agno_time", "_agno_trace"]
+    ]
+    return "\n".join([
+        "-- agent_trace 0.3.0 -> 0.3.1: small inserts cost less. price_for works out the call's names once\n"
+        "-- and keeps one plan per session; the helpers AgentOS's span inserts run (the attribute\n"
+        "-- mapping, the agno_traces copy) are PL/pgSQL, planned once per session instead of per statement.\n"
+        "-- No table, privilege or result changes.\n"
+        "-- Drafted by scripts/draft-upgrade-script.py from the 0.3.1 install script;\n"
+        "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.3.1 install.\n",
+        "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.3.1'\" to load this file. \\quit\n",
+        "".join(replace(statement) for statement in rewritten),
+    ])
+
+
 UPGRADES = {
     ("0.1.0", "0.2.0"): upgrade_0_1_0_to_0_2_0,
     ("0.2.0", "0.3.0"): upgrade_0_2_0_to_0_3_0,
+    ("0.3.0", "0.3.1"): upgrade_0_3_0_to_0_3_1,
 }
 
 if len(sys.argv) != 3 or tuple(sys.argv[1:]) not in UPGRADES:

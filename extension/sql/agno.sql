@@ -65,8 +65,9 @@ CREATE TYPE agent_trace.mapped_span AS (
 COMMENT ON TYPE agent_trace.mapped_span IS
     'The typed columns of agent_spans that agent_trace._span_columns maps from a span''s name and attributes.';
 
--- The helpers below run for every span AgentOS inserts, so they are PL/pgSQL loops: a SQL function
--- with a FROM clause is not inlined and costs a planned query per call.
+-- The helpers below run for every span AgentOS inserts, each span in its own transaction, so they
+-- are PL/pgSQL: a SQL function with a pinned search_path is never inlined, and is parsed and planned
+-- again in every statement that calls it, where PL/pgSQL keeps its plans for the session.
 
 CREATE FUNCTION agent_trace._first_present(attributes jsonb, keys text[]) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -89,20 +90,24 @@ COMMENT ON FUNCTION agent_trace._first_present(jsonb, text[]) IS
     'Internal: the value of the first key present in attributes (not missing, not null, not an empty string).';
 
 CREATE FUNCTION agent_trace._text(value jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN jsonb_typeof(value) = 'string' THEN value #>> '{}' ELSE value::text END
+BEGIN
+    RETURN CASE WHEN jsonb_typeof(value) = 'string' THEN value #>> '{}' ELSE value::text END;
+END
 $$;
 COMMENT ON FUNCTION agent_trace._text(jsonb) IS
     'Internal: a text column''s value: a JSON string as its text, any other value as its JSON text.';
 
 CREATE FUNCTION agent_trace._identity(attributes jsonb, resource_attributes jsonb, keys text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT agent_trace._text(coalesce(agent_trace._first_present(attributes, keys),
-                                      agent_trace._first_present(resource_attributes, keys)))
+BEGIN
+    RETURN agent_trace._text(coalesce(agent_trace._first_present(attributes, keys),
+                                      agent_trace._first_present(resource_attributes, keys)));
+END
 $$;
 COMMENT ON FUNCTION agent_trace._identity(jsonb, jsonb, text[]) IS
     'Internal: an identity column (agent, session, user, ...): the first key present in the span''s attributes, else in its resource''s, as text.';
@@ -161,12 +166,14 @@ COMMENT ON FUNCTION agent_trace._token_count(jsonb) IS
     'Internal: a token count: a non-negative integer, also sent as a string or a whole double; NULL otherwise.';
 
 CREATE FUNCTION agent_trace._cost(value jsonb) RETURNS numeric
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
     -- As the ingest stores a reported cost: the double, as the shortest decimal that reads back as it
     -- (the double's text with extra_float_digits = 1, which _span_columns sets).
-    SELECT (agent_trace._parse_number(value)).as_double::text::numeric
+    RETURN (agent_trace._parse_number(value)).as_double::text::numeric;
+END
 $$;
 COMMENT ON FUNCTION agent_trace._cost(jsonb) IS
     'Internal: a reported cost: any finite number, also sent as a string, stored as the ingest stores it.';
@@ -319,12 +326,15 @@ COMMENT ON FUNCTION agent_trace._span_columns(text, jsonb, jsonb) IS
 -- Reading: agent_spans and agent_traces in AgentOS's shapes
 ------------------------------------------------------------------------------------------------------
 
+-- PL/pgSQL, as the helpers above: these two run for every trace row a span insert changes.
 CREATE FUNCTION agent_trace._agno_time(value timestamptz) RETURNS text
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
     -- Python's datetime.isoformat() of a UTC time, always with microseconds, so text order is time order.
-    SELECT to_char(value AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') COLLATE "C"
+    RETURN to_char(value AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"');
+END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_time(timestamptz) IS
     'Internal: a time as AgentOS stores it: ISO 8601 in UTC with microseconds, e.g. 2026-11-29T16:23:40.368150+00:00.';
@@ -351,27 +361,34 @@ COMMENT ON TYPE agent_trace.agno_trace IS
     'A row of AgentOS''s agno_traces table as enable_agno_compat creates it: one trace of agent_traces with text ids and ISO-8601 text times.';
 
 CREATE FUNCTION agent_trace._agno_trace(t agent_trace.agent_traces) RETURNS agent_trace.agno_trace
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT t.trace_id::text,
-           -- Until the root span arrives, the name of the earliest span (AgentOS needs a name).
-           coalesce(t.name, (SELECT s.name FROM agent_trace.agent_spans AS s WHERE s.trace_id = t.trace_id
-                              ORDER BY s.start_time, s.span_id LIMIT 1)),
-           t.status,
-           agent_trace._agno_time(t.start_time),
-           agent_trace._agno_time(t.end_time),
-           trunc(t.duration_ms)::bigint,
-           t.run_id,
-           t.session_id,
-           t.user_id,
-           -- AgentOS filters and groups by agent id; clients of the GenAI conventions often send only
-           -- a name.
-           coalesce(t.agent_id, t.agent_name),
-           t.team_id,
-           t.workflow_id,
-           agent_trace._agno_time(t.created_at),
-           t.root_span_id::text
+DECLARE
+    r agent_trace.agno_trace;
+BEGIN
+    r.trace_id := t.trace_id::text;
+    r.name := t.name;
+    IF r.name IS NULL THEN
+        -- Until the root span arrives, the name of the earliest span (AgentOS needs a name).
+        SELECT s.name INTO r.name FROM agent_trace.agent_spans AS s WHERE s.trace_id = t.trace_id
+         ORDER BY s.start_time, s.span_id LIMIT 1;
+    END IF;
+    r.status := t.status;
+    r.start_time := agent_trace._agno_time(t.start_time);
+    r.end_time := agent_trace._agno_time(t.end_time);
+    r.duration_ms := trunc(t.duration_ms)::bigint;
+    r.run_id := t.run_id;
+    r.session_id := t.session_id;
+    r.user_id := t.user_id;
+    -- AgentOS filters and groups by agent id; clients of the GenAI conventions often send only a name.
+    r.agent_id := coalesce(t.agent_id, t.agent_name);
+    r.team_id := t.team_id;
+    r.workflow_id := t.workflow_id;
+    r.created_at := agent_trace._agno_time(t.created_at);
+    r.root_span_id := t.root_span_id::text;
+    RETURN r;
+END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_trace(agent_trace.agent_traces) IS
     'Internal: an agent_traces row as a row of AgentOS''s agno_traces: name (until the root span arrives, the earliest span''s), status, times as ISO-8601 text, duration_ms truncated to whole milliseconds, agent_id (else agent_name).';

@@ -125,46 +125,50 @@ CREATE FUNCTION agent_trace.price_for(model text, provider text, at timestamptz)
     RETURNS SETOF agent_trace.model_prices
     LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1
     SET search_path = pg_catalog, pg_temp
+    -- The lookup runs once per (model, provider, day) of every insert, one span at a time when
+    -- AgentOS writes: planned once per session, it costs an execution only (a custom plan per call,
+    -- PostgreSQL's choice here, cost more than the lookup itself).
+    SET plan_cache_mode = force_generic_plan
 AS $$
+DECLARE
+    -- The call's names and providers, worked out once: the lookup compares every price row with
+    -- them (written inside the query, the regular expressions ran again for every row).
+    full_name text := lower(btrim(price_for.model));
+    base_name text := regexp_replace(lower(btrim(price_for.model)), '^.*/', '');
+    undated_name text := regexp_replace(regexp_replace(lower(btrim(price_for.model)), '^.*/', ''),
+                                        '(-[0-9]{8}|-[0-9]{4}-[0-9]{2}-[0-9]{2}|@[0-9]{8})$', '');
+    prefix_provider text := CASE WHEN strpos(price_for.model, '/') > 0
+                                 THEN agent_trace.normalize_provider(split_part(lower(btrim(price_for.model)), '/', 1)) END;
+    full_provider text := agent_trace.normalize_provider(price_for.provider);
+    base_provider text;
+    call_day date := (price_for.at AT TIME ZONE 'UTC')::date;
 BEGIN
-    -- PL/pgSQL, not SQL: its plan is kept for the session, so the insert trigger's lookup per batch
-    -- costs an execution, not a planning.
+    IF full_name IS NULL OR full_name = '' THEN
+        RETURN;
+    END IF;
+    -- "vendor/model": the vendor is the provider when some price row names it.
+    base_provider := coalesce(CASE WHEN EXISTS (SELECT FROM agent_trace.model_prices AS k
+                                                 WHERE k.provider = prefix_provider)
+                                   THEN prefix_provider END,
+                              full_provider);
     RETURN QUERY
-    WITH call AS (
-        SELECT n.full_name, n.base_name,
-               regexp_replace(n.base_name, '(-[0-9]{8}|-[0-9]{4}-[0-9]{2}-[0-9]{2}|@[0-9]{8})$', '') AS undated_name,
-               agent_trace.normalize_provider(price_for.provider) AS full_provider,
-               coalesce(CASE WHEN EXISTS (SELECT FROM agent_trace.model_prices AS k
-                                          WHERE k.provider = agent_trace.normalize_provider(n.prefix))
-                             THEN agent_trace.normalize_provider(n.prefix) END,
-                        agent_trace.normalize_provider(price_for.provider)) AS base_provider,
-               (price_for.at AT TIME ZONE 'UTC')::date AS day
-          FROM (SELECT lower(btrim(price_for.model)) AS full_name,
-                       regexp_replace(lower(btrim(price_for.model)), '^.*/', '') AS base_name,
-                       CASE WHEN strpos(price_for.model, '/') > 0
-                            THEN split_part(lower(btrim(price_for.model)), '/', 1) END AS prefix
-               ) AS n
-         WHERE n.full_name <> ''
-    ), candidates AS (
-        SELECT p, m.step,
-               CASE WHEN p.provider = m.call_provider THEN 0 WHEN p.provider = '*' THEN 1 ELSE 2 END AS provider_rank
-          FROM call AS c
-          JOIN agent_trace.model_prices AS p ON p.effective_from <= c.day
-         CROSS JOIN LATERAL (
-               SELECT CASE
-                          WHEN p.model_pattern = c.full_name THEN 1
-                          WHEN p.model_pattern = c.base_name THEN 2
-                          WHEN p.model_pattern = c.undated_name THEN 3
-                          WHEN strpos(p.model_pattern, '%') > 0
-                               AND c.base_name LIKE replace(replace(p.model_pattern, '\', '\\'), '_', '\_') THEN 4
-                      END AS step,
-                      CASE WHEN p.model_pattern = c.full_name THEN c.full_provider ELSE c.base_provider END AS call_provider
-               ) AS m
-         WHERE m.step IS NOT NULL
-           AND (p.provider = m.call_provider OR p.provider = '*' OR m.call_provider IS NULL)
-    )
     SELECT (c.p).*
-      FROM candidates AS c
+      FROM (SELECT p, m.step,
+                   CASE WHEN p.provider = m.call_provider THEN 0 WHEN p.provider = '*' THEN 1 ELSE 2 END AS provider_rank
+              FROM agent_trace.model_prices AS p
+             CROSS JOIN LATERAL (
+                   SELECT CASE
+                              WHEN p.model_pattern = full_name THEN 1
+                              WHEN p.model_pattern = base_name THEN 2
+                              WHEN p.model_pattern = undated_name THEN 3
+                              WHEN strpos(p.model_pattern, '%') > 0
+                                   AND base_name LIKE replace(replace(p.model_pattern, '\', '\\'), '_', '\_') THEN 4
+                          END AS step,
+                          CASE WHEN p.model_pattern = full_name THEN full_provider ELSE base_provider END AS call_provider
+                   ) AS m
+             WHERE p.effective_from <= call_day
+               AND m.step IS NOT NULL
+               AND (p.provider = m.call_provider OR p.provider = '*' OR m.call_provider IS NULL)) AS c
      ORDER BY c.step, c.provider_rank, length((c.p).model_pattern) DESC, (c.p).model_pattern,
               (c.p).provider, (c.p).effective_from DESC
      LIMIT 1;
