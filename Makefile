@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno bench-small-writes
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -77,3 +77,8 @@ bench-keys: deps install-extension
 ## AgentOS on agent_trace's compat schema against AgentOS on its own tables (BENCHMARKS.md quotes it).
 bench-agno: deps install-extension test-clients
 	bash scripts/bench-agno.sh
+
+## Small writes (AgentOS's span-at-a-time inserts, a 10-span priced insert): the previous release's
+## extension against this one, side by side (BENCHMARKS.md quotes it).
+bench-small-writes: deps install-extension
+	bash scripts/bench-small-writes.sh

@@ -9,6 +9,9 @@
       tool call) into each schema, alternating, ROUNDS times; with OTLP_ENDPOINT, the same runs also
       go through the OTLP exporter `agent-trace setup agno` adds (a BatchSpanProcessor) to agent-trace,
       timed until force_flush() returns. Prints the median spans per second of each.
+  write-databases ROUNDS TRACES LABEL DB_URL SCHEMA [LABEL DB_URL SCHEMA ...]: the same runs through
+      Agno's DatabaseSpanExporter into each schema named (scripts/bench-small-writes.sh: two releases
+      of the extension, in two databases).
 """
 
 import statistics
@@ -65,23 +68,36 @@ def read(url, compat, own, rounds, traces):
               f"{statistics.median(times[(name, own)]):.1f} | {answers[name][compat]}{'' if same else ' (differs: ' + str(answers[name][own]) + ')'} |")
 
 
-def write(url, compat, own, rounds, traces, endpoint=None):
+def database_exporter(url, schema):
+    """A tracer provider as AgentOS(tracing=True) sets one up: Agno's DatabaseSpanExporter behind a
+    SimpleSpanProcessor, into PostgresDb(db_url=url, db_schema=schema)."""
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
     from agno.tracing.exporter import DatabaseSpanExporter
 
-    providers = {}
-    for schema in (compat, own):
-        provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(DatabaseSpanExporter(PostgresDb(db_url=url, db_schema=schema))))
-        providers[schema] = provider
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(DatabaseSpanExporter(PostgresDb(db_url=url, db_schema=schema))))
+    return provider
+
+
+def write(url, compat, own, rounds, traces, endpoint=None):
+    targets = [("Agno's DatabaseSpanExporter into the compat schema (the view into agent_spans)", database_exporter(url, compat)),
+               ("Agno's DatabaseSpanExporter into Agno's own tables", database_exporter(url, own))]
     if endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         provider = TracerProvider()
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))
-        providers["otlp"] = provider
+        targets.append(("OTLP exporter of `setup agno` (BatchSpanProcessor) to agent-trace", provider))
+    export_runs(targets, rounds, traces)
+
+
+def export_runs(targets, rounds, traces):
+    """TRACES Agno-shaped runs into each (label, tracer provider) of targets, alternating, ROUNDS
+    times; prints the median spans per second of each."""
     llm = {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini", "llm.provider": "OpenAI",
            "llm.token_count.prompt": 42, "llm.token_count.completion": 17,
            "input.value": '{"messages": [{"role": "user", "content": "What is the weather in Paris?"}]}',
@@ -99,28 +115,31 @@ def write(url, compat, own, rounds, traces, endpoint=None):
                     pass
 
     # One warm-up run each: Agno reflects (or creates) its tables on the first export.
-    for name, provider in providers.items():
+    for _, provider in targets:
         run(provider.get_tracer("bench"), -1)
         provider.force_flush()
-    rates = {name: [] for name in providers}
+    rates = {label: [] for label, _ in targets}
     for r in range(rounds):
-        for name, provider in providers.items():
+        for label, provider in targets:
             tracer = provider.get_tracer("bench")
             started = time.perf_counter()
             for n in range(traces):
                 run(tracer, r * traces + n)
-            assert provider.force_flush(60000), name
-            rates[name].append(4 * traces / (time.perf_counter() - started))
+            assert provider.force_flush(60000), label
+            rates[label].append(4 * traces / (time.perf_counter() - started))
     print(f"| {traces} Agno runs of 4 spans, {rounds} rounds, alternating | spans/s (median) | each round |")
     print("|---|---|---|")
-    for name, label in ((compat, "Agno's DatabaseSpanExporter into the compat schema (the view into agent_spans)"),
-                        (own, "Agno's DatabaseSpanExporter into Agno's own tables"),
-                        ("otlp", "OTLP exporter of `setup agno` (BatchSpanProcessor) to agent-trace")):
-        if name in rates:
-            print(f"| {label} | {statistics.median(rates[name]):.0f} | {', '.join(f'{x:.0f}' for x in rates[name])} |")
+    for label, _ in targets:
+        print(f"| {label} | {statistics.median(rates[label]):.0f} | {', '.join(f'{x:.0f}' for x in rates[label])} |")
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "write-databases":
+        # write-databases ROUNDS TRACES LABEL URL SCHEMA [LABEL URL SCHEMA ...]
+        rest = sys.argv[4:]
+        export_runs([(rest[i], database_exporter(rest[i + 1], rest[i + 2])) for i in range(0, len(rest), 3)],
+                    int(sys.argv[2]), int(sys.argv[3]))
+        sys.exit()
     command, url, compat, own, rounds = sys.argv[1:6]
     if command == "read":
         read(url, compat, own, int(rounds), int(sys.argv[6]))
