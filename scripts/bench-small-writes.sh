@@ -8,7 +8,7 @@
 #            OpenAIChat.invoke with tokens and no cost, a get_weather tool call): per span, its trace
 #            upsert into agno_traces and its span INSERT into agno_spans, each in its own transaction,
 #            into the compat schema of enable_agno_compat('ai'); and the same into Agno's own tables
-#            (schema agno_own, created as Agno creates them), for scale;
+#            (schema agno_own, created by agno itself), for scale;
 #   priced10: one INSERT of 10 LLM spans with tokens and no cost (the database prices them), the
 #            shape of a small OTLP request as the ingest writes it.
 # Then, end to end, with the test venv's real agno (scripts/install-test-clients.sh): Agno's own
@@ -53,32 +53,10 @@ for db in old new; do
     sql -d postgres -c "CREATE DATABASE $db"
     sql -d "$db" -c "CREATE EXTENSION agent_trace VERSION '$version'" -c "SELECT agent_trace.enable_agno_compat('ai')" >/dev/null
     ./target/release/agent-trace prices import --database-url "host=$cluster user=postgres dbname=$db" >/dev/null
-    # Agno's own tables, as PostgresDb creates them (agno/db/postgres/schemas.py, agno 3.1.10).
-    sql -d "$db" <<'EOF'
-CREATE SCHEMA agno_own;
-CREATE TABLE agno_own.agno_traces (
-    trace_id varchar PRIMARY KEY, name varchar NOT NULL, status varchar NOT NULL, start_time varchar NOT NULL,
-    end_time varchar NOT NULL, duration_ms bigint NOT NULL, run_id varchar, session_id varchar, user_id varchar,
-    agent_id varchar, team_id varchar, workflow_id varchar, created_at varchar NOT NULL);
-CREATE INDEX ON agno_own.agno_traces (run_id);
-CREATE INDEX ON agno_own.agno_traces (session_id);
-CREATE INDEX ON agno_own.agno_traces (user_id);
-CREATE INDEX ON agno_own.agno_traces (agent_id);
-CREATE INDEX ON agno_own.agno_traces (team_id);
-CREATE INDEX ON agno_own.agno_traces (workflow_id);
-CREATE INDEX ON agno_own.agno_traces (status);
-CREATE INDEX ON agno_own.agno_traces (start_time);
-CREATE INDEX ON agno_own.agno_traces (created_at);
-CREATE TABLE agno_own.agno_spans (
-    span_id varchar PRIMARY KEY, trace_id varchar NOT NULL REFERENCES agno_own.agno_traces (trace_id),
-    parent_span_id varchar, name varchar NOT NULL, span_kind varchar NOT NULL, status_code varchar NOT NULL,
-    status_message text, start_time varchar NOT NULL, end_time varchar NOT NULL, duration_ms bigint NOT NULL,
-    attributes jsonb, created_at varchar NOT NULL);
-CREATE INDEX ON agno_own.agno_spans (trace_id);
-CREATE INDEX ON agno_own.agno_spans (parent_span_id);
-CREATE INDEX ON agno_own.agno_spans (start_time);
-CREATE INDEX ON agno_own.agno_spans (created_at);
-EOF
+    # AgentOS's own tables, created by agno itself (with its traces table, which its spans reference).
+    "$python" -c "
+from agno.db.postgres import PostgresDb
+PostgresDb(db_url='postgresql+psycopg://postgres@/$db?host=$cluster', db_schema='agno_own')._get_table('spans', create_table_if_not_found=True)"
 done
 
 # One AgentOS run of 4 spans into schema $1, as pgbench script text (:t, a random trace number).
@@ -116,8 +94,8 @@ run() {
 declare -A times
 log "$ROUNDS rounds of ${SECONDS_PER_RUN}s runs, alternating: agent_trace $OLD and $new"
 for round in $(seq "$ROUNDS"); do
-    for case in "agentos old" "agentos new" "agentos_own new" "priced10 old" "priced10 new"; do
-        set -- $case
+    for script_and_database in "agentos old" "agentos new" "agentos_own new" "priced10 old" "priced10 new"; do
+        set -- $script_and_database
         ms=$(run "$2" "$cluster/$1.sql")
         times["$1 $2"]+="$ms "
     done
