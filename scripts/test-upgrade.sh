@@ -79,6 +79,22 @@ for released in tests/upgrade/agent_trace--*.sql; do
 done
 log "upgrade paths checked: $upgrades; schema facts compared: $(wc -l < "$cluster/fresh.txt")"
 
+# An AgentOS schema enabled under 0.3.0 gets, on upgrade, the indexes enable_agno_compat makes now:
+# AgentOS then opens a span by its id alone through them (extension/sql/agno.sql).
+if [ -f tests/upgrade/agent_trace--0.3.0.sql ] && [ "$version" != 0.3.0 ]; then
+    sql -d postgres -c "CREATE DATABASE agno_from_0_3_0"
+    sql -d agno_from_0_3_0 -c "CREATE EXTENSION agent_trace VERSION '0.3.0'" -c "SELECT agent_trace.enable_agno_compat('ai')" \
+        -c "ALTER EXTENSION agent_trace UPDATE" >/dev/null
+    plan=$(sql -d agno_from_0_3_0 -At -c "SET enable_seqscan = off" \
+        -c "EXPLAIN SELECT * FROM ai.agno_spans WHERE span_id = 'd2d2d2d2d2d2d2d2'" | grep -o 'agent_spans_agno_span_id_idx\|agno_traces_trace_id_idx' | sort -u | tr '\n' ' ')
+    if [ "$plan" = "agent_spans_agno_span_id_idx agno_traces_trace_id_idx " ]; then
+        log "upgrade 0.3.0 -> $version indexes an enabled AgentOS schema: a span by its id uses $plan"
+    else
+        echo "FAIL: after upgrading an AgentOS schema from 0.3.0, a span by its id uses '$plan' (want both indexes)" >&2
+        failures=$((failures + 1))
+    fi
+fi
+
 # A backup keeps the data: pg_dump of a database with a priced LLM span, restored into an empty one,
 # has the span and the price; the trace row is rebuilt by the fold trigger as the span is restored
 # (it is not dumped: restoring it as well would count the span twice), and recompute_costs brings
@@ -101,6 +117,17 @@ fi
 # its copy of the traces, and after the restore agent_trace keeps that copy current again.
 sql -d restored -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time) VALUES ('d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1', 'd1d1d1d1d1d1d1d1', 'after restore', '2026-06-02', '2026-06-02')"
 agno=$(sql -d restored -At -c "SELECT string_agg(name || ':' || (SELECT count(*) FROM ai.agno_spans s WHERE s.trace_id = t.trace_id), ' ' ORDER BY name) FROM ai.agno_traces t")
+# The span id index on agent_spans (an extension table) is not dumped; enabling again makes it.
+index="to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NOT NULL"
+indexes=$(sql -d fresh -At -c "SELECT $index")$(sql -d restored -At -c "SELECT $index")
+sql -d restored -c "SELECT agent_trace.enable_agno_compat('ai')" >/dev/null
+indexes=$indexes$(sql -d restored -At -c "SELECT $index")
+if [ "$indexes" = "tft" ]; then
+    log "the span id index for AgentOS is not dumped, and enable_agno_compat after the restore makes it again"
+else
+    echo "FAIL: span id index before dump, after restore, after enabling again: '$indexes' (want 'tft')" >&2
+    failures=$((failures + 1))
+fi
 if [ "$agno" = "after restore:1 chat dump-model:1" ]; then
     log "pg_dump and restore keep the AgentOS schema, and agent_trace keeps it current ($agno)"
 else

@@ -660,13 +660,24 @@ BEGIN
         GRANT SELECT ON %1$I.agno_traces, %1$I.agno_spans TO agent_trace_reader;
         GRANT INSERT, UPDATE ON %1$I.agno_traces TO agent_trace_writer;
         GRANT INSERT ON %1$I.agno_spans TO agent_trace_writer;
+
+        -- AgentOS opens a span by its id alone (GET /traces/{id}?span_id=, `WHERE span_id = '...'` on
+        -- the view): this index finds the span's trace row once the one below has found the span.
+        CREATE INDEX agno_traces_trace_id_idx ON %1$I.agno_traces USING hash ((trace_id::agent_trace.trace_id));
     $ddl$, schema_name);
+    -- The span by its text id, as the view shows it (agent_spans' key starts with the trace). One for
+    -- all compatible schemas; only they pay for it on every span stored. Not part of the extension,
+    -- so pg_dump leaves it out: enabling again after a restore makes it again.
+    IF to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NULL THEN
+        CREATE INDEX agent_spans_agno_span_id_idx ON agent_trace.agent_spans
+            USING hash (((span_id::text) COLLATE "C"));
+    END IF;
     EXECUTE format('SELECT count(*) FROM %I.agno_traces', schema_name) INTO copied;
     RETURN copied;
 END
 $$;
 COMMENT ON FUNCTION agent_trace.enable_agno_compat(text) IS
-    'Prepares schema_name (created if missing) for an AgentOS app whose db is PostgresDb(db_schema = schema_name): a table agno_traces, a copy of agent_traces kept current by agent_trace, and a view agno_spans over agent_spans whose INSERTs are stored in agent_spans. AgentOS then lists and opens every trace agent_trace holds, and its own spans are stored with their typed columns. Refuses a schema where AgentOS made its own trace tables. Running it again rebuilds the copy. Returns the number of traces copied. The objects are not part of the extension: pg_dump keeps them; DROP EXTENSION needs disable_agno_compat first (or CASCADE).';
+    'Prepares schema_name (created if missing) for an AgentOS app whose db is PostgresDb(db_schema = schema_name): a table agno_traces, a copy of agent_traces kept current by agent_trace, and a view agno_spans over agent_spans whose INSERTs are stored in agent_spans. AgentOS then lists and opens every trace agent_trace holds, and its own spans are stored with their typed columns. Refuses a schema where AgentOS made its own trace tables. Running it again rebuilds the copy. Also indexes agent_spans by the span id as text (agent_spans_agno_span_id_idx, one for all compatible schemas, dropped with the last), so AgentOS opens a span by its id alone without a scan. Returns the number of traces copied. The objects are not part of the extension: pg_dump keeps the two (not the index on agent_spans: enable again after a restore); DROP EXTENSION needs disable_agno_compat first (or CASCADE).';
 
 CREATE FUNCTION agent_trace.disable_agno_compat(schema_name text DEFAULT 'ai') RETURNS boolean
     LANGUAGE plpgsql
@@ -686,11 +697,20 @@ BEGIN
     END IF;
     EXECUTE format('DROP VIEW IF EXISTS %I.agno_spans', schema_name);
     EXECUTE format('DROP TABLE %s', traces);
+    -- The span id index serves the compatible schemas (found as _agno_sync_traces finds them): the
+    -- last one takes it along.
+    IF NOT EXISTS (SELECT FROM pg_class AS c
+                    WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
+                      AND EXISTS (SELECT FROM pg_trigger AS tg
+                                   WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
+                                     AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure)) THEN
+        DROP INDEX IF EXISTS agent_trace.agent_spans_agno_span_id_idx;
+    END IF;
     RETURN true;
 END
 $$;
 COMMENT ON FUNCTION agent_trace.disable_agno_compat(text) IS
-    'Drops what enable_agno_compat made in schema_name (agno_traces and agno_spans; no span or trace of agent_trace is touched). Returns false when there was nothing to drop. Refuses AgentOS''s own tables.';
+    'Drops what enable_agno_compat made in schema_name (agno_traces and agno_spans, and the span id index on agent_spans with the last compatible schema; no span or trace of agent_trace is touched). Returns false when there was nothing to drop. Refuses AgentOS''s own tables.';
 
 -- Who may call what. Turning compatibility on or off is for the database owner (nothing granted);
 -- the triggers write with the owner's rights; readers call the two functions the view reads through.

@@ -143,6 +143,18 @@ ALTER TABLE ai.agno_traces DROP CONSTRAINT no_boom;
 -- Running enable_agno_compat again rebuilds the copy.
 SELECT agent_trace.enable_agno_compat('ai') AS traces_copied;
 
+-- AgentOS opens a span by its id alone (GET /traces/{id}?span_id=): the indexes enable_agno_compat
+-- made find it and its trace row (seq scans are off only because these tables are tiny).
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT span_id, trace_id, name FROM ai.agno_spans WHERE span_id = '0000000000000003';
+SELECT span_id, trace_id, name FROM ai.agno_spans WHERE span_id = '0000000000000003';
+RESET enable_seqscan;
+-- One span id index serves every compatible schema: disabling one keeps it for the others.
+SELECT agent_trace.enable_agno_compat('ai_second') AS traces_copied;
+SELECT agent_trace.disable_agno_compat('ai_second');
+SELECT to_regclass('agent_trace.agent_spans_agno_span_id_idx') AS span_id_index;
+DROP SCHEMA ai_second;
+
 -- Deleting traces (retention) deletes their copies; so does TRUNCATE.
 DELETE FROM agent_trace.agent_traces WHERE trace_id = '00000000000000000000000000000004';
 SELECT count(*) FROM ai.agno_traces;
@@ -203,6 +215,7 @@ SELECT count(*) FROM ai.agno_traces;
 DROP EXTENSION agent_trace;
 SELECT agent_trace.disable_agno_compat('ai');
 SELECT count(*) AS relations_left FROM pg_class WHERE relnamespace = 'ai'::regnamespace;
+SELECT to_regclass('agent_trace.agent_spans_agno_span_id_idx') AS span_id_index;
 SELECT count(*) AS spans_kept FROM agent_trace.agent_spans;
 DROP EXTENSION agent_trace;
 DROP ROLE regress_agno_reader, regress_agno_writer, regress_agno_nobody;
