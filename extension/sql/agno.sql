@@ -592,8 +592,10 @@ BEGIN
     END IF;
 
     -- Writers wait while the table is filled, so that no trace changes between the copy and the
-    -- guard trigger that makes the schema visible to agent_trace's triggers.
-    LOCK TABLE agent_trace.agent_traces IN SHARE MODE;
+    -- guard trigger that makes the schema visible to agent_trace's triggers. agent_spans first, as
+    -- writers take them (a span insert folds into agent_traces): the span id index below needs it,
+    -- and taking it after agent_traces could deadlock with an insert in between.
+    LOCK TABLE agent_trace.agent_spans, agent_trace.agent_traces IN SHARE MODE;
     IF traces IS NOT NULL THEN
         -- Enabled already: rebuild the copy.
         EXECUTE format('DROP VIEW IF EXISTS %I.agno_spans', schema_name);
@@ -685,6 +687,7 @@ CREATE FUNCTION agent_trace.disable_agno_compat(schema_name text DEFAULT 'ai') R
 AS $$
 DECLARE
     traces regclass := to_regclass(format('%I.agno_traces', schema_name));
+    last boolean;
 BEGIN
     IF traces IS NULL THEN
         RETURN false;
@@ -695,15 +698,21 @@ BEGIN
             USING ERRCODE = 'wrong_object_type',
                   HINT = 'agent_trace drops only the tables enable_agno_compat made.';
     END IF;
+    -- The span id index serves every compatible schema (found as _agno_sync_traces finds them): the
+    -- last one takes it along. Dropping it locks agent_spans; that lock comes first, as span writers
+    -- take it (they go on to write agent_traces and this copy), so that none of them holds it while
+    -- waiting for the copy this drops.
+    last := NOT EXISTS (SELECT FROM pg_class AS c
+                         WHERE c.relname = 'agno_traces' AND c.relkind = 'r' AND c.oid <> traces
+                           AND EXISTS (SELECT FROM pg_trigger AS tg
+                                        WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
+                                          AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure));
+    IF last THEN
+        LOCK TABLE agent_trace.agent_spans IN ACCESS EXCLUSIVE MODE;
+    END IF;
     EXECUTE format('DROP VIEW IF EXISTS %I.agno_spans', schema_name);
     EXECUTE format('DROP TABLE %s', traces);
-    -- The span id index serves the compatible schemas (found as _agno_sync_traces finds them): the
-    -- last one takes it along.
-    IF NOT EXISTS (SELECT FROM pg_class AS c
-                    WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
-                      AND EXISTS (SELECT FROM pg_trigger AS tg
-                                   WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
-                                     AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure)) THEN
+    IF last THEN
         DROP INDEX IF EXISTS agent_trace.agent_spans_agno_span_id_idx;
     END IF;
     RETURN true;

@@ -870,3 +870,78 @@ async fn the_sql_mapping_agrees_with_the_ingest_on_every_captured_span() {
         assert!(filled > 0, "no captured span fills {column}");
     }
 }
+
+/// Enabling and disabling a compat schema while spans are being written: no span insert and no
+/// enable or disable fails (both lock agent_spans before the tables span writers lock after it, so
+/// none waits in a cycle; disable used to deadlock when it dropped the span id index), and once the
+/// schema stays enabled, its copy keeps up with every trace written.
+#[tokio::test(flavor = "multi_thread")]
+async fn enabling_and_disabling_while_spans_arrive_fails_nothing() {
+    let db = TestDb::start("agno-toggle");
+    let toggling_until = Instant::now() + Duration::from_secs(5);
+    let writing_until = toggling_until + Duration::from_secs(1);
+    let mut writers = Vec::new();
+    for writer in 0..3_i64 {
+        let client = db.client().await;
+        writers.push(tokio::spawn(async move {
+            let mut batches = 0_i64;
+            while Instant::now() < writing_until {
+                // A trace of 10 spans, numbered by writer and batch.
+                let trace = (writer + 1) * 1_000_000 + batches;
+                client
+                    .execute(
+                        "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, status_code, \
+                         start_time, end_time) \
+                         SELECT lpad(to_hex($1::bigint), 32, '0')::agent_trace.trace_id, \
+                                lpad(to_hex($1::bigint * 16 + k), 16, '0')::agent_trace.span_id, \
+                                'chat', 'llm', 'OK', now(), now() \
+                           FROM generate_series(0, 9) AS k",
+                        &[&trace],
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("writer {writer}, batch {batches}: {e:?}"));
+                batches += 1;
+            }
+            batches
+        }));
+    }
+    let admin = db.client().await;
+    let mut toggles = 0;
+    while Instant::now() < toggling_until {
+        admin
+            .batch_execute("SELECT agent_trace.enable_agno_compat('ai')")
+            .await
+            .unwrap_or_else(|e| panic!("enable #{toggles}: {e}"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        admin
+            .batch_execute("SELECT agent_trace.disable_agno_compat('ai')")
+            .await
+            .unwrap_or_else(|e| panic!("disable #{toggles}: {e}"));
+        toggles += 1;
+    }
+    admin
+        .batch_execute("SELECT agent_trace.enable_agno_compat('ai')")
+        .await
+        .expect("the last enable");
+    let mut batches = 0;
+    for writer in writers {
+        batches += writer.await.expect("writer");
+    }
+    assert!(toggles >= 3, "only {toggles} enable/disable cycles in 5 s");
+    assert!(batches > 0);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        batches * 10
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_traces")
+            .await,
+        batches
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM ai.agno_traces").await,
+        batches
+    );
+    eprintln!("{toggles} enable/disable cycles while {batches} batches of 10 spans were written");
+}
