@@ -16,37 +16,19 @@
 
 mod common;
 
-use common::{TestDb, TestServer, post_fixture};
+use common::{
+    PythonRun, TestDb, TestServer, post_fixture, repo_root, run_python_client, venv_python,
+};
 use ingest::otlp::Limits;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The Python app may take this long before it is killed.
 const DEADLINE: Duration = Duration::from_secs(180);
 /// AgentOS's db_schema in these tests.
 const SCHEMA: &str = "ai";
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf()
-}
-
-/// The venv's interpreter; its absence fails the test (a skipped client test would pass unnoticed).
-fn venv_python() -> PathBuf {
-    let python = repo_root().join(".venv-test-clients/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run `bash scripts/install-test-clients.sh` (it installs the pinned agno these \
-         tests run)",
-        python.display()
-    );
-    python
-}
 
 /// SQLAlchemy's URL of the test database, over psycopg 3.
 fn sqlalchemy_url(db: &TestDb) -> String {
@@ -96,60 +78,28 @@ fn run_agno_app(name: &str, args: &[String], files: &[(String, String)]) -> Valu
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the app's directory");
-    let mut command = Command::new(venv_python());
+    let mut command = Command::new(venv_python("the pinned agno these tests run"));
     command
         .arg(repo_root().join("tests/clients/agno_app.py"))
-        .args(args);
+        .args(args)
+        // AgentOS's telemetry stays off.
+        .env("AGNO_TELEMETRY", "false");
     for (flag, text) in files {
         let path = dir.join(flag.trim_start_matches('-'));
         std::fs::write(&path, text).expect("an input file");
         command.arg(flag).arg(path);
     }
-    let report = dir.join("report.json");
-    let log = dir.join("app.log");
-    let log_file = std::fs::File::create(&log).expect("the app's log");
-    command
-        .arg("--output")
-        .arg(&report)
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().expect("log"))
-        .stderr(log_file)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        // The stub model and the ingest are on loopback; AgentOS's telemetry stays off.
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
-        .env("AGNO_TELEMETRY", "false");
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("OTEL_")
-            || key.starts_with("OPENAI_")
-            || key.to_ascii_lowercase().ends_with("_proxy")
-        {
-            command.env_remove(key.as_ref());
-        }
-    }
-    let started = Instant::now();
-    let mut child = command.spawn().expect("start the Python app");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the Python app") {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{name}: the Python app ran over {DEADLINE:?}:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = std::fs::read_to_string(&log).unwrap_or_default();
-    let report: Value = match std::fs::read_to_string(&report) {
+    let PythonRun {
+        status,
+        output,
+        report,
+        elapsed,
+    } = run_python_client(command, &dir, DEADLINE);
+    let report: Value = match report {
         Ok(text) => serde_json::from_str(&text).expect("the app's JSON report"),
         Err(error) => panic!("{name}: no report ({status}, {error}):\n{output}"),
     };
-    println!("{name}: {status} in {:.1?}", started.elapsed());
+    println!("{name}: {status} in {elapsed:.1?}");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(
         status.success() && report["log"] == json!([]),

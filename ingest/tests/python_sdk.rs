@@ -10,14 +10,15 @@
 
 mod common;
 
-use common::{TestDb, TestGrpcServer, TestServer};
+use common::{
+    PythonRun, TestDb, TestGrpcServer, TestServer, repo_root, run_python_client, venv_python,
+};
 use ingest::otlp::Limits;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 /// What the script puts on every span (see its constants).
 const SERVICE: &str = "otel-python-export-test";
@@ -76,25 +77,6 @@ struct ExportReport {
     result: String,
 }
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf()
-}
-
-/// The venv's interpreter; its absence fails the test (a skipped client test would pass unnoticed).
-fn venv_python() -> PathBuf {
-    let python = repo_root().join(".venv-test-clients/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run `bash scripts/install-test-clients.sh` (it installs the pinned \
-         opentelemetry-python SDK and OTLP exporters these tests run)",
-        python.display()
-    );
-    python
-}
-
 /// Runs the Python client to completion in a blocking thread, so the in-process server keeps
 /// serving, and returns its report after checking it exported everything successfully.
 async fn export_with_python(python: &Path, endpoint: &str, run: Run) -> Report {
@@ -114,59 +96,28 @@ fn run_client(python: &Path, endpoint: &str, run: Run) -> Report {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("client output directory");
-    let report_path = dir.join("report.json");
-    let log_path = dir.join("client.log");
-    let log = File::create(&log_path).expect("client log");
-
     let mut command = Command::new(python);
     command
         .arg(repo_root().join("tests/clients/otel_python_export.py"))
         .args(["--endpoint", endpoint, "--protocol", run.protocol])
         .args(["--traces", &run.traces.to_string()])
-        .args(["--chats", &run.chats.to_string()])
-        .arg("--output")
-        .arg(&report_path)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("client log"))
-        .stderr(log)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost");
+        .args(["--chats", &run.chats.to_string()]);
     if run.gzip {
         command.arg("--gzip");
     }
-    // Only the arguments configure the exporter: no OTEL_* settings or proxies from this shell.
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("OTEL_") || key.to_ascii_lowercase().ends_with("_proxy") {
-            command.env_remove(key.as_ref());
-        }
-    }
-
-    let started = Instant::now();
-    let mut child = command.spawn().expect("start the Python client");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the Python client") {
-            break status;
-        }
-        if started.elapsed() > CLIENT_DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the Python client ran over {CLIENT_DEADLINE:?}; its output:\n{}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let PythonRun {
+        status,
+        output,
+        report,
+        elapsed,
+    } = run_python_client(command, &dir, CLIENT_DEADLINE);
     println!(
         "{:?}: {} in {:.1?}",
         run,
         output.lines().last().unwrap_or("(no output)"),
-        started.elapsed()
+        elapsed
     );
-    let report: Report = match std::fs::read_to_string(&report_path) {
+    let report: Report = match report {
         Ok(text) => serde_json::from_str(&text).expect("the client's JSON report"),
         Err(error) => panic!("no report from the Python client ({status}, {error}):\n{output}"),
     };
@@ -392,7 +343,8 @@ async fn assert_stored_exactly(db: &TestDb, report: &Report, run: Run) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_sdk_over_otlp_http_stores_exactly_its_spans() {
-    let python = venv_python();
+    let python =
+        venv_python("the pinned opentelemetry-python SDK and OTLP exporters these tests run");
     let db = TestDb::start("py-http");
     let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let endpoint = server.url("");
@@ -419,7 +371,8 @@ async fn python_sdk_over_otlp_http_stores_exactly_its_spans() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_sdk_over_otlp_grpc_stores_exactly_its_spans() {
-    let python = venv_python();
+    let python =
+        venv_python("the pinned opentelemetry-python SDK and OTLP exporters these tests run");
     let db = TestDb::start("py-grpc");
     let server = TestGrpcServer::start(&db, None).await;
     let endpoint = server.endpoint.clone();

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestDb, free_port, import_price_snapshot};
+use common::{TestDb, free_port, import_price_snapshot, repo_root};
 use ingest::fixtures;
 use ingest::otlp::{self, Limits, ServeConfig, Tokens};
 use ingest::viewer::ViewerConfig;
@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const PY_RUN: &str = "8bef85e718690b4f738c3d7e267a185e";
@@ -720,10 +720,6 @@ async fn next_event(stream: &mut reqwest::Response) -> String {
 
 fn urlencode(value: &str) -> String {
     value.replace(':', "%3A").replace('+', "%2B")
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// Every view in Debian's headless Chromium: `viewer/e2e/viewer.e2e.mjs` against this server, with

@@ -366,3 +366,86 @@ pub fn start_serve(db: &TestDb, http_port: u16, grpc_port: u16, extra: &[&str]) 
     }
     ServeProcess { child }
 }
+
+/// The repository's root (the workspace), where the test clients, scripts and venvs are.
+pub fn repo_root() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+/// The test venv's interpreter; its absence fails the test (a skipped client test would pass
+/// unnoticed). `installs` names what the tests need from it.
+pub fn venv_python(installs: &str) -> PathBuf {
+    let python = repo_root().join(".venv-test-clients/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run `bash scripts/install-test-clients.sh` (it installs {installs})",
+        python.display()
+    );
+    python
+}
+
+/// How a Python client of `tests/clients/` ended: its exit, its output (stdout and stderr), its
+/// JSON report (what it wrote to `--output`), and how long it ran.
+pub struct PythonRun {
+    pub status: std::process::ExitStatus,
+    pub output: String,
+    pub report: std::io::Result<String>,
+    pub elapsed: Duration,
+}
+
+/// Runs `command` (the venv's python with a client script and its arguments) to completion, with
+/// `--output` and its log in `dir`. Only the arguments configure it: no OTEL_* or OPENAI_*
+/// setting and no proxy of this shell reaches it (the servers it talks to are on loopback). Killed
+/// and the test failed, with its log, past `deadline`.
+pub fn run_python_client(
+    mut command: std::process::Command,
+    dir: &std::path::Path,
+    deadline: Duration,
+) -> PythonRun {
+    let report = dir.join("report.json");
+    let log = dir.join("client.log");
+    let log_file = std::fs::File::create(&log).expect("the client's log");
+    command
+        .arg("--output")
+        .arg(&report)
+        .stdin(std::process::Stdio::null())
+        .stdout(log_file.try_clone().expect("the client's log"))
+        .stderr(log_file)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("OTEL_")
+            || key.starts_with("OPENAI_")
+            || key.to_ascii_lowercase().ends_with("_proxy")
+        {
+            command.env_remove(key.as_ref());
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut child = command.spawn().expect("start the Python client");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the Python client") {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the Python client ran over {deadline:?}; its output:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    PythonRun {
+        status,
+        output: std::fs::read_to_string(&log).unwrap_or_default(),
+        report: std::fs::read_to_string(&report),
+        elapsed: started.elapsed(),
+    }
+}
