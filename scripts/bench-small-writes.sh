@@ -26,8 +26,7 @@ python=.venv-test-clients/bin/python
 [ -x "$python" ] || { echo "missing $python: run scripts/install-test-clients.sh" >&2; exit 1; }
 frozen="tests/upgrade/agent_trace--$OLD.sql"
 [ -f "$frozen" ] || { echo "no frozen script $frozen" >&2; exit 1; }
-new=$(cargo metadata --no-deps --format-version 1 \
-    | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "agent_trace"))')
+new=$(extension_version)
 ext_dir="$("$PG_CONFIG" --sharedir)/extension"
 [ -f "$ext_dir/agent_trace--$new.sql" ] || { echo "missing $ext_dir/agent_trace--$new.sql: run scripts/install-extension.sh" >&2; exit 1; }
 cargo build --release -q -p ingest

@@ -172,9 +172,10 @@ def upgrade_0_3_0_to_0_3_1():
     replace = lambda statement: statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
     rewritten = [function_statement(prices, "CREATE FUNCTION agent_trace.price_for(")] + [
         function_statement(agno, f"CREATE FUNCTION agent_trace.{name}(")
-        for name in ["_text", "_identity", "_cost", "_agno_time", "_agno_trace", "enable_agno_compat",
-                     "disable_agno_compat"]
+        for name in ["_text", "_identity", "_cost", "_agno_time", "_agno_trace", "_agno_sync_traces",
+                     "enable_agno_compat", "disable_agno_compat"]
     ]
+    compat_tables = function_statement(agno, "CREATE FUNCTION agent_trace._agno_compat_tables(")
     compat_comments = re.findall(r"(?ms)^COMMENT ON FUNCTION agent_trace\.(?:en|dis)able_agno_compat.*?';$", agno)
     return "\n".join([
         "-- agent_trace 0.3.0 -> 0.3.1: small inserts cost less. price_for works out the call's names once\n"
@@ -185,6 +186,10 @@ def upgrade_0_3_0_to_0_3_1():
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.3.1 install script;\n"
         "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.3.1 install.\n",
         "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.3.1'\" to load this file. \\quit\n",
+        "-- New: which tables are the compatible schemas' copies, asked by the copy trigger and disable.\n"
+        + compat_tables
+        + re.search(r"(?ms)^COMMENT ON FUNCTION agent_trace\._agno_compat_tables\(\).*?';$", agno).group(0) + "\n"
+        + "REVOKE ALL ON FUNCTION agent_trace._agno_compat_tables() FROM PUBLIC;\n",
         "".join(replace(statement) for statement in rewritten),
         "\n".join(compat_comments) + "\n",
         "-- Schemas enabled under 0.3.0 get the indexes enable_agno_compat makes now (ALTER EXTENSION runs\n"
@@ -193,11 +198,7 @@ def upgrade_0_3_0_to_0_3_1():
         "DECLARE\n"
         "    traces regclass;\n"
         "BEGIN\n"
-        "    FOR traces IN SELECT c.oid::regclass FROM pg_catalog.pg_class AS c\n"
-        "                   WHERE c.relname = 'agno_traces' AND c.relkind = 'r'\n"
-        "                     AND EXISTS (SELECT FROM pg_catalog.pg_trigger AS tg\n"
-        "                                  WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'\n"
-        "                                    AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure) LOOP\n"
+        "    FOREACH traces IN ARRAY agent_trace._agno_compat_tables() LOOP\n"
         "        EXECUTE format('CREATE INDEX agno_traces_trace_id_idx ON %s USING hash ((trace_id::agent_trace.trace_id))', traces);\n"
         "        IF to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NULL THEN\n"
         "            CREATE INDEX agent_spans_agno_span_id_idx ON agent_trace.agent_spans\n"

@@ -17,6 +17,12 @@ fi
 
 log() { printf '==> %s\n' "$*"; }
 
+# The extension's version: the agent_trace crate's (Cargo.toml), which names its install script.
+extension_version() {
+    cargo metadata --no-deps --format-version 1 \
+        | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "agent_trace"))'
+}
+
 # A throwaway cluster reachable only through a Unix socket in its own directory (no TCP port to
 # collide with). Usage: start_scratch_cluster DIR; psql -h DIR ...; stop_scratch_cluster DIR.
 start_scratch_cluster() {

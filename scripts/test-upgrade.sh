@@ -11,8 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-version=$(cargo metadata --no-deps --format-version 1 \
-    | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "agent_trace"))')
+version=$(extension_version)
 ext_dir="$("$PG_CONFIG" --sharedir)/extension"
 generated="$ext_dir/agent_trace--$version.sql"
 [ -f "$generated" ] || { echo "missing $generated: run scripts/install-extension.sh first" >&2; exit 1; }

@@ -8,6 +8,26 @@
 
 \echo Use "ALTER EXTENSION agent_trace UPDATE TO '0.3.1'" to load this file. \quit
 
+-- New: which tables are the compatible schemas' copies, asked by the copy trigger and disable.
+CREATE FUNCTION agent_trace._agno_compat_tables() RETURNS regclass[]
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Looked up by name in both catalogs' indexes: the copy trigger asks for every statement that
+    -- writes agent_traces, and pg_trigger can hold many rows. PL/pgSQL keeps the plan for the session.
+    RETURN ARRAY(SELECT c.oid::regclass FROM pg_class AS c
+                  WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
+                    AND EXISTS (SELECT FROM pg_trigger AS tg
+                                 WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
+                                   AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure)
+                  ORDER BY c.oid);
+END
+$$;
+COMMENT ON FUNCTION agent_trace._agno_compat_tables() IS
+    'Internal: the agno_traces tables of every schema prepared by enable_agno_compat (those carrying its guard trigger), in creation order.';
+REVOKE ALL ON FUNCTION agent_trace._agno_compat_tables() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION agent_trace.price_for(model text, provider text, at timestamptz)
     RETURNS SETOF agent_trace.model_prices
     LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1
@@ -125,6 +145,51 @@ BEGIN
     r.created_at := agent_trace._agno_time(t.created_at);
     r.root_span_id := t.root_span_id::text;
     RETURN r;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace._agno_sync_traces() RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target regclass;
+BEGIN
+    -- The fold's upsert fires the INSERT and the UPDATE trigger; one of them usually has no rows.
+    IF TG_OP <> 'TRUNCATE' THEN
+        IF NOT EXISTS (SELECT FROM changed_traces) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    FOREACH target IN ARRAY agent_trace._agno_compat_tables() LOOP
+        -- A compatible schema must never cost a span: if its table cannot be written (dropped
+        -- columns, missing privileges), the spans are stored all the same and a warning says why.
+        BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                EXECUTE format('DELETE FROM %s', target);
+            ELSIF TG_OP = 'DELETE' THEN
+                EXECUTE format('DELETE FROM %s AS c USING changed_traces AS o WHERE c.trace_id = o.trace_id::text',
+                               target);
+            ELSE
+                -- In trace_id order, as the fold writes agent_traces: concurrent writers lock rows in
+                -- one order.
+                EXECUTE format(
+                    'INSERT INTO %s AS c SELECT r.* FROM changed_traces AS n, agent_trace._agno_trace(n) AS r
+                      ORDER BY r.trace_id
+                         ON CONFLICT (trace_id) DO UPDATE SET
+                            name = excluded.name, status = excluded.status, start_time = excluded.start_time,
+                            end_time = excluded.end_time, duration_ms = excluded.duration_ms,
+                            run_id = excluded.run_id, session_id = excluded.session_id,
+                            user_id = excluded.user_id, agent_id = excluded.agent_id,
+                            team_id = excluded.team_id, workflow_id = excluded.workflow_id,
+                            created_at = excluded.created_at, root_span_id = excluded.root_span_id', target);
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'agent_trace: AgentOS table % not updated: %', target, SQLERRM
+                USING HINT = 'agent_trace.enable_agno_compat(schema) rebuilds it.';
+        END;
+    END LOOP;
+    RETURN NULL;
 END
 $$;
 CREATE OR REPLACE FUNCTION agent_trace.enable_agno_compat(schema_name text DEFAULT 'ai') RETURNS bigint
@@ -258,15 +323,10 @@ BEGIN
             USING ERRCODE = 'wrong_object_type',
                   HINT = 'agent_trace drops only the tables enable_agno_compat made.';
     END IF;
-    -- The span id index serves every compatible schema (found as _agno_sync_traces finds them): the
-    -- last one takes it along. Dropping it locks agent_spans; that lock comes first, as span writers
-    -- take it (they go on to write agent_traces and this copy), so that none of them holds it while
-    -- waiting for the copy this drops.
-    last := NOT EXISTS (SELECT FROM pg_class AS c
-                         WHERE c.relname = 'agno_traces' AND c.relkind = 'r' AND c.oid <> traces
-                           AND EXISTS (SELECT FROM pg_trigger AS tg
-                                        WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
-                                          AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure));
+    -- The span id index serves every compatible schema: the last one takes it along. Dropping it
+    -- locks agent_spans; that lock comes first, as span writers take it (they go on to write
+    -- agent_traces and this copy), so that none of them holds it while waiting for the copy this drops.
+    last := agent_trace._agno_compat_tables() <@ ARRAY[traces];
     IF last THEN
         LOCK TABLE agent_trace.agent_spans IN ACCESS EXCLUSIVE MODE;
     END IF;
@@ -290,11 +350,7 @@ DO $indexes$
 DECLARE
     traces regclass;
 BEGIN
-    FOR traces IN SELECT c.oid::regclass FROM pg_catalog.pg_class AS c
-                   WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
-                     AND EXISTS (SELECT FROM pg_catalog.pg_trigger AS tg
-                                  WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
-                                    AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure) LOOP
+    FOREACH traces IN ARRAY agent_trace._agno_compat_tables() LOOP
         EXECUTE format('CREATE INDEX agno_traces_trace_id_idx ON %s USING hash ((trace_id::agent_trace.trace_id))', traces);
         IF to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NULL THEN
             CREATE INDEX agent_spans_agno_span_id_idx ON agent_trace.agent_spans

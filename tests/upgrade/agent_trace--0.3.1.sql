@@ -2311,6 +2311,24 @@ $$;
 COMMENT ON FUNCTION agent_trace._agno_traces_guard() IS
     'Trigger function: lets through the writes to an AgentOS agno_traces table that agent_trace''s own trigger makes (as its owner) and skips every other (AgentOS''s own trace upserts, a forged row). Its presence on a table marks the table''s schema as compatible.';
 
+CREATE FUNCTION agent_trace._agno_compat_tables() RETURNS regclass[]
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Looked up by name in both catalogs' indexes: the copy trigger asks for every statement that
+    -- writes agent_traces, and pg_trigger can hold many rows. PL/pgSQL keeps the plan for the session.
+    RETURN ARRAY(SELECT c.oid::regclass FROM pg_class AS c
+                  WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
+                    AND EXISTS (SELECT FROM pg_trigger AS tg
+                                 WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
+                                   AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure)
+                  ORDER BY c.oid);
+END
+$$;
+COMMENT ON FUNCTION agent_trace._agno_compat_tables() IS
+    'Internal: the agno_traces tables of every schema prepared by enable_agno_compat (those carrying its guard trigger), in creation order.';
+
 CREATE FUNCTION agent_trace._agno_sync_traces() RETURNS trigger
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -2325,17 +2343,7 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    -- Every compatible schema: the tables named agno_traces that carry the guard trigger (looked up
-    -- by name in both catalogs' indexes: this runs for every statement that writes agent_traces, and
-    -- pg_trigger can hold many rows).
-    FOR target IN
-        SELECT c.oid::regclass FROM pg_class AS c
-         WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
-           AND EXISTS (SELECT FROM pg_trigger AS tg
-                        WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
-                          AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure)
-         ORDER BY c.oid
-    LOOP
+    FOREACH target IN ARRAY agent_trace._agno_compat_tables() LOOP
         -- A compatible schema must never cost a span: if its table cannot be written (dropped
         -- columns, missing privileges), the spans are stored all the same and a warning says why.
         BEGIN
@@ -2562,15 +2570,10 @@ BEGIN
             USING ERRCODE = 'wrong_object_type',
                   HINT = 'agent_trace drops only the tables enable_agno_compat made.';
     END IF;
-    -- The span id index serves every compatible schema (found as _agno_sync_traces finds them): the
-    -- last one takes it along. Dropping it locks agent_spans; that lock comes first, as span writers
-    -- take it (they go on to write agent_traces and this copy), so that none of them holds it while
-    -- waiting for the copy this drops.
-    last := NOT EXISTS (SELECT FROM pg_class AS c
-                         WHERE c.relname = 'agno_traces' AND c.relkind = 'r' AND c.oid <> traces
-                           AND EXISTS (SELECT FROM pg_trigger AS tg
-                                        WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
-                                          AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure));
+    -- The span id index serves every compatible schema: the last one takes it along. Dropping it
+    -- locks agent_spans; that lock comes first, as span writers take it (they go on to write
+    -- agent_traces and this copy), so that none of them holds it while waiting for the copy this drops.
+    last := agent_trace._agno_compat_tables() <@ ARRAY[traces];
     IF last THEN
         LOCK TABLE agent_trace.agent_spans IN ACCESS EXCLUSIVE MODE;
     END IF;
@@ -2592,7 +2595,8 @@ REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._t
     agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
     agent_trace._span_columns(text, jsonb, jsonb), agent_trace._agno_time(timestamptz),
     agent_trace._agno_trace(agent_trace.agent_traces), agent_trace._agno_attributes(agent_trace.agent_spans),
-    agent_trace._agno_traces_guard(), agent_trace._agno_sync_traces(), agent_trace._agno_insert_span(),
+    agent_trace._agno_traces_guard(), agent_trace._agno_compat_tables(), agent_trace._agno_sync_traces(),
+    agent_trace._agno_insert_span(),
     agent_trace.enable_agno_compat(text), agent_trace.disable_agno_compat(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_trace._agno_time(timestamptz), agent_trace._agno_attributes(agent_trace.agent_spans)
     TO agent_trace_reader;
