@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing agent_trace needs on Debian 12, idempotently:
-# Debian packages (PostgreSQL 15 and its headers, clang for bindgen, sudo for `--runas`),
+# Debian packages (PostgreSQL 15 and its headers, clang for bindgen, sudo for `--runas`, gdb for a
+# test that breaks a running server from outside),
 # cargo-pgrx 0.18.0, and a pgrx configuration that points at the system's PostgreSQL 15.
 # Every step checks first, so a second run costs a few seconds.
 set -euo pipefail
@@ -8,7 +9,7 @@ set -euo pipefail
 PGRX_VERSION=0.18.0
 # Debian's PostgreSQL 15 unless $PG_CONFIG names another installation (as in scripts/lib.sh).
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config sudo make)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config sudo make gdb)
 
 log() { printf '==> %s\n' "$*"; }
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Schema upgrades. tests/upgrade/ keeps the install script of every released version, frozen.
-#  1. The current version, once released, must not change: its generated install script must equal
-#     the frozen copy. Changing the schema therefore means bumping the version and writing
-#     extension/sql/agent_trace--OLD--NEW.sql.
+# Schema upgrades. tests/upgrade/ keeps the install script of every released version, frozen, and
+# each release is tagged in git (vX.Y.Z).
+#  1. A released install script never changes: each frozen copy must equal the one its release tag
+#     holds, and the current version, once released, must generate its frozen copy. Changing the
+#     schema therefore means bumping the version and writing extension/sql/agent_trace--OLD--NEW.sql.
+#     Only comments may differ (scripts/sql-code.py compares what PostgreSQL runs), so a stale
+#     comment can be mended without a version.
 #  2. For every earlier release R: CREATE EXTENSION agent_trace VERSION 'R', then ALTER EXTENSION
 #     UPDATE along the upgrade scripts, must give exactly the schema a fresh CREATE EXTENSION gives
 #     (compared with tests/schema_fingerprint.sql: columns, positions, defaults, indexes, function
@@ -16,28 +19,42 @@ ext_dir="$("$PG_CONFIG" --sharedir)/extension"
 generated="$ext_dir/agent_trace--$version.sql"
 [ -f "$generated" ] || { echo "missing $generated: run scripts/install-extension.sh first" >&2; exit 1; }
 
-# pgrx writes the script as blocks, each after a `-- file.rs:LINE` comment naming the Rust source it
-# came from. Those markers move whenever code moves, so they are left out; everything else, the
-# order of the blocks included, must be the same line for line (lib.rs and api.rs chain every block
-# to the one before it, so each build writes the blocks in one order).
-strip_pgrx_markers() {
-    grep -vE '^-- [^ ]+\.rs:[0-9]+$' "$1"
-}
+sql_code() { python3 scripts/sql-code.py "$1"; }
 
 failures=0
 frozen="tests/upgrade/agent_trace--$version.sql"
 if [ -f "$frozen" ]; then
-    if diff -u <(strip_pgrx_markers "$frozen") <(strip_pgrx_markers "$generated") >/dev/null; then
-        log "released $version: generated install script equals the frozen one"
+    if diff -u <(sql_code "$frozen") <(sql_code "$generated") >/dev/null; then
+        log "released $version: generated install script runs what the frozen one runs"
     else
         echo "FAIL: the install script of released version $version changed:" >&2
-        diff -u <(strip_pgrx_markers "$frozen") <(strip_pgrx_markers "$generated") | head -40 >&2
+        diff -u <(sql_code "$frozen") <(sql_code "$generated") | head -40 >&2
         echo "Bump the version in Cargo.toml and put the change in extension/sql/agent_trace--$version--NEW.sql." >&2
         failures=$((failures + 1))
     fi
 else
     log "version $version is not released yet (no $frozen)"
 fi
+
+# Each frozen script is the one its release shipped. The tags come with a clone; without them
+# (an export of the tree) this check cannot run, and says so.
+for released in tests/upgrade/agent_trace--*.sql; do
+    release=$(basename "$released" .sql); release=${release#agent_trace--}
+    if ! git rev-parse -q --verify "refs/tags/v$release" >/dev/null 2>&1; then
+        echo "WARNING: no git tag v$release here: cannot check that $released is what $release shipped" >&2
+        continue
+    fi
+    if ! git cat-file -e "v$release:$released" 2>/dev/null; then
+        echo "FAIL: release tag v$release has no $released" >&2
+        failures=$((failures + 1))
+    elif diff -u <(git show "v$release:$released" | python3 scripts/sql-code.py /dev/stdin) <(sql_code "$released") >/dev/null; then
+        log "released $release: $released runs what tag v$release shipped"
+    else
+        echo "FAIL: $released changed after release v$release (make the change the next version):" >&2
+        diff -u <(git show "v$release:$released" | python3 scripts/sql-code.py /dev/stdin) <(sql_code "$released") | head -40 >&2
+        failures=$((failures + 1))
+    fi
+done
 
 cluster=$(mktemp -d "${TMPDIR:-/tmp}/agent-trace-upgrade.XXXXXX")
 copied=()

@@ -33,8 +33,8 @@
 ------------------------------------------------------------------------------------------------------
 -- This is the one place the ingest's mapping (ingest/src/map/spans.rs) exists twice. AgentOS writes
 -- spans with SQL INSERTs, so only the database sees them; a Rust function in the extension would need
--- the ingest's mapping crate (and its OTLP types) inside PostgreSQL. The key lists below are spans.rs's,
--- in the same order (a test in spans.rs compares them name for name), and the rules are attrs.rs's:
+-- the ingest's mapping crate (and its OTLP types) inside PostgreSQL. The key lists below are keys.rs's,
+-- in the same order (a test in keys.rs compares them name for name), and the rules are attrs.rs's:
 -- "present" is neither missing, null nor an empty string; a present but unusable value gives NULL;
 -- numbers may be strings. ingest/tests/agno.rs maps every captured request both ways and compares.
 -- One difference remains: a non-string value in a text column is written by jsonb (with spaces

@@ -4,7 +4,7 @@
 -- Two sources, each counted once:
 --   * log events (agent_logs): the truth for Claude Code, Gemini CLI and Codex CLI, which put
 --     tokens and cost on one event per model call (the ingest fills the usage columns on exactly
---     that event, see ingest/src/map_logs.rs);
+--     that event, see ingest/src/map/logs.rs);
 --   * traces (agent_traces): every traced agent with a session id.
 -- A session can arrive both ways (Claude Code sends traces and logs with the same session.id).
 -- Usage then comes from the logs alone, which carry what the tool billed; counts of runs and

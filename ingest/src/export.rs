@@ -3,11 +3,11 @@
 //! (`otlp/intake.rs` maps the request, then calls `export`), for each signal: traces
 //! (`map/spans.rs`), logs (`map/logs.rs`) and metrics (`map/metrics.rs`).
 
+use crate::decode::wire::Lenient;
 use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
 use crate::map::spans::SpanRow;
 use crate::map::{self, Mapped};
-use crate::otlp::wire::Lenient;
 use crate::write::{Row, WriteError, Writer};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,

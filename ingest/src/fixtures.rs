@@ -41,7 +41,7 @@ impl Fixture {
     where
         M: prost::Message + Default + DeserializeOwned,
     {
-        use crate::otlp::{Budget, decode};
+        use crate::decode::{self, budget::Budget};
         let decoded = decode::encoding_of(self.content_type.as_deref()).and_then(|encoding| {
             let raw = decode::decompress(
                 self.content_encoding.as_deref(),

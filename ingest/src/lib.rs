@@ -3,30 +3,42 @@
 //! One data path, one folder per stage:
 //!
 //! ```text
-//!  otlp/                      export.rs             map/                write/
-//!  HTTP or gRPC, auth,  --->  one request of  --->  spans, logs,  ---> COPY (or staging +
-//!  limits, decode             any signal            metrics -> rows    INSERT .. ON CONFLICT),
-//!  (decode is pure)                                 (pure)             COMMIT  ---> 200 / OK
+//!  otlp/            decode/           map/                write/
+//!  HTTP or gRPC --> bodies ->   --->  spans, logs,  --->  COPY (or staging +
+//!  the token,       requests          metrics -> rows     INSERT .. ON CONFLICT),
+//!  the limits       (pure)            (pure)              COMMIT  ---> 200 / OK
 //! ```
 //!
-//! - `otlp/`: the transports; bytes in, request messages out, answers back. No SQL.
+//! - `otlp/`: the transports; bytes in, answers back. No SQL.
+//! - `decode/`: bodies -> request messages, invalid UTF-8 repaired, memory budgeted. Pure.
 //! - `export.rs`: one export request of any signal through `map` and `write`; what was rejected.
 //! - `map/`: request messages -> table rows. Pure: no I/O, no clock.
 //! - `write/`: rows -> PostgreSQL in one transaction per request. The only database I/O of the path.
+//!
+//! Beside it:
+//!
+//! - `server/`: the one place where `serve` is assembled: both ports, the operator's endpoints,
+//!   the viewer, one stop.
+//! - `auth.rs`: the bearer-token check, shared by OTLP, the operator's endpoints and the viewer.
+//! - `postgres.rs`: how every part reaches PostgreSQL (connection strings, TLS, passwords).
 //! - `observe/`: what the service tells its operator: a log line per request, its own metrics.
+//! - `viewer/`: the web viewer on the OTLP/HTTP port: it only reads, through the extension's SQL API.
 //! - `cli/`: the other commands (`up`/`down` with its private cluster, `prices import`, `setup`).
 //! - `fixtures.rs`: the captured requests of real clients, for tests and benchmarks only.
-//! - `viewer/`: the web viewer on the OTLP/HTTP port, beside the data path: it only reads, through
-//!   the extension's SQL API.
 //!
-//! `main.rs` is the command line over these.
+//! `main.rs` is the command line over these. No two folders import each other: `server` imports
+//! `otlp` and `viewer`, `otlp` imports `decode` and `export`, `export` imports `map` and `write`.
 
+pub mod auth;
 pub mod cli;
+pub mod decode;
 pub mod export;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod map;
 pub mod observe;
 pub mod otlp;
+pub mod postgres;
+pub mod server;
 pub mod viewer;
 pub mod write;

@@ -1,17 +1,20 @@
 //! `agent-trace`: receives OpenTelemetry (OTLP) and stores it in PostgreSQL. This file is only the
-//! command line: each command's flags, and a call into the library (`otlp::serve`, `cli::*`).
+//! command line: each command's flags, and a call into the library (`server::serve`, `cli::*`).
 
 use clap::{Args, Parser, Subcommand};
+use ingest::auth::Tokens;
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices::{self, ImportCommand};
 use ingest::cli::probe;
 use ingest::cli::setup::{self, SetupOptions, Tool};
 use ingest::cli::up;
 use ingest::observe::log;
-use ingest::otlp::tls::ListenerTls;
-use ingest::otlp::{self, Limits, ServeConfig, Tokens};
+use ingest::otlp::Limits;
+use ingest::postgres::Password;
+use ingest::server::tls::ListenerTls;
+use ingest::server::{self, ServeConfig};
 use ingest::viewer::ViewerConfig;
-use ingest::write::{Password, WriterConfig};
+use ingest::write::WriterConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,11 +102,11 @@ struct PricesImportArgs {
     file: Option<PathBuf>,
     /// Recorded as the source of the added rows. Default: the file's own note (the snapshot's
     /// "litellm VERSION model_prices_and_context_window_backup.json"), else "litellm FILE-NAME".
-    #[arg(long)]
+    #[arg(long, env = "AGENT_TRACE_PRICES_SOURCE")]
     source: Option<String>,
     /// The list's date, YYYY-MM-DD: new prices take effect on it. Default: the file's own note
     /// (the snapshot's date), else today (UTC).
-    #[arg(long)]
+    #[arg(long, env = "AGENT_TRACE_PRICES_DATE")]
     date: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
@@ -138,13 +141,13 @@ struct SetupArgs {
     #[arg(value_enum)]
     tool: Tool,
     /// agent-trace's OTLP/HTTP address, as the tool reaches it.
-    #[arg(long, default_value_t = format!("http://{}", otlp::DEFAULT_HTTP_LISTEN))]
+    #[arg(long, env = "AGENT_TRACE_ENDPOINT", default_value_t = format!("http://{}", server::DEFAULT_HTTP_LISTEN))]
     endpoint: String,
     /// The token agent-trace was started with (--token); sent as `Authorization: Bearer TOKEN`.
     #[arg(long, env = "AGENT_TRACE_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Include prompt text in the tool's telemetry (off by default: prompts are redacted).
-    #[arg(long)]
+    #[arg(long, env = "AGENT_TRACE_LOG_PROMPTS")]
     log_prompts: bool,
 }
 
@@ -159,10 +162,10 @@ struct ServeArgs {
 #[derive(Args)]
 struct ServerArgs {
     /// Address for OTLP/HTTP.
-    #[arg(long, env = "AGENT_TRACE_LISTEN", default_value = otlp::DEFAULT_HTTP_LISTEN)]
+    #[arg(long, env = "AGENT_TRACE_LISTEN", default_value = server::DEFAULT_HTTP_LISTEN)]
     listen: SocketAddr,
     /// Address for OTLP/gRPC.
-    #[arg(long, env = "AGENT_TRACE_GRPC_LISTEN", default_value = otlp::DEFAULT_GRPC_LISTEN)]
+    #[arg(long, env = "AGENT_TRACE_GRPC_LISTEN", default_value = server::DEFAULT_GRPC_LISTEN)]
     grpc_listen: SocketAddr,
     /// A bearer token clients may send (`Authorization: Bearer TOKEN`); repeat the flag for
     /// several (rotation). One is required to listen beyond loopback unless
@@ -291,8 +294,8 @@ struct ServerArgs {
 impl ServerArgs {
     fn serve_config(&self) -> ServeConfig {
         ServeConfig {
-            http_listen: self.listen,
-            grpc_listen: self.grpc_listen,
+            http_listen: self.listen.into(),
+            grpc_listen: self.grpc_listen.into(),
             tokens: Tokens {
                 given: self.tokens.clone(),
                 file: self.token_file.clone(),
@@ -364,21 +367,14 @@ fn main() -> ExitCode {
             let writer = args
                 .server
                 .writer_config(args.database.database_url, password);
-            run_async(otlp::serve(
-                args.server.serve_config(),
-                &writer,
-                shutdown_signal(),
-            ))
+            let config = args.server.serve_config();
+            run_async(|| async move { server::serve(config, &writer, shutdown_signal()?).await })
         }),
         Command::Up { cluster, server } => cluster.cluster().and_then(|cluster| {
             log::init(server.log_level, server.log_format);
             let writer = server.writer_config(String::new(), None);
-            run_async(up::up(
-                cluster,
-                server.serve_config(),
-                writer,
-                shutdown_signal(),
-            ))
+            let config = server.serve_config();
+            run_async(|| async move { up::up(cluster, config, writer, shutdown_signal()?).await })
         }),
         Command::Down(args) => args.cluster().and_then(|cluster| {
             cluster.down().map_err(|e| e.to_string())?;
@@ -391,13 +387,15 @@ fn main() -> ExitCode {
         Command::Prices {
             command: PricesCommand::Import(args),
         } => args.database.password().and_then(|password| {
-            run_async(prices::import_command(ImportCommand {
-                file: args.file,
-                source: args.source,
-                date: args.date,
-                database_url: args.database.database_url,
-                password,
-            }))
+            run_async(|| {
+                prices::import_command(ImportCommand {
+                    file: args.file,
+                    source: args.source,
+                    date: args.date,
+                    database_url: args.database.database_url,
+                    password,
+                })
+            })
         }),
         Command::Setup(args) => setup::render(
             args.tool,
@@ -419,25 +417,59 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_async<T>(future: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
+/// Runs the future `start` makes on a new runtime; `start` runs inside it, so what it sets up
+/// (signal handlers, first of all) is in place before anything else happens.
+fn run_async<T, F>(start: impl FnOnce() -> F) -> Result<T, String>
+where
+    F: std::future::Future<Output = Result<T, String>>,
+{
     tokio::runtime::Runtime::new()
         .map_err(|e| format!("starting the runtime: {e}"))?
-        .block_on(future)
+        .block_on(async move { start().await })
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
+/// Completes at Ctrl-C or SIGTERM. Both are caught from the moment this is called, so a signal
+/// that arrives while the server starts (a slow database, `up` starting its cluster) stops it
+/// cleanly instead of killing it halfway.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind| signal(kind).map_err(|e| format!("listening for signals: {e}"));
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let mut terminate = listen(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every flag of every command can also be set by an environment variable (containers and
+    /// compose files configure by environment), as the docs promise.
+    #[test]
+    fn every_flag_has_an_environment_variable() {
+        fn check(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let is_flag = arg.get_long().is_some();
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if is_flag && !builtin && arg.get_env().is_none() {
+                    missing.push(format!("{path} --{}", arg.get_long().unwrap_or_default()));
+                }
             }
-        };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
+            for sub in command.get_subcommands() {
+                check(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        check(&Cli::command(), "agent-trace", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "flags without an env variable: {missing:?}"
+        );
     }
 }

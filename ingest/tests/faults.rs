@@ -6,7 +6,8 @@
 mod common;
 
 use common::{TestDb, TestServer};
-use ingest::otlp::{Limits, decode};
+use ingest::decode;
+use ingest::otlp::Limits;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -83,7 +84,14 @@ async fn every_acknowledged_span_is_stored_exactly_once_through_restarts_and_cut
         .await
         .unwrap()
         .expect("stop postgres");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Down until clients have been told so (503) a few times.
+    let refused_before = statuses.lock().await.get(&503).copied().unwrap_or(0);
+    common::wait_until(
+        "503s while PostgreSQL is down",
+        Duration::from_secs(30),
+        || async { statuses.lock().await.get(&503).copied().unwrap_or(0) >= refused_before + 3 },
+    )
+    .await;
     let starting = db.clone();
     tokio::task::spawn_blocking(move || starting.cluster.up())
         .await
@@ -280,7 +288,8 @@ async fn too_many_bytes_in_flight_is_answered_429_with_retry_after() {
                 .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The first request is in flight once its COPY waits for the lock.
+    db.wait_for_lock_waiters(1).await;
     let second = reqwest::Client::new()
         .post(&url)
         .header("content-type", "application/json")

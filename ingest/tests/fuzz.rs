@@ -9,10 +9,11 @@
 //! `make test` runs a short pass (`FUZZ_CASES`, default 256 cases a property). The long run is
 //! `FUZZ_CASES=100000 cargo test --release -p ingest --test fuzz` (README, "What we promise").
 
+use ingest::decode;
+use ingest::decode::budget::Budget;
+use ingest::decode::wire::{self, Lenient};
 use ingest::export::{Logs, Metrics, Signal, Traces};
 use ingest::fixtures::{self, Fixture};
-use ingest::otlp::wire::{self, Lenient};
-use ingest::otlp::{Budget, decode};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -349,7 +350,10 @@ proptest! {
                     .flat_map(|r| &mut r.scope_metrics)
                     .flat_map(|s| &mut s.metrics)
                 {
-                    metric.metadata.extend(attributes.iter().cloned());
+                    // The point attributes: they are stored, and fill model, session and token type.
+                    for point_attributes in point_attributes(metric) {
+                        point_attributes.extend(attributes.iter().cloned());
+                    }
                 }
                 for resource in &mut request.resource_metrics {
                     if let Some(r) = resource.resource.as_mut() {
@@ -361,6 +365,62 @@ proptest! {
             }
         }
     }
+}
+
+/// The attributes of each data point of `metric`, whatever its kind.
+fn point_attributes(
+    metric: &mut opentelemetry_proto::tonic::metrics::v1::Metric,
+) -> Vec<&mut Vec<KeyValue>> {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    match metric.data.as_mut() {
+        Some(Data::Gauge(gauge)) => gauge
+            .data_points
+            .iter_mut()
+            .map(|p| &mut p.attributes)
+            .collect(),
+        Some(Data::Sum(sum)) => sum
+            .data_points
+            .iter_mut()
+            .map(|p| &mut p.attributes)
+            .collect(),
+        Some(Data::Histogram(histogram)) => histogram
+            .data_points
+            .iter_mut()
+            .map(|p| &mut p.attributes)
+            .collect(),
+        Some(Data::ExponentialHistogram(histogram)) => histogram
+            .data_points
+            .iter_mut()
+            .map(|p| &mut p.attributes)
+            .collect(),
+        Some(Data::Summary(summary)) => summary
+            .data_points
+            .iter_mut()
+            .map(|p| &mut p.attributes)
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The metrics property reaches the mapping of point attributes: the captured requests have
+/// points whose attributes it extends.
+#[test]
+fn the_metrics_seeds_have_points_to_fuzz() {
+    let mut points = 0;
+    for (fixture, raw) in seeds().iter().filter(|(f, _)| f.path == "/v1/metrics") {
+        let encoding = decode::encoding_of(fixture.content_type.as_deref()).unwrap();
+        let mut request: ExportMetricsServiceRequest =
+            decode::decode_request(encoding, raw).unwrap();
+        for metric in request
+            .resource_metrics
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_metrics)
+            .flat_map(|s| &mut s.metrics)
+        {
+            points += point_attributes(metric).len();
+        }
+    }
+    assert!(points > 0);
 }
 
 #[test]

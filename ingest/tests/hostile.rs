@@ -7,7 +7,6 @@ mod common;
 
 use common::{TestDb, TestServer};
 use ingest::otlp::Limits;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use std::time::{Duration, Instant};
 
 /// One trace of spans named `names` (an LLM call of 42 input tokens each), as OTLP/JSON.
@@ -49,21 +48,7 @@ fn names(count: usize, special: &[(usize, &str)]) -> Vec<String> {
 
 /// POSTs the body and returns (status, rejected spans, the reasons).
 async fn post(server: &TestServer, body: String) -> (u16, i64, String) {
-    let response = reqwest::Client::new()
-        .post(server.url("/v1/traces"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    let bytes = response.bytes().await.expect("body");
-    if status != 200 {
-        return (status, 0, String::from_utf8_lossy(&bytes).into_owned());
-    }
-    let answer: ExportTraceServiceResponse = serde_json::from_slice(&bytes).expect("answer");
-    let rejected = answer.partial_success.unwrap_or_default();
-    (status, rejected.rejected_spans, rejected.error_message)
+    common::post_spans(&server.url("/v1/traces"), &body).await
 }
 
 async fn stored(db: &TestDb) -> (i64, i64) {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{ServeProcess, TestDb, free_port, numbered_request};
+use common::{ServeProcess, TestDb, numbered_request};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,16 +15,12 @@ const CLIENTS: usize = 4;
 const REQUESTS_PER_CLIENT: usize = 50;
 const SPANS_PER_REQUEST: usize = 20;
 
-fn start(db: &TestDb, port: u16) -> ServeProcess {
-    common::start_serve(db, port, free_port(), &[])
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_span_survives_kill_9_and_is_stored_once() {
     let db = TestDb::start("kill9");
-    let port = free_port();
-    let mut server = start(&db, port);
-    let url = format!("http://127.0.0.1:{port}/v1/traces");
+    let mut server = ServeProcess::serve(&db, &[]);
+    // Each start binds a port of its own: clients read where the server is now at every try.
+    let url = Arc::new(std::sync::RwLock::new(server.url("/v1/traces")));
     let acknowledged = Arc::new(Mutex::new(BTreeSet::<usize>::new()));
 
     let mut clients = Vec::new();
@@ -37,8 +33,9 @@ async fn every_acknowledged_span_survives_kill_9_and_is_stored_once() {
                 let body = numbered_request(number * SPANS_PER_REQUEST, SPANS_PER_REQUEST);
                 let deadline = Instant::now() + Duration::from_secs(60);
                 loop {
+                    let target = url.read().expect("the url").clone();
                     let sent = http
-                        .post(&url)
+                        .post(target)
                         .header("content-type", "application/json")
                         .body(body.clone())
                         .send()
@@ -82,8 +79,8 @@ async fn every_acknowledged_span_survives_kill_9_and_is_stored_once() {
             "kill {kill}: {} requests acknowledged, all stored",
             acked.len()
         );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        server = start(&db, port);
+        server = ServeProcess::serve(&db, &[]);
+        *url.write().expect("the url") = server.url("/v1/traces");
     }
     for client in clients {
         client.await.expect("client finished");

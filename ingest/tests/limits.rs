@@ -4,7 +4,9 @@
 mod common;
 
 use bytes::Bytes;
-use common::{TRACES_EXPORT, TestDb, TestServer, free_port, grpc_call, post_fixture};
+use common::{
+    ServeProcess, TRACES_EXPORT, TestDb, TestServer, grpc_call, post_fixture, wait_until,
+};
 use ingest::fixtures;
 use ingest::otlp::Limits;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
@@ -51,13 +53,14 @@ async fn slow_clients_are_dropped_and_an_export_still_goes_through() {
         fixture.counts.spans as i64
     );
 
-    // Twice the timeout (a connection accepted late times out late) and a margin: all closed.
-    tokio::time::sleep(2 * timeout + Duration::from_secs(1)).await;
+    // Closed within twice the timeout (a connection accepted late times out late) and a margin.
+    let deadline = started + 2 * timeout + Duration::from_secs(3);
     let mut open = 0;
     for stream in &mut slow {
         let mut buffer = [0u8; 512];
         let closed = loop {
-            match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buffer)).await {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, stream.read(&mut buffer)).await {
                 Ok(Ok(0)) | Ok(Err(_)) => break true,
                 Ok(Ok(_)) => continue, // an error response before the close
                 Err(_) => break false,
@@ -131,11 +134,8 @@ fn peak_rss_mib(child: &Child) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
     let db = TestDb::start("memory");
-    let (http_port, grpc_port) = (free_port(), free_port());
-    let server = common::start_serve(
+    let server = ServeProcess::serve(
         &db,
-        http_port,
-        grpc_port,
         &[
             "--max-decompressed-bytes",
             &(16 << 20).to_string(),
@@ -159,30 +159,57 @@ async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
         .batch_execute("BEGIN; LOCK TABLE agent_trace.agent_spans IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..4 {
-        let body = gzipped.clone();
+        let (body, url, answered) = (gzipped.clone(), server.url("/v1/traces"), answered.clone());
         calls.spawn(async move {
             let response = reqwest::Client::new()
-                .post(format!("http://127.0.0.1:{http_port}/v1/traces"))
+                .post(url)
                 .header("content-type", "application/x-protobuf")
                 .header("content-encoding", "gzip")
                 .body(body)
                 .send()
                 .await;
+            answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             format!("HTTP {}", response.map_or(0, |r| r.status().as_u16()))
         });
     }
     for _ in 0..16 {
-        let body = gzipped.clone();
+        let (body, endpoint, answered) =
+            (gzipped.clone(), server.grpc_endpoint(), answered.clone());
         calls.spawn(async move {
-            let endpoint = format!("http://127.0.0.1:{grpc_port}");
             let (status, _) = grpc_call(&endpoint, TRACES_EXPORT, body, true).await;
+            answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             format!("gRPC {status}")
         });
     }
-    // Hold the lock until every call has been answered or is waiting on it.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Hold the lock until every call has been answered or waits for the database: on the lock
+    // with a connection, or for a connection (the server's own gauges, /metrics).
+    let metrics_url = server.url("/metrics");
+    wait_until(
+        "every call answered or waiting for the database",
+        Duration::from_secs(60),
+        || async {
+            let metrics = reqwest::get(&metrics_url)
+                .await
+                .expect("/metrics")
+                .text()
+                .await
+                .expect("text");
+            let gauge = |name: &str| -> usize {
+                metrics
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name))
+                    .and_then(|value| value.trim().parse::<f64>().ok())
+                    .unwrap_or(0.0) as usize
+            };
+            let waiting = gauge("agent_trace_db_connections{state=\"in_use\"} ")
+                + gauge("agent_trace_db_waiting ");
+            answered.load(std::sync::atomic::Ordering::SeqCst) + waiting >= 20
+        },
+    )
+    .await;
     let peak_while_locked = peak_rss_mib(&server.child);
     locker.batch_execute("COMMIT").await.unwrap();
     let mut answers = std::collections::BTreeMap::<String, usize>::new();
@@ -213,7 +240,7 @@ async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
     // Serving as before: an ordinary request is stored.
     let fixture = fixtures::find("py_sdk_agent/010_v1_traces");
     let response = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{http_port}/v1/traces"))
+        .post(server.url("/v1/traces"))
         .header("content-type", "application/x-protobuf")
         .body(fixture.body.clone())
         .send()
@@ -232,11 +259,8 @@ async fn memory_stays_bounded_when_large_requests_pile_up_behind_a_lock() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_streaming_answer_outlives_the_idle_timeout() {
     let db = TestDb::start("streaming");
-    let (http_port, grpc_port) = (free_port(), free_port());
-    let _server = common::start_serve(
+    let server = ServeProcess::serve(
         &db,
-        http_port,
-        grpc_port,
         &[
             "--idle-timeout-secs",
             "1",
@@ -244,7 +268,7 @@ async fn a_streaming_answer_outlives_the_idle_timeout() {
             "1",
         ],
     );
-    let mut live = reqwest::get(format!("http://127.0.0.1:{http_port}/api/live"))
+    let mut live = reqwest::get(server.url("/api/live"))
         .await
         .expect("the live stream");
     assert_eq!(live.status(), 200);

@@ -5,13 +5,14 @@
 
 mod common;
 
-use common::{TestDb, TestGrpcServer, TestServer, free_port, grpc_call_with, post_fixture};
+use common::{
+    ServeProcess, TestDb, TestGrpcServer, TestServer, grpc_call_with, post_fixture, post_json,
+};
 use ingest::fixtures;
 use ingest::otlp::Limits;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_agent-trace");
 
@@ -235,64 +236,27 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
     grpc.stop().await;
 }
 
-/// `agent-trace serve` on free loopback ports with `args`; returns once it listens. Its standard
-/// error is piped (the log).
-fn serve(db: &TestDb, port: u16, args: &[&str]) -> Child {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--database-url", &db.writer_url()])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{}", free_port())])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start agent-trace serve");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Some(status) = child.try_wait().expect("poll") {
-            let mut log = String::new();
-            let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut log));
-            panic!("serve exited with {status}: {log}");
-        }
-        assert!(Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+/// `agent-trace serve` writing as the ingest's login, with `args` (no viewer: that login may not
+/// read); returns once it listens.
+fn serve(db: &TestDb, args: &[&str]) -> ServeProcess {
+    let writer = db.writer_url();
+    let mut all = vec!["serve", "--database-url", &writer];
+    all.extend_from_slice(args);
+    ServeProcess::spawn(&all)
 }
 
-/// SIGTERM, then everything it logged.
-fn stop(mut child: Child) -> String {
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
-    assert!(child.wait().expect("wait").success());
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut log)
-        .expect("read the log");
+/// SIGTERM: it exits 0, and everything it logged.
+fn stop(server: ServeProcess) -> String {
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{status}: {log}");
     log
 }
 
-async fn post_json(port: u16, body: &str, authorization: Option<&str>) -> (u16, String) {
-    let mut request = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/v1/traces"))
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    if let Some(authorization) = authorization {
-        request = request.header("authorization", authorization);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
+/// The status of a POST of OTLP/JSON spans to `server`.
+async fn post(server: &ServeProcess, body: &str, authorization: Option<&str>) -> u16 {
+    post_json(&server.url("/v1/traces"), body, authorization)
+        .await
+        .status
 }
 
 fn spans_json(spans: &[(&str, &str)]) -> String {
@@ -317,50 +281,26 @@ async fn tokens_rotate_through_the_token_file_on_sighup() {
         "# the tokens clients may send\nold-token\nnew-token\n",
     )
     .unwrap();
-    let port = free_port();
-    let server = serve(&db, port, &["--token-file", file.to_str().unwrap()]);
+    let mut server = serve(&db, &["--token-file", file.to_str().unwrap()]);
     let body = spans_json(&[("7bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]);
-    assert_eq!(
-        post_json(port, &body, Some("Bearer old-token")).await.0,
-        200
-    );
-    assert_eq!(
-        post_json(port, &body, Some("Bearer new-token")).await.0,
-        200
-    );
-    assert_eq!(post_json(port, &body, None).await.0, 401);
+    assert_eq!(post(&server, &body, Some("Bearer old-token")).await, 200);
+    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
+    assert_eq!(post(&server, &body, None).await, 401);
 
     std::fs::write(&file, "new-token\n").unwrap();
-    let hangup = Command::new("kill")
-        .args(["-HUP", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(hangup.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while post_json(port, &body, Some("Bearer old-token")).await.0 != 401 {
-        assert!(Instant::now() < deadline, "the old token still works");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        post_json(port, &body, Some("Bearer new-token")).await.0,
-        200
-    );
+    server.signal("-HUP");
+    server.wait_for_log("SIGHUP: tokens read again", Duration::from_secs(10));
+    assert_eq!(post(&server, &body, Some("Bearer old-token")).await, 401);
+    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
 
     // A file emptied by mistake does not open the server: the tokens stay.
     std::fs::write(&file, "# nothing\n").unwrap();
-    Command::new("kill")
-        .args(["-HUP", &server.id().to_string()])
-        .status()
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(post_json(port, &body, None).await.0, 401);
-    assert_eq!(
-        post_json(port, &body, Some("Bearer new-token")).await.0,
-        200
-    );
-    let log = stop(server);
-    assert!(log.contains("SIGHUP: tokens read again"), "{log}");
-    assert!(log.contains("SIGHUP: tokens kept as they were"), "{log}");
+    server.signal("-HUP");
+    // The reload has happened (and refused the empty file) before the tokens are tried.
+    server.wait_for_log("SIGHUP: tokens kept as they were", Duration::from_secs(10));
+    assert_eq!(post(&server, &body, None).await, 401);
+    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
+    stop(server);
     std::fs::remove_file(&file).unwrap();
 }
 
@@ -404,10 +344,8 @@ fn request_lines(log: &str) -> Vec<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn each_request_is_one_log_line_with_what_it_came_to() {
     let db = TestDb::start("request-log");
-    let port = free_port();
     let server = serve(
         &db,
-        port,
         &[
             "--log-format",
             "json",
@@ -420,15 +358,15 @@ async fn each_request_is_one_log_line_with_what_it_came_to() {
 
     // Stored whole.
     let good = spans_json(&[("8bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]);
-    assert_eq!(post_json(port, &good, None).await.0, 200);
+    assert_eq!(post(&server, &good, None).await, 200);
     // One span of two rejected (a span id of 2 bytes): the answer and the log give the reason.
     let half = spans_json(&[
         ("8bf92f3577b34da6a3ce929d0e0e4736", "10f067aa0ba902b7"),
         ("8bf92f3577b34da6a3ce929d0e0e4736", "abcd"),
     ]);
-    let (status, answer) = post_json(port, &half, None).await;
-    assert_eq!(status, 200);
-    let answer: ExportTraceServiceResponse = serde_json::from_str(&answer).expect("answer");
+    let answer = post_json(&server.url("/v1/traces"), &half, None).await;
+    assert_eq!(answer.status, 200);
+    let answer: ExportTraceServiceResponse = serde_json::from_str(&answer.body).expect("answer");
     let reason = answer
         .partial_success
         .expect("partial success")
@@ -441,7 +379,7 @@ async fn each_request_is_one_log_line_with_what_it_came_to() {
         .await
         .expect("lock");
     let other = spans_json(&[("9bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]);
-    assert_eq!(post_json(port, &other, None).await.0, 503);
+    assert_eq!(post(&server, &other, None).await, 503);
     locker.batch_execute("ROLLBACK").await.expect("unlock");
     let log = stop(server);
 
@@ -475,9 +413,9 @@ async fn each_request_is_one_log_line_with_what_it_came_to() {
     );
 
     // --log-level warn: the stored request says nothing, the partly rejected one still does.
-    let server = serve(&db, port, &["--log-format", "json", "--log-level", "warn"]);
-    assert_eq!(post_json(port, &good, None).await.0, 200);
-    assert_eq!(post_json(port, &half, None).await.0, 200);
+    let server = serve(&db, &["--log-format", "json", "--log-level", "warn"]);
+    assert_eq!(post(&server, &good, None).await, 200);
+    assert_eq!(post(&server, &half, None).await, 200);
     let lines = request_lines(&stop(server));
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["rejected"], 1);

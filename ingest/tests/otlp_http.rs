@@ -3,9 +3,9 @@
 mod common;
 
 use common::{TestDb, TestServer, post_fixture};
+use ingest::decode::Status;
 use ingest::fixtures;
 use ingest::otlp::Limits;
-use ingest::otlp::decode::Status;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{TestDb, TestGrpcServer, TestServer, post_fixture};
+use ingest::decode::Status;
 use ingest::fixtures::{self, Fixture};
 use ingest::otlp::Limits;
-use ingest::otlp::decode::Status;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,

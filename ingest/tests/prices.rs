@@ -426,11 +426,7 @@ async fn up_imports_the_shipped_prices() {
         .arg("--dir")
         .arg(&dir)
         .args(["--pg-port", &pg_port.to_string()])
-        .args(["--listen", &format!("127.0.0.1:{}", common::free_port())])
-        .args([
-            "--grpc-listen",
-            &format!("127.0.0.1:{}", common::free_port()),
-        ])
+        .args(["--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

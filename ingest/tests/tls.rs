@@ -1,16 +1,16 @@
 //! TLS, tried against a test cluster with `ssl = on` and a certificate for `localhost` signed by a
 //! CA of the test's making, whose pg_hba.conf lets the ingest's login in over TLS only: each
-//! sslmode checks what libpq's does (write/connect.rs), a certificate from another CA or for
+//! sslmode checks what libpq's does (src/postgres.rs), a certificate from another CA or for
 //! another host is refused where the mode says so, and `agent-trace serve` and `prices import`
 //! work over it. And the OTLP listeners over TLS (`--tls-cert`, `--tls-key`), HTTP and gRPC.
 
 mod common;
 
-use common::{TestDb, free_port};
+use common::{ServeProcess, TestDb};
 use ingest::write::{Writer, WriterConfig};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A CA and, signed by it, a certificate for `names` with its key, as PEM files in `dir`.
@@ -225,25 +225,16 @@ async fn serve_and_prices_import_work_over_verified_tls() {
         .unwrap();
     let url = format!("postgresql://agent_trace_ingest@localhost:{port}/agent_trace?{tls}");
 
-    let listen = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
-        .args(["serve", "--database-url", &url])
-        .arg("--database-password-file")
-        .arg(&password_file)
-        .args(["--listen", &format!("127.0.0.1:{listen}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{}", free_port())])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", listen)).is_err() {
-        assert!(server.try_wait().unwrap().is_none(), "serve exited");
-        assert!(Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let server = ServeProcess::spawn(&[
+        "serve",
+        "--database-url",
+        &url,
+        "--database-password-file",
+        password_file.to_str().expect("a UTF-8 path"),
+    ]);
     let fixture = ingest::fixtures::find("py_sdk_agent/001_v1_traces");
     let response = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{listen}/v1/traces"))
+        .post(server.url("/v1/traces"))
         .header(
             "content-type",
             fixture.content_type.as_deref().unwrap_or_default(),
@@ -266,8 +257,7 @@ async fn serve_and_prices_import_work_over_verified_tls() {
         .await
             >= 1
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
     // prices import connects the same way (as the superuser here, who may import).
     let admin = db.url().replacen("@127.0.0.1:", "@localhost:", 1);
@@ -329,24 +319,16 @@ async fn the_otlp_ports_serve_tls_with_tls_cert_and_tls_key() {
     let db = TestDb::start("tls-listen");
     let dir = scratch("listen");
     let certs = certificates(&dir, "listen", &["localhost"]);
-    let (http_port, grpc_port) = (free_port(), free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
-        .args(["serve", "--database-url", &db.writer_url()])
-        .arg("--tls-cert")
-        .arg(&certs.cert)
-        .arg("--tls-key")
-        .arg(&certs.key)
-        .args(["--listen", &format!("127.0.0.1:{http_port}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", grpc_port)).is_err() {
-        assert!(server.try_wait().unwrap().is_none(), "serve exited");
-        assert!(Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let server = ServeProcess::spawn(&[
+        "serve",
+        "--database-url",
+        &db.writer_url(),
+        "--tls-cert",
+        certs.cert.to_str().expect("a UTF-8 path"),
+        "--tls-key",
+        certs.key.to_str().expect("a UTF-8 path"),
+    ]);
+    let (http_port, grpc_port) = (server.http.port(), server.grpc.port());
 
     // OTLP/HTTP over TLS (HTTP/1.1).
     let fixture = ingest::fixtures::find("py_sdk_agent/001_v1_traces");
@@ -412,7 +394,6 @@ async fn the_otlp_ports_serve_tls_with_tls_cert_and_tls_key() {
         .send()
         .await;
     assert!(plain.is_err() || plain.unwrap().status() != 200);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }

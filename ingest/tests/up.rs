@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::free_port;
+use common::{free_port, post_json};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -14,8 +14,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_agent-trace");
 
 struct Up {
     dir: PathBuf,
+    /// The private cluster's port (PostgreSQL binds it itself: a port found free).
     pg_port: u16,
-    listen_port: u16,
 }
 
 impl Up {
@@ -26,7 +26,6 @@ impl Up {
         Self {
             dir,
             pg_port: free_port(),
-            listen_port: free_port(),
         }
     }
 
@@ -39,17 +38,14 @@ impl Up {
             .arg("--pg-port")
             .arg(self.pg_port.to_string());
         if subcommand == "up" {
-            command
-                .arg("--listen")
-                .arg(format!("127.0.0.1:{}", self.listen_port));
-            command
-                .arg("--grpc-listen")
-                .arg(format!("127.0.0.1:{}", free_port()));
+            // Ports of its own choosing; the banner says which.
+            command.args(["--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0"]);
         }
         command
     }
 
-    /// Starts `up` and returns once it has printed its instructions (the server is then listening).
+    /// Starts `up` and returns once it has printed its instructions: its ports are bound then (a
+    /// request waits until the server takes it), and the banner names them.
     fn start(&self) -> (UpProcess, String) {
         let mut child = self
             .command("up")
@@ -68,18 +64,17 @@ impl Up {
                 break;
             }
         }
-        // The listener is bound after the banner; wait for it.
-        while std::net::TcpStream::connect(("127.0.0.1", self.listen_port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "up never listened; printed:\n{printed}"
-            );
-            if let Some(status) = child.try_wait().expect("poll up") {
-                panic!("up exited with {status}; printed:\n{printed}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        (UpProcess(child), printed)
+        assert!(
+            printed.contains("Ctrl-C stops"),
+            "up stopped printing before its instructions:\n{printed}"
+        );
+        let port = printed
+            .split("OTLP/HTTP endpoint  http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no OTLP/HTTP endpoint in:\n{printed}"));
+        (UpProcess { child, port }, printed)
     }
 
     /// The connection string `up` prints: the superuser, its password from the password file.
@@ -106,21 +101,6 @@ fn psql_as(connection: &str, sql: &str) -> Output {
         .env_remove("PGPASSWORD")
         .output()
         .expect("run psql")
-}
-
-/// One HTTP/1.1 POST of OTLP/JSON; the whole answer as text.
-fn post(port: u16, path: &str, body: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
-    answer
 }
 
 fn stderr(output: &Output) -> String {
@@ -158,34 +138,24 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A running `up`, killed if the test ends without stopping it (a failed assertion), so that it
-/// does not outlive the test.
-struct UpProcess(Child);
-
-impl std::ops::Deref for UpProcess {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for UpProcess {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
+/// A running `up` and its OTLP/HTTP port, killed if the test ends without stopping it (a failed
+/// assertion), so that it does not outlive the test.
+struct UpProcess {
+    child: Child,
+    port: u16,
 }
 
 impl Drop for UpProcess {
     fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
 
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let pid = child.id().to_string();
+fn terminate(up: &mut UpProcess) -> std::process::ExitStatus {
+    let pid = up.child.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -193,7 +163,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
             .expect("kill")
             .success()
     );
-    child.wait().expect("wait for up")
+    up.child.wait().expect("wait for up")
 }
 
 #[test]
@@ -207,7 +177,7 @@ fn up_serves_into_a_private_cluster_and_stops_it_on_sigterm() {
     assert!(
         printed.contains(&format!(
             "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{}",
-            up.listen_port
+            child.port
         )),
         "{printed}"
     );
@@ -313,8 +283,14 @@ fn up_asks_every_connection_for_a_password_and_writes_as_an_insert_only_login() 
 
     // A span sent over OTLP is stored by the server's connections, which are agent_trace_ingest's.
     let body = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5bf92f3577b34da6a3ce929d0e0e4736","spanId":"10f067aa0ba902b7","name":"secret prompt","startTimeUnixNano":"1763769600000000000","endTimeUnixNano":"1763769601000000000","attributes":[{"key":"gen_ai.prompt","value":{"stringValue":"the user's secret"}}]}]}]}]}"#;
-    let answer = post(up.listen_port, "/v1/traces", body);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let answer = tokio::runtime::Runtime::new()
+        .expect("a runtime")
+        .block_on(post_json(
+            &format!("http://127.0.0.1:{}/v1/traces", child.port),
+            body,
+            None,
+        ));
+    assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         stdout(&up.psql(
             "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'agent_trace' AND usename <> 'postgres'"

@@ -1,20 +1,21 @@
 //! The web viewer on real parts: a PostgreSQL 15 cluster with every captured request posted through
-//! the real server (`otlp::serve`, viewer on), then its JSON API over HTTP, its token and login, its
+//! the real server (`server::serve`, viewer on), then its JSON API over HTTP, its token and login, its
 //! least privilege, its live stream, and the whole front end in Debian's headless Chromium
 //! (`viewer/e2e/viewer.e2e.mjs`; `scripts/install-viewer-deps.sh` installs the browser and the
 //! npm packages it needs).
 
 mod common;
 
-use common::{TestDb, free_port, import_price_snapshot, repo_root};
+use common::{TestDb, import_price_snapshot, repo_root};
+use ingest::auth::{Auth, Tokens};
 use ingest::fixtures;
-use ingest::otlp::{self, Limits, ServeConfig, Tokens};
+use ingest::otlp::Limits;
+use ingest::server::{self, Listen, ServeConfig};
 use ingest::viewer::ViewerConfig;
 use ingest::write::WriterConfig;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::Value;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -40,14 +41,14 @@ impl ViewerServer {
         token: Option<&str>,
         viewer_database_url: Option<String>,
     ) -> Self {
-        let http: SocketAddr = format!("127.0.0.1:{}", free_port())
-            .parse()
-            .expect("address");
+        // Bound here and handed over: the port is the server's from now on, and a request waits
+        // in the listen queue until it serves.
+        let bind = || std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+        let (http_listener, grpc_listener) = (bind(), bind());
+        let http = http_listener.local_addr().expect("address");
         let config = ServeConfig {
-            http_listen: http,
-            grpc_listen: format!("127.0.0.1:{}", free_port())
-                .parse()
-                .expect("address"),
+            http_listen: Listen::Bound(http_listener),
+            grpc_listen: Listen::Bound(grpc_listener),
             tokens: token.map(Tokens::one).unwrap_or_default(),
             allow_public_without_token: false,
             limits: Limits::DEFAULT,
@@ -62,25 +63,18 @@ impl ViewerServer {
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            otlp::serve(config, &writer, async move {
+            server::serve(config, &writer, async move {
                 let _ = stopped.await;
             })
             .await
         });
         let base = format!("http://{http}");
-        let server = Self {
+        Self {
             base,
             token: token.map(String::from),
             stop: Some(stop),
             task: Some(task),
-        };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(http).await.is_ok() {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the server did not start listening on {http}");
     }
 
     /// A client that sends the token (when there is one) and follows no redirects.
@@ -255,6 +249,77 @@ async fn the_api_answers_each_view_from_the_sql_api() {
             .iter()
             .all(|r| r["status"] == "ERROR")
     );
+    // Every filter, through both list queries (newest first: trace_list.sql; another order:
+    // trace_list_sorted.sql, which repeats the filter block): exactly the traces the filter's SQL
+    // meaning selects, which are some of the traces and not all.
+    let all: std::collections::BTreeSet<String> = names(&seen, "trace_id").into_iter().collect();
+    let client = db.client().await;
+    let value_of = |column: &str| {
+        format!(
+            "SELECT {column}::text FROM agent_trace.agent_traces WHERE {column} IS NOT NULL
+          GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        )
+    };
+    let mut filters = Vec::new();
+    for (param, column) in [
+        ("service", "service_name"),
+        ("agent", "agent_name"),
+        ("user", "user_id"),
+        ("session", "session_id"),
+        ("status", "status"),
+    ] {
+        let value: String = client
+            .query_one(&value_of(column), &[])
+            .await
+            .expect(column)
+            .get(0);
+        filters.push((param, value.clone(), format!("{column} = '{value}'")));
+    }
+    filters.push((
+        "model",
+        "claude-sonnet-4-5".to_string(),
+        "EXISTS (SELECT FROM agent_trace.agent_spans s WHERE s.trace_id = t.trace_id \
+         AND s.model = 'claude-sonnet-4-5')"
+            .to_string(),
+    ));
+    filters.push((
+        "q",
+        "WEATHER".to_string(),
+        "(name ILIKE '%weather%' OR input ILIKE '%weather%' OR output ILIKE '%weather%')"
+            .to_string(),
+    ));
+    for (param, value, meaning) in &filters {
+        let expected: std::collections::BTreeSet<String> = client
+            .query(
+                &format!("SELECT trace_id::text FROM agent_trace.agent_traces t WHERE {meaning}"),
+                &[],
+            )
+            .await
+            .expect(meaning)
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert!(
+            !expected.is_empty() && expected.len() < all.len(),
+            "{param}={value} selects {} of {} traces: it shows nothing",
+            expected.len(),
+            all.len()
+        );
+        for order in ["", "&sort=duration", "&sort=cost&order=asc"] {
+            let answer = server
+                .json(&format!(
+                    "/api/traces?limit=500&{param}={}{order}",
+                    urlencode(value)
+                ))
+                .await;
+            let got: std::collections::BTreeSet<String> =
+                names(rows(&answer, "traces"), "trace_id")
+                    .into_iter()
+                    .collect();
+            assert_eq!(got, expected, "{param}={value}{order}");
+        }
+    }
+
     let facets = server.json("/api/facets").await;
     assert!(
         rows(&facets, "facets")
@@ -570,7 +635,7 @@ async fn the_viewer_needs_only_the_reader_role_and_cannot_write() {
 
     // A login without agent_trace_reader: the viewer says what to grant, at start.
     let refused =
-        ingest::viewer::Viewer::connect(&as_role("nobody_login"), otlp::Auth::default()).await;
+        ingest::viewer::Viewer::connect(&as_role("nobody_login"), None, Auth::default()).await;
     let error = refused.err().expect("refused");
     assert!(error.contains("agent_trace_reader"), "{error}");
 

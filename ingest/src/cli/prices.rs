@@ -21,8 +21,7 @@
 //! output price, a price is not a non-negative number, it has several long-context tiers, or it is
 //! listed twice under one name with different prices.
 
-use crate::write::Password;
-use crate::write::connect::{describe, target};
+use crate::postgres::{Password, connect};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -460,20 +459,6 @@ pub async fn import_snapshot(database_url: &str) -> Result<String, String> {
         imported.date,
         imported.added
     ))
-}
-
-/// Connects for a one-off command (`prices import`), with TLS as the URL says (as the ingest
-/// does, `write::connect`); the connection task ends with the client.
-pub async fn connect(database_url: &str, password: Option<&Password>) -> Result<Client, String> {
-    let target = target(database_url, password.map(|p| p.0.as_str()))
-        .map_err(|e| format!("invalid --database-url: {e}"))?;
-    let (client, connection) = target
-        .config
-        .connect(target.tls)
-        .await
-        .map_err(|e| format!("cannot connect to PostgreSQL: {}", describe(&e)))?;
-    tokio::spawn(connection);
-    Ok(client)
 }
 
 /// A database error with PostgreSQL's own message, and what to do when the table is missing.

@@ -4,7 +4,7 @@
 
 use super::cluster::{self, PrivateCluster};
 use super::prices;
-use crate::otlp::{self, ServeConfig};
+use crate::server::{self, ServeConfig};
 use crate::write::WriterConfig;
 use std::future::Future;
 
@@ -15,6 +15,13 @@ pub async fn up(
     writer: WriterConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
+    // The ports first: a port taken by another process stops `up` before the cluster starts, and
+    // the banner names the ports bound (a free one for port 0).
+    let mut serve = ServeConfig {
+        http_listen: serve.http_listen.bound()?,
+        grpc_listen: serve.grpc_listen.bound()?,
+        ..serve
+    };
     // Starting and stopping the cluster runs pg_ctl and waits for it: blocking, but nothing else is
     // running on this runtime yet (or any more).
     cluster.up().map_err(|e| e.to_string())?;
@@ -26,21 +33,23 @@ pub async fn up(
         password: None,
         ..writer
     };
-    let mut serve = serve;
     if let Some(viewer) = serve.viewer.as_mut() {
         viewer
             .database_url
             .get_or_insert_with(|| cluster.connection_string());
     }
     let scheme = if serve.tls.is_some() { "https" } else { "http" };
-    let endpoint = format!("{scheme}://{}", serve.http_listen);
+    let endpoint = format!("{scheme}://{}", serve.http_listen.address()?);
     println!(
         "PostgreSQL with agent_trace is running (data in {}).",
         cluster.data_dir().display()
     );
     println!();
     println!("  OTLP/HTTP endpoint  {endpoint}   (traces: POST {endpoint}/v1/traces)");
-    println!("  OTLP/gRPC endpoint  {scheme}://{}", serve.grpc_listen);
+    println!(
+        "  OTLP/gRPC endpoint  {scheme}://{}",
+        serve.grpc_listen.address()?
+    );
     if serve.viewer.is_some() {
         println!("  Viewer              {endpoint}/   (open it in a browser)");
     }
@@ -65,7 +74,7 @@ pub async fn up(
     println!("    export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
     println!();
     println!("Ctrl-C stops the server and the cluster.");
-    let served = otlp::serve(serve, &writer, shutdown).await;
+    let served = server::serve(serve, &writer, shutdown).await;
     let stopped = cluster.down().map_err(|e| e.to_string());
     served.and(stopped)
 }

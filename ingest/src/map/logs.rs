@@ -39,7 +39,7 @@ use super::attrs::{
     value_json,
 };
 use super::content_key::content_key;
-use super::spans::{MODEL, SESSION_ID, TOOL_NAME, USER_ID};
+use super::keys::{DURATION_MS, MODEL, REPEATED_USAGE, SESSION_ID, TOOL_NAME, USER_ID};
 use super::{Mapped, Rejected};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
@@ -79,14 +79,6 @@ pub struct LogRow {
     /// JSON object of the resource attributes.
     pub resource_attributes: Value,
 }
-
-// MODEL, SESSION_ID, USER_ID and TOOL_NAME are the spans' key priorities (map.rs): the first key
-// present wins.
-const DURATION_MS: &[&str] = &["duration_ms"]; // Claude Code, Gemini CLI, Codex
-
-/// Gemini CLI's repeat of each call's usage (see the top of the file): (service.name, event name).
-const REPEATED_USAGE: &[(&str, &str)] =
-    &[("gemini-cli", "gen_ai.client.inference.operation.details")];
 
 /// Domain separation of the hashes, so a log key can never equal a series key by construction.
 const RECORD_KEY_DOMAIN: &[u8] = b"agent_trace.agent_logs.record_key.v1";

@@ -23,7 +23,7 @@
 
 use super::attrs::{Attrs, attributes_json, clean, float_json, index, non_empty, text};
 use super::content_key::{canonical_attributes, content_key, length_prefixed};
-use super::spans::{MODEL, SESSION_ID};
+use super::keys::{MODEL, SESSION_ID, TOKEN_TYPE, TOKEN_USAGE_SUFFIX, VENDOR_TOKEN_TYPE};
 use super::{Mapped, Rejected};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
@@ -70,11 +70,6 @@ pub struct MetricRow {
     /// JSON object of the resource attributes.
     pub resource_attributes: Value,
 }
-
-const TOKEN_TYPE: &[&str] = &["gen_ai.token.type", "token_type"];
-/// Claude Code and Gemini CLI name the token kind `type` on their token counters.
-const VENDOR_TOKEN_TYPE: &str = "type";
-const TOKEN_USAGE_SUFFIX: &str = "token.usage";
 
 /// Domain separation of the hashes, so a series key can never equal a log key by construction.
 const SERIES_KEY_DOMAIN: &[u8] = b"agent_trace.agent_metrics.series_key.v1";

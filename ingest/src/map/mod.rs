@@ -1,6 +1,7 @@
 //! Map: OTLP request messages -> rows of the extension's tables, one module per signal.
 //!
-//! - `spans`: spans -> `agent_spans` rows (and the attribute key priorities every signal shares);
+//! - `keys`: where each column's value is looked for, the attribute keys of every dialect;
+//! - `spans`: spans -> `agent_spans` rows;
 //! - `logs`: log records -> `agent_logs` rows;
 //! - `metrics`: data points -> `agent_metrics` rows;
 //! - `attrs`: how an attribute value becomes a column value, for all three;
@@ -12,6 +13,7 @@
 
 mod attrs;
 mod content_key;
+mod keys;
 pub mod logs;
 pub mod metrics;
 pub mod spans;

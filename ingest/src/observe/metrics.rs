@@ -12,7 +12,7 @@
 //! Counters and the histogram are updated as requests are answered; the gauges are read when
 //! scraped (`Gauges`).
 
-use super::Request;
+use super::request::Request;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

@@ -8,8 +8,8 @@
 //! gRPC clients read from the trailers; a retryable RESOURCE_EXHAUSTED carries `RetryInfo`, without
 //! which OTLP clients do not retry it.
 
-use super::decode::Encoding;
 use super::intake::{Intake, Refusal};
+use crate::decode::Encoding;
 use crate::export::{Logs, Metrics, Outcome, Signal, Traces};
 use crate::observe::{self, Transport};
 use axum::Router;
@@ -25,14 +25,14 @@ use std::time::Instant;
 
 pub fn router(intake: Intake) -> Router {
     Router::new()
-        .route(Traces::GRPC_PATH, post(export::<Traces>))
-        .route(Logs::GRPC_PATH, post(export::<Logs>))
-        .route(Metrics::GRPC_PATH, post(export::<Metrics>))
+        .route(Traces::GRPC_PATH, post(unary_call::<Traces>))
+        .route(Logs::GRPC_PATH, post(unary_call::<Logs>))
+        .route(Metrics::GRPC_PATH, post(unary_call::<Metrics>))
         .fallback(unimplemented)
         .with_state(intake)
 }
 
-async fn export<S: Signal>(State(intake): State<Intake>, request: Request) -> Response {
+async fn unary_call<S: Signal>(State(intake): State<Intake>, request: Request) -> Response {
     let started = Instant::now();
     let mut bytes = 0;
     let result = receive::<S>(&intake, request, &mut bytes).await;
@@ -76,7 +76,7 @@ async fn receive<S: Signal>(
         (true, Some(encoding)) => Some(encoding.to_string()),
         (true, None) => return Err(invalid("a compressed message without grpc-encoding".into())),
     };
-    let answer = intake.export::<S>(message, Encoding::Protobuf, content_encoding, charge);
+    let answer = intake.store::<S>(message, Encoding::Protobuf, content_encoding, charge);
     let deadline = intake.limits().request_timeout;
     tokio::time::timeout(deadline, answer)
         .await

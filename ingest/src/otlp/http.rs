@@ -10,8 +10,8 @@
 //! on paths and methods not served here. Each answered request is reported to the operator's log
 //! and metrics (`crate::observe`).
 
-use super::decode::{self, Encoding, Status};
 use super::intake::{Intake, Refusal};
+use crate::decode::{self, Encoding, Status};
 use crate::export::{Logs, Metrics, Outcome, Signal, Traces};
 use crate::observe::{self, Transport};
 use axum::Router;
@@ -113,7 +113,7 @@ async fn receive<S: Signal>(
     received.bytes = body.len();
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(String::from);
     intake
-        .export::<S>(body, received.encoding, content_encoding, charge)
+        .store::<S>(body, received.encoding, content_encoding, charge)
         .await
 }
 

@@ -3,9 +3,10 @@
 //! and it is refused for the same reasons with the same meaning (`Refusal`), which each transport
 //! then says in its own words (an HTTP status, a gRPC code).
 
-use super::budget::{Budget, Charge, ChargedBuffer, Exhausted};
-use super::decode::{self, DecodeError, Encoding};
-use super::{Auth, Limits, auth};
+use super::Limits;
+use crate::auth::{self, Auth};
+use crate::decode::budget::{Budget, Charge, ChargedBuffer, Exhausted};
+use crate::decode::{self, DecodeError, Encoding};
 use crate::export::{self, Outcome, Signal};
 use crate::observe::Observer;
 use crate::write::{WriteError, Writer};
@@ -199,7 +200,7 @@ impl Intake {
     /// The rest of a request of signal `S`: its body inflated, decoded and mapped (off the async
     /// workers, each step held against the budget before it allocates), then its rows written. Ok
     /// is the answer to send: everything not counted as rejected in it is committed.
-    pub async fn export<S: Signal>(
+    pub async fn store<S: Signal>(
         &self,
         body: Bytes,
         encoding: Encoding,

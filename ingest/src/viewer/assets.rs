@@ -4,7 +4,7 @@
 //! (`/traces/ID?span=...`) is served the same page. A Content-Security-Policy allows nothing but
 //! this server: no CDN, font or script from outside, so the viewer works offline.
 
-use super::Viewer;
+use super::state::Viewer;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

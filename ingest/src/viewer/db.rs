@@ -4,6 +4,7 @@
 //! so numerics keep their digits and ids print as the extension prints them.
 
 use super::queries::{Param, Query};
+use crate::postgres::Password;
 use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use serde_json::value::RawValue;
 use std::sync::Arc;
@@ -64,9 +65,9 @@ impl From<tokio_postgres::Error> for DbError {
 
 impl Db {
     /// Builds the pool and checks, on one connection, that it can read the extension's tables.
-    pub async fn connect(database_url: &str) -> Result<Self, String> {
-        // Read as libpq reads it, TLS included, as the ingest's (write/connect.rs).
-        let target = crate::write::connect::target(database_url, None)
+    pub async fn connect(database_url: &str, password: Option<&Password>) -> Result<Self, String> {
+        // Read as libpq reads it, TLS included, as the ingest's (crate::postgres).
+        let target = crate::postgres::target(database_url, password.map(|p| p.0.as_str()))
             .map_err(|e| format!("invalid viewer database URL: {e}"))?;
         let manager = Manager::from_config(
             target.config,
@@ -124,12 +125,10 @@ impl Db {
             );
         }
         if as_reader.load(Ordering::Relaxed) {
-            eprintln!(
-                "agent-trace: the viewer reads as agent_trace_reader, in read-only transactions"
-            );
+            tracing::info!("the viewer reads as agent_trace_reader, in read-only transactions");
         } else {
-            eprintln!(
-                "agent-trace: warning: the viewer's login role may not SET ROLE agent_trace_reader; it reads with \
+            tracing::warn!(
+                "the viewer's login role may not SET ROLE agent_trace_reader; it reads with \
                  that role's own privileges (in read-only transactions). Give it agent_trace_reader, or a \
                  reader's login with --viewer-database-url."
             );

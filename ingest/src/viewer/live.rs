@@ -5,8 +5,8 @@
 //! its first page with its own filters. A trace that arrives with a start time older than the 50
 //! latest appears at the next reload. Streams end when the server stops.
 
-use super::Viewer;
 use super::queries;
+use super::state::Viewer;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::FutureExt;
@@ -20,8 +20,11 @@ const POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub async fn stream(
     State(viewer): State<Viewer>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stopped = match &viewer.stop {
-        Some(stop) => stop.requested().boxed(),
+    let stopped = match viewer.stop.clone() {
+        Some(mut stop) => async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        }
+        .boxed(),
         None => futures_util::future::pending().boxed(),
     };
     let mut interval = tokio::time::interval(POLL_INTERVAL);

@@ -3,9 +3,9 @@
 //! HttpOnly, SameSite=Strict cookie. Both are checked by `otlp::Auth` (constant time). Without a
 //! token everything is open, as OTLP is.
 
-use super::Viewer;
 use super::api::ApiError;
 use super::assets;
+use super::state::Viewer;
 use axum::Form;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, header};

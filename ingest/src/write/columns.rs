@@ -8,7 +8,7 @@
 //! against each list, and `ingest/tests/columns.rs` checks the list against the tables in the
 //! database.
 
-use super::Rejected;
+use crate::map::Rejected;
 use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
 use crate::map::spans::SpanRow;

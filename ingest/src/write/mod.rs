@@ -26,7 +26,6 @@
 //! or a batch running past `statement_timeout`) costs only the rows that cause it.
 
 mod columns;
-pub mod connect;
 
 pub use columns::{Row, TableSql, cost_as_numeric, id_type_for};
 
@@ -34,6 +33,7 @@ use crate::map::Rejected;
 use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
 use crate::map::spans::SpanRow;
+use crate::postgres::{self, Password};
 use deadpool_postgres::{
     Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Status, Timeouts,
 };
@@ -97,29 +97,6 @@ impl WriterConfig {
             )));
         }
         Ok(())
-    }
-}
-
-/// A password, never printed.
-#[derive(Clone)]
-pub struct Password(pub String);
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(..)")
-    }
-}
-
-impl Password {
-    /// The first line of a file (a trailing newline is not part of it); an empty one is refused.
-    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("reading the password file {}: {e}", path.display()))?;
-        let password = text.lines().next().unwrap_or_default();
-        if password.is_empty() {
-            return Err(format!("the password file {} is empty", path.display()));
-        }
-        Ok(Password(password.to_string()))
     }
 }
 
@@ -214,7 +191,7 @@ impl Writer {
         config.check()?;
         let password = config.password.as_ref().map(|p| p.0.as_str());
         let target =
-            connect::target(&config.database_url, password).map_err(StartupError::BadUrl)?;
+            postgres::target(&config.database_url, password).map_err(StartupError::BadUrl)?;
         let database = target
             .config
             .get_dbname()
@@ -415,7 +392,7 @@ fn unavailable(error: tokio_postgres::Error) -> WriteError {
             why: format!("{} ({})", db.message(), db.code().code()),
             sqlstate: Some(db.code().code().to_string()),
         },
-        None => WriteError::unavailable(connect::describe(&error)),
+        None => WriteError::unavailable(postgres::describe(&error)),
     }
 }
 
@@ -423,8 +400,8 @@ fn unavailable(error: tokio_postgres::Error) -> WriteError {
 /// refused password, a missing database), the TLS error when the handshake failed.
 fn connect_error(error: &deadpool_postgres::PoolError) -> String {
     match error {
-        deadpool_postgres::PoolError::Backend(error) => connect::describe(error),
-        other => connect::describe(other),
+        deadpool_postgres::PoolError::Backend(error) => postgres::describe(error),
+        other => postgres::describe(other),
     }
 }
 
@@ -436,7 +413,7 @@ async fn check_extension(
     let installed = client
         .query_opt(EXTENSION_VERSION_SQL, &[])
         .await
-        .map_err(|e| StartupError::Connect(connect::describe(&e)))?
+        .map_err(|e| StartupError::Connect(postgres::describe(&e)))?
         .map(|row| row.get::<_, String>(0));
     match installed {
         None => Err(StartupError::ExtensionMissing {

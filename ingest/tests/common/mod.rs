@@ -3,16 +3,20 @@
 //! loopback port. Needs the extension installed (`make install-extension`; `make test` does it).
 #![allow(dead_code)] // each test file uses a different part
 
+use ingest::auth::{Auth, Tokens};
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices;
-use ingest::otlp::connections::{self, Connections, Protocol};
 use ingest::otlp::intake::Intake;
-use ingest::otlp::{self, Auth, Limits, Tokens, grpc};
+use ingest::otlp::{Limits, grpc};
+use ingest::server;
+use ingest::server::connections::{self, Connections, Protocol};
 use ingest::write::{Writer, WriterConfig};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// A port no one listens on now, for a PostgreSQL cluster (which binds its port itself; see
+/// `TestDb::start`). Servers of ours bind port 0 instead and say which port they got.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -27,18 +31,26 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A new cluster on a free port. PostgreSQL binds its port itself, so the port is found free
+    /// first: if another process takes it in between, the cluster starts again on another one.
     pub fn start(name: &str) -> Self {
         let dir =
             std::env::temp_dir().join(format!("agent-trace-it-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let cluster = PrivateCluster::new(ClusterConfig {
-            dir: dir.clone(),
-            port: free_port(),
-            pg_config: cluster::pg_config_from_env(),
-        })
-        .expect("cluster config");
-        cluster.up().expect("start the test cluster");
-        Self { cluster, dir }
+        for _ in 0..5 {
+            let cluster = PrivateCluster::new(ClusterConfig {
+                dir: dir.clone(),
+                port: free_port(),
+                pg_config: cluster::pg_config_from_env(),
+            })
+            .expect("cluster config");
+            match cluster.up() {
+                Ok(()) => return Self { cluster, dir },
+                Err(error) if error.to_string().contains("already in use") => continue,
+                Err(error) => panic!("start the test cluster: {error}"),
+            }
+        }
+        panic!("start the test cluster: every port tried was taken");
     }
 
     /// The superuser's connection string (password included).
@@ -129,7 +141,7 @@ impl TestServer {
         let tokens = token.map(Tokens::one).unwrap_or_default();
         let intake = Intake::new(writer, limits, Auth::new(&tokens).expect("valid tokens"));
         let router = match protocol {
-            Protocol::Http1 => otlp::http_router(intake),
+            Protocol::Http1 => server::http_router(intake),
             Protocol::Http2 => grpc::router(intake),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -323,9 +335,192 @@ pub async fn grpc_call_with(
     )
 }
 
-/// `agent-trace serve` as a separate process, killed when dropped (also when its test fails).
+/// What `serve` logs once both ports are bound (text and JSON log formats alike).
+const SERVING: &str = "serving OTLP/HTTP on ";
+
+/// `agent-trace serve` as a separate process on ports it chose itself (port 0, read back from the
+/// kernel), with its standard error kept as it runs; killed when dropped (also when its test fails).
 pub struct ServeProcess {
     pub child: std::process::Child,
+    /// The OTLP/HTTP and OTLP/gRPC addresses it bound.
+    pub http: SocketAddr,
+    pub grpc: SocketAddr,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl ServeProcess {
+    /// `agent-trace ARGS`, plus `--listen 127.0.0.1:0` and `--grpc-listen 127.0.0.1:0` unless
+    /// ARGS name them; returns once both ports are bound (requests then wait until served). Panics
+    /// with its log if it exits first or takes over 30 s.
+    pub fn spawn(args: &[&str]) -> Self {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_agent-trace"));
+        command.args(args);
+        for (flag, value) in [
+            ("--listen", "127.0.0.1:0"),
+            ("--grpc-listen", "127.0.0.1:0"),
+        ] {
+            if !args.contains(&flag) {
+                command.args([flag, value]);
+            }
+        }
+        let mut child = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start agent-trace");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut log = kept.lock().unwrap_or_else(|e| e.into_inner());
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let mut process = Self {
+            child,
+            http: "0.0.0.0:0".parse().expect("an address"),
+            grpc: "0.0.0.0:0".parse().expect("an address"),
+            log,
+        };
+        // Its ports, from the kernel: whatever the log level, they are known once both are bound
+        // (after the database was reached); the one that answers GET /health is OTLP/HTTP.
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        let ports = loop {
+            let ports = listening_ports(process.child.id());
+            if ports.len() >= 2 {
+                break ports;
+            }
+            if let Ok(Some(status)) = process.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(200));
+                panic!("agent-trace exited with {status}:\n{}", process.log());
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "agent-trace did not listen within 30 s:\n{}",
+                process.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // Which is which: the log says, right after binding (at the default log level); else the
+        // one that answers HTTP/1.1 (plain HTTP: with TLS the log level is left as it is).
+        let logged = (0..100).find_map(|_| {
+            let line = process
+                .log()
+                .lines()
+                .find(|line| line.contains(SERVING))
+                .map(String::from);
+            if line.is_none() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            line
+        });
+        let http = match logged {
+            Some(line) => {
+                let rest = &line[line.find(SERVING).expect("found") + SERVING.len()..];
+                let rest = rest
+                    .trim_start_matches("https://")
+                    .trim_start_matches("http://");
+                let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'));
+                let address: SocketAddr = rest[..end.unwrap_or(rest.len())]
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{e}: {line}"));
+                address.port()
+            }
+            None => *ports
+                .iter()
+                .find(|port| answers_http(**port))
+                .unwrap_or_else(|| panic!("no port of {ports:?} answers HTTP:\n{}", process.log())),
+        };
+        let grpc = *ports
+            .iter()
+            .find(|port| **port != http)
+            .expect("a second port");
+        process.http = SocketAddr::from(([127, 0, 0, 1], http));
+        process.grpc = SocketAddr::from(([127, 0, 0, 1], grpc));
+        process
+    }
+
+    /// `serve` writing to `db` as its insert-only login, the viewer reading as the superuser
+    /// (which it switches to agent_trace_reader, as `up` has it), with `extra` flags.
+    pub fn serve(db: &TestDb, extra: &[&str]) -> Self {
+        let (writer, reader) = (db.writer_url(), db.url());
+        let mut args = vec![
+            "serve",
+            "--database-url",
+            &writer,
+            "--viewer-database-url",
+            &reader,
+        ];
+        args.extend_from_slice(extra);
+        Self::spawn(&args)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http)
+    }
+
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// Everything it logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits until a line of its log contains `needle` (one logged before the call counts) and
+    /// returns that line. Panics with the log if the process exits or `deadline` passes first.
+    pub fn wait_for_log(&mut self, needle: &str, deadline: Duration) -> String {
+        self.wait_for_nth_log(needle, 1, deadline)
+    }
+
+    /// Waits until `n` lines of its log contain `needle`; returns the n-th.
+    pub fn wait_for_nth_log(&mut self, needle: &str, n: usize, deadline: Duration) -> String {
+        let until = std::time::Instant::now() + deadline;
+        loop {
+            let log = self.log();
+            if let Some(line) = log.lines().filter(|line| line.contains(needle)).nth(n - 1) {
+                return line.to_string();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // The reader thread may still be taking the last lines: give it a moment.
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "agent-trace exited with {status} before logging {needle:?}:\n{}",
+                    self.log()
+                );
+            }
+            if std::time::Instant::now() > until {
+                panic!("agent-trace did not log {needle:?} within {deadline:?}:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends `signal` (e.g. "-HUP") to the process.
+    pub fn signal(&self, signal: &str) {
+        let sent = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill {signal}");
+    }
+
+    /// SIGTERM, then how it exited and everything it logged.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        self.signal("-TERM");
+        let status = self.child.wait().expect("wait for agent-trace");
+        // The reader thread ends at the pipe's end; wait for its last lines.
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while std::sync::Arc::strong_count(&self.log) > 1 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (status, self.log())
+    }
 }
 
 impl Drop for ServeProcess {
@@ -335,36 +530,122 @@ impl Drop for ServeProcess {
     }
 }
 
-/// `agent-trace serve` on the given ports, with `extra` flags; returns once both ports accept
-/// connections.
-pub fn start_serve(db: &TestDb, http_port: u16, grpc_port: u16, extra: &[&str]) -> ServeProcess {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agent-trace"))
-        .arg("serve")
-        .args(["--database-url", &db.writer_url()])
-        // The viewer may not read as the ingest's insert-only login: it reads as the superuser,
-        // which it switches to agent_trace_reader, as `up` has it.
-        .args(["--viewer-database-url", &db.url()])
-        .args(["--listen", &format!("127.0.0.1:{http_port}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{grpc_port}")])
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start agent-trace serve");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    for port in [http_port, grpc_port] {
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("agent-trace serve exited with {status}");
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("serve never listened on {port}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+/// The loopback TCP ports process `pid` listens on (/proc: its sockets in state LISTEN).
+pub fn listening_ports(pid: u32) -> Vec<u16> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let sockets: std::collections::BTreeSet<String> = fds
+        .filter_map(Result::ok)
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect();
+    let tcp = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).unwrap_or_default();
+    tcp.lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|fields| fields.len() > 9 && fields[3] == "0A" && sockets.contains(fields[9]))
+        .filter_map(|fields| {
+            let (_, port) = fields[1].split_once(':')?;
+            u16::from_str_radix(port, 16).ok()
+        })
+        .collect()
+}
+
+/// Whether an HTTP/1.1 `GET /health` on the port gets an HTTP answer.
+fn answers_http(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    if stream
+        .write_all(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
     }
-    ServeProcess { child }
+    let mut answer = [0u8; 12];
+    stream.read_exact(&mut answer).is_ok() && answer.starts_with(b"HTTP/1.1 ")
+}
+
+/// Polls `condition` until it holds; fails the test, saying `what` was awaited, past `deadline`.
+pub async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = std::time::Instant::now() + deadline;
+    while !condition().await {
+        assert!(
+            std::time::Instant::now() < until,
+            "waited {deadline:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl TestDb {
+    /// Waits until `n` sessions of this cluster wait for a lock (`pg_stat_activity`): requests
+    /// held behind a test's lock are then in flight.
+    pub async fn wait_for_lock_waiters(&self, n: i64) {
+        wait_until(
+            &format!("{n} sessions waiting for a lock"),
+            Duration::from_secs(30),
+            || async {
+                self.number("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                    .await
+                    >= n
+            },
+        )
+        .await;
+    }
+}
+
+/// An HTTP answer: its status and body as text.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// POSTs OTLP/JSON to `url` (with an `Authorization` value, if any).
+pub async fn post_json(url: &str, body: &str, authorization: Option<&str>) -> Answer {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    let response = request.send().await.expect("request");
+    Answer {
+        status: response.status().as_u16(),
+        body: response.text().await.expect("body"),
+    }
+}
+
+/// POSTs OTLP/JSON spans: (status, rejected spans, the reasons or the error body).
+pub async fn post_spans(url: &str, body: &str) -> (u16, i64, String) {
+    let answer = post_json(url, body, None).await;
+    if answer.status != 200 {
+        return (answer.status, 0, answer.body);
+    }
+    let response: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse =
+        serde_json::from_str(&answer.body).expect("an OTLP answer");
+    let rejected = response.partial_success.unwrap_or_default();
+    (
+        answer.status,
+        rejected.rejected_spans,
+        rejected.error_message,
+    )
 }
 
 /// The repository's root (the workspace), where the test clients, scripts and venvs are.

@@ -1,4 +1,5 @@
-//! How the writer reaches PostgreSQL: `--database-url` read as libpq reads it, TLS included.
+//! How agent-trace reaches PostgreSQL (the writer, the viewer, `prices import`, `up`): a
+//! connection string read as libpq reads it, TLS included, and a password kept apart from it.
 //!
 //! tokio-postgres understands `sslmode` disable, prefer and require only, and no `sslrootcert`; the
 //! URLs people copy from their database provider say `sslmode=verify-full&sslrootcert=ca.pem`. So
@@ -367,6 +368,46 @@ pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
 /// The crypto provider both TLS sides use (ring).
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A password, never printed.
+#[derive(Clone)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+impl Password {
+    /// The first line of a file (a trailing newline is not part of it); an empty one is refused.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading the password file {}: {e}", path.display()))?;
+        let password = text.lines().next().unwrap_or_default();
+        if password.is_empty() {
+            return Err(format!("the password file {} is empty", path.display()));
+        }
+        Ok(Password(password.to_string()))
+    }
+}
+
+/// One connection for a one-off command (`prices import`, `up`'s price import), with TLS as the
+/// URL says; the connection task ends with the client.
+pub async fn connect(
+    database_url: &str,
+    password: Option<&Password>,
+) -> Result<tokio_postgres::Client, String> {
+    let target = target(database_url, password.map(|p| p.0.as_str()))
+        .map_err(|e| format!("invalid --database-url: {e}"))?;
+    let (client, connection) = target
+        .config
+        .connect(target.tls)
+        .await
+        .map_err(|e| format!("cannot connect to PostgreSQL: {}", describe(&e)))?;
+    tokio::spawn(connection);
+    Ok(client)
 }
 
 #[cfg(test)]

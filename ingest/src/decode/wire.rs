@@ -378,8 +378,8 @@ fn next_field<'a>(rest: &mut &'a [u8]) -> Option<(u64, &'a [u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::{Encoding, decompress, encoding_of};
     use crate::fixtures;
-    use crate::otlp::decode::{Encoding, decompress, encoding_of};
     use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
     use opentelemetry_proto::tonic::common::v1::{
         AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList,
@@ -398,7 +398,7 @@ mod tests {
     /// Every captured protobuf request of the signal, decoded both ways.
     fn same_as_strict<M: Lenient + DeserializeOwned + PartialEq + std::fmt::Debug>(signal: &str) {
         let mut protobuf = 0;
-        let mut charge = crate::otlp::Budget::new(1 << 30).charge();
+        let mut charge = crate::decode::budget::Budget::new(1 << 30).charge();
         for fixture in fixtures::load(signal) {
             if encoding_of(fixture.content_type.as_deref()).unwrap() != Encoding::Protobuf {
                 continue;

@@ -1,19 +1,22 @@
 //! Request bodies -> request messages, and messages -> response bodies, for both transports (a gRPC
-//! message is a protobuf body). Pure: only the memory it allocates is held against the budget. The
-//! same for the three signals (`decode_request` is generic over the request type), including a
-//! second, lossy protobuf decoder for invalid UTF-8 (`wire.rs`).
+//! message is a protobuf body). Pure: only the memory it allocates is held against the budget
+//! (`budget`). The same for the three signals (`decode_request` is generic over the request type),
+//! including a second, lossy protobuf decoder for invalid UTF-8 (`wire`).
 //!
 //! What the receiver accepts is `docs/otlp-server-contract.md`: protobuf or JSON
 //! chosen by `Content-Type` (parameters allowed), identity or gzip `Content-Encoding`, a cap on the
 //! body and a second cap while inflating (a small gzip bomb must not allocate gigabytes), and an
 //! empty body as an empty request. Replies use the request's encoding.
 
-use super::budget::{Charge, ChargedBuffer, Exhausted};
-use super::wire::{self, Lenient};
+pub mod budget;
+pub mod wire;
+
+use budget::{Charge, ChargedBuffer, Exhausted};
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io::Read;
+use wire::Lenient;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -255,7 +258,7 @@ mod tests {
 
     /// Room for anything: the budget is tested on its own below.
     fn charge() -> Charge {
-        super::super::budget::Budget::new(1 << 30).charge()
+        super::budget::Budget::new(1 << 30).charge()
     }
 
     #[test]
@@ -300,7 +303,7 @@ mod tests {
     #[test]
     fn inflating_stops_when_the_budget_is_spent() {
         let bomb = gzip(&vec![0u8; 10_000_000]);
-        let budget = super::super::budget::Budget::new(32 << 20);
+        let budget = super::budget::Budget::new(32 << 20);
         let mut others = budget.charge();
         others.grow(24 << 20).unwrap();
         let mut charge = budget.charge();
@@ -309,7 +312,7 @@ mod tests {
         assert!(charge.bytes() <= 8 << 20);
         drop((charge, others));
         assert_eq!(budget.in_use(), 0);
-        let mut charge = super::super::budget::Budget::new(32 << 20).charge();
+        let mut charge = super::budget::Budget::new(32 << 20).charge();
         let inflated = decompress(Some("gzip"), bomb, 64 << 20, &mut charge).unwrap();
         assert_eq!(inflated.len(), 10_000_000);
         assert!(charge.bytes() >= 10_000_000 && charge.bytes() <= 2 * 10_000_000);

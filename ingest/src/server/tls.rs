@@ -2,7 +2,6 @@
 //! HTTP/1.1 (ALPN `http/1.1`) and OTLP/gRPC as HTTP/2 (ALPN `h2`, which gRPC clients require). The
 //! certificate chain and key are PEM files, read once at start.
 
-use super::connections::Protocol;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -34,22 +33,20 @@ impl Tls {
             return Err(context(&files.cert, &"no certificate in it"));
         }
         let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| context(&files.key, &e))?;
-        let config = ServerConfig::builder_with_provider(crate::write::connect::provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .map_err(|e| format!("--tls-cert and --tls-key do not go together: {e}"))?;
+        let config =
+            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .map_err(|e| format!("--tls-cert and --tls-key do not go together: {e}"))?;
         Ok(Tls(Arc::new(config)))
     }
 
-    /// The acceptor of one port, offering its protocol by ALPN.
-    pub fn acceptor(&self, protocol: Protocol) -> TlsAcceptor {
+    /// The acceptor of one port, offering its protocol by ALPN (`Protocol::alpn`).
+    pub fn acceptor(&self, alpn: &[u8]) -> TlsAcceptor {
         let mut config = (*self.0).clone();
-        config.alpn_protocols = vec![match protocol {
-            Protocol::Http1 => b"http/1.1".to_vec(),
-            Protocol::Http2 => b"h2".to_vec(),
-        }];
+        config.alpn_protocols = vec![alpn.to_vec()];
         TlsAcceptor::from(Arc::new(config))
     }
 }

@@ -7,8 +7,8 @@
 //! pings' answers) for `idle_timeout` is closed. With `--tls-cert`, both ports speak TLS
 //! only (`tls`), the handshake bounded like a request head.
 
-use super::Limits;
 use super::tls::Tls;
+use crate::otlp::Limits;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
@@ -54,6 +54,16 @@ pub enum Protocol {
     Http2,
 }
 
+impl Protocol {
+    /// Its name in TLS's protocol negotiation (ALPN): gRPC clients require `h2`.
+    pub fn alpn(self) -> &'static [u8] {
+        match self {
+            Protocol::Http1 => b"http/1.1",
+            Protocol::Http2 => b"h2",
+        }
+    }
+}
+
 /// How long to pause accepting after an error like "too many open files", which a retry at once
 /// would only meet again.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
@@ -69,7 +79,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
-    let acceptor = connections.tls.as_ref().map(|tls| tls.acceptor(protocol));
+    let acceptor = connections
+        .tls
+        .as_ref()
+        .map(|tls| tls.acceptor(protocol.alpn()));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {

@@ -12,8 +12,8 @@
 //! /health and /ready need no token: load balancers and compose healthchecks call them, and they
 //! reveal nothing an unauthenticated caller could not learn by connecting.
 
-use super::intake::Intake;
 use crate::observe::Gauges;
+use crate::otlp::intake::Intake;
 use crate::write::StartupError;
 use axum::Router;
 use axum::extract::{Request, State};
@@ -81,7 +81,7 @@ async fn metrics(State(intake): State<Intake>, request: Request) -> Response {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer")],
-            super::auth::UNAUTHORIZED,
+            crate::auth::UNAUTHORIZED,
         )
             .into_response();
     }

@@ -1,0 +1,66 @@
+//! The viewer's shared state: its read-only pool and the token it asks for, and how `serve` starts
+//! it.
+
+use super::db::Db;
+use crate::auth::Auth;
+use crate::postgres::Password;
+use tokio::sync::watch;
+
+/// How `serve` runs the viewer.
+#[derive(Debug, Clone, Default)]
+pub struct ViewerConfig {
+    /// The database the viewer reads, e.g. with a login role that has only agent_trace_reader;
+    /// None: the ingest's database URL.
+    pub database_url: Option<String>,
+}
+
+/// The viewer's shared state: its read-only pool and the token (if any) it asks for.
+#[derive(Clone)]
+pub struct Viewer {
+    pub(super) db: Db,
+    pub(super) auth: Auth,
+    /// True once the server stops: live streams end then.
+    pub(super) stop: Option<watch::Receiver<bool>>,
+}
+
+impl Viewer {
+    /// Connects the viewer's read-only pool to `database_url` (with `password` in place of the
+    /// URL's, if given) and checks it can read.
+    pub async fn connect(
+        database_url: &str,
+        password: Option<&Password>,
+        auth: Auth,
+    ) -> Result<Self, String> {
+        let db = Db::connect(database_url, password).await?;
+        Ok(Self {
+            db,
+            auth,
+            stop: None,
+        })
+    }
+
+    /// The viewer as `serve` runs it: None when it is turned off, or when it would read with the
+    /// ingest's own login (its URL and password) and that login may not read (a writer-only
+    /// role): the ingest must not stop for the viewer, so it serves OTLP alone and says how to turn
+    /// the viewer on. A database URL given for the viewer itself must work.
+    pub async fn start(
+        config: Option<&ViewerConfig>,
+        ingest_database_url: &str,
+        ingest_password: Option<&Password>,
+        auth: Auth,
+    ) -> Result<Option<Self>, String> {
+        let Some(config) = config else {
+            return Ok(None);
+        };
+        match &config.database_url {
+            Some(url) => Self::connect(url, None, auth).await.map(Some),
+            None => match Self::connect(ingest_database_url, ingest_password, auth).await {
+                Ok(viewer) => Ok(Some(viewer)),
+                Err(error) => {
+                    tracing::warn!("serving without the viewer: {error}");
+                    Ok(None)
+                }
+            },
+        }
+    }
+}
