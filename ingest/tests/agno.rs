@@ -36,7 +36,7 @@ fn sqlalchemy_url(db: &TestDb) -> String {
         .replacen("postgresql://", "postgresql+psycopg://", 1)
 }
 
-/// The AgentOS app's own database role, with what the README grants it and nothing more: both
+/// The AgentOS app's own database role, with what docs/agentos.md grants it and nothing more: both
 /// agent_trace roles, and CREATE on the schema and the database (AgentOS creates its other tables
 /// there, each after a `CREATE SCHEMA IF NOT EXISTS`, which PostgreSQL checks against the database).
 /// Its URL.

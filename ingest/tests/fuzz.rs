@@ -7,7 +7,7 @@
 //! record or data point becomes a row or a rejection with a reason.
 //!
 //! `make test` runs a short pass (`FUZZ_CASES`, default 256 cases a property). The long run is
-//! `FUZZ_CASES=100000 cargo test --release -p ingest --test fuzz` (README, "What we promise").
+//! `FUZZ_CASES=100000 cargo test --release -p ingest --test fuzz` (docs/testing.md, "What we promise").
 
 use ingest::decode;
 use ingest::decode::budget::Budget;

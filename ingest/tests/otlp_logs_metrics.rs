@@ -455,7 +455,7 @@ async fn metric_deltas_count_each_token_once() {
         .await,
         6
     );
-    // The README's query: tokens per hour, by model and kind.
+    // The query of docs/logs-and-metrics.md: tokens per hour, by model and kind.
     let hourly = pg
         .query(
             "SELECT date_trunc('hour', time) AS hour, model, token_type,

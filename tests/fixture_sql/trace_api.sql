@@ -69,7 +69,7 @@ SELECT count(*) AS spans, count(*) FILTER (WHERE depth = 0) AS top_level,
        count(*) FILTER (WHERE is_orphan) AS orphans
   FROM agent_trace.trace_tree(:codex_rootless);
 
--- The README's examples.
+-- The examples of docs/sql-api.md and docs/cost.md.
 SELECT tree_order, depth, path, name, span_type, status, duration_ms, self_time_ms,
        subtree_input_tokens, subtree_errors
   FROM agent_trace.trace_tree('8bef85e718690b4f738c3d7e267a185e');
@@ -77,13 +77,13 @@ SELECT step, name, duration_ms, critical_ms FROM agent_trace.critical_path('8bef
 SELECT step, span_type, name, tool_arguments, left(tool_result, 30) AS tool_result, status
   FROM agent_trace.replay('8bef85e718690b4f738c3d7e267a185e');
 
--- Per-session cost and tokens of the coding assistants, in one query (README).
+-- Per-session cost and tokens of the coding assistants, in one query (docs/cost.md).
 SELECT tool, prompts, model_calls, input_tokens, output_tokens, cost_usd, computed_cost_usd
   FROM agent_trace.agent_sessions
  WHERE tool IN ('Claude Code', 'Gemini CLI', 'Codex')
  ORDER BY tool, first_activity;
 
--- README: around the tool call (span b44a6bb020e2d6c6): its ancestors, what is below it, its
+-- docs/sql-api.md: around the tool call (span b44a6bb020e2d6c6): its ancestors, what is below it, its
 -- subtree as JSON, and the tool step of the replay document.
 SELECT tree_order, depth, name FROM agent_trace.span_ancestors('8bef85e718690b4f738c3d7e267a185e', 'b44a6bb020e2d6c6');
 SELECT tree_order, depth, name, status FROM agent_trace.span_descendants('8bef85e718690b4f738c3d7e267a185e', 'b44a6bb020e2d6c6');

@@ -1,4 +1,4 @@
-// The viewer's JSON API (/api/..., README "The viewer's JSON API"). Every answer carries `sql`:
+// The viewer's JSON API (/api/..., docs/viewer.md "The viewer's JSON API"). Every answer carries `sql`:
 // the statements behind it, with this request's values, as psql runs them.
 
 export type Num = number | null;

@@ -1,6 +1,6 @@
 // The viewer: a few views over agent-trace's JSON API, routed by URL so that every view is a deep
 // link. Preact (3 kB) renders, preact-iso routes, @tanstack/virtual-core keeps long lists cheap,
-// uPlot draws the charts; see README "The viewer" for why these.
+// uPlot draws the charts; see docs/viewer.md for why these.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';

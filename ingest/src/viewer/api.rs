@@ -1,4 +1,4 @@
-//! The JSON API under the viewer, `/api/...` (README, "The viewer's JSON API"): one handler per
+//! The JSON API under the viewer, `/api/...` (docs/viewer.md, "The viewer's JSON API"): one handler per
 //! view, each running statements of `sql/viewer/` with the request's values bound as parameters and
 //! answering `{<part>: rows or row, ..., "sql": [{name, sql}]}`, where `sql` is each statement as
 //! psql can run it. Rows are rendered by PostgreSQL (`db`); nothing here computes a tree, a diff, a
