@@ -371,7 +371,8 @@ BEGIN
     r.name := t.name;
     IF r.name IS NULL THEN
         -- Until the root span arrives, the name of the earliest span (AgentOS needs a name).
-        SELECT s.name INTO r.name FROM agent_trace.agent_spans AS s WHERE s.trace_id = t.trace_id
+        SELECT s.name INTO r.name FROM agent_trace.agent_spans AS s
+         WHERE s.trace_id = t.trace_id AND s.project_id = t.project_id
          ORDER BY s.start_time, s.span_id LIMIT 1;
     END IF;
     r.status := t.status;
@@ -447,23 +448,33 @@ $$;
 COMMENT ON FUNCTION agent_trace._agno_traces_guard() IS
     'Trigger function: lets through the writes to an AgentOS agno_traces table that agent_trace''s own trigger makes (as its owner) and skips every other (AgentOS''s own trace upserts, a forged row). Its presence on a table marks the table''s schema as compatible.';
 
-CREATE FUNCTION agent_trace._agno_compat_tables() RETURNS regclass[]
+CREATE FUNCTION agent_trace._agno_compat_tables()
+    RETURNS TABLE (compat_table regclass, project_id integer)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- Looked up by name in both catalogs' indexes: the copy trigger asks for every statement that
     -- writes agent_traces, and pg_trigger can hold many rows. PL/pgSQL keeps the plan for the session.
-    RETURN ARRAY(SELECT c.oid::regclass FROM pg_class AS c
-                  WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
-                    AND EXISTS (SELECT FROM pg_trigger AS tg
-                                 WHERE tg.tgrelid = c.oid AND tg.tgname = 'agno_traces_written_by_agent_trace'
-                                   AND tg.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure)
-                  ORDER BY c.oid);
+    -- Only tables the current role owns: the copy trigger runs as the extension's owner and must
+    -- not write, with those rights, into a table someone else owns (whose own triggers would run).
+    -- The project is the guard trigger's argument, which enable_agno_compat sets.
+    RETURN QUERY
+        SELECT c.oid::regclass, tg.tgargs_project
+          FROM pg_class AS c
+          JOIN LATERAL (SELECT convert_from(substring(t.tgargs FROM 1 FOR length(t.tgargs) - 1), 'UTF8')::integer
+                                   AS tgargs_project
+                          FROM pg_trigger AS t
+                         WHERE t.tgrelid = c.oid AND t.tgname = 'agno_traces_written_by_agent_trace'
+                           AND t.tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure
+                           AND t.tgnargs = 1) AS tg ON true
+         WHERE c.relname = 'agno_traces' AND c.relkind = 'r'
+           AND c.relowner = (SELECT r.oid FROM pg_roles AS r WHERE r.rolname = current_user)
+         ORDER BY c.oid;
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_compat_tables() IS
-    'Internal: the agno_traces tables of every schema prepared by enable_agno_compat (those carrying its guard trigger), in creation order.';
+    'Internal: the agno_traces tables of every schema prepared by enable_agno_compat (those carrying its guard trigger) that the current role owns, in creation order, with the project each shows.';
 
 CREATE FUNCTION agent_trace._agno_sync_traces() RETURNS trigger
     LANGUAGE plpgsql
@@ -472,6 +483,7 @@ CREATE FUNCTION agent_trace._agno_sync_traces() RETURNS trigger
 AS $$
 DECLARE
     target regclass;
+    project integer;
 BEGIN
     -- The fold's upsert fires the INSERT and the UPDATE trigger; one of them usually has no rows.
     IF TG_OP <> 'TRUNCATE' THEN
@@ -479,20 +491,22 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    FOREACH target IN ARRAY agent_trace._agno_compat_tables() LOOP
+    FOR target, project IN SELECT * FROM agent_trace._agno_compat_tables() LOOP
         -- A compatible schema must never cost a span: if its table cannot be written (dropped
         -- columns, missing privileges), the spans are stored all the same and a warning says why.
         BEGIN
             IF TG_OP = 'TRUNCATE' THEN
                 EXECUTE format('DELETE FROM %s', target);
             ELSIF TG_OP = 'DELETE' THEN
-                EXECUTE format('DELETE FROM %s AS c USING changed_traces AS o WHERE c.trace_id = o.trace_id::text',
-                               target);
+                EXECUTE format('DELETE FROM %s AS c USING changed_traces AS o
+                                 WHERE c.trace_id = o.trace_id::text AND o.project_id = $1', target)
+                  USING project;
             ELSE
                 -- In trace_id order, as the fold writes agent_traces: concurrent writers lock rows in
                 -- one order.
                 EXECUTE format(
                     'INSERT INTO %s AS c SELECT r.* FROM changed_traces AS n, agent_trace._agno_trace(n) AS r
+                      WHERE n.project_id = $1
                       ORDER BY r.trace_id
                          ON CONFLICT (trace_id) DO UPDATE SET
                             name = excluded.name, status = excluded.status, start_time = excluded.start_time,
@@ -500,7 +514,8 @@ BEGIN
                             run_id = excluded.run_id, session_id = excluded.session_id,
                             user_id = excluded.user_id, agent_id = excluded.agent_id,
                             team_id = excluded.team_id, workflow_id = excluded.workflow_id,
-                            created_at = excluded.created_at, root_span_id = excluded.root_span_id', target);
+                            created_at = excluded.created_at, root_span_id = excluded.root_span_id', target)
+                  USING project;
             END IF;
         EXCEPTION WHEN OTHERS THEN
             RAISE WARNING 'agent_trace: AgentOS table % not updated: %', target, SQLERRM
@@ -511,7 +526,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_sync_traces() IS
-    'Trigger function: copies the agent_traces rows a statement inserted, updated or deleted into the agno_traces table of every schema prepared by enable_agno_compat, with the rights of the extension''s owner (SECURITY DEFINER). Internal.';
+    'Trigger function: copies the agent_traces rows a statement inserted, updated or deleted into the agno_traces table of every schema prepared by enable_agno_compat for their project, with the rights of the extension''s owner (SECURITY DEFINER), and only into tables that role owns. Internal.';
 
 CREATE TRIGGER agent_traces_agno_insert
     AFTER INSERT ON agent_trace.agent_traces
@@ -541,19 +556,20 @@ AS $$
 DECLARE
     started timestamptz := NEW.start_time::timestamptz;
     m agent_trace.mapped_span := agent_trace._span_columns(NEW.name, NEW.attributes);
+    project integer := TG_ARGV[0]::integer;
 BEGIN
     -- A span stored already (re-sent, or received over OTLP too) is skipped: its ids identify it, and
     -- times written by AgentOS (microseconds of a double) may differ from the OTLP ones by a microsecond.
     IF NOT EXISTS (SELECT FROM agent_trace.agent_spans AS s
                     WHERE s.trace_id = NEW.trace_id::agent_trace.trace_id
-                      AND s.span_id = NEW.span_id::agent_trace.span_id) THEN
+                      AND s.span_id = NEW.span_id::agent_trace.span_id AND s.project_id = project) THEN
         INSERT INTO agent_trace.agent_spans (
-            trace_id, span_id, parent_span_id, start_time, end_time, name, span_kind, span_type, status_code,
+            trace_id, project_id, span_id, parent_span_id, start_time, end_time, name, span_kind, span_type, status_code,
             status_message, model, provider, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
             reasoning_tokens, cost_usd, tool_name, agent_name, agent_id, session_id, user_id, run_id, team_id,
             workflow_id, correlation_id, input, output, attributes)
         VALUES (
-            NEW.trace_id::agent_trace.trace_id, NEW.span_id::agent_trace.span_id,
+            NEW.trace_id::agent_trace.trace_id, project, NEW.span_id::agent_trace.span_id,
             NEW.parent_span_id::agent_trace.span_id, started, greatest(NEW.end_time::timestamptz, started),
             NEW.name, coalesce(NEW.span_kind, 'INTERNAL'), m.span_type, coalesce(NEW.status_code, 'UNSET'),
             nullif(NEW.status_message, ''), m.model, m.provider, m.input_tokens, m.output_tokens,
@@ -566,20 +582,27 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._agno_insert_span() IS
-    'Trigger function (INSTEAD OF INSERT on an AgentOS agno_spans view): stores the span in agent_spans with its typed columns mapped from its attributes, with the rights of the extension''s owner (SECURITY DEFINER), so the inserting role needs INSERT on the view only; a span whose trace and span id are stored already is skipped. Internal.';
+    'Trigger function (INSTEAD OF INSERT on an AgentOS agno_spans view): stores the span in agent_spans, in the schema''s project (the trigger''s argument), with its typed columns mapped from its attributes, with the rights of the extension''s owner (SECURITY DEFINER), so the inserting role needs INSERT on the view only; a span whose trace and span id are stored already is skipped. Internal.';
 
 ------------------------------------------------------------------------------------------------------
 -- Turning a schema on and off
 ------------------------------------------------------------------------------------------------------
 
-CREATE FUNCTION agent_trace.enable_agno_compat(schema_name text DEFAULT 'ai') RETURNS bigint
+-- Both run as the extension's owner (SECURITY DEFINER, granted to nobody else): what they create
+-- belongs to that role, which the copy trigger writes into and nothing else (see
+-- _agno_compat_tables). A compatible schema shows one project: its copy holds that project's traces,
+-- its view that project's spans, and what AgentOS inserts is stored in it.
+CREATE FUNCTION agent_trace.enable_agno_compat(schema_name text DEFAULT 'ai', project text DEFAULT 'default')
+    RETURNS bigint
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     traces regclass;
     spans regclass;
     copied bigint;
+    project_id integer := agent_trace._project_id(project);
 BEGIN
     IF schema_name IS NULL OR schema_name = '' THEN
         RAISE EXCEPTION 'schema_name must name a schema (AgentOS''s db_schema, by default ai)'
@@ -616,7 +639,8 @@ BEGIN
             duration_ms WITH OPTIONS NOT NULL, created_at WITH OPTIONS NOT NULL);
         COMMENT ON TABLE %1$I.agno_traces IS
             'AgentOS''s traces table, as agent_trace.enable_agno_compat made it: one row per trace of agent_trace.agent_traces, kept current by agent_trace. Writes from elsewhere (AgentOS''s own trace upserts) are skipped.';
-        INSERT INTO %1$I.agno_traces SELECT r.* FROM agent_trace.agent_traces AS t, agent_trace._agno_trace(t) AS r;
+        INSERT INTO %1$I.agno_traces SELECT r.* FROM agent_trace.agent_traces AS t, agent_trace._agno_trace(t) AS r
+         WHERE t.project_id = %2$s;
         -- What AgentOS filters and sorts by: the latest first, in a time range, by status, and by
         -- its ids. The ids are any length, so they get hash indexes (a btree refuses long entries).
         CREATE INDEX ON %1$I.agno_traces (start_time DESC);
@@ -630,19 +654,20 @@ BEGIN
         CREATE INDEX ON %1$I.agno_traces USING hash (workflow_id);
         CREATE TRIGGER agno_traces_written_by_agent_trace
             BEFORE INSERT OR UPDATE OR DELETE ON %1$I.agno_traces
-            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_traces_guard();
+            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_traces_guard(%2$s);
 
         -- The trace comes from agno_traces, so `WHERE trace_id = '...'` finds it by that table's key
         -- and its spans by agent_spans' key. A span whose parent is missing (or a second parentless
         -- span) hangs from the trace's root: AgentOS builds its tree down from the parentless spans,
         -- and would drop it.
-        CREATE VIEW %1$I.agno_spans AS
+        CREATE VIEW %1$I.agno_spans WITH (security_invoker = true) AS
         SELECT s.span_id::text COLLATE "C" AS span_id,
                t.trace_id,
                CASE WHEN s.span_id::text = t.root_span_id THEN NULL
                     WHEN s.parent_span_id IS NOT NULL
                          AND EXISTS (SELECT FROM agent_trace.agent_spans AS p
-                                      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id)
+                                      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
+                                        AND p.project_id = s.project_id)
                         THEN s.parent_span_id::text
                     ELSE t.root_span_id END COLLATE "C" AS parent_span_id,
                s.name,
@@ -655,12 +680,13 @@ BEGIN
                agent_trace._agno_attributes(s) AS attributes,
                agent_trace._agno_time(s.created_at) AS created_at
           FROM %1$I.agno_traces AS t
-          JOIN agent_trace.agent_spans AS s ON s.trace_id = t.trace_id::agent_trace.trace_id;
+          JOIN agent_trace.agent_spans AS s
+            ON s.trace_id = t.trace_id::agent_trace.trace_id AND s.project_id = %2$s;
         COMMENT ON VIEW %1$I.agno_spans IS
             'AgentOS''s spans table, as agent_trace.enable_agno_compat made it: agent_trace.agent_spans with text ids and times and OpenInference attributes from the typed columns. INSERTs are stored in agent_trace.agent_spans.';
         CREATE TRIGGER agno_spans_into_agent_spans
             INSTEAD OF INSERT ON %1$I.agno_spans
-            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span();
+            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span(%2$s);
 
         -- Readers read both (the spans' attributes are content: not for usage readers). Writers, as
         -- an AgentOS app's role, insert spans (stored by the view's trigger with the owner's rights)
@@ -674,7 +700,7 @@ BEGIN
         -- AgentOS opens a span by its id alone (GET /traces/{id}?span_id=, `WHERE span_id = '...'` on
         -- the view): this index finds the span's trace row once the one below has found the span.
         CREATE INDEX agno_traces_trace_id_idx ON %1$I.agno_traces USING hash ((trace_id::agent_trace.trace_id));
-    $ddl$, schema_name);
+    $ddl$, schema_name, project_id);
     -- The span by its text id, as the view shows it (agent_spans' key starts with the trace). One for
     -- all compatible schemas; only they pay for it on every span stored. Not part of the extension,
     -- so pg_dump leaves it out: enabling again after a restore makes it again.
@@ -686,11 +712,12 @@ BEGIN
     RETURN copied;
 END
 $$;
-COMMENT ON FUNCTION agent_trace.enable_agno_compat(text) IS
-    'Prepares schema_name (created if missing) for an AgentOS app whose db is PostgresDb(db_schema = schema_name): a table agno_traces, a copy of agent_traces kept current by agent_trace, and a view agno_spans over agent_spans whose INSERTs are stored in agent_spans. AgentOS then lists and opens every trace agent_trace holds, and its own spans are stored with their typed columns. Refuses a schema where AgentOS made its own trace tables. Running it again rebuilds the copy. Also indexes agent_spans by the span id as text (agent_spans_agno_span_id_idx, one for all compatible schemas, dropped with the last), so AgentOS opens a span by its id alone without a scan. Returns the number of traces copied. The objects are not part of the extension: pg_dump keeps the two (not the index on agent_spans: enable again after a restore); DROP EXTENSION needs disable_agno_compat first (or CASCADE).';
+COMMENT ON FUNCTION agent_trace.enable_agno_compat(text, text) IS
+    'Prepares schema_name (created if missing) for an AgentOS app whose db is PostgresDb(db_schema = schema_name), showing one project (by default, default): a table agno_traces, a copy of the project''s agent_traces kept current by agent_trace, and a view agno_spans over its agent_spans whose INSERTs are stored in agent_spans, in the project. AgentOS then lists and opens every trace of the project, and its own spans are stored with their typed columns. Runs as the extension''s owner, which owns what it creates. Refuses a schema where AgentOS made its own trace tables. Running it again rebuilds the copy. Also indexes agent_spans by the span id as text (agent_spans_agno_span_id_idx, one for all compatible schemas, dropped with the last), so AgentOS opens a span by its id alone without a scan. Returns the number of traces copied. The objects are not part of the extension: pg_dump keeps the two (not the index on agent_spans: enable again after a restore); DROP EXTENSION needs disable_agno_compat first (or CASCADE).';
 
 CREATE FUNCTION agent_trace.disable_agno_compat(schema_name text DEFAULT 'ai') RETURNS boolean
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -709,7 +736,7 @@ BEGIN
     -- The span id index serves every compatible schema: the last one takes it along. Dropping it
     -- locks agent_spans; that lock comes first, as span writers take it (they go on to write
     -- agent_traces and this copy), so that none of them holds it while waiting for the copy this drops.
-    last := agent_trace._agno_compat_tables() <@ ARRAY[traces];
+    last := NOT EXISTS (SELECT FROM agent_trace._agno_compat_tables() AS c WHERE c.compat_table <> traces);
     IF last THEN
         LOCK TABLE agent_trace.agent_spans IN ACCESS EXCLUSIVE MODE;
     END IF;
@@ -733,6 +760,6 @@ REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._t
     agent_trace._agno_trace(agent_trace.agent_traces), agent_trace._agno_attributes(agent_trace.agent_spans),
     agent_trace._agno_traces_guard(), agent_trace._agno_compat_tables(), agent_trace._agno_sync_traces(),
     agent_trace._agno_insert_span(),
-    agent_trace.enable_agno_compat(text), agent_trace.disable_agno_compat(text) FROM PUBLIC;
+    agent_trace.enable_agno_compat(text, text), agent_trace.disable_agno_compat(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_trace._agno_time(timestamptz), agent_trace._agno_attributes(agent_trace.agent_spans)
     TO agent_trace_reader;

@@ -297,10 +297,11 @@ COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.t
 -- Turns: the first-level steps under a trace's root. Codex CLI sends one trace per session with
 -- thousands of spans, a turn (one prompt and everything it caused) being a child of the session's
 -- root; every function above takes such a turn's span id to work on it alone.
-CREATE VIEW agent_trace.agent_turns AS
+CREATE VIEW agent_trace.agent_turns WITH (security_invoker = true) AS
 SELECT t.trace_id,
+       t.project_id,
        t.session_id,
-       row_number() OVER (PARTITION BY t.trace_id ORDER BY n.start_time, n.tree_order) AS turn,
+       row_number() OVER (PARTITION BY t.trace_id, t.project_id ORDER BY n.start_time, n.tree_order) AS turn,
        n.span_id AS turn_span_id,
        n.name,
        n.span_type,
@@ -319,6 +320,7 @@ SELECT t.trace_id,
 COMMENT ON VIEW agent_trace.agent_turns IS
     'One row per turn: a first-level step under a trace''s root span (for Codex CLI, whose trace is a whole session, one prompt and everything it caused). turn_span_id is what trace_tree, diff_traces, replay and critical_path take to work on that turn alone. Computed from the tree when read: filter by trace_id or session_id.';
 COMMENT ON COLUMN agent_trace.agent_turns.trace_id IS 'The trace (session) the turn belongs to.';
+COMMENT ON COLUMN agent_trace.agent_turns.project_id IS 'Project of the trace.';
 COMMENT ON COLUMN agent_trace.agent_turns.session_id IS 'Session id of the trace, as in agent_traces.';
 COMMENT ON COLUMN agent_trace.agent_turns.turn IS 'Turn number within the trace, 1 for the first, by start time.';
 COMMENT ON COLUMN agent_trace.agent_turns.turn_span_id IS 'Span id of the turn: pass it to trace_tree, diff_traces, replay or critical_path.';

@@ -260,11 +260,12 @@ COMMENT ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bi
 -- statement trigger that folds new spans into agent_traces (rollup.sql) also prices them, one lookup
 -- per (model, provider, day) of the batch, inserts one narrow row here per span it could price, and
 -- adds their sum to agent_traces.computed_cost_usd in the same upsert. Join it to agent_spans on
--- (trace_id, span_id, start_time). No foreign key: it would forbid TRUNCATE agent_spans alone; delete
+-- (trace_id, span_id, start_time, project_id). No foreign key: it would forbid TRUNCATE agent_spans alone; delete
 -- the rows here with their spans.
 
 CREATE TABLE agent_trace.agent_span_costs (
     trace_id              agent_trace.trace_id NOT NULL,
+    project_id            integer NOT NULL,
     span_id               agent_trace.span_id NOT NULL,
     start_time            timestamptz NOT NULL,
     computed_cost_usd     numeric NOT NULL,
@@ -272,13 +273,14 @@ CREATE TABLE agent_trace.agent_span_costs (
     price_provider        text NOT NULL,
     price_effective_from  date NOT NULL,
     computed_at           timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT agent_span_costs_pkey PRIMARY KEY (trace_id, span_id, start_time)
+    CONSTRAINT agent_span_costs_pkey PRIMARY KEY (trace_id, span_id, start_time, project_id)
 );
 CREATE INDEX agent_span_costs_start_time_brin ON agent_trace.agent_span_costs USING brin (start_time);
 
 COMMENT ON TABLE agent_trace.agent_span_costs IS
-    'Computed cost of each LLM or embedding span that reported tokens and a model but no cost_usd, and that a model_prices row prices: one row per such span, keyed like agent_spans (join on trace_id, span_id, start_time). Written by the database as spans are inserted; agent_trace.recompute_costs rewrites it after prices change. Spans without a row here have a provided cost_usd or could not be priced.';
+    'Computed cost of each LLM or embedding span that reported tokens and a model but no cost_usd, and that a model_prices row prices: one row per such span, keyed like agent_spans (join on trace_id, span_id, start_time, project_id). Written by the database as spans are inserted; agent_trace.recompute_costs rewrites it after prices change. Spans without a row here have a provided cost_usd or could not be priced.';
 COMMENT ON COLUMN agent_trace.agent_span_costs.trace_id IS 'trace_id of the span.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.project_id IS 'project_id of the span.';
 COMMENT ON COLUMN agent_trace.agent_span_costs.span_id IS 'span_id of the span.';
 COMMENT ON COLUMN agent_trace.agent_span_costs.start_time IS 'start_time of the span.';
 COMMENT ON COLUMN agent_trace.agent_span_costs.computed_cost_usd IS 'Cost of the span in US dollars computed from its tokens and the price row named by the price_* columns (agent_trace.cost_at_price).';
@@ -345,13 +347,15 @@ CREATE FUNCTION agent_trace.recompute_costs(
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    affected agent_trace.trace_id[];
+    affected_traces agent_trace.trace_id[];
+    affected_projects integer[];
 BEGIN
     -- 1. Spans that started in [from_time, to_time): what their computed cost is now, against what
     --    agent_span_costs holds; write only the differences.
     WITH batches AS (
         SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
-               array_agg(s.trace_id) AS trace_ids, array_agg(s.span_id) AS span_ids,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.project_id) AS project_ids,
+               array_agg(s.span_id) AS span_ids,
                array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
                array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
                array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
@@ -361,34 +365,38 @@ BEGIN
            AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
          GROUP BY 1, 2, 3
     ), wanted AS (
-        SELECT u.trace_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider, p.effective_from
+        SELECT u.trace_id, u.project_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider,
+               p.effective_from
           FROM batches AS b
          CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
-         CROSS JOIN LATERAL unnest(b.trace_ids, b.span_ids, b.start_times,
+         CROSS JOIN LATERAL unnest(b.trace_ids, b.project_ids, b.span_ids, b.start_times,
                     agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
                                                 b.cache_write_tokens, b.reasoning_tokens))
-                    AS u(trace_id, span_id, start_time, cost)
+                    AS u(trace_id, project_id, span_id, start_time, cost)
          WHERE u.cost IS NOT NULL
     ), stored AS (
         SELECT c.* FROM agent_trace.agent_span_costs AS c
          WHERE c.start_time >= from_time AND c.start_time < to_time
     ), changes AS MATERIALIZED (
-        SELECT coalesce(w.trace_id, s.trace_id) AS trace_id, coalesce(w.span_id, s.span_id) AS span_id,
+        SELECT coalesce(w.trace_id, s.trace_id) AS trace_id, coalesce(w.project_id, s.project_id) AS project_id,
+               coalesce(w.span_id, s.span_id) AS span_id,
                coalesce(w.start_time, s.start_time) AS start_time, w.cost, w.model_pattern, w.provider,
                w.effective_from, s.trace_id IS NULL AS added
           FROM wanted AS w
           FULL JOIN stored AS s
             ON s.trace_id = w.trace_id AND s.span_id = w.span_id AND s.start_time = w.start_time
+           AND s.project_id = w.project_id
          WHERE (w.cost, w.model_pattern, w.provider, w.effective_from)
                IS DISTINCT FROM (s.computed_cost_usd, s.price_model_pattern, s.price_provider, s.price_effective_from)
     ), written AS (
-        INSERT INTO agent_trace.agent_span_costs AS c (trace_id, span_id, start_time, computed_cost_usd,
-               price_model_pattern, price_provider, price_effective_from)
-        SELECT ch.trace_id, ch.span_id, ch.start_time, ch.cost, ch.model_pattern, ch.provider, ch.effective_from
+        INSERT INTO agent_trace.agent_span_costs AS c (trace_id, project_id, span_id, start_time,
+               computed_cost_usd, price_model_pattern, price_provider, price_effective_from)
+        SELECT ch.trace_id, ch.project_id, ch.span_id, ch.start_time, ch.cost, ch.model_pattern, ch.provider,
+               ch.effective_from
           FROM changes AS ch
          WHERE ch.cost IS NOT NULL
-         ORDER BY ch.trace_id, ch.span_id, ch.start_time
-            ON CONFLICT (trace_id, span_id, start_time) DO UPDATE SET
+         ORDER BY ch.trace_id, ch.span_id, ch.start_time, ch.project_id
+            ON CONFLICT (trace_id, span_id, start_time, project_id) DO UPDATE SET
                computed_cost_usd = excluded.computed_cost_usd,
                price_model_pattern = excluded.price_model_pattern,
                price_provider = excluded.price_provider,
@@ -399,12 +407,16 @@ BEGIN
          USING changes AS ch
          WHERE ch.cost IS NULL
            AND c.trace_id = ch.trace_id AND c.span_id = ch.span_id AND c.start_time = ch.start_time
+           AND c.project_id = ch.project_id
+    ), affected AS (
+        SELECT DISTINCT ch.trace_id, ch.project_id FROM changes AS ch
     )
     SELECT count(*) FILTER (WHERE ch.cost IS NOT NULL AND ch.added),
            count(*) FILTER (WHERE ch.cost IS NOT NULL AND NOT ch.added),
            count(*) FILTER (WHERE ch.cost IS NULL),
-           array_agg(DISTINCT ch.trace_id)
-      INTO span_costs_added, span_costs_changed, span_costs_removed, affected
+           (SELECT array_agg(a.trace_id ORDER BY a.trace_id, a.project_id) FROM affected AS a),
+           (SELECT array_agg(a.project_id ORDER BY a.trace_id, a.project_id) FROM affected AS a)
+      INTO span_costs_added, span_costs_changed, span_costs_removed, affected_traces, affected_projects
       FROM changes AS ch;
 
     -- 2. Their traces' totals, from agent_span_costs. Lock the trace rows first (in trace_id order, as
@@ -412,16 +424,18 @@ BEGIN
     --    committed and its cost rows are seen by the sum below (a new statement, a new snapshot); one
     --    that has not reached the trace row yet adds its own spans on top afterwards.
     PERFORM FROM agent_trace.agent_traces AS t
-      WHERE t.trace_id = ANY (affected)
-      ORDER BY t.trace_id
-        FOR UPDATE;
+      JOIN unnest(affected_traces, affected_projects) AS a(trace_id, project_id)
+        ON t.trace_id = a.trace_id AND t.project_id = a.project_id
+      ORDER BY t.trace_id, t.project_id
+        FOR UPDATE OF t;
     UPDATE agent_trace.agent_traces AS t
        SET computed_cost_usd = x.total
-      FROM (SELECT a.trace_id,
+      FROM (SELECT a.trace_id, a.project_id,
                    (SELECT sum(c.computed_cost_usd) FROM agent_trace.agent_span_costs AS c
-                     WHERE c.trace_id = a.trace_id) AS total
-              FROM unnest(affected) AS a(trace_id)) AS x
-     WHERE t.trace_id = x.trace_id AND t.computed_cost_usd IS DISTINCT FROM x.total;
+                     WHERE c.trace_id = a.trace_id AND c.project_id = a.project_id) AS total
+              FROM unnest(affected_traces, affected_projects) AS a(trace_id, project_id)) AS x
+     WHERE t.trace_id = x.trace_id AND t.project_id = x.project_id
+       AND t.computed_cost_usd IS DISTINCT FROM x.total;
     GET DIAGNOSTICS traces_updated = ROW_COUNT;
 
     -- 3. Log records of [from_time, to_time) (few: one per model call).

@@ -14,6 +14,8 @@
 -- absurd counts get there, and refusing every later span of their trace would lose real data.
 -- Costs are numeric and cannot overflow.
 --
+-- A trace is a (trace_id, project_id): spans of two projects never fold into one row.
+--
 -- Rows are upserted in trace_id order, so concurrent writers lock agent_traces rows in the same
 -- order and cannot deadlock on them.
 --
@@ -59,7 +61,8 @@ BEGIN
         -- price lookup and one cost computation each. The array_aggs of one group see the same rows
         -- in the same order, so their elements line up.
         SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
-               array_agg(s.trace_id) AS trace_ids, array_agg(s.span_id) AS span_ids,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.project_id) AS project_ids,
+               array_agg(s.span_id) AS span_ids,
                array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
                array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
                array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
@@ -69,30 +72,31 @@ BEGIN
          GROUP BY 1, 2, 3
     ), costed AS (
         -- ON CONFLICT: a row left behind by a span that was deleted and is now stored again.
-        INSERT INTO agent_trace.agent_span_costs AS c (trace_id, span_id, start_time, computed_cost_usd,
-               price_model_pattern, price_provider, price_effective_from)
-        SELECT u.trace_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider, p.effective_from
+        INSERT INTO agent_trace.agent_span_costs AS c (trace_id, project_id, span_id, start_time,
+               computed_cost_usd, price_model_pattern, price_provider, price_effective_from)
+        SELECT u.trace_id, u.project_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider,
+               p.effective_from
           FROM batches AS b
          CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
-         CROSS JOIN LATERAL unnest(b.trace_ids, b.span_ids, b.start_times,
+         CROSS JOIN LATERAL unnest(b.trace_ids, b.project_ids, b.span_ids, b.start_times,
                     agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
                                                 b.cache_write_tokens, b.reasoning_tokens))
-                    AS u(trace_id, span_id, start_time, cost)
+                    AS u(trace_id, project_id, span_id, start_time, cost)
          WHERE u.cost IS NOT NULL
-         ORDER BY u.trace_id, u.span_id, u.start_time
-            ON CONFLICT (trace_id, span_id, start_time) DO UPDATE SET
+         ORDER BY u.trace_id, u.span_id, u.start_time, u.project_id
+            ON CONFLICT (trace_id, span_id, start_time, project_id) DO UPDATE SET
                computed_cost_usd = excluded.computed_cost_usd,
                price_model_pattern = excluded.price_model_pattern,
                price_provider = excluded.price_provider,
                price_effective_from = excluded.price_effective_from,
                computed_at = now()
-        RETURNING c.trace_id, c.computed_cost_usd
+        RETURNING c.trace_id, c.project_id, c.computed_cost_usd
     ), computed_per_trace AS (
-        SELECT c.trace_id, sum(c.computed_cost_usd) AS computed_cost_usd
+        SELECT c.trace_id, c.project_id, sum(c.computed_cost_usd) AS computed_cost_usd
           FROM costed AS c
-         GROUP BY c.trace_id
+         GROUP BY c.trace_id, c.project_id
     ), per_trace AS (
-        SELECT s.trace_id,
+        SELECT s.trace_id, s.project_id,
                min(s.start_time) AS start_time,
                max(s.end_time) AS end_time,
                count(*) AS span_count,
@@ -115,29 +119,30 @@ BEGIN
                min(s.workflow_id) AS workflow_id,
                min(s.correlation_id) AS correlation_id
           FROM new_spans AS s
-         GROUP BY s.trace_id
+         GROUP BY s.trace_id, s.project_id
     ), root_candidates AS (
         -- The earliest parentless span of this batch, per trace.
-        SELECT DISTINCT ON (s.trace_id) s.trace_id, s.span_id, s.start_time, s.name, s.service_name, s.input, s.output
+        SELECT DISTINCT ON (s.trace_id, s.project_id) s.trace_id, s.project_id, s.span_id, s.start_time,
+               s.name, s.service_name, s.input, s.output
           FROM new_spans AS s
          WHERE s.parent_span_id IS NULL
-         ORDER BY s.trace_id, s.start_time, s.span_id
+         ORDER BY s.trace_id, s.project_id, s.start_time, s.span_id
     )
     INSERT INTO agent_trace.agent_traces AS t (
-        trace_id, name, start_time, end_time, span_count, error_count, llm_call_count, tool_call_count,
+        trace_id, project_id, name, start_time, end_time, span_count, error_count, llm_call_count, tool_call_count,
         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
         service_name, session_id, user_id, agent_name, agent_id, run_id, team_id, workflow_id,
         correlation_id, input, output, root_span_id, root_start_time, computed_cost_usd)
-    SELECT p.trace_id, r.name, p.start_time, p.end_time, p.span_count, p.error_count, p.llm_call_count,
+    SELECT p.trace_id, p.project_id, r.name, p.start_time, p.end_time, p.span_count, p.error_count, p.llm_call_count,
            p.tool_call_count, p.input_tokens, p.output_tokens, p.cache_read_tokens, p.cache_write_tokens,
            p.reasoning_tokens, p.cost_usd, coalesce(r.service_name, p.service_name), p.session_id,
            p.user_id, p.agent_name, p.agent_id, p.run_id, p.team_id, p.workflow_id, p.correlation_id,
            left(r.input, 500), left(r.output, 500), r.span_id, r.start_time, cc.computed_cost_usd
       FROM per_trace AS p
-      LEFT JOIN root_candidates AS r ON r.trace_id = p.trace_id
-      LEFT JOIN computed_per_trace AS cc ON cc.trace_id = p.trace_id
-     ORDER BY p.trace_id
-        ON CONFLICT (trace_id) DO UPDATE SET
+      LEFT JOIN root_candidates AS r ON r.trace_id = p.trace_id AND r.project_id = p.project_id
+      LEFT JOIN computed_per_trace AS cc ON cc.trace_id = p.trace_id AND cc.project_id = p.project_id
+     ORDER BY p.trace_id, p.project_id
+        ON CONFLICT (trace_id, project_id) DO UPDATE SET
            start_time = least(t.start_time, excluded.start_time),
            end_time = greatest(t.end_time, excluded.end_time),
            span_count = t.span_count + excluded.span_count,

@@ -25,9 +25,9 @@ $$;
 COMMENT ON FUNCTION agent_trace.tool_label(text) IS
     'The product behind a service.name: Claude Code, Gemini CLI, Codex, else the service name itself.';
 
-CREATE VIEW agent_trace.agent_sessions AS
+CREATE VIEW agent_trace.agent_sessions WITH (security_invoker = true) AS
 WITH from_logs AS (
-    SELECT l.session_id,
+    SELECT l.session_id, l.project_id,
            agent_trace.tool_label(min(l.service_name)) AS tool,
            min(l.user_id) AS user_id,
            min(l.time) AS first_activity,
@@ -47,9 +47,9 @@ WITH from_logs AS (
            bool_or(l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL) AS has_usage
       FROM agent_trace.agent_logs AS l
      WHERE l.session_id IS NOT NULL
-     GROUP BY l.session_id
+     GROUP BY l.session_id, l.project_id
 ), from_traces AS (
-    SELECT t.session_id,
+    SELECT t.session_id, t.project_id,
            agent_trace.tool_label(min(t.service_name)) AS tool,
            min(t.user_id) AS user_id,
            min(t.start_time) AS first_activity,
@@ -67,9 +67,10 @@ WITH from_logs AS (
            sum(t.computed_cost_usd) AS computed_cost_usd
       FROM agent_trace.agent_traces AS t
      WHERE t.session_id IS NOT NULL
-     GROUP BY t.session_id
+     GROUP BY t.session_id, t.project_id
 )
 SELECT coalesce(l.session_id, t.session_id) AS session_id,
+       coalesce(l.project_id, t.project_id) AS project_id,
        coalesce(l.tool, t.tool) AS tool,
        coalesce(l.user_id, t.user_id) AS user_id,
        least(l.first_activity, t.first_activity) AS first_activity,
@@ -88,11 +89,12 @@ SELECT coalesce(l.session_id, t.session_id) AS session_id,
        CASE WHEN l.has_usage THEN l.cost_usd ELSE t.cost_usd END AS cost_usd,
        CASE WHEN l.has_usage THEN l.computed_cost_usd ELSE t.computed_cost_usd END AS computed_cost_usd
   FROM from_logs AS l
-  FULL JOIN from_traces AS t ON t.session_id = l.session_id;
+  FULL JOIN from_traces AS t ON t.session_id = l.session_id AND t.project_id = l.project_id;
 
 COMMENT ON VIEW agent_trace.agent_sessions IS
     'One row per session, from coding-assistant log events (Claude Code, Gemini CLI, Codex CLI) and from traced agents, each counted once: when a session has usage in its log events, tokens and cost come from those alone (what the tool reported); otherwise from its traces. Computed when read; filter by session_id, tool or time.';
 COMMENT ON COLUMN agent_trace.agent_sessions.session_id IS 'Session id as the tool sends it (session.id, conversation.id, gen_ai.conversation.id).';
+COMMENT ON COLUMN agent_trace.agent_sessions.project_id IS 'Project of the session (a session id used in two projects is two sessions).';
 COMMENT ON COLUMN agent_trace.agent_sessions.tool IS 'What ran the session: Claude Code, Gemini CLI, Codex, else the service name.';
 COMMENT ON COLUMN agent_trace.agent_sessions.user_id IS 'User of the session (user.id), the smallest if several.';
 COMMENT ON COLUMN agent_trace.agent_sessions.first_activity IS 'Time of the session''s first event or span.';

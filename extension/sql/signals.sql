@@ -18,6 +18,7 @@
 
 CREATE TABLE agent_trace.agent_logs (
     record_key          uuid NOT NULL,
+    project_id          integer NOT NULL DEFAULT 1,
     time                timestamptz NOT NULL,
     observed_time       timestamptz,
     trace_id            agent_trace.trace_id,
@@ -37,14 +38,14 @@ CREATE TABLE agent_trace.agent_logs (
     cache_read_tokens   bigint CHECK (cache_read_tokens >= 0),
     cache_write_tokens  bigint CHECK (cache_write_tokens >= 0),
     reasoning_tokens    bigint CHECK (reasoning_tokens >= 0),
-    cost_usd            numeric,
+    cost_usd            numeric CHECK (cost_usd >= 0),
     tool_name           text,
     duration_ms         double precision,
     attributes          jsonb NOT NULL DEFAULT '{}',
     resource_attributes jsonb NOT NULL DEFAULT '{}',
     created_at          timestamptz NOT NULL DEFAULT now(),
     computed_cost_usd   numeric,
-    CONSTRAINT agent_logs_pkey PRIMARY KEY (record_key, time)
+    CONSTRAINT agent_logs_pkey PRIMARY KEY (record_key, time, project_id)
 );
 
 -- First questions: the events of a session (how much did it use), of an event type in a time range,
@@ -58,7 +59,8 @@ CREATE INDEX agent_logs_trace_idx ON agent_trace.agent_logs (trace_id, time) WHE
 CREATE INDEX agent_logs_time_brin ON agent_trace.agent_logs USING brin (time);
 
 COMMENT ON TABLE agent_trace.agent_logs IS
-    'One row per OpenTelemetry log record: application logs, and the events coding assistants send (Claude Code api_request, Gemini CLI gemini_cli.api_response, Codex codex.sse_event, ...). Token and cost columns are filled only on records that report one model call''s usage, so summing them over a session counts each call once. Written once, never updated; a re-sent record (same record_key and time) is ignored.';
+    'One row per OpenTelemetry log record: application logs, and the events coding assistants send (Claude Code api_request, Gemini CLI gemini_cli.api_response, Codex codex.sse_event, ...). Token and cost columns are filled only on records that report one model call''s usage, so summing them over a session counts each call once. Written once, never updated; a re-sent record (same record_key, time and project_id) is ignored.';
+COMMENT ON COLUMN agent_trace.agent_logs.project_id IS 'The project the record belongs to (agent_trace.projects): the project of the ingest token it was sent with; 1 (default) without one.';
 COMMENT ON COLUMN agent_trace.agent_logs.record_key IS 'Dedupe key computed by the ingest: the first 16 bytes of a SHA-256 over the resource, the instrumentation scope and the record''s protobuf encoding. Identical records of one resource and scope are one row.';
 COMMENT ON COLUMN agent_trace.agent_logs.time IS 'When the event happened: the record''s time, else (Codex sends none) the time the client observed it.';
 COMMENT ON COLUMN agent_trace.agent_logs.observed_time IS 'When the client''s logging pipeline observed the record. NULL when not sent.';
@@ -89,6 +91,7 @@ COMMENT ON COLUMN agent_trace.agent_logs.computed_cost_usd IS 'Cost of the call 
 
 CREATE TABLE agent_trace.agent_metrics (
     series_key          uuid NOT NULL,
+    project_id          integer NOT NULL DEFAULT 1,
     name                text NOT NULL,
     kind                text NOT NULL
                             CHECK (kind IN ('sum', 'gauge', 'histogram', 'exponential_histogram', 'summary')),
@@ -118,7 +121,7 @@ CREATE TABLE agent_trace.agent_metrics (
     created_at          timestamptz NOT NULL DEFAULT now(),
     -- Not a primary key: gauges usually have no start time, and a primary key cannot hold NULL.
     -- NULLS NOT DISTINCT makes a re-sent point without start_time a conflict too.
-    CONSTRAINT agent_metrics_point_key UNIQUE NULLS NOT DISTINCT (series_key, time, start_time)
+    CONSTRAINT agent_metrics_point_key UNIQUE NULLS NOT DISTINCT (series_key, time, start_time, project_id)
 );
 
 -- First questions: one metric over time (tokens per hour), one session's metrics, anything in a
@@ -129,8 +132,9 @@ CREATE INDEX agent_metrics_session_idx ON agent_trace.agent_metrics USING hash (
 CREATE INDEX agent_metrics_time_brin ON agent_trace.agent_metrics USING brin (time);
 
 COMMENT ON TABLE agent_trace.agent_metrics IS
-    'One row per OpenTelemetry metric data point, as sent: cumulative counters hold running totals (see agent_metric_deltas for per-interval amounts). Points of one series share a series_key. Written once, never updated; a re-sent point (same series_key, time and start_time) is ignored.';
+    'One row per OpenTelemetry metric data point, as sent: cumulative counters hold running totals (see agent_metric_deltas for per-interval amounts). Points of one series share a series_key. Written once, never updated; a re-sent point (same series_key, time, start_time and project_id) is ignored.';
 COMMENT ON COLUMN agent_trace.agent_metrics.series_key IS 'Series id computed by the ingest: the first 16 bytes of a SHA-256 over the metric name, kind, resource attributes, instrumentation scope and point attributes (attributes in key order).';
+COMMENT ON COLUMN agent_trace.agent_metrics.project_id IS 'The project the point belongs to (agent_trace.projects): the project of the ingest token it was sent with; 1 (default) without one.';
 COMMENT ON COLUMN agent_trace.agent_metrics.name IS 'Metric name, e.g. "claude_code.token.usage", "gen_ai.client.token.usage". Indexed by hash, so values of any length are stored and WHERE name = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';
 COMMENT ON COLUMN agent_trace.agent_metrics.kind IS 'OpenTelemetry metric type: sum (a counter or up-down counter), gauge, histogram, exponential_histogram or summary.';
 COMMENT ON COLUMN agent_trace.agent_metrics.temporality IS 'For sums and histograms: cumulative (value is the total since start_time), delta (value is the amount since the previous report) or unspecified. NULL for gauges and summaries.';
@@ -171,12 +175,17 @@ COMMENT ON COLUMN agent_trace.agent_metrics.created_at IS 'When this row was sto
 --   * gauge, summary, unspecified temporality: no delta (NULL): a level is not an amount.
 -- Points flagged "no recorded value" (value and count NULL) are left out.
 --
+-- The view reads agent_metrics as its caller (security_invoker), so row-level security shows each
+-- role its projects' points; it names only columns usage readers may read, so they may read it
+-- whole. A point's attributes are in agent_metrics (join on series_key, time, start_time,
+-- project_id).
+--
 -- Every column after series_key in the window's PARTITION BY is fixed per series, so the groups are
 -- the series; listing them lets PostgreSQL apply a filter on them (WHERE name = ..., session_id = ...)
 -- before computing the window. A filter on time is applied after it: the first point in the range
 -- still gets its delta against the point before the range.
-CREATE VIEW agent_trace.agent_metric_deltas AS
-SELECT p.series_key, p.name, p.kind, p.temporality, p.unit, p.start_time, p.time,
+CREATE VIEW agent_trace.agent_metric_deltas WITH (security_invoker = true) AS
+SELECT p.series_key, p.project_id, p.name, p.kind, p.temporality, p.unit, p.start_time, p.time,
        p.value,
        CASE
            WHEN p.kind = 'sum' AND p.temporality = 'delta' THEN p.value
@@ -198,9 +207,10 @@ SELECT p.series_key, p.name, p.kind, p.temporality, p.unit, p.start_time, p.time
                CASE WHEN p.continues AND p.count >= p.previous_count THEN p.sum - p.previous_sum
                     ELSE p.sum END
        END AS delta_sum,
-       p.service_name, p.session_id, p.model, p.token_type, p.scope_name, p.attributes,
-       p.resource_attributes
-  FROM (SELECT m.*,
+       p.service_name, p.session_id, p.model, p.token_type, p.scope_name
+  FROM (SELECT m.series_key, m.project_id, m.name, m.kind, m.temporality, m.unit, m.start_time,
+               m.time, m.value, m.count, m.sum, m.service_name, m.session_id, m.model,
+               m.token_type, m.scope_name,
                lag(m.value) OVER series AS previous_value,
                lag(m.count) OVER series AS previous_count,
                lag(m.sum) OVER series AS previous_sum,
@@ -209,12 +219,13 @@ SELECT p.series_key, p.name, p.kind, p.temporality, p.unit, p.start_time, p.time
           FROM agent_trace.agent_metrics AS m
          WHERE m.value IS NOT NULL OR m.count IS NOT NULL
         WINDOW series AS (PARTITION BY m.name, m.kind, m.service_name, m.session_id, m.model,
-                                       m.token_type, m.series_key
+                                       m.token_type, m.series_key, m.project_id
                           ORDER BY m.time, m.start_time)) AS p;
 
 COMMENT ON VIEW agent_trace.agent_metric_deltas IS
-    'Every stored metric point with its per-interval amount: for cumulative counters and histograms the increase since the previous point of the same series (restarts detected by a new start_time or a decrease), for delta ones the point itself. Sum delta, delta_count or delta_sum over a time range for "per hour" or "per session" totals. Computed at query time, so points may arrive in any order.';
+    'Every stored metric point with its per-interval amount: for cumulative counters and histograms the increase since the previous point of the same series (restarts detected by a new start_time or a decrease), for delta ones the point itself. Sum delta, delta_count or delta_sum over a time range for "per hour" or "per session" totals. Computed at query time, so points may arrive in any order. The points'' attributes are in agent_metrics (join on series_key, time, start_time, project_id).';
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.series_key IS 'Series the point belongs to (see agent_metrics.series_key).';
+COMMENT ON COLUMN agent_trace.agent_metric_deltas.project_id IS 'Project of the point.';
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.name IS 'Metric name.';
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.kind IS 'sum, gauge, histogram, exponential_histogram or summary.';
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.temporality IS 'cumulative, delta or unspecified; NULL for gauges and summaries.';
@@ -232,8 +243,6 @@ COMMENT ON COLUMN agent_trace.agent_metric_deltas.session_id IS 'Conversation or
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.model IS 'Model the point is about.';
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.token_type IS 'Kind of tokens a token metric counts (see agent_metrics.token_type).';
 COMMENT ON COLUMN agent_trace.agent_metric_deltas.scope_name IS 'Instrumentation scope that reported the metric.';
-COMMENT ON COLUMN agent_trace.agent_metric_deltas.attributes IS 'Point attributes as a JSON object.';
-COMMENT ON COLUMN agent_trace.agent_metric_deltas.resource_attributes IS 'Attributes of the sending process as a JSON object.';
 
 -- The ingest inserts into both tables (binary COPY, or INSERT .. ON CONFLICT DO NOTHING for
 -- retries, which needs no SELECT when it names no conflict target) and may not read them back: log

@@ -4,6 +4,10 @@
 -- (or Phoenix, Langfuse) recognise them; times are timestamptz and ids are the compact hex-printing
 -- types from ids.sql. Every table and column carries a COMMENT: BI tools show them as descriptions.
 --
+-- Every row carries its project (projects.sql): a span sent to project B is stored in B even with
+-- the ids of a span of project A, so the keys hold project_id too, and no write to one project can
+-- change another's trace.
+--
 -- Keys: every unique key starts with trace_id, and agent_spans' key also holds start_time. That is
 -- what the two ways of scaling out need, so neither will need a key change:
 --   * Citus distributes by a column every unique key contains: `create_distributed_table(..., 'trace_id')`
@@ -14,6 +18,7 @@
 
 CREATE TABLE agent_trace.agent_spans (
     trace_id            agent_trace.trace_id NOT NULL,
+    project_id          integer NOT NULL DEFAULT 1,
     span_id             agent_trace.span_id NOT NULL,
     parent_span_id      agent_trace.span_id,
     start_time          timestamptz NOT NULL,
@@ -34,12 +39,12 @@ CREATE TABLE agent_trace.agent_spans (
     scope_version       text,
     model               text,
     provider            text,
-    input_tokens        bigint,
-    output_tokens       bigint,
-    cache_read_tokens   bigint,
-    cache_write_tokens  bigint,
-    reasoning_tokens    bigint,
-    cost_usd            numeric,
+    input_tokens        bigint CHECK (input_tokens >= 0),
+    output_tokens       bigint CHECK (output_tokens >= 0),
+    cache_read_tokens   bigint CHECK (cache_read_tokens >= 0),
+    cache_write_tokens  bigint CHECK (cache_write_tokens >= 0),
+    reasoning_tokens    bigint CHECK (reasoning_tokens >= 0),
+    cost_usd            numeric CHECK (cost_usd >= 0),
     tool_name           text,
     agent_name          text,
     agent_id            text,
@@ -56,7 +61,7 @@ CREATE TABLE agent_trace.agent_spans (
     events              jsonb NOT NULL DEFAULT '[]',
     links               jsonb NOT NULL DEFAULT '[]',
     created_at          timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT agent_spans_pkey PRIMARY KEY (trace_id, span_id, start_time)
+    CONSTRAINT agent_spans_pkey PRIMARY KEY (trace_id, span_id, start_time, project_id)
 );
 
 -- One trace's spans come from the primary key (its leading column is trace_id). These cover the
@@ -66,8 +71,9 @@ CREATE INDEX agent_spans_parent_idx ON agent_trace.agent_spans (trace_id, parent
 CREATE INDEX agent_spans_start_time_brin ON agent_trace.agent_spans USING brin (start_time);
 
 COMMENT ON TABLE agent_trace.agent_spans IS
-    'One row per span: a unit of work in an agent run (an LLM call, a tool call, an agent step, ...). Spans of one run share a trace_id; parent_span_id links a span to the span that started it. Written once, never updated; a re-sent span (same trace_id, span_id, start_time) is ignored.';
+    'One row per span: a unit of work in an agent run (an LLM call, a tool call, an agent step, ...). Spans of one run share a trace_id; parent_span_id links a span to the span that started it. Written once, never updated; a re-sent span (same trace_id, span_id, start_time, project_id) is ignored. Token counts and costs are never negative.';
 COMMENT ON COLUMN agent_trace.agent_spans.trace_id IS 'Id of the run this span belongs to, as 32 hex digits (the OpenTelemetry trace id).';
+COMMENT ON COLUMN agent_trace.agent_spans.project_id IS 'The project the span belongs to (agent_trace.projects): the project of the ingest token it was sent with; 1 (default) without one.';
 COMMENT ON COLUMN agent_trace.agent_spans.span_id IS 'Id of this span, as 16 hex digits (the OpenTelemetry span id).';
 COMMENT ON COLUMN agent_trace.agent_spans.parent_span_id IS 'span_id of the span that started this one; NULL for the root span of a trace.';
 COMMENT ON COLUMN agent_trace.agent_spans.start_time IS 'When the span started.';
@@ -108,6 +114,7 @@ COMMENT ON COLUMN agent_trace.agent_spans.links IS 'Links to other spans as a JS
 
 CREATE TABLE agent_trace.agent_traces (
     trace_id            agent_trace.trace_id NOT NULL,
+    project_id          integer NOT NULL,
     name                text,
     status              text GENERATED ALWAYS AS (CASE WHEN error_count > 0 THEN 'ERROR' ELSE 'OK' END) STORED,
     start_time          timestamptz NOT NULL,
@@ -140,7 +147,7 @@ CREATE TABLE agent_trace.agent_traces (
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     computed_cost_usd   numeric,
-    CONSTRAINT agent_traces_pkey PRIMARY KEY (trace_id)
+    CONSTRAINT agent_traces_pkey PRIMARY KEY (trace_id, project_id)
 );
 
 -- The questions users ask of traces first: the latest ones, and those of one session, user or
@@ -157,6 +164,7 @@ CREATE INDEX agent_traces_agent_idx ON agent_trace.agent_traces USING hash (agen
 COMMENT ON TABLE agent_trace.agent_traces IS
     'One row per trace (an agent run), summarising its spans. Maintained by the database itself as spans are inserted, in any order and in any number of batches; do not write it directly.';
 COMMENT ON COLUMN agent_trace.agent_traces.trace_id IS 'Id of the run, as 32 hex digits (the OpenTelemetry trace id).';
+COMMENT ON COLUMN agent_trace.agent_traces.project_id IS 'The project of the trace''s spans (a trace id sent to two projects is two traces).';
 COMMENT ON COLUMN agent_trace.agent_traces.root_span_id IS 'span_id of the root span (the span without a parent; if several, the earliest). NULL until the root span arrives.';
 COMMENT ON COLUMN agent_trace.agent_traces.start_time IS 'Start of the earliest span received so far.';
 COMMENT ON COLUMN agent_trace.agent_traces.end_time IS 'End of the latest-ending span received so far.';

@@ -26,12 +26,15 @@ use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
 use pgrx::{AnyNumeric, JsonB, PgTupleDesc, Uuid};
 use serde_json::{Map, Value, json};
+use std::ffi::CString;
 
 /// `agent_trace.diff_alignment_budget`: million key comparisons diff_traces may spend aligning
 /// sibling lists exactly (see diff.rs) before it aligns the rest by position. The default keeps a
 /// diff that spends it within seconds, and two 100,000-span runs that resemble each other align
 /// exactly within it (scripts/bench-trace-api.sh measures both).
 pub static DIFF_ALIGNMENT_BUDGET: GucSetting<i32> = GucSetting::<i32>::new(100);
+/// `agent_trace.project`: read by the row-level security policies (projects.sql), not here.
+pub static PROJECT: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 pub fn define_settings() {
     GucRegistry::define_int_guc(
@@ -41,6 +44,14 @@ pub fn define_settings() {
         &DIFF_ALIGNMENT_BUDGET,
         0,
         i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"agent_trace.project",
+        c"Narrows what this session reads to the project of this name (empty: every project the role may read).",
+        c"The row-level security policies of agent_trace's tables read it; it never widens what a role may read.",
+        &PROJECT,
         GucContext::Userset,
         GucFlags::default(),
     );

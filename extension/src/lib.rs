@@ -31,7 +31,16 @@ pub extern "C-unwind" fn _PG_init() {
 // scripts/test-upgrade.sh compares the result with the frozen release script line by line.
 ::pgrx::extension_sql_file!("../sql/ids.sql", name = "ids", bootstrap);
 ::pgrx::extension_sql_file!("../sql/roles.sql", name = "roles", requires = ["ids"]);
-::pgrx::extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["roles"]);
+::pgrx::extension_sql_file!(
+    "../sql/projects.sql",
+    name = "projects",
+    requires = ["roles"]
+);
+::pgrx::extension_sql_file!(
+    "../sql/tables.sql",
+    name = "tables",
+    requires = ["projects"]
+);
 ::pgrx::extension_sql_file!("../sql/rollup.sql", name = "rollup", requires = ["tables"]);
 ::pgrx::extension_sql_file!(
     "../sql/signals.sql",

@@ -126,13 +126,13 @@ impl Auth {
 
 /// The token of `Bearer TOKEN`: the scheme in any case (RFC 9110 makes it case-insensitive), then
 /// one or more spaces.
-fn bearer_token(authorization: &str) -> Option<&str> {
+pub fn bearer_token(authorization: &str) -> Option<&str> {
     let (scheme, rest) = authorization.split_once(' ')?;
     let token = rest.trim_start_matches(' ');
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn digest(bytes: &[u8]) -> [u8; 32] {
+pub fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 

@@ -6,6 +6,7 @@
 use crate::decode::wire::Lenient;
 use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
+use crate::map::own::{Context, own};
 use crate::map::spans::SpanRow;
 use crate::map::{self, Mapped};
 use crate::write::{Row, WriteError, Writer};
@@ -34,8 +35,9 @@ pub trait Signal: Send + Sync + 'static {
     /// The signal's name in logs and metrics: `traces`, `logs` or `metrics`.
     const NAME: &'static str;
 
-    /// The request's rows and what could not become one (pure).
-    fn map(request: &Self::Request) -> Mapped<Self::Row>;
+    /// The request's rows, owned by `context` (project, redaction), and what could not become one
+    /// (pure).
+    fn map(request: &Self::Request, context: &Context) -> Mapped<Self::Row>;
 
     /// The answer, with `partial_success` when something was rejected: (how many, why).
     fn respond(rejected: Option<(i64, String)>) -> Self::Response;
@@ -53,8 +55,8 @@ impl Signal for Traces {
     const NAME: &'static str = "traces";
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-    fn map(request: &Self::Request) -> Mapped<SpanRow> {
-        map::spans::map_request(request)
+    fn map(request: &Self::Request, context: &Context) -> Mapped<SpanRow> {
+        own(map::spans::map_request(request), context)
     }
 
     fn respond(rejected: Option<(i64, String)>) -> Self::Response {
@@ -75,8 +77,8 @@ impl Signal for Logs {
     const NAME: &'static str = "logs";
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
-    fn map(request: &Self::Request) -> Mapped<LogRow> {
-        map::logs::map_request(request)
+    fn map(request: &Self::Request, context: &Context) -> Mapped<LogRow> {
+        own(map::logs::map_request(request), context)
     }
 
     fn respond(rejected: Option<(i64, String)>) -> Self::Response {
@@ -98,8 +100,8 @@ impl Signal for Metrics {
     const GRPC_PATH: &'static str =
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
-    fn map(request: &Self::Request) -> Mapped<MetricRow> {
-        map::metrics::map_request(request)
+    fn map(request: &Self::Request, context: &Context) -> Mapped<MetricRow> {
+        own(map::metrics::map_request(request), context)
     }
 
     fn respond(rejected: Option<(i64, String)>) -> Self::Response {

@@ -21,6 +21,8 @@
 //!   the viewer, one stop.
 //! - `auth.rs`: the bearer-token check, shared by OTLP, the operator's endpoints and the viewer.
 //! - `postgres.rs`: how every part reaches PostgreSQL (connection strings, TLS, passwords).
+//! - `projects.rs`: which token belongs to which project, how each project redacts (from the
+//!   database, read every few seconds).
 //! - `observe/`: what the service tells its operator: a log line per request, its own metrics.
 //! - `viewer/`: the web viewer on the OTLP/HTTP port: it only reads, through the extension's SQL API.
 //! - `cli/`: the other commands (`up`/`down` with its private cluster, `prices import`, `setup`).
@@ -39,6 +41,7 @@ pub mod map;
 pub mod observe;
 pub mod otlp;
 pub mod postgres;
+pub mod projects;
 pub mod server;
 pub mod viewer;
 pub mod write;

@@ -8,6 +8,7 @@ use ingest::cli::prices::{self, ImportCommand};
 use ingest::cli::probe;
 use ingest::cli::setup::{self, SetupOptions, Tool};
 use ingest::cli::up;
+use ingest::map::redact::{Content, Redaction};
 use ingest::observe::log;
 use ingest::otlp::Limits;
 use ingest::postgres::Password;
@@ -192,6 +193,24 @@ struct ServerArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, env = "AGENT_TRACE_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// What is stored of content (prompts, completions, messages, tool arguments and results, log
+    /// bodies): keep it, drop it, or hash it with --redact-hash-key-file's key (equal values hash
+    /// equal). A project's own setting (agent_trace.projects.redaction) overrides this.
+    #[arg(long, env = "AGENT_TRACE_REDACT", default_value = "keep", value_parser = parse_content)]
+    redact: Content,
+    /// Another attribute key whose value is content, beyond the prompt and completion keys of every
+    /// dialect agent-trace knows; a trailing * matches every key it starts. Repeatable; in the
+    /// environment, comma-separated.
+    #[arg(
+        long = "redact-key",
+        env = "AGENT_TRACE_REDACT_KEYS",
+        value_delimiter = ','
+    )]
+    redact_keys: Vec<String>,
+    /// A file of at least 16 secret random bytes, the key of --redact hash (HMAC-SHA-256). Keep it
+    /// as long as you need equal values to hash equal.
+    #[arg(long, env = "AGENT_TRACE_REDACT_HASH_KEY_FILE")]
+    redact_hash_key_file: Option<PathBuf>,
     /// Serve OTLP only, without the web viewer at / on the HTTP port.
     #[arg(long, env = "AGENT_TRACE_NO_VIEWER")]
     no_viewer: bool,
@@ -291,9 +310,25 @@ struct ServerArgs {
     request_timeout_secs: u64,
 }
 
+fn parse_content(text: &str) -> Result<Content, String> {
+    text.parse()
+}
+
 impl ServerArgs {
-    fn serve_config(&self) -> ServeConfig {
-        ServeConfig {
+    fn redaction(&self) -> Result<Redaction, String> {
+        let key = self
+            .redact_hash_key_file
+            .as_ref()
+            .map(|path| {
+                std::fs::read(path)
+                    .map_err(|e| format!("reading the redaction hash key {}: {e}", path.display()))
+            })
+            .transpose()?;
+        Redaction::new(self.redact, self.redact_keys.clone(), key)
+    }
+
+    fn serve_config(&self) -> Result<ServeConfig, String> {
+        Ok(ServeConfig {
             http_listen: self.listen.into(),
             grpc_listen: self.grpc_listen.into(),
             tokens: Tokens {
@@ -320,7 +355,8 @@ impl ServerArgs {
                 grpc_keepalive: Duration::from_secs(self.grpc_keepalive_secs),
                 request_timeout: Duration::from_secs(self.request_timeout_secs),
             },
-        }
+            redaction: self.redaction()?,
+        })
     }
 
     fn writer_config(&self, database_url: String, password: Option<Password>) -> WriterConfig {
@@ -367,13 +403,13 @@ fn main() -> ExitCode {
             let writer = args
                 .server
                 .writer_config(args.database.database_url, password);
-            let config = args.server.serve_config();
+            let config = args.server.serve_config()?;
             run_async(|| async move { server::serve(config, &writer, shutdown_signal()?).await })
         }),
         Command::Up { cluster, server } => cluster.cluster().and_then(|cluster| {
             log::init(server.log_level, server.log_format);
             let writer = server.writer_config(String::new(), None);
-            let config = server.serve_config();
+            let config = server.serve_config()?;
             run_async(|| async move { up::up(cluster, config, writer, shutdown_signal()?).await })
         }),
         Command::Down(args) => args.cluster().and_then(|cluster| {

@@ -14,6 +14,8 @@ use ingest::decode::budget::Budget;
 use ingest::decode::wire::{self, Lenient};
 use ingest::export::{Logs, Metrics, Signal, Traces};
 use ingest::fixtures::{self, Fixture};
+use ingest::map::own::Context;
+use ingest::map::redact::{Content, Redaction};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -126,7 +128,7 @@ fn decode_and_map<S: Signal>(
     let _ = decode::decoded_size_bound::<S::Request>(encoding, bytes);
     let _ = wire::decode_lossy::<S::Request>(bytes);
     if let Ok(request) = decode::decode_request::<S::Request>(encoding, bytes) {
-        let mapped = S::map(&request);
+        let mapped = S::map(&request, &context());
         assert_eq!(
             mapped.rows.len() + mapped.rejected.len(),
             count(&request),
@@ -323,7 +325,7 @@ proptest! {
                         span.attributes.extend(attributes.iter().cloned());
                     }
                 }
-                let mapped = Traces::map(&request);
+                let mapped = Traces::map(&request, &context());
                 prop_assert_eq!(mapped.rows.len() + mapped.rejected.len(), spans(&request));
             }
             "/v1/logs" => {
@@ -338,7 +340,7 @@ proptest! {
                     record.attributes.extend(attributes.iter().cloned());
                     record.body = attributes.first().and_then(|kv| kv.value.clone());
                 }
-                let mapped = Logs::map(&request);
+                let mapped = Logs::map(&request, &context());
                 prop_assert_eq!(mapped.rows.len() + mapped.rejected.len(), log_records(&request));
             }
             _ => {
@@ -360,10 +362,21 @@ proptest! {
                         r.attributes.extend(attributes.iter().cloned());
                     }
                 }
-                let mapped = Metrics::map(&request);
+                let mapped = Metrics::map(&request, &context());
                 prop_assert_eq!(mapped.rows.len() + mapped.rejected.len(), data_points(&request));
             }
         }
+    }
+}
+
+/// Rows owned as a project that hashes its content, so the properties reach the redaction too.
+fn context() -> Context<'static> {
+    static HASHING: std::sync::LazyLock<Redaction> = std::sync::LazyLock::new(|| {
+        Redaction::new(Content::Hash, vec!["x.*".into()], Some(vec![7; 32])).expect("a redaction")
+    });
+    Context {
+        project_id: 2,
+        redaction: &HASHING,
     }
 }
 

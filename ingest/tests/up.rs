@@ -109,13 +109,13 @@ fn stderr(output: &Output) -> String {
 }
 
 impl Up {
-    /// The ingest login's password, from the password file.
-    fn ingest_password(&self) -> String {
+    /// A login's password, from the password file.
+    fn password_of(&self, role: &str) -> String {
         let pgpass = std::fs::read_to_string(self.dir.join("pgpass")).expect("pgpass");
         pgpass
             .lines()
-            .find_map(|line| line.strip_prefix("127.0.0.1:*:*:agent_trace_ingest:"))
-            .expect("a line for agent_trace_ingest")
+            .find_map(|line| line.strip_prefix(&format!("127.0.0.1:*:*:{role}:")))
+            .unwrap_or_else(|| panic!("a line for {role}"))
             .to_string()
     }
 }
@@ -271,14 +271,37 @@ fn up_asks_every_connection_for_a_password_and_writes_as_an_insert_only_login() 
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600, "pgpass mode {mode:o}");
-    let mode = std::fs::metadata(&up.dir)
-        .expect("dir")
-        .permissions()
-        .mode();
+    // The directory and the password file are the user's, whoever runs the server; others may at
+    // most pass through the directory (as root, the server's own user must, to its data), never
+    // list it or read the password file.
+    use std::os::unix::fs::MetadataExt;
+    let me = String::from_utf8_lossy(&Command::new("id").arg("-u").output().expect("id").stdout)
+        .trim()
+        .parse::<u32>()
+        .expect("a uid");
+    let dir = std::fs::metadata(&up.dir).expect("dir");
     assert_eq!(
-        mode & 0o077,
+        dir.uid(),
+        me,
+        "the directory belongs to the user who ran up"
+    );
+    assert_eq!(
+        dir.permissions().mode() & 0o066,
         0,
-        "the directory is its owner's alone: {mode:o}"
+        "nobody else may list or write the directory: {:o}",
+        dir.permissions().mode()
+    );
+    let pgpass = std::fs::metadata(up.dir.join("pgpass")).expect("pgpass");
+    assert_eq!(
+        pgpass.uid(),
+        me,
+        "the password file belongs to the user who ran up"
+    );
+    let data = std::fs::metadata(up.dir.join("data")).expect("data");
+    assert_eq!(
+        data.permissions().mode() & 0o077,
+        0,
+        "the data directory is private"
     );
 
     // A span sent over OTLP is stored by the server's connections, which are agent_trace_ingest's.
@@ -291,17 +314,48 @@ fn up_asks_every_connection_for_a_password_and_writes_as_an_insert_only_login() 
             None,
         ));
     assert_eq!(answer.status, 200, "{}", answer.body);
+    // The server's connections: the ingest's login writes, the viewer's login reads; neither is the
+    // superuser.
     assert_eq!(
         stdout(&up.psql(
-            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'agent_trace' AND usename <> 'postgres'"
+            "SELECT string_agg(DISTINCT usename, ' ' ORDER BY usename) FROM pg_stat_activity
+              WHERE datname = 'agent_trace' AND pid <> pg_backend_pid()"
         ))
         .trim(),
-        "agent_trace_ingest"
+        "agent_trace_ingest agent_trace_viewer"
+    );
+    let viewer = format!(
+        "postgresql://agent_trace_viewer:{}@127.0.0.1:{port}/agent_trace",
+        up.password_of("agent_trace_viewer")
+    );
+    for (sql, says) in [
+        (
+            "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+             VALUES ('5bf92f3577b34da6a3ce929d0e0e4736', '30f067aa0ba902b7', 'x', now(), now())",
+            "permission denied for table agent_spans",
+        ),
+        (
+            "COPY (SELECT 1) TO PROGRAM 'id'",
+            "pg_execute_server_program",
+        ),
+        ("CREATE ROLE intruder SUPERUSER", "must be superuser"),
+    ] {
+        let refused = psql_as(&viewer, sql);
+        assert!(stderr(&refused).contains(says), "{sql}: {refused:?}");
+    }
+    // It may read what the viewer shows, content columns included.
+    assert_eq!(
+        stdout(&psql_as(
+            &viewer,
+            "SELECT count(*) FROM agent_trace.agent_spans WHERE input IS NOT NULL"
+        ))
+        .trim(),
+        "0"
     );
 
     let ingest = format!(
         "postgresql://agent_trace_ingest:{}@127.0.0.1:{port}/agent_trace",
-        up.ingest_password()
+        up.password_of("agent_trace_ingest")
     );
     for (sql, says) in [
         (

@@ -56,6 +56,7 @@ impl ViewerServer {
             viewer: Some(ViewerConfig {
                 database_url: viewer_database_url,
             }),
+            redaction: Default::default(),
         };
         let writer = WriterConfig {
             pool_size: 4,

@@ -4,6 +4,7 @@
 -- macaddr8); insert_spans.sql relabels them. ON COMMIT DELETE ROWS empties it at every commit.
 CREATE TEMP TABLE IF NOT EXISTS agent_trace_staging (
     trace_id            uuid NOT NULL,
+    project_id          integer NOT NULL,
     span_id             macaddr8 NOT NULL,
     parent_span_id      macaddr8,
     start_time          timestamptz NOT NULL,

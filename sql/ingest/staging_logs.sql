@@ -4,6 +4,7 @@
 -- span_id), which insert_logs.sql relabels. ON COMMIT DELETE ROWS empties it at every commit.
 CREATE TEMP TABLE IF NOT EXISTS agent_trace_staging_logs (
     record_key          uuid NOT NULL,
+    project_id          integer NOT NULL,
     time                timestamptz NOT NULL,
     observed_time       timestamptz,
     trace_id            uuid,

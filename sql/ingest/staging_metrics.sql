@@ -3,6 +3,7 @@
 -- copy_metrics.sql's order. ON COMMIT DELETE ROWS empties it at every commit.
 CREATE TEMP TABLE IF NOT EXISTS agent_trace_staging_metrics (
     series_key          uuid NOT NULL,
+    project_id          integer NOT NULL,
     name                text NOT NULL,
     kind                text NOT NULL,
     temporality         text,

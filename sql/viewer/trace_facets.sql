@@ -1,15 +1,19 @@
--- What the trace list's filter fields suggest for [$1, $2): the services, agents, users and
--- sessions of the 5,000 latest traces in the range and the models of their spans, the 200 most
+-- What the trace list's filter fields suggest for [$1, $2): the projects the viewer's login may read,
+-- the services, agents, users and sessions of the 5,000 latest traces in the range and the models of
+-- their spans, the 200 most
 -- frequent of each with how many of those traces have it. Bounded so that it costs the same over
 -- any range (an index scan and 5,000 primary-key lookups); the filters themselves apply to every trace.
 WITH recent AS MATERIALIZED (
-    SELECT t.trace_id, t.service_name, t.agent_name, t.user_id, t.session_id
+    SELECT t.trace_id, t.project_id, t.service_name, t.agent_name, t.user_id, t.session_id
       FROM agent_trace.agent_traces AS t
      WHERE t.start_time >= $1::text::timestamptz AND t.start_time < $2::text::timestamptz
      ORDER BY t.start_time DESC
      LIMIT 5000
 ), choices AS (
-    SELECT 'service' AS facet, service_name AS value, trace_id FROM recent
+    SELECT 'project' AS facet, p.name AS value, r.trace_id
+      FROM agent_trace.readable_projects() AS p
+      LEFT JOIN recent AS r ON r.project_id = p.project_id
+    UNION ALL SELECT 'service', service_name, trace_id FROM recent
     UNION ALL SELECT 'agent', agent_name, trace_id FROM recent
     UNION ALL SELECT 'user', user_id, trace_id FROM recent
     UNION ALL SELECT 'session', session_id, trace_id FROM recent

@@ -1,5 +1,6 @@
 -- The trace list in another order ($12: duration, spans, errors, input_tokens, output_tokens,
--- cost, computed_cost or start; $13: asc or desc), with the filters of trace_list.sql. No index
+-- cost, computed_cost or start; $13: asc or desc), with the filters of trace_list.sql ($15: the
+-- project). No index
 -- has these orders, so PostgreSQL sorts the filtered range (a top-N sort); keyset pagination on
 -- (sort_key, trace_id) after the previous page's last row ($10, $11). Unknown values (NULL) sort
 -- as the smallest.
@@ -30,6 +31,8 @@ SELECT *
            AND ($8::text IS NULL OR t.status = $8::text)
            AND ($9::text IS NULL OR strpos(lower(t.name), lower($9::text)) > 0
                 OR strpos(lower(t.input), lower($9::text)) > 0 OR strpos(lower(t.output), lower($9::text)) > 0)
+           AND ($15::text IS NULL OR t.project_id = (SELECT p.project_id FROM agent_trace.readable_projects() AS p
+                                                      WHERE p.name = $15::text))
        ) AS page
  WHERE $10::text IS NULL
     OR (page.sort_key, page.trace_id) > ($10::text::numeric, $11::text::agent_trace.trace_id)

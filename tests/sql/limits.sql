@@ -24,12 +24,12 @@ SELECT span_count, llm_call_count, input_tokens, output_tokens, computed_cost_us
 SELECT span_id, computed_cost_usd FROM agent_trace.agent_span_costs
  WHERE trace_id = 'f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1' ORDER BY span_id;
 
--- Within one statement too, for every token column, at either end of the range (the columns take
--- any bigint).
+-- Within one statement too, for every token column (the columns take any bigint but a negative one,
+-- which a CHECK refuses: a count below zero would let a writer lower a trace's total).
 INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, start_time, end_time,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, session_id)
 SELECT 'f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2', lpad(to_hex(i), 16, '0')::agent_trace.span_id, 'chat', 'llm',
-       '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', v, v, v, v, -v, 'big-session'
+       '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', v, v, v, v, v, 'big-session'
   FROM generate_series(1, 3) AS i, (VALUES (9223372036854775807)) AS max(v);
 SELECT span_count, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens
   FROM agent_trace.agent_traces WHERE trace_id = 'f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2';
@@ -37,7 +37,17 @@ SELECT span_count, input_tokens, output_tokens, cache_read_tokens, cache_write_t
 INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, start_time, end_time,
     input_tokens, reasoning_tokens)
 VALUES ('f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2', '00000000000000ff', 'chat', 'llm', '2026-11-01 12:00:00+00',
-        '2026-11-01 12:00:01+00', 5, -5);
+        '2026-11-01 12:00:01+00', 5, 5);
+-- A negative count or cost is refused (23514), by the span alone.
+\set VERBOSITY terse
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, start_time, end_time,
+    input_tokens, cost_usd)
+VALUES ('f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2', '00000000000000fe', 'chat', 'llm', '2026-11-01 12:00:00+00',
+        '2026-11-01 12:00:01+00', -1, NULL);
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, start_time, end_time, cost_usd)
+VALUES ('f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2', '00000000000000fe', 'chat', 'llm', '2026-11-01 12:00:00+00',
+        '2026-11-01 12:00:01+00', -999999.5);
+\set VERBOSITY default
 SELECT span_count, input_tokens, reasoning_tokens
   FROM agent_trace.agent_traces WHERE trace_id = 'f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2';
 

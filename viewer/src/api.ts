@@ -221,7 +221,7 @@ export interface SessionRow {
 }
 
 export interface Facet {
-  facet: 'service' | 'agent' | 'user' | 'session' | 'model';
+  facet: 'project' | 'service' | 'agent' | 'user' | 'session' | 'model';
   value: string;
   traces: number;
 }

@@ -7,11 +7,15 @@
 //! on the same machine, and a cluster that trusted local connections would give any of them the
 //! superuser (`COPY ... TO PROGRAM`). The passwords are generated on first use and kept in
 //! `DIR/pgpass` (mode 0600, libpq's password-file format, so `psql "...?passfile=DIR/pgpass"`
-//! reads it): one for `postgres`, the superuser, and one for `agent_trace_ingest`, the login the
-//! server writes as, which holds agent_trace_writer only (it can insert, not read or change).
+//! reads it): one for `postgres`, the superuser, one for `agent_trace_ingest`, the login the
+//! server writes as, which holds agent_trace_writer only (it can insert, not read or change), and
+//! one for `agent_trace_viewer`, the login the viewer reads as, which holds agent_trace_reader only
+//! (it can read, not write, and is no superuser).
 //! A cluster made by an earlier agent-trace (trusting local connections) is switched over on its
 //! next `up`. PostgreSQL refuses to run as root, so as root the server programs run as the
-//! `postgres` user (created by Debian's postgresql package), which is given the directory.
+//! `postgres` user (created by Debian's postgresql package), which is given the data directory and
+//! the server's log; `DIR` itself and the password file stay the user's (DIR is 0711: the server's
+//! user may pass through it to its data, not list it).
 
 use std::fmt;
 use std::fs;
@@ -26,6 +30,10 @@ const SERVER_USER: &str = "postgres";
 pub const ADMIN_ROLE: &str = "postgres";
 /// The login the server writes as: a member of agent_trace_writer and nothing more.
 pub const INGEST_ROLE: &str = "agent_trace_ingest";
+/// The login the viewer reads as: a member of agent_trace_reader and nothing more.
+pub const VIEWER_ROLE: &str = "agent_trace_viewer";
+/// Creates (or updates) the viewer's login.
+const VIEWER_ROLE_SQL: &str = include_str!("../../../sql/viewer/viewer_role.sql");
 /// Creates (or updates) the ingest login; also run by the compose file's database (docker/).
 const INGEST_ROLE_SQL: &str = include_str!("../../../sql/ingest/ingest_role.sql");
 /// What the cluster accepts: a password, over TCP on 127.0.0.1, from nowhere else.
@@ -64,10 +72,11 @@ pub struct PrivateCluster {
     secrets: Secrets,
 }
 
-/// The two passwords of `DIR/pgpass`.
+/// The passwords of `DIR/pgpass`.
 struct Secrets {
     admin: String,
     ingest: String,
+    viewer: String,
 }
 
 #[derive(Debug)]
@@ -100,8 +109,11 @@ impl PrivateCluster {
             .map_err(io_context(format!("creating {}", config.dir.display())))?;
         let dir = fs::canonicalize(&config.dir)
             .map_err(io_context(format!("resolving {}", config.dir.display())))?;
-        // The directory holds the passwords and the data: its owner's alone.
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+        // The directory holds the passwords and the data: its owner's alone (but, as root, the
+        // server's user may pass through it to the data directory: 0711, nobody may list it).
+        let run_as = is_root()?.then_some(SERVER_USER);
+        let mode = if run_as.is_some() { 0o711 } else { 0o700 };
+        fs::set_permissions(&dir, fs::Permissions::from_mode(mode))
             .map_err(io_context(format!("making {} private", dir.display())))?;
         let secrets = Secrets::load_or_create(&dir.join("pgpass"))?;
         let bindir = run(
@@ -111,7 +123,6 @@ impl PrivateCluster {
                 config.pg_config.display()
             ),
         )?;
-        let run_as = is_root()?.then_some(SERVER_USER);
         Ok(Self {
             dir,
             port: config.port,
@@ -150,6 +161,11 @@ impl PrivateCluster {
         self.url(INGEST_ROLE, &self.secrets.ingest)
     }
 
+    /// The viewer's connection string (agent_trace_viewer), password included; never to print.
+    pub fn viewer_connection_string(&self) -> String {
+        self.url(VIEWER_ROLE, &self.secrets.viewer)
+    }
+
     /// What a person types: the superuser's connection string that reads the password from
     /// `password_file` (libpq's `passfile`), so no password is printed or typed.
     pub fn psql_connection_string(&self) -> String {
@@ -176,12 +192,47 @@ impl PrivateCluster {
         if !self.data_dir().join("PG_VERSION").exists() {
             self.initialize()?;
         }
+        self.keep_dir_the_users()?;
         if !self.is_running()? {
             self.start()?;
         }
         self.require_passwords()?;
         self.ensure_extension()?;
-        self.ensure_ingest_role()
+        self.ensure_login(INGEST_ROLE, &self.secrets.ingest, INGEST_ROLE_SQL)?;
+        self.ensure_login(VIEWER_ROLE, &self.secrets.viewer, VIEWER_ROLE_SQL)
+    }
+
+    /// The directory and the password file belong to the user who runs `up`; the server's user gets
+    /// the data directory and its log, and may pass through the directory (0711) to reach them.
+    /// Also puts right a directory an earlier agent-trace gave to the server's user whole.
+    fn keep_dir_the_users(&self) -> Result<(), ClusterError> {
+        let Some(user) = self.run_as else {
+            return Ok(());
+        };
+        let me = run(Command::new("id").arg("-u"), "id -u")?;
+        let me = me.trim();
+        run(
+            Command::new("chown")
+                .arg(me)
+                .arg(&self.dir)
+                .arg(self.password_file()),
+            &format!("giving {} back to uid {me}", self.dir.display()),
+        )?;
+        fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o711)).map_err(io_context(
+            format!("setting the mode of {}", self.dir.display()),
+        ))?;
+        let log = self.log_file();
+        if !log.exists() {
+            write_private(&log, "")?;
+        }
+        run(
+            Command::new("chown")
+                .args(["-R", user])
+                .arg(self.data_dir())
+                .arg(&log),
+            &format!("giving {} to {user}", self.data_dir().display()),
+        )
+        .map(drop)
     }
 
     /// Every connection proves a password: the superuser's is set, then pg_hba.conf says so. Only
@@ -222,10 +273,11 @@ impl PrivateCluster {
         Ok(())
     }
 
-    fn ensure_ingest_role(&self) -> Result<(), ClusterError> {
-        let verifier = postgres_protocol::password::scram_sha_256(self.secrets.ingest.as_bytes());
-        let script =
-            format!("\\set role {INGEST_ROLE}\n\\set password '{verifier}'\n{INGEST_ROLE_SQL}");
+    /// Creates the login `role` with `password` by `sql` (which sets its rights), or sets its
+    /// password again.
+    fn ensure_login(&self, role: &str, password: &str, sql: &str) -> Result<(), ClusterError> {
+        let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
+        let script = format!("\\set role {role}\n\\set password '{verifier}'\n{sql}");
         self.psql_stdin(DATABASE, &script).map(drop)
     }
 
@@ -245,13 +297,12 @@ impl PrivateCluster {
     }
 
     fn initialize(&self) -> Result<(), ClusterError> {
-        if let Some(user) = self.run_as {
-            run(
-                Command::new("chown").args(["-R", user]).arg(&self.dir),
-                &format!("giving {} to {user}", self.dir.display()),
-            )?;
-        }
         let data_dir = self.data_dir();
+        fs::create_dir_all(&data_dir)
+            .map_err(io_context(format!("creating {}", data_dir.display())))?;
+        fs::set_permissions(&data_dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_context(format!("making {} private", data_dir.display())))?;
+        self.keep_dir_the_users()?;
         // The superuser's password for initdb, as its SCRAM verifier: a file only for as long as
         // initdb runs, holding nothing that logs in.
         let pwfile = self.dir.join("initdb-password");
@@ -446,24 +497,27 @@ impl Secrets {
                     .then(|| fields[4].to_string())
             })
         };
-        let (admin, ingest) = (find(ADMIN_ROLE), find(INGEST_ROLE));
-        if let (Some(admin), Some(ingest)) = (&admin, &ingest) {
+        let (admin, ingest, viewer) = (find(ADMIN_ROLE), find(INGEST_ROLE), find(VIEWER_ROLE));
+        if let (Some(admin), Some(ingest), Some(viewer)) = (&admin, &ingest, &viewer) {
             return Ok(Secrets {
                 admin: admin.clone(),
                 ingest: ingest.clone(),
+                viewer: viewer.clone(),
             });
         }
         let secrets = Secrets {
             admin: admin.map_or_else(random_secret, Ok)?,
             ingest: ingest.map_or_else(random_secret, Ok)?,
+            viewer: viewer.map_or_else(random_secret, Ok)?,
         };
         // host:port:database:user:password; generated passwords are hex, which needs no escaping.
         write_private(
             path,
             &format!(
                 "# agent-trace up: the passwords of the private cluster (mode 0600; libpq's password file)\n\
-                 127.0.0.1:*:*:{ADMIN_ROLE}:{}\n127.0.0.1:*:*:{INGEST_ROLE}:{}\n",
-                secrets.admin, secrets.ingest
+                 127.0.0.1:*:*:{ADMIN_ROLE}:{}\n127.0.0.1:*:*:{INGEST_ROLE}:{}\n\
+                 127.0.0.1:*:*:{VIEWER_ROLE}:{}\n",
+                secrets.admin, secrets.ingest, secrets.viewer
             ),
         )?;
         Ok(secrets)

@@ -25,9 +25,8 @@ pub async fn up(
     // Starting and stopping the cluster runs pg_ctl and waits for it: blocking, but nothing else is
     // running on this runtime yet (or any more).
     cluster.up().map_err(|e| e.to_string())?;
-    // The server writes as the ingest's login (insert only); prices are imported as the superuser,
-    // and the viewer, which may not read as the ingest's login, reads as the superuser, which it
-    // turns into agent_trace_reader (read-only).
+    // The server writes as the ingest's login (insert only), the viewer reads as its own login
+    // (read only, no superuser); prices are imported as the superuser.
     let writer = WriterConfig {
         database_url: cluster.writer_connection_string(),
         password: None,
@@ -36,7 +35,7 @@ pub async fn up(
     if let Some(viewer) = serve.viewer.as_mut() {
         viewer
             .database_url
-            .get_or_insert_with(|| cluster.connection_string());
+            .get_or_insert_with(|| cluster.viewer_connection_string());
     }
     let scheme = if serve.tls.is_some() { "https" } else { "http" };
     let endpoint = format!("{scheme}://{}", serve.http_listen.address()?);

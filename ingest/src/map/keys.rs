@@ -151,6 +151,56 @@ pub(super) const CLAUDE_SPAN_TYPES: &[(&str, &str)] = &[
 pub(super) const CODEX_RESPONSE_USAGE: &str = "codex.usage.";
 pub(super) const CODEX_TURN_USAGE: &str = "codex.turn.token_usage.";
 
+// Content (redact.rs): the keys whose values are prompts, completions, messages, tool arguments
+// and results, documents, in every dialect we map, on spans, span events and log records. A key
+// ending in `*` matches every key that starts with what comes before it.
+pub(super) const CONTENT: &[&str] = &[
+    // GenAI semantic conventions, and their older span-event form (gen_ai.user.message, ...,
+    // gen_ai.choice: content, tool_calls, message).
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "gen_ai.tool.definitions",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+    "gen_ai.prompt",
+    "gen_ai.prompt.*",
+    "gen_ai.completion",
+    "gen_ai.completion.*",
+    "gen_ai.event.content",
+    "content",
+    "tool_calls",
+    "message",
+    // OpenInference (and Agno, which speaks it).
+    "input.value",
+    "output.value",
+    "llm.input_messages.*",
+    "llm.output_messages.*",
+    "llm.prompts",
+    "llm.prompts.*",
+    "llm.prompt_template.*",
+    "tool.parameters",
+    "tool.arguments",
+    "tool.result",
+    "retrieval.documents.*",
+    "reranker.query",
+    "reranker.input_documents.*",
+    "reranker.output_documents.*",
+    "embedding.embeddings.*",
+    // Claude Code (user_prompt on spans; prompt and response on log events).
+    "user_prompt",
+    "prompt",
+    "response",
+    // Gemini CLI's log events.
+    "request_text",
+    "response_text",
+    "function_args",
+    // Codex's log events (prompt above), and agents' own start/end events.
+    "arguments",
+    "input",
+    "output",
+];
+
 // Log records (logs.rs).
 pub(super) const DURATION_MS: &[&str] = &["duration_ms"]; // Claude Code, Gemini CLI, Codex
 

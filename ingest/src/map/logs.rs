@@ -51,6 +51,8 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogRow {
     pub record_key: [u8; 16],
+    /// The project the record belongs to: `map::DEFAULT_PROJECT` until `map::own` says otherwise.
+    pub project_id: i32,
     /// Nanoseconds since the Unix epoch: the record's time, else its observed time.
     pub time_unix_nano: u64,
     pub observed_time_unix_nano: Option<u64>,
@@ -146,6 +148,7 @@ fn map_record(record: &LogRecord, context: &Context, scope_bytes: &[u8]) -> Resu
         &attrs,
     );
     Ok(LogRow {
+        project_id: super::DEFAULT_PROJECT,
         record_key: record_key(&context.resource_bytes, scope_bytes, record),
         time_unix_nano,
         observed_time_unix_nano: (record.observed_time_unix_nano != 0)

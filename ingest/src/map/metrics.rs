@@ -39,6 +39,8 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
     pub series_key: [u8; 16],
+    /// The project the point belongs to: `map::DEFAULT_PROJECT` until `map::own` says otherwise.
+    pub project_id: i32,
     pub name: String,
     pub description: Option<String>,
     pub unit: Option<String>,
@@ -279,6 +281,7 @@ fn point_row(
         TOKEN_TYPE
     };
     Ok(MetricRow {
+        project_id: super::DEFAULT_PROJECT,
         series_key: series_key(&metric.name, kind, context, point.attributes),
         name: clean(&metric.name),
         description: non_empty(&metric.description),

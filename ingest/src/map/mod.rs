@@ -5,7 +5,14 @@
 //! - `logs`: log records -> `agent_logs` rows;
 //! - `metrics`: data points -> `agent_metrics` rows;
 //! - `attrs`: how an attribute value becomes a column value, for all three;
-//! - `content_key`: the dedupe ids of log records and metric series, hashed from their content.
+//! - `content_key`: the dedupe ids of log records and metric series, hashed from their content;
+//! - `redact`: what is kept of content (keep, drop, keyed hash), per server and per project.
+//!
+//! - `own`: what a request's rows get beyond what the request says: their project, their
+//!   redaction.
+//!
+//! A request's rows are mapped from the request alone (`map_request` of each signal), then
+//! `own::own` gives them what the request does not say (`own::Context`).
 //!
 //! Pure functions of the request: no I/O, no clock, no database, no configuration. Whatever a client
 //! sends, mapping never fails as a whole: an item that cannot be stored is `Rejected` alone, with a
@@ -16,7 +23,12 @@ mod content_key;
 mod keys;
 pub mod logs;
 pub mod metrics;
+pub mod own;
+pub mod redact;
 pub mod spans;
+
+/// The project of what arrives without one: agent_trace.projects' project 1, `default`.
+pub const DEFAULT_PROJECT: i32 = 1;
 
 /// The rows of one export request, and the items that could not become rows.
 #[derive(Debug)]

@@ -45,6 +45,8 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanRow {
     pub trace_id: [u8; 16],
+    /// The project the span belongs to: `map::DEFAULT_PROJECT` until `map::own` says otherwise.
+    pub project_id: i32,
     pub span_id: [u8; 8],
     pub parent_span_id: Option<[u8; 8]>,
     /// Nanoseconds since the Unix epoch, as OTLP sends them.
@@ -153,6 +155,7 @@ fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
     let identity = |keys: &[&str]| text(&attrs, keys).or_else(|| text(context.resource, keys));
     Ok(SpanRow {
         trace_id,
+        project_id: super::DEFAULT_PROJECT,
         span_id,
         parent_span_id,
         start_time_unix_nano: span.start_time_unix_nano,

@@ -106,14 +106,14 @@ async fn receive<S: Signal>(
 ) -> Result<(S::Response, Outcome), Refusal> {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
-    intake.authorize(header_str(&headers, header::AUTHORIZATION))?;
+    let project = intake.authorize(header_str(&headers, header::AUTHORIZATION))?;
     received.encoding = decode::encoding_of(header_str(&headers, header::CONTENT_TYPE))?;
     let mut charge = intake.budget().charge();
     let body = intake.read_body(body, &mut charge).await?;
     received.bytes = body.len();
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(String::from);
     intake
-        .store::<S>(body, received.encoding, content_encoding, charge)
+        .store::<S>(body, received.encoding, content_encoding, charge, project)
         .await
 }
 
@@ -149,7 +149,10 @@ async fn method_not_allowed(State(intake): State<Intake>, request: Request) -> R
 
 fn refuse_other(intake: &Intake, request: &Request, refusal: Refusal) -> Response {
     let started = Instant::now();
-    let refusal = match intake.authorize(header_str(request.headers(), header::AUTHORIZATION)) {
+    let refusal = match intake
+        .authorize(header_str(request.headers(), header::AUTHORIZATION))
+        .map(drop)
+    {
         Ok(()) => refusal,
         Err(unauthorized) => unauthorized,
     };

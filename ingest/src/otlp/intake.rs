@@ -8,7 +8,10 @@ use crate::auth::{self, Auth};
 use crate::decode::budget::{Budget, Charge, ChargedBuffer, Exhausted};
 use crate::decode::{self, DecodeError, Encoding};
 use crate::export::{self, Outcome, Signal};
+use crate::map::DEFAULT_PROJECT;
+use crate::map::own::Context;
 use crate::observe::Observer;
+use crate::projects::Projects;
 use crate::write::{WriteError, Writer};
 use axum::http::StatusCode;
 use bytes::Bytes;
@@ -100,13 +103,14 @@ impl From<WriteError> for Refusal {
 /// The largest uncompressed body decoded and mapped on the async worker that received it.
 const INLINE_BYTES: usize = 64 << 10;
 
-/// What both transports share: the writer, the limits, the token, the memory budget, the CPU, and
-/// the operator's log and metrics.
+/// What both transports share: the writer, the limits, the tokens and projects, the memory budget,
+/// the CPU, and the operator's log and metrics.
 #[derive(Clone)]
 pub struct Intake {
     writer: Writer,
     limits: Limits,
     auth: Auth,
+    projects: Projects,
     budget: Budget,
     /// One turn per core for the CPU-heavy steps.
     cpu: Arc<Semaphore>,
@@ -114,12 +118,13 @@ pub struct Intake {
 }
 
 impl Intake {
-    pub fn new(writer: Writer, limits: Limits, auth: Auth) -> Self {
+    pub fn new(writer: Writer, limits: Limits, auth: Auth, projects: Projects) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
         Self {
             writer,
             limits,
             auth,
+            projects,
             budget: Budget::new(limits.max_inflight_bytes),
             cpu: Arc::new(Semaphore::new(cores)),
             observer: Observer::default(),
@@ -146,13 +151,26 @@ impl Intake {
         &self.budget
     }
 
-    /// Ok if a request with this `Authorization` value may write.
-    pub fn authorize(&self, authorization: Option<&str>) -> Result<(), Refusal> {
-        if self.auth.allows(authorization) {
-            Ok(())
+    /// The project a request with this `Authorization` value writes into, if it may write: a
+    /// database token's project (agent_trace.ingest_tokens), else the default project, for the
+    /// server's own tokens or, while neither the server nor the database has one, for anyone.
+    pub fn authorize(&self, authorization: Option<&str>) -> Result<i32, Refusal> {
+        let presented = authorization
+            .and_then(auth::bearer_token)
+            .map(|token| auth::digest(token.as_bytes()));
+        if let Some(project) = presented.and_then(|digest| self.projects.project_of(&digest)) {
+            return Ok(project);
+        }
+        let open = !self.auth.is_required() && !self.projects.has_tokens();
+        if open || self.auth.is_required() && self.auth.allows(authorization) {
+            Ok(DEFAULT_PROJECT)
         } else {
             Err(Refusal::unauthorized())
         }
+    }
+
+    pub fn projects(&self) -> &Projects {
+        &self.projects
     }
 
     /// The whole body, read as it arrives, each piece held against the budget: at most
@@ -206,7 +224,9 @@ impl Intake {
         encoding: Encoding,
         content_encoding: Option<String>,
         mut charge: Charge,
+        project_id: i32,
     ) -> Result<(S::Response, Outcome), Refusal> {
+        let redaction = self.projects.redaction(project_id);
         let limit = self.limits.max_decompressed_bytes;
         // A small uncompressed body decodes and maps in microseconds: handing it to another thread
         // would cost more than it saves. A compressed one may inflate to the limit, so it goes.
@@ -221,7 +241,11 @@ impl Intake {
             charge.grow(bound.saturating_mul(2))?;
             let request: S::Request = decode::decode_request(encoding, &raw)?;
             drop(raw);
-            Ok::<_, DecodeError>((S::map(&request), charge))
+            let context = Context {
+                project_id,
+                redaction: &redaction,
+            };
+            Ok::<_, DecodeError>((S::map(&request, &context), charge))
         };
         let (mapped, charge) = if small {
             decode_and_map()?

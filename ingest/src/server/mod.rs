@@ -13,8 +13,10 @@ pub mod operate;
 pub mod tls;
 
 use crate::auth::{Auth, Tokens};
+use crate::map::redact::Redaction;
 use crate::otlp::intake::Intake;
 use crate::otlp::{Limits, grpc, http};
+use crate::projects::Projects;
 use crate::viewer::{Viewer, ViewerConfig};
 use crate::write::{Writer, WriterConfig};
 use connections::{Connections, Protocol};
@@ -43,6 +45,8 @@ pub struct ServeConfig {
     pub tls: Option<tls::ListenerTls>,
     /// The web viewer on the HTTP port; None: OTLP only.
     pub viewer: Option<ViewerConfig>,
+    /// What is kept of content, unless a project says otherwise.
+    pub redaction: Redaction,
 }
 
 /// Receives OTLP over HTTP and gRPC into the database until `shutdown` completes, then finishes
@@ -98,8 +102,12 @@ pub async fn serve(
     if config.tokens.file.is_some() {
         tokio::spawn(reload_tokens_on_hangup(auth.clone(), config.tokens.clone()));
     }
+    // The projects' tokens and redaction, read before the first request and every few seconds after.
+    let projects = Projects::new(config.redaction);
+    refresh_projects(&writer, &projects).await;
+    tokio::spawn(refresh_projects_every(writer.clone(), projects.clone()));
     let limits = config.limits;
-    let intake = Intake::new(writer, limits, auth);
+    let intake = Intake::new(writer, limits, auth, projects);
     let connections = match tls {
         Some(tls) => Connections::new(limits.max_connections).with_tls(tls),
         None => Connections::new(limits.max_connections),
@@ -140,6 +148,31 @@ pub async fn serve(
 /// endpoints.
 pub fn http_router(intake: Intake) -> axum::Router {
     http::router(intake.clone()).merge(operate::router(intake))
+}
+
+/// How often the projects' tokens and redaction settings are read again: a token revoked in SQL
+/// stops working within this time.
+pub const PROJECTS_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn refresh_projects(writer: &Writer, projects: &Projects) {
+    match writer.read_projects().await {
+        Ok(directory) => {
+            for problem in projects.replace(directory) {
+                tracing::warn!("redaction settings: {problem}");
+            }
+        }
+        Err(error) => tracing::warn!(%error, "projects not read again; the last reading stays"),
+    }
+}
+
+async fn refresh_projects_every(writer: Writer, projects: Projects) {
+    let mut interval = tokio::time::interval(PROJECTS_REFRESH);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        refresh_projects(&writer, &projects).await;
+    }
 }
 
 /// `kill -HUP`: the token file is read again, so tokens rotate without a restart. A file that

@@ -54,16 +54,25 @@ impl ApiError {
 }
 
 impl From<DbError> for ApiError {
+    /// A value of the request PostgreSQL could not parse is the client's to fix: 400 with why. Any
+    /// other failure is ours, and the database's words stay in the log: they could quote rows the
+    /// caller may not see (an error a function raises, a constraint's detail).
     fn from(error: DbError) -> Self {
-        let status = match error {
-            DbError::BadInput(_) => StatusCode::BAD_REQUEST,
-            DbError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            DbError::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        let (status, message) = match &error {
+            DbError::BadInput(_) => (StatusCode::BAD_REQUEST, error.to_string()),
+            DbError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is unavailable; try again".to_string(),
+            ),
+            DbError::Failed(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the query failed; the server's log says why".to_string(),
+            ),
         };
-        Self {
-            status,
-            message: error.to_string(),
+        if !matches!(error, DbError::BadInput(_)) {
+            tracing::error!(target: "agent_trace::viewer", %error, "viewer query failed");
         }
+        Self { status, message }
     }
 }
 
@@ -191,6 +200,8 @@ struct ListParams {
     model: Option<String>,
     status: Option<String>,
     q: Option<String>,
+    /// A project's name: only its traces.
+    project: Option<String>,
     #[serde(default)]
     sort: Sort,
     #[serde(default)]
@@ -229,6 +240,7 @@ async fn trace_list(State(viewer): State<Viewer>, Params(p): Params<ListParams>)
         &queries::TRACE_LIST_SORTED
     };
     params.push(Param::Int(page_size(p.limit)));
+    params.push(Param::text(given(&p.project)));
     let mut answer = Answer::default();
     answer.part(
         "traces",
@@ -426,6 +438,8 @@ struct SessionParams {
     from: Option<String>,
     to: Option<String>,
     tool: Option<String>,
+    /// A project's name: only its sessions.
+    project: Option<String>,
     /// The previous page's last row: its last_activity and session_id.
     after: Option<String>,
     after_id: Option<String>,
@@ -442,6 +456,7 @@ async fn sessions(State(viewer): State<Viewer>, Params(p): Params<SessionParams>
         after,
         after_id,
         Param::Int(page_size(p.limit)),
+        Param::text(given(&p.project)),
     ];
     let mut answer = Answer::default();
     let rows = viewer.db.rows(&queries::SESSIONS, &params).await?;

@@ -1,6 +1,6 @@
 //! The viewer's own connection pool, read-only: every connection runs `sql/viewer/connection.sql`
-//! (read-only transactions, UTC, a fresh plan per query) and, when the login role may, switches to
-//! `agent_trace_reader`. Queries come back as JSON text that PostgreSQL rendered (`rows_as_json.sql`),
+//! (the search path pinned to pg_catalog, read-only transactions, UTC, a fresh plan per query) and,
+//! when the login is a superuser, switches to `agent_trace_reader`. Queries come back as JSON text that PostgreSQL rendered (`rows_as_json.sql`),
 //! so numerics keep their digits and ids print as the extension prints them.
 
 use super::queries::{Param, Query};
@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio_postgres::types::ToSql;
 
 const CONNECTION_SQL: &str = include_str!("../../../sql/viewer/connection.sql");
-const MAY_READ_AS_READER_SQL: &str = include_str!("../../../sql/viewer/may_read_as_reader.sql");
+const LOGIN_IS_SUPERUSER_SQL: &str = include_str!("../../../sql/viewer/login_is_superuser.sql");
 const READ_AS_READER_SQL: &str = include_str!("../../../sql/viewer/read_as_reader.sql");
 const ROWS_AS_JSON_SQL: &str = include_str!("../../../sql/viewer/rows_as_json.sql");
 const ROW_AS_JSON_SQL: &str = include_str!("../../../sql/viewer/row_as_json.sql");
@@ -91,7 +91,7 @@ impl Db {
                         .await
                         .map_err(HookError::Backend)?;
                     let may = client
-                        .query_one(MAY_READ_AS_READER_SQL, &[])
+                        .query_one(LOGIN_IS_SUPERUSER_SQL, &[])
                         .await
                         .map_err(HookError::Backend)?
                         .get::<_, bool>(0);
@@ -125,13 +125,13 @@ impl Db {
             );
         }
         if as_reader.load(Ordering::Relaxed) {
-            tracing::info!("the viewer reads as agent_trace_reader, in read-only transactions");
-        } else {
             tracing::warn!(
-                "the viewer's login role may not SET ROLE agent_trace_reader; it reads with \
-                 that role's own privileges (in read-only transactions). Give it agent_trace_reader, or a \
-                 reader's login with --viewer-database-url."
+                "the viewer's login is a superuser: it reads as agent_trace_reader (the projects \
+                 granted to that role), in read-only transactions. Give the viewer a login of its own \
+                 (--viewer-database-url) that is a member of agent_trace_reader."
             );
+        } else {
+            tracing::info!("the viewer reads as its login, in read-only transactions");
         }
         Ok(Self { pool })
     }

@@ -102,6 +102,7 @@ row_columns! {
         describe(span) = format!("span {} of trace {}", hex(&span.span_id), hex(&span.trace_id));
         columns(row) = {
             trace_id: UUID = Uuid(&row.trace_id),
+            project_id: INT4 = row.project_id,
             span_id: MACADDR8 = Macaddr8(&row.span_id),
             parent_span_id: MACADDR8 = row.parent_span_id.as_ref().map(Macaddr8),
             start_time: TIMESTAMPTZ = timestamp(row.start_time_unix_nano),
@@ -153,6 +154,7 @@ row_columns! {
         describe(log) = format!("log record {} at {} ns", hex(&log.record_key), log.time_unix_nano);
         columns(row) = {
             record_key: UUID = Uuid(&row.record_key),
+            project_id: INT4 = row.project_id,
             time: TIMESTAMPTZ = timestamp(row.time_unix_nano),
             observed_time: TIMESTAMPTZ = row.observed_time_unix_nano.map(timestamp),
             trace_id: UUID = row.trace_id.as_ref().map(Uuid),
@@ -193,6 +195,7 @@ row_columns! {
         describe(point) = format!("data point of metric {:?} at {} ns", point.name, point.time_unix_nano);
         columns(row) = {
             series_key: UUID = Uuid(&row.series_key),
+            project_id: INT4 = row.project_id,
             name: TEXT = row.name,
             kind: TEXT = row.kind,
             temporality: TEXT = row.temporality,
@@ -357,6 +360,7 @@ mod tests {
             Type::TIMESTAMPTZ => "timestamptz",
             Type::TEXT => "text",
             Type::INT2 => "smallint",
+            Type::INT4 => "integer",
             Type::INT8 => "bigint",
             Type::NUMERIC => "numeric",
             Type::FLOAT8 => "double precision",

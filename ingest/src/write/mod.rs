@@ -34,6 +34,7 @@ use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
 use crate::map::spans::SpanRow;
 use crate::postgres::{self, Password};
+use crate::projects::Directory;
 use deadpool_postgres::{
     Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Status, Timeouts,
 };
@@ -42,6 +43,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 
 const EXTENSION_VERSION_SQL: &str = include_str!("../../../sql/ingest/extension_version.sql");
+const PROJECTS_SQL: &str = include_str!("../../../sql/ingest/projects.sql");
 
 /// The extension version this binary writes for (they are released together).
 pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -242,6 +244,34 @@ impl Writer {
             // store at once, halved twice, or a slow row found among a few.
             careful_time: 4 * config.statement_timeout,
         })
+    }
+
+    /// The projects' tokens and redaction settings as the database holds them now
+    /// (`sql/ingest/projects.sql`).
+    pub async fn read_projects(&self) -> Result<Directory, WriteError> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| WriteError::unavailable(connect_error(&e)))?;
+        let rows = client.query(PROJECTS_SQL, &[]).await.map_err(unavailable)?;
+        let mut directory = Directory::default();
+        for row in rows {
+            let project: i32 = row.get(1);
+            match (
+                row.get::<_, Option<Vec<u8>>>(0),
+                row.get::<_, Option<serde_json::Value>>(2),
+            ) {
+                (Some(digest), _) => {
+                    if let Ok(digest) = digest.try_into() {
+                        directory.tokens.push((digest, project));
+                    }
+                }
+                (None, Some(redaction)) => directory.redactions.push((project, redaction)),
+                (None, None) => {}
+            }
+        }
+        Ok(directory)
     }
 
     /// Whether a request could be stored now: a connection within `wait`, and the extension at

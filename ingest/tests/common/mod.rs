@@ -8,6 +8,7 @@ use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices;
 use ingest::otlp::intake::Intake;
 use ingest::otlp::{Limits, grpc};
+use ingest::projects::Projects;
 use ingest::server;
 use ingest::server::connections::{self, Connections, Protocol};
 use ingest::write::{Writer, WriterConfig};
@@ -139,7 +140,12 @@ impl TestServer {
             .await
             .expect("writer connects");
         let tokens = token.map(Tokens::one).unwrap_or_default();
-        let intake = Intake::new(writer, limits, Auth::new(&tokens).expect("valid tokens"));
+        let intake = Intake::new(
+            writer,
+            limits,
+            Auth::new(&tokens).expect("valid tokens"),
+            Projects::default(),
+        );
         let router = match protocol {
             Protocol::Http1 => server::http_router(intake),
             Protocol::Http2 => grpc::router(intake),

@@ -11,7 +11,7 @@ import { useVirtualRows } from '../virtual';
 
 const PAGE = 100;
 const ROW_HEIGHT = 38;
-const FILTERS = ['service', 'agent', 'user', 'session', 'model'] as const;
+const FILTERS = ['project', 'service', 'agent', 'user', 'session', 'model'] as const;
 
 type SortKey = 'start' | 'duration' | 'spans' | 'errors' | 'input_tokens' | 'output_tokens' | 'cost' | 'computed_cost';
 
@@ -63,6 +63,7 @@ export function TraceList() {
   const timeWindow = useMemo(() => resolveRange(range), [filterKey]);
   const params = {
     ...timeWindow,
+    project: query.project,
     service: query.service,
     agent: query.agent,
     user: query.user,

@@ -1,0 +1,52 @@
+//! What a request's rows get beyond what the request says: the project they belong to (the project
+//! of the token the request came with) and what is kept of their content (`redact`). Pure.
+
+use super::Mapped;
+use super::logs::LogRow;
+use super::metrics::MetricRow;
+use super::redact::Redaction;
+use super::spans::SpanRow;
+
+/// What a request's rows get beyond what the request says.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The project of the token the request came with.
+    pub project_id: i32,
+    /// That project's redaction.
+    pub redaction: &'a Redaction,
+}
+
+/// A row that belongs to a project and may hold content.
+pub trait Owned {
+    /// Puts the row in `context`'s project and redacts its content as `context` says.
+    fn own(&mut self, context: &Context);
+}
+
+impl Owned for SpanRow {
+    fn own(&mut self, context: &Context) {
+        self.project_id = context.project_id;
+        context.redaction.span(self);
+    }
+}
+
+impl Owned for LogRow {
+    fn own(&mut self, context: &Context) {
+        self.project_id = context.project_id;
+        context.redaction.log(self);
+    }
+}
+
+impl Owned for MetricRow {
+    fn own(&mut self, context: &Context) {
+        self.project_id = context.project_id;
+        context.redaction.metric(self);
+    }
+}
+
+/// `mapped` with every row owned by `context` (pure).
+pub fn own<R: Owned>(mut mapped: Mapped<R>, context: &Context) -> Mapped<R> {
+    for row in &mut mapped.rows {
+        row.own(context);
+    }
+    mapped
+}
