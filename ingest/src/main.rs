@@ -6,6 +6,7 @@ use ingest::auth::Tokens;
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices::{self, ImportCommand};
 use ingest::cli::probe;
+use ingest::cli::projects;
 use ingest::cli::setup::{self, SetupOptions, Tool};
 use ingest::cli::up;
 use ingest::map::redact::{Content, Redaction};
@@ -46,6 +47,17 @@ enum Command {
     },
     /// Stop the private cluster of `up` if it is still running. Its data stays for the next `up`.
     Down(ClusterArgs),
+    /// Projects: the unit of ownership. Every stored row belongs to one; a role reads the projects
+    /// granted to it (row-level security).
+    Projects {
+        #[command(subcommand)]
+        command: ProjectsCommand,
+    },
+    /// Ingest tokens: each belongs to a project, and what is sent with it is stored in that project.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
     /// Model prices, from which agent_trace computes the cost of calls that report none.
     Prices {
         #[command(subcommand)]
@@ -66,6 +78,63 @@ enum Command {
         /// What to GET (plain HTTP).
         #[arg(env = "AGENT_TRACE_PROBE_URL", default_value = probe::DEFAULT_URL)]
         url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectsCommand {
+    /// Create a project (lower-case letters, digits, _ . -). Nobody reads it until it is granted.
+    Create {
+        /// The project's name.
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the projects and who may read or write each.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Let a role (and its members) read, or write, a project's rows.
+    Grant {
+        /// The project's name.
+        project: String,
+        /// The role, e.g. a dashboard's login (which also needs agent_trace_reader or
+        /// agent_trace_usage_reader, or agent_trace_writer to write).
+        role: String,
+        /// read: select the project's rows; write: insert rows into it.
+        #[arg(long, env = "AGENT_TRACE_GRANT_ACCESS", default_value = "read", value_parser = ["read", "write"])]
+        access: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Create an ingest token of a project; prints it once (only its SHA-256 is stored).
+    Create {
+        /// The project whose token it is.
+        #[arg(long, env = "AGENT_TRACE_PROJECT")]
+        project: String,
+        /// What the token is for (the service or person holding it).
+        #[arg(long, env = "AGENT_TRACE_TOKEN_NAME")]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the ingest tokens (not the tokens themselves: they are not stored).
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke an ingest token by its token_id (from `tokens list`); the server refuses it within
+    /// seconds.
+    Revoke {
+        /// The token's token_id.
+        token_id: i32,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 
@@ -433,6 +502,42 @@ fn main() -> ExitCode {
                 })
             })
         }),
+        Command::Projects { command } => {
+            let (database, command) = match command {
+                ProjectsCommand::Create { name, database } => {
+                    (database, projects::Command::CreateProject { name })
+                }
+                ProjectsCommand::List { database } => (database, projects::Command::ListProjects),
+                ProjectsCommand::Grant {
+                    project,
+                    role,
+                    access,
+                    database,
+                } => (
+                    database,
+                    projects::Command::Grant {
+                        project,
+                        role,
+                        access,
+                    },
+                ),
+            };
+            run_projects(&command, &database)
+        }
+        Command::Tokens { command } => {
+            let (database, command) = match command {
+                TokensCommand::Create {
+                    project,
+                    name,
+                    database,
+                } => (database, projects::Command::CreateToken { project, name }),
+                TokensCommand::List { database } => (database, projects::Command::ListTokens),
+                TokensCommand::Revoke { token_id, database } => {
+                    (database, projects::Command::RevokeToken { token_id })
+                }
+            };
+            run_projects(&command, &database)
+        }
         Command::Setup(args) => setup::render(
             args.tool,
             &SetupOptions {
@@ -451,6 +556,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_projects(command: &projects::Command, database: &DatabaseArgs) -> Result<(), String> {
+    let password = database.password()?;
+    let url = database.database_url.clone();
+    let command = command.clone();
+    run_async(|| async move { projects::run(&command, &url, password.as_ref()).await })
+        .map(|text| println!("{text}"))
 }
 
 /// Runs the future `start` makes on a new runtime; `start` runs inside it, so what it sets up

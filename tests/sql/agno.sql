@@ -210,6 +210,33 @@ SELECT agent_trace.disable_agno_compat('no_such_schema');
 TRUNCATE agent_trace.agent_traces;
 SELECT count(*) FROM ai.agno_traces;
 
+-- The copy is written with the extension owner's rights, so only into tables that role owns. A role
+-- that is given a compatible schema's table (ALTER TABLE .. OWNER TO) and puts a trigger on it
+-- does not get that trigger run with those rights: the copy skips the table.
+CREATE ROLE regress_agno_evil LOGIN;
+SELECT agent_trace.enable_agno_compat('evil') AS copied;
+ALTER TABLE evil.agno_traces OWNER TO regress_agno_evil;
+GRANT USAGE ON SCHEMA evil TO regress_agno_evil;
+CREATE SCHEMA evil_code AUTHORIZATION regress_agno_evil;
+SET ROLE regress_agno_evil;
+CREATE FUNCTION evil_code.take_over() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    ALTER ROLE regress_agno_evil SUPERUSER;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER take_over BEFORE INSERT OR UPDATE ON evil.agno_traces
+    FOR EACH ROW EXECUTE FUNCTION evil_code.take_over();
+RESET ROLE;
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+VALUES ('e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1', 'e1e1e1e1e1e1e1e1', 'after the take-over attempt', now(), now());
+SELECT rolsuper AS evil_is_superuser FROM pg_roles WHERE rolname = 'regress_agno_evil';
+SELECT count(*) AS copied_into_the_taken_table FROM evil.agno_traces;
+SELECT count(*) AS copied_into_ai FROM ai.agno_traces WHERE trace_id = 'e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1';
+DROP SCHEMA evil, evil_code CASCADE;
+DROP OWNED BY regress_agno_evil;
+DROP ROLE regress_agno_evil;
+
 -- The objects are not part of the extension: DROP EXTENSION refuses while they depend on it;
 -- disable_agno_compat drops them (no span or trace is touched).
 DROP EXTENSION agent_trace;

@@ -3,6 +3,7 @@
 //! - `up` / `down`: the embedded default, a private PostgreSQL cluster (`cluster`) with the
 //!   extension, served into until Ctrl-C;
 //! - `prices import`: model prices into `agent_trace.model_prices`;
+//! - `projects` and `tokens`: projects, who may read them, and their ingest tokens;
 //! - `setup`: the settings that point Claude Code, Gemini CLI or Codex at agent-trace;
 //! - `probe`: one GET of a running server's `/ready`, for container healthchecks.
 //!
@@ -13,5 +14,6 @@
 pub mod cluster;
 pub mod prices;
 pub mod probe;
+pub mod projects;
 pub mod setup;
 pub mod up;

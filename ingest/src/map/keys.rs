@@ -152,8 +152,9 @@ pub(super) const CODEX_RESPONSE_USAGE: &str = "codex.usage.";
 pub(super) const CODEX_TURN_USAGE: &str = "codex.turn.token_usage.";
 
 // Content (redact.rs): the keys whose values are prompts, completions, messages, tool arguments
-// and results, documents, in every dialect we map, on spans, span events and log records. A key
-// ending in `*` matches every key that starts with what comes before it.
+// and results, documents, in every dialect we map, on spans, span events, log records, metric
+// points and their resources. A key ending in `*` matches every key that starts with what comes
+// before it.
 pub(super) const CONTENT: &[&str] = &[
     // GenAI semantic conventions, and their older span-event form (gen_ai.user.message, ...,
     // gen_ai.choice: content, tool_calls, message).
@@ -199,6 +200,10 @@ pub(super) const CONTENT: &[&str] = &[
     "arguments",
     "input",
     "output",
+    // The process's command line, a resource attribute: a CLI's prompt is often an argument
+    // (`gemini -p "..."`, `claude -p "..."`).
+    "process.command_args",
+    "process.command_line",
 ];
 
 // Log records (logs.rs).

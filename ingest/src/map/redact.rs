@@ -3,8 +3,9 @@
 //!
 //! Content is the value of every attribute whose key matches a pattern (`keys::CONTENT`, plus the
 //! server's and the project's own), in span attributes, span event attributes, log record and
-//! metric point attributes; and the columns mapped from those keys: `input` and `output` of spans,
-//! `body` of log records. Each is kept, dropped (the key goes, the column is NULL), or replaced by
+//! metric point attributes, and the attributes of the resource that sent them (a CLI's command line
+//! holds its prompt); and the columns mapped from those keys: `input` and `output` of spans, `body`
+//! of log records. Each is kept, dropped (the key goes, the column is NULL), or replaced by
 //! a keyed hash, `hmac-sha256:` and 64 hex digits: HMAC-SHA-256 under the server's secret key, so
 //! equal values hash equal (prompts still group and join) but nobody without the key can test a
 //! guess against them. Typed columns that are not content (model, tokens, session, ...) are mapped
@@ -210,6 +211,7 @@ impl Redaction {
         row.input = self.text(row.input.take());
         row.output = self.text(row.output.take());
         self.attributes(&mut row.attributes);
+        self.attributes(&mut row.resource_attributes);
         if let Value::Array(events) = &mut row.events {
             for event in events {
                 if let Some(attributes) = event.get_mut("attributes") {
@@ -225,6 +227,7 @@ impl Redaction {
         }
         row.body = self.text(row.body.take());
         self.attributes(&mut row.attributes);
+        self.attributes(&mut row.resource_attributes);
     }
 
     pub fn metric(&self, row: &mut MetricRow) {
@@ -232,7 +235,13 @@ impl Redaction {
             return;
         }
         self.attributes(&mut row.attributes);
+        self.attributes(&mut row.resource_attributes);
     }
+}
+
+/// Whether `key` is content by default (`keys::CONTENT`), whatever a server or project adds.
+pub fn is_default_content_key(key: &str) -> bool {
+    CONTENT.iter().any(|pattern| matches(pattern, key))
 }
 
 /// Whether `key` matches `pattern`: equal, or, for a pattern ending in `*`, starting with the rest.

@@ -44,6 +44,7 @@ use tokio_postgres::error::SqlState;
 
 const EXTENSION_VERSION_SQL: &str = include_str!("../../../sql/ingest/extension_version.sql");
 const PROJECTS_SQL: &str = include_str!("../../../sql/ingest/projects.sql");
+const MAY_COPY_SQL: &str = include_str!("../../../sql/ingest/may_copy.sql");
 
 /// The extension version this binary writes for (they are released together).
 pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -184,6 +185,9 @@ pub struct Writer {
     database: String,
     /// How long the careful way may take for one batch before it gives up (503).
     careful_time: Duration,
+    /// Whether the login may COPY into the tables (no row-level security applies to it); if not,
+    /// every batch takes the careful way, which inserts.
+    may_copy: bool,
 }
 
 impl Writer {
@@ -237,12 +241,25 @@ impl Writer {
             .await
             .map_err(|e| StartupError::Connect(connect_error(&e)))?;
         check_extension(&client, &database).await?;
+        let may_copy: bool = client
+            .query_one(MAY_COPY_SQL, &[])
+            .await
+            .map_err(|e| StartupError::Connect(postgres::describe(&e)))?
+            .get(0);
+        if !may_copy {
+            tracing::warn!(
+                "row-level security applies to the ingest's login, which PostgreSQL then refuses COPY: \
+                 every batch is inserted through the staging table, which is slower. Give the login \
+                 BYPASSRLS (it still reads nothing; docs/access.md)."
+            );
+        }
         Ok(Self {
             pool,
             database,
             // Room for a few tries that each run up to statement_timeout: a batch too slow to
             // store at once, halved twice, or a slow row found among a few.
             careful_time: 4 * config.statement_timeout,
+            may_copy,
         })
     }
 
@@ -306,20 +323,22 @@ impl Writer {
             .await
             .map_err(|e| WriteError::unavailable(connect_error(&e)))?;
 
-        let transaction = client.transaction().await.map_err(unavailable)?;
-        match copy_rows(&transaction, R::SQL.copy, rows).await {
-            Ok(inserted) => {
-                transaction.commit().await.map_err(unavailable)?;
-                return Ok(Written {
-                    inserted,
-                    duplicates: 0,
-                    rejected: Vec::new(),
-                });
+        if self.may_copy {
+            let transaction = client.transaction().await.map_err(unavailable)?;
+            match copy_rows(&transaction, R::SQL.copy, rows).await {
+                Ok(inserted) => {
+                    transaction.commit().await.map_err(unavailable)?;
+                    return Ok(Written {
+                        inserted,
+                        duplicates: 0,
+                        rejected: Vec::new(),
+                    });
+                }
+                Err(error) if Cause::of(&error) == Cause::Unavailable && !is_overlap(&error) => {
+                    return Err(unavailable(error));
+                }
+                Err(_) => drop(transaction), // rolls back; take the careful way
             }
-            Err(error) if Cause::of(&error) == Cause::Unavailable && !is_overlap(&error) => {
-                return Err(unavailable(error));
-            }
-            Err(_) => drop(transaction), // rolls back; take the careful way
         }
 
         let deadline = Instant::now() + self.careful_time;

@@ -79,7 +79,7 @@ impl TestDb {
         let row = client
             .query_one(sql, &[])
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            .unwrap_or_else(|e| panic!("{sql}: {}", ingest::postgres::describe(&e)));
         row.get::<_, Option<i64>>(0).unwrap_or(0)
     }
 
@@ -88,7 +88,7 @@ impl TestDb {
             .await
             .batch_execute(sql)
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            .unwrap_or_else(|e| panic!("{sql}: {}", ingest::postgres::describe(&e)));
     }
 
     pub async fn clear(&self) {
@@ -227,9 +227,22 @@ pub async fn post_fixture(
     server: &TestServer,
     fixture: &ingest::fixtures::Fixture,
 ) -> reqwest::Response {
+    post_fixture_to(client, &server.url(""), fixture, None).await
+}
+
+/// `post_fixture` to the server at `base` (`http://HOST:PORT`), with an `Authorization` value.
+pub async fn post_fixture_to(
+    client: &reqwest::Client,
+    base: &str,
+    fixture: &ingest::fixtures::Fixture,
+    authorization: Option<&str>,
+) -> reqwest::Response {
     let mut request = client
-        .post(server.url(&fixture.path))
+        .post(format!("{base}{}", fixture.path))
         .body(fixture.body.clone());
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
     if let Some(content_type) = &fixture.content_type {
         request = request.header("content-type", content_type);
     }
