@@ -19,7 +19,8 @@
 //!
 //! - `server/`: the one place where `serve` is assembled: both ports, the operator's endpoints,
 //!   the viewer, one stop.
-//! - `auth.rs`: the bearer-token check, shared by OTLP, the operator's endpoints and the viewer.
+//! - `auth/`: the bearer-token check, shared by OTLP, the operator's endpoints and the viewer,
+//!   with wrong tokens counted and slowed down per client address.
 //! - `postgres.rs`: how every part reaches PostgreSQL (connection strings, TLS, passwords).
 //! - `observe/`: what the service tells its operator: a log line per request, its own metrics.
 //! - `viewer/`: the web viewer on the OTLP/HTTP port: it only reads, through the extension's SQL API.

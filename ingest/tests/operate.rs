@@ -173,7 +173,7 @@ async fn health_ready_and_metrics_count_what_a_replay_of_every_fixture_stored() 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
     let db = TestDb::start("operate-token");
-    let server = TestServer::start(&db, Limits::DEFAULT, Some("s3cret")).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, Some("s3cret-s3cret-s3cret")).await;
     let client = reqwest::Client::new();
 
     assert_eq!(get(&server.url("/health"), None).await.0, 200);
@@ -184,7 +184,11 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
         401
     );
     for scheme in ["Bearer", "bearer", "BEARER"] {
-        let (status, text) = get(&server.url("/metrics"), Some(&format!("{scheme} s3cret"))).await;
+        let (status, text) = get(
+            &server.url("/metrics"),
+            Some(&format!("{scheme} s3cret-s3cret-s3cret")),
+        )
+        .await;
         assert_eq!(status, 200, "{scheme}");
         assert!(text.contains("agent_trace_build_info"), "{text}");
     }
@@ -213,7 +217,7 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
             "{method} {path}"
         );
         assert_eq!(
-            answer(method.clone(), path, Some("Bearer s3cret")).await,
+            answer(method.clone(), path, Some("Bearer s3cret-s3cret-s3cret")).await,
             known,
             "{method} {path}"
         );
@@ -221,7 +225,7 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
     server.stop().await;
 
     // gRPC: an unknown method is UNAUTHENTICATED (16) without the token, UNIMPLEMENTED (12) with it.
-    let grpc = TestGrpcServer::start(&db, Some("s3cret")).await;
+    let grpc = TestGrpcServer::start(&db, Some("s3cret-s3cret-s3cret")).await;
     let call = |authorization| {
         grpc_call_with(
             &grpc.endpoint,
@@ -232,7 +236,7 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
         )
     };
     assert_eq!(call(None).await.0, "16");
-    assert_eq!(call(Some("bearer s3cret")).await.0, "12");
+    assert_eq!(call(Some("bearer s3cret-s3cret-s3cret")).await.0, "12");
     grpc.stop().await;
 }
 
@@ -278,20 +282,32 @@ async fn tokens_rotate_through_the_token_file_on_sighup() {
     let file = std::env::temp_dir().join(format!("agent-trace-rotate-{}", std::process::id()));
     std::fs::write(
         &file,
-        "# the tokens clients may send\nold-token\nnew-token\n",
+        "# the tokens clients may send\nold-token-0123456789\nnew-token-0123456789\n",
     )
     .unwrap();
     let mut server = serve(&db, &["--token-file", file.to_str().unwrap()]);
     let body = spans_json(&[("7bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]);
-    assert_eq!(post(&server, &body, Some("Bearer old-token")).await, 200);
-    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
+    assert_eq!(
+        post(&server, &body, Some("Bearer old-token-0123456789")).await,
+        200
+    );
+    assert_eq!(
+        post(&server, &body, Some("Bearer new-token-0123456789")).await,
+        200
+    );
     assert_eq!(post(&server, &body, None).await, 401);
 
-    std::fs::write(&file, "new-token\n").unwrap();
+    std::fs::write(&file, "new-token-0123456789\n").unwrap();
     server.signal("-HUP");
     server.wait_for_log("SIGHUP: tokens read again", Duration::from_secs(10));
-    assert_eq!(post(&server, &body, Some("Bearer old-token")).await, 401);
-    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
+    assert_eq!(
+        post(&server, &body, Some("Bearer old-token-0123456789")).await,
+        401
+    );
+    assert_eq!(
+        post(&server, &body, Some("Bearer new-token-0123456789")).await,
+        200
+    );
 
     // A file emptied by mistake does not open the server: the tokens stay.
     std::fs::write(&file, "# nothing\n").unwrap();
@@ -299,7 +315,10 @@ async fn tokens_rotate_through_the_token_file_on_sighup() {
     // The reload has happened (and refused the empty file) before the tokens are tried.
     server.wait_for_log("SIGHUP: tokens kept as they were", Duration::from_secs(10));
     assert_eq!(post(&server, &body, None).await, 401);
-    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
+    assert_eq!(
+        post(&server, &body, Some("Bearer new-token-0123456789")).await,
+        200
+    );
     stop(server);
     std::fs::remove_file(&file).unwrap();
 }

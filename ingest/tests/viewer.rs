@@ -507,7 +507,7 @@ async fn the_api_answers_each_view_from_the_sql_api() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_token_the_viewer_and_its_api_ask_for_it() {
     let db = TestDb::start("viewer-token");
-    let server = ViewerServer::start(&db, Some("s3cret-token"), None).await;
+    let server = ViewerServer::start(&db, Some("s3cret-token-0123456789"), None).await;
     let anonymous = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -560,7 +560,7 @@ async fn with_a_token_the_viewer_and_its_api_ask_for_it() {
     assert!(wrong.headers().get("set-cookie").is_none());
     let right = anonymous
         .post(url("/login?next=%2Fsessions"))
-        .form(&[("token", "s3cret-token")])
+        .form(&[("token", "s3cret-token-0123456789")])
         .send()
         .await
         .expect("login");
@@ -585,7 +585,7 @@ async fn with_a_token_the_viewer_and_its_api_ask_for_it() {
     }
     let elsewhere = anonymous
         .post(url("/login?next=%2F%2Fevil.example"))
-        .form(&[("token", "s3cret-token")])
+        .form(&[("token", "s3cret-token-0123456789")])
         .send()
         .await
         .expect("login");
@@ -797,7 +797,7 @@ async fn every_view_works_in_a_real_browser() {
         playwright.exists() && Path::new("/usr/bin/chromium").exists(),
         "the browser test needs Debian's chromium and the viewer's npm packages: run scripts/install-viewer-deps.sh (make test does)"
     );
-    let (_db, server) = loaded("viewer-browser", Some("e2e-token")).await;
+    let (_db, server) = loaded("viewer-browser", Some("e2e-token-0123456789")).await;
     let artifacts = root.join("target/viewer-e2e");
     let base = server.base.clone();
     // node's test runner, with a time limit per test in the script; the server keeps serving on this
@@ -808,7 +808,7 @@ async fn every_view_works_in_a_real_browser() {
             .arg("e2e/viewer.e2e.mjs")
             .current_dir(root.join("viewer"))
             .env("VIEWER_URL", base)
-            .env("VIEWER_TOKEN", "e2e-token")
+            .env("VIEWER_TOKEN", "e2e-token-0123456789")
             .env("ARTIFACTS", artifacts)
             .output()
     })

@@ -60,7 +60,7 @@ async fn receive<S: Signal>(
     bytes: &mut usize,
 ) -> Result<(S::Response, Outcome), Refusal> {
     let (parts, body) = request.into_parts();
-    intake.authorize(header_str(&parts.headers, "authorization"))?;
+    intake.authorize(&parts.headers, &parts.extensions, parts.uri.path())?;
     let content_type = header_str(&parts.headers, "content-type").unwrap_or_default();
     if !(content_type == "application/grpc" || content_type.starts_with("application/grpc+proto")) {
         return Err(invalid(format!(
@@ -178,7 +178,11 @@ fn retry_info(refusal: &Refusal, seconds: u32) -> Bytes {
 /// A method we do not serve: UNIMPLEMENTED, but UNAUTHENTICATED first to a call without the token.
 async fn unimplemented(State(intake): State<Intake>, request: Request) -> Response {
     let started = Instant::now();
-    let refusal = match intake.authorize(header_str(request.headers(), "authorization")) {
+    let refusal = match intake.authorize(
+        request.headers(),
+        request.extensions(),
+        request.uri().path(),
+    ) {
         Ok(()) => Refusal::new(
             axum::http::StatusCode::NOT_FOUND,
             tonic::Code::Unimplemented,

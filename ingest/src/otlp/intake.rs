@@ -4,13 +4,13 @@
 //! then says in its own words (an HTTP status, a gRPC code).
 
 use super::Limits;
-use crate::auth::{self, Auth};
+use crate::auth::{self, Auth, Throttled, Verdict};
 use crate::decode::budget::{Budget, Charge, ChargedBuffer, Exhausted};
 use crate::decode::{self, DecodeError, Encoding};
 use crate::export::{self, Outcome, Signal};
 use crate::observe::Observer;
 use crate::write::{WriteError, Writer};
-use axum::http::StatusCode;
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -59,6 +59,17 @@ impl Refusal {
             tonic::Code::Unauthenticated,
             auth::UNAUTHORIZED,
         )
+    }
+
+    /// Too many wrong tokens from the client's address: its token was not looked at. 429 (gRPC:
+    /// RESOURCE_EXHAUSTED with RetryInfo) with when to try again.
+    pub fn throttled(throttled: &Throttled) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            tonic::Code::ResourceExhausted,
+            auth::throttled_message(throttled),
+        )
+        .retry_after(throttled.seconds())
     }
 }
 
@@ -146,12 +157,22 @@ impl Intake {
         &self.budget
     }
 
-    /// Ok if a request with this `Authorization` value may write.
-    pub fn authorize(&self, authorization: Option<&str>) -> Result<(), Refusal> {
-        if self.auth.allows(authorization) {
-            Ok(())
-        } else {
-            Err(Refusal::unauthorized())
+    /// Ok if a request with these headers (its `Authorization`, or gRPC's `authorization`) may
+    /// write; `extensions` say which client it came from (wrong tokens are counted per address),
+    /// `path` what it asked for (for the log).
+    pub fn authorize(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+        path: &str,
+    ) -> Result<(), Refusal> {
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        match self.auth.check(authorization, auth::peer(extensions), path) {
+            Verdict::Allowed => Ok(()),
+            Verdict::Refused => Err(Refusal::unauthorized()),
+            Verdict::Throttled(throttled) => Err(Refusal::throttled(&throttled)),
         }
     }
 
