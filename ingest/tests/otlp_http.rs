@@ -686,6 +686,10 @@ async fn requests_a_web_page_makes_are_refused_403() {
         vec![("origin", format!("http://127.0.0.1:{other_port}"))],
         vec![("origin", "http://evil.example".to_string())],
         vec![("origin", "null".to_string())],
+        vec![
+            ("origin", "null".to_string()),
+            ("sec-fetch-site", "cross-site".to_string()),
+        ],
         vec![("origin", format!("https://127.0.0.1:{port}"))],
         vec![("sec-fetch-site", "cross-site".to_string())],
         vec![("sec-fetch-site", "same-site".to_string())],
@@ -721,6 +725,11 @@ async fn requests_a_web_page_makes_are_refused_403() {
             ("origin", format!("http://localhost:{port}")),
         ],
         vec![("sec-fetch-site", "same-origin".to_string())],
+        // A page of this server with Referrer-Policy: no-referrer (the viewer's).
+        vec![
+            ("origin", "null".to_string()),
+            ("sec-fetch-site", "same-origin".to_string()),
+        ],
         vec![("sec-fetch-site", "none".to_string())],
         vec![("host", "localhost".to_string())],
         vec![("host", format!("[::1]:{port}"))],

@@ -10,8 +10,10 @@
 //! - **Origin** and **Sec-Fetch-Site**, always: a request whose `Origin` is not this server's own
 //!   (`http[s]://` + its Host), or that the browser says is `cross-site` or `same-site` (another
 //!   port of 127.0.0.1 is same-site), is 403. Browsers send these on what pages do (a `fetch`, a
-//!   form); curl, the SDKs and gRPC clients send neither. A link followed from another site (a
-//!   top-level GET navigation, which no script of that site can read) still opens the page.
+//!   form); curl, the SDKs and gRPC clients send neither. `Origin: null` is refused unless the
+//!   browser says `same-origin` (a page with `Referrer-Policy: no-referrer`, as the viewer's own
+//!   pages have, sends `null` even to itself). A link followed from another site (a top-level GET
+//!   navigation, which no script of that site can read) still opens the page.
 //!
 //! `/health` and `/ready` are left alone: load balancers call them, and they say only "ok". The
 //! third defence, a body without a protobuf or JSON Content-Type refused 415 (a page's `fetch`
@@ -73,17 +75,17 @@ impl Guard {
                 );
             }
         }
+        let site = header_str(headers, "sec-fetch-site").map(str::to_ascii_lowercase);
         if let Some(origin) = headers.get(header::ORIGIN) {
-            let own = host.is_some_and(|host| {
-                origin
-                    .to_str()
-                    .is_ok_and(|origin| same_origin(origin, host, self.tls))
-            });
+            let origin = origin.to_str().unwrap_or("?");
+            let own = host.is_some_and(|host| same_origin(origin, host, self.tls))
+                // A page whose referrer policy is no-referrer (the viewer's) sends `Origin: null`
+                // even to itself; its browser still says where the request comes from.
+                || (origin == "null" && site.as_deref() == Some("same-origin"));
             if !own {
                 return Some("a web page of another origin may not use this server".to_string());
             }
         }
-        let site = header_str(headers, "sec-fetch-site").map(str::to_ascii_lowercase);
         if matches!(site.as_deref(), Some("cross-site" | "same-site"))
             && !is_followed_link(request.method(), headers)
         {
