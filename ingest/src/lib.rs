@@ -19,7 +19,8 @@
 //!
 //! - `server/`: the one place where `serve` is assembled: both ports, the operator's endpoints,
 //!   the viewer, one stop.
-//! - `auth.rs`: the bearer-token check, shared by OTLP, the operator's endpoints and the viewer.
+//! - `auth/`: the bearer-token check, shared by OTLP, the operator's endpoints and the viewer,
+//!   with wrong tokens counted and slowed down per client address.
 //! - `postgres.rs`: how every part reaches PostgreSQL (connection strings, TLS, passwords).
 //! - `projects.rs`: which token belongs to which project, how each project redacts (from the
 //!   database, read every few seconds).

@@ -237,8 +237,8 @@ struct ServerArgs {
     /// Address for OTLP/gRPC.
     #[arg(long, env = "AGENT_TRACE_GRPC_LISTEN", default_value = server::DEFAULT_GRPC_LISTEN)]
     grpc_listen: SocketAddr,
-    /// A bearer token clients may send (`Authorization: Bearer TOKEN`); repeat the flag for
-    /// several (rotation). One is required to listen beyond loopback unless
+    /// A bearer token clients may send (`Authorization: Bearer TOKEN`), 16 characters or more;
+    /// repeat the flag for several (rotation). One is required to listen beyond loopback unless
     /// --allow-public-without-token. Prefer --token-file: a flag shows in `ps`.
     #[arg(long = "token", env = "AGENT_TRACE_TOKEN", hide_env_values = true)]
     tokens: Vec<String>,
@@ -253,7 +253,8 @@ struct ServerArgs {
     /// Log lines as text, or as JSON objects (one per line) for a log pipeline.
     #[arg(long, env = "AGENT_TRACE_LOG_FORMAT", value_enum, default_value_t = log::Format::Text)]
     log_format: log::Format,
-    /// Listen on a non-loopback address without a token (anyone who can reach it can write).
+    /// Listen on a non-loopback address without a token (anyone who can reach it can write; only
+    /// requests addressed to a loopback name or to the address it listens on are served).
     #[arg(long, env = "AGENT_TRACE_ALLOW_PUBLIC_WITHOUT_TOKEN")]
     allow_public_without_token: bool,
     /// Serve both ports over TLS with this certificate (PEM, the chain after it); needs --tls-key.

@@ -1,7 +1,8 @@
 //! What the operator sees and controls: `/health`, `/ready` and `/metrics` (which counts exactly
 //! what a replay of every captured request stored), the token rules (several tokens, a token file
-//! read again on SIGHUP, empty tokens refused, 401 before any other answer), and the log line of
-//! each request (JSON, with the reason of a rejected span and the SQLSTATE of a refusal).
+//! read again on SIGHUP, empty and short tokens refused, 401 before any other answer, wrong tokens
+//! slowed down and logged per client address), and the log line of each request (JSON, with the
+//! reason of a rejected span and the SQLSTATE of a refusal).
 
 mod common;
 
@@ -173,7 +174,7 @@ async fn health_ready_and_metrics_count_what_a_replay_of_every_fixture_stored() 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
     let db = TestDb::start("operate-token");
-    let server = TestServer::start(&db, Limits::DEFAULT, Some("s3cret")).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, Some("s3cret-s3cret-s3cret")).await;
     let client = reqwest::Client::new();
 
     assert_eq!(get(&server.url("/health"), None).await.0, 200);
@@ -184,7 +185,11 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
         401
     );
     for scheme in ["Bearer", "bearer", "BEARER"] {
-        let (status, text) = get(&server.url("/metrics"), Some(&format!("{scheme} s3cret"))).await;
+        let (status, text) = get(
+            &server.url("/metrics"),
+            Some(&format!("{scheme} s3cret-s3cret-s3cret")),
+        )
+        .await;
         assert_eq!(status, 200, "{scheme}");
         assert!(text.contains("agent_trace_build_info"), "{text}");
     }
@@ -213,7 +218,7 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
             "{method} {path}"
         );
         assert_eq!(
-            answer(method.clone(), path, Some("Bearer s3cret")).await,
+            answer(method.clone(), path, Some("Bearer s3cret-s3cret-s3cret")).await,
             known,
             "{method} {path}"
         );
@@ -221,7 +226,7 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
     server.stop().await;
 
     // gRPC: an unknown method is UNAUTHENTICATED (16) without the token, UNIMPLEMENTED (12) with it.
-    let grpc = TestGrpcServer::start(&db, Some("s3cret")).await;
+    let grpc = TestGrpcServer::start(&db, Some("s3cret-s3cret-s3cret")).await;
     let call = |authorization| {
         grpc_call_with(
             &grpc.endpoint,
@@ -232,7 +237,7 @@ async fn with_a_token_everything_but_health_and_ready_asks_for_it_first() {
         )
     };
     assert_eq!(call(None).await.0, "16");
-    assert_eq!(call(Some("bearer s3cret")).await.0, "12");
+    assert_eq!(call(Some("bearer s3cret-s3cret-s3cret")).await.0, "12");
     grpc.stop().await;
 }
 
@@ -278,20 +283,32 @@ async fn tokens_rotate_through_the_token_file_on_sighup() {
     let file = std::env::temp_dir().join(format!("agent-trace-rotate-{}", std::process::id()));
     std::fs::write(
         &file,
-        "# the tokens clients may send\nold-token\nnew-token\n",
+        "# the tokens clients may send\nold-token-0123456789\nnew-token-0123456789\n",
     )
     .unwrap();
     let mut server = serve(&db, &["--token-file", file.to_str().unwrap()]);
     let body = spans_json(&[("7bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]);
-    assert_eq!(post(&server, &body, Some("Bearer old-token")).await, 200);
-    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
+    assert_eq!(
+        post(&server, &body, Some("Bearer old-token-0123456789")).await,
+        200
+    );
+    assert_eq!(
+        post(&server, &body, Some("Bearer new-token-0123456789")).await,
+        200
+    );
     assert_eq!(post(&server, &body, None).await, 401);
 
-    std::fs::write(&file, "new-token\n").unwrap();
+    std::fs::write(&file, "new-token-0123456789\n").unwrap();
     server.signal("-HUP");
     server.wait_for_log("SIGHUP: tokens read again", Duration::from_secs(10));
-    assert_eq!(post(&server, &body, Some("Bearer old-token")).await, 401);
-    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
+    assert_eq!(
+        post(&server, &body, Some("Bearer old-token-0123456789")).await,
+        401
+    );
+    assert_eq!(
+        post(&server, &body, Some("Bearer new-token-0123456789")).await,
+        200
+    );
 
     // A file emptied by mistake does not open the server: the tokens stay.
     std::fs::write(&file, "# nothing\n").unwrap();
@@ -299,7 +316,10 @@ async fn tokens_rotate_through_the_token_file_on_sighup() {
     // The reload has happened (and refused the empty file) before the tokens are tried.
     server.wait_for_log("SIGHUP: tokens kept as they were", Duration::from_secs(10));
     assert_eq!(post(&server, &body, None).await, 401);
-    assert_eq!(post(&server, &body, Some("Bearer new-token")).await, 200);
+    assert_eq!(
+        post(&server, &body, Some("Bearer new-token-0123456789")).await,
+        200
+    );
     stop(server);
     std::fs::remove_file(&file).unwrap();
 }
@@ -331,6 +351,152 @@ fn an_empty_token_is_refused_at_start() {
         );
     }
     std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn a_short_token_is_refused_at_start() {
+    let short = "fifteen-chars!!";
+    assert_eq!(short.len(), 15);
+    let file = std::env::temp_dir().join(format!("agent-trace-short-{}", std::process::id()));
+    std::fs::write(
+        &file,
+        format!("# one long, one short\nsixteen-chars!!!\n{short}\n"),
+    )
+    .unwrap();
+    for (args, env) in [
+        (vec!["--token", short], None),
+        (vec![], Some(short)),
+        (vec!["--token-file", file.to_str().unwrap()], None),
+    ] {
+        let mut command = Command::new(BIN);
+        command
+            .args(["serve", "--database-url", "postgresql://127.0.0.1:1/x"])
+            .args(&args)
+            .env_remove("AGENT_TRACE_TOKEN");
+        if let Some(env) = env {
+            command.env("AGENT_TRACE_TOKEN", env);
+        }
+        let output = command.output().expect("run serve");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} {env:?}");
+        assert!(
+            stderr.contains("15 characters is too short")
+                && stderr.contains("at least 16 characters"),
+            "{args:?} {env:?}: {stderr}"
+        );
+        assert!(!stderr.contains(short), "the token is not shown: {stderr}");
+    }
+    std::fs::remove_file(&file).unwrap();
+}
+
+/// 300 wrong tokens used to take 2.6 s and leave no trace but OTLP's 401 lines. Now wrong tokens
+/// count against the client's address: after ten, that address is answered 429 with Retry-After
+/// at once, without its token being looked at (so the right token waits too), on both ports and
+/// /metrics; another address (127.0.0.2, loopback too) is served as usual. Each wrong token is
+/// logged with the address and path, never the token, at most one line per address per 6 s.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_tokens_are_slowed_per_address_and_logged_without_the_token() {
+    let db = TestDb::start("throttle");
+    let token = "the-right-token-0123456789";
+    let mut server = serve(&db, &["--token", token]);
+    let body = spans_json(&[("7bf92f3577b34da6a3ce929d0e0e4737", "00f067aa0ba902b7")]);
+    let client_from = |address: &str| {
+        reqwest::Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let (guesser, other) = (client_from("127.0.0.1"), client_from("127.0.0.2"));
+    let url = server.url("/v1/traces");
+    let post = |client: &reqwest::Client, token: String| {
+        let request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .bearer_auth(token)
+            .body(body.clone());
+        async move {
+            let response = request.send().await.expect("POST");
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|value| value.to_str().unwrap().parse::<u64>().unwrap());
+            (response.status().as_u16(), retry_after)
+        }
+    };
+
+    let started = std::time::Instant::now();
+    let mut answers = Vec::new();
+    for n in 0..30 {
+        answers.push(post(&guesser, format!("wrong-guess-{n:02}")).await);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses[..10], [401; 10], "{statuses:?}");
+    assert!(
+        statuses[20..].iter().all(|status| *status == 429),
+        "{statuses:?}"
+    );
+    for (status, retry_after) in &answers {
+        if *status == 429 {
+            assert!(
+                retry_after.is_some_and(|s| (1..=6).contains(&s)),
+                "{answers:?}"
+            );
+        }
+    }
+    // The right token from that address: 429 at once, unchecked.
+    let asked = std::time::Instant::now();
+    assert_eq!(post(&guesser, token.to_string()).await.0, 429);
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+    let (status, _) = get(&server.url("/metrics"), Some(&format!("Bearer {token}"))).await;
+    assert_eq!(status, 429, "/metrics");
+    let (code, _) = grpc_call_with(
+        &server.grpc_endpoint(),
+        common::TRACES_EXPORT,
+        bytes::Bytes::new(),
+        false,
+        Some(&format!("Bearer {token}")),
+    )
+    .await;
+    assert_eq!(code, "8", "gRPC: RESOURCE_EXHAUSTED");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the guesses were answered quickly: {:?}",
+        started.elapsed()
+    );
+
+    // Another address is not held up: its right token writes, its wrong one is 401.
+    assert_eq!(post(&other, token.to_string()).await.0, 200);
+    assert_eq!(post(&other, "another-wrong-guess".to_string()).await.0, 401);
+
+    let line = server.wait_for_log("agent_trace::auth", Duration::from_secs(10));
+    assert!(
+        line.contains("WARN")
+            && line.contains("peer=127.0.0.1")
+            && line.contains("path=/v1/traces"),
+        "{line}"
+    );
+    server.wait_for_log("peer=127.0.0.2", Duration::from_secs(10));
+    let log = stop(server);
+    let auth_lines: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("agent_trace::auth"))
+        .collect();
+    let from_guesser = auth_lines
+        .iter()
+        .filter(|line| line.contains("peer=127.0.0.1 "))
+        .count();
+    assert!(
+        (1..=2).contains(&from_guesser),
+        "one line per address per 6 s for 30 wrong tokens and the 429s:\n{}",
+        auth_lines.join("\n")
+    );
+    for secret in ["wrong-guess-", "another-wrong-guess", token] {
+        assert!(!log.contains(secret), "the log shows {secret:?}:\n{log}");
+    }
 }
 
 /// The JSON log lines of target agent_trace::request.

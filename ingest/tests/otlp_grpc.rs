@@ -16,7 +16,7 @@ fn fixture_request(name: &str) -> ExportTraceServiceRequest {
 #[tokio::test(flavor = "multi_thread")]
 async fn grpc_export_stores_spans_once_and_enforces_the_token() {
     let db = TestDb::start("grpc");
-    let server = TestGrpcServer::start(&db, Some("s3cret")).await;
+    let server = TestGrpcServer::start(&db, Some("s3cret-s3cret-s3cret")).await;
     let request = fixture_request("py_sdk_agent/010_v1_traces");
 
     let mut client = TraceServiceClient::connect(server.endpoint.clone())
@@ -29,8 +29,10 @@ async fn grpc_export_stores_spans_once_and_enforces_the_token() {
 
     for _ in 0..2 {
         let mut call = tonic::Request::new(request.clone());
-        call.metadata_mut()
-            .insert("authorization", "Bearer s3cret".parse().unwrap());
+        call.metadata_mut().insert(
+            "authorization",
+            "Bearer s3cret-s3cret-s3cret".parse().unwrap(),
+        );
         let response = client.export(call).await.expect("export").into_inner();
         assert_eq!(response.partial_success, None);
     }
@@ -47,8 +49,10 @@ async fn grpc_export_stores_spans_once_and_enforces_the_token() {
 
     db.cluster.down().expect("stop postgres");
     let mut call = tonic::Request::new(fixture_request("cli_claude/001_v1_traces"));
-    call.metadata_mut()
-        .insert("authorization", "Bearer s3cret".parse().unwrap());
+    call.metadata_mut().insert(
+        "authorization",
+        "Bearer s3cret-s3cret-s3cret".parse().unwrap(),
+    );
     let outage = client.export(call).await.expect_err("database down");
     assert_eq!(
         outage.code(),
@@ -91,6 +95,59 @@ async fn invalid_utf8_over_grpc_costs_no_span() {
         db.number("SELECT count(*) FROM agent_trace.agent_spans WHERE name = 'invoke\u{FFFD}agent weather_agent'")
             .await,
         1
+    );
+    server.stop().await;
+}
+
+/// gRPC takes only `application/grpc` (and `application/grpc+proto`): a call with any other
+/// content-type (what a web page could send without a preflight, or none) is INVALID_ARGUMENT and
+/// stores nothing; the same message as `application/grpc` is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_with_another_content_type_is_refused() {
+    let db = TestDb::start("grpc-content-type");
+    let server = TestGrpcServer::start(&db, None).await;
+    let fixture = fixtures::find("py_sdk_agent/010_v1_traces");
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "application/x-protobuf",
+        "application/json",
+        "",
+    ] {
+        let (status, why) = common::grpc_call_as(
+            &server.endpoint,
+            common::TRACES_EXPORT,
+            fixture.body.clone(),
+            false,
+            None,
+            content_type,
+        )
+        .await;
+        assert_eq!(status, "3", "{content_type:?}: {why}");
+        assert!(why.contains("not%20application/grpc"), "{why}");
+    }
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        0
+    );
+    for content_type in ["application/grpc", "application/grpc+proto"] {
+        let (status, why) = common::grpc_call_as(
+            &server.endpoint,
+            common::TRACES_EXPORT,
+            fixture.body.clone(),
+            false,
+            None,
+            content_type,
+        )
+        .await;
+        assert_eq!(status, "0", "{content_type}: {why}");
+    }
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        fixture.counts.spans as i64
     );
     server.stop().await;
 }

@@ -375,7 +375,7 @@ async fn bad_spans_cost_only_themselves_and_duplicates_count_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_is_required_when_configured() {
     let db = TestDb::start("token");
-    let server = TestServer::start(&db, Limits::DEFAULT, Some("s3cret")).await;
+    let server = TestServer::start(&db, Limits::DEFAULT, Some("s3cret-s3cret-s3cret")).await;
     let client = reqwest::Client::new();
     let url = server.url("/v1/traces");
     let body = request_json(vec![span_json(
@@ -386,8 +386,8 @@ async fn a_token_is_required_when_configured() {
     for auth in [
         None,
         Some("Bearer wrong"),
-        Some("s3cret"),
-        Some("Bearer s3cre"),
+        Some("s3cret-s3cret-s3cret"),
+        Some("Bearer s3cret-s3cret-s3cre"),
     ] {
         let mut request = client
             .post(&url)
@@ -401,7 +401,7 @@ async fn a_token_is_required_when_configured() {
     let response = client
         .post(&url)
         .header("content-type", "application/json")
-        .header("authorization", "Bearer s3cret")
+        .header("authorization", "Bearer s3cret-s3cret-s3cret")
         .body(body)
         .send()
         .await
@@ -595,5 +595,174 @@ async fn invalid_utf8_costs_no_span_in_either_encoding() {
             .await,
         3
     );
+    server.stop().await;
+}
+
+/// The protobuf form of an OTLP/JSON traces request (what an exporter would send as protobuf).
+fn as_protobuf(json: &str) -> Vec<u8> {
+    let request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest =
+        serde_json::from_str(json).expect("OTLP/JSON");
+    request.encode_to_vec()
+}
+
+/// A body without a Content-Type was taken as protobuf, so a web page's `fetch` (which may send
+/// bytes without a Content-Type, and needs no CORS preflight to) could write spans: now it is 415
+/// with a `google.rpc.Status`, and nothing is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_without_a_content_type_is_refused_415_and_stores_nothing() {
+    let db = TestDb::start("no-content-type");
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
+    let client = reqwest::Client::new();
+    let body = request_json(vec![span_json(
+        "5b8efff798038103d269b633813fc610",
+        "eee19b7ec3c1b174",
+        "no content type",
+    )]);
+    for bytes in [as_protobuf(&body), body.clone().into_bytes()] {
+        let response = client
+            .post(server.url("/v1/traces"))
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 415);
+        assert_eq!(response.headers()["content-type"], "application/x-protobuf");
+        let status = Status::decode(response.bytes().await.unwrap()).expect("a Status");
+        assert!(
+            status.message.contains("no Content-Type"),
+            "{}",
+            status.message
+        );
+    }
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        0
+    );
+    // The same bytes with their Content-Type are stored.
+    let response = client
+        .post(server.url("/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .body(as_protobuf(&body))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        1
+    );
+    server.stop().await;
+}
+
+/// What browsers add to a page's requests (Origin, Sec-Fetch-Site) makes them 403 on every path
+/// but /health and /ready, token or not; without a token, only loopback Host names are served.
+/// Clients that are not browsers send neither header and are served as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_a_web_page_makes_are_refused_403() {
+    let db = TestDb::start("guard");
+    let server = TestServer::start(&db, Limits::DEFAULT, None).await;
+    let port = server.addr.port();
+    let client = reqwest::Client::new();
+    let body = request_json(vec![span_json(
+        "5b8efff798038103d269b633813fc611",
+        "eee19b7ec3c1b174",
+        "guarded",
+    )]);
+    let post = |headers: &[(&str, String)]| {
+        let mut request = client
+            .post(server.url("/v1/traces"))
+            .header("content-type", "application/json")
+            .body(body.clone());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    let stored = || db.number("SELECT count(*) FROM agent_trace.agent_spans");
+    let other_port = port.wrapping_add(1);
+    for refused in [
+        vec![("origin", format!("http://127.0.0.1:{other_port}"))],
+        vec![("origin", "http://evil.example".to_string())],
+        vec![("origin", "null".to_string())],
+        vec![
+            ("origin", "null".to_string()),
+            ("sec-fetch-site", "cross-site".to_string()),
+        ],
+        vec![("origin", format!("https://127.0.0.1:{port}"))],
+        vec![("sec-fetch-site", "cross-site".to_string())],
+        vec![("sec-fetch-site", "same-site".to_string())],
+        vec![("host", "attacker.example".to_string())],
+        vec![("host", format!("attacker.example:{port}"))],
+        vec![("host", format!("127.0.0.1.nip.io:{port}"))],
+    ] {
+        let response = post(&refused).await;
+        assert_eq!(response.status(), 403, "{refused:?}");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let status: Status =
+            serde_json::from_slice(&response.bytes().await.unwrap()).expect("a JSON Status");
+        assert_eq!(status.code, tonic::Code::PermissionDenied as i32);
+    }
+    assert_eq!(stored().await, 0, "nothing stored");
+    // /metrics too; /health and /ready answer whoever asks.
+    let get = |path: &str, header: (&str, &str)| {
+        let request = client.get(server.url(path)).header(header.0, header.1);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get("/metrics", ("sec-fetch-site", "cross-site")).await, 403);
+    assert_eq!(get("/metrics", ("host", "attacker.example")).await, 403);
+    for path in ["/health", "/ready"] {
+        assert_eq!(get(path, ("origin", "http://evil.example")).await, 200);
+        assert_eq!(get(path, ("host", "attacker.example")).await, 200);
+    }
+    // The server's own origin, a same-origin request, and loopback names in any form are served.
+    for served in [
+        vec![],
+        vec![("origin", format!("http://127.0.0.1:{port}"))],
+        vec![
+            ("host", format!("LocalHost:{port}")),
+            ("origin", format!("http://localhost:{port}")),
+        ],
+        vec![("sec-fetch-site", "same-origin".to_string())],
+        // A page of this server with Referrer-Policy: no-referrer (the viewer's).
+        vec![
+            ("origin", "null".to_string()),
+            ("sec-fetch-site", "same-origin".to_string()),
+        ],
+        vec![("sec-fetch-site", "none".to_string())],
+        vec![("host", "localhost".to_string())],
+        vec![("host", format!("[::1]:{port}"))],
+    ] {
+        assert_eq!(post(&served).await.status(), 200, "{served:?}");
+    }
+    assert_eq!(stored().await, 1);
+    server.stop().await;
+
+    // With a token, any Host is served (the token is the defence), but not a page's request, even
+    // with the right token.
+    let token = "a-token-of-twenty-chars";
+    let server = TestServer::start(&db, Limits::DEFAULT, Some(token)).await;
+    let response = client
+        .post(server.url("/v1/traces"))
+        .header("host", "ingest.example:4318")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = client
+        .post(server.url("/v1/traces"))
+        .header("origin", "http://evil.example")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/x-protobuf")
+        .body(as_protobuf(&body))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(response.headers()["content-type"], "application/x-protobuf");
     server.stop().await;
 }

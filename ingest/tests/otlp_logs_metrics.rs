@@ -677,15 +677,17 @@ async fn bad_records_cost_only_themselves() {
 
 fn authorized<M>(message: M) -> tonic::Request<M> {
     let mut call = tonic::Request::new(message);
-    call.metadata_mut()
-        .insert("authorization", "Bearer s3cret".parse().unwrap());
+    call.metadata_mut().insert(
+        "authorization",
+        "Bearer s3cret-s3cret-s3cret".parse().unwrap(),
+    );
     call
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn grpc_logs_and_metrics_exports_are_stored_once() {
     let db = TestDb::start("signals-grpc");
-    let server = TestGrpcServer::start(&db, Some("s3cret")).await;
+    let server = TestGrpcServer::start(&db, Some("s3cret-s3cret-s3cret")).await;
     let logs: ExportLogsServiceRequest = fixtures::load("logs")
         .iter()
         .find(|f| f.name == "cli_claude/002_v1_logs")

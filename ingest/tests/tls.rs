@@ -397,3 +397,91 @@ async fn the_otlp_ports_serve_tls_with_tls_cert_and_tls_key() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// One HTTP/1.1 request over TLS to 127.0.0.1:`port` (as `localhost`, which `ca` vouches for).
+async fn https_request(
+    port: u16,
+    ca: &Path,
+    request: axum::http::Request<http_body_util::Full<bytes::Bytes>>,
+) -> axum::http::Response<hyper::body::Incoming> {
+    let stream = tls_connect(port, ca, b"http/1.1").await;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("HTTP/1.1 over TLS");
+    tokio::spawn(connection);
+    sender.send_request(request).await.expect("a request")
+}
+
+/// Under TLS the viewer's login cookie is `Secure` and named with the `__Host-` prefix (browsers
+/// then accept it only from this very host over HTTPS, with Path=/ and no Domain); it holds a
+/// session id, not the token, and opens the viewer.
+#[tokio::test(flavor = "multi_thread")]
+async fn over_tls_the_login_cookie_is_secure_and_host_prefixed() {
+    use http_body_util::Full;
+    let db = TestDb::start("tls-cookie");
+    let dir = scratch("cookie");
+    let certs = certificates(&dir, "cookie", &["localhost"]);
+    let token = "tls-token-0123456789";
+    let server = ServeProcess::serve(
+        &db,
+        &[
+            "--token",
+            token,
+            "--tls-cert",
+            certs.cert.to_str().expect("a UTF-8 path"),
+            "--tls-key",
+            certs.key.to_str().expect("a UTF-8 path"),
+        ],
+    );
+    let port = server.http.port();
+    let login = axum::http::Request::post("/login?next=%2Fsessions")
+        .header("host", format!("localhost:{port}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Full::new(bytes::Bytes::from(format!("token={token}"))))
+        .unwrap();
+    let response = https_request(port, &certs.ca, login).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/sessions");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("text")
+        .to_string();
+    assert!(
+        cookie.starts_with("__Host-agent_trace_session="),
+        "{cookie}"
+    );
+    for attribute in [
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/",
+        "Max-Age=43200",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    assert!(!cookie.contains(token), "{cookie}");
+    let pair = cookie.split(';').next().expect("name=value").to_string();
+    let api = |cookie: String| {
+        axum::http::Request::get("/api/traces")
+            .header("host", format!("localhost:{port}"))
+            .header("cookie", cookie)
+            .body(Full::new(bytes::Bytes::new()))
+            .unwrap()
+    };
+    assert_eq!(
+        https_request(port, &certs.ca, api(pair.clone()))
+            .await
+            .status(),
+        200
+    );
+    // The plain-HTTP name is not this server's cookie under TLS.
+    let plain = pair.replacen("__Host-", "", 1);
+    assert_eq!(
+        https_request(port, &certs.ca, api(plain)).await.status(),
+        401
+    );
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

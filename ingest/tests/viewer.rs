@@ -508,7 +508,7 @@ async fn the_api_answers_each_view_from_the_sql_api() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_token_the_viewer_and_its_api_ask_for_it() {
     let db = TestDb::start("viewer-token");
-    let server = ViewerServer::start(&db, Some("s3cret-token"), None).await;
+    let server = ViewerServer::start(&db, Some("s3cret-token-0123456789"), None).await;
     let anonymous = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -561,7 +561,7 @@ async fn with_a_token_the_viewer_and_its_api_ask_for_it() {
     assert!(wrong.headers().get("set-cookie").is_none());
     let right = anonymous
         .post(url("/login?next=%2Fsessions"))
-        .form(&[("token", "s3cret-token")])
+        .form(&[("token", "s3cret-token-0123456789")])
         .send()
         .await
         .expect("login");
@@ -586,18 +586,26 @@ async fn with_a_token_the_viewer_and_its_api_ask_for_it() {
     }
     let elsewhere = anonymous
         .post(url("/login?next=%2F%2Fevil.example"))
-        .form(&[("token", "s3cret-token")])
+        .form(&[("token", "s3cret-token-0123456789")])
         .send()
         .await
         .expect("login");
     assert_eq!(elsewhere.headers()["location"], "/");
-    let forged = anonymous
-        .get(url("/api/traces"))
-        .header("cookie", "agent_trace_token=s3cret-tokem")
-        .send()
-        .await
-        .expect("forged");
-    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    // A made-up session, or the token itself as a cookie (what the cookie used to hold), opens
+    // nothing.
+    for forged in [
+        format!("agent_trace_session={}", "ab".repeat(32)),
+        "agent_trace_token=s3cret-token-0123456789".to_string(),
+        "agent_trace_session=s3cret-token-0123456789".to_string(),
+    ] {
+        let response = anonymous
+            .get(url("/api/traces"))
+            .header("cookie", forged.as_str())
+            .send()
+            .await
+            .expect("forged");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{forged}");
+    }
 
     // Pages allow nothing from elsewhere.
     let page = server.client().get(url("/")).send().await.expect("page");
@@ -798,7 +806,7 @@ async fn every_view_works_in_a_real_browser() {
         playwright.exists() && Path::new("/usr/bin/chromium").exists(),
         "the browser test needs Debian's chromium and the viewer's npm packages: run scripts/install-viewer-deps.sh (make test does)"
     );
-    let (_db, server) = loaded("viewer-browser", Some("e2e-token")).await;
+    let (_db, server) = loaded("viewer-browser", Some("e2e-token-0123456789")).await;
     let artifacts = root.join("target/viewer-e2e");
     let base = server.base.clone();
     // node's test runner, with a time limit per test in the script; the server keeps serving on this
@@ -809,7 +817,7 @@ async fn every_view_works_in_a_real_browser() {
             .arg("e2e/viewer.e2e.mjs")
             .current_dir(root.join("viewer"))
             .env("VIEWER_URL", base)
-            .env("VIEWER_TOKEN", "e2e-token")
+            .env("VIEWER_TOKEN", "e2e-token-0123456789")
             .env("ARTIFACTS", artifacts)
             .output()
     })
@@ -860,4 +868,393 @@ fn the_viewer_flags_are_documented_and_the_url_stays_hidden() {
             "{command} --help shows the password:\n{help}"
         );
     }
+}
+
+/// A client bound to `local` (127.0.0.2 is loopback too on Linux: another client address), that
+/// follows no redirects.
+fn client_from(local: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(local.parse::<std::net::IpAddr>().expect("an address"))
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// POST /login with `token`, `next` as sent in the query string (already URL-encoded).
+async fn log_in(
+    client: &reqwest::Client,
+    base: &str,
+    next: &str,
+    token: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/login?next={next}"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("login")
+}
+
+/// The `name=value` part of a response's Set-Cookie, and the whole header.
+fn set_cookie(response: &reqwest::Response) -> (String, String) {
+    let header = response
+        .headers()
+        .get("set-cookie")
+        .expect("a Set-Cookie")
+        .to_str()
+        .expect("text")
+        .to_string();
+    let pair = header.split(';').next().expect("name=value").to_string();
+    (pair, header)
+}
+
+/// `next` after login was checked for `//` and `\` only: `/\t/evil.example` (a tab, which
+/// browsers drop from URLs, making it `//evil.example`) went to Location as is, and a line break
+/// made the login answer 500. Now anything but a plain local path goes to `/`.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_sends_the_browser_back_only_to_a_plain_local_path() {
+    let db = TestDb::start("viewer-next");
+    let token = "next-token-0123456789";
+    let server = ViewerServer::start(&db, Some(token), None).await;
+    let client = client_from("127.0.0.1");
+    for (next, location) in [
+        ("%2Fsessions", "/sessions"),
+        ("%2Ftraces%2Fab%3Fspan%3D1", "/traces/ab?span=1"),
+        ("%2F%09%2Fevil.example", "/"),
+        ("%2F%0A%2Fevil.example", "/"),
+        ("%2F%0D%0A%2Fevil.example", "/"),
+        ("%2F%0D%0ASet-Cookie:%20x%3Dy", "/"),
+        ("%2F%20%2Fevil.example", "/"),
+        ("%2F%5Cevil.example", "/"),
+        ("%5C%5Cevil.example", "/"),
+        ("%2F%2Fevil.example", "/"),
+        ("%09%2F%2Fevil.example", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("%2F%C3%A9", "/"),
+    ] {
+        let response = log_in(&client, &server.base, next, token).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(response.headers()["location"], location, "{next}");
+        assert!(response.headers().get("set-cookie").is_some(), "{next}");
+    }
+    // A wrong token goes back to the form, with the same `next` made safe.
+    let response = log_in(&client, &server.base, "%2F%09%2Fevil.example", "wrong").await;
+    assert_eq!(response.headers()["location"], "/login?next=%2F&wrong=1");
+    server.stop().await;
+}
+
+/// The login cookie was the bearer token itself, without expiry. Now it is a random session id
+/// that expires in 12 hours, HttpOnly, SameSite=Strict, Path=/; logging out makes the server
+/// forget it, so a copy of the cookie taken before is worth nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_is_an_expiring_session_that_logging_out_ends() {
+    let db = TestDb::start("viewer-session");
+    let token = "session-token-0123456789";
+    let server = ViewerServer::start(&db, Some(token), None).await;
+    let client = client_from("127.0.0.1");
+    let response = log_in(&client, &server.base, "%2F", token).await;
+    assert_eq!(response.headers()["location"], "/");
+    let (pair, header) = set_cookie(&response);
+    let (name, value) = pair.split_once('=').expect("name=value");
+    assert_eq!(name, "agent_trace_session");
+    assert!(
+        !value.contains(token) && !header.contains(token),
+        "{header}"
+    );
+    assert!(
+        value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()),
+        "32 random bytes in hex: {value}"
+    );
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(header.contains(attribute), "{attribute}: {header}");
+    }
+    assert!(!header.contains("Secure"), "plain HTTP: {header}");
+    // Each login is a session of its own.
+    let (second, _) = set_cookie(&log_in(&client, &server.base, "%2F", token).await);
+    assert_ne!(second, pair);
+
+    let get = |path: &'static str, cookie: String| {
+        let request = client
+            .get(format!("{}{path}", server.base))
+            .header("cookie", cookie);
+        async move { request.send().await.expect("GET").status() }
+    };
+    assert_eq!(get("/api/traces", pair.clone()).await, StatusCode::OK);
+    assert_eq!(get("/", pair.clone()).await, StatusCode::OK);
+
+    let logout = client
+        .post(format!("{}/logout", server.base))
+        .header("cookie", pair.clone())
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.headers()["location"], "/login");
+    let (cleared, header) = set_cookie(&logout);
+    assert_eq!(cleared, "agent_trace_session=");
+    assert!(header.contains("Max-Age=0"), "{header}");
+    // The cookie from before the logout: the server forgot it.
+    assert_eq!(
+        get("/api/traces", pair.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(get("/", pair).await, StatusCode::SEE_OTHER);
+    // The other session lives on.
+    assert_eq!(get("/api/traces", second).await, StatusCode::OK);
+    server.stop().await;
+}
+
+/// A session opened with a token ends when that token is rotated out of the token file (SIGHUP),
+/// on its next use; a session of the token kept lives on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_ends_when_its_token_is_rotated_away() {
+    let db = TestDb::start("viewer-rotate");
+    let file =
+        std::env::temp_dir().join(format!("agent-trace-viewer-rotate-{}", std::process::id()));
+    let (old, new) = ("old-token-0123456789", "new-token-0123456789");
+    std::fs::write(&file, format!("{old}\n{new}\n")).expect("token file");
+    let mut server =
+        common::ServeProcess::serve(&db, &["--token-file", file.to_str().expect("path")]);
+    let base = format!("http://{}", server.http);
+    let client = client_from("127.0.0.1");
+    let (old_session, _) = set_cookie(&log_in(&client, &base, "%2F", old).await);
+    let (new_session, _) = set_cookie(&log_in(&client, &base, "%2F", new).await);
+    let status = |cookie: String| {
+        let request = client
+            .get(format!("{base}/api/traces"))
+            .header("cookie", cookie);
+        async move { request.send().await.expect("GET").status() }
+    };
+    assert_eq!(status(old_session.clone()).await, StatusCode::OK);
+    assert_eq!(status(new_session.clone()).await, StatusCode::OK);
+
+    std::fs::write(&file, format!("{new}\n")).expect("token file");
+    server.signal("-HUP");
+    server.wait_for_log("SIGHUP: tokens read again", Duration::from_secs(10));
+    assert_eq!(status(old_session).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status(new_session).await, StatusCode::OK);
+    let _ = server.terminate();
+    std::fs::remove_file(&file).expect("remove the token file");
+}
+
+/// Wrong tokens at the login form and on the API count against the client's address: past ten,
+/// that address is answered 429 without its token being looked at, even the right one; another
+/// address logs in as usual.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_tokens_at_the_login_form_are_throttled_per_address() {
+    let db = TestDb::start("viewer-throttle");
+    let token = "throttle-token-0123456789";
+    let server = ViewerServer::start(&db, Some(token), None).await;
+    let guesser = client_from("127.0.0.1");
+    for n in 0..5 {
+        let response = log_in(&guesser, &server.base, "%2F", &format!("guess-{n}")).await;
+        assert_eq!(response.headers()["location"], "/login?next=%2F&wrong=1");
+    }
+    for n in 0..5 {
+        let response = guesser
+            .get(format!("{}/api/traces", server.base))
+            .bearer_auth(format!("guess-{n}"))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = log_in(&guesser, &server.base, "%2F", token).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("set-cookie").is_none());
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=6).contains(&wait), "{wait}");
+    let response = guesser
+        .get(format!("{}/api/traces", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = serde_json::from_str(&response.text().await.expect("body")).expect("JSON");
+    assert!(body["error"].as_str().is_some(), "{body}");
+
+    let other = client_from("127.0.0.2");
+    let response = log_in(&other, &server.base, "%2F", token).await;
+    assert_eq!(response.headers()["location"], "/");
+    let (session, _) = set_cookie(&response);
+    let response = other
+        .get(format!("{}/api/traces", server.base))
+        .header("cookie", session)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+/// Without a token, a page whose own name was rebound to 127.0.0.1 (DNS rebinding) sends that
+/// name as Host: the viewer answers it 403 and nothing else, while loopback names are served.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rebound_name_reads_nothing() {
+    let (_db, server) = loaded("viewer-rebinding", None).await;
+    let port = server.base.rsplit(':').next().expect("a port").to_string();
+    let client = server.client();
+    let get = |path: String, host: String| {
+        let request = client
+            .get(format!("{}{path}", server.base))
+            .header("host", host);
+        async move {
+            let response = request.send().await.expect("GET");
+            let status = response.status();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            (status, content_type, response.text().await.expect("body"))
+        }
+    };
+    let span = format!("/api/traces/{PY_RUN}/spans/b44a6bb020e2d6c6");
+    for path in ["/api/traces".to_string(), span.clone()] {
+        for host in [
+            "attacker.example".to_string(),
+            format!("attacker.example:{port}"),
+        ] {
+            let (status, content_type, body) = get(path.clone(), host.clone()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path} {host}");
+            assert!(
+                content_type.starts_with("application/json"),
+                "{content_type}"
+            );
+            let error: Value = serde_json::from_str(&body).expect("JSON");
+            assert!(error["error"].as_str().is_some(), "{body}");
+            assert!(
+                !body.contains(PY_RUN) && !body.contains("b44a6bb020e2d6c6"),
+                "{body}"
+            );
+        }
+    }
+    let (status, content_type, body) = get("/".to_string(), "attacker.example".to_string()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    assert!(!body.contains("<script"), "{body}");
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let (status, _, body) = get(span.clone(), host.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{host}: {body}");
+        assert!(body.contains("b44a6bb020e2d6c6"), "{body}");
+        let (status, _, body) = get("/api/traces".to_string(), host).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(PY_RUN));
+    }
+    server.stop().await;
+}
+
+/// A page served by another loopback server (another origin) in a real headless Chromium
+/// `fetch`es OTLP into agent-trace without a token, as `mode: 'no-cors'` allows without a
+/// preflight: JSON as text/plain, protobuf bytes without a Content-Type, a Blob typed JSON (whose
+/// type no-cors drops). Each reaches the server and is refused (403); nothing is stored. The same
+/// spans POSTed by a client that is not a browser are stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_page_of_another_origin_cannot_write_spans() {
+    let root = repo_root();
+    assert!(
+        root.join("viewer/node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs Debian's chromium and the viewer's npm packages: run scripts/install-viewer-deps.sh (make test does)"
+    );
+    let db = TestDb::start("viewer-cross-origin");
+    let server = ViewerServer::start(&db, None, None).await;
+    // The other origin: a second loopback HTTP server on another port, serving a blank page.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let page_url = format!("http://{}/", listener.local_addr().expect("address"));
+    let page = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>another site</title><p>hello</p>")
+        }),
+    );
+    let page_server = tokio::spawn(async move { axum::serve(listener, page).await });
+
+    let json = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": "5b8efff798038103d269b633813fc6ee", "spanId": "eee19b7ec3c1b1ee",
+        "name": "written by a web page", "kind": 1,
+        "startTimeUnixNano": "1765000000000000000", "endTimeUnixNano": "1765000001000000000"
+    }]}]}]})
+    .to_string();
+    let request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest =
+        serde_json::from_str(&json).expect("OTLP/JSON");
+    let protobuf: String = prost::Message::encode_to_vec(&request)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let refused_before = refused_403(&server).await;
+
+    let (base, script_json) = (server.base.clone(), json.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(["--test", "--test-reporter=spec", "--test-timeout=60000"])
+            .arg("e2e/cross-origin.e2e.mjs")
+            .current_dir(root.join("viewer"))
+            .env("TARGET_URL", base)
+            .env("PAGE_URL", page_url)
+            .env("OTLP_JSON", script_json)
+            .env("OTLP_PROTOBUF_HEX", protobuf)
+            .output()
+    })
+    .await
+    .expect("the node task")
+    .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{report}"
+    );
+    // Nothing the page sent was stored; its four requests reached the server and were refused.
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        0,
+        "spans written by a page of another origin:\n{report}"
+    );
+    assert_eq!(refused_403(&server).await - refused_before, 4, "{report}");
+    // The same spans from a client that is not a browser: stored.
+    let answer = common::post_json(&format!("{}/v1/traces", server.base), &json, None).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        1
+    );
+    page_server.abort();
+    server.stop().await;
+}
+
+/// OTLP/HTTP requests answered 403 so far, from the server's own metrics.
+async fn refused_403(server: &ViewerServer) -> u64 {
+    let text = server
+        .client()
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics");
+    text.lines()
+        .filter(|line| {
+            line.starts_with("agent_trace_requests_total{") && line.contains("status=\"403\"")
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
 }

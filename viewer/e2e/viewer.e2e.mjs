@@ -238,3 +238,19 @@ test('the SQL behind a view is shown and copyable; the dark theme; nothing loade
   assert.deepEqual(outside, [], 'requests outside the server');
   assert.deepEqual(pageErrors, [], 'errors in the page');
 });
+
+test('logging out ends the session: the viewer asks for the token again', async () => {
+  await page.goto(`${base}/sessions`);
+  const cookies = await page.context().cookies();
+  const session = cookies.find((cookie) => cookie.name === 'agent_trace_session');
+  assert.ok(session, 'a session cookie');
+  assert.notEqual(session.value, token, 'the cookie is not the token');
+  assert.ok(session.httpOnly && session.sameSite === 'Strict', 'HttpOnly, SameSite=Strict');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL(/\/login$/);
+  // The old cookie, put back, opens nothing: the server forgot the session.
+  await page.context().addCookies([session]);
+  await page.goto(`${base}/sessions`);
+  assert.match(page.url(), /\/login\?next=%2Fsessions/);
+  assert.deepEqual(pageErrors, [], 'errors in the page');
+});

@@ -272,7 +272,15 @@ export async function getJson<T>(path: string, params: Params = {}, signal?: Abo
     window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
     throw new ApiError(401, 'log in first');
   }
-  const body = await response.json().catch(() => ({ error: response.statusText }));
+  let body;
+  try {
+    body = await response.json();
+  } catch (error) {
+    // Aborted while the body arrived (the view changed), or a 200 that is not JSON: nothing to
+    // show, so no caller may take it for data.
+    if (signal?.aborted || response.ok) throw error;
+    body = { error: response.statusText };
+  }
   if (!response.ok) throw new ApiError(response.status, body.error ?? response.statusText);
   return body;
 }

@@ -37,6 +37,9 @@ impl Encoding {
 pub enum DecodeError {
     /// A Content-Type other than protobuf or JSON: 415.
     UnsupportedMediaType(String),
+    /// No Content-Type at all: 415 (OTLP clients always send one; a web page's `fetch` without
+    /// one needs no CORS preflight, so a body without one is not taken as protobuf).
+    MissingMediaType,
     /// A Content-Encoding other than identity or gzip: 415.
     UnsupportedEncoding(String),
     /// The body, or what it inflates to, is larger than the limit (bytes): 413.
@@ -56,7 +59,9 @@ impl From<Exhausted> for DecodeError {
 impl DecodeError {
     pub fn http_status(&self) -> u16 {
         match self {
-            DecodeError::UnsupportedMediaType(_) | DecodeError::UnsupportedEncoding(_) => 415,
+            DecodeError::UnsupportedMediaType(_)
+            | DecodeError::MissingMediaType
+            | DecodeError::UnsupportedEncoding(_) => 415,
             DecodeError::TooLarge { .. } => 413,
             DecodeError::Malformed(_) => 400,
             DecodeError::OverBudget(exhausted) if exhausted.never_fits() => 413,
@@ -72,6 +77,10 @@ impl std::fmt::Display for DecodeError {
                 f,
                 "unsupported Content-Type {found:?}: send application/x-protobuf or application/json"
             ),
+            DecodeError::MissingMediaType => write!(
+                f,
+                "no Content-Type: send application/x-protobuf or application/json"
+            ),
             DecodeError::UnsupportedEncoding(found) => {
                 write!(
                     f,
@@ -85,10 +94,11 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
-/// The encoding named by a Content-Type header; a missing header is protobuf, OTLP's default.
+/// The encoding named by a Content-Type header. A missing one is refused: OTLP clients always
+/// send one, and a body without one is what a web page can send anywhere without asking first.
 pub fn encoding_of(content_type: Option<&str>) -> Result<Encoding, DecodeError> {
     let Some(value) = content_type else {
-        return Ok(Encoding::Protobuf);
+        return Err(DecodeError::MissingMediaType);
     };
     let media_type = value
         .split(';')
@@ -249,7 +259,8 @@ mod tests {
             encoding_of(Some("Application/X-Protobuf")),
             Ok(Encoding::Protobuf)
         );
-        assert_eq!(encoding_of(None), Ok(Encoding::Protobuf));
+        assert_eq!(encoding_of(None), Err(DecodeError::MissingMediaType));
+        assert_eq!(encoding_of(None).unwrap_err().http_status(), 415);
         assert_eq!(
             encoding_of(Some("text/plain")).unwrap_err().http_status(),
             415

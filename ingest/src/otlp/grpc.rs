@@ -60,7 +60,7 @@ async fn receive<S: Signal>(
     bytes: &mut usize,
 ) -> Result<(S::Response, Outcome), Refusal> {
     let (parts, body) = request.into_parts();
-    let project = intake.authorize(header_str(&parts.headers, "authorization"))?;
+    let project = intake.authorize(&parts.headers, &parts.extensions, parts.uri.path())?;
     let content_type = header_str(&parts.headers, "content-type").unwrap_or_default();
     if !(content_type == "application/grpc" || content_type.starts_with("application/grpc+proto")) {
         return Err(invalid(format!(
@@ -185,7 +185,11 @@ fn retry_info(refusal: &Refusal, seconds: u32) -> Bytes {
 async fn unimplemented(State(intake): State<Intake>, request: Request) -> Response {
     let started = Instant::now();
     let refusal = match intake
-        .authorize(header_str(request.headers(), "authorization"))
+        .authorize(
+            request.headers(),
+            request.extensions(),
+            request.uri().path(),
+        )
         .map(drop)
     {
         Ok(()) => Refusal::new(

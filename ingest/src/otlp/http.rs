@@ -31,6 +31,16 @@ pub fn router(intake: Intake) -> Router {
         .with_state(intake)
 }
 
+/// A refusal of a request with this Content-Type, answered as OTLP/HTTP answers every refusal: a
+/// `google.rpc.Status` in the request's encoding (protobuf unless it sent JSON). For refusals made
+/// before a request reaches the OTLP handlers (`crate::server`'s guard).
+pub fn refusal_response(refusal: &Refusal, content_type: Option<&str>) -> Response {
+    refuse(
+        refusal,
+        decode::encoding_of(content_type).unwrap_or(Encoding::Protobuf),
+    )
+}
+
 /// A refusal as a `google.rpc.Status` in `encoding`, with Retry-After when it is retryable.
 fn refuse(refusal: &Refusal, encoding: Encoding) -> Response {
     let body = decode::encode_message(
@@ -105,8 +115,8 @@ async fn receive<S: Signal>(
     received: &mut Received,
 ) -> Result<(S::Response, Outcome), Refusal> {
     let (parts, body) = request.into_parts();
+    let project = intake.authorize(&parts.headers, &parts.extensions, parts.uri.path())?;
     let headers = parts.headers;
-    let project = intake.authorize(header_str(&headers, header::AUTHORIZATION))?;
     received.encoding = decode::encoding_of(header_str(&headers, header::CONTENT_TYPE))?;
     let mut charge = intake.budget().charge();
     let body = intake.read_body(body, &mut charge).await?;
@@ -150,7 +160,11 @@ async fn method_not_allowed(State(intake): State<Intake>, request: Request) -> R
 fn refuse_other(intake: &Intake, request: &Request, refusal: Refusal) -> Response {
     let started = Instant::now();
     let refusal = match intake
-        .authorize(header_str(request.headers(), header::AUTHORIZATION))
+        .authorize(
+            request.headers(),
+            request.extensions(),
+            request.uri().path(),
+        )
         .map(drop)
     {
         Ok(()) => refusal,

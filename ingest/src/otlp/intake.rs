@@ -4,16 +4,15 @@
 //! then says in its own words (an HTTP status, a gRPC code).
 
 use super::Limits;
-use crate::auth::{self, Auth};
+use crate::auth::{self, Auth, Throttled, Verdict};
 use crate::decode::budget::{Budget, Charge, ChargedBuffer, Exhausted};
 use crate::decode::{self, DecodeError, Encoding};
 use crate::export::{self, Outcome, Signal};
-use crate::map::DEFAULT_PROJECT;
 use crate::map::own::Context;
 use crate::observe::Observer;
 use crate::projects::Projects;
 use crate::write::{WriteError, Writer};
-use axum::http::StatusCode;
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -62,6 +61,17 @@ impl Refusal {
             tonic::Code::Unauthenticated,
             auth::UNAUTHORIZED,
         )
+    }
+
+    /// Too many wrong tokens from the client's address: its token was not looked at. 429 (gRPC:
+    /// RESOURCE_EXHAUSTED with RetryInfo) with when to try again.
+    pub fn throttled(throttled: &Throttled) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            tonic::Code::ResourceExhausted,
+            auth::throttled_message(throttled),
+        )
+        .retry_after(throttled.seconds())
     }
 }
 
@@ -151,21 +161,27 @@ impl Intake {
         &self.budget
     }
 
-    /// The project a request with this `Authorization` value writes into, if it may write: a
-    /// database token's project (agent_trace.ingest_tokens), else the default project, for the
-    /// server's own tokens or, while neither the server nor the database has one, for anyone.
-    pub fn authorize(&self, authorization: Option<&str>) -> Result<i32, Refusal> {
-        let presented = authorization
-            .and_then(auth::bearer_token)
-            .map(|token| auth::digest(token.as_bytes()));
-        if let Some(project) = presented.and_then(|digest| self.projects.project_of(&digest)) {
-            return Ok(project);
-        }
-        let open = !self.auth.is_required() && !self.projects.has_tokens();
-        if open || self.auth.is_required() && self.auth.allows(authorization) {
-            Ok(DEFAULT_PROJECT)
-        } else {
-            Err(Refusal::unauthorized())
+    /// The project a request with these headers (its `Authorization`, or gRPC's `authorization`)
+    /// writes into, if it may write (`Auth::check_ingest`: a project's token writes into its
+    /// project, the server's own into the default one); `extensions` say which client it came
+    /// from (wrong tokens are counted per address), `path` what it asked for (for the log).
+    pub fn authorize(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+        path: &str,
+    ) -> Result<i32, Refusal> {
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        let peer = auth::peer(extensions);
+        match self
+            .auth
+            .check_ingest(authorization, &self.projects, peer, path)
+        {
+            Ok(project) => Ok(project),
+            Err(Verdict::Throttled(throttled)) => Err(Refusal::throttled(&throttled)),
+            Err(_) => Err(Refusal::unauthorized()),
         }
     }
 

@@ -5,16 +5,20 @@
 //! within `header_read_timeout` (a keep-alive connection waiting for its next request included);
 //! OTLP/gRPC as HTTP/2 with keep-alive pings, where a connection that sends nothing (not even the
 //! pings' answers) for `idle_timeout` is closed. With `--tls-cert`, both ports speak TLS
-//! only (`tls`), the handshake bounded like a request head.
+//! only (`tls`), the handshake bounded like a request head. Every request carries where its
+//! connection came from, as axum's `ConnectInfo` (the client's address, which wrong tokens are
+//! counted by: `crate::auth`), and where it arrived (`LocalAddr`, which `guard` accepts as a Host).
 
 use super::tls::Tls;
 use crate::otlp::Limits;
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -44,6 +48,11 @@ impl Connections {
         self
     }
 }
+
+/// The address a request's connection arrived at (this server's side of it), in the request's
+/// extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalAddr(pub SocketAddr);
 
 /// Which HTTP a port speaks.
 #[derive(Debug, Clone, Copy)]
@@ -92,9 +101,9 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) if is_connection_error(&error) => continue,
                 Err(error) if is_resource_error(&error) => {
                     tokio::time::sleep(ACCEPT_PAUSE).await;
@@ -105,6 +114,10 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let Ok(local) = stream.local_addr() else {
+            continue; // the connection is gone already
+        };
+        let addresses = Addresses { peer, local };
         let mut stream = TimeoutStream::new(stream);
         // HTTP/1 waits for the client only while it reads a request head, which
         // header_read_timeout bounds; a read timeout would also cut a response still streaming
@@ -119,15 +132,16 @@ pub async fn serve(
         tokio::spawn(async move {
             match acceptor {
                 None => {
-                    serve_connection(TokioIo::new(stream), router, protocol, &limits, watcher).await
+                    let io = TokioIo::new(stream);
+                    serve_connection(io, router, addresses, protocol, &limits, watcher).await
                 }
                 Some(acceptor) => {
                     let handshake =
                         tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream));
                     // A failed or slow handshake: nothing to answer, the connection is closed.
                     if let Ok(Ok(stream)) = handshake.await {
-                        serve_connection(TokioIo::new(stream), router, protocol, &limits, watcher)
-                            .await;
+                        let io = TokioIo::new(stream);
+                        serve_connection(io, router, addresses, protocol, &limits, watcher).await;
                     }
                 }
             }
@@ -139,18 +153,32 @@ pub async fn serve(
     Ok(())
 }
 
+/// Both ends of a connection.
+#[derive(Debug, Clone, Copy)]
+struct Addresses {
+    peer: SocketAddr,
+    local: SocketAddr,
+}
+
 /// Serves one connection's requests (plain or TLS) until it closes or, on shutdown, has finished
-/// the requests in flight.
+/// the requests in flight. Each request gets the connection's addresses in its extensions.
 async fn serve_connection<I>(
     io: I,
     router: Router,
+    addresses: Addresses,
     protocol: Protocol,
     limits: &Limits,
     watcher: Watcher,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let service = TowerToHyperService::new(router);
+    let with_addresses = move |mut request: axum::http::Request<hyper::body::Incoming>| {
+        let extensions = request.extensions_mut();
+        extensions.insert(ConnectInfo(addresses.peer));
+        extensions.insert(LocalAddr(addresses.local));
+        request
+    };
+    let service = TowerToHyperService::new(tower::ServiceExt::map_request(router, with_addresses));
     match protocol {
         Protocol::Http1 => {
             let connection = hyper::server::conn::http1::Builder::new()

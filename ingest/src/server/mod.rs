@@ -6,9 +6,12 @@
 //!   signal; never half up (`run_until_stopped`);
 //! - `connections`: accepting and serving connections, bounded in number and time, for both ports;
 //! - `tls`: TLS on both ports (`--tls-cert`, `--tls-key`);
-//! - `operate`: `/health`, `/ready`, `/metrics` on the OTLP/HTTP port.
+//! - `operate`: `/health`, `/ready`, `/metrics` on the OTLP/HTTP port;
+//! - `guard`: what web pages may not do, checked for the whole OTLP/HTTP port (Host, Origin,
+//!   Sec-Fetch-Site).
 
 pub mod connections;
+pub mod guard;
 pub mod operate;
 pub mod tls;
 
@@ -83,14 +86,16 @@ pub async fn serve(
         writer_config.password.as_ref(),
         auth.clone(),
     )
-    .await?;
+    .await?
+    .map(|viewer| viewer.with_secure_cookies(tls.is_some()));
     let http_listener = config.http_listen.bind().await?;
     let grpc_listener = config.grpc_listen.bind().await?;
     let (http_address, grpc_address) = (
         local_address(&http_listener)?,
         local_address(&grpc_listener)?,
     );
-    let scheme = if tls.is_some() { "https" } else { "http" };
+    let secure = tls.is_some();
+    let scheme = if secure { "https" } else { "http" };
     tracing::info!(
         http = %http_address, grpc = %grpc_address, tls = tls.is_some(),
         token_required = auth.is_required(),
@@ -127,7 +132,7 @@ pub async fn serve(
             .as_ref()
             .map(|viewer| viewer.router(stop.receiver()))
             .unwrap_or_default();
-        let http_routes = http_router(intake.clone()).merge(viewer_routes);
+        let http_routes = http_router(intake.clone(), viewer_routes, secure);
         vec![
             (
                 "OTLP/HTTP server",
@@ -144,10 +149,14 @@ pub async fn serve(
     Ok(())
 }
 
-/// Everything the OTLP/HTTP port serves but the viewer: the OTLP paths and the operator's
-/// endpoints.
-pub fn http_router(intake: Intake) -> axum::Router {
-    http::router(intake.clone()).merge(operate::router(intake))
+/// Everything the OTLP/HTTP port serves: the OTLP paths, the operator's endpoints and `viewer`'s
+/// routes (none: OTLP only), all behind the guard (`tls`: the port speaks TLS).
+pub fn http_router(intake: Intake, viewer: axum::Router, tls: bool) -> axum::Router {
+    let guard = guard::Guard::new(intake.clone(), tls);
+    http::router(intake.clone())
+        .merge(operate::router(intake))
+        .merge(viewer)
+        .layer(axum::middleware::from_fn_with_state(guard, guard::check))
 }
 
 /// How often the projects' tokens and redaction settings are read again: a token revoked in SQL

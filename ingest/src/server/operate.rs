@@ -17,7 +17,7 @@ use crate::otlp::intake::Intake;
 use crate::write::StartupError;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::time::Duration;
@@ -73,17 +73,20 @@ async fn ready(State(intake): State<Intake>) -> Response {
 }
 
 async fn metrics(State(intake): State<Intake>, request: Request) -> Response {
-    let authorization = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    if !intake.auth().allows(authorization) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            crate::auth::UNAUTHORIZED,
-        )
-            .into_response();
+    if let Err(refusal) = intake.authorize(
+        request.headers(),
+        request.extensions(),
+        request.uri().path(),
+    ) {
+        let mut response = (refusal.http, refusal.message).into_response();
+        let headers = response.headers_mut();
+        if refusal.http == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = refusal.retry_after_seconds {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        return response;
     }
     let pool = intake.writer().pool_status();
     let gauges = Gauges {

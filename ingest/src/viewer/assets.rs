@@ -54,7 +54,7 @@ fn html(status: StatusCode, body: String) -> Response {
 /// Every page of the viewer: the app decides what to show from the URL. The page says whether this
 /// server asks for a token, so that it offers to log out only then.
 pub async fn app_page(State(viewer): State<Viewer>) -> Response {
-    let page = if viewer.auth.allows(None) {
+    let page = if !viewer.auth.is_required() {
         INDEX_HTML.to_string()
     } else {
         INDEX_HTML.replace(

@@ -9,7 +9,7 @@
 //! runs read-only transactions as `agent_trace_reader` when the login role may, and every value
 //! from a request is a bind parameter. It must not touch the data path either (`otlp`, `decode`,
 //! `map`, `write`): `crate::server` gives it the HTTP listener, the bearer token (`crate::auth`;
-//! `login` adds a cookie for browsers) and the stop signal it shares with OTLP/HTTP.
+//! `login` adds a session cookie for browsers, `session`) and the stop signal it shares with OTLP/HTTP.
 
 mod api;
 mod assets;
@@ -17,6 +17,7 @@ mod db;
 mod live;
 mod login;
 mod queries;
+mod session;
 mod state;
 
 pub use state::{Viewer, ViewerConfig};

@@ -1,7 +1,8 @@
-//! The viewer's shared state: its read-only pool and the token it asks for, and how `serve` starts
-//! it.
+//! The viewer's shared state: its read-only pool, the token it asks for and the login sessions, and
+//! how `serve` starts it.
 
 use super::db::Db;
+use super::session::Sessions;
 use crate::auth::Auth;
 use crate::postgres::Password;
 use tokio::sync::watch;
@@ -19,6 +20,10 @@ pub struct ViewerConfig {
 pub struct Viewer {
     pub(super) db: Db,
     pub(super) auth: Auth,
+    /// The browsers logged in (`login`).
+    pub(super) sessions: Sessions,
+    /// The port speaks TLS: the session cookie is `Secure` and `__Host-` prefixed.
+    pub(super) secure_cookies: bool,
     /// True once the server stops: live streams end then.
     pub(super) stop: Option<watch::Receiver<bool>>,
 }
@@ -35,8 +40,16 @@ impl Viewer {
         Ok(Self {
             db,
             auth,
+            sessions: Sessions::default(),
+            secure_cookies: false,
             stop: None,
         })
+    }
+
+    /// Served over TLS (`--tls-cert`): login cookies are then `Secure`, named `__Host-...`.
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 
     /// The viewer as `serve` runs it: None when it is turned off, or when it would read with the

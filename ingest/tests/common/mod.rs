@@ -147,7 +147,7 @@ impl TestServer {
             Projects::default(),
         );
         let router = match protocol {
-            Protocol::Http1 => server::http_router(intake),
+            Protocol::Http1 => server::http_router(intake, axum::Router::new(), false),
             Protocol::Http2 => grpc::router(intake),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -311,6 +311,26 @@ pub async fn grpc_call_with(
     gzipped: bool,
     authorization: Option<&str>,
 ) -> (String, String) {
+    grpc_call_as(
+        endpoint,
+        method,
+        message,
+        gzipped,
+        authorization,
+        "application/grpc",
+    )
+    .await
+}
+
+/// `grpc_call_with` sent with this `content-type`.
+pub async fn grpc_call_as(
+    endpoint: &str,
+    method: &str,
+    message: bytes::Bytes,
+    gzipped: bool,
+    authorization: Option<&str>,
+    content_type: &str,
+) -> (String, String) {
     use bytes::BufMut;
     use http_body_util::{BodyExt, Full};
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
@@ -321,7 +341,7 @@ pub async fn grpc_call_with(
     framed.put_u32(message.len() as u32);
     framed.put_slice(&message);
     let mut request = axum::http::Request::post(format!("{endpoint}{method}"))
-        .header("content-type", "application/grpc")
+        .header("content-type", content_type)
         .header("te", "trailers");
     if gzipped {
         request = request.header("grpc-encoding", "gzip");
