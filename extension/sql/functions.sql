@@ -299,7 +299,6 @@ COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.t
 -- root; every function above takes such a turn's span id to work on it alone.
 CREATE VIEW agent_trace.agent_turns WITH (security_invoker = true) AS
 SELECT t.trace_id,
-       t.project_id,
        t.session_id,
        row_number() OVER (PARTITION BY t.trace_id, t.project_id ORDER BY n.start_time, n.tree_order) AS turn,
        n.span_id AS turn_span_id,
@@ -313,7 +312,8 @@ SELECT t.trace_id,
        n.subtree_output_tokens AS output_tokens,
        n.subtree_cost_usd AS cost_usd,
        n.subtree_computed_cost_usd AS computed_cost_usd,
-       n.subtree_errors AS error_count
+       n.subtree_errors AS error_count,
+       t.project_id
   FROM agent_trace.agent_traces AS t
  CROSS JOIN LATERAL agent_trace.trace_tree(t.trace_id, t.root_span_id) AS n
  WHERE t.root_span_id IS NOT NULL AND n.depth = 1;

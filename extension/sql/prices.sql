@@ -265,7 +265,6 @@ COMMENT ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bi
 
 CREATE TABLE agent_trace.agent_span_costs (
     trace_id              agent_trace.trace_id NOT NULL,
-    project_id            integer NOT NULL,
     span_id               agent_trace.span_id NOT NULL,
     start_time            timestamptz NOT NULL,
     computed_cost_usd     numeric NOT NULL,
@@ -273,6 +272,7 @@ CREATE TABLE agent_trace.agent_span_costs (
     price_provider        text NOT NULL,
     price_effective_from  date NOT NULL,
     computed_at           timestamptz NOT NULL DEFAULT now(),
+    project_id            integer NOT NULL,
     CONSTRAINT agent_span_costs_pkey PRIMARY KEY (trace_id, span_id, start_time, project_id)
 );
 CREATE INDEX agent_span_costs_start_time_brin ON agent_trace.agent_span_costs USING brin (start_time);

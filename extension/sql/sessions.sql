@@ -70,7 +70,6 @@ WITH from_logs AS (
      GROUP BY t.session_id, t.project_id
 )
 SELECT coalesce(l.session_id, t.session_id) AS session_id,
-       coalesce(l.project_id, t.project_id) AS project_id,
        coalesce(l.tool, t.tool) AS tool,
        coalesce(l.user_id, t.user_id) AS user_id,
        least(l.first_activity, t.first_activity) AS first_activity,
@@ -87,7 +86,8 @@ SELECT coalesce(l.session_id, t.session_id) AS session_id,
        CASE WHEN l.has_usage THEN l.cache_write_tokens ELSE t.cache_write_tokens END AS cache_write_tokens,
        CASE WHEN l.has_usage THEN l.reasoning_tokens ELSE t.reasoning_tokens END AS reasoning_tokens,
        CASE WHEN l.has_usage THEN l.cost_usd ELSE t.cost_usd END AS cost_usd,
-       CASE WHEN l.has_usage THEN l.computed_cost_usd ELSE t.computed_cost_usd END AS computed_cost_usd
+       CASE WHEN l.has_usage THEN l.computed_cost_usd ELSE t.computed_cost_usd END AS computed_cost_usd,
+       coalesce(l.project_id, t.project_id) AS project_id
   FROM from_logs AS l
   FULL JOIN from_traces AS t ON t.session_id = l.session_id AND t.project_id = l.project_id;
 

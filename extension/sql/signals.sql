@@ -18,7 +18,6 @@
 
 CREATE TABLE agent_trace.agent_logs (
     record_key          uuid NOT NULL,
-    project_id          integer NOT NULL DEFAULT 1,
     time                timestamptz NOT NULL,
     observed_time       timestamptz,
     trace_id            agent_trace.trace_id,
@@ -45,6 +44,7 @@ CREATE TABLE agent_trace.agent_logs (
     resource_attributes jsonb NOT NULL DEFAULT '{}',
     created_at          timestamptz NOT NULL DEFAULT now(),
     computed_cost_usd   numeric,
+    project_id          integer NOT NULL DEFAULT 1,
     CONSTRAINT agent_logs_pkey PRIMARY KEY (record_key, time, project_id)
 );
 
@@ -91,7 +91,6 @@ COMMENT ON COLUMN agent_trace.agent_logs.computed_cost_usd IS 'Cost of the call 
 
 CREATE TABLE agent_trace.agent_metrics (
     series_key          uuid NOT NULL,
-    project_id          integer NOT NULL DEFAULT 1,
     name                text NOT NULL,
     kind                text NOT NULL
                             CHECK (kind IN ('sum', 'gauge', 'histogram', 'exponential_histogram', 'summary')),
@@ -119,6 +118,7 @@ CREATE TABLE agent_trace.agent_metrics (
     attributes          jsonb NOT NULL DEFAULT '{}',
     resource_attributes jsonb NOT NULL DEFAULT '{}',
     created_at          timestamptz NOT NULL DEFAULT now(),
+    project_id          integer NOT NULL DEFAULT 1,
     -- Not a primary key: gauges usually have no start time, and a primary key cannot hold NULL.
     -- NULLS NOT DISTINCT makes a re-sent point without start_time a conflict too.
     CONSTRAINT agent_metrics_point_key UNIQUE NULLS NOT DISTINCT (series_key, time, start_time, project_id)
@@ -185,7 +185,7 @@ COMMENT ON COLUMN agent_trace.agent_metrics.created_at IS 'When this row was sto
 -- before computing the window. A filter on time is applied after it: the first point in the range
 -- still gets its delta against the point before the range.
 CREATE VIEW agent_trace.agent_metric_deltas WITH (security_invoker = true) AS
-SELECT p.series_key, p.project_id, p.name, p.kind, p.temporality, p.unit, p.start_time, p.time,
+SELECT p.series_key, p.name, p.kind, p.temporality, p.unit, p.start_time, p.time,
        p.value,
        CASE
            WHEN p.kind = 'sum' AND p.temporality = 'delta' THEN p.value
@@ -207,7 +207,7 @@ SELECT p.series_key, p.project_id, p.name, p.kind, p.temporality, p.unit, p.star
                CASE WHEN p.continues AND p.count >= p.previous_count THEN p.sum - p.previous_sum
                     ELSE p.sum END
        END AS delta_sum,
-       p.service_name, p.session_id, p.model, p.token_type, p.scope_name
+       p.service_name, p.session_id, p.model, p.token_type, p.scope_name, p.project_id
   FROM (SELECT m.series_key, m.project_id, m.name, m.kind, m.temporality, m.unit, m.start_time,
                m.time, m.value, m.count, m.sum, m.service_name, m.session_id, m.model,
                m.token_type, m.scope_name,

@@ -18,7 +18,6 @@
 
 CREATE TABLE agent_trace.agent_spans (
     trace_id            agent_trace.trace_id NOT NULL,
-    project_id          integer NOT NULL DEFAULT 1,
     span_id             agent_trace.span_id NOT NULL,
     parent_span_id      agent_trace.span_id,
     start_time          timestamptz NOT NULL,
@@ -61,6 +60,7 @@ CREATE TABLE agent_trace.agent_spans (
     events              jsonb NOT NULL DEFAULT '[]',
     links               jsonb NOT NULL DEFAULT '[]',
     created_at          timestamptz NOT NULL DEFAULT now(),
+    project_id          integer NOT NULL DEFAULT 1,
     CONSTRAINT agent_spans_pkey PRIMARY KEY (trace_id, span_id, start_time, project_id)
 );
 
@@ -114,7 +114,6 @@ COMMENT ON COLUMN agent_trace.agent_spans.links IS 'Links to other spans as a JS
 
 CREATE TABLE agent_trace.agent_traces (
     trace_id            agent_trace.trace_id NOT NULL,
-    project_id          integer NOT NULL,
     name                text,
     status              text GENERATED ALWAYS AS (CASE WHEN error_count > 0 THEN 'ERROR' ELSE 'OK' END) STORED,
     start_time          timestamptz NOT NULL,
@@ -147,6 +146,7 @@ CREATE TABLE agent_trace.agent_traces (
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     computed_cost_usd   numeric,
+    project_id          integer NOT NULL,
     CONSTRAINT agent_traces_pkey PRIMARY KEY (trace_id, project_id)
 );
 
