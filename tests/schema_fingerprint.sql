@@ -1,6 +1,7 @@
 -- One line per fact about the installed agent_trace schema: every extension member, every column
 -- (with its position, type, default, column privileges and comment), constraint, index, trigger, function body, type,
--- cast, comment and privilege. Two databases hold the same schema exactly when this prints the same
+-- cast, comment and privilege, row-level security and its policies, view options, and the tables
+-- pg_dump keeps the rows of. Two databases hold the same schema exactly when this prints the same
 -- lines. Used by tests/sql/schema.sql (golden output) and scripts/test-upgrade.sh (fresh vs upgraded).
 WITH ext AS (
     SELECT oid FROM pg_extension WHERE extname = 'agent_trace'
@@ -11,9 +12,19 @@ WITH ext AS (
       FROM pg_depend AS d, ext
      WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'
     UNION ALL
-    SELECT format('relation %s kind=%s acl=%s comment=%s', c.relname, c.relkind, c.relacl,
-                  obj_description(c.oid, 'pg_class'))
+    SELECT format('relation %s kind=%s acl=%s rls=%s options=%s comment=%s', c.relname, c.relkind,
+                  c.relacl, c.relrowsecurity, c.reloptions, obj_description(c.oid, 'pg_class'))
       FROM pg_class AS c, ns WHERE c.relnamespace = ns.oid
+    UNION ALL
+    SELECT format('policy %s.%s for=%s roles=%s permissive=%s using=%s check=%s', c.relname, pol.polname,
+                  pol.polcmd, pol.polroles::regrole[], pol.polpermissive,
+                  pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid))
+      FROM pg_policy AS pol JOIN pg_class AS c ON c.oid = pol.polrelid JOIN ns ON c.relnamespace = ns.oid
+    UNION ALL
+    SELECT format('dumped %s %s', config.relid::regclass, config.condition)
+      FROM ext, pg_extension AS e,
+           unnest(e.extconfig, e.extcondition) AS config(relid, condition)
+     WHERE e.oid = ext.oid
     UNION ALL
     SELECT format('column %s.%s #%s %s notnull=%s default=%s generated=%s acl=%s comment=%s',
                   c.relname, a.attname,

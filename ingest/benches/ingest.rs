@@ -456,7 +456,7 @@ struct CopyPool {
 
 /// INSERT_SQL without DISTINCT ON, ORDER BY and ON CONFLICT: the cheapest INSERT .. SELECT.
 fn plain_insert_sql() -> Result<String, String> {
-    let distinct = "SELECT DISTINCT ON (s.trace_id, s.span_id, s.start_time)";
+    let distinct = "SELECT DISTINCT ON (s.trace_id, s.span_id, s.start_time, s.project_id)";
     let tail_start = INSERT_SQL
         .find(" ORDER BY s.trace_id")
         .ok_or("insert_spans.sql changed: no ORDER BY to strip")?;
