@@ -260,8 +260,10 @@ COMMENT ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bi
 -- statement trigger that folds new spans into agent_traces (rollup.sql) also prices them, one lookup
 -- per (model, provider, day) of the batch, inserts one narrow row here per span it could price, and
 -- adds their sum to agent_traces.computed_cost_usd in the same upsert. Join it to agent_spans on
--- (trace_id, span_id, start_time, project_id). No foreign key: it would forbid TRUNCATE agent_spans alone; delete
--- the rows here with their spans.
+-- (trace_id, span_id, start_time, project_id). Partitioned by day of start_time like agent_spans, so
+-- retention drops a day of both at once. No foreign key (partitioned tables cannot reference each
+-- other's partitions cheaply): the triggers that follow agent_spans' deletes and updates remove the
+-- rows of spans that are gone (rollup.sql).
 
 CREATE TABLE agent_trace.agent_span_costs (
     trace_id              agent_trace.trace_id NOT NULL,
@@ -274,11 +276,11 @@ CREATE TABLE agent_trace.agent_span_costs (
     computed_at           timestamptz NOT NULL DEFAULT now(),
     project_id            integer NOT NULL,
     CONSTRAINT agent_span_costs_pkey PRIMARY KEY (trace_id, span_id, start_time, project_id)
-);
+) PARTITION BY RANGE (start_time);
 CREATE INDEX agent_span_costs_start_time_brin ON agent_trace.agent_span_costs USING brin (start_time);
 
 COMMENT ON TABLE agent_trace.agent_span_costs IS
-    'Computed cost of each LLM or embedding span that reported tokens and a model but no cost_usd, and that a model_prices row prices: one row per such span, keyed like agent_spans (join on trace_id, span_id, start_time, project_id). Written by the database as spans are inserted; agent_trace.recompute_costs rewrites it after prices change. Spans without a row here have a provided cost_usd or could not be priced.';
+    'Computed cost of each LLM or embedding span that reported tokens and a model but no cost_usd, and that a model_prices row prices: one row per such span, keyed like agent_spans (join on trace_id, span_id, start_time, project_id). Written by the database as spans are inserted, and removed with them; agent_trace.recompute_costs rewrites it after prices change. Spans without a row here have a provided cost_usd or could not be priced.';
 COMMENT ON COLUMN agent_trace.agent_span_costs.trace_id IS 'trace_id of the span.';
 COMMENT ON COLUMN agent_trace.agent_span_costs.project_id IS 'project_id of the span.';
 COMMENT ON COLUMN agent_trace.agent_span_costs.span_id IS 'span_id of the span.';

@@ -13,8 +13,8 @@
 --   * agent_metrics.series_key: the first 16 bytes of a SHA-256 over (metric name, kind, resource
 --     attributes, scope, point attributes; attributes sorted by key). A series is what a client
 --     reports repeatedly; the point of a series at (time, start_time) is stored once.
--- Both keys also hold the row's time, so the tables can be partitioned BY RANGE (time) without a key
--- change, and distributed by the key column (Citus), as agent_spans can.
+-- Both keys also hold the row's time: the tables are partitioned BY RANGE (time), one partition per
+-- UTC day (partitions.sql), and can be distributed by the key column (Citus), as agent_spans can.
 
 CREATE TABLE agent_trace.agent_logs (
     record_key          uuid NOT NULL,
@@ -46,7 +46,7 @@ CREATE TABLE agent_trace.agent_logs (
     computed_cost_usd   numeric,
     project_id          integer NOT NULL DEFAULT 1,
     CONSTRAINT agent_logs_pkey PRIMARY KEY (record_key, time, project_id)
-);
+) PARTITION BY RANGE (time);
 
 -- First questions: the events of a session (how much did it use), of an event type in a time range,
 -- the logs of one trace, and anything in a time range (BRIN: tiny; records arrive roughly in time
@@ -59,7 +59,7 @@ CREATE INDEX agent_logs_trace_idx ON agent_trace.agent_logs (trace_id, time) WHE
 CREATE INDEX agent_logs_time_brin ON agent_trace.agent_logs USING brin (time);
 
 COMMENT ON TABLE agent_trace.agent_logs IS
-    'One row per OpenTelemetry log record: application logs, and the events coding assistants send (Claude Code api_request, Gemini CLI gemini_cli.api_response, Codex codex.sse_event, ...). Token and cost columns are filled only on records that report one model call''s usage, so summing them over a session counts each call once. Written once, never updated; a re-sent record (same record_key, time and project_id) is ignored.';
+    'One row per OpenTelemetry log record: application logs, and the events coding assistants send (Claude Code api_request, Gemini CLI gemini_cli.api_response, Codex codex.sse_event, ...). Token and cost columns are filled only on records that report one model call''s usage, so summing them over a session counts each call once. Written once, never updated; a re-sent record (same record_key, time and project_id) is ignored. Stored in one partition per UTC day of time (schema agent_trace_partitions), which agent_trace.maintain() creates ahead and drops when agent_trace.set_retention says.';
 COMMENT ON COLUMN agent_trace.agent_logs.project_id IS 'The project the record belongs to (agent_trace.projects): the project of the ingest token it was sent with; 1 (default) without one.';
 COMMENT ON COLUMN agent_trace.agent_logs.record_key IS 'Dedupe key computed by the ingest: the first 16 bytes of a SHA-256 over the resource, the instrumentation scope and the record''s protobuf encoding. Identical records of one resource and scope are one row.';
 COMMENT ON COLUMN agent_trace.agent_logs.time IS 'When the event happened: the record''s time, else (Codex sends none) the time the client observed it.';
@@ -122,7 +122,7 @@ CREATE TABLE agent_trace.agent_metrics (
     -- Not a primary key: gauges usually have no start time, and a primary key cannot hold NULL.
     -- NULLS NOT DISTINCT makes a re-sent point without start_time a conflict too.
     CONSTRAINT agent_metrics_point_key UNIQUE NULLS NOT DISTINCT (series_key, time, start_time, project_id)
-);
+) PARTITION BY RANGE (time);
 
 -- First questions: one metric over time (tokens per hour), one session's metrics, anything in a
 -- time range. One series' points come from the unique key (its leading column is series_key).
@@ -132,7 +132,7 @@ CREATE INDEX agent_metrics_session_idx ON agent_trace.agent_metrics USING hash (
 CREATE INDEX agent_metrics_time_brin ON agent_trace.agent_metrics USING brin (time);
 
 COMMENT ON TABLE agent_trace.agent_metrics IS
-    'One row per OpenTelemetry metric data point, as sent: cumulative counters hold running totals (see agent_metric_deltas for per-interval amounts). Points of one series share a series_key. Written once, never updated; a re-sent point (same series_key, time, start_time and project_id) is ignored.';
+    'One row per OpenTelemetry metric data point, as sent: cumulative counters hold running totals (see agent_metric_deltas for per-interval amounts). Points of one series share a series_key. Written once, never updated; a re-sent point (same series_key, time, start_time and project_id) is ignored. Stored in one partition per UTC day of time (schema agent_trace_partitions), which agent_trace.maintain() creates ahead and drops when agent_trace.set_retention says.';
 COMMENT ON COLUMN agent_trace.agent_metrics.series_key IS 'Series id computed by the ingest: the first 16 bytes of a SHA-256 over the metric name, kind, resource attributes, instrumentation scope and point attributes (attributes in key order).';
 COMMENT ON COLUMN agent_trace.agent_metrics.project_id IS 'The project the point belongs to (agent_trace.projects): the project of the ingest token it was sent with; 1 (default) without one.';
 COMMENT ON COLUMN agent_trace.agent_metrics.name IS 'Metric name, e.g. "claude_code.token.usage", "gen_ai.client.token.usage". Indexed by hash, so values of any length are stored and WHERE name = ''...'' uses the index (a btree refuses entries over 2,704 bytes).';

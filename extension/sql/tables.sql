@@ -9,12 +9,16 @@
 -- change another's trace.
 --
 -- Keys: every unique key starts with trace_id, and agent_spans' key also holds start_time. That is
--- what the two ways of scaling out need, so neither will need a key change:
+-- what the two ways of scaling out need:
 --   * Citus distributes by a column every unique key contains: `create_distributed_table(..., 'trace_id')`
 --     keeps all spans of a trace, and its agent_traces row, on one node.
---   * Native partitioning needs the partition column in every unique key: agent_spans can be
---     partitioned BY RANGE (start_time). A retried span carries the same start time, so the key
---     still identifies it exactly.
+--   * Native partitioning needs the partition column in every unique key: agent_spans is partitioned
+--     BY RANGE (start_time), one partition per UTC day (partitions.sql). A retried span carries the
+--     same start time, so it lands in the same partition and the key still stores it once.
+--
+-- A span ends no earlier than it starts (the ingest makes an earlier end the start). So every span
+-- of a trace starts within [agent_traces.start_time, agent_traces.end_time], and reading one trace
+-- needs only the partitions of those days.
 
 CREATE TABLE agent_trace.agent_spans (
     trace_id            agent_trace.trace_id NOT NULL,
@@ -61,8 +65,9 @@ CREATE TABLE agent_trace.agent_spans (
     links               jsonb NOT NULL DEFAULT '[]',
     created_at          timestamptz NOT NULL DEFAULT now(),
     project_id          integer NOT NULL DEFAULT 1,
-    CONSTRAINT agent_spans_pkey PRIMARY KEY (trace_id, span_id, start_time, project_id)
-);
+    CONSTRAINT agent_spans_pkey PRIMARY KEY (trace_id, span_id, start_time, project_id),
+    CONSTRAINT agent_spans_end_after_start CHECK (end_time >= start_time)
+) PARTITION BY RANGE (start_time);
 
 -- One trace's spans come from the primary key (its leading column is trace_id). These cover the
 -- other first questions: a span's children, and spans in a time range (BRIN: tiny, and spans
@@ -71,13 +76,13 @@ CREATE INDEX agent_spans_parent_idx ON agent_trace.agent_spans (trace_id, parent
 CREATE INDEX agent_spans_start_time_brin ON agent_trace.agent_spans USING brin (start_time);
 
 COMMENT ON TABLE agent_trace.agent_spans IS
-    'One row per span: a unit of work in an agent run (an LLM call, a tool call, an agent step, ...). Spans of one run share a trace_id; parent_span_id links a span to the span that started it. Written once, never updated; a re-sent span (same trace_id, span_id, start_time, project_id) is ignored. Token counts and costs are never negative.';
+    'One row per span: a unit of work in an agent run (an LLM call, a tool call, an agent step, ...). Spans of one run share a trace_id; parent_span_id links a span to the span that started it. Written once, never updated; a re-sent span (same trace_id, span_id, start_time, project_id) is ignored. Token counts and costs are never negative, and a span never ends before it starts. Stored in one partition per UTC day of start_time (schema agent_trace_partitions), which agent_trace.maintain() creates ahead and drops when agent_trace.set_retention says.';
 COMMENT ON COLUMN agent_trace.agent_spans.trace_id IS 'Id of the run this span belongs to, as 32 hex digits (the OpenTelemetry trace id).';
 COMMENT ON COLUMN agent_trace.agent_spans.project_id IS 'The project the span belongs to (agent_trace.projects): the project of the ingest token it was sent with; 1 (default) without one.';
 COMMENT ON COLUMN agent_trace.agent_spans.span_id IS 'Id of this span, as 16 hex digits (the OpenTelemetry span id).';
 COMMENT ON COLUMN agent_trace.agent_spans.parent_span_id IS 'span_id of the span that started this one; NULL for the root span of a trace.';
 COMMENT ON COLUMN agent_trace.agent_spans.start_time IS 'When the span started.';
-COMMENT ON COLUMN agent_trace.agent_spans.end_time IS 'When the span ended.';
+COMMENT ON COLUMN agent_trace.agent_spans.end_time IS 'When the span ended: never before start_time.';
 COMMENT ON COLUMN agent_trace.agent_spans.duration_ms IS 'end_time - start_time in milliseconds (computed).';
 COMMENT ON COLUMN agent_trace.agent_spans.input_tokens IS 'Prompt tokens of this LLM call, including cached ones. NULL when not reported.';
 COMMENT ON COLUMN agent_trace.agent_spans.output_tokens IS 'Completion tokens of this LLM call, including reasoning tokens. NULL when not reported.';
@@ -162,15 +167,15 @@ CREATE INDEX agent_traces_user_idx ON agent_trace.agent_traces USING hash (user_
 CREATE INDEX agent_traces_agent_idx ON agent_trace.agent_traces USING hash (agent_name);
 
 COMMENT ON TABLE agent_trace.agent_traces IS
-    'One row per trace (an agent run), summarising its spans. Maintained by the database itself as spans are inserted, in any order and in any number of batches; do not write it directly.';
+    'One row per trace (an agent run), summarising the spans stored for it. Maintained by the database itself as spans are inserted (in any order and in any number of batches), deleted (directly, by retention, by agent_trace.erase) or updated: always equal to an aggregation of the trace''s spans as they are now. Do not write it directly.';
 COMMENT ON COLUMN agent_trace.agent_traces.trace_id IS 'Id of the run, as 32 hex digits (the OpenTelemetry trace id).';
 COMMENT ON COLUMN agent_trace.agent_traces.project_id IS 'The project of the trace''s spans (a trace id sent to two projects is two traces).';
 COMMENT ON COLUMN agent_trace.agent_traces.root_span_id IS 'span_id of the root span (the span without a parent; if several, the earliest). NULL until the root span arrives.';
-COMMENT ON COLUMN agent_trace.agent_traces.start_time IS 'Start of the earliest span received so far.';
-COMMENT ON COLUMN agent_trace.agent_traces.end_time IS 'End of the latest-ending span received so far.';
+COMMENT ON COLUMN agent_trace.agent_traces.start_time IS 'Start of the trace''s earliest span.';
+COMMENT ON COLUMN agent_trace.agent_traces.end_time IS 'End of the trace''s latest-ending span. Every span of the trace starts between start_time and end_time.';
 COMMENT ON COLUMN agent_trace.agent_traces.duration_ms IS 'end_time - start_time in milliseconds (computed).';
 COMMENT ON COLUMN agent_trace.agent_traces.root_start_time IS 'start_time of the root span; decides which span is the root when several have no parent.';
-COMMENT ON COLUMN agent_trace.agent_traces.span_count IS 'Number of spans received.';
+COMMENT ON COLUMN agent_trace.agent_traces.span_count IS 'Number of the trace''s spans.';
 COMMENT ON COLUMN agent_trace.agent_traces.error_count IS 'Number of spans with status ERROR.';
 COMMENT ON COLUMN agent_trace.agent_traces.llm_call_count IS 'Number of spans of span_type llm.';
 COMMENT ON COLUMN agent_trace.agent_traces.tool_call_count IS 'Number of spans of span_type tool.';
@@ -180,7 +185,7 @@ COMMENT ON COLUMN agent_trace.agent_traces.cache_read_tokens IS 'Sum of cache_re
 COMMENT ON COLUMN agent_trace.agent_traces.cache_write_tokens IS 'Sum of cache_write_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
 COMMENT ON COLUMN agent_trace.agent_traces.reasoning_tokens IS 'Sum of reasoning_tokens over the LLM and embedding spans. NULL when none was reported. Saturates at 9223372036854775807 (bigint''s greatest value) rather than refuse a span whose absurd count would overflow it.';
 COMMENT ON COLUMN agent_trace.agent_traces.created_at IS 'When the first span of this trace was stored.';
-COMMENT ON COLUMN agent_trace.agent_traces.updated_at IS 'When spans of this trace were last stored.';
+COMMENT ON COLUMN agent_trace.agent_traces.updated_at IS 'When spans of this trace were last stored or removed.';
 COMMENT ON COLUMN agent_trace.agent_traces.cost_usd IS 'Sum of cost_usd over the LLM and embedding spans, in US dollars. NULL when none was reported.';
 COMMENT ON COLUMN agent_trace.agent_traces.status IS 'ERROR if any span has status ERROR, else OK (computed).';
 COMMENT ON COLUMN agent_trace.agent_traces.name IS 'Name of the root span. NULL until the root span arrives.';

@@ -49,9 +49,14 @@ pub extern "C-unwind" fn _PG_init() {
 );
 ::pgrx::extension_sql_file!("../sql/prices.sql", name = "prices", requires = ["signals"]);
 ::pgrx::extension_sql_file!(
+    "../sql/partitions.sql",
+    name = "partitions",
+    requires = ["prices"]
+);
+::pgrx::extension_sql_file!(
     "../sql/sessions.sql",
     name = "sessions",
-    requires = ["prices"]
+    requires = ["partitions"]
 );
 ::pgrx::extension_sql_file!(
     "../sql/functions.sql",
@@ -64,6 +69,7 @@ pub extern "C-unwind" fn _PG_init() {
     ]
 );
 ::pgrx::extension_sql_file!("../sql/agno.sql", name = "agno", requires = ["functions"]);
+::pgrx::extension_sql_file!("../sql/erase.sql", name = "erase", requires = ["agno"]);
 ::pgrx::extension_sql_file!("../sql/access.sql", name = "access", finalize);
 
 #[cfg(test)]
