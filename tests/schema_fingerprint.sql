@@ -1,6 +1,6 @@
 -- One line per fact about the installed agent_trace schema: every extension member, every column
 -- (with its position, type, default, column privileges and comment), constraint, index, trigger, function body, type,
--- cast, comment and privilege, row-level security and its policies, view options, and the tables
+-- cast, comment and privilege, partitioning, row-level security and its policies, view options, and the tables
 -- pg_dump keeps the rows of. Two databases hold the same schema exactly when this prints the same
 -- lines. Used by tests/sql/schema.sql (golden output) and scripts/test-upgrade.sh (fresh vs upgraded).
 WITH ext AS (
@@ -15,6 +15,9 @@ WITH ext AS (
     SELECT format('relation %s kind=%s acl=%s rls=%s options=%s comment=%s', c.relname, c.relkind,
                   c.relacl, c.relrowsecurity, c.reloptions, obj_description(c.oid, 'pg_class'))
       FROM pg_class AS c, ns WHERE c.relnamespace = ns.oid
+    UNION ALL
+    SELECT format('partitioned %s %s', c.relname, pg_get_partkeydef(c.oid))
+      FROM pg_class AS c, ns WHERE c.relnamespace = ns.oid AND c.relkind = 'p'
     UNION ALL
     SELECT format('policy %s.%s for=%s roles=%s permissive=%s using=%s check=%s', c.relname, pol.polname,
                   pol.polcmd, pol.polroles::regrole[], pol.polpermissive,

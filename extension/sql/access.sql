@@ -25,6 +25,9 @@ GRANT SELECT ON ALL TABLES IN SCHEMA agent_trace TO agent_trace_reader;
 -- role may read; the rest is for whoever manages projects (projects.sql).
 REVOKE SELECT ON agent_trace.projects, agent_trace.project_grants, agent_trace.ingest_tokens
     FROM agent_trace_reader;
+-- Nor how long data is kept and how much of it there is, across projects (partitions.sql): the
+-- owner's business.
+REVOKE SELECT ON agent_trace.retention, agent_trace.agent_partitions FROM agent_trace_reader;
 
 -- The writer inserts spans (agent_logs and agent_metrics: signals.sql). What the fold trigger
 -- writes (agent_traces, agent_span_costs) it writes with the owner's rights (rollup.sql), so the
@@ -94,14 +97,14 @@ CREATE POLICY write_granted_projects ON agent_trace.agent_metrics FOR INSERT
     WITH CHECK (project_id = ANY ((SELECT agent_trace._projects_granted('write', current_user))::integer[]));
 
 -- pg_dump: the tables an extension creates belong to it, and a dump leaves their rows out unless
--- they are registered here (the default project's redaction settings, if changed, are not kept). Registered: what was received (spans, logs, metrics; model_prices
--- registers itself in prices.sql). Not registered: what the database derives from those, which
--- restoring them rebuilds: agent_traces (the fold trigger refills it as spans are restored) and
--- agent_span_costs (run agent_trace.recompute_costs('-infinity', 'infinity') after a restore, once
--- the prices are back). Dumping derived rows too would count them twice on restore.
-SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_spans', '');
-SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_logs', '');
-SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_metrics', '');
+-- they are registered here (the default project's redaction settings, if changed, are not kept).
+-- Spans, logs, metrics and computed costs live in partitions: the daily ones are not part of the
+-- extension (maintain() makes them), so pg_dump keeps them like any table; the default partitions
+-- register themselves in partitions.sql; model_prices in prices.sql. A restore loads each partition
+-- directly, which fires no trigger on the parent: agent_traces, derived from the spans, is dumped
+-- too, as it was (a restore through the parents, pg_dump --load-via-partition-root, would fold the
+-- spans into it a second time; agent_trace.refresh_traces repairs that).
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_traces', '');
 -- And the projects, their grants and tokens, which only the user makes: all but what the extension
 -- itself makes (the default project and its three grants, which a restore's CREATE EXTENSION makes
 -- again).

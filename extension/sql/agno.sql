@@ -373,6 +373,7 @@ BEGIN
         -- Until the root span arrives, the name of the earliest span (AgentOS needs a name).
         SELECT s.name INTO r.name FROM agent_trace.agent_spans AS s
          WHERE s.trace_id = t.trace_id AND s.project_id = t.project_id
+           AND s.start_time >= t.start_time AND s.start_time <= t.end_time
          ORDER BY s.start_time, s.span_id LIMIT 1;
     END IF;
     r.status := t.status;
@@ -560,9 +561,11 @@ DECLARE
 BEGIN
     -- A span stored already (re-sent, or received over OTLP too) is skipped: its ids identify it, and
     -- times written by AgentOS (microseconds of a double) may differ from the OTLP ones by a microsecond.
+    -- The minute around its start reads one or two days' partitions, not all.
     IF NOT EXISTS (SELECT FROM agent_trace.agent_spans AS s
                     WHERE s.trace_id = NEW.trace_id::agent_trace.trace_id
-                      AND s.span_id = NEW.span_id::agent_trace.span_id AND s.project_id = project) THEN
+                      AND s.span_id = NEW.span_id::agent_trace.span_id AND s.project_id = project
+                      AND s.start_time BETWEEN started - interval '1 minute' AND started + interval '1 minute') THEN
         INSERT INTO agent_trace.agent_spans (
             trace_id, project_id, span_id, parent_span_id, start_time, end_time, name, span_kind, span_type, status_code,
             status_message, model, provider, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,

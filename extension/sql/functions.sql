@@ -12,6 +12,28 @@
 -- that span's subtree alone, e.g. one turn of a long session (see agent_turns).
 -- An unknown trace or span gives no rows (NULL for the JSON functions), never an error.
 
+-- Where a trace's spans start, for queries that read one trace's spans themselves: every span of a
+-- trace starts within [trace_start, trace_end] (tables.sql), and PostgreSQL evaluates a STABLE
+-- function before it opens partitions, so
+--   WHERE s.trace_id = X AND s.start_time BETWEEN agent_trace.trace_start(X) AND agent_trace.trace_end(X)
+-- reads only the days of that trace, where `WHERE s.trace_id = X` alone probes every day's partition.
+CREATE FUNCTION agent_trace.trace_start(trace_id agent_trace.trace_id) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT min(t.start_time) FROM agent_trace.agent_traces AS t WHERE t.trace_id = trace_start.trace_id
+$$;
+COMMENT ON FUNCTION agent_trace.trace_start(agent_trace.trace_id) IS
+    'When the trace''s earliest span started (agent_traces.start_time); NULL for an unknown trace. With trace_end, bounds a query on one trace''s spans to its days'' partitions: SELECT * FROM agent_trace.agent_spans WHERE trace_id = ''4bf9...'' AND start_time BETWEEN agent_trace.trace_start(''4bf9...'') AND agent_trace.trace_end(''4bf9...'');';
+CREATE FUNCTION agent_trace.trace_end(trace_id agent_trace.trace_id) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT max(t.end_time) FROM agent_trace.agent_traces AS t WHERE t.trace_id = trace_end.trace_id
+$$;
+COMMENT ON FUNCTION agent_trace.trace_end(agent_trace.trace_id) IS
+    'When the trace''s latest span ended (agent_traces.end_time): no span of the trace starts after it. NULL for an unknown trace. See trace_start.';
+
 -- One span in a trace's tree: the row type of trace_tree, span_ancestors and span_descendants.
 CREATE TYPE agent_trace.tree_node AS (
     tree_order              integer,
@@ -146,9 +168,19 @@ RETURNS TABLE (
     model text, input text, output text, tool_name text, tool_arguments text, tool_result text,
     status text, error text, input_tokens bigint, output_tokens bigint, cost_usd numeric,
     computed_cost_usd numeric, span_id agent_trace.span_id)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+DECLARE
+    -- Where the trace's spans start (tables.sql), as values the plan sees: only those days'
+    -- partitions are read (computed inside the query, every partition would be planned and opened).
+    spans_from timestamptz;
+    spans_to timestamptz;
+BEGIN
+    SELECT min(b.start_time), max(b.end_time) INTO spans_from, spans_to
+      FROM agent_trace.agent_traces AS b WHERE b.trace_id = replay.trace_id;
+    RETURN QUERY
     SELECT row_number() OVER (ORDER BY t.start_time, t.tree_order),
            t.start_offset_ms, t.depth, t.span_type, t.name, t.model, s.input, s.output, s.tool_name,
            CASE WHEN t.span_type = 'tool' THEN s.input END,
@@ -158,16 +190,28 @@ AS $$
       FROM agent_trace.trace_tree(trace_id, root_span_id) AS t
       JOIN agent_trace.agent_spans AS s
         ON s.trace_id = replay.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
-     ORDER BY t.start_time, t.tree_order
+       AND s.start_time >= spans_from AND s.start_time <= spans_to
+     ORDER BY t.start_time, t.tree_order;
+END
 $$;
 COMMENT ON FUNCTION agent_trace.replay(agent_trace.trace_id, agent_trace.span_id) IS
     'The run as chronological steps (by start time; a parent before a child that starts with it), with the full input and output of each: the messages an LLM call was sent and what it answered, a tool''s arguments (tool_arguments) and result (tool_result). error is the status message of a failed step.';
 
 CREATE FUNCTION agent_trace.replay_json(trace_id agent_trace.trace_id, root_span_id agent_trace.span_id DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+DECLARE
+    -- Where the trace's spans start (tables.sql), as values the plan sees: only those days'
+    -- partitions are read (computed inside the query, every partition would be planned and opened).
+    spans_from timestamptz;
+    spans_to timestamptz;
+BEGIN
+    SELECT min(b.start_time), max(b.end_time) INTO spans_from, spans_to
+      FROM agent_trace.agent_traces AS b WHERE b.trace_id = replay_json.trace_id;
+    RETURN (
     SELECT CASE WHEN count(*) > 0 THEN jsonb_build_object(
                'trace_id', replay_json.trace_id::text,
                'steps', jsonb_agg(step ORDER BY start_time, tree_order))
@@ -204,8 +248,10 @@ AS $$
           FROM agent_trace.trace_tree(trace_id, root_span_id) AS t
           JOIN agent_trace.agent_spans AS s
             ON s.trace_id = replay_json.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
+           AND s.start_time >= spans_from AND s.start_time <= spans_to
          WHERE t.span_type IN ('llm', 'tool')
-      ) AS steps
+      ) AS steps);
+END
 $$;
 COMMENT ON FUNCTION agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id) IS
     'What a harness needs to re-run the agent: the LLM requests (model, messages, parameters as recorded, and the recorded response) and the tool results, in chronological order, as {trace_id, steps: [{step: "llm_request", ...} | {step: "tool_result", tool_name, arguments, result, ...}]}. Messages and results that hold JSON are embedded as JSON. NULL when the trace (or span) has no LLM or tool steps.';
@@ -229,11 +275,26 @@ RETURNS TABLE (
     first_divergence_step integer, first_divergence_kind text, first_divergence_path text,
     first_divergence_offset_ms double precision,
     first_divergence_span_a agent_trace.span_id, first_divergence_span_b agent_trace.span_id)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH runs AS (
-        SELECT side,
+#variable_conflict use_column
+DECLARE
+    -- Where the two traces' spans start (tables.sql), as values the plan sees: only those days'
+    -- partitions are read (computed inside the query, every partition would be planned and opened).
+    spans_from timestamptz;
+    spans_to timestamptz;
+BEGIN
+    SELECT min(b.start_time), max(b.end_time) INTO spans_from, spans_to
+      FROM agent_trace.agent_traces AS b WHERE b.trace_id IN (diff_summary.trace_a, diff_summary.trace_b);
+    RETURN QUERY
+    WITH trees AS MATERIALIZED (
+        -- Each tree once (left to the planner, a tree could be rebuilt for every span it joins).
+        SELECT run.side, run.trace_id, t.*
+          FROM (VALUES ('a', trace_a, root_span_a), ('b', trace_b, root_span_b)) AS run (side, trace_id, root)
+         CROSS JOIN LATERAL agent_trace.trace_tree(run.trace_id, run.root) AS t
+    ), runs AS (
+        SELECT t.side,
                count(*) AS spans,
                max(t.start_offset_ms + t.duration_ms) - min(t.start_offset_ms) AS duration_ms,
                count(*) FILTER (WHERE t.span_type = 'llm') AS llm_calls,
@@ -247,11 +308,11 @@ AS $$
                sum(s.reasoning_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS reasoning_tokens,
                sum(t.cost_usd) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS cost_usd,
                sum(t.computed_cost_usd) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS computed_cost_usd
-          FROM (VALUES ('a', trace_a, root_span_a), ('b', trace_b, root_span_b)) AS run (side, trace_id, root)
-          CROSS JOIN LATERAL agent_trace.trace_tree(run.trace_id, run.root) AS t
+          FROM trees AS t
           JOIN agent_trace.agent_spans AS s
-            ON s.trace_id = run.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
-         GROUP BY side
+            ON s.trace_id = t.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
+           AND s.start_time >= spans_from AND s.start_time <= spans_to
+         GROUP BY t.side
     ), a AS (
         SELECT * FROM runs WHERE side = 'a'
     ), b AS (
@@ -289,7 +350,8 @@ AS $$
       FROM (SELECT) AS one
       LEFT JOIN a ON true
       LEFT JOIN b ON true
-      LEFT JOIN divergence AS d ON true
+      LEFT JOIN divergence AS d ON true;
+END
 $$;
 COMMENT ON FUNCTION agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id) IS
     'One row comparing two runs: spans, wall time, LLM and tool calls, errors, tokens by kind, reported and computed cost for A and B, with deltas (B minus A; tokens and cost over llm and embedding spans only), and the first divergence: the earliest point where run B''s recorded data differs from A''s (kind input, output, added or removed, at offset_ms on B''s clock), from diff_traces. No divergence columns when the runs match; zero spans for an unknown trace.';
@@ -342,6 +404,8 @@ COMMENT ON COLUMN agent_trace.agent_turns.error_count IS 'Spans with status ERRO
 -- would fail on the column privilege anyway). Readers may call the internal _json_or_text too:
 -- replay_json calls it as its caller.
 REVOKE ALL ON FUNCTION
+    agent_trace.trace_start(agent_trace.trace_id),
+    agent_trace.trace_end(agent_trace.trace_id),
     agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id),
@@ -354,6 +418,8 @@ REVOKE ALL ON FUNCTION
     agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
+    agent_trace.trace_start(agent_trace.trace_id),
+    agent_trace.trace_end(agent_trace.trace_id),
     agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id),
     agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id),

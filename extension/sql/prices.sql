@@ -316,7 +316,9 @@ CREATE FUNCTION agent_trace._cost_inserted_log() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF TG_RELID <> 'agent_trace.agent_logs'::regclass OR TG_WHEN <> 'BEFORE' OR TG_LEVEL <> 'ROW'
+    -- TG_RELID is the partition the row goes to: its root must be agent_logs.
+    IF pg_partition_root(TG_RELID) IS DISTINCT FROM 'agent_trace.agent_logs'::regclass
+       OR TG_WHEN <> 'BEFORE' OR TG_LEVEL <> 'ROW'
        OR TG_OP <> 'INSERT' THEN
         RAISE EXCEPTION 'agent_trace._cost_inserted_log runs only as the BEFORE INSERT row trigger of agent_trace.agent_logs'
             USING ERRCODE = 'insufficient_privilege';

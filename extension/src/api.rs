@@ -24,6 +24,7 @@ use crate::interrupts;
 use crate::tree::{self, Node, Tree};
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
+use pgrx::datum::TimestampWithTimeZone;
 use pgrx::{AnyNumeric, JsonB, PgTupleDesc, Uuid};
 use serde_json::{Map, Value, json};
 use std::ffi::CString;
@@ -66,6 +67,8 @@ fn diff_alignment_budget() -> u64 {
 /// levels, so 1,000 spans deep leaves room.
 const MAX_JSON_DEPTH: usize = 1000;
 
+/// Where a trace's spans start ($2 and $3 of the span queries).
+const TRACE_BOUNDS_SQL: &str = include_str!("../sql/queries/trace_bounds.sql");
 const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
 /// The same, with the spans' input and output (only diff_traces compares them).
 const TRACE_SPANS_WITH_IO_SQL: &str = include_str!("../sql/queries/trace_spans_with_io.sql");
@@ -269,7 +272,11 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
         } else {
             TRACE_SPANS_SQL
         };
-        let _result = client.select(query, None, &[Uuid::from_bytes(trace_id.0).into()])?;
+        let id = Uuid::from_bytes(trace_id.0);
+        let bounds = client.select(TRACE_BOUNDS_SQL, Some(1), &[id.into()])?.first();
+        let from: Option<TimestampWithTimeZone> = bounds.get(1)?;
+        let to: Option<TimestampWithTimeZone> = bounds.get(2)?;
+        let _result = client.select(query, None, &[id.into(), from.into(), to.into()])?;
         // SAFETY: the query just ran; its result stays until the connection closes after `work`.
         let trace = unsafe { Trace::from_spi_result() };
         Ok(work(&trace))

@@ -1,10 +1,11 @@
 -- The schema as users and BI tools see it: tables, columns, types and the descriptions shown for
 -- them, the indexes, and the security rules every object must follow.
 
--- Tables and their descriptions.
+-- Tables and their descriptions (agent_spans, agent_span_costs, agent_logs and agent_metrics are
+-- partitioned: relkind p).
 SELECT c.relname AS table, obj_description(c.oid, 'pg_class') AS description
   FROM pg_class AS c
- WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r'
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'p')
  ORDER BY 1;
 
 -- Views and their descriptions.
@@ -18,7 +19,7 @@ SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttyp
        col_description(c.oid, a.attnum) AS description
   FROM pg_class AS c
   JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r'
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'p')
  ORDER BY c.relname, a.attnum;
 
 -- Indexes: one trace's spans and children by parent, latest traces, traces, log records and metric
@@ -34,22 +35,24 @@ SELECT count(*) AS gin_indexes
   FROM pg_index AS i JOIN pg_class AS ic ON ic.oid = i.indexrelid JOIN pg_am AS am ON am.oid = ic.relam
  WHERE i.indrelid = 'agent_trace.agent_spans'::regclass AND am.amname = 'gin';
 
--- pg_dump keeps the rows of what was received and of prices; agent_traces and agent_span_costs are
--- derived from them and rebuilt on restore (see extension/sql/access.sql).
-SELECT c.relname AS table, c.oid = ANY (e.extconfig) AS rows_dumped
+-- pg_dump keeps the rows of every table (extension/sql/access.sql): of the extension's own tables and
+-- default partitions as registered here; the daily partitions, which maintain() makes outside the
+-- extension, like any table.
+SELECT c.oid::regclass AS table, c.relkind, c.oid = ANY (e.extconfig) AS rows_dumped
   FROM pg_class AS c, pg_extension AS e
- WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind = 'r' AND e.extname = 'agent_trace'
- ORDER BY 1;
+ WHERE c.relnamespace IN ('agent_trace'::regnamespace, 'agent_trace_partitions'::regnamespace)
+   AND c.relkind IN ('r', 'p') AND e.extname = 'agent_trace'
+ ORDER BY 1::text;
 
 -- Every table, column, type and function has a description.
 SELECT 'table ' || c.relname AS undocumented
   FROM pg_class AS c
- WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
    AND obj_description(c.oid, 'pg_class') IS NULL
 UNION ALL
 SELECT 'column ' || c.relname || '.' || a.attname
   FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
    AND col_description(c.oid, a.attnum) IS NULL
 UNION ALL
 SELECT 'type ' || t.typname
@@ -65,15 +68,20 @@ SELECT 'function ' || p.oid::regprocedure
 -- Every function pins its search_path (in any language: the Rust trace functions run a query
 -- through SPI too), so a caller's search_path cannot swap in another table or operator. The only
 -- exceptions are the id types' input/output functions, which run no query: a SET clause on them
--- would cost every id read or printed a save and restore of the setting.
+-- would cost every id read or printed a save and restore of the setting; and _saturate_bigint, an
+-- expression inlined where it is used (a SET clause would stop that), which names no table,
+-- function or operator that a search_path could change.
 SELECT p.oid::regprocedure AS function_without_pinned_search_path, l.lanname AS language
   FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
  WHERE p.pronamespace = 'agent_trace'::regnamespace
    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
  ORDER BY 1::text;
 
--- SECURITY DEFINER functions run with the owner's rights: only the two insert triggers, which
--- nobody may call or attach to a table of their own.
+-- SECURITY DEFINER functions run with the owner's rights: the triggers, which nobody may call or
+-- attach to a table of their own; the owner's own tools (AgentOS schemas, erase, _maintain), which
+-- nobody else may call; and what a role may do through them: the ingest reads tokens and redaction
+-- and runs maintain() (which takes no time argument: it cannot be made to expire what has not
+-- expired), a reader learns which projects it may read.
 SELECT p.oid::regprocedure AS security_definer,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
        has_function_privilege('agent_trace_writer', p.oid, 'EXECUTE') AS writer_execute,
@@ -93,14 +101,14 @@ SELECT c.relname AS table,
        has_any_column_privilege('agent_trace_writer', c.oid, 'SELECT') AS writer_select,
        has_table_privilege('agent_trace_writer', c.oid, 'UPDATE, DELETE, TRUNCATE') AS writer_change
   FROM pg_class AS c
- WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'v')
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'p', 'v')
  ORDER BY 1;
 
 -- What agent_trace_usage_reader cannot read: the content columns (extension/sql/access.sql).
 SELECT c.relname AS relation, string_agg(a.attname, ', ' ORDER BY a.attnum) AS hidden_from_usage_reader
   FROM pg_class AS c
   JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'v')
+ WHERE c.relnamespace = 'agent_trace'::regnamespace AND c.relkind IN ('r', 'p', 'v')
    AND NOT has_column_privilege('agent_trace_usage_reader', c.oid, a.attnum, 'SELECT')
  GROUP BY 1
  ORDER BY 1;

@@ -1,5 +1,6 @@
 -- One trace's spans, as the tree functions (extension/src/api.rs) read them through SPI.
--- $1: the trace id as uuid (trace_id is binary-coercible to uuid, so the primary key is used).
+-- $1: the trace id as uuid (trace_id is binary-coercible to uuid, so the primary key is used);
+-- $2, $3: where its spans start (trace_bounds.sql), so only the partitions of those days are read.
 -- The column order is api.rs's `column` module. Input and output are NULL here: the tree functions
 -- do not show them, and a query that names a column needs the caller's privilege on it, which
 -- agent_trace_usage_reader does not have. diff_traces, which compares them, reads
@@ -21,5 +22,5 @@ SELECT s.span_id,
   FROM agent_trace.agent_spans AS s
   LEFT JOIN agent_trace.agent_span_costs AS c
     ON c.trace_id = s.trace_id AND c.span_id = s.span_id AND c.start_time = s.start_time
-   AND c.project_id = s.project_id
- WHERE s.trace_id = $1
+   AND c.project_id = s.project_id AND c.start_time >= $2 AND c.start_time <= $3
+ WHERE s.trace_id = $1 AND s.start_time >= $2 AND s.start_time <= $3
