@@ -119,3 +119,99 @@ VALUES ('77777777777777777777777777777777', 'd000000000000001', 'x', '2026-11-01
 INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time, status_code)
 VALUES ('77777777777777777777777777777777', 'd000000000000001', 'x', '2026-11-01 12:00:00+00', '2026-11-01 12:00:01+00', 'STATUS_CODE_ERROR');
 \echo :SQLSTATE
+
+-- Deletes, re-inserts and updates keep every trace equal to a from-scratch aggregation of the
+-- spans stored now: every column, the computed costs included. drift() lists what differs.
+\set VERBOSITY default
+INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, output_usd_per_mtok)
+VALUES ('gpt-4o', '*', 2.5, 10);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/include/drift.sql
+-- Spans of a new trace, priced by the price above (each LLM span reports tokens, no cost).
+CREATE FUNCTION pg_temp.send_priced(trace text, span text, parent text, start_s int, tokens bigint,
+                                    user_id text DEFAULT NULL, name text DEFAULT 'chat gpt-4o')
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, span_type, model, provider,
+                                         start_time, end_time, input_tokens, output_tokens, user_id, input)
+    VALUES (trace::agent_trace.trace_id, span::agent_trace.span_id, parent::agent_trace.span_id, name,
+            'llm', 'gpt-4o', 'openai', timestamptz '2026-11-02 12:00:00+00' + start_s * interval '1 s',
+            timestamptz '2026-11-02 12:00:01+00' + start_s * interval '1 s', tokens, tokens / 10, user_id,
+            'prompt of ' || span)
+    ON CONFLICT DO NOTHING
+$$;
+SELECT pg_temp.send_priced('88888888888888888888888888888888', 'e000000000000001', NULL, 0, 1000, 'user-b', 'root');
+SELECT pg_temp.send_priced('88888888888888888888888888888888', 'e000000000000002', 'e000000000000001', 5, 2000, 'user-a');
+SELECT pg_temp.send_priced('88888888888888888888888888888888', 'e000000000000003', 'e000000000000001', 9, 4000);
+SELECT * FROM pg_temp.drift();
+
+-- The issue that started this: insert a span, delete it, insert it again. It counts once.
+DELETE FROM agent_trace.agent_spans WHERE trace_id = '88888888888888888888888888888888' AND span_id = 'e000000000000003';
+SELECT span_count, input_tokens, computed_cost_usd, end_time FROM agent_trace.agent_traces
+ WHERE trace_id = '88888888888888888888888888888888';
+SELECT pg_temp.send_priced('88888888888888888888888888888888', 'e000000000000003', 'e000000000000001', 9, 4000);
+SELECT span_count, input_tokens, computed_cost_usd, end_time FROM agent_trace.agent_traces
+ WHERE trace_id = '88888888888888888888888888888888';
+SELECT * FROM pg_temp.drift();
+
+-- Deleting the root: the trace has no root, no name, no input; the least user id left is user-a.
+DELETE FROM agent_trace.agent_spans WHERE trace_id = '88888888888888888888888888888888' AND span_id = 'e000000000000001';
+SELECT span_count, name, root_span_id, input, user_id, start_time FROM agent_trace.agent_traces
+ WHERE trace_id = '88888888888888888888888888888888';
+SELECT * FROM pg_temp.drift();
+
+-- An update is a delete and an insert: the tokens and the computed cost follow it.
+UPDATE agent_trace.agent_spans SET input_tokens = 100000 WHERE span_id = 'e000000000000002';
+SELECT span_count, input_tokens, computed_cost_usd FROM agent_trace.agent_traces
+ WHERE trace_id = '88888888888888888888888888888888';
+-- Moving a span to another trace moves its usage and cost with it.
+UPDATE agent_trace.agent_spans SET trace_id = '99999999999999999999999999999999' WHERE span_id = 'e000000000000003';
+SELECT trace_id, span_count, input_tokens, computed_cost_usd FROM agent_trace.agent_traces
+ WHERE trace_id IN ('88888888888888888888888888888888', '99999999999999999999999999999999') ORDER BY 1;
+SELECT * FROM pg_temp.drift();
+
+-- Deleting a trace's last span removes its row.
+DELETE FROM agent_trace.agent_spans WHERE trace_id = '99999999999999999999999999999999';
+SELECT count(*) AS rows_of_emptied_trace FROM agent_trace.agent_traces WHERE trace_id = '99999999999999999999999999999999';
+-- Deleting many traces at once, and re-sending them all.
+CREATE TEMP TABLE kept AS SELECT * FROM agent_trace.agent_spans;
+DELETE FROM agent_trace.agent_spans WHERE start_time < '2026-11-02';
+SELECT count(*) AS traces_left FROM agent_trace.agent_traces;
+INSERT INTO agent_trace.agent_spans (
+    trace_id, span_id, parent_span_id, start_time, end_time, name, span_kind, span_type,
+    status_code, status_message, service_name, scope_name, scope_version, model, provider,
+    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
+    tool_name, agent_name, agent_id, session_id, user_id, run_id, team_id, workflow_id,
+    correlation_id, input, output, attributes, resource_attributes, events, links, created_at,
+    project_id)
+SELECT trace_id, span_id, parent_span_id, start_time, end_time, name, span_kind, span_type,
+       status_code, status_message, service_name, scope_name, scope_version, model, provider,
+       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+       cost_usd, tool_name, agent_name, agent_id, session_id, user_id, run_id, team_id, workflow_id,
+       correlation_id, input, output, attributes, resource_attributes, events, links, created_at,
+       project_id
+  FROM kept AS k ON CONFLICT DO NOTHING;
+SELECT count(*) AS traces FROM agent_trace.agent_traces;
+SELECT * FROM pg_temp.drift();
+
+-- A row deleted behind the triggers' back (or lost in a restore) comes back with refresh_traces,
+-- which says how many traces it changed: none when agent_traces was right.
+ALTER TABLE agent_trace.agent_traces DISABLE TRIGGER USER;
+DELETE FROM agent_trace.agent_traces WHERE trace_id = '11111111111111111111111111111111';
+UPDATE agent_trace.agent_traces SET span_count = 99 WHERE trace_id = '22222222222222222222222222222222';
+ALTER TABLE agent_trace.agent_traces ENABLE TRIGGER USER;
+SELECT * FROM pg_temp.drift() ORDER BY 1, 2;
+SELECT agent_trace.refresh_traces('-infinity', 'infinity') AS traces_changed;
+SELECT agent_trace.refresh_traces('-infinity', 'infinity') AS traces_changed_again;
+SELECT * FROM pg_temp.drift();
+SELECT agent_trace.refresh_traces(NULL, now());
+
+-- TRUNCATE empties the traces and the computed costs with the spans.
+TRUNCATE agent_trace.agent_spans;
+SELECT (SELECT count(*) FROM agent_trace.agent_traces) AS traces, (SELECT count(*) FROM agent_trace.agent_span_costs) AS costs;
+
+-- The trigger refuses to run on any other table.
+CREATE TEMP TABLE not_spans (trace_id agent_trace.trace_id);
+CREATE TRIGGER borrowed AFTER DELETE ON not_spans REFERENCING OLD TABLE AS old_spans
+    FOR EACH STATEMENT EXECUTE FUNCTION agent_trace._follow_span_changes();
+INSERT INTO not_spans VALUES ('11111111111111111111111111111111');
+DELETE FROM not_spans;
