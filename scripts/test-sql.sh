@@ -62,8 +62,38 @@ for test in $tests; do
         fi
     fi
 done
+
+# Concurrency: isolation specs (tests/isolation/specs/*.spec) run their sessions' steps in every
+# interleaving they list, deterministically (PostgreSQL's own isolationtester), on the same cluster.
+isolation_regress="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/isolation/pg_isolation_regress"
+specs=$(cd tests/isolation/specs && ls ./*.spec | sed 's|^\./||; s|\.spec$||' | sort)
+if [ -z "${*:-}" ]; then
+    out="$work/isolation"
+    mkdir -p "$out"
+    give_to_pg_user "$out"
+    status=0
+    as_pg_user "$isolation_regress" \
+        --host="$cluster" \
+        --user=postgres \
+        --bindir="$PG_BINDIR" \
+        --inputdir="$PWD/tests/isolation" \
+        --outputdir="$out" \
+        --load-extension=agent_trace \
+        --dbname=regress_isolation \
+        $specs >"$out/pg_regress.log" 2>&1 || status=$?
+    grep -E '^(test|ok|not ok) ' "$out/pg_regress.log" || cat "$out/pg_regress.log"
+    if [ "$status" -ne 0 ]; then
+        failed+=("isolation")
+        if [ -f "$out/regression.diffs" ]; then
+            mkdir -p tests/results/isolation
+            cp "$out/regression.diffs" tests/results/isolation/
+            cp -r "$out/results/." tests/results/isolation/ 2>/dev/null || true
+            cat "$out/regression.diffs"
+        fi
+    fi
+fi
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAIL: ${failed[*]}" >&2
     exit 1
 fi
-log "all $(echo $tests | wc -w) test files pass"
+log "all $(echo $tests | wc -w) test files pass, and the isolation specs: $(echo $specs | tr "\n" " ")"
