@@ -22,9 +22,9 @@ use crate::diff::{Budget, Pair, align};
 use crate::ids::{SpanId, TraceId};
 use crate::interrupts;
 use crate::tree::{self, Node, Tree};
+use pgrx::datum::TimestampWithTimeZone;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
-use pgrx::datum::TimestampWithTimeZone;
 use pgrx::{AnyNumeric, JsonB, PgTupleDesc, Uuid};
 use serde_json::{Map, Value, json};
 use std::ffi::CString;
@@ -273,7 +273,9 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
             TRACE_SPANS_SQL
         };
         let id = Uuid::from_bytes(trace_id.0);
-        let bounds = client.select(TRACE_BOUNDS_SQL, Some(1), &[id.into()])?.first();
+        let bounds = client
+            .select(TRACE_BOUNDS_SQL, Some(1), &[id.into()])?
+            .first();
         let from: Option<TimestampWithTimeZone> = bounds.get(1)?;
         let to: Option<TimestampWithTimeZone> = bounds.get(2)?;
         let _result = client.select(query, None, &[id.into(), from.into(), to.into()])?;

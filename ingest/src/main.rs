@@ -281,6 +281,15 @@ struct ServerArgs {
     /// as long as you need equal values to hash equal.
     #[arg(long, env = "AGENT_TRACE_REDACT_HASH_KEY_FILE")]
     redact_hash_key_file: Option<PathBuf>,
+    /// Seconds between runs of the extension's maintenance (agent_trace.maintain(): the daily
+    /// partitions of the days ahead, and retention), the first when the server starts. 0: never
+    /// (schedule it with pg_cron instead; see docs/retention.md).
+    #[arg(
+        long,
+        env = "AGENT_TRACE_MAINTENANCE_INTERVAL_SECS",
+        default_value_t = 3600
+    )]
+    maintenance_interval_secs: u64,
     /// Serve OTLP only, without the web viewer at / on the HTTP port.
     #[arg(long, env = "AGENT_TRACE_NO_VIEWER")]
     no_viewer: bool,
@@ -426,6 +435,8 @@ impl ServerArgs {
                 request_timeout: Duration::from_secs(self.request_timeout_secs),
             },
             redaction: self.redaction()?,
+            maintenance_interval: (self.maintenance_interval_secs > 0)
+                .then(|| Duration::from_secs(self.maintenance_interval_secs)),
         })
     }
 

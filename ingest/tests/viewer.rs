@@ -57,6 +57,7 @@ impl ViewerServer {
                 database_url: viewer_database_url,
             }),
             redaction: Default::default(),
+            maintenance_interval: None,
         };
         let writer = WriterConfig {
             pool_size: 4,

@@ -58,6 +58,20 @@ VALUES ('00000000-0000-0000-0000-00000000000a', 'claude_code.token.usage', 'sum'
        ('00000000-0000-0000-0000-00000000000b', 'claude_code.token.usage', 'sum', '2026-11-12 10:05+00', 8800, NULL, '{"user.id": "cid"}');
 SELECT trace_id, span_count, input_tokens, computed_cost_usd FROM agent_trace.agent_traces ORDER BY 1;
 
+-- Reading one trace reads only the partitions of its days (extension/sql/queries/trace_bounds.sql,
+-- functions.sql): the midnight run's two days, no other. pg_stat_xact_user_tables counts the scans
+-- of this transaction (once the session's earlier counts are flushed).
+SELECT pg_stat_force_next_flush();
+BEGIN;
+SELECT count(*) AS tree FROM agent_trace.trace_tree('0000000000000000000000000000b002');
+SELECT count(*) AS path FROM agent_trace.critical_path('0000000000000000000000000000b002');
+SELECT count(*) AS replay FROM agent_trace.replay('0000000000000000000000000000b002');
+SELECT agent_trace.replay_json('0000000000000000000000000000b002') IS NOT NULL AS replay_json;
+SELECT spans_a, spans_b FROM agent_trace.diff_summary('0000000000000000000000000000b002', '0000000000000000000000000000b002');
+SELECT relname AS partitions_read FROM pg_stat_xact_user_tables
+ WHERE schemaname = 'agent_trace_partitions' AND seq_scan + coalesce(idx_scan, 0) > 0 ORDER BY 1;
+COMMIT;
+
 -- An AgentOS schema's copy of the traces follows what retention and erasure do.
 SELECT agent_trace.enable_agno_compat('agentos') AS traces_copied;
 

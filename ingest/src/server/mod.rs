@@ -50,6 +50,8 @@ pub struct ServeConfig {
     pub viewer: Option<ViewerConfig>,
     /// What is kept of content, unless a project says otherwise.
     pub redaction: Redaction,
+    /// How often agent_trace.maintain() runs (at start, then at this interval); None: never.
+    pub maintenance_interval: Option<std::time::Duration>,
 }
 
 /// Receives OTLP over HTTP and gRPC into the database until `shutdown` completes, then finishes
@@ -111,6 +113,9 @@ pub async fn serve(
     let projects = Projects::new(config.redaction);
     refresh_projects(&writer, &projects).await;
     tokio::spawn(refresh_projects_every(writer.clone(), projects.clone()));
+    if let Some(interval) = config.maintenance_interval {
+        tokio::spawn(maintain_every(writer.clone(), interval));
+    }
     let limits = config.limits;
     let intake = Intake::new(writer, limits, auth, projects);
     let connections = match tls {
@@ -181,6 +186,31 @@ async fn refresh_projects_every(writer: Writer, projects: Projects) {
     loop {
         interval.tick().await;
         refresh_projects(&writer, &projects).await;
+    }
+}
+
+/// The extension's maintenance: the daily partitions ahead, and retention. Run when the server
+/// starts and every `interval` after; a run that fails (a lock not granted, the database away)
+/// is logged and the next one tries again. Replicas of the ingest may all run it: the extension
+/// lets one run at a time and the others return at once.
+async fn maintain_every(writer: Writer, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match writer.maintain().await {
+            Ok(done) => {
+                for (action, table, detail) in done {
+                    let table = table.unwrap_or_default();
+                    if action == "skipped" {
+                        tracing::warn!(%action, %table, "maintenance: {detail}");
+                    } else {
+                        tracing::info!(%action, %table, "maintenance: {detail}");
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "maintenance failed; the next run tries again"),
+        }
     }
 }
 

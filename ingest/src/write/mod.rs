@@ -44,6 +44,7 @@ use tokio_postgres::error::SqlState;
 
 const EXTENSION_VERSION_SQL: &str = include_str!("../../../sql/ingest/extension_version.sql");
 const PROJECTS_SQL: &str = include_str!("../../../sql/ingest/projects.sql");
+const MAINTAIN_SQL: &str = include_str!("../../../sql/ingest/maintain.sql");
 const MAY_COPY_SQL: &str = include_str!("../../../sql/ingest/may_copy.sql");
 
 /// The extension version this binary writes for (they are released together).
@@ -265,6 +266,21 @@ impl Writer {
 
     /// The projects' tokens and redaction settings as the database holds them now
     /// (`sql/ingest/projects.sql`).
+    /// Runs the extension's maintenance (partitions ahead, retention): what it did, one
+    /// (action, table, detail) per row.
+    pub async fn maintain(&self) -> Result<Vec<(String, Option<String>, String)>, WriteError> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| WriteError::unavailable(connect_error(&e)))?;
+        let rows = client.query(MAINTAIN_SQL, &[]).await.map_err(unavailable)?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect())
+    }
+
     pub async fn read_projects(&self) -> Result<Directory, WriteError> {
         let client = self
             .pool
