@@ -210,10 +210,31 @@ def upgrade_0_3_0_to_0_3_1():
     ])
 
 
+def upgrade_0_3_1_to_0_4_0():
+    new = Script("0.4.0")
+    # Everything after roles.sql: projects.sql onwards (the ids and the roles stay as they are).
+    after_roles = [re.sub(MARKER, "", section) for section in new.sections[3:]]
+    return "\n".join([
+        "-- agent_trace 0.3.1 -> 0.4.0: projects (a project on every row, row-level security, ingest\n"
+        "-- tokens, redaction), daily partitions with maintenance and retention, rollups exact under\n"
+        "-- deletes, erasure. The tables with data become partitions of their successors without their\n"
+        "-- rows being copied; everything else is made again by the 0.4.0 install script, so an upgraded\n"
+        "-- database is a fresh install plus the data.\n"
+        "-- Drafted by scripts/draft-upgrade-script.py: extension/sql/upgrade/0.3.1--0.4.0-before.sql,\n"
+        "-- the 0.4.0 install script after roles.sql, extension/sql/upgrade/0.3.1--0.4.0-after.sql;\n"
+        "-- scripts/test-upgrade.sh checks that upgrading gives exactly a fresh 0.4.0 install.\n",
+        "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.4.0'\" to load this file. \\quit\n",
+        open("extension/sql/upgrade/0.3.1--0.4.0-before.sql").read(),
+        *after_roles,
+        open("extension/sql/upgrade/0.3.1--0.4.0-after.sql").read(),
+    ])
+
+
 UPGRADES = {
     ("0.1.0", "0.2.0"): upgrade_0_1_0_to_0_2_0,
     ("0.2.0", "0.3.0"): upgrade_0_2_0_to_0_3_0,
     ("0.3.0", "0.3.1"): upgrade_0_3_0_to_0_3_1,
+    ("0.3.1", "0.4.0"): upgrade_0_3_1_to_0_4_0,
 }
 
 if len(sys.argv) != 3 or tuple(sys.argv[1:]) not in UPGRADES:

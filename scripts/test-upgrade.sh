@@ -101,9 +101,12 @@ if [ -f tests/upgrade/agent_trace--0.3.0.sql ] && [ "$version" != 0.3.0 ]; then
     sql -d postgres -c "CREATE DATABASE agno_from_0_3_0"
     sql -d agno_from_0_3_0 -c "CREATE EXTENSION agent_trace VERSION '0.3.0'" -c "SELECT agent_trace.enable_agno_compat('ai')" \
         -c "ALTER EXTENSION agent_trace UPDATE" >/dev/null
+    # agent_spans is partitioned: each partition's share of the index is <partition>_span_id_idx.
     plan=$(sql -d agno_from_0_3_0 -At -c "SET enable_seqscan = off" \
-        -c "EXPLAIN SELECT * FROM ai.agno_spans WHERE span_id = 'd2d2d2d2d2d2d2d2'" | grep -o 'agent_spans_agno_span_id_idx\|agno_traces_trace_id_idx' | sort -u | tr '\n' ' ')
-    if [ "$plan" = "agent_spans_agno_span_id_idx agno_traces_trace_id_idx " ]; then
+        -c "EXPLAIN SELECT * FROM ai.agno_spans WHERE span_id = 'd2d2d2d2d2d2d2d2'" \
+        | grep -o 'Index Scan using agent_spans_[a-z0-9_]*_span_id_idx\|agno_traces_trace_id_idx\|Seq Scan on agent_spans[a-z0-9_]*' \
+        | sed 's/using agent_spans_[a-z0-9_]*_span_id_idx/on a partition by span id/' | sort -u | tr '\n' ' ')
+    if [ "$plan" = "Index Scan on a partition by span id agno_traces_trace_id_idx " ]; then
         log "upgrade 0.3.0 -> $version indexes an enabled AgentOS schema: a span by its id uses $plan"
     else
         echo "FAIL: after upgrading an AgentOS schema from 0.3.0, a span by its id uses '$plan' (want both indexes)" >&2
@@ -111,22 +114,92 @@ if [ -f tests/upgrade/agent_trace--0.3.0.sql ] && [ "$version" != 0.3.0 ]; then
     fi
 fi
 
+# docs/operations.md's recipe: a custom-format dump, restored without the partitions' own indexes
+# and keys (attaching a partition makes them again; restoring them too would fail on each).
+restore_into() { # database dumped, database to create
+    "$PG_BINDIR/pg_dump" -h "$cluster" -U postgres -Fc -f "$cluster/$1.dump" "$1"
+    "$PG_BINDIR/pg_restore" -l "$cluster/$1.dump" | grep -v -E '(CONSTRAINT|INDEX|INDEX ATTACH) agent_trace_partitions ' > "$cluster/$1.list"
+    sql -d postgres -c "CREATE DATABASE $2"
+    "$PG_BINDIR/pg_restore" -h "$cluster" -U postgres -d "$2" --exit-on-error -L "$cluster/$1.list" "$cluster/$1.dump"
+}
+# Upgrading from 0.3.1 keeps the data: spans (one with a negative token count and one that ends
+# before it starts, which 0.4.0 refuses: mended), a priced LLM span, log records, metric points, the
+# traces, an AgentOS schema. The tables become the partitions of their successors; rows inserted
+# after the upgrade fold into the same traces; maintain() makes daily partitions after them.
+if [ -f tests/upgrade/agent_trace--0.3.1.sql ] && [ "$version" != 0.3.1 ]; then
+    sql -d postgres -c "CREATE DATABASE data_from_0_3_1"
+    sql -d data_from_0_3_1 -c "CREATE EXTENSION agent_trace VERSION '0.3.1'" \
+        -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, output_usd_per_mtok) VALUES ('up-model', '*', 1, 2)" \
+        -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, span_type, model, input_tokens, output_tokens, start_time, end_time)
+            VALUES ('e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0', 'e0e0e0e0e0e0e0e0', NULL, 'run', 'agent', NULL, NULL, NULL, '2026-05-01 10:00+00', '2026-05-01 10:05+00'),
+                   ('e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0', 'e0e0e0e0e0e0e0e1', 'e0e0e0e0e0e0e0e0', 'chat', 'llm', 'up-model', 1000000, 1000000, '2026-05-01 10:01+00', '2026-05-01 10:02+00'),
+                   ('e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0', 'e0e0e0e0e0e0e0e2', 'e0e0e0e0e0e0e0e0', 'odd', 'llm', NULL, -5, 7, '2026-05-01 10:03+00', '2026-05-01 10:02+00')" \
+        -c "INSERT INTO agent_trace.agent_logs (record_key, time, body, session_id) VALUES ('00000000-0000-0000-0000-0000000000e1', '2026-05-01 10:00+00', 'a log', 's-up')" \
+        -c "INSERT INTO agent_trace.agent_metrics (series_key, name, kind, time, value) VALUES ('00000000-0000-0000-0000-0000000000e2', 'm', 'gauge', '2026-05-01 10:00+00', 1)" \
+        -c "SELECT agent_trace.enable_agno_compat('ai')" >/dev/null
+    upgrade_state="SELECT concat_ws(' ', (SELECT count(*) FROM agent_trace.agent_spans), (SELECT count(*) FROM agent_trace.agent_logs),
+                   (SELECT count(*) FROM agent_trace.agent_metrics), (SELECT span_count || '/' || computed_cost_usd FROM agent_trace.agent_traces),
+                   (SELECT count(*) FROM ai.agno_traces))"
+    before=$(sql -d data_from_0_3_1 -At -c "$upgrade_state")
+    started=$(date +%s%N)
+    sql -d data_from_0_3_1 -c "ALTER EXTENSION agent_trace UPDATE" >/dev/null
+    took_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    after=$(sql -d data_from_0_3_1 -At -c "$upgrade_state")
+    mended=$(sql -d data_from_0_3_1 -At -c "SELECT coalesce(input_tokens::text, 'null') || ' ' || (end_time = start_time) FROM agent_trace.agent_spans WHERE name = 'odd'")
+    partitions=$(sql -d data_from_0_3_1 -At -c "SELECT string_agg(DISTINCT tableoid::regclass::text, ' ') FROM agent_trace.agent_spans" | sed 's/_until_[0-9]*/_until_DAY/g')
+    sql -d data_from_0_3_1 -c "SELECT count(*) FROM agent_trace.maintain()" \
+        -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, span_type, model, input_tokens, output_tokens, start_time, end_time)
+            VALUES ('e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0', 'e0e0e0e0e0e0e0e3', 'e0e0e0e0e0e0e0e0', 'later', 'llm', 'up-model', 1000000, 0, '2026-05-01 10:04+00', '2026-05-01 10:04+00')" \
+        -c "DELETE FROM agent_trace.agent_spans WHERE name = 'odd'" >/dev/null
+    later=$(sql -d data_from_0_3_1 -At -c "SELECT span_count || '/' || computed_cost_usd FROM agent_trace.agent_traces")
+    # Nothing outside the extension's schemas belongs to it (the AgentOS schema is the user's).
+    foreign=$(sql -d data_from_0_3_1 -At -c "SELECT string_agg(pg_describe_object(classid, objid, objsubid), ', ') FROM pg_depend
+        WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e' AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'agent_trace')
+          AND pg_describe_object(classid, objid, objsubid) LIKE '% ai.%'")
+    [ -z "$foreign" ] || { echo "FAIL: after the upgrade, the extension owns: $foreign" >&2; failures=$((failures + 1)); }
+    restore_into data_from_0_3_1 restored_from_0_3_1
+    restored=$(sql -d restored_from_0_3_1 -At -c "$upgrade_state")
+    want_before="3 1 1 3/3 1"
+    if [ "$before" = "$want_before" ] && [ "$after" = "$before" ] && [ "$mended" = "null true" ] \
+        && [ "$partitions" = "agent_trace_partitions.agent_spans_until_DAY" ] && [ "$later" = "3/4" ] \
+        && [ "$restored" = "3 1 1 3/4 1" ]; then
+        log "upgrade 0.3.1 -> $version keeps the data in place ($after; mended: $mended; in $partitions; took ${took_ms} ms), folds new spans into its traces ($later), and dumps and restores ($restored)"
+    else
+        echo "FAIL: upgrading 0.3.1 with data: before '$before' (want '$want_before'), after '$after', mended '$mended' (want 'null true')," \
+             "partitions '$partitions', after one more span and a delete '$later' (want '3/4'), restored '$restored' (want '3 1 1 3/4 1')" >&2
+        failures=$((failures + 1))
+    fi
+    # A view of yours on agent_trace's tables would read the old tables after the upgrade: it refuses.
+    sql -d postgres -c "CREATE DATABASE view_from_0_3_1"
+    sql -d view_from_0_3_1 -c "CREATE EXTENSION agent_trace VERSION '0.3.1'" \
+        -c "CREATE VIEW public.my_llm_calls AS SELECT trace_id, model FROM agent_trace.agent_spans WHERE span_type = 'llm'"
+    refusal=$(sql -d view_from_0_3_1 -c "ALTER EXTENSION agent_trace UPDATE" 2>&1 || true)
+    if echo "$refusal" | grep -q 'rebuilds what these depend on: view my_llm_calls'; then
+        log "upgrade 0.3.1 -> $version refuses while a view of yours reads agent_trace's tables, and names it"
+    else
+        echo "FAIL: upgrading 0.3.1 under a user's view: '$refusal'" >&2
+        failures=$((failures + 1))
+    fi
+fi
+
 # A backup keeps the data: pg_dump of a database with a priced LLM span, restored into an empty one,
-# has the span and the price; the trace row is rebuilt by the fold trigger as the span is restored
-# (it is not dumped: restoring it as well would count the span twice), and recompute_costs brings
-# the computed cost back. See extension/sql/access.sql.
+# has the span, the price, the trace row and the computed cost, once: each partition is restored
+# directly (no trigger folds the span a second time), and agent_traces is dumped too. One span lies
+# in a daily partition that maintain() made, one in the default partition. See
+# extension/sql/access.sql.
 sql -d fresh -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, effective_from, input_usd_per_mtok, output_usd_per_mtok, source) VALUES ('dump-model', 'openai', '2026-01-01', 1, 2, 'test')" \
     -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, model, provider, input_tokens, output_tokens, start_time, end_time) VALUES ('d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', 'd0d0d0d0d0d0d0d0', 'chat dump-model', 'llm', 'dump-model', 'openai', 1000000, 1000000, '2026-06-01', '2026-06-01')" \
+    -c "SELECT count(*) FROM agent_trace._maintain('2026-06-01 12:00+00')" \
+    -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, span_type, model, provider, input_tokens, output_tokens, start_time, end_time) VALUES ('d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', 'd0d0d0d0d0d0d0d1', 'd0d0d0d0d0d0d0d0', 'chat dump-model', 'llm', 'dump-model', 'openai', 1000000, 1000000, '2026-01-01', '2026-06-01')" \
     -c "SELECT agent_trace.enable_agno_compat('ai')"
-sql -d postgres -c "CREATE DATABASE restored"
-"$PG_BINDIR/pg_dump" -h "$cluster" -U postgres fresh | sql -d restored >/dev/null
-sql -d restored -c "SELECT agent_trace.recompute_costs('-infinity', 'infinity')" >/dev/null
-state="SELECT (SELECT count(*) FROM agent_trace.agent_spans) || ' ' || (SELECT count(*) FROM agent_trace.model_prices WHERE model_pattern = 'dump-model') || ' ' || (SELECT span_count || ' ' || computed_cost_usd FROM agent_trace.agent_traces)"
+restore_into fresh restored
+state="SELECT (SELECT string_agg(tableoid::regclass::text, ' ' ORDER BY span_id) FROM agent_trace.agent_spans) || ' ' || (SELECT count(*) FROM agent_trace.model_prices WHERE model_pattern = 'dump-model') || ' ' || (SELECT span_count || ' ' || computed_cost_usd FROM agent_trace.agent_traces) || ' ' || (SELECT count(*) FROM agent_trace.agent_span_costs)"
+want="agent_trace_partitions.agent_spans_p20260601 agent_trace_partitions.agent_spans_default 1 2 6 2"
 before=$(sql -d fresh -At -c "$state"); after=$(sql -d restored -At -c "$state")
-if [ "$before" = "$after" ] && [ "$before" = "1 1 1 3" ]; then
-    log "pg_dump and restore keep spans and prices; the trace row and computed cost are rebuilt ($after)"
+if [ "$before" = "$after" ] && [ "$before" = "$want" ]; then
+    log "pg_dump and restore keep spans (in their partitions), prices, the trace row and computed costs, once ($after)"
 else
-    echo "FAIL: spans, prices, trace spans, computed cost: before dump '$before', after restore '$after' (want '1 1 1 3')" >&2
+    echo "FAIL: spans' partitions, prices, trace spans, computed cost, cost rows: before dump '$before', after restore '$after' (want '$want')" >&2
     failures=$((failures + 1))
 fi
 # An AgentOS schema (extension/sql/agno.sql) is the user's, not the extension's: pg_dump keeps it with
@@ -144,10 +217,10 @@ else
     echo "FAIL: span id index before dump, after restore, after enabling again: '$indexes' (want 'tft')" >&2
     failures=$((failures + 1))
 fi
-if [ "$agno" = "after restore:1 chat dump-model:1" ]; then
+if [ "$agno" = "after restore:1 chat dump-model:2" ]; then
     log "pg_dump and restore keep the AgentOS schema, and agent_trace keeps it current ($agno)"
 else
-    echo "FAIL: AgentOS traces after restore and one more span: '$agno' (want 'after restore:1 chat dump-model:1')" >&2
+    echo "FAIL: AgentOS traces after restore and one more span: '$agno' (want 'after restore:1 chat dump-model:2')" >&2
     failures=$((failures + 1))
 fi
 [ "$failures" -eq 0 ]

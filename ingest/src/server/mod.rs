@@ -113,7 +113,10 @@ pub async fn serve(
     let projects = Projects::new(config.redaction);
     refresh_projects(&writer, &projects).await;
     tokio::spawn(refresh_projects_every(writer.clone(), projects.clone()));
+    // The day's partitions before the first request: attaching one while rows of its day are on
+    // their way into the default partition would send those back (503, retry).
     if let Some(interval) = config.maintenance_interval {
+        maintain(&writer).await;
         tokio::spawn(maintain_every(writer.clone(), interval));
     }
     let limits = config.limits;
@@ -196,21 +199,26 @@ async fn refresh_projects_every(writer: Writer, projects: Projects) {
 async fn maintain_every(writer: Writer, interval: std::time::Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
     loop {
         ticks.tick().await;
-        match writer.maintain().await {
-            Ok(done) => {
-                for (action, table, detail) in done {
-                    let table = table.unwrap_or_default();
-                    if action == "skipped" {
-                        tracing::warn!(%action, %table, "maintenance: {detail}");
-                    } else {
-                        tracing::info!(%action, %table, "maintenance: {detail}");
-                    }
+        maintain(&writer).await;
+    }
+}
+
+async fn maintain(writer: &Writer) {
+    match writer.maintain().await {
+        Ok(done) => {
+            for (action, table, detail) in done {
+                let table = table.unwrap_or_default();
+                if action == "skipped" {
+                    tracing::warn!(%action, %table, "maintenance: {detail}");
+                } else {
+                    tracing::info!(%action, %table, "maintenance: {detail}");
                 }
             }
-            Err(error) => tracing::warn!(%error, "maintenance failed; the next run tries again"),
         }
+        Err(error) => tracing::warn!(%error, "maintenance failed; the next run tries again"),
     }
 }
 

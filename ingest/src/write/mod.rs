@@ -527,10 +527,22 @@ impl Cause {
     /// integrity constraint, 54 program limit (e.g. an index row too large), 57014 query canceled
     /// (statement_timeout: the batch is too slow and is split), P0 raised by a trigger, XX000
     /// raised by an extension, and so on.
+    ///
+    /// One integrity error is not the rows': 23514 naming no constraint is a partition's bound. A
+    /// statement that began routing its rows before maintain() attached that day's partition put
+    /// them in the default partition, which no longer takes them; sent again, they go to the new
+    /// partition.
     fn of(error: &tokio_postgres::Error) -> Cause {
         let Some(code) = error.code().map(SqlState::code) else {
             return Cause::Unavailable;
         };
+        if code == "23514"
+            && error
+                .as_db_error()
+                .is_some_and(|db| db.constraint().is_none())
+        {
+            return Cause::Unavailable;
+        }
         const UNAVAILABLE_CLASSES: [&str; 10] =
             ["08", "53", "40", "58", "25", "42", "3D", "28", "F0", "57"];
         let unavailable = match code {
