@@ -95,6 +95,9 @@ SELECT run.trace_id, lpad(to_hex(i + 1), 16, '0')::agent_trace.span_id,
                ('00000000000000000000000000000e2b'::agent_trace.trace_id, 11)) AS run (trace_id, stride),
        generate_series(0, 99999) AS i;
 
+-- The traces' rows, as the fold would have made them (it was off for the load).
+ALTER TABLE agent_trace.agent_spans ENABLE TRIGGER agent_spans_fold_into_traces;
+SELECT agent_trace.refresh_traces('-infinity', 'infinity') AS traces;
 ANALYZE agent_trace.agent_spans;
 SELECT trace_id, count(*) AS spans FROM agent_trace.agent_spans GROUP BY 1 ORDER BY 1;
 -- How each pair aligns with the default budget.

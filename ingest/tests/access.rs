@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{ServeProcess, TestDb, post_fixture_to, wait_until};
+use common::{
+    ServeProcess, TestDb, everything_stored, post_fixture_to, replay_every_fixture, wait_until,
+};
 use ingest::fixtures;
 use ingest::map::redact::is_default_content_key;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -362,43 +364,6 @@ fn content_of_the_fixtures() -> BTreeSet<String> {
         }
     }
     found
-}
-
-/// Every row of every table, as text: where content would show.
-async fn everything_stored(db: &TestDb) -> String {
-    let client = db.client().await;
-    let mut all = String::new();
-    for table in [
-        "agent_spans",
-        "agent_traces",
-        "agent_span_costs",
-        "agent_logs",
-        "agent_metrics",
-    ] {
-        for row in client
-            .query(
-                &format!("SELECT t::text FROM agent_trace.{table} AS t"),
-                &[],
-            )
-            .await
-            .expect("rows")
-        {
-            all.push_str(&row.get::<_, String>(0));
-            all.push('\n');
-        }
-    }
-    all
-}
-
-async fn replay_every_fixture(server: &ServeProcess) {
-    let client = reqwest::Client::new();
-    for fixture in ["traces", "logs", "metrics"]
-        .into_iter()
-        .flat_map(fixtures::load)
-    {
-        let response = post_fixture_to(&client, &server.url(""), &fixture, None).await;
-        assert_eq!(response.status(), 200, "{}", fixture.name);
-    }
 }
 
 /// JSON's spelling of a string inside a row's text (jsonb escapes quotes, backslashes, newlines).

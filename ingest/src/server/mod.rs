@@ -82,6 +82,11 @@ pub async fn serve(
     let writer = Writer::connect(writer_config)
         .await
         .map_err(|e| e.to_string())?;
+    // The day's partitions before the ports open: attaching one while rows of its day are on their
+    // way into the default partition would send those back (503, retry).
+    if config.maintenance_interval.is_some() {
+        maintain(&writer).await;
+    }
     let viewer = Viewer::start(
         config.viewer.as_ref(),
         &writer_config.database_url,
@@ -113,10 +118,7 @@ pub async fn serve(
     let projects = Projects::new(config.redaction);
     refresh_projects(&writer, &projects).await;
     tokio::spawn(refresh_projects_every(writer.clone(), projects.clone()));
-    // The day's partitions before the first request: attaching one while rows of its day are on
-    // their way into the default partition would send those back (503, retry).
     if let Some(interval) = config.maintenance_interval {
-        maintain(&writer).await;
         tokio::spawn(maintain_every(writer.clone(), interval));
     }
     let limits = config.limits;

@@ -769,3 +769,45 @@ pub fn run_python_client(
         elapsed: started.elapsed(),
     }
 }
+
+/// Every row of every table and view that holds what was received (and what derives from it), as
+/// text: where content, or a person's id, would show.
+pub async fn everything_stored(db: &TestDb) -> String {
+    let client = db.client().await;
+    let mut all = String::new();
+    for table in [
+        "agent_spans",
+        "agent_traces",
+        "agent_span_costs",
+        "agent_logs",
+        "agent_metrics",
+        "agent_sessions",
+        "agent_turns",
+        "agent_metric_deltas",
+    ] {
+        for row in client
+            .query(
+                &format!("SELECT t::text FROM agent_trace.{table} AS t"),
+                &[],
+            )
+            .await
+            .expect("rows")
+        {
+            all.push_str(&row.get::<_, String>(0));
+            all.push('\n');
+        }
+    }
+    all
+}
+
+/// Every captured request (tests/fixtures/otlp/), traces, logs and metrics, each answered 200.
+pub async fn replay_every_fixture(server: &ServeProcess) {
+    let client = reqwest::Client::new();
+    for fixture in ["traces", "logs", "metrics"]
+        .into_iter()
+        .flat_map(ingest::fixtures::load)
+    {
+        let response = post_fixture_to(&client, &server.url(""), &fixture, None).await;
+        assert_eq!(response.status(), 200, "{}", fixture.name);
+    }
+}
