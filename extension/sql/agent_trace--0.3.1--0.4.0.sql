@@ -2098,7 +2098,9 @@ DECLARE
     doomed record;
     setting record;
     i integer;
-    removed bigint;
+    n bigint;
+    locked boolean := false;
+    done text[][];
 BEGIN
     SELECT r.keep INTO everyone FROM agent_trace.retention AS r
      WHERE r.signal = _expire.signal AND r.project_id IS NULL;
@@ -2111,6 +2113,8 @@ BEGIN
     --    upgrade made of older rows), fix the traces.
     IF everyone IS NOT NULL THEN
         cutoff := date_trunc('day', at - longest, 'UTC');
+        -- What was done, told once it is done (a lock not granted undoes all of it).
+        done := '{}';
         BEGIN
             FOR doomed IN
                 SELECT array_agg(p.partition_name ORDER BY p.from_time) AS partitions, p.table_name
@@ -2119,38 +2123,36 @@ BEGIN
                  GROUP BY p.table_name
                  ORDER BY array_position(drop_tables, p.table_name)
             LOOP
-                IF removed IS NULL THEN
+                IF NOT locked THEN
                     -- Every parent first, in writers' order, before changing anything: nothing waits
                     -- on this transaction while it waits for a lock.
                     FOR i IN 1 .. cardinality(drop_tables) LOOP
                         EXECUTE format('LOCK TABLE agent_trace.%I IN ACCESS EXCLUSIVE MODE', drop_tables[i]);
                     END LOOP;
-                    removed := 0;
+                    locked := true;
                 END IF;
                 FOR i IN 1 .. cardinality(doomed.partitions) LOOP
                     EXECUTE format('DROP TABLE agent_trace_partitions.%I', doomed.partitions[i]);
-                    action := 'dropped'; table_name := doomed.table_name;
-                    detail := format('partition %s', doomed.partitions[i]);
-                    RETURN NEXT;
+                    done := done || ARRAY[['dropped', doomed.table_name, format('partition %s', doomed.partitions[i])]];
                 END LOOP;
             END LOOP;
             EXECUTE format('DELETE FROM agent_trace.%I WHERE %I < $1', delete_table, time_column) USING cutoff;
-            GET DIAGNOSTICS i = ROW_COUNT;
-            IF i > 0 THEN
-                action := 'deleted'; table_name := delete_table; detail := format('%s rows before %s', i, cutoff);
-                RETURN NEXT;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n > 0 THEN
+                done := done || ARRAY[['deleted', delete_table, format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
             END IF;
-            IF _expire.signal = 'spans' AND removed IS NOT NULL THEN
-                removed := agent_trace._fix_traces_before(cutoff);
-                action := 'refreshed'; table_name := 'agent_traces';
-                detail := format('%s traces with spans before %s', removed, cutoff);
-                RETURN NEXT;
+            IF _expire.signal = 'spans' AND locked THEN
+                n := agent_trace._fix_traces_before(cutoff);
+                done := done || ARRAY[['refreshed', 'agent_traces', format('%s traces with spans before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
             END IF;
         EXCEPTION WHEN lock_not_available THEN
-            action := 'skipped'; table_name := delete_table;
-            detail := format('expiry before %s: a lock was not granted within lock_timeout; the next run tries again', cutoff);
-            RETURN NEXT;
+            done := ARRAY[['skipped', delete_table,
+                           format('expiry before %s (UTC): a lock was not granted within lock_timeout; the next run tries again', to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
         END;
+        FOR i IN 1 .. coalesce(array_length(done, 1), 0) LOOP
+            action := done[i][1]; table_name := done[i][2]; detail := done[i][3];
+            RETURN NEXT;
+        END LOOP;
     END IF;
 
     -- 2. Projects kept shorter than the partitions are: their rows go by DELETE (the trigger fixes
@@ -2169,10 +2171,10 @@ BEGIN
                 EXECUTE format('DELETE FROM agent_trace.%I WHERE project_id <> ALL ($1) AND %I < $2', delete_table, time_column)
                     USING coalesce(own_projects, '{}'), cutoff;
             END IF;
-            GET DIAGNOSTICS i = ROW_COUNT;
-            IF i > 0 THEN
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n > 0 THEN
                 action := 'deleted'; table_name := delete_table;
-                detail := format('%s rows before %s of %s', i, cutoff,
+                detail := format('%s rows before %s (UTC) of %s', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
                                  coalesce((SELECT 'project ' || p.name FROM agent_trace.projects AS p
                                             WHERE p.project_id = setting.project_id),
                                           'the projects without a retention of their own'));
@@ -2180,7 +2182,7 @@ BEGIN
             END IF;
         EXCEPTION WHEN lock_not_available THEN
             action := 'skipped'; table_name := delete_table;
-            detail := format('expiry before %s: a lock was not granted within lock_timeout; the next run tries again', cutoff);
+            detail := format('expiry before %s (UTC): a lock was not granted within lock_timeout; the next run tries again', to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
             RETURN NEXT;
         END;
     END LOOP;
@@ -2232,7 +2234,7 @@ BEGIN
                 END IF;
             EXCEPTION WHEN lock_not_available THEN
                 action := 'skipped'; table_name := t.table_name;
-                detail := format('partition of %s: a lock was not granted within lock_timeout; the next run tries again', day);
+                detail := format('partition of %s (UTC): a lock was not granted within lock_timeout; the next run tries again', to_char(day, 'YYYY-MM-DD'));
                 RETURN NEXT;
             END;
         END LOOP;
