@@ -226,6 +226,9 @@ CREATE FUNCTION agent_trace._refresh_traces(
     LANGUAGE plpgsql
     SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
+    -- Planned for the arrays at hand each time: a plan kept for the session guesses ten keys, and
+    -- with ten thousand its nested loops take seconds per trace.
+    SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     -- One time for every row this call writes; a value, not now() in the statements, so the same
@@ -472,6 +475,8 @@ AS $$
 DECLARE
     chunk_trace agent_trace.trace_id[];
     chunk_project integer[];
+    chunk_from timestamptz[];
+    chunk_to timestamptz[];
     changed bigint := 0;
 BEGIN
     IF from_time IS NULL OR to_time IS NULL THEN
@@ -479,20 +484,25 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Every trace: SELECT agent_trace.refresh_traces(''-infinity'', ''infinity'');';
     END IF;
-    -- The traces with spans in the range, and the rows that claim to be there; 10,000 at a time, so
-    -- the arrays stay small.
-    FOR chunk_trace, chunk_project IN
-        SELECT array_agg(k.trace_id), array_agg(k.project_id)
-          FROM (SELECT k.trace_id, k.project_id, (row_number() OVER (ORDER BY k.trace_id, k.project_id) - 1) / 10000 AS chunk
-                  FROM (SELECT s.trace_id, s.project_id FROM agent_trace.agent_spans AS s
+    -- The traces with spans in the range (and where those spans are: a span loaded behind the
+    -- triggers' back may lie outside its trace's row), and the rows that claim to be there; 10,000
+    -- at a time, so the arrays stay small.
+    FOR chunk_trace, chunk_project, chunk_from, chunk_to IN
+        SELECT array_agg(k.trace_id), array_agg(k.project_id), array_agg(k.spans_from), array_agg(k.spans_to)
+          FROM (SELECT k.trace_id, k.project_id, min(k.spans_from) AS spans_from, max(k.spans_to) AS spans_to,
+                       (row_number() OVER (ORDER BY k.trace_id, k.project_id) - 1) / 10000 AS chunk
+                  FROM (SELECT s.trace_id, s.project_id, min(s.start_time) AS spans_from, max(s.start_time) AS spans_to
+                          FROM agent_trace.agent_spans AS s
                          WHERE s.start_time >= from_time AND s.start_time < to_time
-                        UNION
-                        SELECT t.trace_id, t.project_id FROM agent_trace.agent_traces AS t
-                         WHERE t.start_time < to_time AND t.end_time >= from_time) AS k) AS k
+                         GROUP BY s.trace_id, s.project_id
+                        UNION ALL
+                        SELECT t.trace_id, t.project_id, NULL, NULL FROM agent_trace.agent_traces AS t
+                         WHERE t.start_time < to_time AND t.end_time >= from_time) AS k
+                 GROUP BY k.trace_id, k.project_id) AS k
          GROUP BY k.chunk
          ORDER BY k.chunk
     LOOP
-        changed := changed + agent_trace._refresh_traces(chunk_trace, chunk_project);
+        changed := changed + agent_trace._refresh_traces(chunk_trace, chunk_project, chunk_from, chunk_to);
     END LOOP;
     RETURN changed;
 END

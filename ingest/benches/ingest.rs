@@ -243,8 +243,8 @@ impl Settings {
 // ------------------------------------------------------------------------------------------------
 // Data: copies of a captured request with fresh ids and shifted times
 
-/// The captured request's spans, with where each sits (resource, scope) and the request with its
-/// span lists emptied (resources and scopes kept).
+/// The captured request's spans, moved to start now, with where each sits (resource, scope) and
+/// the request with its span lists emptied (resources and scopes kept).
 struct Template {
     skeleton: ExportTraceServiceRequest,
     spans: Vec<(usize, usize, Span)>,
@@ -267,6 +267,25 @@ impl Template {
         }
         if spans.is_empty() {
             return Err(format!("{name} has no spans"));
+        }
+        // Moved to now: the spans land in today's partition, as live traffic does, not in the
+        // default partition that holds days without one.
+        let earliest = spans
+            .iter()
+            .map(|(_, _, span)| span.start_time_unix_nano)
+            .min()
+            .unwrap_or(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_nanos() as u64;
+        let rebase = now.saturating_sub(earliest);
+        for (_, _, span) in &mut spans {
+            span.start_time_unix_nano += rebase;
+            span.end_time_unix_nano += rebase;
+            for event in &mut span.events {
+                event.time_unix_nano += rebase;
+            }
         }
         Ok(Self {
             skeleton,

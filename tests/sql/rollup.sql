@@ -199,6 +199,11 @@ ALTER TABLE agent_trace.agent_traces DISABLE TRIGGER USER;
 DELETE FROM agent_trace.agent_traces WHERE trace_id = '11111111111111111111111111111111';
 UPDATE agent_trace.agent_traces SET span_count = 99 WHERE trace_id = '22222222222222222222222222222222';
 ALTER TABLE agent_trace.agent_traces ENABLE TRIGGER USER;
+-- A span loaded into a partition directly (no trigger of the parent fires), a week after its trace.
+INSERT INTO agent_trace_partitions.agent_spans_default (trace_id, span_id, parent_span_id, name, span_type,
+                                                        start_time, end_time, input_tokens)
+VALUES ('33333333333333333333333333333333', 'f000000000000001', 'a000000000000001', 'late', 'llm',
+        '2026-11-08 12:00:00+00', '2026-11-08 12:00:01+00', 1000);
 SELECT * FROM pg_temp.drift() ORDER BY 1, 2;
 SELECT agent_trace.refresh_traces('-infinity', 'infinity') AS traces_changed;
 SELECT agent_trace.refresh_traces('-infinity', 'infinity') AS traces_changed_again;
