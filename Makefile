@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno bench-small-writes
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-rollup
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -82,3 +82,8 @@ bench-agno: deps install-extension test-clients
 ## extension against this one, side by side (BENCHMARKS.md quotes it).
 bench-small-writes: deps install-extension
 	bash scripts/bench-small-writes.sh
+
+## The ways to keep agent_traces up to date as spans arrive (the shipped fold trigger, recomputing,
+## a row trigger, a deferred queue, none), side by side in spans/s (docs/rollups.md quotes it).
+bench-rollup: deps install-extension
+	bash scripts/bench-rollup.sh
