@@ -13,10 +13,15 @@
 #   row_trigger          an AFTER INSERT FOR EACH ROW trigger: the fold one span at a time (one upsert
 #                        of agent_traces per span, one price lookup per LLM span).
 #   deferred             an AFTER INSERT statement trigger that only appends the touched traces to an
-#                        unindexed queue table; after the run the queue is drained (the distinct
-#                        traces, _refresh_traces on chunks of 10,000, one transaction per chunk, in
-#                        $(nproc) sessions at once) and timed: "drain s per 1M spans", and the
-#                        throughput of ingest and drain together, spans / (ingest time + drain time).
+#                        unindexed queue table; after the run the tables are analyzed and the queue
+#                        is drained (the distinct traces, _refresh_traces on chunks of 10,000, one
+#                        transaction per chunk, one session per CPU at once, each with
+#                        plan_cache_mode = force_custom_plan: PL/pgSQL's generic plans of
+#                        _refresh_traces, which it switches to after five calls in a session, take
+#                        time quadratic in the traces of a call) and timed: "drain s per 1M spans",
+#                        and the throughput of ingest and drain together, spans / (ingest time +
+#                        drain time). A drain that runs once after the whole run is the best case
+#                        for long traces: one recompute per trace, however many batches it got.
 #   none                 no rollup at all: the ceiling.
 # Shapes (pgbench scripts; every INSERT statement is one transaction):
 #   500/stmt   500 spans per INSERT, in fresh traces of 6 spans (an agent root, 3 LLM calls, 2 tool
@@ -27,7 +32,8 @@
 # Half the spans are LLM calls (model gpt-4o, provider openai, input and output tokens, no cost_usd,
 # so the database prices them: one model_prices row), the rest tool calls and roots; ~200 characters
 # of input and output each; session_id and user_id set; 1% have status ERROR.
-# Each run: TRUNCATE agent_spans, agent_traces, agent_span_costs, CHECKPOINT, then pgbench -n -c 4
+# Each run: TRUNCATE agent_spans, agent_traces, agent_span_costs (and forget their column statistics,
+# which TRUNCATE keeps and which would carry one shape's into the next), CHECKPOINT, then pgbench -n -c 4
 # -j 2 -T BENCH_SECONDS on one shape with one variant; spans/s = pgbench's tps x spans per
 # transaction. After every variant that keeps agent_traces (all but none; deferred after its drain)
 # agent_traces is compared with an aggregation of agent_spans from scratch (span, error, LLM and
@@ -37,7 +43,8 @@
 # The cluster: PostgreSQL's default settings but fsync=off (scripts/lib.sh), removed afterwards;
 # partitions made by agent_trace.maintain(), so spans land in today's partition.
 # Settings (environment): BENCH_SECONDS=10 per run, BENCH_ROUNDS=3, BENCH_SHAPES="500/stmt 10/stmt
-# long" (or a part of it); about 12 minutes on 2 cores.
+# long" (or a part of it), BENCH_DRAIN_CHUNK=10000, BENCH_DRAIN_PLAN_CACHE_MODE=force_custom_plan
+# (auto: PostgreSQL's default); about 12 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -46,6 +53,8 @@ SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 CLIENTS=4
 THREADS=2
 DRAIN_SESSIONS=$(nproc)
+DRAIN_CHUNK=${BENCH_DRAIN_CHUNK:-10000}
+DRAIN_PLAN_CACHE_MODE=${BENCH_DRAIN_PLAN_CACHE_MODE:-force_custom_plan}
 VARIANTS=(fold recompute_trigger recompute_by_ingest row_trigger deferred none)
 SHAPES=(${BENCH_SHAPES:-500/stmt 10/stmt long})
 declare -A SPANS_PER_STATEMENT=([500/stmt]=500 [10/stmt]=10 [long]=50)
@@ -182,10 +191,12 @@ run() {
     note=""
     if [ "$variant" = deferred ]; then
         local start seconds pids=() pid
+        # A drain runs on a live database, whose tables autovacuum keeps analyzed.
+        sql -c "ANALYZE agent_trace.agent_spans, agent_trace.agent_traces, agent_trace.agent_span_costs"
         start=$(now_s)
-        traces=$(sql -At -c "SELECT rollup_bench.drain_prepare()")
+        traces=$(sql -At -c "SELECT rollup_bench.drain_prepare($DRAIN_CHUNK)")
         for w in $(seq 0 $((DRAIN_SESSIONS - 1))); do
-            sql -c "CALL rollup_bench.drain($w, $DRAIN_SESSIONS)" & pids+=($!)
+            sql -c "SET plan_cache_mode = $DRAIN_PLAN_CACHE_MODE" -c "CALL rollup_bench.drain($w, $DRAIN_SESSIONS)" & pids+=($!)
         done
         for pid in "${pids[@]}"; do wait "$pid"; done
         seconds=$(awk -v a="$start" -v b="$(now_s)" 'BEGIN {printf "%.2f", b - a}')
@@ -236,8 +247,8 @@ for variant in "${VARIANTS[@]}"; do
     done
     printf ' |\n'
 done
-printf '\ndeferred, with its drain (%s sessions, chunks of 10,000 traces); combined = spans / (ingest time + drain time):\n\n' \
-    "$DRAIN_SESSIONS"
+printf '\ndeferred, with its drain (%s sessions, chunks of %s traces, plan_cache_mode %s); combined = spans / (ingest time + drain time):\n\n' \
+    "$DRAIN_SESSIONS" "$DRAIN_CHUNK" "$DRAIN_PLAN_CACHE_MODE"
 printf '| shape | ingest spans/s | drain s per 1M spans | combined spans/s | combined vs fold |\n|---|--:|--:|--:|--:|\n'
 for shape in "${SHAPES[@]}"; do
     printf '| %s | %s | %s | %s | %sx |\n' "${SHAPE_LABELS[$shape]}" "$(m "${rates[$shape deferred]}")" "$(m "${drains[$shape]}" %.2f)" \

@@ -146,7 +146,8 @@ $$;
 
 ------------------------------------------------------------------------------------------------------
 -- deferred: a queue of touched traces (no index: appending is all the insert pays), drained later
--- in chunks of 10,000 traces, one transaction per chunk, by as many sessions as the bench starts.
+-- in chunks (10,000 traces, as agent_trace.refresh_traces takes them), one transaction per chunk, by
+-- as many sessions as the bench starts.
 ------------------------------------------------------------------------------------------------------
 CREATE TABLE rollup_bench.queue (
     trace_id    agent_trace.trace_id NOT NULL,
@@ -169,7 +170,7 @@ BEGIN
 END
 $$;
 
--- The queue's distinct traces, numbered into chunks of 10,000 in key order; empties the queue.
+-- The queue's distinct traces, numbered into chunks of chunk_size in key order; empties the queue.
 -- Returns how many traces there are to recompute.
 CREATE TABLE rollup_bench.drain_keys (
     chunk       integer NOT NULL,
@@ -179,7 +180,7 @@ CREATE TABLE rollup_bench.drain_keys (
     spans_to    timestamptz NOT NULL
 );
 
-CREATE FUNCTION rollup_bench.drain_prepare() RETURNS bigint
+CREATE FUNCTION rollup_bench.drain_prepare(chunk_size integer) RETURNS bigint
     LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -187,7 +188,7 @@ DECLARE
 BEGIN
     TRUNCATE rollup_bench.drain_keys;
     INSERT INTO rollup_bench.drain_keys (chunk, trace_id, project_id, spans_from, spans_to)
-    SELECT (row_number() OVER (ORDER BY q.trace_id, q.project_id) - 1) / 10000, q.trace_id, q.project_id,
+    SELECT (row_number() OVER (ORDER BY q.trace_id, q.project_id) - 1) / chunk_size, q.trace_id, q.project_id,
            q.spans_from, q.spans_to
       FROM (SELECT q.trace_id, q.project_id, min(q.spans_from) AS spans_from, max(q.spans_to) AS spans_to
               FROM rollup_bench.queue AS q
@@ -198,7 +199,10 @@ BEGIN
 END
 $$;
 
--- Worker `worker` of `workers` recomputes chunks worker, worker + workers, ...
+-- Worker `worker` of `workers` recomputes chunks worker, worker + workers, ... The bench runs it with
+-- plan_cache_mode = force_custom_plan: after five calls in a session PL/pgSQL plans _refresh_traces'
+-- statements generically, for arrays of 10 keys, and with 10,000 the nested loops it then picks
+-- rescan a CTE once per trace (scripts/bench-rollup.sh, BENCH_DRAIN_PLAN_CACHE_MODE).
 CREATE PROCEDURE rollup_bench.drain(worker integer, workers integer)
     LANGUAGE plpgsql
 AS $$
@@ -261,6 +265,18 @@ BEGIN
     -- agent_spans' TRUNCATE trigger empties agent_traces and agent_span_costs (rollup.sql).
     TRUNCATE agent_trace.agent_spans;
     TRUNCATE agent_trace.agent_traces, agent_trace.agent_span_costs, rollup_bench.queue, rollup_bench.drain_keys;
+    -- TRUNCATE keeps the tables' column statistics, and the planner would read the last run's (20
+    -- distinct trace ids after a run of long traces) into this one's: forget them, as a new table
+    -- has none until autovacuum analyzes it.
+    DELETE FROM pg_catalog.pg_statistic AS s
+     USING pg_catalog.pg_class AS c
+     WHERE s.starelid = c.oid
+       AND (c.oid IN ('agent_trace.agent_spans'::regclass, 'agent_trace.agent_traces'::regclass,
+                      'agent_trace.agent_span_costs'::regclass, 'rollup_bench.queue'::regclass,
+                      'rollup_bench.drain_keys'::regclass)
+            OR c.oid IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits AS i
+                          WHERE i.inhparent IN ('agent_trace.agent_spans'::regclass,
+                                                'agent_trace.agent_span_costs'::regclass)));
 END
 $$;
 
