@@ -206,7 +206,8 @@ run() {
         note=", drained $traces traces in ${seconds}s"
     fi
     if [ "$variant" != none ]; then
-        traces=$(sql -At -c "SELECT rollup_bench.check_exact()")
+        traces=$(sql -At -c "SELECT rollup_bench.check_exact()") \
+            || { echo "$shape, $variant: agent_traces is not what agent_spans add up to (above)" >&2; exit 1; }
         note+=", $traces traces exact"
     fi
     if [ "$shape" = long ]; then
