@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -87,3 +87,7 @@ bench-small-writes: deps install-extension
 ## user, and the upgrade from 0.3.1, per million spans (BENCHMARKS.md).
 bench-retention: deps install-extension
 	bash scripts/bench-retention.sh
+## The ways to keep agent_traces up to date as spans arrive (the shipped fold trigger, recomputing,
+## a row trigger, a deferred queue, none), side by side in spans/s (docs/rollups.md quotes it).
+bench-rollup: deps install-extension
+	bash scripts/bench-rollup.sh
