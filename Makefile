@@ -87,6 +87,7 @@ bench-small-writes: deps install-extension
 ## user, and the upgrade from 0.3.1, per million spans (BENCHMARKS.md).
 bench-retention: deps install-extension
 	bash scripts/bench-retention.sh
+
 ## The ways to keep agent_traces up to date as spans arrive (the shipped fold trigger, recomputing,
 ## a row trigger, a deferred queue, none), side by side in spans/s (docs/rollups.md quotes it).
 bench-rollup: deps install-extension
