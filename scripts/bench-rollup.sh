@@ -15,10 +15,8 @@
 #   deferred             an AFTER INSERT statement trigger that only appends the touched traces to an
 #                        unindexed queue table; after the run the tables are analyzed and the queue
 #                        is drained (the distinct traces, _refresh_traces on chunks of 10,000, one
-#                        transaction per chunk, one session per CPU at once, each with
-#                        plan_cache_mode = force_custom_plan: PL/pgSQL's generic plans of
-#                        _refresh_traces, which it switches to after five calls in a session, take
-#                        time quadratic in the traces of a call) and timed: "drain s per 1M spans",
+#                        transaction per chunk, one session per CPU at once) and timed: "drain s
+#                        per 1M spans",
 #                        and the throughput of ingest and drain together, spans / (ingest time +
 #                        drain time). A drain that runs once after the whole run is the best case
 #                        for long traces: one recompute per trace, however many batches it got.
