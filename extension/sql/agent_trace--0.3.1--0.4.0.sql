@@ -1015,7 +1015,18 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
-        TRUNCATE agent_trace.agent_span_costs, agent_trace.agent_traces;
+        -- A TRUNCATE that names these too has emptied them already, and holds them: it cannot
+        -- truncate them again (55006), but has nothing left to delete.
+        BEGIN
+            TRUNCATE agent_trace.agent_span_costs;
+        EXCEPTION WHEN object_in_use THEN
+            DELETE FROM agent_trace.agent_span_costs;
+        END;
+        BEGIN
+            TRUNCATE agent_trace.agent_traces;
+        EXCEPTION WHEN object_in_use THEN
+            DELETE FROM agent_trace.agent_traces;
+        END;
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM agent_trace._refresh_traces(array_agg(o.trace_id), array_agg(o.project_id))
            FROM (SELECT DISTINCT o.trace_id, o.project_id FROM old_spans AS o) AS o;
@@ -2812,6 +2823,8 @@ BEGIN
           JOIN agent_trace.agent_spans AS s
             ON s.trace_id = t.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
            AND s.start_time >= spans_from AND s.start_time <= spans_to
+           -- The ids as values too: the plan then reads the two traces by key, not the days by time.
+           AND s.trace_id IN (diff_summary.trace_a, diff_summary.trace_b)
          GROUP BY t.side
     ), a AS (
         SELECT * FROM runs WHERE side = 'a'

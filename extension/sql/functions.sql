@@ -312,6 +312,8 @@ BEGIN
           JOIN agent_trace.agent_spans AS s
             ON s.trace_id = t.trace_id AND s.span_id = t.span_id AND s.start_time = t.start_time
            AND s.start_time >= spans_from AND s.start_time <= spans_to
+           -- The ids as values too: the plan then reads the two traces by key, not the days by time.
+           AND s.trace_id IN (diff_summary.trace_a, diff_summary.trace_b)
          GROUP BY t.side
     ), a AS (
         SELECT * FROM runs WHERE side = 'a'

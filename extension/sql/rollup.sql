@@ -428,7 +428,18 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
-        TRUNCATE agent_trace.agent_span_costs, agent_trace.agent_traces;
+        -- A TRUNCATE that names these too has emptied them already, and holds them: it cannot
+        -- truncate them again (55006), but has nothing left to delete.
+        BEGIN
+            TRUNCATE agent_trace.agent_span_costs;
+        EXCEPTION WHEN object_in_use THEN
+            DELETE FROM agent_trace.agent_span_costs;
+        END;
+        BEGIN
+            TRUNCATE agent_trace.agent_traces;
+        EXCEPTION WHEN object_in_use THEN
+            DELETE FROM agent_trace.agent_traces;
+        END;
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM agent_trace._refresh_traces(array_agg(o.trace_id), array_agg(o.project_id))
            FROM (SELECT DISTINCT o.trace_id, o.project_id FROM old_spans AS o) AS o;

@@ -210,7 +210,11 @@ SELECT agent_trace.refresh_traces('-infinity', 'infinity') AS traces_changed_aga
 SELECT * FROM pg_temp.drift();
 SELECT agent_trace.refresh_traces(NULL, now());
 
--- TRUNCATE empties the traces and the computed costs with the spans.
+-- TRUNCATE empties the traces and the computed costs with the spans; a TRUNCATE that names them too
+-- works as well.
+SELECT pg_temp.send_priced('88888888888888888888888888888888', 'e000000000000009', NULL, 0, 1000);
+TRUNCATE agent_trace.agent_spans, agent_trace.agent_traces, agent_trace.agent_span_costs;
+SELECT pg_temp.send_priced('88888888888888888888888888888888', 'e000000000000009', NULL, 0, 1000);
 TRUNCATE agent_trace.agent_spans;
 SELECT (SELECT count(*) FROM agent_trace.agent_traces) AS traces, (SELECT count(*) FROM agent_trace.agent_span_costs) AS costs;
 
