@@ -212,7 +212,7 @@ SELECT p.oid::regprocedure AS function,
  WHERE p.pronamespace = 'agent_trace'::regnamespace
    AND p.proname IN ('normalize_provider', 'price_for', 'cost_at_price', 'compute_cost', 'recompute_costs',
                      '_log_provider', '_cost_inserted_log')
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 SELECT c.relname AS table,
        has_table_privilege('public', c.oid, 'SELECT') AS public_select,
        has_table_privilege('agent_trace_reader', c.oid, 'SELECT') AS reader_select,

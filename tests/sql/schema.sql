@@ -42,7 +42,7 @@ SELECT c.oid::regclass AS table, c.relkind, c.oid = ANY (e.extconfig) AS rows_du
   FROM pg_class AS c, pg_extension AS e
  WHERE c.relnamespace IN ('agent_trace'::regnamespace, 'agent_trace_partitions'::regnamespace)
    AND c.relkind IN ('r', 'p') AND e.extname = 'agent_trace'
- ORDER BY 1::text;
+ ORDER BY c.oid::regclass::text COLLATE "C";
 
 -- Every table, column, type and function has a description.
 SELECT 'table ' || c.relname AS undocumented
@@ -75,7 +75,7 @@ SELECT p.oid::regprocedure AS function_without_pinned_search_path, l.lanname AS 
   FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
  WHERE p.pronamespace = 'agent_trace'::regnamespace
    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 -- SECURITY DEFINER functions run with the owner's rights: the triggers, which nobody may call or
 -- attach to a table of their own; the owner's own tools (AgentOS schemas, erase, _maintain), which
@@ -88,7 +88,7 @@ SELECT p.oid::regprocedure AS security_definer,
        has_function_privilege('agent_trace_reader', p.oid, 'EXECUTE') AS reader_execute
   FROM pg_proc AS p
  WHERE p.pronamespace = 'agent_trace'::regnamespace AND p.prosecdef
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 -- Nothing is open to PUBLIC; the reader roles read, the writer role inserts received data and can
 -- do nothing else (tests/sql/roles.sql tries).
