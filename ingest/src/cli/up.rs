@@ -37,6 +37,11 @@ pub async fn up(
             .database_url
             .get_or_insert_with(|| cluster.viewer_connection_string());
     }
+    // Today's partitions before anyone is told where to write: a partition attached while rows of
+    // its day are on their way into the default one sends those back.
+    if serve.maintenance_interval.is_some() {
+        server::maintain_now(&writer).await?;
+    }
     let scheme = if serve.tls.is_some() { "https" } else { "http" };
     let endpoint = format!("{scheme}://{}", serve.http_listen.address()?);
     println!(

@@ -208,6 +208,16 @@ async fn maintain_every(writer: Writer, interval: std::time::Duration) {
     }
 }
 
+/// The extension's maintenance once, on a connection of its own: `up` runs it before it tells
+/// anyone where to write (serve runs it again, and finds nothing to do).
+pub async fn maintain_now(writer_config: &WriterConfig) -> Result<(), String> {
+    let writer = Writer::connect(writer_config)
+        .await
+        .map_err(|e| e.to_string())?;
+    maintain(&writer).await;
+    Ok(())
+}
+
 async fn maintain(writer: &Writer) {
     match writer.maintain().await {
         Ok(done) => {
