@@ -44,8 +44,12 @@ CREATE TYPE agent_trace.trace_id (
 COMMENT ON TYPE agent_trace.trace_id IS
     'OpenTelemetry trace id: 16 bytes, written as 32 hex digits. Compares, sorts and indexes as uuid.';
 
+-- Comparisons are uuid's: `trace_id = '4bf9...'` is `trace_id::uuid = '4bf9...'::uuid`, whatever the
+-- search_path. Back the other way in assignments too: Citus, asked for the shard of such a
+-- comparison, converts the uuid value to the column's type as an assignment, and without this cast
+-- took the comparison for one that no row satisfies.
 CREATE CAST (agent_trace.trace_id AS uuid) WITHOUT FUNCTION AS IMPLICIT;
-CREATE CAST (uuid AS agent_trace.trace_id) WITHOUT FUNCTION;
+CREATE CAST (uuid AS agent_trace.trace_id) WITHOUT FUNCTION AS ASSIGNMENT;
 
 ------------------------------------------------------------------------------------------------------
 -- span_id
@@ -74,4 +78,4 @@ COMMENT ON TYPE agent_trace.span_id IS
     'OpenTelemetry span id: 8 bytes, written as 16 hex digits. Compares, sorts and indexes as macaddr8.';
 
 CREATE CAST (agent_trace.span_id AS macaddr8) WITHOUT FUNCTION AS IMPLICIT;
-CREATE CAST (macaddr8 AS agent_trace.span_id) WITHOUT FUNCTION;
+CREATE CAST (macaddr8 AS agent_trace.span_id) WITHOUT FUNCTION AS ASSIGNMENT;

@@ -151,6 +151,7 @@ DECLARE
     day_end timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
     columns text;
     moved bigint;
+    waiting boolean;
 BEGIN
     -- A partition of the day, or one that covers part of it (the one an upgrade made of a table's
     -- earlier rows): nothing to do.
@@ -158,6 +159,20 @@ BEGIN
                 WHERE p.table_name = _create_day_partition.table_name
                   AND p.from_time < day_end AND p.to_time > day_start) THEN
         RETURN NULL;
+    END IF;
+    -- On Citus (citus.sql) a partition is made as one, which Citus distributes in one step (made
+    -- apart and attached, Citus's connections back to this node wait on this transaction's locks).
+    -- A day some rows of which wait in the default partition keeps them there.
+    IF agent_trace.distributed() THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM agent_trace_partitions.%I WHERE %I >= $1 AND %I < $2)',
+                       default_name, time_column, time_column)
+            INTO waiting USING day_start, day_end;
+        IF waiting THEN
+            RETURN NULL;
+        END IF;
+        EXECUTE format('CREATE TABLE agent_trace_partitions.%I PARTITION OF agent_trace.%I FOR VALUES FROM (%L) TO (%L)',
+                       partition_name, table_name, day_start, day_end);
+        RETURN 0;
     END IF;
     -- The default partition first, so that no writer adds a row of this day to it meanwhile.
     EXECUTE format('LOCK TABLE agent_trace_partitions.%I IN ACCESS EXCLUSIVE MODE', default_name);

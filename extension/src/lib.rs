@@ -70,6 +70,7 @@ pub extern "C-unwind" fn _PG_init() {
 );
 ::pgrx::extension_sql_file!("../sql/agno.sql", name = "agno", requires = ["functions"]);
 ::pgrx::extension_sql_file!("../sql/erase.sql", name = "erase", requires = ["agno"]);
+::pgrx::extension_sql_file!("../sql/citus.sql", name = "citus", requires = ["erase"]);
 ::pgrx::extension_sql_file!("../sql/access.sql", name = "access", finalize);
 
 #[cfg(test)]
