@@ -137,3 +137,20 @@ COMMENT ON FUNCTION agent_trace.distribute(integer) IS
 REVOKE ALL ON FUNCTION agent_trace.distribute(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.distributed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_trace.distributed() TO agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;
+
+-- The ingest's recompute of the traces a batch of spans touched (sql/ingest/refresh_traces.sql),
+-- granted to the writer, which otherwise changes no trace: a recompute gives every trace its true
+-- totals, so calling it for any trace, any number of times, changes nothing that is right.
+CREATE FUNCTION agent_trace.refresh_written_traces(trace_ids agent_trace.trace_id[], project_ids integer[],
+                                                   spans_from timestamptz[], spans_to timestamptz[])
+    RETURNS void
+    LANGUAGE sql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT FROM agent_trace._refresh_traces(trace_ids, project_ids, spans_from, spans_to)
+$$;
+COMMENT ON FUNCTION agent_trace.refresh_written_traces(agent_trace.trace_id[], integer[], timestamptz[], timestamptz[]) IS
+    'Recomputes these traces (trace_ids[i], project_ids[i], whose new spans start between spans_from[i] and spans_to[i]) from their stored spans. What the ingest runs after each batch of spans on a distributed install, where agent_spans has no insert trigger; idempotent. Internal.';
+REVOKE ALL ON FUNCTION agent_trace.refresh_written_traces(agent_trace.trace_id[], integer[], timestamptz[], timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.refresh_written_traces(agent_trace.trace_id[], integer[], timestamptz[], timestamptz[]) TO agent_trace_writer;

@@ -316,8 +316,12 @@ CREATE FUNCTION agent_trace._cost_inserted_log() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- TG_RELID is the partition the row goes to: its root must be agent_logs.
-    IF pg_partition_root(TG_RELID) IS DISTINCT FROM 'agent_trace.agent_logs'::regclass
+    -- TG_RELID is the partition the row goes to: its root must be agent_logs (on Citus, a shard of
+    -- it, agent_logs_<shard id>, in the same schema).
+    IF NOT EXISTS (SELECT FROM pg_class AS c
+                    WHERE c.oid = pg_partition_root(TG_RELID)
+                      AND c.relnamespace = 'agent_trace'::regnamespace
+                      AND c.relname ~ '^agent_logs(_[0-9]+)?$')
        OR TG_WHEN <> 'BEFORE' OR TG_LEVEL <> 'ROW'
        OR TG_OP <> 'INSERT' THEN
         RAISE EXCEPTION 'agent_trace._cost_inserted_log runs only as the BEFORE INSERT row trigger of agent_trace.agent_logs'

@@ -51,6 +51,10 @@ pub trait Row: Sync {
     ) -> impl Future<Output = Result<(), tokio_postgres::Error>> + Send + 'a;
     /// Names the row in a rejection, e.g. "span 00f0.. of trace 4bf9..".
     fn describe(&self) -> String;
+    /// The trace the row is part of (spans), for recomputing it where no trigger does (Citus).
+    fn trace(&self) -> Option<TraceOf> {
+        None
+    }
     /// A rejection of this row for `why`.
     fn rejected(&self, why: &str) -> Rejected {
         Rejected {
@@ -66,6 +70,7 @@ macro_rules! row_columns {
         impl Row for $row_type:ty {
             sql = $sql:expr;
             describe($described:ident) = $describe:expr;
+            $(trace($traced:ident) = $trace:expr;)?
             columns($row:ident) = { $($name:ident: $ty:ident = $value:expr,)+ }
         }
     ) => {
@@ -86,8 +91,22 @@ macro_rules! row_columns {
                 let $described = self;
                 $describe
             }
+
+            $(fn trace(&self) -> Option<TraceOf> {
+                let $traced = self;
+                Some($trace)
+            })?
         }
     };
+}
+
+/// Which trace a row is part of: its id, project, and when the row starts (microseconds since the
+/// Unix epoch, PostgreSQL's precision).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceOf {
+    pub id: [u8; 16],
+    pub project: i32,
+    pub start_micros: i64,
 }
 
 row_columns! {
@@ -100,6 +119,11 @@ row_columns! {
             insert: include_str!("../../../sql/ingest/insert_spans.sql"),
         };
         describe(span) = format!("span {} of trace {}", hex(&span.span_id), hex(&span.trace_id));
+        trace(span) = TraceOf {
+            id: span.trace_id,
+            project: span.project_id,
+            start_micros: (span.start_time_unix_nano / 1000) as i64,
+        };
         columns(row) = {
             trace_id: UUID = Uuid(&row.trace_id),
             project_id: INT4 = row.project_id,
@@ -242,7 +266,7 @@ pub fn cost_as_numeric(cost: f64) -> Option<Decimal> {
         .or_else(|| Decimal::from_f64(cost))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

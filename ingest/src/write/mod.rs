@@ -27,7 +27,7 @@
 
 mod columns;
 
-pub use columns::{Row, TableSql, cost_as_numeric, id_type_for};
+pub use columns::{Row, TableSql, TraceOf, cost_as_numeric, id_type_for};
 
 use crate::map::Rejected;
 use crate::map::logs::LogRow;
@@ -46,6 +46,8 @@ const EXTENSION_VERSION_SQL: &str = include_str!("../../../sql/ingest/extension_
 const PROJECTS_SQL: &str = include_str!("../../../sql/ingest/projects.sql");
 const MAINTAIN_SQL: &str = include_str!("../../../sql/ingest/maintain.sql");
 const MAY_COPY_SQL: &str = include_str!("../../../sql/ingest/may_copy.sql");
+const DISTRIBUTED_SQL: &str = include_str!("../../../sql/ingest/distributed.sql");
+const REFRESH_TRACES_SQL: &str = include_str!("../../../sql/ingest/refresh_traces.sql");
 
 /// The extension version this binary writes for (they are released together).
 pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -189,6 +191,9 @@ pub struct Writer {
     /// Whether the login may COPY into the tables (no row-level security applies to it); if not,
     /// every batch takes the careful way, which inserts.
     may_copy: bool,
+    /// Whether agent_trace is distributed over Citus: then no trigger keeps agent_traces, and each
+    /// batch of spans recomputes its traces before it commits.
+    distributed: bool,
 }
 
 impl Writer {
@@ -254,9 +259,20 @@ impl Writer {
                  BYPASSRLS (it still reads nothing; docs/access.md)."
             );
         }
+        let distributed: bool = client
+            .query_one(DISTRIBUTED_SQL, &[])
+            .await
+            .map_err(|e| StartupError::Connect(postgres::describe(&e)))?
+            .get(0);
+        if distributed {
+            tracing::info!(
+                "agent_trace is distributed (Citus): each batch of spans recomputes its traces"
+            );
+        }
         Ok(Self {
             pool,
             database,
+            distributed,
             // Room for a few tries that each run up to statement_timeout: a batch too slow to
             // store at once, halved twice, or a slow row found among a few.
             careful_time: 4 * config.statement_timeout,
@@ -343,6 +359,9 @@ impl Writer {
             let transaction = client.transaction().await.map_err(unavailable)?;
             match copy_rows(&transaction, R::SQL.copy, rows).await {
                 Ok(inserted) => {
+                    if self.distributed {
+                        refresh_traces(&transaction, rows).await?;
+                    }
                     transaction.commit().await.map_err(unavailable)?;
                     return Ok(Written {
                         inserted,
@@ -360,9 +379,67 @@ impl Writer {
         let deadline = Instant::now() + self.careful_time;
         let mut transaction = client.transaction().await.map_err(unavailable)?;
         let written = store_around_refusals(&mut transaction, rows, deadline).await?;
+        if self.distributed {
+            refresh_traces(&transaction, rows).await?;
+        }
         transaction.commit().await.map_err(unavailable)?;
         Ok(written)
     }
+}
+
+/// The traces `rows` are part of, each with where its rows start: for recomputing them.
+#[derive(Debug, Default, PartialEq)]
+pub struct TracesTouched {
+    /// Hex ids, as refresh_traces.sql reads them.
+    pub ids: Vec<String>,
+    pub projects: Vec<i32>,
+    pub from_micros: Vec<i64>,
+    pub to_micros: Vec<i64>,
+}
+
+/// The traces of `rows`, once each, in (id, project) order (the order every writer of agent_traces
+/// takes its rows in).
+pub fn traces_touched<R: Row>(rows: &[R]) -> TracesTouched {
+    let mut by_trace: std::collections::BTreeMap<([u8; 16], i32), (i64, i64)> = Default::default();
+    for trace in rows.iter().filter_map(Row::trace) {
+        let bounds = by_trace
+            .entry((trace.id, trace.project))
+            .or_insert((trace.start_micros, trace.start_micros));
+        bounds.0 = bounds.0.min(trace.start_micros);
+        bounds.1 = bounds.1.max(trace.start_micros);
+    }
+    let mut touched = TracesTouched::default();
+    for ((id, project), (from, to)) in by_trace {
+        touched.ids.push(columns::hex(&id));
+        touched.projects.push(project);
+        touched.from_micros.push(from);
+        touched.to_micros.push(to);
+    }
+    touched
+}
+
+/// On Citus: recomputes the traces of `rows` in their transaction (sql/ingest/refresh_traces.sql).
+async fn refresh_traces<R: Row>(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    rows: &[R],
+) -> Result<(), WriteError> {
+    let touched = traces_touched(rows);
+    if touched.ids.is_empty() {
+        return Ok(());
+    }
+    transaction
+        .execute(
+            REFRESH_TRACES_SQL,
+            &[
+                &touched.ids,
+                &touched.projects,
+                &touched.from_micros,
+                &touched.to_micros,
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(())
 }
 
 /// The careful way: `rows` through staging (rows already stored are skipped), each try under a
@@ -564,4 +641,53 @@ fn is_overlap(error: &tokio_postgres::Error) -> bool {
     error.code().is_some_and(|code| {
         *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::T_R_DEADLOCK_DETECTED
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::spans::map_request;
+
+    #[test]
+    fn a_batch_touches_each_trace_once_with_where_its_spans_start() {
+        let request = crate::fixtures::find("py_sdk_agent/010_v1_traces").decode();
+        let mut rows = map_request(&request).rows;
+        // The same run sent to a second project is a second trace.
+        let copies: Vec<SpanRow> = rows
+            .iter()
+            .cloned()
+            .map(|mut row| {
+                row.project_id = 2;
+                row
+            })
+            .collect();
+        rows.extend(copies);
+        let touched = traces_touched(&rows);
+        // The fixture's two traces, once per project, in (id, project) order.
+        assert_eq!(
+            touched.ids,
+            [
+                "05a891795c72155288bcc657005ec2f3",
+                "05a891795c72155288bcc657005ec2f3",
+                "99808199880d7a9e0de7fefd913636ac",
+                "99808199880d7a9e0de7fefd913636ac"
+            ]
+        );
+        assert_eq!(touched.projects, [1, 2, 1, 2]);
+        for (k, id) in touched.ids.iter().enumerate() {
+            let starts: Vec<i64> = rows
+                .iter()
+                .filter(|row| columns::hex(&row.trace_id) == *id)
+                .map(|row| (row.start_time_unix_nano / 1000) as i64)
+                .collect();
+            assert_eq!(touched.from_micros[k], *starts.iter().min().unwrap());
+            assert_eq!(touched.to_micros[k], *starts.iter().max().unwrap());
+        }
+    }
+
+    #[test]
+    fn log_records_touch_no_trace() {
+        let rows: Vec<LogRow> = Vec::new();
+        assert_eq!(traces_touched(&rows), TracesTouched::default());
+    }
 }
