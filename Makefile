@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -13,7 +13,7 @@ up: deps install-extension
 	./target/release/agent-trace up
 
 ## Every check CI runs, in order of cost.
-test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension test-rust test-sql test-upgrade test-pgrx
+test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension install-citus test-rust test-sql test-upgrade test-pgrx
 
 deps:
 	bash scripts/install-deps.sh
@@ -24,6 +24,11 @@ test-clients:
 
 install-extension:
 	bash scripts/install-extension.sh
+
+## Citus for the multi-node test (ingest/tests/citus.rs), from the source tarball $$CITUS_TARBALL names
+## (.ci/run sets it); without one the test is skipped, loudly.
+install-citus:
+	bash scripts/install-citus.sh
 
 ## Debian's chromium and the viewer's npm packages (viewer/package-lock.json), for its tests only:
 ## `make up` serves the committed build in viewer/dist/.
@@ -92,3 +97,7 @@ bench-retention: deps install-extension
 ## a row trigger, a deferred queue, none), side by side in spans/s (docs/rollups.md quotes it).
 bench-rollup: deps install-extension
 	bash scripts/bench-rollup.sh
+
+## Durable spans/s on one node against a Citus coordinator with two workers (BENCHMARKS.md quotes it).
+bench-citus: deps install-extension install-citus
+	cargo bench -p ingest --bench citus

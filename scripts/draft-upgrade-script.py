@@ -230,11 +230,56 @@ def upgrade_0_3_1_to_0_4_0():
     ])
 
 
+def sql_functions_list(text):
+    """Every CREATE FUNCTION of `text` written in SQL or PL/pgSQL (no name has two in agent_trace)."""
+    statements = []
+    for match in re.finditer(r"(?m)^CREATE FUNCTION agent_trace\.\w+\(", text):
+        rest = text[match.start():]
+        if "$$" in rest and rest.index("$$") < rest.index(";\n"):  # not a C function
+            statements.append(function_statement(rest, match.group(0)))
+    return statements
+
+
+def upgrade_0_4_0_to_0_5_0():
+    old, new = Script("0.4.0"), Script("0.5.0")
+    old_text, new_text = "".join(old.sections), "".join(new.sections)
+    old_functions = {statement.split("(")[0]: statement for statement in sql_functions_list(old_text)}
+    citus = new.file("citus.sql")
+    changed = [statement for statement in sql_functions_list(new_text)
+               if statement.split("(")[0] in old_functions and statement != old_functions[statement.split("(")[0]]]
+    added = [statement for statement in sql_functions_list(new_text)
+             if statement.split("(")[0] not in old_functions and statement not in citus]
+    return "\n".join([
+        "-- agent_trace 0.4.0 -> 0.5.0: scaling out on Citus (agent_trace.distribute() and what it needs,\n"
+        "-- citus.sql: a table of its own, distributed_maintenance, and functions); uuid and macaddr8\n"
+        "-- values convert to trace and span ids on assignment (so Citus routes a query on a trace id to\n"
+        "-- its node); on a distributed install retention, erasure and maintain() recompute the traces\n"
+        "-- they change themselves, and AgentOS compatibility is refused; revoke_project and\n"
+        "-- revoke_ingest_token are PL/pgSQL (Citus plans no SQL function's parameters).\n"
+        "-- Drafted by scripts/draft-upgrade-script.py from the 0.5.0 install script (every function that\n"
+        "-- is new or whose text changed, taken whole); scripts/test-upgrade.sh checks that upgrading\n"
+        "-- gives exactly a fresh 0.5.0 install.\n",
+        "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.5.0'\" to load this file. \\quit\n",
+        "-- ids.sql: the casts from uuid and macaddr8 become assignment casts.\n"
+        + "DROP CAST (uuid AS agent_trace.trace_id);\n"
+        + "DROP CAST (macaddr8 AS agent_trace.span_id);\n"
+        + "".join(re.findall(r"(?m)^CREATE CAST \((?:uuid|macaddr8) AS .*\n", new_text)),
+        "-- Functions new in 0.5.0 outside citus.sql, with their comments and privileges.\n"
+        + "".join(statement + "".join(re.findall(r"(?ms)^(?:COMMENT ON|REVOKE ALL ON|GRANT EXECUTE ON) FUNCTION "
+                                                 + re.escape(statement.split("(")[0].split()[-1]) + r"\(.*?;$\n?", new_text))
+                  for statement in added),
+        "-- Functions whose body changed.\n"
+        + "".join(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) for statement in changed),
+        citus,
+    ])
+
+
 UPGRADES = {
     ("0.1.0", "0.2.0"): upgrade_0_1_0_to_0_2_0,
     ("0.2.0", "0.3.0"): upgrade_0_2_0_to_0_3_0,
     ("0.3.0", "0.3.1"): upgrade_0_3_0_to_0_3_1,
     ("0.3.1", "0.4.0"): upgrade_0_3_1_to_0_4_0,
+    ("0.4.0", "0.5.0"): upgrade_0_4_0_to_0_5_0,
 }
 
 if len(sys.argv) != 3 or tuple(sys.argv[1:]) not in UPGRADES:

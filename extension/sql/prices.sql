@@ -409,7 +409,7 @@ BEGIN
                price_model_pattern = excluded.price_model_pattern,
                price_provider = excluded.price_provider,
                price_effective_from = excluded.price_effective_from,
-               computed_at = now()
+               computed_at = excluded.computed_at  -- (its default, now(): Citus takes no function here)
     ), removed AS (
         DELETE FROM agent_trace.agent_span_costs AS c
          USING changes AS ch
@@ -431,20 +431,26 @@ BEGIN
     --    the insert trigger does): a concurrent insert that already added to a total has then
     --    committed and its cost rows are seen by the sum below (a new statement, a new snapshot); one
     --    that has not reached the trace row yet adds its own spans on top afterwards.
-    PERFORM FROM agent_trace.agent_traces AS t
-      JOIN unnest(affected_traces, affected_projects) AS a(trace_id, project_id)
-        ON t.trace_id = a.trace_id AND t.project_id = a.project_id
-      ORDER BY t.trace_id, t.project_id
-        FOR UPDATE OF t;
-    UPDATE agent_trace.agent_traces AS t
-       SET computed_cost_usd = x.total
-      FROM (SELECT a.trace_id, a.project_id,
-                   (SELECT sum(c.computed_cost_usd) FROM agent_trace.agent_span_costs AS c
-                     WHERE c.trace_id = a.trace_id AND c.project_id = a.project_id) AS total
-              FROM unnest(affected_traces, affected_projects) AS a(trace_id, project_id)) AS x
-     WHERE t.trace_id = x.trace_id AND t.project_id = x.project_id
-       AND t.computed_cost_usd IS DISTINCT FROM x.total;
-    GET DIAGNOSTICS traces_updated = ROW_COUNT;
+    --    On Citus (no insert trigger to race, and no row lock across shards) the traces are
+    --    recomputed whole, each on its node.
+    IF agent_trace.distributed() THEN
+        traces_updated := agent_trace._refresh_traces(affected_traces, affected_projects);
+    ELSE
+        PERFORM FROM agent_trace.agent_traces AS t
+          JOIN unnest(affected_traces, affected_projects) AS a(trace_id, project_id)
+            ON t.trace_id = a.trace_id AND t.project_id = a.project_id
+          ORDER BY t.trace_id, t.project_id
+            FOR UPDATE OF t;
+        UPDATE agent_trace.agent_traces AS t
+           SET computed_cost_usd = x.total
+          FROM (SELECT a.trace_id, a.project_id,
+                       (SELECT sum(c.computed_cost_usd) FROM agent_trace.agent_span_costs AS c
+                         WHERE c.trace_id = a.trace_id AND c.project_id = a.project_id) AS total
+                  FROM unnest(affected_traces, affected_projects) AS a(trace_id, project_id)) AS x
+         WHERE t.trace_id = x.trace_id AND t.project_id = x.project_id
+           AND t.computed_cost_usd IS DISTINCT FROM x.total;
+        GET DIAGNOSTICS traces_updated = ROW_COUNT;
+    END IF;
 
     -- 3. Log records of [from_time, to_time) (few: one per model call).
     WITH batches AS (

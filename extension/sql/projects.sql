@@ -168,15 +168,15 @@ COMMENT ON FUNCTION agent_trace.grant_project(text, regrole, text) IS
 
 CREATE FUNCTION agent_trace.revoke_project(project text, grantee regrole, access text DEFAULT 'read')
     RETURNS boolean
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE  -- (Citus plans no SQL-language function's parameters)
     SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH revoked AS (
-        DELETE FROM agent_trace.project_grants AS g
-         WHERE g.project_id = agent_trace._project_id(project) AND g.grantee = revoke_project.grantee
-           AND g.access = revoke_project.access
-        RETURNING 1)
-    SELECT count(*) > 0 FROM revoked
+BEGIN
+    DELETE FROM agent_trace.project_grants AS g
+     WHERE g.project_id = agent_trace._project_id(project) AND g.grantee = revoke_project.grantee
+       AND g.access = revoke_project.access;
+    RETURN FOUND;
+END
 $$;
 COMMENT ON FUNCTION agent_trace.revoke_project(text, regrole, text) IS
     'Takes back a grant of agent_trace.grant_project; true if there was one.';
@@ -201,14 +201,14 @@ COMMENT ON FUNCTION agent_trace.create_ingest_token(text, text) IS
     'Creates an ingest token of the project and returns it: the only time it is shown (only its SHA-256 is stored). Clients send it as Authorization: Bearer TOKEN; what they send is stored in the project.';
 
 CREATE FUNCTION agent_trace.revoke_ingest_token(token_id integer) RETURNS boolean
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE  -- (Citus plans no SQL-language function's parameters)
     SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH revoked AS (
-        UPDATE agent_trace.ingest_tokens AS t SET revoked_at = now()
-         WHERE t.token_id = revoke_ingest_token.token_id AND t.revoked_at IS NULL
-        RETURNING 1)
-    SELECT count(*) > 0 FROM revoked
+BEGIN
+    UPDATE agent_trace.ingest_tokens AS t SET revoked_at = now()
+     WHERE t.token_id = revoke_ingest_token.token_id AND t.revoked_at IS NULL;
+    RETURN FOUND;
+END
 $$;
 COMMENT ON FUNCTION agent_trace.revoke_ingest_token(integer) IS
     'Revokes an ingest token (by token_id, as agent_trace.ingest_tokens lists them); true if it was valid. The ingest stops accepting it within seconds.';

@@ -3,10 +3,12 @@
 //! Almost everything the extension creates is plain SQL in `extension/sql/*.sql`, included below in
 //! install order. Rust supplies only what SQL cannot: the text and binary input/output functions of
 //! the `trace_id` and `span_id` types (`ids.rs`), and the trace functions that need an algorithm
-//! (`api.rs`, over the pure `tree.rs` and `diff.rs`).
+//! (`api.rs`, over the pure `tree.rs` and `diff.rs`), and the per-statement memory of the grants
+//! that the row-level security policies ask on Citus (`grants.rs`).
 
 mod api;
 mod diff;
+mod grants;
 mod ids;
 mod interrupts;
 mod tree;
@@ -18,6 +20,7 @@ mod tree;
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     api::define_settings();
+    grants::forget_answers_at_transaction_end();
     // Names under agent_trace. that are not ours are typos: refuse them.
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"agent_trace".as_ptr()) };
 }

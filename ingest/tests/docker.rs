@@ -212,7 +212,19 @@ fn the_images_are_built_as_the_native_steps_build() {
         .expect("rust-version")
         .trim_matches('"')
         .to_string();
-    for dockerfile in ["docker/postgres.Dockerfile", "docker/ingest.Dockerfile"] {
+    // The Citus image builds the extension exactly as the plain one does.
+    let postgres = repo_file("docker/postgres.Dockerfile");
+    let build_stage = &postgres[postgres.find("FROM rust:").expect("a build stage")
+        ..postgres.find("\nFROM postgres:").expect("the final stage")];
+    assert!(
+        repo_file("docker/citus.Dockerfile").contains(build_stage),
+        "docker/citus.Dockerfile builds agent_trace otherwise than docker/postgres.Dockerfile"
+    );
+    for dockerfile in [
+        "docker/postgres.Dockerfile",
+        "docker/ingest.Dockerfile",
+        "docker/citus.Dockerfile",
+    ] {
         let text = repo_file(dockerfile);
         assert!(
             text.contains(&format!("FROM rust:{rust}-bookworm AS build")),

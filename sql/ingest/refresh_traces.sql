@@ -1,5 +1,5 @@
 -- On Citus, where agent_spans has no insert trigger (extension/sql/citus.sql): the traces a batch of
--- spans touched, recomputed in the batch's transaction. $1: their ids (hex), $2: their projects,
+-- spans touched, recomputed right after the batch committed. $1: their ids (hex), $2: their projects,
 -- $3 and $4: where the batch's spans of each start, in microseconds since the epoch.
 SELECT agent_trace.refresh_written_traces(
     $1::text[]::agent_trace.trace_id[], $2::integer[],

@@ -87,6 +87,8 @@ test('the trace list shows the runs with their tokens and both costs, sorted and
 test('a new trace appears in the list without a reload', async () => {
   await page.goto(`${base}/?range=all`);
   await page.locator('[data-testid=live].on').waitFor();
+  // The first page is in (a trace stored before it loads is in it, and new to nobody).
+  await page.locator('.trace-table .tr').first().waitFor();
   const traceId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
   const now = BigInt(Date.now()) * 1_000_000n;
   const body = {

@@ -359,10 +359,8 @@ impl Writer {
             let transaction = client.transaction().await.map_err(unavailable)?;
             match copy_rows(&transaction, R::SQL.copy, rows).await {
                 Ok(inserted) => {
-                    if self.distributed {
-                        refresh_traces(&transaction, rows).await?;
-                    }
                     transaction.commit().await.map_err(unavailable)?;
+                    self.refresh_traces_if_distributed(&client, rows).await;
                     return Ok(Written {
                         inserted,
                         duplicates: 0,
@@ -379,11 +377,26 @@ impl Writer {
         let deadline = Instant::now() + self.careful_time;
         let mut transaction = client.transaction().await.map_err(unavailable)?;
         let written = store_around_refusals(&mut transaction, rows, deadline).await?;
-        if self.distributed {
-            refresh_traces(&transaction, rows).await?;
-        }
         transaction.commit().await.map_err(unavailable)?;
+        self.refresh_traces_if_distributed(&client, rows).await;
         Ok(written)
+    }
+
+    /// On Citus no trigger keeps agent_traces: the traces of the rows just committed are
+    /// recomputed now, in a transaction of their own (Citus refuses the owner's recompute in the
+    /// writer's transaction that wrote the same shards). If that fails, the rows stay stored and
+    /// maintain() recomputes what changed since its last run (extension/sql/citus.sql).
+    async fn refresh_traces_if_distributed<R: Row>(
+        &self,
+        client: &deadpool_postgres::Object,
+        rows: &[R],
+    ) {
+        if !self.distributed {
+            return;
+        }
+        if let Err(error) = refresh_traces(client, rows).await {
+            tracing::warn!(%error, "traces of a stored batch not recomputed; maintain() will");
+        }
     }
 }
 
@@ -418,16 +431,16 @@ pub fn traces_touched<R: Row>(rows: &[R]) -> TracesTouched {
     touched
 }
 
-/// On Citus: recomputes the traces of `rows` in their transaction (sql/ingest/refresh_traces.sql).
+/// On Citus: recomputes the traces of `rows` (sql/ingest/refresh_traces.sql).
 async fn refresh_traces<R: Row>(
-    transaction: &deadpool_postgres::Transaction<'_>,
+    client: &deadpool_postgres::Object,
     rows: &[R],
 ) -> Result<(), WriteError> {
     let touched = traces_touched(rows);
     if touched.ids.is_empty() {
         return Ok(());
     }
-    transaction
+    client
         .execute(
             REFRESH_TRACES_SQL,
             &[

@@ -3,6 +3,8 @@
 //! loopback port. Needs the extension installed (`make install-extension`; `make test` does it).
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod citus;
+
 use ingest::auth::{Auth, Tokens};
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices;

@@ -1,0 +1,1016 @@
+-- agent_trace 0.4.0 -> 0.5.0: scaling out on Citus (agent_trace.distribute() and what it needs,
+-- citus.sql: a table of its own, distributed_maintenance, and functions); uuid and macaddr8
+-- values convert to trace and span ids on assignment (so Citus routes a query on a trace id to
+-- its node); on a distributed install retention, erasure and maintain() recompute the traces
+-- they change themselves, and AgentOS compatibility is refused; revoke_project and
+-- revoke_ingest_token are PL/pgSQL (Citus plans no SQL function's parameters).
+-- Drafted by scripts/draft-upgrade-script.py from the 0.5.0 install script (every function that
+-- is new or whose text changed, taken whole); scripts/test-upgrade.sh checks that upgrading
+-- gives exactly a fresh 0.5.0 install.
+
+\echo Use "ALTER EXTENSION agent_trace UPDATE TO '0.5.0'" to load this file. \quit
+
+-- ids.sql: the casts from uuid and macaddr8 become assignment casts.
+DROP CAST (uuid AS agent_trace.trace_id);
+DROP CAST (macaddr8 AS agent_trace.span_id);
+CREATE CAST (uuid AS agent_trace.trace_id) WITHOUT FUNCTION AS ASSIGNMENT;
+CREATE CAST (macaddr8 AS agent_trace.span_id) WITHOUT FUNCTION AS ASSIGNMENT;
+
+-- Functions new in 0.5.0 outside citus.sql, with their comments and privileges.
+CREATE FUNCTION agent_trace._delete_before(table_name text, time_column text, cutoff timestamptz,
+                                           only_project integer DEFAULT NULL, other_projects integer[] DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    condition text := format('%I < $1', time_column)
+        || CASE WHEN only_project IS NOT NULL THEN ' AND project_id = $2' ELSE '' END
+        || CASE WHEN other_projects IS NOT NULL THEN ' AND project_id <> ALL ($3)' ELSE '' END;
+    removed bigint;
+    gone_trace agent_trace.trace_id[];
+    gone_project integer[];
+BEGIN
+    IF table_name = 'agent_spans' AND agent_trace.distributed() THEN
+        EXECUTE format('WITH gone AS (DELETE FROM agent_trace.agent_spans WHERE %s RETURNING trace_id, project_id),
+                             traces AS (SELECT DISTINCT g.trace_id, g.project_id FROM gone AS g)
+                        SELECT (SELECT count(*) FROM gone), (SELECT array_agg(t.trace_id) FROM traces AS t),
+                               (SELECT array_agg(t.project_id) FROM traces AS t)', condition)
+            INTO removed, gone_trace, gone_project
+            USING cutoff, only_project, other_projects;
+        PERFORM agent_trace._refresh_traces(gone_trace, gone_project);
+    ELSE
+        EXECUTE format('DELETE FROM agent_trace.%I WHERE %s', table_name, condition)
+            USING cutoff, only_project, other_projects;
+        GET DIAGNOSTICS removed = ROW_COUNT;
+    END IF;
+    RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) IS
+    'Deletes the rows of a partitioned table older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
+REVOKE ALL ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) FROM PUBLIC;
+
+-- Functions whose body changed.
+CREATE OR REPLACE FUNCTION agent_trace.revoke_project(project text, grantee regrole, access text DEFAULT 'read')
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE  -- (Citus plans no SQL-language function's parameters)
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM agent_trace.project_grants AS g
+     WHERE g.project_id = agent_trace._project_id(project) AND g.grantee = revoke_project.grantee
+       AND g.access = revoke_project.access;
+    RETURN FOUND;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace.revoke_ingest_token(token_id integer) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE  -- (Citus plans no SQL-language function's parameters)
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE agent_trace.ingest_tokens AS t SET revoked_at = now()
+     WHERE t.token_id = revoke_ingest_token.token_id AND t.revoked_at IS NULL;
+    RETURN FOUND;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace._cost_inserted_log() RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- TG_RELID is the partition the row goes to: its root must be agent_logs (on Citus, a shard of
+    -- it, agent_logs_<shard id>, in the same schema).
+    IF NOT EXISTS (SELECT FROM pg_class AS c
+                    WHERE c.oid = pg_partition_root(TG_RELID)
+                      AND c.relnamespace = 'agent_trace'::regnamespace
+                      AND c.relname ~ '^agent_logs(_[0-9]+)?$')
+       OR TG_WHEN <> 'BEFORE' OR TG_LEVEL <> 'ROW'
+       OR TG_OP <> 'INSERT' THEN
+        RAISE EXCEPTION 'agent_trace._cost_inserted_log runs only as the BEFORE INSERT row trigger of agent_trace.agent_logs'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    NEW.computed_cost_usd := agent_trace.compute_cost(
+        NEW.model, agent_trace._log_provider(NEW.attributes), NEW.time, NEW.input_tokens,
+        NEW.output_tokens, NEW.cache_read_tokens, NEW.cache_write_tokens, NEW.reasoning_tokens);
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace.recompute_costs(
+    from_time timestamptz, to_time timestamptz,
+    OUT span_costs_added bigint, OUT span_costs_changed bigint, OUT span_costs_removed bigint,
+    OUT traces_updated bigint, OUT log_costs_changed bigint)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    affected_traces agent_trace.trace_id[];
+    affected_projects integer[];
+BEGIN
+    -- 1. Spans that started in [from_time, to_time): what their computed cost is now, against what
+    --    agent_span_costs holds; write only the differences.
+    WITH batches AS (
+        SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.project_id) AS project_ids,
+               array_agg(s.span_id) AS span_ids,
+               array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
+               array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
+               array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
+          FROM agent_trace.agent_spans AS s
+         WHERE s.start_time >= from_time AND s.start_time < to_time
+           AND s.span_type IN ('llm', 'embedding') AND s.cost_usd IS NULL AND s.model IS NOT NULL
+           AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
+         GROUP BY 1, 2, 3
+    ), wanted AS (
+        SELECT u.trace_id, u.project_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider,
+               p.effective_from
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.trace_ids, b.project_ids, b.span_ids, b.start_times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(trace_id, project_id, span_id, start_time, cost)
+         WHERE u.cost IS NOT NULL
+    ), stored AS (
+        SELECT c.* FROM agent_trace.agent_span_costs AS c
+         WHERE c.start_time >= from_time AND c.start_time < to_time
+    ), changes AS MATERIALIZED (
+        SELECT coalesce(w.trace_id, s.trace_id) AS trace_id, coalesce(w.project_id, s.project_id) AS project_id,
+               coalesce(w.span_id, s.span_id) AS span_id,
+               coalesce(w.start_time, s.start_time) AS start_time, w.cost, w.model_pattern, w.provider,
+               w.effective_from, s.trace_id IS NULL AS added
+          FROM wanted AS w
+          FULL JOIN stored AS s
+            ON s.trace_id = w.trace_id AND s.span_id = w.span_id AND s.start_time = w.start_time
+           AND s.project_id = w.project_id
+         WHERE (w.cost, w.model_pattern, w.provider, w.effective_from)
+               IS DISTINCT FROM (s.computed_cost_usd, s.price_model_pattern, s.price_provider, s.price_effective_from)
+    ), written AS (
+        INSERT INTO agent_trace.agent_span_costs AS c (trace_id, project_id, span_id, start_time,
+               computed_cost_usd, price_model_pattern, price_provider, price_effective_from)
+        SELECT ch.trace_id, ch.project_id, ch.span_id, ch.start_time, ch.cost, ch.model_pattern, ch.provider,
+               ch.effective_from
+          FROM changes AS ch
+         WHERE ch.cost IS NOT NULL
+         ORDER BY ch.trace_id, ch.span_id, ch.start_time, ch.project_id
+            ON CONFLICT (trace_id, span_id, start_time, project_id) DO UPDATE SET
+               computed_cost_usd = excluded.computed_cost_usd,
+               price_model_pattern = excluded.price_model_pattern,
+               price_provider = excluded.price_provider,
+               price_effective_from = excluded.price_effective_from,
+               computed_at = excluded.computed_at  -- (its default, now(): Citus takes no function here)
+    ), removed AS (
+        DELETE FROM agent_trace.agent_span_costs AS c
+         USING changes AS ch
+         WHERE ch.cost IS NULL
+           AND c.trace_id = ch.trace_id AND c.span_id = ch.span_id AND c.start_time = ch.start_time
+           AND c.project_id = ch.project_id
+    ), affected AS (
+        SELECT DISTINCT ch.trace_id, ch.project_id FROM changes AS ch
+    )
+    SELECT count(*) FILTER (WHERE ch.cost IS NOT NULL AND ch.added),
+           count(*) FILTER (WHERE ch.cost IS NOT NULL AND NOT ch.added),
+           count(*) FILTER (WHERE ch.cost IS NULL),
+           (SELECT array_agg(a.trace_id ORDER BY a.trace_id, a.project_id) FROM affected AS a),
+           (SELECT array_agg(a.project_id ORDER BY a.trace_id, a.project_id) FROM affected AS a)
+      INTO span_costs_added, span_costs_changed, span_costs_removed, affected_traces, affected_projects
+      FROM changes AS ch;
+
+    -- 2. Their traces' totals, from agent_span_costs. Lock the trace rows first (in trace_id order, as
+    --    the insert trigger does): a concurrent insert that already added to a total has then
+    --    committed and its cost rows are seen by the sum below (a new statement, a new snapshot); one
+    --    that has not reached the trace row yet adds its own spans on top afterwards.
+    --    On Citus (no insert trigger to race, and no row lock across shards) the traces are
+    --    recomputed whole, each on its node.
+    IF agent_trace.distributed() THEN
+        traces_updated := agent_trace._refresh_traces(affected_traces, affected_projects);
+    ELSE
+        PERFORM FROM agent_trace.agent_traces AS t
+          JOIN unnest(affected_traces, affected_projects) AS a(trace_id, project_id)
+            ON t.trace_id = a.trace_id AND t.project_id = a.project_id
+          ORDER BY t.trace_id, t.project_id
+            FOR UPDATE OF t;
+        UPDATE agent_trace.agent_traces AS t
+           SET computed_cost_usd = x.total
+          FROM (SELECT a.trace_id, a.project_id,
+                       (SELECT sum(c.computed_cost_usd) FROM agent_trace.agent_span_costs AS c
+                         WHERE c.trace_id = a.trace_id AND c.project_id = a.project_id) AS total
+                  FROM unnest(affected_traces, affected_projects) AS a(trace_id, project_id)) AS x
+         WHERE t.trace_id = x.trace_id AND t.project_id = x.project_id
+           AND t.computed_cost_usd IS DISTINCT FROM x.total;
+        GET DIAGNOSTICS traces_updated = ROW_COUNT;
+    END IF;
+
+    -- 3. Log records of [from_time, to_time) (few: one per model call).
+    WITH batches AS (
+        SELECT l.model, agent_trace._log_provider(l.attributes) AS provider,
+               (l.time AT TIME ZONE 'UTC')::date AS day, array_agg(l.record_key) AS record_keys,
+               array_agg(l.time) AS times, array_agg(l.input_tokens) AS input_tokens,
+               array_agg(l.output_tokens) AS output_tokens, array_agg(l.cache_read_tokens) AS cache_read_tokens,
+               array_agg(l.cache_write_tokens) AS cache_write_tokens, array_agg(l.reasoning_tokens) AS reasoning_tokens
+          FROM agent_trace.agent_logs AS l
+         WHERE l.time >= from_time AND l.time < to_time
+           AND l.cost_usd IS NULL AND l.model IS NOT NULL
+           AND (l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL)
+         GROUP BY 1, 2, 3
+    ), wanted AS (
+        SELECT u.record_key, u.time, u.cost
+          FROM batches AS b
+         CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+         CROSS JOIN LATERAL unnest(b.record_keys, b.times,
+                    agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                                b.cache_write_tokens, b.reasoning_tokens))
+                    AS u(record_key, time, cost)
+    ), target AS (
+        -- Records that get a cost now, and records that had one (it may go).
+        SELECT l.record_key, l.time, l.computed_cost_usd AS stored_cost, w.cost
+          FROM agent_trace.agent_logs AS l
+          LEFT JOIN wanted AS w ON w.record_key = l.record_key AND w.time = l.time
+         WHERE l.time >= from_time AND l.time < to_time
+           AND (w.cost IS NOT NULL OR l.computed_cost_usd IS NOT NULL)
+    )
+    UPDATE agent_trace.agent_logs AS l
+       SET computed_cost_usd = t.cost
+      FROM target AS t
+     WHERE l.record_key = t.record_key AND l.time = t.time AND t.cost IS DISTINCT FROM t.stored_cost;
+    GET DIAGNOSTICS log_costs_changed = ROW_COUNT;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace.set_retention(signal text, keep interval, project text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target integer := CASE WHEN project IS NOT NULL THEN agent_trace._project_id(project) END;
+BEGIN
+    IF signal IS NULL OR signal NOT IN ('spans', 'logs', 'metrics') THEN
+        RAISE EXCEPTION 'unknown signal %: retention is set for spans, logs or metrics', coalesce(quote_literal(signal), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Traces go with their spans: SELECT agent_trace.set_retention(''spans'', ''30 days'');';
+    END IF;
+    IF keep IS NULL THEN
+        DELETE FROM agent_trace.retention AS r
+         WHERE r.signal = set_retention.signal AND r.project_id IS NOT DISTINCT FROM target;
+        RETURN;
+    END IF;
+    IF keep < interval '1 day' THEN
+        RAISE EXCEPTION 'retention of % is shorter than a day', keep
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Rows expire a whole UTC day (one partition) at a time.';
+    END IF;
+    INSERT INTO agent_trace.retention AS r (signal, project_id, keep)
+    VALUES (set_retention.signal, target, keep)
+        ON CONFLICT ON CONSTRAINT retention_key DO UPDATE SET keep = excluded.keep, set_at = excluded.set_at;  -- (its default, now(): Citus takes no function here)
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace._create_day_partition(table_name text, time_column text, day date)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    partition_name text := format('%s_p%s', table_name, to_char(day, 'YYYYMMDD'));
+    default_name text := table_name || '_default';
+    day_start timestamptz := day::timestamp AT TIME ZONE 'UTC';
+    day_end timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
+    columns text;
+    moved bigint;
+    waiting boolean;
+BEGIN
+    -- A partition of the day, or one that covers part of it (the one an upgrade made of a table's
+    -- earlier rows): nothing to do.
+    IF EXISTS (SELECT FROM agent_trace.agent_partitions AS p
+                WHERE p.table_name = _create_day_partition.table_name
+                  AND p.from_time < day_end AND p.to_time > day_start) THEN
+        RETURN NULL;
+    END IF;
+    -- On Citus (citus.sql) a partition is made as one, which Citus distributes in one step (made
+    -- apart and attached, Citus's connections back to this node wait on this transaction's locks).
+    -- A day some rows of which wait in the default partition keeps them there.
+    IF agent_trace.distributed() THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM agent_trace_partitions.%I WHERE %I >= $1 AND %I < $2)',
+                       default_name, time_column, time_column)
+            INTO waiting USING day_start, day_end;
+        IF waiting THEN
+            RETURN NULL;
+        END IF;
+        EXECUTE format('CREATE TABLE agent_trace_partitions.%I PARTITION OF agent_trace.%I FOR VALUES FROM (%L) TO (%L)',
+                       partition_name, table_name, day_start, day_end);
+        RETURN 0;
+    END IF;
+    -- The default partition first, so that no writer adds a row of this day to it meanwhile.
+    EXECUTE format('LOCK TABLE agent_trace_partitions.%I IN ACCESS EXCLUSIVE MODE', default_name);
+    -- Made apart and attached (SHARE UPDATE EXCLUSIVE on the parent), not made as a partition
+    -- (ACCESS EXCLUSIVE on the parent: it would stop every reader).
+    EXECUTE format('CREATE TABLE agent_trace_partitions.%I (LIKE agent_trace.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)',
+                   partition_name, table_name);
+    -- The day's rows in the default partition move in (every column but generated ones).
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO columns
+      FROM pg_attribute AS a
+     WHERE a.attrelid = format('agent_trace.%I', table_name)::regclass AND a.attnum > 0
+       AND NOT a.attisdropped AND a.attgenerated = '';
+    EXECUTE format('WITH moved AS (DELETE FROM agent_trace_partitions.%1$I WHERE %2$I >= $1 AND %2$I < $2 RETURNING %3$s) '
+                   'INSERT INTO agent_trace_partitions.%4$I (%3$s) SELECT %3$s FROM moved',
+                   default_name, time_column, columns, partition_name)
+        USING day_start, day_end;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    EXECUTE format('ALTER TABLE agent_trace.%I ATTACH PARTITION agent_trace_partitions.%I FOR VALUES FROM (%L) TO (%L)',
+                   table_name, partition_name, day_start, day_end);
+    RETURN moved;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace._expire(signal text, at timestamptz)
+    RETURNS TABLE (action text, table_name text, detail text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- Partitions of both span tables go at once; rows are deleted through agent_spans alone (its
+    -- trigger removes their costs and fixes their traces). In the order writers take them.
+    drop_tables text[] := CASE _expire.signal WHEN 'spans' THEN ARRAY['agent_spans', 'agent_span_costs']
+                                              ELSE ARRAY['agent_' || _expire.signal] END;
+    delete_table text := CASE _expire.signal WHEN 'spans' THEN 'agent_spans' ELSE 'agent_' || _expire.signal END;
+    time_column text := CASE _expire.signal WHEN 'spans' THEN 'start_time' ELSE 'time' END;
+    everyone interval;
+    longest interval;
+    own_projects integer[];
+    cutoff timestamptz;
+    doomed record;
+    setting record;
+    i integer;
+    n bigint;
+    locked boolean := false;
+    done text[][];
+BEGIN
+    SELECT r.keep INTO everyone FROM agent_trace.retention AS r
+     WHERE r.signal = _expire.signal AND r.project_id IS NULL;
+    SELECT max(r.keep), array_agg(r.project_id) FILTER (WHERE r.project_id IS NOT NULL)
+      INTO longest, own_projects
+      FROM agent_trace.retention AS r WHERE r.signal = _expire.signal;
+
+    -- 1. Days that every project has let go (only when every project has a retention): drop their
+    --    partitions, delete what is left of them elsewhere (the default partition, a partition an
+    --    upgrade made of older rows), fix the traces.
+    IF everyone IS NOT NULL THEN
+        cutoff := date_trunc('day', at - longest, 'UTC');
+        -- What was done, told once it is done (a lock not granted undoes all of it).
+        done := '{}';
+        BEGIN
+            FOR doomed IN
+                SELECT array_agg(p.partition_name ORDER BY p.from_time) AS partitions, p.table_name
+                  FROM agent_trace.agent_partitions AS p
+                 WHERE p.table_name = ANY (drop_tables) AND p.to_time <= cutoff
+                 GROUP BY p.table_name
+                 ORDER BY array_position(drop_tables, p.table_name)
+            LOOP
+                IF NOT locked THEN
+                    -- Every parent first, in writers' order, before changing anything: nothing waits
+                    -- on this transaction while it waits for a lock.
+                    FOR i IN 1 .. cardinality(drop_tables) LOOP
+                        EXECUTE format('LOCK TABLE agent_trace.%I IN ACCESS EXCLUSIVE MODE', drop_tables[i]);
+                    END LOOP;
+                    locked := true;
+                END IF;
+                FOR i IN 1 .. cardinality(doomed.partitions) LOOP
+                    EXECUTE format('DROP TABLE agent_trace_partitions.%I', doomed.partitions[i]);
+                    done := done || ARRAY[['dropped', doomed.table_name, format('partition %s', doomed.partitions[i])]];
+                END LOOP;
+            END LOOP;
+            n := agent_trace._delete_before(delete_table, time_column, cutoff);
+            IF n > 0 THEN
+                done := done || ARRAY[['deleted', delete_table, format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
+            END IF;
+            IF _expire.signal = 'spans' AND locked THEN
+                n := agent_trace._fix_traces_before(cutoff);
+                done := done || ARRAY[['refreshed', 'agent_traces', format('%s traces with spans before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
+            END IF;
+        EXCEPTION WHEN lock_not_available THEN
+            done := ARRAY[['skipped', delete_table,
+                           format('expiry before %s (UTC): a lock was not granted within lock_timeout; the next run tries again', to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
+        END;
+        FOR i IN 1 .. coalesce(array_length(done, 1), 0) LOOP
+            action := done[i][1]; table_name := done[i][2]; detail := done[i][3];
+            RETURN NEXT;
+        END LOOP;
+    END IF;
+
+    -- 2. Projects kept shorter than the partitions are: their rows go by DELETE (the trigger fixes
+    --    their traces).
+    FOR setting IN
+        SELECT r.project_id, r.keep FROM agent_trace.retention AS r
+         WHERE r.signal = _expire.signal AND (everyone IS NULL OR r.keep < longest)
+         ORDER BY r.project_id NULLS LAST
+    LOOP
+        cutoff := date_trunc('day', at - setting.keep, 'UTC');
+        BEGIN
+            IF setting.project_id IS NOT NULL THEN
+                n := agent_trace._delete_before(delete_table, time_column, cutoff, only_project => setting.project_id);
+            ELSE
+                n := agent_trace._delete_before(delete_table, time_column, cutoff, other_projects => coalesce(own_projects, '{}'));
+            END IF;
+            IF n > 0 THEN
+                action := 'deleted'; table_name := delete_table;
+                detail := format('%s rows before %s (UTC) of %s', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                                 coalesce((SELECT 'project ' || p.name FROM agent_trace.projects AS p
+                                            WHERE p.project_id = setting.project_id),
+                                          'the projects without a retention of their own'));
+                RETURN NEXT;
+            END IF;
+        EXCEPTION WHEN lock_not_available THEN
+            action := 'skipped'; table_name := delete_table;
+            detail := format('expiry before %s (UTC): a lock was not granted within lock_timeout; the next run tries again', to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
+            RETURN NEXT;
+        END;
+    END LOOP;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace._maintain(at timestamptz)
+    RETURNS TABLE (action text, table_name text, detail text)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    -- Wait this long for any one lock, then leave that step to the next run: a long query holding
+    -- a table must not stop its writers behind a waiting maintenance.
+    SET lock_timeout = '2s'
+AS $$
+DECLARE
+    today date := (at AT TIME ZONE 'UTC')::date;
+    day date;
+    t record;
+    moved bigint;
+BEGIN
+    IF at IS NULL THEN
+        RAISE EXCEPTION 'agent_trace.maintain needs a time' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- One at a time (the ingest's replicas and pg_cron may all call it): the others return at once.
+    IF NOT pg_try_advisory_xact_lock(hashtext('agent_trace.maintain')) THEN
+        action := 'skipped'; table_name := NULL; detail := 'another agent_trace.maintain() is running';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    -- 1. The partitions of yesterday (late arrivals) to three days ahead.
+    FOR day IN SELECT generate_series(today - 1, today + 3, interval '1 day')::date LOOP
+        FOR t IN SELECT * FROM agent_trace._partitioned_tables() LOOP
+            BEGIN
+                moved := agent_trace._create_day_partition(t.table_name, t.time_column, day);
+                IF moved IS NOT NULL THEN
+                    action := 'created'; table_name := t.table_name;
+                    detail := format('partition %s_p%s', t.table_name, to_char(day, 'YYYYMMDD'))
+                              || CASE WHEN moved > 0 THEN format(' (%s rows moved in from the default partition)', moved) ELSE '' END;
+                    RETURN NEXT;
+                END IF;
+            EXCEPTION WHEN lock_not_available THEN
+                action := 'skipped'; table_name := t.table_name;
+                detail := format('partition of %s (UTC): a lock was not granted within lock_timeout; the next run tries again', to_char(day, 'YYYY-MM-DD'));
+                RETURN NEXT;
+            END;
+        END LOOP;
+    END LOOP;
+
+    -- 2. On Citus: the traces of spans stored around the ingest (citus.sql).
+    RETURN QUERY SELECT r.* FROM agent_trace._refresh_stored_traces() AS r;
+
+    -- 3. Retention.
+    RETURN QUERY SELECT e.* FROM agent_trace._expire('spans', at) AS e;
+    RETURN QUERY SELECT e.* FROM agent_trace._expire('logs', at) AS e;
+    RETURN QUERY SELECT e.* FROM agent_trace._expire('metrics', at) AS e;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace.enable_agno_compat(schema_name text DEFAULT 'ai', project text DEFAULT 'default')
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    traces regclass;
+    spans regclass;
+    copied bigint;
+    project_id integer := agent_trace._project_id(project);
+BEGIN
+    IF agent_trace.distributed() THEN
+        RAISE EXCEPTION 'AgentOS compatibility does not run on a distributed agent_trace'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Its copy triggers keep AgentOS''s tables from each span row, which Citus cannot run on distributed tables.',
+                  HINT = 'Point AgentOS at a database of its own, or send its spans to the ingest over OTLP (docs/scaling-out.md).';
+    END IF;
+    IF schema_name IS NULL OR schema_name = '' THEN
+        RAISE EXCEPTION 'schema_name must name a schema (AgentOS''s db_schema, by default ai)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF to_regnamespace(quote_ident(schema_name)) IS NULL THEN
+        EXECUTE format('CREATE SCHEMA %I', schema_name);
+    END IF;
+    traces := to_regclass(format('%I.agno_traces', schema_name));
+    spans := to_regclass(format('%I.agno_spans', schema_name));
+    IF traces IS NOT NULL AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = traces
+            AND tgfoid = 'agent_trace._agno_traces_guard()'::regprocedure)
+       OR spans IS NOT NULL AND traces IS NULL THEN
+        RAISE EXCEPTION 'schema % already has AgentOS''s own trace tables', quote_ident(schema_name)
+            USING ERRCODE = 'duplicate_table',
+                  DETAIL = 'AgentOS created agno_traces and agno_spans there before; agent_trace does not replace them.',
+                  HINT = 'Use another schema (AgentOS''s db_schema), or rename or drop those two tables first.';
+    END IF;
+
+    -- Writers wait while the table is filled, so that no trace changes between the copy and the
+    -- guard trigger that makes the schema visible to agent_trace's triggers. agent_spans first, as
+    -- writers take them (a span insert folds into agent_traces): the span id index below needs it,
+    -- and taking it after agent_traces could deadlock with an insert in between.
+    LOCK TABLE agent_trace.agent_spans, agent_trace.agent_traces IN SHARE MODE;
+    IF traces IS NOT NULL THEN
+        -- Enabled already: rebuild the copy.
+        EXECUTE format('DROP VIEW IF EXISTS %I.agno_spans', schema_name);
+        EXECUTE format('DROP TABLE %s', traces);
+    END IF;
+    EXECUTE format($ddl$
+        CREATE TABLE %1$I.agno_traces OF agent_trace.agno_trace (
+            trace_id PRIMARY KEY, name WITH OPTIONS NOT NULL, status WITH OPTIONS NOT NULL,
+            start_time WITH OPTIONS NOT NULL, end_time WITH OPTIONS NOT NULL,
+            duration_ms WITH OPTIONS NOT NULL, created_at WITH OPTIONS NOT NULL);
+        COMMENT ON TABLE %1$I.agno_traces IS
+            'AgentOS''s traces table, as agent_trace.enable_agno_compat made it: one row per trace of agent_trace.agent_traces, kept current by agent_trace. Writes from elsewhere (AgentOS''s own trace upserts) are skipped.';
+        INSERT INTO %1$I.agno_traces SELECT r.* FROM agent_trace.agent_traces AS t, agent_trace._agno_trace(t) AS r
+         WHERE t.project_id = %2$s;
+        -- What AgentOS filters and sorts by: the latest first, in a time range, by status, and by
+        -- its ids. The ids are any length, so they get hash indexes (a btree refuses long entries).
+        CREATE INDEX ON %1$I.agno_traces (start_time DESC);
+        CREATE INDEX ON %1$I.agno_traces (created_at);
+        CREATE INDEX ON %1$I.agno_traces (status, start_time DESC);
+        CREATE INDEX ON %1$I.agno_traces USING hash (session_id);
+        CREATE INDEX ON %1$I.agno_traces USING hash (user_id);
+        CREATE INDEX ON %1$I.agno_traces USING hash (agent_id);
+        CREATE INDEX ON %1$I.agno_traces USING hash (run_id);
+        CREATE INDEX ON %1$I.agno_traces USING hash (team_id);
+        CREATE INDEX ON %1$I.agno_traces USING hash (workflow_id);
+        CREATE TRIGGER agno_traces_written_by_agent_trace
+            BEFORE INSERT OR UPDATE OR DELETE ON %1$I.agno_traces
+            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_traces_guard(%2$s);
+
+        -- The trace comes from agno_traces, so `WHERE trace_id = '...'` finds it by that table's key
+        -- and its spans by agent_spans' key. A span whose parent is missing (or a second parentless
+        -- span) hangs from the trace's root: AgentOS builds its tree down from the parentless spans,
+        -- and would drop it.
+        CREATE VIEW %1$I.agno_spans WITH (security_invoker = true) AS
+        SELECT s.span_id::text COLLATE "C" AS span_id,
+               t.trace_id,
+               CASE WHEN s.span_id::text = t.root_span_id THEN NULL
+                    WHEN s.parent_span_id IS NOT NULL
+                         AND EXISTS (SELECT FROM agent_trace.agent_spans AS p
+                                      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
+                                        AND p.project_id = s.project_id)
+                        THEN s.parent_span_id::text
+                    ELSE t.root_span_id END COLLATE "C" AS parent_span_id,
+               s.name,
+               s.span_kind,
+               s.status_code,
+               s.status_message,
+               agent_trace._agno_time(s.start_time) AS start_time,
+               agent_trace._agno_time(s.end_time) AS end_time,
+               trunc(s.duration_ms)::bigint AS duration_ms,
+               agent_trace._agno_attributes(s) AS attributes,
+               agent_trace._agno_time(s.created_at) AS created_at
+          FROM %1$I.agno_traces AS t
+          JOIN agent_trace.agent_spans AS s
+            ON s.trace_id = t.trace_id::agent_trace.trace_id AND s.project_id = %2$s;
+        COMMENT ON VIEW %1$I.agno_spans IS
+            'AgentOS''s spans table, as agent_trace.enable_agno_compat made it: agent_trace.agent_spans with text ids and times and OpenInference attributes from the typed columns. INSERTs are stored in agent_trace.agent_spans.';
+        CREATE TRIGGER agno_spans_into_agent_spans
+            INSTEAD OF INSERT ON %1$I.agno_spans
+            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span(%2$s);
+
+        -- Readers read both (the spans' attributes are content: not for usage readers). Writers, as
+        -- an AgentOS app's role, insert spans (stored by the view's trigger with the owner's rights)
+        -- and may send AgentOS's trace upsert, which PostgreSQL checks against INSERT and UPDATE
+        -- before the guard skips it. The copy is kept by triggers with the owner's rights.
+        GRANT USAGE ON SCHEMA %1$I TO agent_trace_reader, agent_trace_writer;
+        GRANT SELECT ON %1$I.agno_traces, %1$I.agno_spans TO agent_trace_reader;
+        GRANT INSERT, UPDATE ON %1$I.agno_traces TO agent_trace_writer;
+        GRANT INSERT ON %1$I.agno_spans TO agent_trace_writer;
+
+        -- AgentOS opens a span by its id alone (GET /traces/{id}?span_id=, `WHERE span_id = '...'` on
+        -- the view): this index finds the span's trace row once the one below has found the span.
+        CREATE INDEX agno_traces_trace_id_idx ON %1$I.agno_traces USING hash ((trace_id::agent_trace.trace_id));
+    $ddl$, schema_name, project_id);
+    -- The span by its text id, as the view shows it (agent_spans' key starts with the trace). One for
+    -- all compatible schemas; only they pay for it on every span stored. Not part of the extension,
+    -- so pg_dump leaves it out: enabling again after a restore makes it again.
+    IF to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NULL THEN
+        CREATE INDEX agent_spans_agno_span_id_idx ON agent_trace.agent_spans
+            USING hash (((span_id::text) COLLATE "C"));
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %I.agno_traces', schema_name) INTO copied;
+    RETURN copied;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace.erase(user_id text DEFAULT NULL, session_id text DEFAULT NULL,
+                                  trace_id agent_trace.trace_id DEFAULT NULL, project text DEFAULT NULL)
+    RETURNS TABLE (table_name text, rows_removed bigint)
+    LANGUAGE plpgsql
+    -- As the owner: row-level security would otherwise hide rows from the caller's DELETE, and an
+    -- erasure that reports success while rows stay is the one failure it must not have.
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    only_project integer := CASE WHEN project IS NOT NULL THEN agent_trace._project_id(project) END;
+    erased_trace agent_trace.trace_id[];
+    erased_project integer[];
+    compat record;
+    n bigint;
+BEGIN
+    IF erase.user_id IS NULL AND erase.session_id IS NULL AND erase.trace_id IS NULL THEN
+        RAISE EXCEPTION 'agent_trace.erase needs a user_id, a session_id or a trace_id'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'SELECT * FROM agent_trace.erase(user_id => ''alice@example.com'');';
+    END IF;
+
+    -- The traces to erase: those with a matching span, and those a matching log record was emitted in.
+    SELECT array_agg(k.trace_id ORDER BY k.trace_id, k.project_id), array_agg(k.project_id ORDER BY k.trace_id, k.project_id)
+      INTO erased_trace, erased_project
+      FROM (SELECT s.trace_id, s.project_id FROM agent_trace.agent_spans AS s
+             WHERE (s.user_id = erase.user_id OR s.session_id = erase.session_id OR s.trace_id = erase.trace_id)
+               AND (only_project IS NULL OR s.project_id = only_project)
+            UNION
+            SELECT l.trace_id, l.project_id FROM agent_trace.agent_logs AS l
+             WHERE l.trace_id IS NOT NULL
+               AND (l.user_id = erase.user_id OR l.session_id = erase.session_id OR l.trace_id = erase.trace_id)
+               AND (only_project IS NULL OR l.project_id = only_project)) AS k;
+    erased_trace := coalesce(erased_trace, '{}');
+    erased_project := coalesce(erased_project, '{}');
+
+    -- What the triggers will remove with the spans, counted before they go.
+    table_name := 'agent_traces';
+    SELECT count(*) INTO rows_removed
+      FROM agent_trace.agent_traces AS t
+      JOIN unnest(erased_trace, erased_project) AS k(trace_id, project_id)
+        ON t.trace_id = k.trace_id AND t.project_id = k.project_id;
+    RETURN NEXT;
+    table_name := 'agent_span_costs';
+    SELECT count(*) INTO rows_removed
+      FROM agent_trace.agent_span_costs AS c
+      JOIN unnest(erased_trace, erased_project) AS k(trace_id, project_id)
+        ON c.trace_id = k.trace_id AND c.project_id = k.project_id;
+    RETURN NEXT;
+    FOR compat IN SELECT a.compat_table, a.project_id FROM agent_trace._agno_compat_tables() AS a ORDER BY 1 LOOP
+        EXECUTE format('SELECT count(*) FROM %s AS c WHERE c.trace_id = ANY ($1)', compat.compat_table)
+            INTO n
+            USING (SELECT array_agg(k.trace_id::text) FROM unnest(erased_trace, erased_project) AS k(trace_id, project_id)
+                    WHERE k.project_id = compat.project_id);
+        table_name := compat.compat_table::text; rows_removed := n;
+        RETURN NEXT;
+    END LOOP;
+
+    table_name := 'agent_spans';
+    DELETE FROM agent_trace.agent_spans AS s
+     USING unnest(erased_trace, erased_project) AS k(trace_id, project_id)
+     WHERE s.trace_id = k.trace_id AND s.project_id = k.project_id;
+    GET DIAGNOSTICS rows_removed = ROW_COUNT;
+    RETURN NEXT;
+    -- On Citus agent_spans has no delete trigger (citus.sql): the traces go here.
+    IF agent_trace.distributed() THEN
+        PERFORM agent_trace._refresh_traces(erased_trace, erased_project);
+    END IF;
+
+    table_name := 'agent_logs';
+    DELETE FROM agent_trace.agent_logs AS l
+     WHERE (only_project IS NULL OR l.project_id = only_project)
+       AND (l.user_id = erase.user_id OR l.session_id = erase.session_id OR l.trace_id = erase.trace_id
+            OR (l.trace_id, l.project_id) IN (SELECT k.trace_id, k.project_id
+                                                FROM unnest(erased_trace, erased_project) AS k(trace_id, project_id)));
+    GET DIAGNOSTICS rows_removed = ROW_COUNT;
+    RETURN NEXT;
+
+    table_name := 'agent_metrics';
+    DELETE FROM agent_trace.agent_metrics AS m
+     WHERE (only_project IS NULL OR m.project_id = only_project)
+       AND (m.session_id = erase.session_id
+            OR m.attributes ->> 'user.id' = erase.user_id OR m.attributes ->> 'agno.user.id' = erase.user_id
+            OR m.resource_attributes ->> 'user.id' = erase.user_id
+            OR m.resource_attributes ->> 'agno.user.id' = erase.user_id);
+    GET DIAGNOSTICS rows_removed = ROW_COUNT;
+    RETURN NEXT;
+END
+$$;
+
+-- requires:
+--   erase
+
+-- Scaling out on Citus (docs/scaling-out.md). `SELECT * FROM agent_trace.distribute()` on the
+-- coordinator of a Citus cluster (every node with `CREATE EXTENSION agent_trace`) distributes:
+--   agent_traces, agent_spans, agent_span_costs  by trace_id, colocated: a trace's spans, costs and
+--                                                summary row live on one node, and one trace's
+--                                                functions run there (a router query);
+--   agent_logs                                   by record_key (many records carry no trace);
+--   agent_metrics                                by series_key (points carry no trace);
+--   projects, project_grants, ingest_tokens,     as reference tables (a copy on every node, which
+--   model_prices, retention                      the policies and the pricing read locally).
+-- The daily partitions are distributed with their tables (and those maintain() makes later too).
+--
+-- What changes with it, because Citus cannot run it on distributed tables:
+--   * agent_spans' statement triggers (they read transition tables): the ingest recomputes the
+--     traces of every batch it stores, right after the batch commits (refresh_written_traces, by
+--     trace_id: routed to each trace's node); maintain() recomputes the traces of spans stored by
+--     anything else since its last run; retention, erase and recompute_costs recompute what they
+--     change.
+--   * the policies' subquery: the same rule, with the granted projects asked once per statement
+--     through a function the policy calls per row (_projects_granted_cached).
+--   * AgentOS compatibility (its copy triggers on agent_traces): refused.
+
+CREATE FUNCTION agent_trace.distributed() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
+                    WHERE p.logicalrelid = 'agent_trace.agent_spans'::regclass);
+END
+$$;
+COMMENT ON FUNCTION agent_trace.distributed() IS
+    'true once agent_trace.distribute() has distributed the tables over a Citus cluster.';
+
+-- The policies on distributed tables. Citus takes no subquery in them, so the policy calls a
+-- function for every row: _projects_granted_cached (Rust, extension/src/grants.rs) keeps the
+-- answer of _projects_granted_here for the rest of the statement. _projects_granted_here runs
+-- _projects_granted's own query against this node's copy of the reference tables (their one shard,
+-- named alike on every node) when it holds one: inside a query Citus runs on a shard of this node
+-- (agent_turns calling trace_tree per trace), a read through Citus would see the coordinator's
+-- empty table and grant nothing.
+CREATE FUNCTION agent_trace._projects_granted_here(access text, role name) RETURNS integer[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    query text;
+    reference text;
+    placement text;
+    granted integer[];
+BEGIN
+    SELECT p.prosrc INTO query FROM pg_catalog.pg_proc AS p
+     WHERE p.oid = 'agent_trace._projects_granted(text, name)'::regprocedure;
+    query := regexp_replace(regexp_replace(query, '_projects_granted\.access\M', '$1', 'g'),
+                            '_projects_granted\.role\M', '$2', 'g');
+    FOREACH reference IN ARRAY ARRAY['project_grants', 'projects'] LOOP
+        SELECT shard_name(s.logicalrelid, s.shardid) INTO placement
+          FROM pg_dist_shard AS s WHERE s.logicalrelid = format('agent_trace.%I', reference)::regclass;
+        IF to_regclass(placement) IS NOT NULL THEN
+            query := regexp_replace(query, format('agent_trace\.%s\M', reference), placement, 'g');
+        END IF;
+    END LOOP;
+    EXECUTE query INTO granted USING access, role;
+    RETURN granted;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._projects_granted_here(text, name) IS
+    'agent_trace._projects_granted, read from this node''s copy of the grants. Internal: on a distributed install, the policies ask it through _projects_granted_cached.';
+
+CREATE FUNCTION agent_trace._projects_granted_cached(access text, role name) RETURNS integer[]
+    LANGUAGE c STABLE STRICT
+    AS 'MODULE_PATHNAME', 'agent_trace_projects_granted_cached';
+COMMENT ON FUNCTION agent_trace._projects_granted_cached(text, name) IS
+    'agent_trace._projects_granted_here, asked once per statement. Internal: the row-level security policies of a distributed install call it for every row.';
+
+REVOKE ALL ON FUNCTION agent_trace._projects_granted_here(text, name),
+    agent_trace._projects_granted_cached(text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace._projects_granted_here(text, name),
+    agent_trace._projects_granted_cached(text, name)
+    TO agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;
+
+-- Runs command on every worker, failing as it fails there (run_command_on_workers only reports).
+CREATE FUNCTION agent_trace._on_workers(command text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    failed record;
+BEGIN
+    FOR failed IN SELECT r.nodename, r.result FROM run_command_on_workers(command) AS r WHERE NOT r.success LOOP
+        RAISE EXCEPTION 'on worker %: %', failed.nodename, failed.result
+            USING DETAIL = format('Command: %s', left(command, 200));
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._on_workers(text) IS
+    'Runs command on every Citus worker; an error if it fails on one. Internal: distribute().';
+REVOKE ALL ON FUNCTION agent_trace._on_workers(text) FROM PUBLIC;
+
+-- What every node needs, made again by each distribute() (run it after adding a node, and after
+-- ALTER EXTENSION agent_trace UPDATE, which puts back the functions' installed settings): these
+-- functions query the tables from inside a query Citus runs on a shard (agent_turns calls
+-- trace_tree per trace, which reads that trace's spans on the node of its colocated shards; the
+-- policies ask _projects_granted_here there), which Citus allows only when asked.
+CREATE FUNCTION agent_trace._prepare_nodes() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nested text;
+BEGIN
+    FOREACH nested IN ARRAY ARRAY[
+        'agent_trace._projects_granted_here(text, name)',
+        'agent_trace.trace_start(agent_trace.trace_id)',
+        'agent_trace.trace_end(agent_trace.trace_id)',
+        'agent_trace.trace_tree(agent_trace.trace_id, agent_trace.span_id)',
+        'agent_trace.trace_tree_json(agent_trace.trace_id, agent_trace.span_id)',
+        'agent_trace.critical_path(agent_trace.trace_id, agent_trace.span_id)',
+        'agent_trace.span_descendants(agent_trace.trace_id, agent_trace.span_id)',
+        'agent_trace.span_ancestors(agent_trace.trace_id, agent_trace.span_id)',
+        'agent_trace.replay(agent_trace.trace_id, agent_trace.span_id)',
+        'agent_trace.replay_json(agent_trace.trace_id, agent_trace.span_id)',
+        'agent_trace.diff_traces(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id)',
+        'agent_trace.diff_summary(agent_trace.trace_id, agent_trace.trace_id, agent_trace.span_id, agent_trace.span_id)']
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', nested);
+        PERFORM agent_trace._on_workers(
+            format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', nested));
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._prepare_nodes() IS
+    'On a distributed install: lets the trace functions and the policies'' function query the tables inside a query on a shard, on every node. distribute() runs it. Internal.';
+REVOKE ALL ON FUNCTION agent_trace._prepare_nodes() FROM PUBLIC;
+
+CREATE FUNCTION agent_trace.distribute(shard_count integer DEFAULT NULL)
+    RETURNS TABLE (action text, table_name text, detail text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    policy_tables text[] := ARRAY['agent_spans', 'agent_traces', 'agent_span_costs', 'agent_logs', 'agent_metrics'];
+    fk record;
+    policy text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'agent_trace.distribute() needs Citus: this database has no citus extension'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'On every node: shared_preload_libraries = ''citus'', CREATE EXTENSION citus, CREATE EXTENSION agent_trace; then add the workers on the coordinator (docs/scaling-out.md).';
+    END IF;
+    IF NOT (SELECT citus_is_coordinator()) THEN
+        RAISE EXCEPTION 'agent_trace.distribute() runs on the coordinator'
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    -- Before any change the transaction makes on the workers (their locks would stop it).
+    PERFORM agent_trace._prepare_nodes();
+    IF agent_trace.distributed() THEN
+        action := 'skipped'; table_name := NULL; detail := 'distributed already; every node prepared';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM agent_trace._agno_compat_tables()) THEN
+        RAISE EXCEPTION 'AgentOS compatibility is enabled: it does not run on a distributed agent_trace'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Its copy triggers keep AgentOS''s tables from each span row, which Citus cannot run on distributed tables.',
+                  HINT = 'SELECT agent_trace.disable_agno_compat(schema) first; point AgentOS at a database of its own (docs/scaling-out.md).';
+    END IF;
+    IF shard_count IS NOT NULL THEN
+        PERFORM set_config('citus.shard_count', shard_count::text, true);
+    END IF;
+    -- maintain() finds the spans stored since its last run by this (small, as rows arrive in order).
+    CREATE INDEX agent_spans_created_at_idx ON agent_trace.agent_spans USING brin (created_at);
+    INSERT INTO agent_trace.distributed_maintenance (traces_refreshed_at) VALUES (now())
+        ON CONFLICT (one_row) DO UPDATE SET traces_refreshed_at = excluded.traces_refreshed_at;
+    -- The statement triggers read transition tables, which Citus does not have for distributed
+    -- tables; their work moves to the ingest, maintain(), retention and erase (see the top).
+    FOR t IN SELECT tg.tgname, tg.tgrelid::regclass AS rel
+               FROM pg_catalog.pg_trigger AS tg
+              WHERE tg.tgrelid IN ('agent_trace.agent_spans'::regclass, 'agent_trace.agent_traces'::regclass)
+                AND NOT tg.tgisinternal AND tg.tgtype & 1 = 0  -- statement triggers
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
+        PERFORM agent_trace._on_workers(format('DROP TRIGGER IF EXISTS %I ON %s', t.tgname, t.rel));
+        action := 'dropped'; table_name := t.rel::text; detail := format('trigger %s', t.tgname);
+        RETURN NEXT;
+    END LOOP;
+    -- Policies without a subquery (Citus refuses one in a policy of a distributed table), alike on
+    -- every node: a worker plans a query on its own through its copy of the table (its policies
+    -- apply then), and Citus does not make that copy again where CREATE EXTENSION made it.
+    FOREACH table_name IN ARRAY policy_tables LOOP
+        FOR t IN SELECT p.polname, p.polcmd FROM pg_catalog.pg_policy AS p
+                  WHERE p.polrelid = format('agent_trace.%I', table_name)::regclass LOOP
+            policy := format('DROP POLICY IF EXISTS %1$I ON agent_trace.%2$I; CREATE POLICY %1$I ON agent_trace.%2$I ', t.polname, table_name)
+                || CASE WHEN t.polcmd = 'r'
+                        THEN 'FOR SELECT USING (project_id = ANY (agent_trace._projects_granted_cached(''read'', current_user)))'
+                        ELSE 'FOR INSERT WITH CHECK (project_id = ANY (agent_trace._projects_granted_cached(''write'', current_user)))' END;
+            EXECUTE policy;
+            PERFORM agent_trace._on_workers(policy);
+        END LOOP;
+    END LOOP;
+    -- Reference tables: a copy on every node. Citus makes them one at a time, so the foreign keys
+    -- between them go first and come back after.
+    CREATE TEMPORARY TABLE agent_trace_distribute_fks ON COMMIT DROP AS
+    SELECT c.conrelid::regclass AS rel, c.conname, pg_catalog.pg_get_constraintdef(c.oid) AS definition
+      FROM pg_catalog.pg_constraint AS c
+     WHERE c.contype = 'f' AND c.confrelid = 'agent_trace.projects'::regclass;
+    FOR fk IN SELECT * FROM agent_trace_distribute_fks LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.rel, fk.conname);
+        PERFORM agent_trace._on_workers(format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.rel, fk.conname));
+    END LOOP;
+    FOREACH table_name IN ARRAY ARRAY['projects', 'project_grants', 'ingest_tokens', 'model_prices', 'retention'] LOOP
+        PERFORM create_reference_table(format('agent_trace.%I', table_name));
+        -- The rows are on every node now; the coordinator's own copy goes.
+        PERFORM truncate_local_data_after_distributing_table(format('agent_trace.%I', table_name));
+        action := 'reference'; detail := 'a copy on every node';
+        RETURN NEXT;
+    END LOOP;
+    FOR fk IN SELECT * FROM agent_trace_distribute_fks LOOP
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.rel, fk.conname, fk.definition);
+    END LOOP;
+    -- The traces, by trace id; their spans and costs with them.
+    PERFORM create_distributed_table('agent_trace.agent_traces', 'trace_id');
+    PERFORM create_distributed_table('agent_trace.agent_spans', 'trace_id', colocate_with => 'agent_trace.agent_traces');
+    PERFORM create_distributed_table('agent_trace.agent_span_costs', 'trace_id', colocate_with => 'agent_trace.agent_traces');
+    -- Log records by their key, metric points by their series: many carry no trace. agent_logs'
+    -- row trigger (pricing, from the reference table model_prices) runs on each shard.
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM create_distributed_table('agent_trace.agent_logs', 'record_key');
+    PERFORM create_distributed_table('agent_trace.agent_metrics', 'series_key');
+    FOREACH table_name IN ARRAY ARRAY['agent_traces', 'agent_spans', 'agent_span_costs', 'agent_logs', 'agent_metrics'] LOOP
+        PERFORM truncate_local_data_after_distributing_table(format('agent_trace.%I', table_name));
+    END LOOP;
+    FOREACH table_name IN ARRAY ARRAY['agent_traces', 'agent_spans', 'agent_span_costs'] LOOP
+        action := 'distributed'; detail := 'by trace_id, colocated';
+        RETURN NEXT;
+    END LOOP;
+    table_name := 'agent_logs'; detail := 'by record_key'; RETURN NEXT;
+    table_name := 'agent_metrics'; detail := 'by series_key'; RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION agent_trace.distribute(integer) IS
+    'Distributes agent_trace over the Citus cluster this database coordinates (docs/scaling-out.md): traces, spans and computed costs by trace_id, colocated; log records by record_key; metric points by series_key; projects, grants, tokens, prices and retention as reference tables; the daily partitions with their tables. Takes the statement triggers off agent_spans and agent_traces (Citus has no transition tables): the ingest, maintain(), retention and erase keep agent_traces exact instead. Rows already stored move to the workers. Run again, it does nothing. shard_count: citus.shard_count for the distributed tables (default: Citus''s, 32).';
+REVOKE ALL ON FUNCTION agent_trace.distribute(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace.distributed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.distributed() TO agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;
+
+-- What maintain() on a distributed install has recomputed: the traces of spans stored until then.
+-- A table of the coordinator alone (maintain() runs there).
+CREATE TABLE agent_trace.distributed_maintenance (
+    one_row             boolean PRIMARY KEY DEFAULT true CHECK (one_row),
+    traces_refreshed_at timestamptz NOT NULL
+);
+COMMENT ON TABLE agent_trace.distributed_maintenance IS
+    'On a distributed install (agent_trace.distribute()): until when maintain() has recomputed the traces of stored spans. Empty otherwise.';
+COMMENT ON COLUMN agent_trace.distributed_maintenance.one_row IS 'Always true: the table has one row.';
+COMMENT ON COLUMN agent_trace.distributed_maintenance.traces_refreshed_at IS 'The start of the last maintain() that recomputed the traces of the spans stored since the one before.';
+REVOKE ALL ON agent_trace.distributed_maintenance FROM PUBLIC;  -- the owner's alone (access.sql)
+
+-- Spans stored by anything but the ingest (a plain INSERT or COPY), or by an ingest whose recompute
+-- after the batch failed, change no trace on Citus until this runs from maintain(): it recomputes
+-- the traces of every span stored since its last run began, less a margin for the transactions
+-- still open then (one open longer than that is left to refresh_traces(from, to)).
+CREATE FUNCTION agent_trace._refresh_stored_traces(margin interval DEFAULT interval '15 minutes')
+    RETURNS TABLE (action text, table_name text, detail text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    since timestamptz;
+    ids agent_trace.trace_id[];
+    projects integer[];
+BEGIN
+    IF NOT agent_trace.distributed() THEN
+        RETURN;
+    END IF;
+    SELECT m.traces_refreshed_at - margin INTO since FROM agent_trace.distributed_maintenance AS m;
+    SELECT array_agg(s.trace_id), array_agg(s.project_id) INTO ids, projects
+      FROM (SELECT DISTINCT sp.trace_id, sp.project_id FROM agent_trace.agent_spans AS sp
+             WHERE since IS NULL OR sp.created_at >= since) AS s;
+    PERFORM agent_trace._refresh_traces(ids, projects);
+    INSERT INTO agent_trace.distributed_maintenance (traces_refreshed_at) VALUES (now())
+        ON CONFLICT (one_row) DO UPDATE SET traces_refreshed_at = excluded.traces_refreshed_at;
+    IF cardinality(ids) > 0 THEN
+        action := 'refreshed'; table_name := 'agent_traces';
+        detail := format('%s traces of spans stored since %s', cardinality(ids),
+                         coalesce(to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' (UTC)', 'ever'));
+        RETURN NEXT;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._refresh_stored_traces(interval) IS
+    'On a distributed install: recomputes the traces of the spans stored since the last run began, less margin. maintain() runs it. Internal.';
+REVOKE ALL ON FUNCTION agent_trace._refresh_stored_traces(interval) FROM PUBLIC;
+
+-- The ingest's recompute of the traces a batch of spans touched (sql/ingest/refresh_traces.sql),
+-- granted to the writer, which otherwise changes no trace: a recompute gives every trace its true
+-- totals, so calling it for any trace, any number of times, changes nothing that is right.
+CREATE FUNCTION agent_trace.refresh_written_traces(trace_ids agent_trace.trace_id[], project_ids integer[],
+                                                   spans_from timestamptz[], spans_to timestamptz[])
+    RETURNS void
+    LANGUAGE sql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT FROM agent_trace._refresh_traces(trace_ids, project_ids, spans_from, spans_to)
+$$;
+COMMENT ON FUNCTION agent_trace.refresh_written_traces(agent_trace.trace_id[], integer[], timestamptz[], timestamptz[]) IS
+    'Recomputes these traces (trace_ids[i], project_ids[i], whose new spans start between spans_from[i] and spans_to[i]) from their stored spans. What the ingest runs after each batch of spans on a distributed install, where agent_spans has no insert trigger; idempotent. Internal.';
+REVOKE ALL ON FUNCTION agent_trace.refresh_written_traces(agent_trace.trace_id[], integer[], timestamptz[], timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.refresh_written_traces(agent_trace.trace_id[], integer[], timestamptz[], timestamptz[]) TO agent_trace_writer;
+/* </end connected objects> */
+
+/* <begin connected objects> */

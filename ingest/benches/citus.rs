@@ -1,0 +1,250 @@
+//! Scaling out (BENCHMARKS.md, docs/scaling-out.md): durable spans per second through agent-trace
+//! (OTLP/HTTP protobuf; a 200 means committed) into one PostgreSQL node, and into a Citus
+//! coordinator with two workers after `agent_trace.distribute()`, all on this machine: the three
+//! nodes share its cores with each other, the server and the load. Default server settings
+//! (fsync and synchronous_commit on) on every node.
+//!
+//! Each round sends the same requests to both, in alternating order, into emptied tables, and
+//! checks afterwards that every span was stored once and counted once in agent_traces.
+//!
+//! Settings (environment): BENCH_SPANS (default 100000) spans per round, BENCH_BATCH (500) spans
+//! per request, BENCH_CLIENTS (4) concurrent clients, BENCH_ROUNDS (3), BENCH_TEMPLATE
+//! (`py_sdk_agent/010_v1_traces`, the captured request whose spans are copied).
+//! Run: `make bench-citus` (builds Citus first if it is missing, from $CITUS_TARBALL).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::ServeProcess;
+use common::citus::{CITUS, Node, connect, pg_dirs};
+use ingest::fixtures;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use std::time::Instant;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&v| v > 0)
+        .unwrap_or(default)
+}
+
+/// The request bodies: the template's spans copied under fresh trace and span ids, `batch` spans
+/// per request, `spans` in all.
+fn requests(template: &str, spans: usize, batch: usize) -> Vec<Vec<u8>> {
+    let mut request: ExportTraceServiceRequest = fixtures::find(template).decode();
+    // One resource and scope, its spans as the unit copied.
+    let resource = request.resource_spans.swap_remove(0);
+    let mut scope = resource.scope_spans[0].clone();
+    let unit = std::mem::take(&mut scope.spans);
+    let mut bodies = Vec::new();
+    let mut copy = 0u64;
+    let mut made = 0;
+    while made < spans {
+        let mut out = resource.clone();
+        let mut scope = scope.clone();
+        while scope.spans.len() < batch && made < spans {
+            copy += 1;
+            for (k, span) in unit.iter().enumerate() {
+                if scope.spans.len() >= batch || made >= spans {
+                    break;
+                }
+                let mut span = span.clone();
+                span.trace_id = [copy.to_be_bytes(), 0x5eed_u64.to_be_bytes()].concat();
+                span.span_id = ((copy << 16) | (k as u64 + 1)).to_be_bytes().to_vec();
+                if !span.parent_span_id.is_empty() {
+                    let parent = unit
+                        .iter()
+                        .position(|s| s.span_id == span.parent_span_id)
+                        .map_or(0, |p| p as u64 + 1);
+                    span.parent_span_id = ((copy << 16) | parent).to_be_bytes().to_vec();
+                }
+                scope.spans.push(span);
+                made += 1;
+            }
+        }
+        out.scope_spans = vec![scope];
+        bodies.push(
+            ExportTraceServiceRequest {
+                resource_spans: vec![out],
+            }
+            .encode_to_vec(),
+        );
+    }
+    bodies
+}
+
+/// Sends every body with `clients` concurrent clients; the seconds until the last 200.
+async fn send(url: &str, bodies: &[Vec<u8>], clients: usize) -> f64 {
+    let http = reqwest::Client::new();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (http, next, url) = (http.clone(), next.clone(), url.to_string());
+        let bodies = bodies.to_vec();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { break };
+                let response = http
+                    .post(&url)
+                    .header("content-type", "application/x-protobuf")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .expect("POST");
+                assert_eq!(response.status(), 200, "request {i}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a client");
+    }
+    started.elapsed().as_secs_f64()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let (spans, batch, clients, rounds) = (
+        setting("BENCH_SPANS", 100_000),
+        setting("BENCH_BATCH", 500),
+        setting("BENCH_CLIENTS", 4),
+        setting("BENCH_ROUNDS", 3),
+    );
+    let template =
+        std::env::var("BENCH_TEMPLATE").unwrap_or_else(|_| "py_sdk_agent/010_v1_traces".into());
+    let (bindir, libdir) = pg_dirs();
+    if !libdir.join("citus.so").exists() {
+        eprintln!(
+            "*** SKIPPED: Citus is not installed in {} (scripts/install-citus.sh, CITUS_TARBALL) ***",
+            libdir.display()
+        );
+        return;
+    }
+
+    let single = Node::start("bench-single", &bindir, "");
+    single
+        .execute("CREATE EXTENSION agent_trace; CREATE ROLE bench_ingest LOGIN IN ROLE agent_trace_writer;")
+        .await;
+    let coordinator = Node::start("bench-coordinator", &bindir, CITUS);
+    let workers = [
+        Node::start("bench-worker1", &bindir, CITUS),
+        Node::start("bench-worker2", &bindir, CITUS),
+    ];
+    for node in std::iter::once(&coordinator).chain(&workers) {
+        node.execute("CREATE EXTENSION citus; CREATE EXTENSION agent_trace;")
+            .await;
+    }
+    coordinator
+        .execute(&format!(
+            "SELECT citus_set_coordinator_host('{}', 5432);
+             SELECT citus_add_node('{}', 5432); SELECT citus_add_node('{}', 5432);
+             SELECT count(*) FROM agent_trace.distribute();
+             CREATE ROLE bench_ingest LOGIN IN ROLE agent_trace_writer;",
+            coordinator.socket(),
+            workers[0].socket(),
+            workers[1].socket()
+        ))
+        .await;
+    let shards: i64 = connect(&coordinator.url())
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'agent_trace.agent_spans'::regclass",
+            &[],
+        )
+        .await
+        .expect("shards")
+        .get(0);
+
+    let targets = [
+        ("one node", &single),
+        ("coordinator + 2 workers", &coordinator),
+    ];
+    let servers: Vec<ServeProcess> = targets
+        .iter()
+        .map(|(_, node)| {
+            let url = node.url().replace("postgres@", "bench_ingest@");
+            ServeProcess::spawn(&["serve", "--database-url", &url, "--no-viewer"])
+        })
+        .collect();
+    let bodies = requests(&template, spans, batch);
+    println!(
+        "agent-trace on Citus: durable spans/s, one node against a coordinator with two workers"
+    );
+    println!(
+        "machine: {} cores shared by every node, both servers and the load; {} spans per round in {} requests of {batch} ({template}), {clients} clients, {rounds} rounds; agent_spans in {shards} shards",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        spans,
+        bodies.len()
+    );
+
+    // Warm-up: connections open, statements planned, partitions made.
+    for (server, (_, node)) in servers.iter().zip(&targets) {
+        send(
+            &server.url("/v1/traces"),
+            &bodies[..clients.min(bodies.len())],
+            clients,
+        )
+        .await;
+        empty(node).await;
+    }
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
+    for round in 0..rounds {
+        let mut order: Vec<usize> = (0..targets.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let seconds = send(&servers[i].url("/v1/traces"), &bodies, clients).await;
+            let stored = connect(&targets[i].1.url())
+                .await
+                .query_one(
+                    "SELECT (SELECT count(*) FROM agent_trace.agent_spans),
+                            (SELECT coalesce(sum(span_count), 0)::bigint FROM agent_trace.agent_traces)",
+                    &[],
+                )
+                .await
+                .expect("counts");
+            let (rows, counted): (i64, i64) = (stored.get(0), stored.get(1));
+            assert!(
+                rows == spans as i64 && counted == spans as i64,
+                "{}: {rows} spans stored, {counted} counted in agent_traces, of {spans}",
+                targets[i].0
+            );
+            rates[i].push(spans as f64 / seconds);
+            println!(
+                "round {}: {:<24} {:>9.0} spans/s ({seconds:.2} s)",
+                round + 1,
+                targets[i].0,
+                spans as f64 / seconds
+            );
+            empty(targets[i].1).await;
+        }
+    }
+    println!();
+    println!("| target | median spans/s | vs one node |");
+    println!("|---|---|---|");
+    let base = median(&mut rates[0].clone());
+    for (i, (name, _)) in targets.iter().enumerate() {
+        let m = median(&mut rates[i]);
+        println!("| {name} | {m:.0} | {:.2}x |", m / base);
+    }
+}
+
+async fn empty(node: &Node) {
+    node.execute(
+        "TRUNCATE agent_trace.agent_spans, agent_trace.agent_traces, agent_trace.agent_span_costs",
+    )
+    .await;
+}

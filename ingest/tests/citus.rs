@@ -1,0 +1,484 @@
+//! agent_trace on a real Citus cluster (docs/scaling-out.md): a coordinator and two workers on
+//! loopback (Unix sockets), `agent_trace.distribute()`, the ingest pointed at the coordinator as an
+//! insert-only login, every captured request (traces, logs, metrics; HTTP and gRPC alike go
+//! through one intake) sent twice; then every table, view and function gives what a single node
+//! given the same requests gives. A worker stopped mid-stream makes the ingest answer 503 (retry),
+//! and the requests sent again once it is back are stored exactly once.
+//!
+//! Needs Citus installed into the PostgreSQL under test (scripts/install-citus.sh, from the source
+//! tarball CITUS_TARBALL names); without it the test says so loudly and does nothing else.
+
+mod common;
+
+use common::citus::{Node, connect, pg_dirs};
+use common::{ServeProcess, TestDb, import_price_snapshot, post_fixture_to};
+use ingest::fixtures;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use std::time::Duration;
+
+/// Every row of the tables and views, and every function's answer on every trace, as text: what
+/// must come out the same on one node and on the cluster. Times the database stamps when it stores
+/// a row (created_at, updated_at, computed_at) are left out.
+async fn answers(url: &str) -> Vec<(String, String)> {
+    let client = connect(url).await;
+    let traces: Vec<String> = client
+        .query(
+            "SELECT trace_id::text FROM agent_trace.agent_traces ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("traces")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut queries: Vec<(String, String)> = [
+        ("agent_spans", "SELECT to_jsonb(s) - 'created_at' FROM agent_trace.agent_spans AS s ORDER BY trace_id, span_id, start_time, project_id"),
+        ("agent_traces", "SELECT to_jsonb(t) - 'created_at' - 'updated_at' FROM agent_trace.agent_traces AS t ORDER BY trace_id, project_id"),
+        ("agent_span_costs", "SELECT to_jsonb(c) - 'computed_at' FROM agent_trace.agent_span_costs AS c ORDER BY trace_id, span_id, start_time, project_id"),
+        ("agent_logs", "SELECT to_jsonb(l) - 'created_at' FROM agent_trace.agent_logs AS l ORDER BY record_key, time, project_id"),
+        ("agent_metrics", "SELECT to_jsonb(m) - 'created_at' FROM agent_trace.agent_metrics AS m ORDER BY series_key, time, start_time, project_id"),
+        ("agent_metric_deltas", "SELECT to_jsonb(d) - 'created_at' FROM agent_trace.agent_metric_deltas AS d ORDER BY series_key, time, project_id"),
+        ("agent_sessions", "SELECT to_jsonb(s) FROM agent_trace.agent_sessions AS s ORDER BY session_id, project_id"),
+        ("agent_turns", "SELECT to_jsonb(u) FROM agent_trace.agent_turns AS u ORDER BY trace_id, turn"),
+    ]
+    .into_iter()
+    .map(|(name, sql)| (name.to_string(), sql.to_string()))
+    .collect();
+    for (k, trace) in traces.iter().enumerate() {
+        let other = &traces[(k + 1) % traces.len()];
+        for (name, sql) in [
+            (
+                "trace_tree",
+                format!(
+                    "SELECT to_jsonb(n) FROM agent_trace.trace_tree('{trace}') AS n ORDER BY tree_order"
+                ),
+            ),
+            (
+                "trace_tree_json",
+                format!("SELECT agent_trace.trace_tree_json('{trace}')"),
+            ),
+            (
+                "critical_path",
+                format!(
+                    "SELECT to_jsonb(p) FROM agent_trace.critical_path('{trace}') AS p ORDER BY step"
+                ),
+            ),
+            (
+                "replay",
+                format!("SELECT to_jsonb(r) FROM agent_trace.replay('{trace}') AS r ORDER BY step"),
+            ),
+            (
+                "replay_json",
+                format!("SELECT agent_trace.replay_json('{trace}')"),
+            ),
+            (
+                "diff_traces",
+                format!(
+                    "SELECT to_jsonb(d) FROM agent_trace.diff_traces('{trace}', '{other}') AS d ORDER BY step"
+                ),
+            ),
+            (
+                "diff_summary",
+                format!(
+                    "SELECT to_jsonb(d) FROM agent_trace.diff_summary('{trace}', '{other}') AS d"
+                ),
+            ),
+        ] {
+            queries.push((format!("{name}({trace})"), sql));
+        }
+    }
+    let mut answers = Vec::new();
+    for (name, sql) in queries {
+        // The text protocol, straight from the query: its ORDER BY is the order compared (wrapped
+        // in an aggregate, Citus would not keep it).
+        let messages = client
+            .simple_query(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{name} on {url}: {e:?}"));
+        let rows: Vec<&str> = messages
+            .iter()
+            .filter_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).unwrap_or("NULL")),
+                _ => None,
+            })
+            .collect();
+        answers.push((name, rows.join("\n")));
+    }
+    answers
+}
+
+fn assert_same(single: &[(String, String)], citus: &[(String, String)], when: &str) {
+    assert_eq!(single.len(), citus.len(), "{when}: the same questions");
+    for ((name, one), (_, many)) in single.iter().zip(citus) {
+        if one != many {
+            let (ones, manys): (Vec<&str>, Vec<&str>) =
+                (one.lines().collect(), many.lines().collect());
+            let first = (0..ones.len().max(manys.len()))
+                .find(|&i| ones.get(i) != manys.get(i))
+                .unwrap_or(0);
+            panic!(
+                "{when}: {name} differs between one node and the cluster ({} and {} rows), first at row {first}:\n--- one node\n{}\n--- cluster\n{}",
+                ones.len(),
+                manys.len(),
+                ones.get(first).unwrap_or(&"(none)"),
+                manys.get(first).unwrap_or(&"(none)")
+            );
+        }
+    }
+}
+
+async fn send_every_fixture(base: &str) -> Vec<(String, u16)> {
+    let client = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for fixture in ["traces", "logs", "metrics"]
+        .into_iter()
+        .flat_map(fixtures::load)
+    {
+        let response = post_fixture_to(&client, base, &fixture, None).await;
+        answers.push((fixture.name.clone(), response.status().as_u16()));
+    }
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_citus_cluster_answers_as_one_node_does() {
+    let (bindir, libdir) = pg_dirs();
+    if !libdir.join("citus.so").exists() {
+        eprintln!(
+            "\n\n*** SKIPPED: Citus is not installed in {} (scripts/install-citus.sh builds it from the \
+             tarball CITUS_TARBALL names; .ci/run sets it): the multi-node test did not run. ***\n",
+            libdir.display()
+        );
+        return;
+    }
+
+    // One node, the reference.
+    let single = TestDb::start("citus_reference");
+    import_price_snapshot(&single).await;
+    let reference = ServeProcess::serve(&single, &[]);
+
+    // The cluster: a coordinator and two workers, agent_trace on each, distributed.
+    let options = format!("{} -c fsync=off", common::citus::CITUS);
+    let coordinator = Node::start("coordinator", &bindir, &options);
+    let workers = [
+        Node::start("worker1", &bindir, &options),
+        Node::start("worker2", &bindir, &options),
+    ];
+    for node in std::iter::once(&coordinator).chain(&workers) {
+        node.execute("CREATE EXTENSION citus; CREATE EXTENSION agent_trace;")
+            .await;
+    }
+    coordinator
+        .execute(&format!(
+            "SELECT citus_set_coordinator_host('{}', 5432);
+             SELECT citus_add_node('{}', 5432); SELECT citus_add_node('{}', 5432);",
+            coordinator.socket(),
+            workers[0].socket(),
+            workers[1].socket()
+        ))
+        .await;
+    let client = connect(&coordinator.url()).await;
+    let done: Vec<String> = client
+        .query(
+            "SELECT action || ' ' || coalesce(table_name, '') FROM agent_trace.distribute()",
+            &[],
+        )
+        .await
+        .expect("distribute")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(
+        done.contains(&"distributed agent_spans".to_string()),
+        "{done:?}"
+    );
+    let again: Vec<String> = client
+        .query("SELECT action FROM agent_trace.distribute()", &[])
+        .await
+        .expect("distribute again")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(again, ["skipped"], "a second distribute() changes nothing");
+    // The prices, as on the reference; the ingest as an insert-only login (docs/scaling-out.md).
+    let prices: Vec<String> = connect(&single.url())
+        .await
+        .query(
+            "SELECT format('INSERT INTO agent_trace.model_prices SELECT * FROM jsonb_populate_record(NULL::agent_trace.model_prices, %L)', to_jsonb(p)) FROM agent_trace.model_prices AS p",
+            &[],
+        )
+        .await
+        .expect("prices")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    coordinator.execute(&prices.join(";\n")).await;
+    coordinator
+        .execute("CREATE ROLE citus_ingest LOGIN IN ROLE agent_trace_writer;")
+        .await;
+    let writer_url = coordinator.url().replace("postgres@", "citus_ingest@");
+    // The viewer reads as a login of agent_trace_reader: Citus connects to the workers as the
+    // current role, so a superuser login switched to agent_trace_reader (the reference's viewer),
+    // a role that cannot log in, would be refused there (docs/scaling-out.md).
+    coordinator
+        .execute("CREATE ROLE citus_viewer LOGIN IN ROLE agent_trace_reader;")
+        .await;
+    let viewer_url = coordinator.url().replace("postgres@", "citus_viewer@");
+    let cluster = ServeProcess::spawn(&[
+        "serve",
+        "--database-url",
+        &writer_url,
+        "--viewer-database-url",
+        &viewer_url,
+    ]);
+
+    // Every captured request, twice, to both.
+    for round in 0..2 {
+        for (base, name) in [
+            (reference.url(""), "one node"),
+            (cluster.url(""), "cluster"),
+        ] {
+            let answered = send_every_fixture(&base).await;
+            let refused: Vec<_> = answered
+                .iter()
+                .filter(|(_, status)| *status != 200)
+                .collect();
+            assert!(
+                refused.is_empty(),
+                "{name}, round {round}: {refused:?}\n{}",
+                cluster.log()
+            );
+        }
+    }
+    // gRPC: the traces once more, as a gRPC exporter sends them (stored already: nothing changes).
+    for server in [&reference, &cluster] {
+        for fixture in fixtures::load("traces") {
+            let mut client = TraceServiceClient::connect(server.grpc_endpoint())
+                .await
+                .expect("connect over gRPC");
+            let response = client
+                .export(fixture.decode::<ExportTraceServiceRequest>())
+                .await
+                .unwrap_or_else(|e| panic!("{} over gRPC: {e}", fixture.name));
+            assert_eq!(response.into_inner().partial_success, None);
+        }
+    }
+    // Costs computed again after a price change, on both.
+    for url in [single.url(), coordinator.url()] {
+        connect(&url)
+            .await
+            .batch_execute(
+                "UPDATE agent_trace.model_prices SET input_usd_per_mtok = input_usd_per_mtok * 2;
+                 SELECT * FROM agent_trace.recompute_costs('-infinity', 'infinity');",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("recompute_costs on {url}: {e:?}"));
+    }
+    let expected = answers(&single.url()).await;
+    assert!(
+        expected
+            .iter()
+            .any(|(name, rows)| name == "agent_spans" && rows.lines().count() > 400)
+    );
+    assert_same(
+        &expected,
+        &answers(&coordinator.url()).await,
+        "after every request twice",
+    );
+    // The viewer's API answers alike from both (what the browser shows).
+    let http = reqwest::Client::new();
+    let trace_ids: Vec<String> = expected
+        .iter()
+        .find(|(name, _)| name == "agent_traces")
+        .map(|(_, rows)| {
+            rows.lines()
+                .filter_map(|row| serde_json::from_str::<serde_json::Value>(row).ok())
+                .filter_map(|row| row["trace_id"].as_str().map(str::to_string))
+                .take(5)
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(!trace_ids.is_empty());
+    let mut paths = vec![
+        "/api/traces?limit=500".to_string(),
+        "/api/facets".to_string(),
+        "/api/sessions".to_string(),
+        "/api/usage?bucket=1%20day".to_string(),
+    ];
+    for id in &trace_ids {
+        paths.push(format!("/api/traces/{id}"));
+        paths.push(format!("/api/traces/{id}/turns"));
+        paths.push(format!("/api/traces/{id}/replay"));
+    }
+    for path in paths {
+        let mut bodies = Vec::new();
+        for server in [&reference, &cluster] {
+            let response = http.get(server.url(&path)).send().await.expect("GET");
+            let status = response.status();
+            let body = response.text().await.expect("body");
+            assert_eq!(status, 200, "GET {path}: {body}\n{}", server.log());
+            bodies.push(body);
+        }
+        assert!(
+            bodies[0] == bodies[1],
+            "GET {path} differs:\n--- one node\n{}\n--- cluster\n{}",
+            bodies[0].chars().take(1500).collect::<String>(),
+            bodies[1].chars().take(1500).collect::<String>()
+        );
+    }
+
+    // One trace's spans are read from the worker that holds them: a router query, one task.
+    let trace: String = client
+        .query_one("SELECT trace_id::text FROM agent_trace.agent_traces ORDER BY span_count DESC, trace_id LIMIT 1", &[])
+        .await
+        .expect("a trace")
+        .get(0);
+    let plan: Vec<String> = client
+        .query(
+            &format!(
+                "EXPLAIN SELECT * FROM agent_trace.agent_spans WHERE trace_id = '{trace}'
+                    AND start_time BETWEEN agent_trace.trace_start('{trace}') AND agent_trace.trace_end('{trace}')"
+            ),
+            &[],
+        )
+        .await
+        .expect("explain")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(
+        plan.iter().any(|line| line.contains("Task Count: 1")),
+        "{}",
+        plan.join("\n")
+    );
+
+    // Row-level security holds on the cluster (the grants, a reference table, name roles that
+    // have other oids on the workers): once the default project is no longer granted to every
+    // reader, a reader granted another project sees none of its rows through the coordinator, in
+    // tables, views and functions, and a reader granted it sees them.
+    coordinator
+        .execute(
+            "SELECT agent_trace.revoke_project('default', 'agent_trace_reader');
+             SELECT agent_trace.create_project('other');
+             CREATE ROLE citus_other LOGIN IN ROLE agent_trace_reader;
+             SELECT agent_trace.grant_project('other', 'citus_other');
+             CREATE ROLE citus_default LOGIN IN ROLE agent_trace_reader;
+             SELECT agent_trace.grant_project('default', 'citus_default');",
+        )
+        .await;
+    for (role, visible) in [("citus_other", false), ("citus_default", true)] {
+        let reader = connect(&coordinator.url().replace("postgres@", &format!("{role}@"))).await;
+        let counts = reader
+            .query_one(
+                &format!(
+                    "SELECT ARRAY[(SELECT count(*) FROM agent_trace.agent_spans),
+                                  (SELECT count(*) FROM agent_trace.agent_traces),
+                                  (SELECT count(*) FROM agent_trace.agent_logs),
+                                  (SELECT count(*) FROM agent_trace.agent_turns),
+                                  (SELECT count(*) FROM agent_trace.trace_tree('{trace}'))]"
+                ),
+                &[],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{role} reads: {e:?}"))
+            .get::<_, Vec<i64>>(0);
+        assert!(
+            counts.iter().all(|&n| (n > 0) == visible),
+            "{role} sees {counts:?} (spans, traces, logs, turns, tree)"
+        );
+    }
+
+    // Spans stored around the ingest (a plain INSERT, no trigger on Citus) reach their traces at
+    // the next maintain(); AgentOS compatibility, whose copy triggers Citus cannot run, is refused.
+    let root: String = client
+        .query_one(
+            &format!(
+                "SELECT root_span_id::text FROM agent_trace.agent_traces WHERE trace_id = '{trace}'"
+            ),
+            &[],
+        )
+        .await
+        .expect("the trace's root")
+        .get(0);
+    let plain_insert = format!(
+        "INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, start_time, end_time, status_code)
+         VALUES ('{trace}', '00000000000000aa',
+                 '{root}', 'added by SQL',
+                 agent_trace.trace_start('{trace}') + interval '1 ms',
+                 agent_trace.trace_start('{trace}') + interval '1 second', 'ERROR'),
+                ('abababababababababababababababab', '00000000000000ab', NULL, 'a trace by SQL',
+                 '2026-11-21 12:00+00', '2026-11-21 12:00:02+00', 'OK');
+         SELECT count(*) FROM agent_trace.maintain();"
+    );
+    for url in [single.url(), coordinator.url()] {
+        connect(&url)
+            .await
+            .batch_execute(&plain_insert)
+            .await
+            .unwrap_or_else(|e| panic!("plain insert on {url}: {e:?}"));
+    }
+    assert_same(
+        &answers(&single.url()).await,
+        &answers(&coordinator.url()).await,
+        "after spans inserted by SQL and maintain()",
+    );
+    let refused = client
+        .batch_execute("SELECT agent_trace.enable_agno_compat('ai')")
+        .await
+        .expect_err("AgentOS compatibility on Citus");
+    assert_eq!(
+        refused.code(),
+        Some(&tokio_postgres::error::SqlState::FEATURE_NOT_SUPPORTED),
+        "{refused:?}"
+    );
+
+    // Retention and erasure, on both.
+    for url in [single.url(), coordinator.url()] {
+        connect(&url)
+            .await
+            .batch_execute(
+                "SELECT agent_trace.set_retention('logs', '1 day');
+                 SELECT count(*) FROM agent_trace._maintain(now() + interval '400 days');
+                 SELECT count(*) FROM agent_trace.erase(session_id => (SELECT min(session_id) FROM agent_trace.agent_spans));",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("retention and erasure on {url}: {e:?}"));
+    }
+    assert_same(
+        &answers(&single.url()).await,
+        &answers(&coordinator.url()).await,
+        "after retention and erasure",
+    );
+
+    // A worker stops: what the ingest cannot store, it answers 503, storing nothing of it; sent
+    // again once the worker is back, every request is stored once.
+    workers[1].stop_server();
+    let answered = send_every_fixture(&cluster.url("")).await;
+    let unavailable: Vec<&String> = answered
+        .iter()
+        .filter(|(_, status)| *status == 503)
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        !unavailable.is_empty()
+            && answered
+                .iter()
+                .all(|(_, status)| matches!(status, 200 | 503)),
+        "{answered:?}"
+    );
+    workers[1].start_server();
+    common::wait_until("the worker answers", Duration::from_secs(30), || async {
+        let answered = send_every_fixture(&cluster.url("")).await;
+        answered.iter().all(|(_, status)| *status == 200)
+    })
+    .await;
+    let _ = send_every_fixture(&reference.url("")).await;
+    assert_same(
+        &answers(&single.url()).await,
+        &answers(&coordinator.url()).await,
+        "after a worker outage and retries",
+    );
+    reference.terminate();
+    cluster.terminate();
+}

@@ -1,0 +1,169 @@
+//! A Citus cluster of real PostgreSQL nodes on this machine, for the multi-node test
+//! (tests/citus.rs) and the scaling benchmark (benches/citus.rs): each node reachable only through
+//! a Unix socket in its directory, trusting local connections, gone when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What every node of the test cluster runs with: Citus preloaded, and the prepared transactions
+/// Citus commits across nodes with.
+pub const CITUS: &str = "-c shared_preload_libraries=citus -c max_prepared_transactions=100";
+
+/// One node: a PostgreSQL started with `options`, reachable only through a Unix socket in its
+/// directory, trusting local connections (a scratch cluster, gone when dropped).
+pub struct Node {
+    /// Server options beyond the socket (`-c name=value ...`).
+    options: String,
+    dir: PathBuf,
+    bindir: PathBuf,
+}
+
+impl Node {
+    pub fn start(name: &str, bindir: &Path, options: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("agent-trace-citus-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("node directory");
+        let node = Node {
+            options: options.to_string(),
+            dir,
+            bindir: bindir.to_path_buf(),
+        };
+        as_server_user(
+            &["chown", "-R", "postgres", &node.dir.display().to_string()],
+            true,
+        );
+        node.run(
+            "initdb",
+            &[
+                "-D",
+                &node.data(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+            ],
+        );
+        node.start_server();
+        node
+    }
+
+    pub fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    pub fn socket(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgresql://postgres@/postgres?host={}", self.socket())
+    }
+
+    pub fn start_server(&self) {
+        let options = format!(
+            "-c listen_addresses='' -k {} {}",
+            self.socket(),
+            self.options
+        );
+        let log = self.dir.join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-w",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+    }
+
+    pub fn stop_server(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let program = self.bindir.join(program).display().to_string();
+        let mut all = vec![program.as_str()];
+        all.extend_from_slice(args);
+        as_server_user(&all, false);
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        let client = connect(&self.url()).await;
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let program = self.bindir.join("pg_ctl").display().to_string();
+        let data = self.data();
+        let _ = Command::new("runuser")
+            .args([
+                "-u",
+                "postgres",
+                "--",
+                &program,
+                "-D",
+                &data,
+                "-m",
+                "immediate",
+                "stop",
+            ])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `args` as the database server's user when we are root (root may not run PostgreSQL);
+/// `as_root`: as root, and not at all when we are not root (then the directory is ours already).
+fn as_server_user(args: &[&str], as_root: bool) {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.starts_with(b"0\n"));
+    let output = match (is_root, as_root) {
+        (true, false) => Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .args(args)
+            .output(),
+        (_, false) | (true, true) => Command::new(args[0]).args(&args[1..]).output(),
+        (false, true) => return,
+    };
+    let output = output.unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// Where the PostgreSQL under test keeps its programs and libraries.
+pub fn pg_dirs() -> (PathBuf, PathBuf) {
+    let pg_config = ingest::cli::cluster::pg_config_from_env();
+    let ask = |what: &str| {
+        let output = Command::new(&pg_config)
+            .arg(what)
+            .output()
+            .expect("pg_config");
+        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    };
+    (ask("--bindir"), ask("--pkglibdir"))
+}
