@@ -74,6 +74,205 @@ BEGIN
     RETURN FOUND;
 END
 $$;
+CREATE OR REPLACE FUNCTION agent_trace._refresh_traces(
+    trace_ids agent_trace.trace_id[], project_ids integer[],
+    spans_from timestamptz[] DEFAULT NULL, spans_to timestamptz[] DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    -- Planned for the arrays at hand each time: a plan kept for the session guesses ten keys, and
+    -- with ten thousand its nested loops take seconds per trace.
+    SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    -- One time for every row this call writes; a value, not now() in the statements, so the same
+    -- statements run where a function call in ON CONFLICT or UPDATE is refused (Citus).
+    stamp timestamptz := now();
+    keys_trace agent_trace.trace_id[];
+    keys_project integer[];
+    keys_from timestamptz[];
+    keys_to timestamptz[];
+    changed bigint;
+BEGIN
+    -- 0. On Citus each of the statements below locks the shards it writes, in order within the
+    --    statement but not across them, so two recomputes at once can deadlock on the workers
+    --    (the ingest's, after two batches): one at a time, queued on the coordinator.
+    IF agent_trace.distributed() THEN
+        PERFORM pg_advisory_xact_lock(hashtext('agent_trace._refresh_traces'));
+    END IF;
+
+    -- 1. Hold every trace's row, in key order: its stored row, or a placeholder (no spans) inserted
+    --    for a trace without one. Rows another transaction is inserting are waited for; the WHERE
+    --    false updates nothing but locks the row it found.
+    INSERT INTO agent_trace.agent_traces AS t (trace_id, project_id, start_time, end_time, span_count,
+                                               error_count, llm_call_count, tool_call_count)
+    SELECT DISTINCT k.trace_id, k.project_id, to_timestamp(0), to_timestamp(0), 0, 0, 0, 0
+      FROM unnest(trace_ids, project_ids) AS k(trace_id, project_id)
+     WHERE k.trace_id IS NOT NULL AND k.project_id IS NOT NULL
+     ORDER BY 1, 2
+        ON CONFLICT (trace_id, project_id) DO UPDATE SET span_count = t.span_count WHERE false;
+
+    -- 2. Where the spans can be, to read only those partitions: within the stored row's times
+    --    (which held every span the trace had, those just deleted too), widened by what the caller
+    --    knows (the new times of updated spans); anywhere for a placeholder.
+    SELECT array_agg(t.trace_id ORDER BY t.trace_id, t.project_id),
+           array_agg(t.project_id ORDER BY t.trace_id, t.project_id),
+           array_agg(CASE WHEN t.span_count > 0 THEN least(t.start_time, b.spans_from) ELSE '-infinity' END
+                     ORDER BY t.trace_id, t.project_id),
+           array_agg(CASE WHEN t.span_count > 0 THEN greatest(t.end_time, b.spans_to) ELSE 'infinity' END
+                     ORDER BY t.trace_id, t.project_id)
+      INTO keys_trace, keys_project, keys_from, keys_to
+      FROM (SELECT k.trace_id, k.project_id, min(k.spans_from) AS spans_from, max(k.spans_to) AS spans_to
+              FROM unnest(trace_ids, project_ids, spans_from, spans_to) AS k(trace_id, project_id, spans_from, spans_to)
+             GROUP BY k.trace_id, k.project_id) AS b
+      JOIN agent_trace.agent_traces AS t ON t.trace_id = b.trace_id AND t.project_id = b.project_id;
+    IF keys_trace IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    -- 3. Computed costs: none for a span that is gone; one for a span that has none and can be
+    --    priced (stored again after a delete, or updated).
+    DELETE FROM agent_trace.agent_span_costs AS c
+     USING unnest(keys_trace, keys_project, keys_from, keys_to) AS k(trace_id, project_id, spans_from, spans_to)
+     WHERE c.trace_id = k.trace_id AND c.project_id = k.project_id
+       AND c.start_time >= k.spans_from AND c.start_time <= k.spans_to
+       AND NOT EXISTS (SELECT FROM agent_trace.agent_spans AS s
+                        WHERE s.trace_id = c.trace_id AND s.span_id = c.span_id
+                          AND s.start_time = c.start_time AND s.project_id = c.project_id);
+    WITH batches AS (
+        SELECT s.model, s.provider, (s.start_time AT TIME ZONE 'UTC')::date AS day,
+               array_agg(s.trace_id) AS trace_ids, array_agg(s.project_id) AS project_ids,
+               array_agg(s.span_id) AS span_ids,
+               array_agg(s.start_time) AS start_times, array_agg(s.input_tokens) AS input_tokens,
+               array_agg(s.output_tokens) AS output_tokens, array_agg(s.cache_read_tokens) AS cache_read_tokens,
+               array_agg(s.cache_write_tokens) AS cache_write_tokens, array_agg(s.reasoning_tokens) AS reasoning_tokens
+          FROM unnest(keys_trace, keys_project, keys_from, keys_to) AS k(trace_id, project_id, spans_from, spans_to)
+          JOIN agent_trace.agent_spans AS s
+            ON s.trace_id = k.trace_id AND s.project_id = k.project_id
+           AND s.start_time >= k.spans_from AND s.start_time <= k.spans_to
+         WHERE s.span_type IN ('llm', 'embedding') AND s.cost_usd IS NULL AND s.model IS NOT NULL
+           AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
+           AND NOT EXISTS (SELECT FROM agent_trace.agent_span_costs AS c
+                            WHERE c.trace_id = s.trace_id AND c.span_id = s.span_id
+                              AND c.start_time = s.start_time AND c.project_id = s.project_id)
+         GROUP BY 1, 2, 3
+    )
+    INSERT INTO agent_trace.agent_span_costs (trace_id, project_id, span_id, start_time, computed_cost_usd,
+           price_model_pattern, price_provider, price_effective_from, computed_at)
+    SELECT u.trace_id, u.project_id, u.span_id, u.start_time, u.cost, p.model_pattern, p.provider,
+           p.effective_from, stamp
+      FROM batches AS b
+     CROSS JOIN LATERAL agent_trace.price_for(b.model, b.provider, b.day::timestamp AT TIME ZONE 'UTC') AS p
+     CROSS JOIN LATERAL unnest(b.trace_ids, b.project_ids, b.span_ids, b.start_times,
+                agent_trace._costs_at_price(p, b.input_tokens, b.output_tokens, b.cache_read_tokens,
+                                            b.cache_write_tokens, b.reasoning_tokens))
+                AS u(trace_id, project_id, span_id, start_time, cost)
+     WHERE u.cost IS NOT NULL
+     ORDER BY u.trace_id, u.span_id, u.start_time, u.project_id;
+
+    -- 4. Each trace from its spans as they are now (this statement sees every transaction that
+    --    committed before step 1 got its row): rewrite what differs, remove traces without spans.
+    WITH keys AS (
+        SELECT * FROM unnest(keys_trace, keys_project, keys_from, keys_to) AS k(trace_id, project_id, spans_from, spans_to)
+    ), spans AS (
+        SELECT s.*
+          FROM keys AS k
+          JOIN agent_trace.agent_spans AS s
+            ON s.trace_id = k.trace_id AND s.project_id = k.project_id
+           AND s.start_time >= k.spans_from AND s.start_time <= k.spans_to
+    ), per_trace AS (
+        SELECT s.trace_id, s.project_id,
+               min(s.start_time) AS start_time,
+               max(s.end_time) AS end_time,
+               count(*) AS span_count,
+               count(*) FILTER (WHERE s.status_code = 'ERROR') AS error_count,
+               count(*) FILTER (WHERE s.span_type = 'llm') AS llm_call_count,
+               count(*) FILTER (WHERE s.span_type = 'tool') AS tool_call_count,
+               agent_trace._saturate_bigint(sum(s.input_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS input_tokens,
+               agent_trace._saturate_bigint(sum(s.output_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS output_tokens,
+               agent_trace._saturate_bigint(sum(s.cache_read_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS cache_read_tokens,
+               agent_trace._saturate_bigint(sum(s.cache_write_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS cache_write_tokens,
+               agent_trace._saturate_bigint(sum(s.reasoning_tokens) FILTER (WHERE s.span_type IN ('llm', 'embedding'))) AS reasoning_tokens,
+               sum(s.cost_usd) FILTER (WHERE s.span_type IN ('llm', 'embedding')) AS cost_usd,
+               min(s.service_name) AS service_name,
+               min(s.session_id) AS session_id,
+               min(s.user_id) AS user_id,
+               min(s.agent_name) AS agent_name,
+               min(s.agent_id) AS agent_id,
+               min(s.run_id) AS run_id,
+               min(s.team_id) AS team_id,
+               min(s.workflow_id) AS workflow_id,
+               min(s.correlation_id) AS correlation_id,
+               min(s.created_at) AS created_at
+          FROM spans AS s
+         GROUP BY s.trace_id, s.project_id
+    ), roots AS (
+        SELECT DISTINCT ON (s.trace_id, s.project_id) s.trace_id, s.project_id, s.span_id, s.start_time,
+               s.name, s.service_name, s.input, s.output
+          FROM spans AS s
+         WHERE s.parent_span_id IS NULL
+         ORDER BY s.trace_id, s.project_id, s.start_time, s.span_id
+    ), costs AS (
+        SELECT c.trace_id, c.project_id, sum(c.computed_cost_usd) AS computed_cost_usd
+          FROM keys AS k
+          JOIN agent_trace.agent_span_costs AS c
+            ON c.trace_id = k.trace_id AND c.project_id = k.project_id
+           AND c.start_time >= k.spans_from AND c.start_time <= k.spans_to
+         GROUP BY c.trace_id, c.project_id
+    ), fresh AS (
+        SELECT p.trace_id, p.project_id, r.name, p.start_time, p.end_time, p.span_count, p.error_count,
+               p.llm_call_count, p.tool_call_count, p.input_tokens, p.output_tokens, p.cache_read_tokens,
+               p.cache_write_tokens, p.reasoning_tokens, p.cost_usd,
+               coalesce(r.service_name, p.service_name) AS service_name, p.session_id, p.user_id,
+               p.agent_name, p.agent_id, p.run_id, p.team_id, p.workflow_id, p.correlation_id,
+               left(r.input, 500) AS input, left(r.output, 500) AS output, r.span_id AS root_span_id,
+               r.start_time AS root_start_time, c.computed_cost_usd, p.created_at
+          FROM per_trace AS p
+          LEFT JOIN roots AS r ON r.trace_id = p.trace_id AND r.project_id = p.project_id
+          LEFT JOIN costs AS c ON c.trace_id = p.trace_id AND c.project_id = p.project_id
+    ), rewritten AS (
+        UPDATE agent_trace.agent_traces AS t
+           SET name = f.name, start_time = f.start_time, end_time = f.end_time, span_count = f.span_count,
+               error_count = f.error_count, llm_call_count = f.llm_call_count,
+               tool_call_count = f.tool_call_count, input_tokens = f.input_tokens,
+               output_tokens = f.output_tokens, cache_read_tokens = f.cache_read_tokens,
+               cache_write_tokens = f.cache_write_tokens, reasoning_tokens = f.reasoning_tokens,
+               cost_usd = f.cost_usd, service_name = f.service_name, session_id = f.session_id,
+               user_id = f.user_id, agent_name = f.agent_name, agent_id = f.agent_id, run_id = f.run_id,
+               team_id = f.team_id, workflow_id = f.workflow_id, correlation_id = f.correlation_id,
+               input = f.input, output = f.output, root_span_id = f.root_span_id,
+               root_start_time = f.root_start_time, computed_cost_usd = f.computed_cost_usd,
+               -- A placeholder's trace was first stored when its first span was.
+               created_at = CASE WHEN t.span_count = 0 THEN f.created_at ELSE t.created_at END,
+               updated_at = stamp
+          FROM fresh AS f
+         WHERE t.trace_id = f.trace_id AND t.project_id = f.project_id
+           AND (t.name, t.start_time, t.end_time, t.span_count, t.error_count, t.llm_call_count,
+                t.tool_call_count, t.input_tokens, t.output_tokens, t.cache_read_tokens,
+                t.cache_write_tokens, t.reasoning_tokens, t.cost_usd, t.service_name, t.session_id,
+                t.user_id, t.agent_name, t.agent_id, t.run_id, t.team_id, t.workflow_id,
+                t.correlation_id, t.input, t.output, t.root_span_id, t.root_start_time,
+                t.computed_cost_usd)
+               IS DISTINCT FROM
+               (f.name, f.start_time, f.end_time, f.span_count, f.error_count, f.llm_call_count,
+                f.tool_call_count, f.input_tokens, f.output_tokens, f.cache_read_tokens,
+                f.cache_write_tokens, f.reasoning_tokens, f.cost_usd, f.service_name, f.session_id,
+                f.user_id, f.agent_name, f.agent_id, f.run_id, f.team_id, f.workflow_id,
+                f.correlation_id, f.input, f.output, f.root_span_id, f.root_start_time,
+                f.computed_cost_usd)
+        RETURNING 1
+    ), removed AS (
+        DELETE FROM agent_trace.agent_traces AS t
+         USING keys AS k
+         WHERE t.trace_id = k.trace_id AND t.project_id = k.project_id
+           AND NOT EXISTS (SELECT FROM fresh AS f WHERE f.trace_id = t.trace_id AND f.project_id = t.project_id)
+        RETURNING t.span_count
+    )
+    SELECT (SELECT count(*) FROM rewritten) + (SELECT count(*) FILTER (WHERE r.span_count > 0) FROM removed AS r)
+      INTO changed;
+    RETURN changed;
+END
+$$;
 CREATE OR REPLACE FUNCTION agent_trace._cost_inserted_log() RETURNS trigger
     LANGUAGE plpgsql
     SECURITY DEFINER

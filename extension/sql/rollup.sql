@@ -240,6 +240,13 @@ DECLARE
     keys_to timestamptz[];
     changed bigint;
 BEGIN
+    -- 0. On Citus each of the statements below locks the shards it writes, in order within the
+    --    statement but not across them, so two recomputes at once can deadlock on the workers
+    --    (the ingest's, after two batches): one at a time, queued on the coordinator.
+    IF agent_trace.distributed() THEN
+        PERFORM pg_advisory_xact_lock(hashtext('agent_trace._refresh_traces'));
+    END IF;
+
     -- 1. Hold every trace's row, in key order: its stored row, or a placeholder (no spans) inserted
     --    for a trace without one. Rows another transaction is inserting are waited for; the WHERE
     --    false updates nothing but locks the row it found.

@@ -8,7 +8,8 @@
 //! checks afterwards that every span was stored once and counted once in agent_traces.
 //!
 //! Settings (environment): BENCH_SPANS (default 100000) spans per round, BENCH_BATCH (500) spans
-//! per request, BENCH_CLIENTS (4) concurrent clients, BENCH_ROUNDS (3), BENCH_TEMPLATE
+//! per request, BENCH_CLIENTS (4) concurrent clients, BENCH_ROUNDS (3), BENCH_SHARDS (32, Citus's
+//! default: the shard count distribute() is given), BENCH_TEMPLATE
 //! (`py_sdk_agent/010_v1_traces`, the captured request whose spans are copied).
 //! Run: `make bench-citus` (builds Citus first if it is missing, from $CITUS_TARBALL).
 
@@ -122,6 +123,7 @@ async fn run() {
         setting("BENCH_CLIENTS", 4),
         setting("BENCH_ROUNDS", 3),
     );
+    let shard_count = setting("BENCH_SHARDS", 32);
     let template =
         std::env::var("BENCH_TEMPLATE").unwrap_or_else(|_| "py_sdk_agent/010_v1_traces".into());
     let (bindir, libdir) = pg_dirs();
@@ -135,7 +137,7 @@ async fn run() {
 
     let single = Node::start("bench-single", &bindir, "");
     single
-        .execute("CREATE EXTENSION agent_trace; CREATE ROLE bench_ingest LOGIN IN ROLE agent_trace_writer;")
+        .execute("CREATE EXTENSION agent_trace; CREATE ROLE bench_ingest LOGIN BYPASSRLS IN ROLE agent_trace_writer;")
         .await;
     let coordinator = Node::start("bench-coordinator", &bindir, CITUS);
     let workers = [
@@ -150,11 +152,11 @@ async fn run() {
         .execute(&format!(
             "SELECT citus_set_coordinator_host('{}', 5432);
              SELECT citus_add_node('{}', 5432); SELECT citus_add_node('{}', 5432);
-             SELECT count(*) FROM agent_trace.distribute();
-             CREATE ROLE bench_ingest LOGIN IN ROLE agent_trace_writer;",
+             SELECT count(*) FROM agent_trace.distribute(shard_count => {shard_count});
+             CREATE ROLE bench_ingest LOGIN BYPASSRLS IN ROLE agent_trace_writer;",
             coordinator.socket(),
             workers[0].socket(),
-            workers[1].socket()
+            workers[1].socket(),
         ))
         .await;
     let shards: i64 = connect(&coordinator.url())
@@ -217,10 +219,22 @@ async fn run() {
                 .await
                 .expect("counts");
             let (rows, counted): (i64, i64) = (stored.get(0), stored.get(1));
+            if rows != counted {
+                for node in std::iter::once(&coordinator).chain(&workers) {
+                    eprintln!("{}", node.log_around("deadlock", 12));
+                }
+            }
             assert!(
                 rows == spans as i64 && counted == spans as i64,
-                "{}: {rows} spans stored, {counted} counted in agent_traces, of {spans}",
-                targets[i].0
+                "{}: {rows} spans stored, {counted} counted in agent_traces, of {spans}\n{}",
+                targets[i].0,
+                servers[i]
+                    .log()
+                    .lines()
+                    .filter(|line| !line.contains(" INFO "))
+                    .take(20)
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
             rates[i].push(spans as f64 / seconds);
             println!(

@@ -48,6 +48,19 @@ impl Node {
         node
     }
 
+    /// The lines of the server's log that contain `needle`, with the `limit` lines after each.
+    pub fn log_around(&self, needle: &str, limit: usize) -> String {
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let mut out = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.contains(needle) {
+                out.extend_from_slice(&lines[i..(i + 1 + limit).min(lines.len())]);
+            }
+        }
+        out.join("\n")
+    }
+
     pub fn data(&self) -> String {
         self.dir.join("data").display().to_string()
     }
