@@ -255,7 +255,8 @@ def upgrade_0_4_0_to_0_5_0():
         "-- values convert to trace and span ids on assignment (so Citus routes a query on a trace id to\n"
         "-- its node); on a distributed install retention, erasure and maintain() recompute the traces\n"
         "-- they change themselves, and AgentOS compatibility is refused; revoke_project and\n"
-        "-- revoke_ingest_token are PL/pgSQL (Citus plans no SQL function's parameters).\n"
+        "-- revoke_ingest_token are PL/pgSQL (Citus plans no SQL function's parameters); a trace whose\n"
+        "-- root span has no service name has none.\n"
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.5.0 install script (every function that\n"
         "-- is new or whose text changed, taken whole); scripts/test-upgrade.sh checks that upgrading\n"
         "-- gives exactly a fresh 0.5.0 install.\n",
@@ -270,6 +271,14 @@ def upgrade_0_4_0_to_0_5_0():
                   for statement in added),
         "-- Functions whose body changed.\n"
         + "".join(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) for statement in changed),
+        "-- rollup.sql: a trace's service is its root span's, even none (as its COMMENT says); 0.4.0 took\n"
+        "-- another span's when the root had none. The rows stored so far, mended.\n"
+        "UPDATE agent_trace.agent_traces AS t SET service_name = NULL\n"
+        " WHERE t.service_name IS NOT NULL AND t.root_span_id IS NOT NULL\n"
+        "   AND EXISTS (SELECT FROM agent_trace.agent_spans AS s\n"
+        "                WHERE s.trace_id = t.trace_id AND s.project_id = t.project_id\n"
+        "                  AND s.span_id = t.root_span_id AND s.start_time = t.root_start_time\n"
+        "                  AND s.service_name IS NULL);\n",
         citus,
     ])
 

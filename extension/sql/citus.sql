@@ -272,15 +272,21 @@ DECLARE
     since timestamptz;
     ids agent_trace.trace_id[];
     projects integer[];
+    spans_from timestamptz[];
+    spans_to timestamptz[];
 BEGIN
     IF NOT agent_trace.distributed() THEN
         RETURN;
     END IF;
     SELECT m.traces_refreshed_at - margin INTO since FROM agent_trace.distributed_maintenance AS m;
-    SELECT array_agg(s.trace_id), array_agg(s.project_id) INTO ids, projects
-      FROM (SELECT DISTINCT sp.trace_id, sp.project_id FROM agent_trace.agent_spans AS sp
-             WHERE since IS NULL OR sp.created_at >= since) AS s;
-    PERFORM agent_trace._refresh_traces(ids, projects);
+    -- With where the new spans start: the recompute reads the stored row's time range, widened by it.
+    SELECT array_agg(s.trace_id), array_agg(s.project_id), array_agg(s.spans_from), array_agg(s.spans_to)
+      INTO ids, projects, spans_from, spans_to
+      FROM (SELECT sp.trace_id, sp.project_id, min(sp.start_time) AS spans_from, max(sp.start_time) AS spans_to
+              FROM agent_trace.agent_spans AS sp
+             WHERE since IS NULL OR sp.created_at >= since
+             GROUP BY sp.trace_id, sp.project_id) AS s;
+    PERFORM agent_trace._refresh_traces(ids, projects, spans_from, spans_to);
     INSERT INTO agent_trace.distributed_maintenance (traces_refreshed_at) VALUES (now())
         ON CONFLICT (one_row) DO UPDATE SET traces_refreshed_at = excluded.traces_refreshed_at;
     IF cardinality(ids) > 0 THEN

@@ -147,7 +147,9 @@ BEGIN
         correlation_id, input, output, root_span_id, root_start_time, computed_cost_usd)
     SELECT p.trace_id, p.project_id, r.name, p.start_time, p.end_time, p.span_count, p.error_count, p.llm_call_count,
            p.tool_call_count, p.input_tokens, p.output_tokens, p.cache_read_tokens, p.cache_write_tokens,
-           p.reasoning_tokens, p.cost_usd, coalesce(r.service_name, p.service_name), p.session_id,
+           p.reasoning_tokens, p.cost_usd,
+           -- The root's service, even none; until the root arrives, the least of the spans'.
+           CASE WHEN r.span_id IS NOT NULL THEN r.service_name ELSE p.service_name END, p.session_id,
            p.user_id, p.agent_name, p.agent_id, p.run_id, p.team_id, p.workflow_id, p.correlation_id,
            left(r.input, 500), left(r.output, 500), r.span_id, r.start_time, cc.computed_cost_usd
       FROM per_trace AS p
@@ -369,7 +371,8 @@ BEGIN
         SELECT p.trace_id, p.project_id, r.name, p.start_time, p.end_time, p.span_count, p.error_count,
                p.llm_call_count, p.tool_call_count, p.input_tokens, p.output_tokens, p.cache_read_tokens,
                p.cache_write_tokens, p.reasoning_tokens, p.cost_usd,
-               coalesce(r.service_name, p.service_name) AS service_name, p.session_id, p.user_id,
+               CASE WHEN r.span_id IS NOT NULL THEN r.service_name ELSE p.service_name END AS service_name,
+               p.session_id, p.user_id,
                p.agent_name, p.agent_id, p.run_id, p.team_id, p.workflow_id, p.correlation_id,
                left(r.input, 500) AS input, left(r.output, 500) AS output, r.span_id AS root_span_id,
                r.start_time AS root_start_time, c.computed_cost_usd, p.created_at

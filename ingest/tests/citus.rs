@@ -401,12 +401,22 @@ async fn a_citus_cluster_answers_as_one_node_does() {
         .await
         .expect("the trace's root")
         .get(0);
+    let other: String = client
+        .query_one(
+            &format!("SELECT trace_id::text FROM agent_trace.agent_traces WHERE trace_id <> '{trace}' AND root_span_id IS NOT NULL ORDER BY span_count DESC, trace_id LIMIT 1"),
+            &[],
+        )
+        .await
+        .expect("another trace")
+        .get(0);
     let plain_insert = format!(
         "INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, start_time, end_time, status_code)
          VALUES ('{trace}', '00000000000000aa',
                  '{root}', 'added by SQL',
                  agent_trace.trace_start('{trace}') + interval '1 ms',
                  agent_trace.trace_start('{trace}') + interval '1 second', 'ERROR'),
+                ('{other}', '00000000000000ac', NULL, 'an earlier root without a service',
+                 agent_trace.trace_start('{other}') - interval '1 second', agent_trace.trace_start('{other}'), 'OK'),
                 ('abababababababababababababababab', '00000000000000ab', NULL, 'a trace by SQL',
                  '2026-11-21 12:00+00', '2026-11-21 12:00:02+00', 'OK');
          SELECT count(*) FROM agent_trace.maintain();"

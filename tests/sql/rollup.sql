@@ -210,6 +210,19 @@ SELECT agent_trace.refresh_traces('-infinity', 'infinity') AS traces_changed_aga
 SELECT * FROM pg_temp.drift();
 SELECT agent_trace.refresh_traces(NULL, now());
 
+-- A trace's service is its root span's, even when the root has none (spans inserted by SQL or by
+-- AgentOS may carry none): the fold gives what a recompute gives, whichever order they come in.
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, start_time, end_time, service_name)
+VALUES ('99999999999999999999999999999999', 'c000000000000002', 'c000000000000001', 'child', '2026-11-01 12:00:01+00', '2026-11-01 12:00:02+00', 'zeta'),
+       ('99999999999999999999999999999999', 'c000000000000003', 'c000000000000001', 'child', '2026-11-01 12:00:01+00', '2026-11-01 12:00:02+00', 'alpha');
+SELECT service_name AS before_the_root FROM agent_trace.agent_traces WHERE trace_id = '99999999999999999999999999999999';
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, start_time, end_time)
+VALUES ('99999999999999999999999999999999', 'c000000000000001', 'root without a service', '2026-11-01 12:00:00+00', '2026-11-01 12:00:03+00');
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, start_time, end_time, service_name)
+VALUES ('99999999999999999999999999999999', 'c000000000000004', 'c000000000000001', 'child', '2026-11-01 12:00:01+00', '2026-11-01 12:00:02+00', 'aaa');
+SELECT service_name AS after_the_root, root_span_id FROM agent_trace.agent_traces WHERE trace_id = '99999999999999999999999999999999';
+SELECT agent_trace.refresh_traces('2026-11-01', '2026-11-02') AS recomputed_changed;
+
 -- TRUNCATE empties the traces and the computed costs with the spans; a TRUNCATE that names them too
 -- works as well.
 SELECT pg_temp.send_priced('88888888888888888888888888888888', 'e000000000000009', NULL, 0, 1000);
