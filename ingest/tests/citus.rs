@@ -388,6 +388,29 @@ async fn a_citus_cluster_answers_as_one_node_does() {
             "{role} sees {counts:?} (spans, traces, logs, turns, tree)"
         );
     }
+    // The attacks on what distribute() added: a reader asking the policies' function about another
+    // role learns nothing, and may not call the writer's recompute.
+    let other_reader = connect(&coordinator.url().replace("postgres@", "citus_other@")).await;
+    let learned: Vec<i32> = other_reader
+        .query_one(
+            "SELECT agent_trace._projects_granted_cached('read', 'citus_default')",
+            &[],
+        )
+        .await
+        .expect("the policies' function")
+        .get(0);
+    assert!(learned.is_empty(), "citus_other learned {learned:?}");
+    let refused = other_reader
+        .batch_execute(&format!(
+            "SELECT agent_trace.refresh_written_traces(ARRAY['{trace}']::agent_trace.trace_id[], ARRAY[1], NULL, NULL)"
+        ))
+        .await
+        .expect_err("a reader recomputing traces");
+    assert_eq!(
+        refused.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{refused:?}"
+    );
 
     // Spans stored around the ingest (a plain INSERT, no trigger on Citus) reach their traces at
     // the next maintain(); AgentOS compatibility, whose copy triggers Citus cannot run, is refused.
