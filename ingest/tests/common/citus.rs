@@ -2,6 +2,7 @@
 //! (tests/citus.rs) and the scaling benchmark (benches/citus.rs): each node reachable only through
 //! a Unix socket in its directory, trusting local connections, gone when dropped.
 
+use prost::Message;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -179,4 +180,80 @@ pub fn pg_dirs() -> (PathBuf, PathBuf) {
         PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
     };
     (ask("--bindir"), ask("--pkglibdir"))
+}
+
+/// OTLP/HTTP request bodies for load: the template's spans copied under fresh trace and span ids,
+/// `batch` spans per request, `spans` in all; a trace's copies may straddle two requests.
+pub fn requests(template: &str, spans: usize, batch: usize) -> Vec<Vec<u8>> {
+    let mut request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest =
+        ingest::fixtures::find(template).decode();
+    // One resource and scope, its spans as the unit copied.
+    let resource = request.resource_spans.swap_remove(0);
+    let mut scope = resource.scope_spans[0].clone();
+    let unit = std::mem::take(&mut scope.spans);
+    let mut bodies = Vec::new();
+    let mut copy = 0u64;
+    let mut made = 0;
+    while made < spans {
+        let mut out = resource.clone();
+        let mut scope = scope.clone();
+        while scope.spans.len() < batch && made < spans {
+            copy += 1;
+            for (k, span) in unit.iter().enumerate() {
+                if scope.spans.len() >= batch || made >= spans {
+                    break;
+                }
+                let mut span = span.clone();
+                span.trace_id = [copy.to_be_bytes(), 0x5eed_u64.to_be_bytes()].concat();
+                span.span_id = ((copy << 16) | (k as u64 + 1)).to_be_bytes().to_vec();
+                if !span.parent_span_id.is_empty() {
+                    let parent = unit
+                        .iter()
+                        .position(|s| s.span_id == span.parent_span_id)
+                        .map_or(0, |p| p as u64 + 1);
+                    span.parent_span_id = ((copy << 16) | parent).to_be_bytes().to_vec();
+                }
+                scope.spans.push(span);
+                made += 1;
+            }
+        }
+        out.scope_spans = vec![scope];
+        bodies.push(
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+                resource_spans: vec![out],
+            }
+            .encode_to_vec(),
+        );
+    }
+    bodies
+}
+
+/// Sends every body with `clients` concurrent clients; the seconds until the last 200.
+pub async fn send(url: &str, bodies: &[Vec<u8>], clients: usize) -> f64 {
+    let http = reqwest::Client::new();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (http, next, url) = (http.clone(), next.clone(), url.to_string());
+        let bodies = bodies.to_vec();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { break };
+                let response = http
+                    .post(&url)
+                    .header("content-type", "application/x-protobuf")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .expect("POST");
+                assert_eq!(response.status(), 200, "request {i}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a client");
+    }
+    started.elapsed().as_secs_f64()
 }
