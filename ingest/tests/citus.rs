@@ -178,7 +178,23 @@ async fn a_citus_cluster_answers_as_one_node_does() {
             workers[1].socket()
         ))
         .await;
+    // distribute() on a populated install: a trace, a log record and a metric point stored before
+    // it (on one node, by the triggers) are moved to the workers and kept (compared below).
+    let stored_before = "INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, start_time, end_time, service_name, span_type, model, input_tokens)
+         VALUES ('cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', '0000000000000cd1', NULL, 'before distribute()', '2026-11-20 10:00+00', '2026-11-20 10:00:05+00', 'early', 'agent', NULL, NULL),
+                ('cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', '0000000000000cd2', '0000000000000cd1', 'a call', '2026-11-20 10:00:01+00', '2026-11-20 10:00:02+00', 'early', 'llm', 'gpt-4o-mini', 1000);
+         INSERT INTO agent_trace.agent_logs (record_key, time, body) VALUES ('cdcdcdcd-cdcd-cdcd-cdcd-cdcdcdcdcdcd', '2026-11-20 10:00+00', 'stored before distribute()');
+         INSERT INTO agent_trace.agent_metrics (series_key, time, name, kind, value) VALUES ('cdcdcdcd-cdcd-cdcd-cdcd-cdcdcdcdcdcd', '2026-11-20 10:00+00', 'before.distribute', 'gauge', 1);";
+    connect(&single.url())
+        .await
+        .batch_execute(stored_before)
+        .await
+        .expect("rows on the reference");
     let client = connect(&coordinator.url()).await;
+    client
+        .batch_execute(stored_before)
+        .await
+        .expect("rows on the coordinator before distribute()");
     let done: Vec<String> = client
         .query(
             "SELECT action || ' ' || coalesce(table_name, '') FROM agent_trace.distribute()",
