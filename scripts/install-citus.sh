@@ -3,7 +3,7 @@
 # packages or image; agent_trace never needs it at run time.
 #
 # Installed into $PG_CONFIG's PostgreSQL when it is not there yet, built from the source tarball
-# $CITUS_TARBALL names (.ci/run points it at ../shared/vendor/citus-13.2.2-pg15.20.tar.gz); the build
+# $CITUS_TARBALL names (.ci/run sets it: the one test dependency read from beside the clone); the build
 # is kept in ~/.cache/agent-trace/, outside the clone, so a second run only installs. Without Citus
 # and without a tarball it says so loudly and exits 0: the multi-node test then skips itself, saying
 # why, and every other test runs.

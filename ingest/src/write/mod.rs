@@ -192,7 +192,7 @@ pub struct Writer {
     /// every batch takes the careful way, which inserts.
     may_copy: bool,
     /// Whether agent_trace is distributed over Citus: then no trigger keeps agent_traces, and each
-    /// batch of spans recomputes its traces before it commits.
+    /// batch of spans recomputes its traces right after it commits.
     distributed: bool,
 }
 
@@ -266,7 +266,7 @@ impl Writer {
             .get(0);
         if distributed {
             tracing::info!(
-                "agent_trace is distributed (Citus): each batch of spans recomputes its traces"
+                "agent_trace is distributed (Citus): each batch of spans recomputes its traces after it commits"
             );
         }
         Ok(Self {
@@ -280,8 +280,6 @@ impl Writer {
         })
     }
 
-    /// The projects' tokens and redaction settings as the database holds them now
-    /// (`sql/ingest/projects.sql`).
     /// Runs the extension's maintenance (partitions ahead, retention): what it did, one
     /// (action, table, detail) per row.
     pub async fn maintain(&self) -> Result<Vec<(String, Option<String>, String)>, WriteError> {
@@ -297,6 +295,8 @@ impl Writer {
             .collect())
     }
 
+    /// The projects' tokens and redaction settings as the database holds them now
+    /// (`sql/ingest/projects.sql`).
     pub async fn read_projects(&self) -> Result<Directory, WriteError> {
         let client = self
             .pool
