@@ -240,6 +240,24 @@ def sql_functions_list(text):
     return statements
 
 
+def function_privileges(name, text):
+    """The REVOKE and GRANT statements of the install script that name function `name`, one per
+    function (a statement there may list several)."""
+    found = []
+    for verb, functions, direction, roles in re.findall(
+            r"(?ms)^(REVOKE ALL ON|GRANT EXECUTE ON) FUNCTION (.*?)\s+(FROM|TO) ([^;]*);$", text):
+        depth, start, signatures = 0, 0, []
+        for i, c in enumerate(functions + ","):
+            depth += {"(": 1, ")": -1}.get(c, 0)
+            if c == "," and depth == 0:
+                signatures.append(" ".join(functions[start:i].split()))
+                start = i + 1
+        for signature in signatures:
+            if signature.split("(")[0] == name:
+                found.append(f"{verb} FUNCTION {signature} {direction} {' '.join(roles.split())};\n")
+    return "".join(found)
+
+
 def upgrade_0_4_0_to_0_5_0():
     old, new = Script("0.4.0"), Script("0.5.0")
     old_text, new_text = "".join(old.sections), "".join(new.sections)
@@ -254,7 +272,8 @@ def upgrade_0_4_0_to_0_5_0():
         "-- citus.sql: a table of its own, distributed_maintenance, and functions); uuid and macaddr8\n"
         "-- values convert to trace and span ids on assignment (so Citus routes a query on a trace id to\n"
         "-- its node); on a distributed install retention, erasure and maintain() recompute the traces\n"
-        "-- they change themselves, and AgentOS compatibility is refused; revoke_project and\n"
+        "-- they change themselves, and AgentOS compatibility works there too (the copy kept by the\n"
+        "-- recompute, the spans view through a function); revoke_project and\n"
         "-- revoke_ingest_token are PL/pgSQL (Citus plans no SQL function's parameters); a trace whose\n"
         "-- root span has no service name has none.\n"
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.5.0 install script (every function that\n"
@@ -266,8 +285,9 @@ def upgrade_0_4_0_to_0_5_0():
         + "DROP CAST (macaddr8 AS agent_trace.span_id);\n"
         + "".join(re.findall(r"(?m)^CREATE CAST \((?:uuid|macaddr8) AS .*\n", new_text)),
         "-- Functions new in 0.5.0 outside citus.sql, with their comments and privileges.\n"
-        + "".join(statement + "".join(re.findall(r"(?ms)^(?:COMMENT ON|REVOKE ALL ON|GRANT EXECUTE ON) FUNCTION "
+        + "".join(statement + "".join(re.findall(r"(?ms)^COMMENT ON FUNCTION "
                                                  + re.escape(statement.split("(")[0].split()[-1]) + r"\(.*?;$\n?", new_text))
+                  + function_privileges(statement.split("(")[0].split()[-1], new_text)
                   for statement in added),
         "-- Functions whose body changed.\n"
         + "".join(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) for statement in changed),

@@ -2,7 +2,8 @@
 -- citus.sql: a table of its own, distributed_maintenance, and functions); uuid and macaddr8
 -- values convert to trace and span ids on assignment (so Citus routes a query on a trace id to
 -- its node); on a distributed install retention, erasure and maintain() recompute the traces
--- they change themselves, and AgentOS compatibility is refused; revoke_project and
+-- they change themselves, and AgentOS compatibility works there too (the copy kept by the
+-- recompute, the spans view through a function); revoke_project and
 -- revoke_ingest_token are PL/pgSQL (Citus plans no SQL function's parameters); a trace whose
 -- root span has no service name has none.
 -- Drafted by scripts/draft-upgrade-script.py from the 0.5.0 install script (every function that
@@ -51,6 +52,119 @@ $$;
 COMMENT ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) IS
     'Deletes the rows of a partitioned table older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
 REVOKE ALL ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) FROM PUBLIC;
+CREATE FUNCTION agent_trace._agno_copy_traces(trace_ids agent_trace.trace_id[], project_ids integer[])
+    RETURNS void
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target regclass;
+    project integer;
+    wanted agent_trace.trace_id[];
+BEGIN
+    FOR target, project IN SELECT * FROM agent_trace._agno_compat_tables() LOOP
+        wanted := ARRAY(SELECT k.trace_id FROM unnest(trace_ids, project_ids) AS k(trace_id, project_id)
+                         WHERE k.project_id = project ORDER BY k.trace_id);
+        CONTINUE WHEN cardinality(wanted) = 0;
+        -- As _agno_sync_traces: a compatible schema never costs a span.
+        BEGIN
+            PERFORM set_config('agent_trace_agno.copying', 'on', true);
+            EXECUTE format('DELETE FROM %s WHERE trace_id = ANY ($1)', target)
+              USING wanted::text[];
+            -- The traces read first, from the workers (_agno_trace takes the coordinator's row type).
+            EXECUTE format(
+                'WITH t AS MATERIALIZED (SELECT * FROM agent_trace.agent_traces AS a
+                                          WHERE a.trace_id = ANY ($1) AND a.project_id = $2)
+                 INSERT INTO %s SELECT r.* FROM t, agent_trace._agno_trace(ROW(t.*)::agent_trace.agent_traces) AS r
+                  ORDER BY r.trace_id', target)
+              USING wanted, project;
+            PERFORM set_config('agent_trace_agno.copying', 'off', true);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'agent_trace: AgentOS table % not updated: %', target, SQLERRM
+                USING HINT = 'agent_trace.enable_agno_compat(schema) rebuilds it.';
+        END;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._agno_copy_traces(agent_trace.trace_id[], integer[]) IS
+    'On a distributed install: makes the rows of these traces (trace_ids[i] in project_ids[i]) again from agent_traces in the agno_traces table of every schema prepared by enable_agno_compat for their project, with the rights of the extension''s owner. _refresh_traces calls it. Internal.';
+REVOKE ALL ON FUNCTION agent_trace._agno_copy_traces(agent_trace.trace_id[], integer[]) FROM PUBLIC;
+CREATE FUNCTION agent_trace._agno_trace_spans(trace text, project integer)
+    RETURNS TABLE (span agent_trace.agent_spans, parent_stored boolean)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+        SELECT s, s.parent_span_id IN (SELECT p.span_id FROM agent_trace.agent_spans AS p
+                                        WHERE p.trace_id = trace::agent_trace.trace_id AND p.project_id = project)
+          FROM agent_trace.agent_spans AS s
+         WHERE s.trace_id = trace::agent_trace.trace_id AND s.project_id = project;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._agno_trace_spans(text, integer) IS
+    'Internal: the spans of one trace in one project, each with whether its parent is stored, read with the caller''s rights (row-level security applies). The agno_spans view of a compatible schema on Citus reads through it.';
+REVOKE ALL ON FUNCTION agent_trace._agno_trace_spans(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace._agno_trace_spans(text, integer) TO agent_trace_reader;
+CREATE FUNCTION agent_trace._agno_create_spans_view(schema_name text, project_id integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    distributed boolean := agent_trace.distributed();
+    propagation text;
+BEGIN
+    IF distributed THEN
+        -- The view reads a table of the coordinator's own: it stays there.
+        propagation := current_setting('citus.enable_ddl_propagation');
+        PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    END IF;
+    EXECUTE format($ddl$
+        CREATE VIEW %1$I.agno_spans WITH (security_invoker = true) AS
+        SELECT s.span_id::text COLLATE "C" AS span_id,
+               t.trace_id,
+               CASE WHEN s.span_id::text = t.root_span_id THEN NULL
+                    WHEN %3$s THEN s.parent_span_id::text
+                    ELSE t.root_span_id END COLLATE "C" AS parent_span_id,
+               s.name,
+               s.span_kind,
+               s.status_code,
+               s.status_message,
+               agent_trace._agno_time(s.start_time) AS start_time,
+               agent_trace._agno_time(s.end_time) AS end_time,
+               trunc(s.duration_ms)::bigint AS duration_ms,
+               agent_trace._agno_attributes(%4$s) AS attributes,
+               agent_trace._agno_time(s.created_at) AS created_at
+          FROM %1$I.agno_traces AS t
+          %5$s;
+        COMMENT ON VIEW %1$I.agno_spans IS
+            'AgentOS''s spans table, as agent_trace.enable_agno_compat made it: agent_trace.agent_spans with text ids and times and OpenInference attributes from the typed columns. INSERTs are stored in agent_trace.agent_spans.';
+        CREATE TRIGGER agno_spans_into_agent_spans
+            INSTEAD OF INSERT ON %1$I.agno_spans
+            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span(%2$s);
+        GRANT SELECT ON %1$I.agno_spans TO agent_trace_reader;
+        GRANT INSERT ON %1$I.agno_spans TO agent_trace_writer;
+    $ddl$, schema_name, project_id,
+        CASE WHEN distributed THEN 'x.parent_stored'
+             ELSE 's.parent_span_id IS NOT NULL
+                         AND EXISTS (SELECT FROM agent_trace.agent_spans AS p
+                                      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
+                                        AND p.project_id = s.project_id)' END,
+        CASE WHEN distributed THEN 'x.span' ELSE 's' END,
+        CASE WHEN distributed
+             THEN format('CROSS JOIN LATERAL agent_trace._agno_trace_spans(t.trace_id, %s) AS x
+          CROSS JOIN LATERAL (SELECT (x.span).*) AS s', project_id)
+             ELSE format('JOIN agent_trace.agent_spans AS s
+            ON s.trace_id = t.trace_id::agent_trace.trace_id AND s.project_id = %s', project_id) END);
+    IF distributed THEN
+        PERFORM set_config('citus.enable_ddl_propagation', propagation, true);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._agno_create_spans_view(text, integer) IS
+    'Internal: creates the agno_spans view of a compatible schema showing one project, over agent_spans (on Citus, through _agno_trace_spans), with its INSTEAD OF INSERT trigger and grants.';
+REVOKE ALL ON FUNCTION agent_trace._agno_create_spans_view(text, integer) FROM PUBLIC;
 
 -- Functions whose body changed.
 CREATE OR REPLACE FUNCTION agent_trace.revoke_project(project text, grantee regrole, access text DEFAULT 'read')
@@ -424,6 +538,10 @@ BEGIN
     )
     SELECT (SELECT count(*) FROM rewritten) + (SELECT count(*) FILTER (WHERE r.span_count > 0) FROM removed AS r)
       INTO changed;
+    -- On Citus no trigger on agent_traces keeps AgentOS's copies (agno.sql): they follow here.
+    IF agent_trace.distributed() THEN
+        PERFORM agent_trace._agno_copy_traces(keys_trace, keys_project);
+    END IF;
     RETURN changed;
 END
 $$;
@@ -832,6 +950,63 @@ BEGIN
     RETURN QUERY SELECT e.* FROM agent_trace._expire('metrics', at) AS e;
 END
 $$;
+CREATE OR REPLACE FUNCTION agent_trace._agno_traces_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- agent_trace's own writes come from _agno_sync_traces, a trigger that runs as its owner
+    -- (SECURITY DEFINER), or on Citus from _agno_copy_traces (as its owner, saying so): those pass.
+    -- Anything else (AgentOS's upsert of its trace summary, which agent_trace derives from the spans
+    -- itself, or a writer forging a row) is skipped.
+    IF (pg_trigger_depth() > 1 OR current_setting('agent_trace_agno.copying', true) = 'on')
+       AND current_user = (SELECT proowner::regrole::name FROM pg_proc
+                            WHERE oid = 'agent_trace._agno_sync_traces()'::regprocedure) THEN
+        RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace._agno_insert_span() RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started timestamptz := NEW.start_time::timestamptz;
+    m agent_trace.mapped_span := agent_trace._span_columns(NEW.name, NEW.attributes);
+    project integer := TG_ARGV[0]::integer;
+BEGIN
+    -- A span stored already (re-sent, or received over OTLP too) is skipped: its ids identify it, and
+    -- times written by AgentOS (microseconds of a double) may differ from the OTLP ones by a microsecond.
+    -- The minute around its start reads one or two days' partitions, not all.
+    IF NOT EXISTS (SELECT FROM agent_trace.agent_spans AS s
+                    WHERE s.trace_id = NEW.trace_id::agent_trace.trace_id
+                      AND s.span_id = NEW.span_id::agent_trace.span_id AND s.project_id = project
+                      AND s.start_time BETWEEN started - interval '1 minute' AND started + interval '1 minute') THEN
+        INSERT INTO agent_trace.agent_spans (
+            trace_id, project_id, span_id, parent_span_id, start_time, end_time, name, span_kind, span_type, status_code,
+            status_message, model, provider, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            reasoning_tokens, cost_usd, tool_name, agent_name, agent_id, session_id, user_id, run_id, team_id,
+            workflow_id, correlation_id, input, output, attributes)
+        VALUES (
+            NEW.trace_id::agent_trace.trace_id, project, NEW.span_id::agent_trace.span_id,
+            NEW.parent_span_id::agent_trace.span_id, started, greatest(NEW.end_time::timestamptz, started),
+            NEW.name, coalesce(NEW.span_kind, 'INTERNAL'), m.span_type, coalesce(NEW.status_code, 'UNSET'),
+            nullif(NEW.status_message, ''), m.model, m.provider, m.input_tokens, m.output_tokens,
+            m.cache_read_tokens, m.cache_write_tokens, m.reasoning_tokens, m.cost_usd, m.tool_name,
+            m.agent_name, m.agent_id, m.session_id, m.user_id, m.run_id, m.team_id, m.workflow_id,
+            m.correlation_id, m.input, m.output, coalesce(NEW.attributes, '{}'))
+        ON CONFLICT DO NOTHING;
+        -- On Citus no trigger folds the span into its trace: it is recomputed here.
+        IF agent_trace.distributed() THEN
+            PERFORM agent_trace._refresh_traces(ARRAY[NEW.trace_id::agent_trace.trace_id], ARRAY[project],
+                                                ARRAY[started], ARRAY[started]);
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
 CREATE OR REPLACE FUNCTION agent_trace.enable_agno_compat(schema_name text DEFAULT 'ai', project text DEFAULT 'default')
     RETURNS bigint
     LANGUAGE plpgsql
@@ -843,16 +1018,19 @@ DECLARE
     spans regclass;
     copied bigint;
     project_id integer := agent_trace._project_id(project);
+    citus boolean := EXISTS (SELECT FROM pg_extension WHERE extname = 'citus');
+    propagation text;
 BEGIN
-    IF agent_trace.distributed() THEN
-        RAISE EXCEPTION 'AgentOS compatibility does not run on a distributed agent_trace'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'Its copy triggers keep AgentOS''s tables from each span row, which Citus cannot run on distributed tables.',
-                  HINT = 'Point AgentOS at a database of its own, or send its spans to the ingest over OTLP (docs/scaling-out.md).';
-    END IF;
     IF schema_name IS NULL OR schema_name = '' THEN
         RAISE EXCEPTION 'schema_name must name a schema (AgentOS''s db_schema, by default ai)'
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- On Citus all this makes stays on the coordinator, the schema too: Citus would make a schema
+    -- it knows again on the workers at AgentOS's `CREATE SCHEMA IF NOT EXISTS`, which only the
+    -- schema's owner may do there.
+    IF citus THEN
+        propagation := current_setting('citus.enable_ddl_propagation');
+        PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
     END IF;
     IF to_regnamespace(quote_ident(schema_name)) IS NULL THEN
         EXECUTE format('CREATE SCHEMA %I', schema_name);
@@ -885,8 +1063,10 @@ BEGIN
             duration_ms WITH OPTIONS NOT NULL, created_at WITH OPTIONS NOT NULL);
         COMMENT ON TABLE %1$I.agno_traces IS
             'AgentOS''s traces table, as agent_trace.enable_agno_compat made it: one row per trace of agent_trace.agent_traces, kept current by agent_trace. Writes from elsewhere (AgentOS''s own trace upserts) are skipped.';
-        INSERT INTO %1$I.agno_traces SELECT r.* FROM agent_trace.agent_traces AS t, agent_trace._agno_trace(t) AS r
-         WHERE t.project_id = %2$s;
+        -- The traces read first (on Citus, from the workers), then made into AgentOS's rows.
+        WITH t AS MATERIALIZED (SELECT * FROM agent_trace.agent_traces AS a WHERE a.project_id = %2$s)
+        INSERT INTO %1$I.agno_traces
+        SELECT r.* FROM t, agent_trace._agno_trace(ROW(t.*)::agent_trace.agent_traces) AS r;
         -- What AgentOS filters and sorts by: the latest first, in a time range, by status, and by
         -- its ids. The ids are any length, so they get hash indexes (a btree refuses long entries).
         CREATE INDEX ON %1$I.agno_traces (start_time DESC);
@@ -902,57 +1082,28 @@ BEGIN
             BEFORE INSERT OR UPDATE OR DELETE ON %1$I.agno_traces
             FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_traces_guard(%2$s);
 
-        -- The trace comes from agno_traces, so `WHERE trace_id = '...'` finds it by that table's key
-        -- and its spans by agent_spans' key. A span whose parent is missing (or a second parentless
-        -- span) hangs from the trace's root: AgentOS builds its tree down from the parentless spans,
-        -- and would drop it.
-        CREATE VIEW %1$I.agno_spans WITH (security_invoker = true) AS
-        SELECT s.span_id::text COLLATE "C" AS span_id,
-               t.trace_id,
-               CASE WHEN s.span_id::text = t.root_span_id THEN NULL
-                    WHEN s.parent_span_id IS NOT NULL
-                         AND EXISTS (SELECT FROM agent_trace.agent_spans AS p
-                                      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
-                                        AND p.project_id = s.project_id)
-                        THEN s.parent_span_id::text
-                    ELSE t.root_span_id END COLLATE "C" AS parent_span_id,
-               s.name,
-               s.span_kind,
-               s.status_code,
-               s.status_message,
-               agent_trace._agno_time(s.start_time) AS start_time,
-               agent_trace._agno_time(s.end_time) AS end_time,
-               trunc(s.duration_ms)::bigint AS duration_ms,
-               agent_trace._agno_attributes(s) AS attributes,
-               agent_trace._agno_time(s.created_at) AS created_at
-          FROM %1$I.agno_traces AS t
-          JOIN agent_trace.agent_spans AS s
-            ON s.trace_id = t.trace_id::agent_trace.trace_id AND s.project_id = %2$s;
-        COMMENT ON VIEW %1$I.agno_spans IS
-            'AgentOS''s spans table, as agent_trace.enable_agno_compat made it: agent_trace.agent_spans with text ids and times and OpenInference attributes from the typed columns. INSERTs are stored in agent_trace.agent_spans.';
-        CREATE TRIGGER agno_spans_into_agent_spans
-            INSTEAD OF INSERT ON %1$I.agno_spans
-            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span(%2$s);
-
         -- Readers read both (the spans' attributes are content: not for usage readers). Writers, as
         -- an AgentOS app's role, insert spans (stored by the view's trigger with the owner's rights)
         -- and may send AgentOS's trace upsert, which PostgreSQL checks against INSERT and UPDATE
         -- before the guard skips it. The copy is kept by triggers with the owner's rights.
         GRANT USAGE ON SCHEMA %1$I TO agent_trace_reader, agent_trace_writer;
-        GRANT SELECT ON %1$I.agno_traces, %1$I.agno_spans TO agent_trace_reader;
+        GRANT SELECT ON %1$I.agno_traces TO agent_trace_reader;
         GRANT INSERT, UPDATE ON %1$I.agno_traces TO agent_trace_writer;
-        GRANT INSERT ON %1$I.agno_spans TO agent_trace_writer;
 
         -- AgentOS opens a span by its id alone (GET /traces/{id}?span_id=, `WHERE span_id = '...'` on
         -- the view): this index finds the span's trace row once the one below has found the span.
         CREATE INDEX agno_traces_trace_id_idx ON %1$I.agno_traces USING hash ((trace_id::agent_trace.trace_id));
     $ddl$, schema_name, project_id);
+    PERFORM agent_trace._agno_create_spans_view(schema_name, project_id);
     -- The span by its text id, as the view shows it (agent_spans' key starts with the trace). One for
     -- all compatible schemas; only they pay for it on every span stored. Not part of the extension,
     -- so pg_dump leaves it out: enabling again after a restore makes it again.
-    IF to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NULL THEN
+    IF to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NULL AND NOT agent_trace.distributed() THEN
         CREATE INDEX agent_spans_agno_span_id_idx ON agent_trace.agent_spans
             USING hash (((span_id::text) COLLATE "C"));
+    END IF;
+    IF citus THEN
+        PERFORM set_config('citus.enable_ddl_propagation', propagation, true);
     END IF;
     EXECUTE format('SELECT count(*) FROM %I.agno_traces', schema_name) INTO copied;
     RETURN copied;
@@ -1079,7 +1230,9 @@ UPDATE agent_trace.agent_traces AS t SET service_name = NULL
 --     change.
 --   * the policies' subquery: the same rule, with the granted projects asked once per statement
 --     through a function the policy calls per row (_projects_granted_cached).
---   * AgentOS compatibility (its copy triggers on agent_traces): refused.
+--   * AgentOS compatibility: its copy triggers on agent_traces go too; _refresh_traces keeps the
+--     copies (_agno_copy_traces), AgentOS's span inserts recompute their trace, and its spans views
+--     read each trace's spans through _agno_trace_spans (agno.sql says why).
 
 CREATE FUNCTION agent_trace.distributed() RETURNS boolean
     LANGUAGE plpgsql STABLE
@@ -1224,12 +1377,6 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    IF EXISTS (SELECT 1 FROM agent_trace._agno_compat_tables()) THEN
-        RAISE EXCEPTION 'AgentOS compatibility is enabled: it does not run on a distributed agent_trace'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'Its copy triggers keep AgentOS''s tables from each span row, which Citus cannot run on distributed tables.',
-                  HINT = 'SELECT agent_trace.disable_agno_compat(schema) first; point AgentOS at a database of its own (docs/scaling-out.md).';
-    END IF;
     IF shard_count IS NOT NULL THEN
         PERFORM set_config('citus.shard_count', shard_count::text, true);
     END IF;
@@ -1283,6 +1430,14 @@ BEGIN
     FOR fk IN SELECT * FROM agent_trace_distribute_fks LOOP
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.rel, fk.conname, fk.definition);
     END LOOP;
+    -- AgentOS's spans views read agent_spans through a function on Citus (agno.sql): made again
+    -- below; the index on the span id as text, which they no longer use, goes.
+    FOR t IN SELECT c.compat_table, c.project_id, n.nspname FROM agent_trace._agno_compat_tables() AS c
+               JOIN pg_catalog.pg_class AS r ON r.oid = c.compat_table
+               JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace LOOP
+        EXECUTE format('DROP VIEW IF EXISTS %I.agno_spans', t.nspname);
+    END LOOP;
+    DROP INDEX IF EXISTS agent_trace.agent_spans_agno_span_id_idx;
     -- The traces, by trace id; their spans and costs with them.
     PERFORM create_distributed_table('agent_trace.agent_traces', 'trace_id');
     PERFORM create_distributed_table('agent_trace.agent_spans', 'trace_id', colocate_with => 'agent_trace.agent_traces');
@@ -1301,6 +1456,14 @@ BEGIN
     END LOOP;
     table_name := 'agent_logs'; detail := 'by record_key'; RETURN NEXT;
     table_name := 'agent_metrics'; detail := 'by series_key'; RETURN NEXT;
+    FOR t IN SELECT c.compat_table, c.project_id, n.nspname FROM agent_trace._agno_compat_tables() AS c
+               JOIN pg_catalog.pg_class AS r ON r.oid = c.compat_table
+               JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace LOOP
+        PERFORM agent_trace._agno_create_spans_view(t.nspname, t.project_id);
+        action := 'remade'; table_name := format('%I.agno_spans', t.nspname);
+        detail := 'AgentOS''s spans view, one query per trace';
+        RETURN NEXT;
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION agent_trace.distribute(integer) IS

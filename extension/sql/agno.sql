@@ -436,9 +436,10 @@ CREATE FUNCTION agent_trace._agno_traces_guard() RETURNS trigger
 AS $$
 BEGIN
     -- agent_trace's own writes come from _agno_sync_traces, a trigger that runs as its owner
-    -- (SECURITY DEFINER): those pass. Anything else (AgentOS's upsert of its trace summary, which
-    -- agent_trace derives from the spans itself, or a writer forging a row) is skipped.
-    IF pg_trigger_depth() > 1
+    -- (SECURITY DEFINER), or on Citus from _agno_copy_traces (as its owner, saying so): those pass.
+    -- Anything else (AgentOS's upsert of its trace summary, which agent_trace derives from the spans
+    -- itself, or a writer forging a row) is skipped.
+    IF (pg_trigger_depth() > 1 OR current_setting('agent_trace_agno.copying', true) = 'on')
        AND current_user = (SELECT proowner::regrole::name FROM pg_proc
                             WHERE oid = 'agent_trace._agno_sync_traces()'::regprocedure) THEN
         RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
@@ -545,6 +546,46 @@ CREATE TRIGGER agent_traces_agno_truncate
     AFTER TRUNCATE ON agent_trace.agent_traces
     FOR EACH STATEMENT EXECUTE FUNCTION agent_trace._agno_sync_traces();
 
+-- On Citus, where the triggers above cannot run (distribute() drops them: no transition tables on
+-- distributed tables), _refresh_traces calls this for the traces it recomputed.
+CREATE FUNCTION agent_trace._agno_copy_traces(trace_ids agent_trace.trace_id[], project_ids integer[])
+    RETURNS void
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target regclass;
+    project integer;
+    wanted agent_trace.trace_id[];
+BEGIN
+    FOR target, project IN SELECT * FROM agent_trace._agno_compat_tables() LOOP
+        wanted := ARRAY(SELECT k.trace_id FROM unnest(trace_ids, project_ids) AS k(trace_id, project_id)
+                         WHERE k.project_id = project ORDER BY k.trace_id);
+        CONTINUE WHEN cardinality(wanted) = 0;
+        -- As _agno_sync_traces: a compatible schema never costs a span.
+        BEGIN
+            PERFORM set_config('agent_trace_agno.copying', 'on', true);
+            EXECUTE format('DELETE FROM %s WHERE trace_id = ANY ($1)', target)
+              USING wanted::text[];
+            -- The traces read first, from the workers (_agno_trace takes the coordinator's row type).
+            EXECUTE format(
+                'WITH t AS MATERIALIZED (SELECT * FROM agent_trace.agent_traces AS a
+                                          WHERE a.trace_id = ANY ($1) AND a.project_id = $2)
+                 INSERT INTO %s SELECT r.* FROM t, agent_trace._agno_trace(ROW(t.*)::agent_trace.agent_traces) AS r
+                  ORDER BY r.trace_id', target)
+              USING wanted, project;
+            PERFORM set_config('agent_trace_agno.copying', 'off', true);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'agent_trace: AgentOS table % not updated: %', target, SQLERRM
+                USING HINT = 'agent_trace.enable_agno_compat(schema) rebuilds it.';
+        END;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._agno_copy_traces(agent_trace.trace_id[], integer[]) IS
+    'On a distributed install: makes the rows of these traces (trace_ids[i] in project_ids[i]) again from agent_traces in the agno_traces table of every schema prepared by enable_agno_compat for their project, with the rights of the extension''s owner. _refresh_traces calls it. Internal.';
+
 ------------------------------------------------------------------------------------------------------
 -- Writing: AgentOS's span inserts into agent_spans
 ------------------------------------------------------------------------------------------------------
@@ -580,6 +621,11 @@ BEGIN
             m.agent_name, m.agent_id, m.session_id, m.user_id, m.run_id, m.team_id, m.workflow_id,
             m.correlation_id, m.input, m.output, coalesce(NEW.attributes, '{}'))
         ON CONFLICT DO NOTHING;
+        -- On Citus no trigger folds the span into its trace: it is recomputed here.
+        IF agent_trace.distributed() THEN
+            PERFORM agent_trace._refresh_traces(ARRAY[NEW.trace_id::agent_trace.trace_id], ARRAY[project],
+                                                ARRAY[started], ARRAY[started]);
+        END IF;
     END IF;
     RETURN NEW;
 END
@@ -590,6 +636,92 @@ COMMENT ON FUNCTION agent_trace._agno_insert_span() IS
 ------------------------------------------------------------------------------------------------------
 -- Turning a schema on and off
 ------------------------------------------------------------------------------------------------------
+
+-- A trace's spans on Citus, for the agno_spans view there: one router query on the node holding the
+-- trace. With it AgentOS's queries name no distributed table, so PostgreSQL plans them as on one
+-- node: AgentOS lists traces with `SELECT agno_traces.*, count(agno_spans.span_id) ... GROUP BY
+-- agno_traces.trace_id`, valid only while agno_traces is a table in the plan, and Citus would turn
+-- that local table into a subquery to join it with a distributed one (a GroupingError). The copy
+-- cannot be a reference table instead: AgentOS's trace upsert has a stable function in its DO
+-- UPDATE SET, which Citus refuses on any table it manages.
+CREATE FUNCTION agent_trace._agno_trace_spans(trace text, project integer)
+    RETURNS TABLE (span agent_trace.agent_spans, parent_stored boolean)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+        SELECT s, s.parent_span_id IN (SELECT p.span_id FROM agent_trace.agent_spans AS p
+                                        WHERE p.trace_id = trace::agent_trace.trace_id AND p.project_id = project)
+          FROM agent_trace.agent_spans AS s
+         WHERE s.trace_id = trace::agent_trace.trace_id AND s.project_id = project;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._agno_trace_spans(text, integer) IS
+    'Internal: the spans of one trace in one project, each with whether its parent is stored, read with the caller''s rights (row-level security applies). The agno_spans view of a compatible schema on Citus reads through it.';
+
+-- AgentOS's spans view, made by enable_agno_compat, and again by distribute(). The trace comes from
+-- agno_traces, so `WHERE trace_id = '...'` finds it by that table's key and its spans by
+-- agent_spans' key (on Citus, in one query to one node). A span whose parent is missing (or a second
+-- parentless span) hangs from the trace's root: AgentOS builds its tree down from the parentless
+-- spans, and would drop it.
+CREATE FUNCTION agent_trace._agno_create_spans_view(schema_name text, project_id integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    distributed boolean := agent_trace.distributed();
+    propagation text;
+BEGIN
+    IF distributed THEN
+        -- The view reads a table of the coordinator's own: it stays there.
+        propagation := current_setting('citus.enable_ddl_propagation');
+        PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+    END IF;
+    EXECUTE format($ddl$
+        CREATE VIEW %1$I.agno_spans WITH (security_invoker = true) AS
+        SELECT s.span_id::text COLLATE "C" AS span_id,
+               t.trace_id,
+               CASE WHEN s.span_id::text = t.root_span_id THEN NULL
+                    WHEN %3$s THEN s.parent_span_id::text
+                    ELSE t.root_span_id END COLLATE "C" AS parent_span_id,
+               s.name,
+               s.span_kind,
+               s.status_code,
+               s.status_message,
+               agent_trace._agno_time(s.start_time) AS start_time,
+               agent_trace._agno_time(s.end_time) AS end_time,
+               trunc(s.duration_ms)::bigint AS duration_ms,
+               agent_trace._agno_attributes(%4$s) AS attributes,
+               agent_trace._agno_time(s.created_at) AS created_at
+          FROM %1$I.agno_traces AS t
+          %5$s;
+        COMMENT ON VIEW %1$I.agno_spans IS
+            'AgentOS''s spans table, as agent_trace.enable_agno_compat made it: agent_trace.agent_spans with text ids and times and OpenInference attributes from the typed columns. INSERTs are stored in agent_trace.agent_spans.';
+        CREATE TRIGGER agno_spans_into_agent_spans
+            INSTEAD OF INSERT ON %1$I.agno_spans
+            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span(%2$s);
+        GRANT SELECT ON %1$I.agno_spans TO agent_trace_reader;
+        GRANT INSERT ON %1$I.agno_spans TO agent_trace_writer;
+    $ddl$, schema_name, project_id,
+        CASE WHEN distributed THEN 'x.parent_stored'
+             ELSE 's.parent_span_id IS NOT NULL
+                         AND EXISTS (SELECT FROM agent_trace.agent_spans AS p
+                                      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
+                                        AND p.project_id = s.project_id)' END,
+        CASE WHEN distributed THEN 'x.span' ELSE 's' END,
+        CASE WHEN distributed
+             THEN format('CROSS JOIN LATERAL agent_trace._agno_trace_spans(t.trace_id, %s) AS x
+          CROSS JOIN LATERAL (SELECT (x.span).*) AS s', project_id)
+             ELSE format('JOIN agent_trace.agent_spans AS s
+            ON s.trace_id = t.trace_id::agent_trace.trace_id AND s.project_id = %s', project_id) END);
+    IF distributed THEN
+        PERFORM set_config('citus.enable_ddl_propagation', propagation, true);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._agno_create_spans_view(text, integer) IS
+    'Internal: creates the agno_spans view of a compatible schema showing one project, over agent_spans (on Citus, through _agno_trace_spans), with its INSTEAD OF INSERT trigger and grants.';
 
 -- Both run as the extension's owner (SECURITY DEFINER, granted to nobody else): what they create
 -- belongs to that role, which the copy trigger writes into and nothing else (see
@@ -606,16 +738,19 @@ DECLARE
     spans regclass;
     copied bigint;
     project_id integer := agent_trace._project_id(project);
+    citus boolean := EXISTS (SELECT FROM pg_extension WHERE extname = 'citus');
+    propagation text;
 BEGIN
-    IF agent_trace.distributed() THEN
-        RAISE EXCEPTION 'AgentOS compatibility does not run on a distributed agent_trace'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'Its copy triggers keep AgentOS''s tables from each span row, which Citus cannot run on distributed tables.',
-                  HINT = 'Point AgentOS at a database of its own, or send its spans to the ingest over OTLP (docs/scaling-out.md).';
-    END IF;
     IF schema_name IS NULL OR schema_name = '' THEN
         RAISE EXCEPTION 'schema_name must name a schema (AgentOS''s db_schema, by default ai)'
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- On Citus all this makes stays on the coordinator, the schema too: Citus would make a schema
+    -- it knows again on the workers at AgentOS's `CREATE SCHEMA IF NOT EXISTS`, which only the
+    -- schema's owner may do there.
+    IF citus THEN
+        propagation := current_setting('citus.enable_ddl_propagation');
+        PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
     END IF;
     IF to_regnamespace(quote_ident(schema_name)) IS NULL THEN
         EXECUTE format('CREATE SCHEMA %I', schema_name);
@@ -648,8 +783,10 @@ BEGIN
             duration_ms WITH OPTIONS NOT NULL, created_at WITH OPTIONS NOT NULL);
         COMMENT ON TABLE %1$I.agno_traces IS
             'AgentOS''s traces table, as agent_trace.enable_agno_compat made it: one row per trace of agent_trace.agent_traces, kept current by agent_trace. Writes from elsewhere (AgentOS''s own trace upserts) are skipped.';
-        INSERT INTO %1$I.agno_traces SELECT r.* FROM agent_trace.agent_traces AS t, agent_trace._agno_trace(t) AS r
-         WHERE t.project_id = %2$s;
+        -- The traces read first (on Citus, from the workers), then made into AgentOS's rows.
+        WITH t AS MATERIALIZED (SELECT * FROM agent_trace.agent_traces AS a WHERE a.project_id = %2$s)
+        INSERT INTO %1$I.agno_traces
+        SELECT r.* FROM t, agent_trace._agno_trace(ROW(t.*)::agent_trace.agent_traces) AS r;
         -- What AgentOS filters and sorts by: the latest first, in a time range, by status, and by
         -- its ids. The ids are any length, so they get hash indexes (a btree refuses long entries).
         CREATE INDEX ON %1$I.agno_traces (start_time DESC);
@@ -665,57 +802,28 @@ BEGIN
             BEFORE INSERT OR UPDATE OR DELETE ON %1$I.agno_traces
             FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_traces_guard(%2$s);
 
-        -- The trace comes from agno_traces, so `WHERE trace_id = '...'` finds it by that table's key
-        -- and its spans by agent_spans' key. A span whose parent is missing (or a second parentless
-        -- span) hangs from the trace's root: AgentOS builds its tree down from the parentless spans,
-        -- and would drop it.
-        CREATE VIEW %1$I.agno_spans WITH (security_invoker = true) AS
-        SELECT s.span_id::text COLLATE "C" AS span_id,
-               t.trace_id,
-               CASE WHEN s.span_id::text = t.root_span_id THEN NULL
-                    WHEN s.parent_span_id IS NOT NULL
-                         AND EXISTS (SELECT FROM agent_trace.agent_spans AS p
-                                      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
-                                        AND p.project_id = s.project_id)
-                        THEN s.parent_span_id::text
-                    ELSE t.root_span_id END COLLATE "C" AS parent_span_id,
-               s.name,
-               s.span_kind,
-               s.status_code,
-               s.status_message,
-               agent_trace._agno_time(s.start_time) AS start_time,
-               agent_trace._agno_time(s.end_time) AS end_time,
-               trunc(s.duration_ms)::bigint AS duration_ms,
-               agent_trace._agno_attributes(s) AS attributes,
-               agent_trace._agno_time(s.created_at) AS created_at
-          FROM %1$I.agno_traces AS t
-          JOIN agent_trace.agent_spans AS s
-            ON s.trace_id = t.trace_id::agent_trace.trace_id AND s.project_id = %2$s;
-        COMMENT ON VIEW %1$I.agno_spans IS
-            'AgentOS''s spans table, as agent_trace.enable_agno_compat made it: agent_trace.agent_spans with text ids and times and OpenInference attributes from the typed columns. INSERTs are stored in agent_trace.agent_spans.';
-        CREATE TRIGGER agno_spans_into_agent_spans
-            INSTEAD OF INSERT ON %1$I.agno_spans
-            FOR EACH ROW EXECUTE FUNCTION agent_trace._agno_insert_span(%2$s);
-
         -- Readers read both (the spans' attributes are content: not for usage readers). Writers, as
         -- an AgentOS app's role, insert spans (stored by the view's trigger with the owner's rights)
         -- and may send AgentOS's trace upsert, which PostgreSQL checks against INSERT and UPDATE
         -- before the guard skips it. The copy is kept by triggers with the owner's rights.
         GRANT USAGE ON SCHEMA %1$I TO agent_trace_reader, agent_trace_writer;
-        GRANT SELECT ON %1$I.agno_traces, %1$I.agno_spans TO agent_trace_reader;
+        GRANT SELECT ON %1$I.agno_traces TO agent_trace_reader;
         GRANT INSERT, UPDATE ON %1$I.agno_traces TO agent_trace_writer;
-        GRANT INSERT ON %1$I.agno_spans TO agent_trace_writer;
 
         -- AgentOS opens a span by its id alone (GET /traces/{id}?span_id=, `WHERE span_id = '...'` on
         -- the view): this index finds the span's trace row once the one below has found the span.
         CREATE INDEX agno_traces_trace_id_idx ON %1$I.agno_traces USING hash ((trace_id::agent_trace.trace_id));
     $ddl$, schema_name, project_id);
+    PERFORM agent_trace._agno_create_spans_view(schema_name, project_id);
     -- The span by its text id, as the view shows it (agent_spans' key starts with the trace). One for
     -- all compatible schemas; only they pay for it on every span stored. Not part of the extension,
     -- so pg_dump leaves it out: enabling again after a restore makes it again.
-    IF to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NULL THEN
+    IF to_regclass('agent_trace.agent_spans_agno_span_id_idx') IS NULL AND NOT agent_trace.distributed() THEN
         CREATE INDEX agent_spans_agno_span_id_idx ON agent_trace.agent_spans
             USING hash (((span_id::text) COLLATE "C"));
+    END IF;
+    IF citus THEN
+        PERFORM set_config('citus.enable_ddl_propagation', propagation, true);
     END IF;
     EXECUTE format('SELECT count(*) FROM %I.agno_traces', schema_name) INTO copied;
     RETURN copied;
@@ -761,14 +869,15 @@ COMMENT ON FUNCTION agent_trace.disable_agno_compat(text) IS
     'Drops what enable_agno_compat made in schema_name (agno_traces and agno_spans, and the span id index on agent_spans with the last compatible schema; no span or trace of agent_trace is touched). Returns false when there was nothing to drop. Refuses AgentOS''s own tables.';
 
 -- Who may call what. Turning compatibility on or off is for the database owner (nothing granted);
--- the triggers write with the owner's rights; readers call the two functions the view reads through.
+-- the triggers write with the owner's rights; readers call the functions the view reads through.
 REVOKE ALL ON FUNCTION agent_trace._first_present(jsonb, text[]), agent_trace._text(jsonb),
     agent_trace._parse_number(jsonb), agent_trace._token_count(jsonb), agent_trace._cost(jsonb),
     agent_trace._identity(jsonb, jsonb, text[]), agent_trace._lookup(text, text[]), agent_trace._span_type(text, jsonb),
     agent_trace._span_columns(text, jsonb, jsonb), agent_trace._agno_time(timestamptz),
     agent_trace._agno_trace(agent_trace.agent_traces), agent_trace._agno_attributes(agent_trace.agent_spans),
     agent_trace._agno_traces_guard(), agent_trace._agno_compat_tables(), agent_trace._agno_sync_traces(),
-    agent_trace._agno_insert_span(),
+    agent_trace._agno_insert_span(), agent_trace._agno_copy_traces(agent_trace.trace_id[], integer[]),
+    agent_trace._agno_trace_spans(text, integer), agent_trace._agno_create_spans_view(text, integer),
     agent_trace.enable_agno_compat(text, text), agent_trace.disable_agno_compat(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION agent_trace._agno_time(timestamptz), agent_trace._agno_attributes(agent_trace.agent_spans)
-    TO agent_trace_reader;
+GRANT EXECUTE ON FUNCTION agent_trace._agno_time(timestamptz), agent_trace._agno_attributes(agent_trace.agent_spans),
+    agent_trace._agno_trace_spans(text, integer) TO agent_trace_reader;

@@ -17,7 +17,9 @@
 --     change.
 --   * the policies' subquery: the same rule, with the granted projects asked once per statement
 --     through a function the policy calls per row (_projects_granted_cached).
---   * AgentOS compatibility (its copy triggers on agent_traces): refused.
+--   * AgentOS compatibility: its copy triggers on agent_traces go too; _refresh_traces keeps the
+--     copies (_agno_copy_traces), AgentOS's span inserts recompute their trace, and its spans views
+--     read each trace's spans through _agno_trace_spans (agno.sql says why).
 
 CREATE FUNCTION agent_trace.distributed() RETURNS boolean
     LANGUAGE plpgsql STABLE
@@ -162,12 +164,6 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    IF EXISTS (SELECT 1 FROM agent_trace._agno_compat_tables()) THEN
-        RAISE EXCEPTION 'AgentOS compatibility is enabled: it does not run on a distributed agent_trace'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'Its copy triggers keep AgentOS''s tables from each span row, which Citus cannot run on distributed tables.',
-                  HINT = 'SELECT agent_trace.disable_agno_compat(schema) first; point AgentOS at a database of its own (docs/scaling-out.md).';
-    END IF;
     IF shard_count IS NOT NULL THEN
         PERFORM set_config('citus.shard_count', shard_count::text, true);
     END IF;
@@ -221,6 +217,14 @@ BEGIN
     FOR fk IN SELECT * FROM agent_trace_distribute_fks LOOP
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.rel, fk.conname, fk.definition);
     END LOOP;
+    -- AgentOS's spans views read agent_spans through a function on Citus (agno.sql): made again
+    -- below; the index on the span id as text, which they no longer use, goes.
+    FOR t IN SELECT c.compat_table, c.project_id, n.nspname FROM agent_trace._agno_compat_tables() AS c
+               JOIN pg_catalog.pg_class AS r ON r.oid = c.compat_table
+               JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace LOOP
+        EXECUTE format('DROP VIEW IF EXISTS %I.agno_spans', t.nspname);
+    END LOOP;
+    DROP INDEX IF EXISTS agent_trace.agent_spans_agno_span_id_idx;
     -- The traces, by trace id; their spans and costs with them.
     PERFORM create_distributed_table('agent_trace.agent_traces', 'trace_id');
     PERFORM create_distributed_table('agent_trace.agent_spans', 'trace_id', colocate_with => 'agent_trace.agent_traces');
@@ -239,6 +243,14 @@ BEGIN
     END LOOP;
     table_name := 'agent_logs'; detail := 'by record_key'; RETURN NEXT;
     table_name := 'agent_metrics'; detail := 'by series_key'; RETURN NEXT;
+    FOR t IN SELECT c.compat_table, c.project_id, n.nspname FROM agent_trace._agno_compat_tables() AS c
+               JOIN pg_catalog.pg_class AS r ON r.oid = c.compat_table
+               JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace LOOP
+        PERFORM agent_trace._agno_create_spans_view(t.nspname, t.project_id);
+        action := 'remade'; table_name := format('%I.agno_spans', t.nspname);
+        detail := 'AgentOS''s spans view, one query per trace';
+        RETURN NEXT;
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION agent_trace.distribute(integer) IS

@@ -419,6 +419,10 @@ BEGIN
     )
     SELECT (SELECT count(*) FROM rewritten) + (SELECT count(*) FILTER (WHERE r.span_count > 0) FROM removed AS r)
       INTO changed;
+    -- On Citus no trigger on agent_traces keeps AgentOS's copies (agno.sql): they follow here.
+    IF agent_trace.distributed() THEN
+        PERFORM agent_trace._agno_copy_traces(keys_trace, keys_project);
+    END IF;
     RETURN changed;
 END
 $$;

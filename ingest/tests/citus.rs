@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::agentos;
 use common::citus::{Node, connect, pg_dirs, requests, send};
 use common::{ServeProcess, TestDb, import_price_snapshot, post_fixture_to};
 use ingest::fixtures;
@@ -45,6 +46,19 @@ async fn answers(url: &str) -> Vec<(String, String)> {
     .into_iter()
     .map(|(name, sql)| (name.to_string(), sql.to_string()))
     .collect();
+    // AgentOS's tables, once AgentOS compatibility is on (the schema ai).
+    let agentos: bool = client
+        .query_one("SELECT to_regclass('ai.agno_traces') IS NOT NULL", &[])
+        .await
+        .expect("AgentOS's schema")
+        .get(0);
+    if agentos {
+        queries.push((
+            "ai.agno_traces".into(),
+            "SELECT to_jsonb(a) - 'created_at' FROM ai.agno_traces AS a ORDER BY trace_id".into(),
+        ));
+        queries.push(("ai.agno_spans".into(), "SELECT to_jsonb(a) - 'created_at' FROM ai.agno_spans AS a ORDER BY trace_id, span_id, start_time".into()));
+    }
     for (k, trace) in traces.iter().enumerate() {
         let other = &traces[(k + 1) % traces.len()];
         for (name, sql) in [
@@ -179,12 +193,14 @@ async fn a_citus_cluster_answers_as_one_node_does() {
         ))
         .await;
     // distribute() on a populated install: a trace, a log record and a metric point stored before
-    // it (on one node, by the triggers) are moved to the workers and kept (compared below).
+    // it (on one node, by the triggers) are moved to the workers and kept (compared below), and
+    // AgentOS compatibility, enabled before, is remade for Citus.
     let stored_before = "INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, start_time, end_time, service_name, span_type, model, input_tokens)
          VALUES ('cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', '0000000000000cd1', NULL, 'before distribute()', '2026-11-20 10:00+00', '2026-11-20 10:00:05+00', 'early', 'agent', NULL, NULL),
                 ('cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', '0000000000000cd2', '0000000000000cd1', 'a call', '2026-11-20 10:00:01+00', '2026-11-20 10:00:02+00', 'early', 'llm', 'gpt-4o-mini', 1000);
          INSERT INTO agent_trace.agent_logs (record_key, time, body) VALUES ('cdcdcdcd-cdcd-cdcd-cdcd-cdcdcdcdcdcd', '2026-11-20 10:00+00', 'stored before distribute()');
-         INSERT INTO agent_trace.agent_metrics (series_key, time, name, kind, value) VALUES ('cdcdcdcd-cdcd-cdcd-cdcd-cdcdcdcdcdcd', '2026-11-20 10:00+00', 'before.distribute', 'gauge', 1);";
+         INSERT INTO agent_trace.agent_metrics (series_key, time, name, kind, value) VALUES ('cdcdcdcd-cdcd-cdcd-cdcd-cdcdcdcdcdcd', '2026-11-20 10:00+00', 'before.distribute', 'gauge', 1);
+         SELECT agent_trace.enable_agno_compat('ai');";
     connect(&single.url())
         .await
         .batch_execute(stored_before)
@@ -206,7 +222,8 @@ async fn a_citus_cluster_answers_as_one_node_does() {
         .map(|row| row.get(0))
         .collect();
     assert!(
-        done.contains(&"distributed agent_spans".to_string()),
+        done.contains(&"distributed agent_spans".to_string())
+            && done.contains(&"remade ai.agno_spans".to_string()),
         "{done:?}"
     );
     let again: Vec<String> = client
@@ -369,6 +386,167 @@ async fn a_citus_cluster_answers_as_one_node_does() {
         plan.join("\n")
     );
 
+    // AgentOS against the coordinator as against one node: enable_agno_compat copies the traces,
+    // an unmodified AgentOS app lists, searches and opens them alike, and its own agent's spans,
+    // stored through the compatible schema, are counted in their traces.
+    let agentos_setup = "CREATE ROLE agentos_app LOGIN PASSWORD 'agentos' IN ROLE agent_trace_reader, agent_trace_writer;
+         SELECT agent_trace.enable_agno_compat('ai');
+         GRANT CREATE ON SCHEMA ai TO agentos_app;
+         DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO agentos_app', current_database()); END $$;";
+    for url in [single.url(), coordinator.url()] {
+        connect(&url)
+            .await
+            .batch_execute(agentos_setup)
+            .await
+            .unwrap_or_else(|e| panic!("AgentOS compatibility on {url}: {e:?}"));
+    }
+    let agentos_url = |url: &str| {
+        let (_, rest) = url.split_once("://").expect("a URL");
+        let (_, host) = rest.split_once('@').expect("a user in the URL");
+        format!("postgresql+psycopg://agentos_app:agentos@{host}")
+    };
+    let mut agentos_requests = vec![
+        agentos::get("/traces", serde_json::json!({"limit": 100})),
+        agentos::get("/trace_session_stats", serde_json::json!({"limit": 100})),
+        agentos::post(
+            "/traces/search",
+            serde_json::json!({"filter": {"op": "EQ", "key": "status", "value": "ERROR"}, "limit": 100}),
+        ),
+    ];
+    agentos_requests.extend(
+        trace_ids
+            .iter()
+            .map(|id| agentos::get(&format!("/traces/{id}"), serde_json::json!({}))),
+    );
+    let mut agentos_answers = Vec::new();
+    for url in [single.url(), coordinator.url()] {
+        let report = agentos::agno_app(
+            "api",
+            vec![
+                "api".into(),
+                "--db-url".into(),
+                agentos_url(&url),
+                "--schema".into(),
+                "ai".into(),
+            ],
+            vec![(
+                "--requests",
+                serde_json::Value::from(agentos_requests.clone()).to_string(),
+            )],
+        )
+        .await;
+        let mut answers = report["answers"].clone();
+        // When each row was stored differs between the two databases, and so may the order of
+        // traces that started in the same microsecond: compared as sets.
+        without_key(&mut answers, "created_at");
+        without_key(&mut answers, "search_time_ms");
+        without_key(&mut answers, "first_trace_at");
+        without_key(&mut answers, "last_trace_at");
+        for answer in answers.as_array_mut().into_iter().flatten() {
+            if let Some(data) = answer["body"]["data"].as_array_mut() {
+                data.sort_by_key(|row| row["trace_id"].to_string());
+            }
+        }
+        agentos_answers.push(answers);
+    }
+    for (i, request) in agentos_requests.iter().enumerate() {
+        assert_eq!(agentos_answers[1][i]["status"], 200, "{request}");
+        if let Some((path, one, many)) = first_difference(
+            &agentos_answers[0][i],
+            &agentos_answers[1][i],
+            String::new(),
+        ) {
+            let element = |answer: &serde_json::Value| {
+                path.split('.')
+                    .filter(|part| !part.is_empty())
+                    .take(2)
+                    .fold(answer.clone(), |value, part| match part.split_once('[') {
+                        Some((key, index)) => value[key]
+                            [index.trim_end_matches(']').parse::<usize>().unwrap_or(0)]
+                        .clone(),
+                        None => value[part].clone(),
+                    })
+            };
+            panic!(
+                "AgentOS answers {request} differently at {path}:\n--- one node\n{one}\n--- cluster\n{many}\n--- in\n{}\n{}",
+                element(&agentos_answers[0][i]),
+                element(&agentos_answers[1][i])
+            );
+        }
+    }
+    let report = agentos::agno_app(
+        "db",
+        vec![
+            "run".into(),
+            "--db-url".into(),
+            agentos_url(&coordinator.url()),
+            "--schema".into(),
+            "ai".into(),
+            "--runs".into(),
+            "2".into(),
+        ],
+        vec![],
+    )
+    .await;
+    for run in report["runs"].as_array().expect("runs") {
+        let run_id = run["run_id"].as_str().expect("a run id");
+        let row = client
+            .query_one(
+                "SELECT span_count, llm_call_count, tool_call_count, input_tokens
+                   FROM agent_trace.agent_traces WHERE run_id = $1",
+                &[&run_id],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("the trace of AgentOS run {run_id}: {e:?}"));
+        assert_eq!(
+            (
+                row.get::<_, i32>(0),
+                row.get::<_, i32>(1),
+                row.get::<_, i32>(2),
+                row.get::<_, Option<i64>>(3)
+            ),
+            (4, 2, 1, Some(84)),
+            "AgentOS run {run_id} on the cluster"
+        );
+        let copied: i64 = client
+            .query_one(
+                "SELECT count(*) FROM ai.agno_traces WHERE run_id = $1",
+                &[&run_id],
+            )
+            .await
+            .expect("AgentOS's copy")
+            .get(0);
+        assert_eq!(copied, 1, "AgentOS run {run_id} in ai.agno_traces");
+    }
+    // Its runs go again (one node has none), and their copies with them.
+    let run_ids: Vec<String> = report["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|run| run["run_id"].as_str().map(str::to_string))
+        .collect();
+    client
+        .execute(
+            "DELETE FROM agent_trace.agent_spans WHERE trace_id IN
+                 (SELECT trace_id FROM agent_trace.agent_traces WHERE run_id = ANY ($1))",
+            &[&run_ids],
+        )
+        .await
+        .expect("delete AgentOS's runs");
+    client
+        .batch_execute("SELECT agent_trace.refresh_traces('-infinity', 'infinity')")
+        .await
+        .expect("refresh_traces");
+    let left: i64 = client
+        .query_one(
+            "SELECT count(*) FROM ai.agno_traces WHERE run_id = ANY ($1)",
+            &[&run_ids],
+        )
+        .await
+        .expect("AgentOS's copy")
+        .get(0);
+    assert_eq!(left, 0, "deleted traces leave AgentOS's copy too");
+
     // Row-level security holds on the cluster (the grants, a reference table, name roles that
     // have other oids on the workers): once the default project is no longer granted to every
     // reader, a reader granted another project sees none of its rows through the coordinator, in
@@ -392,7 +570,9 @@ async fn a_citus_cluster_answers_as_one_node_does() {
                                   (SELECT count(*) FROM agent_trace.agent_traces),
                                   (SELECT count(*) FROM agent_trace.agent_logs),
                                   (SELECT count(*) FROM agent_trace.agent_turns),
-                                  (SELECT count(*) FROM agent_trace.trace_tree('{trace}'))]"
+                                  (SELECT count(*) FROM agent_trace.trace_tree('{trace}')),
+                                  (SELECT count(*) FROM agent_trace._agno_trace_spans('{trace}', 1)),
+                                  (SELECT count(*) FROM ai.agno_spans)]"
                 ),
                 &[],
             )
@@ -401,7 +581,7 @@ async fn a_citus_cluster_answers_as_one_node_does() {
             .get::<_, Vec<i64>>(0);
         assert!(
             counts.iter().all(|&n| (n > 0) == visible),
-            "{role} sees {counts:?} (spans, traces, logs, turns, tree)"
+            "{role} sees {counts:?} (spans, traces, logs, turns, tree, a trace's spans for AgentOS, AgentOS's spans)"
         );
     }
     // The attacks on what distribute() added: a reader asking the policies' function about another
@@ -429,7 +609,7 @@ async fn a_citus_cluster_answers_as_one_node_does() {
     );
 
     // Spans stored around the ingest (a plain INSERT, no trigger on Citus) reach their traces at
-    // the next maintain(); AgentOS compatibility, whose copy triggers Citus cannot run, is refused.
+    // the next maintain(), and AgentOS's copy follows them.
     let root: String = client
         .query_one(
             &format!(
@@ -472,16 +652,6 @@ async fn a_citus_cluster_answers_as_one_node_does() {
         &answers(&coordinator.url()).await,
         "after spans inserted by SQL and maintain()",
     );
-    let refused = client
-        .batch_execute("SELECT agent_trace.enable_agno_compat('ai')")
-        .await
-        .expect_err("AgentOS compatibility on Citus");
-    assert_eq!(
-        refused.code(),
-        Some(&tokio_postgres::error::SqlState::FEATURE_NOT_SUPPORTED),
-        "{refused:?}"
-    );
-
     // Retention and erasure, on both.
     for url in [single.url(), coordinator.url()] {
         connect(&url)
@@ -575,4 +745,44 @@ async fn a_citus_cluster_answers_as_one_node_does() {
     );
     reference.terminate();
     cluster.terminate();
+}
+
+/// `value` without any member named `key`, at any depth.
+fn without_key(value: &mut serde_json::Value, key: &str) {
+    match value {
+        serde_json::Value::Object(members) => {
+            members.remove(key);
+            members.values_mut().for_each(|v| without_key(v, key));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| without_key(v, key)),
+        _ => {}
+    }
+}
+
+/// Where two JSON values first differ: the path, and each side there.
+fn first_difference(
+    one: &serde_json::Value,
+    many: &serde_json::Value,
+    path: String,
+) -> Option<(String, String, String)> {
+    use serde_json::Value;
+    match (one, many) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                first_difference(
+                    a.get(k).unwrap_or(&Value::Null),
+                    b.get(k).unwrap_or(&Value::Null),
+                    format!("{path}.{k}"),
+                )
+            })
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(x, y, format!("{path}[{i}]"))),
+        _ if one == many => None,
+        _ => Some((path, one.to_string(), many.to_string())),
+    }
 }

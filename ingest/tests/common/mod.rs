@@ -3,6 +3,7 @@
 //! loopback port. Needs the extension installed (`make install-extension`; `make test` does it).
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod agentos;
 pub mod citus;
 
 use ingest::auth::{Auth, Tokens};
