@@ -1,11 +1,12 @@
 # The two commands the README promises: `make up` and `make test`. Both install what is missing first.
 # Everything runs on the system's PostgreSQL 15 (Debian's postgresql-15), or on the installation
-# whose pg_config $PG_CONFIG names (scripts/lib.sh); see scripts/ for the steps.
+# whose pg_config $PG_CONFIG names (scripts/lib.sh), and test-pg-versions on 17 and 18 too; see
+# scripts/ for the steps.
 
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade test-pg-versions bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -13,7 +14,7 @@ up: deps install-extension
 	./target/release/agent-trace up
 
 ## Every check CI runs, in order of cost.
-test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension install-citus test-rust test-sql test-upgrade test-pgrx
+test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension install-citus test-rust test-sql test-upgrade test-pgrx test-pg-versions
 
 deps:
 	bash scripts/install-deps.sh
@@ -61,6 +62,12 @@ test-sql:
 
 test-upgrade:
 	bash scripts/test-upgrade.sh
+
+## The same suites, and the ingest end to end, on PostgreSQL 17 and 18, each in a Debian root of its
+## own suite (made once per machine in ~/.cache/agent-trace/roots/; scripts/pg-root.sh).
+test-pg-versions:
+	bash scripts/test-pg-version.sh 17
+	bash scripts/test-pg-version.sh 18
 
 ## End-to-end ingest throughput against raw COPY (BENCHMARKS.md quotes it).
 bench: deps install-extension

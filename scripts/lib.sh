@@ -1,9 +1,11 @@
-# Shared by the scripts in this folder: where PostgreSQL 15 is, and how to run its server programs.
+# Shared by the scripts in this folder: where PostgreSQL is (15 unless $PG_CONFIG says otherwise), and how to run its server programs.
 # PostgreSQL refuses to run as root; when we are root, server programs run as the `postgres` user
 # (created by Debian's postgresql-15 package) and the directories they write are given to it.
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BINDIR=$("$PG_CONFIG" --bindir)
+# Its major version, which names the extension crate's feature (pg15, pg17, pg18).
+PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 
 if [ "$(id -u)" -eq 0 ]; then
     PG_USER=postgres

@@ -10,6 +10,8 @@
 #     UPDATE along the upgrade scripts, must give exactly the schema a fresh CREATE EXTENSION gives
 #     (compared with tests/schema_fingerprint.sql: columns, positions, defaults, indexes, function
 #     bodies, comments, privileges).
+#     Only releases built for $PG_CONFIG's major are upgraded from: 15 from the first release on,
+#     17 and 18 from 0.5.0, the first release tested on them (scripts/test-pg-version.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -20,6 +22,13 @@ generated="$ext_dir/agent_trace--$version.sql"
 [ -f "$generated" ] || { echo "missing $generated: run scripts/install-extension.sh first" >&2; exit 1; }
 
 sql_code() { python3 scripts/sql-code.py "$1"; }
+
+# Whether release $1 was made for this PostgreSQL major (upgrades from it are tested here).
+case $PG_MAJOR in
+    15) first_release=0.1.0 ;;
+    *) first_release=0.5.0 ;;
+esac
+made_for_this_major() { [ "$(printf '%s\n%s\n' "$first_release" "$1" | sort -V | head -1)" = "$first_release" ]; }
 
 failures=0
 frozen="tests/upgrade/agent_trace--$version.sql"
@@ -75,6 +84,7 @@ for released in tests/upgrade/agent_trace--*.sql; do
     [ -e "$released" ] || continue
     from=$(basename "$released" .sql); from=${from#agent_trace--}
     [ "$from" = "$version" ] && continue
+    made_for_this_major "$from" || continue
     target="$ext_dir/agent_trace--$from.sql"
     # Always the frozen copy: a file left in the extension directory (e.g. by `cargo pgrx test`,
     # which installs a build with test functions) is not the release.
@@ -93,11 +103,11 @@ for released in tests/upgrade/agent_trace--*.sql; do
     fi
     upgrades=$((upgrades + 1))
 done
-log "upgrade paths checked: $upgrades; schema facts compared: $(wc -l < "$cluster/fresh.txt")"
+log "upgrade paths checked: $upgrades (releases from $first_release on, for PostgreSQL $PG_MAJOR); schema facts compared: $(wc -l < "$cluster/fresh.txt")"
 
 # An AgentOS schema enabled under 0.3.0 gets, on upgrade, the indexes enable_agno_compat makes now:
 # AgentOS then opens a span by its id alone through them (extension/sql/agno.sql).
-if [ -f tests/upgrade/agent_trace--0.3.0.sql ] && [ "$version" != 0.3.0 ]; then
+if [ -f tests/upgrade/agent_trace--0.3.0.sql ] && [ "$version" != 0.3.0 ] && made_for_this_major 0.3.0; then
     sql -d postgres -c "CREATE DATABASE agno_from_0_3_0"
     sql -d agno_from_0_3_0 -c "CREATE EXTENSION agent_trace VERSION '0.3.0'" -c "SELECT agent_trace.enable_agno_compat('ai')" \
         -c "ALTER EXTENSION agent_trace UPDATE" >/dev/null
@@ -126,7 +136,7 @@ restore_into() { # database dumped, database to create
 # before it starts, which 0.4.0 refuses: mended), a priced LLM span, log records, metric points, the
 # traces, an AgentOS schema. The tables become the partitions of their successors; rows inserted
 # after the upgrade fold into the same traces; maintain() makes daily partitions after them.
-if [ -f tests/upgrade/agent_trace--0.3.1.sql ] && [ "$version" != 0.3.1 ]; then
+if [ -f tests/upgrade/agent_trace--0.3.1.sql ] && [ "$version" != 0.3.1 ] && made_for_this_major 0.3.1; then
     sql -d postgres -c "CREATE DATABASE data_from_0_3_1"
     sql -d data_from_0_3_1 -c "CREATE EXTENSION agent_trace VERSION '0.3.1'" \
         -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, output_usd_per_mtok) VALUES ('up-model', '*', 1, 2)" \

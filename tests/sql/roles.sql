@@ -77,8 +77,11 @@ CREATE TRIGGER cost BEFORE INSERT ON fake_spans FOR EACH ROW EXECUTE FUNCTION ag
 SELECT agent_trace.recompute_costs('-infinity', 'infinity');
 SELECT * FROM agent_trace.price_for('roles-model', NULL, now());
 SELECT * FROM agent_trace.trace_tree('c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0');
--- Nor can it reach the server's files or programs.
+-- Nor can it reach the server's files or programs (the SQLSTATE only: the message differs between
+-- PostgreSQL versions).
+\set VERBOSITY sqlstate
 COPY (SELECT 1) TO PROGRAM 'id';
+\set VERBOSITY default
 DROP TABLE staging, fake_spans;
 RESET ROLE;
 
