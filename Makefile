@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade test-pg-versions bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade test-pg-versions package test-packages bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -68,6 +68,15 @@ test-upgrade:
 test-pg-versions:
 	bash scripts/test-pg-version.sh 17
 	bash scripts/test-pg-version.sh 18
+
+## Debian packages: the extension for PostgreSQL 15, 17 and 18, and agent-trace, into target/packages/.
+package: deps
+	bash scripts/package.sh
+
+## Each package installed with apt into a clean root of its PostgreSQL's suite, then CREATE
+## EXTENSION and one exported LLM span with a computed cost.
+test-packages: package
+	bash scripts/test-packages.sh
 
 ## End-to-end ingest throughput against raw COPY (BENCHMARKS.md quotes it).
 bench: deps install-extension

@@ -1,4 +1,6 @@
-# Shared by the scripts in this folder: where PostgreSQL is (15 unless $PG_CONFIG says otherwise), and how to run its server programs.
+# shellcheck shell=bash disable=SC2034 # sourced: what it sets is used by the scripts that source it
+# Shared by the scripts in this folder: where PostgreSQL is (15 unless $PG_CONFIG says otherwise),
+# and how to run its server programs.
 # PostgreSQL refuses to run as root; when we are root, server programs run as the `postgres` user
 # (created by Debian's postgresql-15 package) and the directories they write are given to it.
 
@@ -42,4 +44,13 @@ stop_scratch_cluster() {
     local dir=$1
     [ -f "$dir/data/postmaster.pid" ] && as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     rm -rf "$dir"
+}
+
+# cargo pgrx builds only for a major its $PGRX_HOME/config.toml names: $1's, added when missing.
+ensure_pgrx_knows() {
+    local pg_config=$1 major
+    major=$("$pg_config" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+    if ! grep -qs "^pg$major *=" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+        cargo pgrx init "--pg$major" "$pg_config" >/dev/null
+    fi
 }

@@ -17,14 +17,15 @@ repo=$PWD
 
 major=${1:?usage: scripts/pg-root.sh MAJOR [run CMD ...]}
 case $major in
+    15) suite=bookworm ;;  # the host's own: a clean one, to install packages into (test-packages.sh)
     17) suite=trixie ;;
     18) suite=sid ;;
-    *) echo "scripts/pg-root.sh: no Debian suite here carries PostgreSQL $major (17: trixie, 18: sid)" >&2; exit 2 ;;
+    *) echo "scripts/pg-root.sh: no Debian suite here carries PostgreSQL $major (15: bookworm, 17: trixie, 18: sid)" >&2; exit 2 ;;
 esac
 cache=${AGENT_TRACE_CACHE:-$HOME/.cache/agent-trace}
 root=$cache/roots/pg$major
 ready=$root/.agent-trace-ready
-packages="postgresql-$major postgresql-server-dev-$major clang libclang-dev pkg-config make gcc libc6-dev python3 git sudo ca-certificates"
+packages="postgresql-$major postgresql-server-dev-$major clang libclang-dev pkg-config make gcc libc6-dev python3 git sudo ca-certificates dpkg-dev"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -101,6 +102,7 @@ bind "$HOME/.rustup" /root/.rustup
 bind "$repo" "$repo"
 cp /etc/resolv.conf /etc/hosts /etc/hostname "$root/etc/" 2>/dev/null || true
 # The root's own build directory and pgrx home: its C library is not the host's.
+# shellcheck disable=SC2016 # expanded by that sh
 in_root env PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" CARGO_TARGET_DIR=/var/cache/agent-trace/target \
     PGRX_HOME=/root/.pgrx CARGO_HOME=/root/.cargo RUSTUP_HOME=/root/.rustup \
     AGENT_TRACE_PG_ROOT="$major" TMPDIR=/tmp \

@@ -15,7 +15,9 @@ log() { printf '==> %s\n' "$*"; }
 # The ingest's end-to-end tests that compare what was stored, built on the host (cargo's JSON
 # names each test program's file).
 e2e_tests=(otlp_http otlp_grpc otlp_logs_metrics prices sql_api)
-programs=$(cargo test -p ingest --no-run --message-format=json $(printf -- '--test %s ' "${e2e_tests[@]}") 2>/dev/null \
+test_args=()
+for t in "${e2e_tests[@]}"; do test_args+=(--test "$t"); done
+programs=$(cargo test -p ingest --no-run --message-format=json "${test_args[@]}" 2>/dev/null \
     | python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
@@ -25,21 +27,19 @@ for line in sys.stdin:
 
 bash scripts/pg-root.sh "$major" >/dev/null
 start=$(date +%s)
-# shellcheck disable=SC2016 # expanded inside the root
+# shellcheck disable=SC2016,SC2086 # expanded inside the root; the programs are one word each
 bash scripts/pg-root.sh "$major" run bash -c '
     set -euo pipefail
     . scripts/lib.sh
     log "PostgreSQL $("$PG_CONFIG" --version) in its Debian root"
-    if ! grep -qs "^pg$PG_MAJOR *=" "$PGRX_HOME/config.toml"; then
-        cargo pgrx init "--pg$PG_MAJOR" "$PG_CONFIG" >/dev/null
-    fi
+    ensure_pgrx_knows "$PG_CONFIG"
     bash scripts/install-extension.sh
     bash scripts/test-sql.sh
     bash scripts/test-upgrade.sh
     bash scripts/test-pgrx.sh
     log "the ingest end to end against PostgreSQL $PG_MAJOR"
-    for program in '"$(echo $programs)"'; do
+    for program in "$@"; do
         "$program" --test-threads 2 -q
     done
-'
+' bash $programs
 log "PostgreSQL $major: every suite passed in $(( $(date +%s) - start )) s"
