@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade test-pg-versions package test-packages bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade test-pg-versions test-pg-upgrade package test-packages bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -14,7 +14,7 @@ up: deps install-extension
 	./target/release/agent-trace up
 
 ## Every check CI runs, in order of cost.
-test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension install-citus test-rust test-sql test-upgrade test-pgrx test-pg-versions
+test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension install-citus test-rust test-sql test-upgrade test-pgrx test-pg-versions test-pg-upgrade
 
 deps:
 	bash scripts/install-deps.sh
@@ -68,6 +68,10 @@ test-upgrade:
 test-pg-versions:
 	bash scripts/test-pg-version.sh 17
 	bash scripts/test-pg-version.sh 18
+
+## pg_upgrade 15 -> 17 of a database with agent_trace: every row and answer kept.
+test-pg-upgrade:
+	bash scripts/test-pg-upgrade.sh
 
 ## Debian packages: the extension for PostgreSQL 15, 17 and 18, and agent-trace, into target/packages/.
 package: deps

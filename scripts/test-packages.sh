@@ -31,13 +31,14 @@ done
 
 # Only the package's copy: what scripts/install-extension.sh may have put here goes first.
 rm -f "/usr/lib/postgresql/$major/lib/agent_trace.so" /usr/share/postgresql/"$major"/extension/agent_trace*
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q "./$extension_deb" "./$binary_deb" >/dev/null
 cluster=$(mktemp -d /tmp/agent-trace-package-test.XXXXXX)
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q "./$extension_deb" "./$binary_deb" >"$cluster/apt.log" 2>&1 \
+    || { cat "$cluster/apt.log" >&2; exit 1; }
 serve_pid=
 cleanup() {
     [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get remove -y -q "postgresql-$major-agent-trace" agent-trace >/dev/null 2>&1
     stop_scratch_cluster "$cluster"
-    DEBIAN_FRONTEND=noninteractive apt-get remove -y -q "postgresql-$major-agent-trace" agent-trace >/dev/null
 }
 trap cleanup EXIT
 start_scratch_cluster "$cluster"
