@@ -105,5 +105,5 @@ cp /etc/resolv.conf /etc/hosts /etc/hostname "$root/etc/" 2>/dev/null || true
 # shellcheck disable=SC2016 # expanded by that sh
 in_root env PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" CARGO_TARGET_DIR=/var/cache/agent-trace/target \
     PGRX_HOME=/root/.pgrx CARGO_HOME=/root/.cargo RUSTUP_HOME=/root/.rustup \
-    AGENT_TRACE_PG_ROOT="$major" TMPDIR=/tmp \
+    TMPDIR=/tmp \
     sh -c 'cd "$0" && exec "$@"' "$repo" "$@"
