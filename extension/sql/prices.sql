@@ -25,8 +25,8 @@
 --     restore runs CREATE EXTENSION, which loads the built-in rows again, then loads your rows.
 --   * The unique key counts built-in rows apart, so a row of yours (an edited built-in row too)
 --     and a built-in row of the same model, provider and effective_from both restore, and
---     price_for takes yours. A built-in row you deleted comes back with a restore (insert a row of
---     your own instead to change a price for good; with NULL prices, calls of it are not priced).
+--     price_for takes yours. A built-in row you deleted comes back with a restore (to change a
+--     price for good, update its row or insert one of your own).
 --   * `agent-trace prices import` only inserts (sql/ingest/prices_import.sql): it never changes a
 --     row, so an edit of yours stays as you left it.
 --
