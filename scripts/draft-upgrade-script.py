@@ -263,6 +263,7 @@ def upgrade_0_4_0_to_0_5_0():
     old_text, new_text = "".join(old.sections), "".join(new.sections)
     old_functions = {statement.split("(")[0]: statement for statement in sql_functions_list(old_text)}
     citus = new.file("citus.sql")
+    prices = new.file("prices.sql")
     changed = [statement for statement in sql_functions_list(new_text)
                if statement.split("(")[0] in old_functions and statement != old_functions[statement.split("(")[0]]]
     added = [statement for statement in sql_functions_list(new_text)
@@ -275,7 +276,8 @@ def upgrade_0_4_0_to_0_5_0():
         "-- they change themselves, and AgentOS compatibility works there too (the copy kept by the\n"
         "-- recompute, the spans view through a function); revoke_project and\n"
         "-- revoke_ingest_token are PL/pgSQL (Citus plans no SQL function's parameters); a trace whose\n"
-        "-- root span has no service name has none.\n"
+        "-- root span has no service name has none; built-in model prices (CREATE EXTENSION and this\n"
+        "-- upgrade load them), edits of them kept by pg_dump as the user's, and agent_trace.has_prices.\n"
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.5.0 install script (every function that\n"
         "-- is new or whose text changed, taken whole); scripts/test-upgrade.sh checks that upgrading\n"
         "-- gives exactly a fresh 0.5.0 install.\n",
@@ -299,6 +301,15 @@ def upgrade_0_4_0_to_0_5_0():
         "                WHERE s.trace_id = t.trace_id AND s.project_id = t.project_id\n"
         "                  AND s.span_id = t.root_span_id AND s.start_time = t.root_start_time\n"
         "                  AND s.service_name IS NULL);\n",
+        "-- prices.sql: built-in prices. Their rows are counted apart in the key, a trigger makes rows\n"
+        "-- written with their mark the user's, pg_dump leaves them out, and the table's COMMENTs say so.\n"
+        "DROP INDEX agent_trace.model_prices_key;\n"
+        + re.search(r"(?ms)^CREATE UNIQUE INDEX model_prices_key .*?;$\n", prices).group(0)
+        + re.search(r"(?ms)^CREATE TRIGGER model_prices_yours .*?;$\n", prices).group(0)
+        + re.search(r"(?m)^SELECT pg_catalog\.pg_extension_config_dump\('agent_trace\.model_prices', .*\n", prices).group(0)
+        + comments(prices),
+        "-- prices_snapshot.sql: the built-in rows, added beside what the table holds (no row of it is\n"
+        "-- changed), as a fresh install has them.\n" + new.file("prices_snapshot.sql"),
         citus,
     ])
 

@@ -78,6 +78,10 @@ sql() { psql -X -q -v ON_ERROR_STOP=1 -h "$cluster" -U postgres "$@"; }
 sql -d postgres -c "CREATE DATABASE fresh"
 sql -d fresh -c "CREATE EXTENSION agent_trace"
 sql -d fresh -At -f tests/schema_fingerprint.sql > "$cluster/fresh.txt"
+# The built-in prices (data, so not in the fingerprint): an upgrade loads the same rows.
+builtin_prices="SELECT count(*) || ' ' || md5(string_agg((to_jsonb(p) - 'created_at')::text, ',' ORDER BY p.model_pattern, p.provider, p.effective_from))
+                  FROM agent_trace.model_prices AS p WHERE p.source = 'agent_trace built-in'"
+fresh_prices=$(sql -d fresh -At -c "$builtin_prices")
 
 upgrades=0
 for released in tests/upgrade/agent_trace--*.sql; do
@@ -99,6 +103,13 @@ for released in tests/upgrade/agent_trace--*.sql; do
     else
         echo "FAIL: upgrading $from -> $version differs from a fresh install (- fresh, + upgraded):" >&2
         cat "$cluster/$db.diff" >&2
+        failures=$((failures + 1))
+    fi
+    upgraded_prices=$(sql -d "$db" -At -c "$builtin_prices")
+    if [ "$upgraded_prices" = "$fresh_prices" ]; then
+        log "upgrade $from -> $version loads the built-in prices a fresh install has (${fresh_prices%% *} rows)"
+    else
+        echo "FAIL: built-in prices after upgrading $from -> $version: '$upgraded_prices' (a fresh install: '$fresh_prices')" >&2
         failures=$((failures + 1))
     fi
     upgrades=$((upgrades + 1))
@@ -192,6 +203,30 @@ if [ -f tests/upgrade/agent_trace--0.3.1.sql ] && [ "$version" != 0.3.1 ] && mad
     fi
 fi
 
+# Upgrading 0.4.0 with prices of its own (as `agent-trace prices import` of the same snapshot wrote
+# them, and one edited): no row is changed, the built-in rows come beside them, and calls are priced
+# with the user's rows still.
+if [ -f tests/upgrade/agent_trace--0.4.0.sql ] && [ "$version" != 0.4.0 ]; then
+    sql -d postgres -c "CREATE DATABASE prices_from_0_4_0"
+    sql -d prices_from_0_4_0 -c "CREATE EXTENSION agent_trace VERSION '0.4.0'" \
+        -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, output_usd_per_mtok, source, source_date)
+            VALUES ('gpt-4o-mini', 'openai', 0.15, 0.6, 'litellm 1.106.2 model_prices_and_context_window_backup.json', '2026-10-21'),
+                   ('gpt-4o', 'openai', 9, 9, 'litellm 1.106.2 model_prices_and_context_window_backup.json', '2026-10-21')"
+    own="SELECT string_agg(concat_ws(':', xmin, ctid, model_pattern, input_usd_per_mtok, source), ' ' ORDER BY model_pattern)
+           FROM agent_trace.model_prices WHERE source <> 'agent_trace built-in'"
+    before=$(sql -d prices_from_0_4_0 -At -c "$own")
+    sql -d prices_from_0_4_0 -c "ALTER EXTENSION agent_trace UPDATE" >/dev/null
+    after=$(sql -d prices_from_0_4_0 -At -c "$own")
+    loaded=$(sql -d prices_from_0_4_0 -At -c "$builtin_prices")
+    priced=$(sql -d prices_from_0_4_0 -At -c "SELECT input_usd_per_mtok || ' ' || source FROM agent_trace.price_for('gpt-4o', 'openai', now())")
+    if [ "$after" = "$before" ] && [ "$loaded" = "$fresh_prices" ] && [ "$priced" = "9 litellm 1.106.2 model_prices_and_context_window_backup.json" ]; then
+        log "upgrade 0.4.0 -> $version leaves the prices it had untouched (same xmin and ctid), loads the built-in ones beside them, and prices with the user's"
+    else
+        echo "FAIL: upgrading 0.4.0 with prices: own rows before '$before', after '$after'; built-in '$loaded' (want '$fresh_prices'); gpt-4o priced at '$priced' (want the user's 9)" >&2
+        failures=$((failures + 1))
+    fi
+fi
+
 # A backup keeps the data: pg_dump of a database with a priced LLM span, restored into an empty one,
 # has the span, the price, the trace row and the computed cost, once: each partition is restored
 # directly (no trigger folds the span a second time), and agent_traces is dumped too. One span lies
@@ -202,7 +237,27 @@ sql -d fresh -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, 
     -c "SELECT count(*) FROM agent_trace._maintain('2026-06-01 12:00+00')" \
     -c "INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, span_type, model, provider, input_tokens, output_tokens, start_time, end_time) VALUES ('d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', 'd0d0d0d0d0d0d0d1', 'd0d0d0d0d0d0d0d0', 'chat dump-model', 'llm', 'dump-model', 'openai', 1000000, 1000000, '2026-01-01', '2026-06-01')" \
     -c "SELECT agent_trace.enable_agno_compat('ai')"
+# Prices: a built-in row edited (it becomes the user's), one deleted, a row of the user's beside a
+# built-in one of the same key. The dump holds the user's rows only; the restore's CREATE EXTENSION
+# loads the built-in ones again (the deleted one too), and the user's rows still price the calls.
+sql -d fresh -c "UPDATE agent_trace.model_prices SET input_usd_per_mtok = 0.2 WHERE model_pattern = 'gpt-4o-mini' AND provider = 'openai'" \
+    -c "DELETE FROM agent_trace.model_prices WHERE model_pattern = 'o3' AND provider = 'openai'" \
+    -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, output_usd_per_mtok) VALUES ('gpt-4o', 'openai', 1, 2)" >/dev/null
 restore_into fresh restored
+prices_state="SELECT concat_ws(' ', (SELECT count(*) FROM agent_trace.model_prices WHERE source = 'agent_trace built-in'),
+                  (SELECT string_agg(concat_ws(':', model_pattern, input_usd_per_mtok, source, source_date), ',' ORDER BY model_pattern)
+                     FROM agent_trace.model_prices WHERE source <> 'agent_trace built-in'),
+                  (SELECT string_agg(input_usd_per_mtok || ':' || source, ',' ORDER BY model) FROM unnest(ARRAY['gpt-4o', 'gpt-4o-mini', 'o3']) AS model,
+                          agent_trace.price_for(model, 'openai', '2026-06-01')))"
+prices_before=$(sql -d fresh -At -c "$prices_state"); prices_after=$(sql -d restored -At -c "$prices_state")
+prices_want_before="187 dump-model:1:test,gpt-4o:1:manual,gpt-4o-mini:0.2:manual:2026-10-21 1:manual,0.2:manual"
+prices_want_after="189 dump-model:1:test,gpt-4o:1:manual,gpt-4o-mini:0.2:manual:2026-10-21 1:manual,0.2:manual,2:agent_trace built-in"
+if [ "$prices_before" = "$prices_want_before" ] && [ "$prices_after" = "$prices_want_after" ]; then
+    log "pg_dump and restore keep the user's prices (an edited built-in row too) beside the built-in ones, which price_for passes over; a deleted built-in row comes back ($prices_after)"
+else
+    echo "FAIL: prices before dump '$prices_before' (want '$prices_want_before'), after restore '$prices_after' (want '$prices_want_after')" >&2
+    failures=$((failures + 1))
+fi
 state="SELECT (SELECT string_agg(tableoid::regclass::text, ' ' ORDER BY span_id) FROM agent_trace.agent_spans) || ' ' || (SELECT count(*) FROM agent_trace.model_prices WHERE model_pattern = 'dump-model') || ' ' || (SELECT span_count || ' ' || computed_cost_usd FROM agent_trace.agent_traces) || ' ' || (SELECT count(*) FROM agent_trace.agent_span_costs)"
 want="agent_trace_partitions.agent_spans_p20260601 agent_trace_partitions.agent_spans_default 1 2 6 2"
 before=$(sql -d fresh -At -c "$state"); after=$(sql -d restored -At -c "$state")

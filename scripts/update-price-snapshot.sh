@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Refreshes sql/prices/litellm-snapshot.json, the model prices `agent-trace prices import` (and
-# `agent-trace up`) load when given no file. It is a dated subset of LiteLLM's
+# `agent-trace up`) load when given no file, and extension/sql/prices_snapshot.sql, the same prices
+# as the rows CREATE EXTENSION loads (written by ingest's prices::builtin_prices_sql, the importer's
+# own mapping). It is a dated subset of LiteLLM's
 # model_prices_and_context_window_backup.json, taken from the `litellm` wheel on PyPI, in the same
 # format, so the importer reads it exactly as it reads the full file:
 #   * direct providers only: litellm_provider openai, anthropic, gemini (the Gemini API);
@@ -13,7 +15,11 @@
 # file inside the wheel); the importer takes them as the default --source and --date.
 #
 # Usage: scripts/update-price-snapshot.sh [LITELLM_VERSION]   (default: the latest on PyPI)
-# Then review the diff, run `cargo test -p ingest --test prices`, and commit the file.
+# Then review the diff, run `cargo test -p ingest --test prices`, and commit both files.
+# The built-in prices are part of the extension's install script: once a version is released, new
+# ones belong to the next version, whose upgrade script must replace the built-in rows (delete those
+# of the old snapshot, then load the new file); scripts/test-upgrade.sh compares them with a fresh
+# install's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,3 +79,6 @@ with open(out, "w") as f:
     f.write("\n")
 print(f"==> {out}: {len(snapshot)} models from litellm {version} (file dated {date})")
 PY
+
+echo "==> extension/sql/prices_snapshot.sql: the built-in prices, from the new snapshot"
+AGENT_TRACE_WRITE_BUILTIN_PRICES=1 cargo test --quiet -p ingest --lib the_extension_loads_the_snapshot

@@ -5,7 +5,8 @@
 -- they change themselves, and AgentOS compatibility works there too (the copy kept by the
 -- recompute, the spans view through a function); revoke_project and
 -- revoke_ingest_token are PL/pgSQL (Citus plans no SQL function's parameters); a trace whose
--- root span has no service name has none.
+-- root span has no service name has none; built-in model prices (CREATE EXTENSION and this
+-- upgrade load them), edits of them kept by pg_dump as the user's, and agent_trace.has_prices.
 -- Drafted by scripts/draft-upgrade-script.py from the 0.5.0 install script (every function that
 -- is new or whose text changed, taken whole); scripts/test-upgrade.sh checks that upgrading
 -- gives exactly a fresh 0.5.0 install.
@@ -19,6 +20,39 @@ CREATE CAST (uuid AS agent_trace.trace_id) WITHOUT FUNCTION AS ASSIGNMENT;
 CREATE CAST (macaddr8 AS agent_trace.span_id) WITHOUT FUNCTION AS ASSIGNMENT;
 
 -- Functions new in 0.5.0 outside citus.sql, with their comments and privileges.
+CREATE FUNCTION agent_trace._price_is_yours() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.source := 'manual';
+    -- An edited built-in row whose key has a row of the user's already would be refused as a
+    -- duplicate: say which, and why.
+    IF TG_OP = 'UPDATE' AND OLD.source = 'agent_trace built-in' AND EXISTS (
+        SELECT FROM agent_trace.model_prices AS p
+         WHERE p.model_pattern = NEW.model_pattern AND p.provider = NEW.provider
+           AND p.effective_from = NEW.effective_from AND p.source <> 'agent_trace built-in') THEN
+        RAISE EXCEPTION 'model_prices has a row of yours for % (%) from % already', NEW.model_pattern,
+                        NEW.provider, NEW.effective_from
+              USING ERRCODE = 'unique_violation',
+                    HINT = 'That row prices the calls, not the built-in one: change that row, or leave the built-in rows out of this UPDATE (WHERE source <> ''agent_trace built-in'').';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._price_is_yours() IS
+    'Trigger of model_prices: a row inserted or updated with source ''agent_trace built-in'' (an edited built-in row) becomes the user''s, source ''manual'', so pg_dump keeps it. Internal.';
+REVOKE ALL ON FUNCTION agent_trace._price_is_yours() FROM PUBLIC;
+CREATE FUNCTION agent_trace.has_prices() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT FROM agent_trace.model_prices)
+$$;
+COMMENT ON FUNCTION agent_trace.has_prices() IS
+    'true when agent_trace.model_prices holds a price (false: no call gets a computed cost). Runs with the owner''s rights, so the writer role, which cannot read model_prices, can ask: `agent-trace serve` does at start.';
+REVOKE ALL ON FUNCTION agent_trace.has_prices() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.has_prices() TO agent_trace_writer, agent_trace_reader, agent_trace_usage_reader;
 CREATE FUNCTION agent_trace._delete_before(table_name text, time_column text, cutoff timestamptz,
                                            only_project integer DEFAULT NULL, other_projects integer[] DEFAULT NULL)
     RETURNS bigint
@@ -543,6 +577,60 @@ BEGIN
         PERFORM agent_trace._agno_copy_traces(keys_trace, keys_project);
     END IF;
     RETURN changed;
+END
+$$;
+CREATE OR REPLACE FUNCTION agent_trace.price_for(model text, provider text, at timestamptz)
+    RETURNS SETOF agent_trace.model_prices
+    LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1
+    SET search_path = pg_catalog, pg_temp
+    -- The lookup runs once per (model, provider, day) of every insert, one span at a time when
+    -- AgentOS writes: planned once per session, it costs an execution only (a custom plan per call,
+    -- PostgreSQL's choice here, cost more than the lookup itself).
+    SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    -- The call's names and providers, worked out once: the lookup compares every price row with
+    -- them (written inside the query, the regular expressions ran again for every row).
+    full_name text := lower(btrim(price_for.model));
+    base_name text := regexp_replace(lower(btrim(price_for.model)), '^.*/', '');
+    undated_name text := regexp_replace(regexp_replace(lower(btrim(price_for.model)), '^.*/', ''),
+                                        '(-[0-9]{8}|-[0-9]{4}-[0-9]{2}-[0-9]{2}|@[0-9]{8})$', '');
+    prefix_provider text := CASE WHEN strpos(price_for.model, '/') > 0
+                                 THEN agent_trace.normalize_provider(split_part(lower(btrim(price_for.model)), '/', 1)) END;
+    full_provider text := agent_trace.normalize_provider(price_for.provider);
+    base_provider text;
+    call_day date := (price_for.at AT TIME ZONE 'UTC')::date;
+BEGIN
+    IF full_name IS NULL OR full_name = '' THEN
+        RETURN;
+    END IF;
+    -- "vendor/model": the vendor is the provider when some price row names it.
+    base_provider := coalesce(CASE WHEN EXISTS (SELECT FROM agent_trace.model_prices AS k
+                                                 WHERE k.provider = prefix_provider)
+                                   THEN prefix_provider END,
+                              full_provider);
+    RETURN QUERY
+    SELECT (c.p).*
+      FROM (SELECT p, m.step,
+                   CASE WHEN p.provider = m.call_provider THEN 0 WHEN p.provider = '*' THEN 1 ELSE 2 END AS provider_rank
+              FROM agent_trace.model_prices AS p
+             CROSS JOIN LATERAL (
+                   SELECT CASE
+                              WHEN p.model_pattern = full_name THEN 1
+                              WHEN p.model_pattern = base_name THEN 2
+                              WHEN p.model_pattern = undated_name THEN 3
+                              WHEN strpos(p.model_pattern, '%') > 0
+                                   AND base_name LIKE replace(replace(p.model_pattern, '\', '\\'), '_', '\_') THEN 4
+                          END AS step,
+                          CASE WHEN p.model_pattern = full_name THEN full_provider ELSE base_provider END AS call_provider
+                   ) AS m
+             WHERE p.effective_from <= call_day
+               AND m.step IS NOT NULL
+               AND (p.provider = m.call_provider OR p.provider = '*' OR m.call_provider IS NULL)) AS c
+     -- Last, of two rows that differ only in that: the user's before the built-in one.
+     ORDER BY c.step, c.provider_rank, length((c.p).model_pattern) DESC, (c.p).model_pattern,
+              (c.p).provider, (c.p).effective_from DESC, (c.p).source = 'agent_trace built-in'
+     LIMIT 1;
 END
 $$;
 CREATE OR REPLACE FUNCTION agent_trace._cost_inserted_log() RETURNS trigger
@@ -1208,6 +1296,288 @@ UPDATE agent_trace.agent_traces AS t SET service_name = NULL
                   AND s.span_id = t.root_span_id AND s.start_time = t.root_start_time
                   AND s.service_name IS NULL);
 
+-- prices.sql: built-in prices. Their rows are counted apart in the key, a trigger makes rows
+-- written with their mark the user's, pg_dump leaves them out, and the table's COMMENTs say so.
+DROP INDEX agent_trace.model_prices_key;
+CREATE UNIQUE INDEX model_prices_key ON agent_trace.model_prices
+    (md5(model_pattern), md5(provider), effective_from, (source = 'agent_trace built-in'));
+CREATE TRIGGER model_prices_yours BEFORE INSERT OR UPDATE ON agent_trace.model_prices
+    FOR EACH ROW WHEN (NEW.source = 'agent_trace built-in') EXECUTE FUNCTION agent_trace._price_is_yours();
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.model_prices', $$WHERE source <> 'agent_trace built-in'$$);
+COMMENT ON TABLE agent_trace.model_prices IS
+    'Prices of models per million tokens, in US dollars, for computing the cost of calls that report tokens but no cost. CREATE EXTENSION loads the built-in prices (source ''agent_trace built-in''); edit with plain INSERT/UPDATE/DELETE (a built-in row you change becomes yours, source ''manual''); `agent-trace prices import` adds newer prices from LiteLLM''s list as dated rows. pg_dump keeps your rows, not the built-in ones, which CREATE EXTENSION loads again on restore. Which row applies to a call: agent_trace.price_for (most specific model match, own provider first, latest effective_from not after the call, yours before a built-in one). After changing prices, run agent_trace.recompute_costs(from, to) to re-cost stored calls.';
+COMMENT ON COLUMN agent_trace.model_prices.model_pattern IS 'Model name in lower case, e.g. "gpt-4o", "claude-sonnet-4-5". Holding a % it is a LIKE pattern ("ft:gpt-4o-mini%"; _ is a plain character). Matched against the name of the call without a "vendor/" prefix; exact names beat patterns, longer patterns beat shorter ones. Any length: unique per provider and effective_from (one of yours, one built-in) through md5(model_pattern), and indexed by hash, so WHERE model_pattern = ''...'' uses an index.';
+COMMENT ON COLUMN agent_trace.model_prices.provider IS 'Provider the price applies to, as agent_trace.normalize_provider names it: "openai", "anthropic", "gcp.gemini" (Gemini API), "gcp.vertex_ai", "aws.bedrock", "azure.ai.openai", ...; "*" for any provider. Calls of an unknown provider match rows of any provider. Any length: part of the key through md5(provider).';
+COMMENT ON COLUMN agent_trace.model_prices.effective_from IS 'First day (UTC) this price applies, up to the next row of the same model_pattern and provider. -infinity: since always (the first price known for a model).';
+COMMENT ON COLUMN agent_trace.model_prices.input_usd_per_mtok IS 'Price of one million input tokens that are neither read from nor written to the prompt cache. NULL: not priced (calls with such tokens get no computed cost).';
+COMMENT ON COLUMN agent_trace.model_prices.output_usd_per_mtok IS 'Price of one million output tokens (reasoning tokens too, unless reasoning_usd_per_mtok is set). NULL: not priced.';
+COMMENT ON COLUMN agent_trace.model_prices.cache_read_usd_per_mtok IS 'Price of one million input tokens read from the prompt cache. NULL: not priced (calls that read the cache get no computed cost).';
+COMMENT ON COLUMN agent_trace.model_prices.cache_write_usd_per_mtok IS 'Price of one million input tokens written to the prompt cache (Anthropic: the 5-minute cache write). NULL: cache writes cost the input price (OpenAI and Gemini charge nothing extra for them).';
+COMMENT ON COLUMN agent_trace.model_prices.reasoning_usd_per_mtok IS 'Price of one million reasoning tokens. NULL: they cost the output price.';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_above_tokens IS 'Long-context tier: a call whose input_tokens exceed this many is priced entirely at the long_context_* prices (as Google, Anthropic and OpenAI bill long prompts). NULL: one price at any length.';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_input_usd_per_mtok IS 'Input price above long_context_above_tokens. NULL: not priced (such calls get no computed cost).';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_output_usd_per_mtok IS 'Output (and reasoning) price above long_context_above_tokens. NULL: not priced.';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_cache_read_usd_per_mtok IS 'Cache-read price above long_context_above_tokens. NULL: not priced.';
+COMMENT ON COLUMN agent_trace.model_prices.long_context_cache_write_usd_per_mtok IS 'Cache-write price above long_context_above_tokens. NULL: cache writes cost the long-context input price.';
+COMMENT ON COLUMN agent_trace.model_prices.source IS 'Where the price comes from: "agent_trace built-in" for the rows CREATE EXTENSION loads (left out of pg_dump, loaded again on restore; only the extension writes this source: a row inserted or updated with it becomes "manual"), e.g. "litellm 1.106.2 model_prices_and_context_window_backup.json" for `agent-trace prices import`, "manual" for rows entered by hand and edited built-in rows.';
+COMMENT ON COLUMN agent_trace.model_prices.source_date IS 'Date of the source (the price list''s publication date for imports and built-in rows, kept when you edit a row). NULL when unknown.';
+COMMENT ON COLUMN agent_trace.model_prices.created_at IS 'When this row was stored.';
+COMMENT ON FUNCTION agent_trace._price_is_yours() IS
+    'Trigger of model_prices: a row inserted or updated with source ''agent_trace built-in'' (an edited built-in row) becomes the user''s, source ''manual'', so pg_dump keeps it. Internal.';
+COMMENT ON FUNCTION agent_trace.normalize_provider(text) IS
+    'The provider name model_prices uses for a provider as clients send it: lower case, and the OpenTelemetry GenAI name (gen_ai.provider.name) for common older or vendor spellings: gcp.gen_ai, gemini, google -> gcp.gemini; vertex_ai, vertexai -> gcp.vertex_ai; azure -> azure.ai.openai; bedrock -> aws.bedrock. NULL for NULL or empty.';
+COMMENT ON FUNCTION agent_trace.price_for(text, text, timestamptz) IS
+    'The model_prices row that prices a call of this model and provider made at this time, or no row. Most specific model match first (exact name, name without "vendor/" prefix, name without date stamp, longest LIKE pattern), then the call''s own provider before "*", then the latest effective_from not after the call''s UTC date, then a row of yours before a built-in one. Example: SELECT * FROM agent_trace.price_for(''claude-sonnet-4-5-20250929'', ''anthropic'', now());';
+COMMENT ON FUNCTION agent_trace._costs_at_price(agent_trace.model_prices, bigint[], bigint[], bigint[], bigint[], bigint[]) IS
+    'agent_trace.cost_at_price of many calls at one price: the i-th cost from the i-th element of each token array (arrays of equal length). Internal: the insert trigger and recompute_costs price a batch with one call.';
+COMMENT ON FUNCTION agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint) IS
+    'Cost in US dollars of one call at this price row, from token counts with the meaning of the agent_spans columns: input_tokens includes cache_read_tokens and cache_write_tokens, output_tokens includes reasoning_tokens. Charges (input - cache_read - cache_write) at the input price, cache reads at the cache-read price, cache writes at the cache-write price (else the input price), (output - reasoning) at the output price and reasoning at the reasoning price (else the output price); above long_context_above_tokens input tokens, the long-context prices. A missing count is 0. NULL when price is NULL, when both input_tokens and output_tokens are NULL, or when tokens fall on an unpriced (NULL) price.';
+COMMENT ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint) IS
+    'Cost in US dollars of one call of this model and provider at this time with these token counts (agent_spans meaning: input_tokens includes cache reads and writes, output_tokens includes reasoning): agent_trace.cost_at_price of the row agent_trace.price_for picks. NULL when no price applies, the tokens are missing, or tokens fall on an unpriced component. Example: SELECT agent_trace.compute_cost(''gpt-4o'', ''openai'', now(), 1200, 300, 1000, NULL, NULL);';
+COMMENT ON TABLE agent_trace.agent_span_costs IS
+    'Computed cost of each LLM or embedding span that reported tokens and a model but no cost_usd, and that a model_prices row prices: one row per such span, keyed like agent_spans (join on trace_id, span_id, start_time, project_id). Written by the database as spans are inserted, and removed with them; agent_trace.recompute_costs rewrites it after prices change. Spans without a row here have a provided cost_usd or could not be priced.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.trace_id IS 'trace_id of the span.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.project_id IS 'project_id of the span.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.span_id IS 'span_id of the span.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.start_time IS 'start_time of the span.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.computed_cost_usd IS 'Cost of the span in US dollars computed from its tokens and the price row named by the price_* columns (agent_trace.cost_at_price).';
+COMMENT ON COLUMN agent_trace.agent_span_costs.price_model_pattern IS 'model_pattern of the model_prices row used.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.price_provider IS 'provider of the model_prices row used.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.price_effective_from IS 'effective_from of the model_prices row used.';
+COMMENT ON COLUMN agent_trace.agent_span_costs.computed_at IS 'When this cost was computed (at insert, or by the last recompute_costs that changed it).';
+COMMENT ON FUNCTION agent_trace._log_provider(jsonb) IS
+    'Provider of a log record for pricing: its gen_ai.provider.name, else gen_ai.system attribute. Internal.';
+COMMENT ON FUNCTION agent_trace._cost_inserted_log() IS
+    'Trigger function: sets computed_cost_usd of a log record that reports tokens but no cost_usd, reading model_prices with the rights of the extension''s owner (SECURITY DEFINER). Internal.';
+COMMENT ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) IS
+    'Re-computes the computed cost of the spans and log records whose start_time / time lies in [from_time, to_time) against model_prices as they are now, after you changed, added or deleted prices: adds, changes or removes agent_span_costs rows, updates the computed_cost_usd of their traces and of agent_logs rows. Changes only what differs, so a second run changes nothing. Returns how many span costs were added, changed and removed, traces updated and log costs changed. Example: SELECT * FROM agent_trace.recompute_costs(''2026-01-01'', now());';
+COMMENT ON FUNCTION agent_trace.has_prices() IS
+    'true when agent_trace.model_prices holds a price (false: no call gets a computed cost). Runs with the owner''s rights, so the writer role, which cannot read model_prices, can ask: `agent-trace serve` does at start.';
+
+-- prices_snapshot.sql: the built-in rows, added beside what the table holds (no row of it is
+-- changed), as a fresh install has them.
+-- requires:
+--   prices
+
+-- agent_trace's built-in model prices: the rows CREATE EXTENSION loads into agent_trace.model_prices.
+-- GENERATED by ingest/src/cli/prices.rs (builtin_prices_sql) from sql/prices/litellm-snapshot.json
+-- (litellm 1.106.2 model_prices_and_context_window_backup.json, dated 2026-10-21):
+-- the rows `agent-trace prices import` makes of that list, marked source 'agent_trace built-in'
+-- (prices.sql says what the mark means for edits and pg_dump).
+-- Do not edit. After changing the snapshot or the mapping, write it again with
+--   AGENT_TRACE_WRITE_BUILTIN_PRICES=1 cargo test -p ingest --lib the_extension_loads_the_snapshot
+-- (scripts/update-price-snapshot.sh does); `cargo test -p ingest` fails while it differs.
+-- A row there already is left alone: an upgrade script loads this file too. The trigger that makes
+-- rows written with the built-in mark the user's is off meanwhile.
+ALTER TABLE agent_trace.model_prices DISABLE TRIGGER model_prices_yours;
+INSERT INTO agent_trace.model_prices (model_pattern, provider, effective_from, input_usd_per_mtok,
+    output_usd_per_mtok, cache_read_usd_per_mtok, cache_write_usd_per_mtok, reasoning_usd_per_mtok,
+    long_context_above_tokens, long_context_input_usd_per_mtok, long_context_output_usd_per_mtok,
+    long_context_cache_read_usd_per_mtok, long_context_cache_write_usd_per_mtok, source, source_date)
+SELECT v.model_pattern, agent_trace.normalize_provider(v.provider), '-infinity', v.input::numeric,
+       v.output::numeric, v.cache_read::numeric, v.cache_write::numeric, v.reasoning::numeric,
+       v.long_context_above::bigint, v.long_context_input::numeric, v.long_context_output::numeric,
+       v.long_context_cache_read::numeric, v.long_context_cache_write::numeric,
+       'agent_trace built-in', '2026-10-21'
+  FROM (VALUES
+    ('claude-fable-5', 'anthropic', 10, 50, 1, 12.5, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-fable-5-1', 'anthropic', 10, 50, 0.25, 12.5, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-haiku-4-5', 'anthropic', 1, 5, 0.1, 1.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-haiku-4-5-20251001', 'anthropic', 1, 5, 0.1, 1.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-haiku-5-5', 'anthropic', 0.1, 0.5, 0.01, 0.125, NULL, 100000, 0.5, 2.5, 0.05, 0.625),
+    ('claude-mythos-5', 'anthropic', 10, 50, 1, 12.5, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-mythos-5-1', 'anthropic', 10, 50, 0.25, 12.5, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-mythos-preview', 'anthropic', 10, 50, 1, 12.5, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-4-5', 'anthropic', 5, 25, 0.5, 6.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-4-5-20251101', 'anthropic', 5, 25, 0.5, 6.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-4-6', 'anthropic', 5, 25, 0.5, 6.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-4-6-20260205', 'anthropic', 5, 25, 0.5, 6.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-4-7', 'anthropic', 5, 25, 0.5, 6.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-4-7-20260416', 'anthropic', 5, 25, 0.5, 6.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-4-8', 'anthropic', 5, 25, 0.5, 6.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-5', 'anthropic', 5, 25, 0.5, 6.25, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-opus-5-5', 'anthropic', 4, 20, 0.2, 5, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-sonnet-4-5', 'anthropic', 3, 15, 0.3, 3.75, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-sonnet-4-5-20250929', 'anthropic', 3, 15, 0.3, 3.75, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-sonnet-4-6', 'anthropic', 3, 15, 0.3, 3.75, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-sonnet-5', 'anthropic', 2, 10, 0.2, 2.5, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('claude-sonnet-5-5', 'anthropic', 2, 10, 0.1, 2.5, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('deep-research-max-preview-04-2026', 'gcp.gemini', 2, 12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('deep-research-preview-04-2026', 'gcp.gemini', 2, 12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('deep-research-pro-preview-12-2025', 'gcp.gemini', 2, 12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-2.5-computer-use-preview-10-2025', 'gcp.gemini', 1.25, 10, NULL, NULL, NULL, 200000, 2.5, 15, NULL, NULL),
+    ('gemini-2.5-flash', 'gcp.gemini', 0.3, 2.5, 0.03, NULL, 2.5, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-2.5-flash-lite', 'gcp.gemini', 0.1, 0.4, 0.01, NULL, 0.4, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-2.5-pro', 'gcp.gemini', 1.25, 10, 0.125, NULL, NULL, 200000, 2.5, 15, 0.25, NULL),
+    ('gemini-2.5-pro-preview-tts', 'gcp.gemini', 1, 20, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-3-flash-preview', 'gcp.gemini', 0.5, 3, 0.05, NULL, 3, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-3.1-flash-lite', 'gcp.gemini', 0.25, 1.5, 0.025, NULL, 1.5, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-3.1-flash-lite-preview', 'gcp.gemini', 0.25, 1.5, 0.025, NULL, 1.5, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-3.1-pro-preview', 'gcp.gemini', 2, 12, 0.2, NULL, NULL, 200000, 4, 18, 0.4, NULL),
+    ('gemini-3.1-pro-preview-customtools', 'gcp.gemini', 2, 12, 0.2, NULL, NULL, 200000, 4, 18, 0.4, NULL),
+    ('gemini-3.5-flash', 'gcp.gemini', 1.5, 9, 0.15, NULL, 9, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-3.5-flash-lite', 'gcp.gemini', 0.3, 2.5, 0.03, NULL, 2.5, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-3.6-flash', 'gcp.gemini', 0.75, 3.75, 0.075, NULL, 3.75, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-3.7-flash', 'gcp.gemini', 0.75, 3.75, 0.075, NULL, 3.75, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-3.8-flash', 'gcp.gemini', 0.75, 3.75, 0.075, NULL, 3.75, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-4-argon', 'gcp.gemini', 2, 10, 0.1, NULL, 10, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-embedding-001', 'gcp.gemini', 0.15, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-embedding-2', 'gcp.gemini', 0.2, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-embedding-2-preview', 'gcp.gemini', 0.2, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-exp-1114', 'gcp.gemini', 0, 0, NULL, NULL, NULL, 128000, 0, 0, NULL, NULL),
+    ('gemini-flash-latest', 'gcp.gemini', 0.75, 3.75, 0.075, NULL, 3.75, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-flash-lite-latest', 'gcp.gemini', 0.3, 2.5, 0.03, NULL, 2.5, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-gemma-2-27b-it', 'gcp.gemini', 0.35, 1.05, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-gemma-2-9b-it', 'gcp.gemini', 0.35, 1.05, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-omni-1.1-flash', 'gcp.gemini', 1.5, 9, NULL, NULL, 9, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-omni-flash-preview', 'gcp.gemini', 1.5, 9, NULL, NULL, 9, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-pro-latest', 'gcp.gemini', 2, 12, 0.2, NULL, NULL, 200000, 4, 18, 0.4, NULL),
+    ('gemini-robotics-er-2-preview', 'gcp.gemini', 1, 5, 0.1, NULL, 5, NULL, NULL, NULL, NULL, NULL),
+    ('gemini-robotics-er-2-streaming-preview', 'gcp.gemini', 1, 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemma-3-27b-it', 'gcp.gemini', 0, 0, NULL, NULL, NULL, 128000, 0, 0, NULL, NULL),
+    ('gemma-4-26b-a4b-it', 'gcp.gemini', 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gemma-4-31b-it', 'gcp.gemini', 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('learnlm-1.5-pro-experimental', 'gcp.gemini', 0, 0, NULL, NULL, NULL, 128000, 0, 0, NULL, NULL),
+    ('lyria-3-clip-preview', 'gcp.gemini', 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('lyria-3-pro-preview', 'gcp.gemini', 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('lyria-3.5', 'gcp.gemini', 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('lyria-3.5-clip-preview', 'gcp.gemini', 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('lyria-3.5-pro-preview', 'gcp.gemini', 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('lyria-realtime-exp', 'gcp.gemini', 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('chat-latest', 'openai', 5, 30, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('computer-use-preview', 'openai', 3, 12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('computer-use-preview-2025-03-11', 'openai', 3, 12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('daybreak-blue-latest', 'openai', 4, 20, 0.4, 5, NULL, 272000, 8, 30, 0.8, 10),
+    ('daybreak-red-latest', 'openai', 12.5, 75, 1.25, 15.625, NULL, 272000, 25, 112.5, 2.5, 31.25),
+    ('ft:gpt-3.5-turbo', 'openai', 3, 6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-3.5-turbo-0125', 'openai', 3, 6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-3.5-turbo-0613', 'openai', 3, 6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-3.5-turbo-1106', 'openai', 3, 6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-4-0613', 'openai', 30, 60, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-4.1-2025-04-14', 'openai', 3, 12, 0.75, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-4.1-mini-2025-04-14', 'openai', 0.8, 3.2, 0.2, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-4.1-nano-2025-04-14', 'openai', 0.2, 0.8, 0.05, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-4o-2024-08-06', 'openai', 3.75, 15, 1.875, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-4o-2024-11-20', 'openai', 3.75, 15, NULL, 1.875, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:gpt-4o-mini-2024-07-18', 'openai', 0.3, 1.2, 0.15, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('ft:o4-mini-2025-04-16', 'openai', 4, 16, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-3.5-turbo', 'openai', 0.5, 1.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-3.5-turbo-0125', 'openai', 0.5, 1.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-3.5-turbo-1106', 'openai', 1, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-3.5-turbo-16k', 'openai', 3, 4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4', 'openai', 30, 60, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4-0613', 'openai', 30, 60, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4-1106-preview', 'openai', 10, 30, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4-turbo', 'openai', 10, 30, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4-turbo-2024-04-09', 'openai', 10, 30, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4.1', 'openai', 2, 8, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4.1-2025-04-14', 'openai', 2, 8, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4.1-mini', 'openai', 0.4, 1.6, 0.1, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4.1-mini-2025-04-14', 'openai', 0.4, 1.6, 0.1, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4.1-nano', 'openai', 0.1, 0.4, 0.025, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4.1-nano-2025-04-14', 'openai', 0.1, 0.4, 0.025, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o', 'openai', 2.5, 10, 1.25, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-2024-05-13', 'openai', 5, 15, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-2024-08-06', 'openai', 2.5, 10, 1.25, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-2024-11-20', 'openai', 2.5, 10, 1.25, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-audio-preview-2024-12-17', 'openai', 2.5, 10, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-audio-preview-2025-06-03', 'openai', 2.5, 10, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-mini', 'openai', 0.15, 0.6, 0.075, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-mini-2024-07-18', 'openai', 0.15, 0.6, 0.075, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-mini-audio-preview-2024-12-17', 'openai', 0.15, 0.6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-mini-search-preview', 'openai', 0.15, 0.6, 0.075, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-mini-search-preview-2025-03-11', 'openai', 0.15, 0.6, 0.075, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-search-preview', 'openai', 2.5, 10, 1.25, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-4o-search-preview-2025-03-11', 'openai', 2.5, 10, 1.25, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-2025-08-07', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-chat', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-chat-latest', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-codex', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-mini', 'openai', 0.25, 2, 0.025, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-mini-2025-08-07', 'openai', 0.25, 2, 0.025, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-nano', 'openai', 0.05, 0.4, 0.005, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-nano-2025-08-07', 'openai', 0.05, 0.4, 0.005, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-pro', 'openai', 15, 120, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-pro-2025-10-06', 'openai', 15, 120, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-search-api', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5-search-api-2025-10-14', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.1', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.1-2025-11-13', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.1-chat-latest', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.1-codex', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.1-codex-max', 'openai', 1.25, 10, 0.125, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.1-codex-mini', 'openai', 0.25, 2, 0.025, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.2', 'openai', 1.75, 14, 0.175, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.2-2025-12-11', 'openai', 1.75, 14, 0.175, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.2-chat-latest', 'openai', 1.75, 14, 0.175, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.2-codex', 'openai', 1.75, 14, 0.175, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.2-pro', 'openai', 21, 168, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.2-pro-2025-12-11', 'openai', 21, 168, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.3-chat-latest', 'openai', 1.75, 14, 0.175, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.3-codex', 'openai', 1.75, 14, 0.175, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.4', 'openai', 2.5, 15, 0.25, NULL, NULL, 272000, 5, 22.5, 0.5, NULL),
+    ('gpt-5.4-2026-03-05', 'openai', 2.5, 15, 0.25, NULL, NULL, 272000, 5, 22.5, 0.5, NULL),
+    ('gpt-5.4-mini', 'openai', 0.75, 4.5, 0.075, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.4-mini-2026-03-17', 'openai', 0.75, 4.5, 0.075, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.4-nano', 'openai', 0.2, 1.25, 0.02, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.4-nano-2026-03-17', 'openai', 0.2, 1.25, 0.02, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.4-pro', 'openai', 30, 180, NULL, NULL, NULL, 272000, 60, 270, NULL, NULL),
+    ('gpt-5.4-pro-2026-03-05', 'openai', 30, 180, NULL, NULL, NULL, 272000, 60, 270, NULL, NULL),
+    ('gpt-5.5', 'openai', 5, 30, 0.5, NULL, NULL, 272000, 10, 45, 1, NULL),
+    ('gpt-5.5-2026-04-23', 'openai', 5, 30, 0.5, NULL, NULL, 272000, 10, 45, 1, NULL),
+    ('gpt-5.5-cyber', 'openai', 12.5, 75, 1.25, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.5-cyber-preview', 'openai', 12.5, 75, 1.25, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-5.5-pro', 'openai', 30, 180, NULL, NULL, NULL, 272000, 60, 270, NULL, NULL),
+    ('gpt-5.5-pro-2026-04-23', 'openai', 30, 180, NULL, NULL, NULL, 272000, 60, 270, NULL, NULL),
+    ('gpt-5.6', 'openai', 4, 20, 0.4, 5, NULL, 272000, 8, 30, 0.8, 10),
+    ('gpt-5.6-cyber', 'openai', 12.5, 75, 1.25, 15.625, NULL, 272000, 25, 112.5, 2.5, 31.25),
+    ('gpt-5.6-luna', 'openai', 0.2, 1.2, 0.02, 0.25, NULL, 272000, 0.4, 1.8, 0.04, 0.5),
+    ('gpt-5.6-sol', 'openai', 4, 20, 0.4, 5, NULL, 272000, 8, 30, 0.8, 10),
+    ('gpt-5.6-terra', 'openai', 2, 12, 0.2, 2.5, NULL, 272000, 4, 18, 0.4, 5),
+    ('gpt-6-astra', 'openai', 10, 50, 1, 12.5, NULL, 272000, 20, 75, 2, 25),
+    ('gpt-6-luna', 'openai', 0.1, 0.5, 0.01, 0.125, NULL, 272000, 0.2, 0.75, 0.02, 0.25),
+    ('gpt-6-sol', 'openai', 2, 10, 0.2, 2.5, NULL, 272000, 4, 15, 0.4, 5),
+    ('gpt-6.1-sol', 'openai', 2, 10, 0.1, 2.5, NULL, 272000, 4, 15, 0.2, 5),
+    ('gpt-audio', 'openai', 2.5, 10, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-audio-1.5', 'openai', 2.5, 10, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-audio-2025-08-28', 'openai', 2.5, 10, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-audio-mini', 'openai', 0.6, 2.4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-audio-mini-2025-10-06', 'openai', 0.6, 2.4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-audio-mini-2025-12-15', 'openai', 0.6, 2.4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-daybreak-blue-latest', 'openai', 4, 20, 0.4, 5, NULL, 272000, 8, 30, 0.8, 10),
+    ('gpt-daybreak-red-latest', 'openai', 12.5, 75, 1.25, 15.625, NULL, 272000, 25, 112.5, 2.5, 31.25),
+    ('gpt-rosalind-discovery', 'openai', 5, 25, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('gpt-rosalind-research', 'openai', 5, 25, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o1', 'openai', 15, 60, 7.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o1-2024-12-17', 'openai', 15, 60, 7.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o1-pro', 'openai', 150, 600, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o1-pro-2025-03-19', 'openai', 150, 600, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o3', 'openai', 2, 8, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o3-2025-04-16', 'openai', 2, 8, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o3-deep-research', 'openai', 10, 40, 2.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o3-deep-research-2025-06-26', 'openai', 10, 40, 2.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o3-mini', 'openai', 1.1, 4.4, 0.55, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o3-mini-2025-01-31', 'openai', 1.1, 4.4, 0.55, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o3-pro', 'openai', 20, 80, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o3-pro-2025-06-10', 'openai', 20, 80, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o4-mini', 'openai', 1.1, 4.4, 0.275, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o4-mini-2025-04-16', 'openai', 1.1, 4.4, 0.275, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o4-mini-deep-research', 'openai', 2, 8, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('o4-mini-deep-research-2025-06-26', 'openai', 2, 8, 0.5, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('text-embedding-3-large', 'openai', 0.13, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('text-embedding-3-small', 'openai', 0.02, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('text-embedding-ada-002', 'openai', 0.1, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    ('text-embedding-ada-002-v2', 'openai', 0.1, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+       ) AS v(model_pattern, provider, input, output, cache_read, cache_write, reasoning,
+              long_context_above, long_context_input, long_context_output, long_context_cache_read,
+              long_context_cache_write)
+    ON CONFLICT DO NOTHING;
+ALTER TABLE agent_trace.model_prices ENABLE TRIGGER model_prices_yours;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+
 -- requires:
 --   erase
 
@@ -1420,6 +1790,10 @@ BEGIN
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.rel, fk.conname);
         PERFORM agent_trace._on_workers(format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.rel, fk.conname));
     END LOOP;
+    -- Row triggers run on each shard: model_prices' (an edited built-in price becomes the user's,
+    -- prices.sql) and, below, agent_logs' (pricing, from the reference table model_prices). Citus
+    -- takes a table with row triggers only with this set.
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     FOREACH table_name IN ARRAY ARRAY['projects', 'project_grants', 'ingest_tokens', 'model_prices', 'retention'] LOOP
         PERFORM create_reference_table(format('agent_trace.%I', table_name));
         -- The rows are on every node now; the coordinator's own copy goes.
@@ -1442,9 +1816,7 @@ BEGIN
     PERFORM create_distributed_table('agent_trace.agent_traces', 'trace_id');
     PERFORM create_distributed_table('agent_trace.agent_spans', 'trace_id', colocate_with => 'agent_trace.agent_traces');
     PERFORM create_distributed_table('agent_trace.agent_span_costs', 'trace_id', colocate_with => 'agent_trace.agent_traces');
-    -- Log records by their key, metric points by their series: many carry no trace. agent_logs'
-    -- row trigger (pricing, from the reference table model_prices) runs on each shard.
-    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- Log records by their key, metric points by their series: many carry no trace.
     PERFORM create_distributed_table('agent_trace.agent_logs', 'record_key');
     PERFORM create_distributed_table('agent_trace.agent_metrics', 'series_key');
     FOREACH table_name IN ARRAY ARRAY['agent_traces', 'agent_spans', 'agent_span_costs', 'agent_logs', 'agent_metrics'] LOOP

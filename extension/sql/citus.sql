@@ -207,6 +207,10 @@ BEGIN
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.rel, fk.conname);
         PERFORM agent_trace._on_workers(format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.rel, fk.conname));
     END LOOP;
+    -- Row triggers run on each shard: model_prices' (an edited built-in price becomes the user's,
+    -- prices.sql) and, below, agent_logs' (pricing, from the reference table model_prices). Citus
+    -- takes a table with row triggers only with this set.
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     FOREACH table_name IN ARRAY ARRAY['projects', 'project_grants', 'ingest_tokens', 'model_prices', 'retention'] LOOP
         PERFORM create_reference_table(format('agent_trace.%I', table_name));
         -- The rows are on every node now; the coordinator's own copy goes.
@@ -229,9 +233,7 @@ BEGIN
     PERFORM create_distributed_table('agent_trace.agent_traces', 'trace_id');
     PERFORM create_distributed_table('agent_trace.agent_spans', 'trace_id', colocate_with => 'agent_trace.agent_traces');
     PERFORM create_distributed_table('agent_trace.agent_span_costs', 'trace_id', colocate_with => 'agent_trace.agent_traces');
-    -- Log records by their key, metric points by their series: many carry no trace. agent_logs'
-    -- row trigger (pricing, from the reference table model_prices) runs on each shard.
-    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- Log records by their key, metric points by their series: many carry no trace.
     PERFORM create_distributed_table('agent_trace.agent_logs', 'record_key');
     PERFORM create_distributed_table('agent_trace.agent_metrics', 'series_key');
     FOREACH table_name IN ARRAY ARRAY['agent_traces', 'agent_spans', 'agent_span_costs', 'agent_logs', 'agent_metrics'] LOOP

@@ -9,13 +9,26 @@
 -- Each call is counted in exactly one of the two, so cost_usd + computed_cost_usd is the whole cost
 -- of what could be priced.
 --
--- Where the prices come from: `agent-trace prices import` reads LiteLLM's
--- model_prices_and_context_window.json (the binary carries a dated snapshot of it for the OpenAI,
--- Anthropic and Gemini API models; scripts/update-price-snapshot.sh refreshes it). The extension
--- itself ships no prices: prices change every few weeks, extension versions do not, and a price list
--- inside the install script would be frozen into every release script and need an upgrade script
--- for each refresh. The table is plain data: INSERT and UPDATE it like any other table, and it is
--- registered with pg_extension_config_dump, so pg_dump keeps every row (imported or your own).
+-- Where the prices come from: CREATE EXTENSION loads the built-in prices (prices_snapshot.sql,
+-- generated from the dated snapshot of LiteLLM's model_prices_and_context_window.json that the
+-- agent-trace binary carries too: sql/prices/litellm-snapshot.json, the OpenAI, Anthropic and
+-- Gemini API models), so calls are priced from the first span. `agent-trace prices import` adds
+-- newer prices (a newer LiteLLM list, or the snapshot of a newer binary) as dated rows of your own.
+-- The table is plain data: INSERT, UPDATE and DELETE it like any other table.
+--
+-- Built-in rows and yours (pg_dump and restore):
+--   * A built-in row has source 'agent_trace built-in' and source_date the snapshot's date. Only
+--     the extension writes such rows: a row you insert or update with that source becomes yours
+--     ('manual'), by the trigger model_prices_yours. So a built-in row you edit is yours from then
+--     on, with the snapshot's source_date kept.
+--   * pg_dump keeps your rows and leaves the built-in ones out (pg_extension_config_dump below): a
+--     restore runs CREATE EXTENSION, which loads the built-in rows again, then loads your rows.
+--   * The unique key counts built-in rows apart, so a row of yours (an edited built-in row too)
+--     and a built-in row of the same model, provider and effective_from both restore, and
+--     price_for takes yours. A built-in row you deleted comes back with a restore (to change a
+--     price for good, update its row or insert one of your own).
+--   * `agent-trace prices import` only inserts (sql/ingest/prices_import.sql): it never changes a
+--     row, so an edit of yours stays as you left it.
 --
 -- Which price applies to a call (agent_trace.price_for), given its model name, provider and time:
 --   1. Only rows in effect at the call's time: effective_from <= the call's UTC date. Of the rows of
@@ -37,6 +50,8 @@
 --      provider, a row with provider '*' matches any, and a call whose provider is unknown (NULL)
 --      matches rows of any provider. Within one step of (2), a row of the call's own provider beats
 --      a '*' row.
+--   4. Of a row of yours and a built-in row that match alike (same model_pattern, provider and
+--      effective_from), yours.
 -- No match: no computed cost (NULL). A price is never guessed from a similar model.
 
 CREATE TABLE agent_trace.model_prices (
@@ -59,16 +74,18 @@ CREATE TABLE agent_trace.model_prices (
     source_date                       date,
     created_at                        timestamptz NOT NULL DEFAULT now()
 );
--- One price per model, provider and day. Not a primary key on the names themselves: a btree refuses
--- entries over 2,704 bytes, and a model name is whatever a client or a price list says. The key is
--- on their md5 instead (two names with one md5 would have to be made on purpose); a hash index
--- serves `WHERE model_pattern = '...'`.
-CREATE UNIQUE INDEX model_prices_key ON agent_trace.model_prices (md5(model_pattern), md5(provider), effective_from);
+-- One price per model, provider and day: one of yours and one built-in (a restore loads both; see
+-- the top). Not a primary key on the names themselves: a btree refuses entries over 2,704 bytes,
+-- and a model name is whatever a client or a price list says. The key is on their md5 instead (two
+-- names with one md5 would have to be made on purpose); a hash index serves
+-- `WHERE model_pattern = '...'`.
+CREATE UNIQUE INDEX model_prices_key ON agent_trace.model_prices
+    (md5(model_pattern), md5(provider), effective_from, (source = 'agent_trace built-in'));
 CREATE INDEX model_prices_model_idx ON agent_trace.model_prices USING hash (model_pattern);
 
 COMMENT ON TABLE agent_trace.model_prices IS
-    'Prices of models per million tokens, in US dollars, for computing the cost of calls that report tokens but no cost. Edit with plain INSERT/UPDATE; `agent-trace prices import` adds LiteLLM''s prices. Which row applies to a call: agent_trace.price_for (most specific model match, own provider first, latest effective_from not after the call). After changing prices, run agent_trace.recompute_costs(from, to) to re-cost stored calls.';
-COMMENT ON COLUMN agent_trace.model_prices.model_pattern IS 'Model name in lower case, e.g. "gpt-4o", "claude-sonnet-4-5". Holding a % it is a LIKE pattern ("ft:gpt-4o-mini%"; _ is a plain character). Matched against the name of the call without a "vendor/" prefix; exact names beat patterns, longer patterns beat shorter ones. Any length: unique per provider and effective_from through md5(model_pattern), and indexed by hash, so WHERE model_pattern = ''...'' uses an index.';
+    'Prices of models per million tokens, in US dollars, for computing the cost of calls that report tokens but no cost. CREATE EXTENSION loads the built-in prices (source ''agent_trace built-in''); edit with plain INSERT/UPDATE/DELETE (a built-in row you change becomes yours, source ''manual''); `agent-trace prices import` adds newer prices from LiteLLM''s list as dated rows. pg_dump keeps your rows, not the built-in ones, which CREATE EXTENSION loads again on restore. Which row applies to a call: agent_trace.price_for (most specific model match, own provider first, latest effective_from not after the call, yours before a built-in one). After changing prices, run agent_trace.recompute_costs(from, to) to re-cost stored calls.';
+COMMENT ON COLUMN agent_trace.model_prices.model_pattern IS 'Model name in lower case, e.g. "gpt-4o", "claude-sonnet-4-5". Holding a % it is a LIKE pattern ("ft:gpt-4o-mini%"; _ is a plain character). Matched against the name of the call without a "vendor/" prefix; exact names beat patterns, longer patterns beat shorter ones. Any length: unique per provider and effective_from (one of yours, one built-in) through md5(model_pattern), and indexed by hash, so WHERE model_pattern = ''...'' uses an index.';
 COMMENT ON COLUMN agent_trace.model_prices.provider IS 'Provider the price applies to, as agent_trace.normalize_provider names it: "openai", "anthropic", "gcp.gemini" (Gemini API), "gcp.vertex_ai", "aws.bedrock", "azure.ai.openai", ...; "*" for any provider. Calls of an unknown provider match rows of any provider. Any length: part of the key through md5(provider).';
 COMMENT ON COLUMN agent_trace.model_prices.effective_from IS 'First day (UTC) this price applies, up to the next row of the same model_pattern and provider. -infinity: since always (the first price known for a model).';
 COMMENT ON COLUMN agent_trace.model_prices.input_usd_per_mtok IS 'Price of one million input tokens that are neither read from nor written to the prompt cache. NULL: not priced (calls with such tokens get no computed cost).';
@@ -81,12 +98,40 @@ COMMENT ON COLUMN agent_trace.model_prices.long_context_input_usd_per_mtok IS 'I
 COMMENT ON COLUMN agent_trace.model_prices.long_context_output_usd_per_mtok IS 'Output (and reasoning) price above long_context_above_tokens. NULL: not priced.';
 COMMENT ON COLUMN agent_trace.model_prices.long_context_cache_read_usd_per_mtok IS 'Cache-read price above long_context_above_tokens. NULL: not priced.';
 COMMENT ON COLUMN agent_trace.model_prices.long_context_cache_write_usd_per_mtok IS 'Cache-write price above long_context_above_tokens. NULL: cache writes cost the long-context input price.';
-COMMENT ON COLUMN agent_trace.model_prices.source IS 'Where the price comes from, e.g. "litellm 1.106.2 model_prices_and_context_window_backup.json"; "manual" for rows entered by hand.';
-COMMENT ON COLUMN agent_trace.model_prices.source_date IS 'Date of the source (the price list''s publication date for imports). NULL when unknown.';
+COMMENT ON COLUMN agent_trace.model_prices.source IS 'Where the price comes from: "agent_trace built-in" for the rows CREATE EXTENSION loads (left out of pg_dump, loaded again on restore; only the extension writes this source: a row inserted or updated with it becomes "manual"), e.g. "litellm 1.106.2 model_prices_and_context_window_backup.json" for `agent-trace prices import`, "manual" for rows entered by hand and edited built-in rows.';
+COMMENT ON COLUMN agent_trace.model_prices.source_date IS 'Date of the source (the price list''s publication date for imports and built-in rows, kept when you edit a row). NULL when unknown.';
 COMMENT ON COLUMN agent_trace.model_prices.created_at IS 'When this row was stored.';
 
--- pg_dump skips the data of extension tables unless they are registered here; prices are user data.
-SELECT pg_catalog.pg_extension_config_dump('agent_trace.model_prices', '');
+-- Only the extension writes built-in rows (see the top): a row inserted or updated with their source
+-- is the user's. The extension's own inserts run with this trigger disabled (prices_snapshot.sql).
+CREATE FUNCTION agent_trace._price_is_yours() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.source := 'manual';
+    -- An edited built-in row whose key has a row of the user's already would be refused as a
+    -- duplicate: say which, and why.
+    IF TG_OP = 'UPDATE' AND OLD.source = 'agent_trace built-in' AND EXISTS (
+        SELECT FROM agent_trace.model_prices AS p
+         WHERE p.model_pattern = NEW.model_pattern AND p.provider = NEW.provider
+           AND p.effective_from = NEW.effective_from AND p.source <> 'agent_trace built-in') THEN
+        RAISE EXCEPTION 'model_prices has a row of yours for % (%) from % already', NEW.model_pattern,
+                        NEW.provider, NEW.effective_from
+              USING ERRCODE = 'unique_violation',
+                    HINT = 'That row prices the calls, not the built-in one: change that row, or leave the built-in rows out of this UPDATE (WHERE source <> ''agent_trace built-in'').';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._price_is_yours() IS
+    'Trigger of model_prices: a row inserted or updated with source ''agent_trace built-in'' (an edited built-in row) becomes the user''s, source ''manual'', so pg_dump keeps it. Internal.';
+CREATE TRIGGER model_prices_yours BEFORE INSERT OR UPDATE ON agent_trace.model_prices
+    FOR EACH ROW WHEN (NEW.source = 'agent_trace built-in') EXECUTE FUNCTION agent_trace._price_is_yours();
+
+-- pg_dump skips the data of extension tables unless they are registered here. Your prices are user
+-- data; the built-in rows are the extension's, which CREATE EXTENSION loads on restore.
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.model_prices', $$WHERE source <> 'agent_trace built-in'$$);
 
 ------------------------------------------------------------------------------------------------------
 -- Matching a call to its price
@@ -169,13 +214,14 @@ BEGIN
              WHERE p.effective_from <= call_day
                AND m.step IS NOT NULL
                AND (p.provider = m.call_provider OR p.provider = '*' OR m.call_provider IS NULL)) AS c
+     -- Last, of two rows that differ only in that: the user's before the built-in one.
      ORDER BY c.step, c.provider_rank, length((c.p).model_pattern) DESC, (c.p).model_pattern,
-              (c.p).provider, (c.p).effective_from DESC
+              (c.p).provider, (c.p).effective_from DESC, (c.p).source = 'agent_trace built-in'
      LIMIT 1;
 END
 $$;
 COMMENT ON FUNCTION agent_trace.price_for(text, text, timestamptz) IS
-    'The model_prices row that prices a call of this model and provider made at this time, or no row. Most specific model match first (exact name, name without "vendor/" prefix, name without date stamp, longest LIKE pattern), then the call''s own provider before "*", then the latest effective_from not after the call''s UTC date. Example: SELECT * FROM agent_trace.price_for(''claude-sonnet-4-5-20250929'', ''anthropic'', now());';
+    'The model_prices row that prices a call of this model and provider made at this time, or no row. Most specific model match first (exact name, name without "vendor/" prefix, name without date stamp, longest LIKE pattern), then the call''s own provider before "*", then the latest effective_from not after the call''s UTC date, then a row of yours before a built-in one. Example: SELECT * FROM agent_trace.price_for(''claude-sonnet-4-5-20250929'', ''anthropic'', now());';
 
 -- The arithmetic, once, over arrays: the insert trigger and recompute_costs price a whole batch of
 -- calls of one model with one call (a function with a pinned search_path cannot be inlined, and
@@ -490,11 +536,24 @@ $$;
 COMMENT ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) IS
     'Re-computes the computed cost of the spans and log records whose start_time / time lies in [from_time, to_time) against model_prices as they are now, after you changed, added or deleted prices: adds, changes or removes agent_span_costs rows, updates the computed_cost_usd of their traces and of agent_logs rows. Changes only what differs, so a second run changes nothing. Returns how many span costs were added, changed and removed, traces updated and log costs changed. Example: SELECT * FROM agent_trace.recompute_costs(''2026-01-01'', now());';
 
+-- `agent-trace serve` warns at start when there is no price at all (every computed cost would stay
+-- empty); it writes as a role that may not read this table, hence the owner's rights for this one
+-- answer.
+CREATE FUNCTION agent_trace.has_prices() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT FROM agent_trace.model_prices)
+$$;
+COMMENT ON FUNCTION agent_trace.has_prices() IS
+    'true when agent_trace.model_prices holds a price (false: no call gets a computed cost). Runs with the owner''s rights, so the writer role, which cannot read model_prices, can ask: `agent-trace serve` does at start.';
+
 ------------------------------------------------------------------------------------------------------
 -- Privileges
 ------------------------------------------------------------------------------------------------------
 -- Prices and computed costs are numbers: both reader roles read them and may compute costs. The
--- writer gets nothing here: the insert triggers price spans and log records with the owner's rights.
+-- writer gets only has_prices: the insert triggers price spans and log records with the owner's
+-- rights.
 -- Changing prices and recompute_costs stay with the owner (grant them to an admin role if needed).
 GRANT SELECT ON agent_trace.model_prices, agent_trace.agent_span_costs
     TO agent_trace_reader, agent_trace_usage_reader;
@@ -507,6 +566,8 @@ REVOKE ALL ON FUNCTION agent_trace.compute_cost(text, text, timestamptz, bigint,
 REVOKE ALL ON FUNCTION agent_trace._log_provider(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace._cost_inserted_log() FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.recompute_costs(timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace._price_is_yours() FROM PUBLIC;
+REVOKE ALL ON FUNCTION agent_trace.has_prices() FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION
     agent_trace.normalize_provider(text),
@@ -515,3 +576,5 @@ GRANT EXECUTE ON FUNCTION
     agent_trace.cost_at_price(agent_trace.model_prices, bigint, bigint, bigint, bigint, bigint),
     agent_trace.compute_cost(text, text, timestamptz, bigint, bigint, bigint, bigint, bigint)
     TO agent_trace_reader, agent_trace_usage_reader;
+GRANT EXECUTE ON FUNCTION agent_trace.has_prices()
+    TO agent_trace_writer, agent_trace_reader, agent_trace_usage_reader;

@@ -51,10 +51,17 @@ pub extern "C-unwind" fn _PG_init() {
     requires = ["rollup"]
 );
 ::pgrx::extension_sql_file!("../sql/prices.sql", name = "prices", requires = ["signals"]);
+// The built-in prices: rows, generated from sql/prices/litellm-snapshot.json by ingest's
+// prices::builtin_prices_sql (whose test fails while this file differs from what it writes).
+::pgrx::extension_sql_file!(
+    "../sql/prices_snapshot.sql",
+    name = "prices_snapshot",
+    requires = ["prices"]
+);
 ::pgrx::extension_sql_file!(
     "../sql/partitions.sql",
     name = "partitions",
-    requires = ["prices"]
+    requires = ["prices_snapshot"]
 );
 ::pgrx::extension_sql_file!(
     "../sql/sessions.sql",

@@ -153,10 +153,13 @@ million tokens, so that calls reporting tokens but no cost get a computed cost \
 FILE is LiteLLM's model_prices_and_context_window.json (or a subset of it). Without FILE, the \
 dated snapshot built into this binary is imported: the OpenAI, Anthropic and Gemini API models of \
 LiteLLM's list (sql/prices/litellm-snapshot.json, refreshed by scripts/update-price-snapshot.sh). \
+CREATE EXTENSION loads the snapshot of its version as built-in prices, so this is needed only for \
+newer prices. \
 Only models priced per token are read (chat, responses, completion, embedding); per-token input, \
 output, cache-read, cache-write and reasoning prices and their long-context tiers.
 
-History is kept: a model gets a new row only when its price differs from the one in effect on \
+An import only adds rows, never changes one. History is kept: a model gets a new row only when \
+its price differs from the one in effect on \
 --date, and that row takes effect on --date, so calls before it keep their old price (the first \
 price known for a model applies to all earlier calls). Importing the same list again changes \
 nothing, and neither does a list dated before what the table already has from an import. Prices \

@@ -1,11 +1,13 @@
-//! `agent-trace prices import` against a real PostgreSQL 15 with the extension: a small LiteLLM
-//! file written here and the snapshot built into the binary, imported twice (the second time changes
-//! nothing), a newer list adding dated rows; then captured Claude Code and Gemini CLI requests
-//! replayed through the server, with their computed cost checked against hand-computed values.
+//! Model prices against a real PostgreSQL 15 with the extension: the built-in prices CREATE
+//! EXTENSION loads are the rows `agent-trace prices import` makes of the snapshot built into the
+//! binary (one mapping), and importing that snapshot adds nothing to them; a small LiteLLM file
+//! written here imported twice (the second time changes nothing), a newer list adding dated rows;
+//! captured Claude Code and Gemini CLI requests replayed through the server with no import, their
+//! computed cost checked against hand-computed values; `serve` warning when there is no price.
 
 mod common;
 
-use common::{TestDb, TestServer, post_fixture};
+use common::{ServeProcess, TestDb, TestServer, post_fixture};
 use ingest::fixtures::{self, Fixture};
 use ingest::otlp::Limits;
 use std::path::Path;
@@ -36,7 +38,7 @@ async fn price_rows(db: &TestDb, filter: &str) -> Vec<String> {
                           cache_read_usd_per_mtok, cache_write_usd_per_mtok, reasoning_usd_per_mtok,
                           long_context_above_tokens, long_context_input_usd_per_mtok, source, source_date)
            FROM agent_trace.model_prices WHERE {filter}
-          ORDER BY model_pattern, provider, effective_from"
+          ORDER BY model_pattern, provider, effective_from, source"
     );
     client
         .query(&sql, &[])
@@ -158,7 +160,7 @@ async fn import_is_idempotent_and_keeps_history() {
     );
     assert!(out.contains("0 rows added"), "{out}");
     assert_eq!(
-        db.number("SELECT count(*) FROM agent_trace.model_prices")
+        db.number("SELECT count(*) FROM agent_trace.model_prices WHERE source LIKE 'test list%'")
             .await,
         4
     );
@@ -188,12 +190,14 @@ async fn import_is_idempotent_and_keeps_history() {
         ]
     );
 
-    // The snapshot built into the binary: its own source and date, every model once; again: nothing.
+    // The snapshot built into the binary, with its own source and date: CREATE EXTENSION loaded it
+    // already (as built-in rows dated the snapshot's date), so importing it adds nothing, as
+    // `agent-trace up` does at every start.
     let snapshot = ingest::cli::prices::parse(ingest::cli::prices::SNAPSHOT).expect("snapshot");
     let out = import(&db, &[]);
     assert!(
         out.contains(&format!(
-            "{} rows added, 0 prices already known",
+            "0 rows added, {} prices already known",
             snapshot.prices.len()
         )),
         "{out}"
@@ -204,18 +208,10 @@ async fn import_is_idempotent_and_keeps_history() {
         ),
         "{out}"
     );
-    let out = import(&db, &[]);
-    assert!(
-        out.contains(&format!(
-            "0 rows added, {} prices already known",
-            snapshot.prices.len()
-        )),
-        "{out}"
-    );
     assert_eq!(
         price_rows(&db, "model_pattern = 'claude-sonnet-4-5'").await,
         [
-            "claude-sonnet-4-5 | anthropic | -infinity | 3 | 15 | 0.3 | 3.75 | litellm 1.106.2 model_prices_and_context_window_backup.json | 2026-10-21"
+            "claude-sonnet-4-5 | anthropic | -infinity | 3 | 15 | 0.3 | 3.75 | agent_trace built-in | 2026-10-21"
         ]
     );
 
@@ -248,6 +244,105 @@ async fn import_is_idempotent_and_keeps_history() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every column of the prices of `source` but the source and when the row was stored, in key order.
+async fn prices_of(db: &TestDb, source: &str) -> Vec<String> {
+    db.client()
+        .await
+        .query(
+            "SELECT (to_jsonb(p) - 'source' - 'created_at')::text FROM agent_trace.model_prices AS p
+              WHERE p.source = $1 ORDER BY p.model_pattern, p.provider, p.effective_from",
+            &[&source],
+        )
+        .await
+        .expect("model_prices")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_built_in_prices_are_what_importing_the_snapshot_gives() {
+    let db = TestDb::start("prices-built-in");
+    let snapshot = ingest::cli::prices::parse(ingest::cli::prices::SNAPSHOT).expect("snapshot");
+    let source = snapshot.source.clone().expect("the snapshot's source");
+    let built_in = prices_of(&db, ingest::cli::prices::BUILTIN_SOURCE).await;
+    assert_eq!(built_in.len(), snapshot.prices.len());
+    // Into an empty table, `prices import` of the snapshot writes the same rows but the source.
+    db.execute("DELETE FROM agent_trace.model_prices").await;
+    let out = import(&db, &[]);
+    assert!(
+        out.contains(&format!("{} rows added", snapshot.prices.len())),
+        "{out}"
+    );
+    assert_eq!(prices_of(&db, &source).await, built_in);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_compares_with_your_row_beside_a_built_in_one() {
+    let db = TestDb::start("prices-yours");
+    // gpt-4o priced by a row of yours beside the built-in one; a newer list gives it the built-in
+    // price: that differs from the price in effect (yours), so the list adds a dated row. (The
+    // built-in row is stored again after yours, so that the order of storage cannot pick yours.)
+    db.execute(
+        "INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, output_usd_per_mtok)
+         VALUES ('gpt-4o', 'openai', 1, 2);
+         ALTER TABLE agent_trace.model_prices DISABLE TRIGGER model_prices_yours;
+         UPDATE agent_trace.model_prices SET created_at = created_at
+          WHERE model_pattern = 'gpt-4o' AND provider = 'openai' AND source = 'agent_trace built-in';
+         ALTER TABLE agent_trace.model_prices ENABLE TRIGGER model_prices_yours;",
+    )
+    .await;
+    let snapshot: serde_json::Value =
+        serde_json::from_str(ingest::cli::prices::SNAPSHOT).expect("the snapshot's JSON");
+    let dir = std::env::temp_dir().join(format!("agent-trace-prices-yours-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = write_file(
+        &dir,
+        "newer.json",
+        &serde_json::json!({"gpt-4o": snapshot["gpt-4o"].clone()}),
+    );
+    let out = import(&db, &[&list, "--date", "2027-01-01", "--source", "newer"]);
+    assert!(
+        out.contains("1 rows added, 0 prices already known"),
+        "{out}"
+    );
+    assert_eq!(
+        price_rows(&db, "model_pattern = 'gpt-4o' AND provider = 'openai'").await,
+        [
+            "gpt-4o | openai | -infinity | 2.5 | 10 | 1.25 | agent_trace built-in | 2026-10-21",
+            "gpt-4o | openai | -infinity | 1 | 2 | manual",
+            "gpt-4o | openai | 2027-01-01 | 2.5 | 10 | 1.25 | newer | 2027-01-01",
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_warns_at_start_when_there_is_no_price() {
+    let db = TestDb::start("prices-none");
+    const WARNING: &str = "agent_trace.model_prices is empty";
+    // With the built-in prices: no warning (it would come before the ports are bound).
+    let mut server = ServeProcess::serve(&db, &[]);
+    server.wait_for_log("serving OTLP/HTTP on", std::time::Duration::from_secs(10));
+    let (_, log) = server.terminate();
+    assert!(!log.contains(WARNING), "{log}");
+    // Without any price: a warning that says what to run. The server writes as the insert-only
+    // login, which may not read model_prices, and still knows.
+    db.execute("DELETE FROM agent_trace.model_prices").await;
+    let mut server = ServeProcess::serve(&db, &[]);
+    let line = server.wait_for_log(WARNING, std::time::Duration::from_secs(10));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("agent-trace prices import"), "{line}");
+    assert!(line.contains("agent_trace.recompute_costs"), "{line}");
+    drop(server);
+    // What it says to run brings the prices back, and the warning goes.
+    import(&db, &[]);
+    let mut server = ServeProcess::serve(&db, &[]);
+    server.wait_for_log("serving OTLP/HTTP on", std::time::Duration::from_secs(10));
+    let (_, log) = server.terminate();
+    assert!(!log.contains(WARNING), "{log}");
+}
+
 async fn post(client: &reqwest::Client, server: &TestServer, fixture: &Fixture) {
     let response = post_fixture(client, server, fixture).await;
     assert_eq!(response.status(), 200, "{}", fixture.name);
@@ -262,8 +357,8 @@ fn fixture(signal: &str, name: &str) -> Fixture {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn replayed_cli_telemetry_gets_its_computed_cost() {
+    // No import: the built-in prices CREATE EXTENSION loaded price the calls.
     let db = TestDb::start("prices-replay");
-    import(&db, &[]);
     let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let client = reqwest::Client::new();
 
@@ -416,7 +511,7 @@ impl Drop for UpGuard {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn up_imports_the_shipped_prices() {
+async fn up_finds_the_shipped_prices_loaded() {
     use std::io::{BufRead, BufReader};
     let dir = std::env::temp_dir().join(format!("agent-trace-up-prices-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -446,10 +541,10 @@ async fn up_imports_the_shipped_prices() {
             break;
         }
     }
+    // up imports the binary's snapshot; CREATE EXTENSION loaded the same one: nothing to add.
     let snapshot = ingest::cli::prices::parse(ingest::cli::prices::SNAPSHOT).expect("snapshot");
     let expected = format!(
-        "Model prices        {} models (litellm 1.106.2 model_prices_and_context_window_backup.json, 2026-10-21; {} rows added)",
-        snapshot.prices.len(),
+        "Model prices        {} models (litellm 1.106.2 model_prices_and_context_window_backup.json, 2026-10-21; 0 rows added)",
         snapshot.prices.len()
     );
     assert!(printed.contains(&expected), "{printed}");

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestDb, TestServer, import_price_snapshot, post_fixture};
+use common::{TestDb, TestServer, post_fixture};
 use ingest::fixtures;
 use ingest::otlp::Limits;
 
@@ -24,8 +24,7 @@ struct Session {
 #[tokio::test(flavor = "multi_thread")]
 async fn sessions_match_what_each_tool_reported() {
     let db = TestDb::start("sessions");
-    // Prices first (as `agent-trace up` does), so calls that report no cost get a computed one.
-    import_price_snapshot(&db).await;
+    // No price import: CREATE EXTENSION's built-in prices give calls that report no cost a computed one.
     let client = db.client().await;
 
     let server = TestServer::start(&db, Limits::DEFAULT, None).await;

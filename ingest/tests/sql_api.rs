@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{TestDb, TestServer, import_price_snapshot, post_fixture};
+use common::{TestDb, TestServer, post_fixture};
 use ingest::fixtures;
 use ingest::otlp::Limits;
 use std::path::Path;
@@ -16,8 +16,7 @@ use std::process::Command;
 #[tokio::test(flavor = "multi_thread")]
 async fn sql_api_on_the_captured_traces_matches_the_golden_output() {
     let db = TestDb::start("sql-api");
-    // Prices first (as `agent-trace up` does), so LLM calls without a reported cost get one.
-    import_price_snapshot(&db).await;
+    // No price import: CREATE EXTENSION's built-in prices give LLM calls without a reported cost one.
     let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let client = reqwest::Client::new();
     let requests = ["traces", "logs", "metrics"]

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestDb, import_price_snapshot, repo_root};
+use common::{TestDb, repo_root};
 use ingest::auth::{Auth, Tokens};
 use ingest::fixtures;
 use ingest::otlp::Limits;
@@ -159,7 +159,6 @@ impl Drop for ViewerServer {
 
 async fn loaded(name: &str, token: Option<&str>) -> (TestDb, ViewerServer) {
     let db = TestDb::start(name);
-    import_price_snapshot(&db).await;
     let server = ViewerServer::start(&db, token, None).await;
     server.post_every_fixture().await;
     (db, server)
@@ -677,7 +676,6 @@ async fn the_viewer_needs_only_the_reader_role_and_cannot_write() {
     db.clear().await;
 
     // A reader's login: every view works (the ingest writes with the superuser).
-    import_price_snapshot(&db).await;
     let server = ViewerServer::start(&db, None, Some(as_role("viewer_login"))).await;
     server.post_every_fixture().await;
     for path in [

@@ -5,11 +5,14 @@
 -- long-context input, output, cache read and cache write numeric[]   $13 source text   $14 the
 -- list's date (text, YYYY-MM-DD).
 --
--- History is never rewritten. Per (model_pattern, provider), a row is added only when
+-- History is never rewritten: this only inserts, so no row is ever changed, a row you edited neither.
+-- Per (model_pattern, provider), a row is added only when
 --   * no row of it comes from a source dated $14 or later, nor takes effect on $14 or later (so a
 --     re-import changes nothing, an older list changes nothing, and prices you edited in rows of
---     this list are kept), and
---   * its prices differ from the row in effect on $14.
+--     this list are kept; the built-in rows are dated the snapshot's date, so importing the
+--     snapshot they come from adds nothing), and
+--   * its prices differ from the row in effect on $14 (of a row of yours and a built-in row of one
+--     effective_from, yours, as agent_trace.price_for has it).
 -- The added row takes effect on $14; the first row of a model takes effect since always
 -- ('-infinity'), because a price list does not say when a price began.
 -- Returns the effective_from of each row added.
@@ -37,7 +40,7 @@ SELECT i.model_pattern, i.provider,
   LEFT JOIN LATERAL (
         SELECT l.* FROM agent_trace.model_prices AS l
          WHERE l.model_pattern = i.model_pattern AND l.provider = i.provider
-         ORDER BY l.effective_from DESC
+         ORDER BY l.effective_from DESC, l.source = 'agent_trace built-in'
          LIMIT 1) AS latest ON true
  WHERE NOT EXISTS (
         SELECT FROM agent_trace.model_prices AS k

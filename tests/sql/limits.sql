@@ -61,7 +61,8 @@ SELECT change, tokens_a, tokens_b, tokens_delta
 SELECT spans_a, spans_b, input_tokens_a, input_tokens_b, input_tokens_delta
   FROM agent_trace.diff_summary('f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2', 'f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1');
 SELECT traces, input_tokens FROM agent_trace.agent_sessions WHERE session_id = 'big-session';
-UPDATE agent_trace.model_prices SET input_usd_per_mtok = 5;
+-- (The price this file inserted; the built-in gpt-4o row beside it does not price these calls.)
+UPDATE agent_trace.model_prices SET input_usd_per_mtok = 5 WHERE source <> 'agent_trace built-in';
 SELECT * FROM agent_trace.recompute_costs('-infinity', 'infinity');
 
 ------------------------------------------------------------------------------------------------------

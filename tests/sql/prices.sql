@@ -2,8 +2,66 @@
 -- stays apart from the cost clients report, on spans, traces and log records.
 SET timezone = 'UTC';
 
--- A fresh install has the table but no prices: they come from `agent-trace prices import`.
-SELECT count(*) AS shipped_prices FROM agent_trace.model_prices;
+------------------------------------------------------------------------------------------------------
+-- Built-in prices: CREATE EXTENSION loads the snapshot agent-trace carries
+-- (sql/prices/litellm-snapshot.json, through extension/sql/prices_snapshot.sql), marked as the
+-- extension's: source 'agent_trace built-in', dated the snapshot's date.
+------------------------------------------------------------------------------------------------------
+SELECT source, source_date, count(*) AS prices, count(DISTINCT provider) AS providers,
+       min(effective_from) AS effective_from, agent_trace.has_prices() AS has_prices
+  FROM agent_trace.model_prices GROUP BY 1, 2;
+
+-- So the first LLM span is priced: gpt-4o-mini at $0.15 / $0.60 per million tokens, 120 input and
+-- 18 output tokens: 120 x 0.15 / 1e6 + 18 x 0.6 / 1e6 = 0.0000288.
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, model, provider, start_time,
+    end_time, input_tokens, output_tokens)
+VALUES ('0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f', 'b000000000000001', 'chat gpt-4o-mini', 'llm', 'gpt-4o-mini',
+        'openai', '2026-11-01 12:00', '2026-11-01 12:00:01', 120, 18);
+SELECT c.computed_cost_usd, c.price_model_pattern, c.price_provider, c.price_effective_from,
+       t.computed_cost_usd AS trace_computed_cost_usd
+  FROM agent_trace.agent_span_costs AS c JOIN agent_trace.agent_traces AS t USING (trace_id);
+
+-- A built-in row you change becomes yours (source 'manual', its source_date kept): pg_dump keeps it.
+-- A row you insert with the built-in mark is yours too: only the extension writes built-in rows.
+UPDATE agent_trace.model_prices SET input_usd_per_mtok = 0.2
+ WHERE model_pattern = 'gpt-4o-mini' AND provider = 'openai';
+INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, source, source_date)
+SELECT 'my-' || model_pattern, provider, input_usd_per_mtok, source, source_date
+  FROM agent_trace.model_prices WHERE model_pattern = 'gpt-4o' AND provider = 'openai';
+SELECT model_pattern, provider, effective_from, input_usd_per_mtok, source, source_date
+  FROM agent_trace.model_prices WHERE source <> 'agent_trace built-in' ORDER BY model_pattern;
+
+-- A row of yours and a built-in row of the same model, provider and effective_from live side by
+-- side (as a restore loads them: the built-in one from CREATE EXTENSION, yours from the dump), and
+-- price_for takes yours.
+INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, output_usd_per_mtok)
+VALUES ('gpt-4o', 'openai', 1, 2);
+SELECT model_pattern, provider, effective_from, input_usd_per_mtok, output_usd_per_mtok, source
+  FROM agent_trace.model_prices WHERE model_pattern = 'gpt-4o' AND provider = 'openai' ORDER BY source;
+SELECT input_usd_per_mtok, output_usd_per_mtok, source
+  FROM agent_trace.price_for('openai/gpt-4o', NULL, '2026-11-01');
+-- But two of yours, no: a second row of yours is refused, and so is an edit of the built-in row
+-- there (it would become yours), saying which row prices the calls.
+\set VERBOSITY terse
+INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok) VALUES ('gpt-4o', 'openai', 3);
+\set VERBOSITY default
+UPDATE agent_trace.model_prices SET output_usd_per_mtok = 11 WHERE model_pattern = 'gpt-4o' AND provider = 'openai';
+-- pg_dump keeps your rows and leaves the built-in ones out: a restore gets those from CREATE
+-- EXTENSION (scripts/test-upgrade.sh dumps and restores).
+SELECT c.relid::regclass AS dumped, c.condition
+  FROM pg_extension AS e, unnest(e.extconfig, e.extcondition) AS c(relid, condition)
+ WHERE e.extname = 'agent_trace' AND c.relid = 'agent_trace.model_prices'::regclass;
+
+-- The rest of this file prices with its own rows alone: the built-in ones, and the span above, go.
+DELETE FROM agent_trace.agent_spans;
+DELETE FROM agent_trace.model_prices;
+SELECT agent_trace.has_prices() AS has_prices,
+       (SELECT count(*) FROM agent_trace.agent_traces) AS traces,
+       (SELECT count(*) FROM agent_trace.agent_span_costs) AS span_costs;
+
+------------------------------------------------------------------------------------------------------
+-- Which price applies
+------------------------------------------------------------------------------------------------------
 
 -- Prices per million tokens. gpt-4o gets cheaper from 2026-11-15 on.
 INSERT INTO agent_trace.model_prices (model_pattern, provider, effective_from, input_usd_per_mtok,
@@ -211,7 +269,7 @@ SELECT p.oid::regprocedure AS function,
   FROM pg_proc AS p
  WHERE p.pronamespace = 'agent_trace'::regnamespace
    AND p.proname IN ('normalize_provider', 'price_for', 'cost_at_price', 'compute_cost', 'recompute_costs',
-                     '_log_provider', '_cost_inserted_log')
+                     '_log_provider', '_cost_inserted_log', '_price_is_yours', 'has_prices')
  ORDER BY p.oid::regprocedure::text COLLATE "C";
 SELECT c.relname AS table,
        has_table_privilege('public', c.oid, 'SELECT') AS public_select,

@@ -115,7 +115,7 @@ SELECT name, span_count, input_tokens, computed_cost_usd FROM agent_trace.agent_
 SELECT model, input_tokens, computed_cost_usd FROM agent_trace.agent_logs;
 SELECT name, value FROM agent_trace.agent_metrics;
 SELECT name, delta FROM agent_trace.agent_metric_deltas;
-SELECT model_pattern, input_usd_per_mtok FROM agent_trace.model_prices;
+SELECT model_pattern, input_usd_per_mtok FROM agent_trace.model_prices WHERE model_pattern = 'roles-model';
 SELECT computed_cost_usd FROM agent_trace.agent_span_costs;
 SELECT tool, model_calls, input_tokens, computed_cost_usd FROM agent_trace.agent_sessions;
 SELECT turn, name, input_tokens, computed_cost_usd FROM agent_trace.agent_turns;

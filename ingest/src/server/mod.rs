@@ -82,6 +82,7 @@ pub async fn serve(
     let writer = Writer::connect(writer_config)
         .await
         .map_err(|e| e.to_string())?;
+    warn_without_prices(&writer).await;
     // The day's partitions before the ports open: attaching one while rows of its day are on their
     // way into the default partition would send those back (503, retry).
     if config.maintenance_interval.is_some() {
@@ -167,6 +168,23 @@ pub fn http_router(intake: Intake, viewer: axum::Router, tls: bool) -> axum::Rou
         .merge(operate::router(intake))
         .merge(viewer)
         .layer(axum::middleware::from_fn_with_state(guard, guard::check))
+}
+
+/// CREATE EXTENSION loads built-in prices; a table emptied since leaves every computed cost empty,
+/// which nothing else would say.
+async fn warn_without_prices(writer: &Writer) {
+    match writer.has_prices().await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            "agent_trace.model_prices is empty: LLM calls that report tokens but no cost get no computed \
+             cost. Load the prices built into agent-trace with `agent-trace prices import --database-url \
+             URL` (as the extension's owner), then re-cost what is stored with \
+             `SELECT * FROM agent_trace.recompute_costs('-infinity', 'infinity');`."
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "could not ask whether agent_trace.model_prices holds prices")
+        }
+    }
 }
 
 /// How often the projects' tokens and redaction settings are read again: a token revoked in SQL

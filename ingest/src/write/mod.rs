@@ -48,6 +48,7 @@ const MAINTAIN_SQL: &str = include_str!("../../../sql/ingest/maintain.sql");
 const MAY_COPY_SQL: &str = include_str!("../../../sql/ingest/may_copy.sql");
 const DISTRIBUTED_SQL: &str = include_str!("../../../sql/ingest/distributed.sql");
 const REFRESH_TRACES_SQL: &str = include_str!("../../../sql/ingest/refresh_traces.sql");
+const HAS_PRICES_SQL: &str = include_str!("../../../sql/ingest/has_prices.sql");
 
 /// The extension version this binary writes for (they are released together).
 pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -293,6 +294,21 @@ impl Writer {
             .iter()
             .map(|row| (row.get(0), row.get(1), row.get(2)))
             .collect())
+    }
+
+    /// Whether `agent_trace.model_prices` holds any price (`sql/ingest/has_prices.sql`): without
+    /// one, no call gets a computed cost.
+    pub async fn has_prices(&self) -> Result<bool, WriteError> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| WriteError::unavailable(connect_error(&e)))?;
+        let row = client
+            .query_one(HAS_PRICES_SQL, &[])
+            .await
+            .map_err(unavailable)?;
+        Ok(row.get(0))
     }
 
     /// The projects' tokens and redaction settings as the database holds them now

@@ -8,7 +8,6 @@ pub mod citus;
 
 use ingest::auth::{Auth, Tokens};
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
-use ingest::cli::prices;
 use ingest::otlp::intake::Intake;
 use ingest::otlp::{Limits, grpc};
 use ingest::projects::Projects;
@@ -253,20 +252,6 @@ pub async fn post_fixture_to(
         request = request.header("content-encoding", encoding);
     }
     request.send().await.expect("request")
-}
-
-/// Imports the price snapshot built into the binary, as `agent-trace up` does at start, so LLM calls
-/// that report tokens but no cost get a computed one.
-pub async fn import_price_snapshot(db: &TestDb) {
-    let snapshot = prices::parse(prices::SNAPSHOT).expect("the shipped snapshot");
-    prices::import(
-        &mut db.client().await,
-        &snapshot,
-        "litellm snapshot",
-        Some("2026-10-21"),
-    )
-    .await
-    .expect("import the snapshot");
 }
 
 /// OTLP/JSON of `count` spans numbered from `first`: one trace per request, all children of its
