@@ -14,7 +14,7 @@ up: deps install-extension
 	./target/release/agent-trace up
 
 ## Every check CI runs, in order of cost.
-test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension install-citus test-rust test-sql test-upgrade test-pgrx test-pg-versions test-pg-upgrade
+test: deps test-clients viewer-deps fmt-check clippy lint-docker check-viewer install-extension install-citus test-rust test-sql test-upgrade test-pgrx test-pg-versions test-pg-upgrade test-packages
 
 deps:
 	bash scripts/install-deps.sh
