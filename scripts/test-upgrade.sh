@@ -206,7 +206,7 @@ fi
 # Upgrading 0.4.0 with prices of its own (as `agent-trace prices import` of the same snapshot wrote
 # them, and one edited): no row is changed, the built-in rows come beside them, and calls are priced
 # with the user's rows still.
-if [ -f tests/upgrade/agent_trace--0.4.0.sql ] && [ "$version" != 0.4.0 ]; then
+if [ -f tests/upgrade/agent_trace--0.4.0.sql ] && [ "$version" != 0.4.0 ] && made_for_this_major 0.4.0; then
     sql -d postgres -c "CREATE DATABASE prices_from_0_4_0"
     sql -d prices_from_0_4_0 -c "CREATE EXTENSION agent_trace VERSION '0.4.0'" \
         -c "INSERT INTO agent_trace.model_prices (model_pattern, provider, input_usd_per_mtok, output_usd_per_mtok, source, source_date)
