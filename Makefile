@@ -70,7 +70,7 @@ test-pg-versions:
 	bash scripts/test-pg-version.sh 18
 
 ## pg_upgrade 15 -> 17 of a database with agent_trace: every row and answer kept.
-test-pg-upgrade:
+test-pg-upgrade: package
 	bash scripts/test-pg-upgrade.sh
 
 ## Debian packages: the extension for PostgreSQL 15, 17 and 18, and agent-trace, into target/packages/.

@@ -25,7 +25,10 @@ esac
 cache=${AGENT_TRACE_CACHE:-$HOME/.cache/agent-trace}
 root=$cache/roots/pg$major
 ready=$root/.agent-trace-ready
-packages="postgresql-$major postgresql-server-dev-$major clang libclang-dev pkg-config make gcc libc6-dev python3 git sudo ca-certificates dpkg-dev"
+# What building and testing the extension there needs; 15's root only installs packages and runs
+# PostgreSQL (the host builds for 15).
+packages="postgresql-$major python3 ca-certificates"
+[ "$major" = 15 ] || packages+=" postgresql-server-dev-$major clang libclang-dev pkg-config make gcc libc6-dev git sudo dpkg-dev"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -101,9 +104,19 @@ bind "$HOME/.cargo" /root/.cargo
 bind "$HOME/.rustup" /root/.rustup
 bind "$repo" "$repo"
 cp /etc/resolv.conf /etc/hosts /etc/hostname "$root/etc/" 2>/dev/null || true
-# The root's own build directory and pgrx home: its C library is not the host's.
+# The root's own build directory and pgrx home: its C library is not the host's. Every clone that
+# runs here shares them: when another clone built last, its build of the extension goes (the
+# dependencies stay), or cargo, whose fingerprints are per path, could install that clone's build.
+target=/var/cache/agent-trace/target
+if [ "$(cat "$root$target.repo" 2>/dev/null)" != "$repo" ]; then
+    # shellcheck disable=SC2016 # expanded by that sh
+    in_root env CARGO_TARGET_DIR=$target CARGO_HOME=/root/.cargo RUSTUP_HOME=/root/.rustup \
+        sh -c 'cd "$0" && cargo clean -q -p agent_trace && cargo clean -q --release -p agent_trace' "$repo"
+    mkdir -p "$(dirname "$root$target")"
+    echo "$repo" >"$root$target.repo"
+fi
 # shellcheck disable=SC2016 # expanded by that sh
-in_root env PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" CARGO_TARGET_DIR=/var/cache/agent-trace/target \
+in_root env PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" CARGO_TARGET_DIR=$target \
     PGRX_HOME=/root/.pgrx CARGO_HOME=/root/.cargo RUSTUP_HOME=/root/.rustup \
     TMPDIR=/tmp \
     sh -c 'cd "$0" && exec "$@"' "$repo" "$@"

@@ -3,8 +3,8 @@
 # kept, the functions answer as before, new spans fold into their traces, costs still computed.
 # pg_upgrade needs both majors' programs on one system: this runs in the trixie root of 17
 # (scripts/pg-root.sh) with Debian 12's PostgreSQL 15 copied in from the bookworm root, with the two
-# libraries whose versions trixie no longer ships (ICU 72, OpenLDAP 2.5) beside it. Prints how long
-# pg_upgrade took.
+# libraries whose versions trixie no longer ships (ICU 72, OpenLDAP 2.5) beside it, and the
+# extension for 15 from its package (scripts/package.sh). Prints how long pg_upgrade took.
 #
 #   scripts/test-pg-upgrade.sh
 set -euo pipefail
@@ -13,15 +13,20 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" != --inside ]; then
     root15=$(bash scripts/pg-root.sh 15)
     root17=$(bash scripts/pg-root.sh 17)
-    # The extension for 15 into the bookworm root (built there: Debian 12 is the host), then that
-    # PostgreSQL 15 into the trixie root.
-    bash scripts/pg-root.sh 15 run bash -c '. scripts/lib.sh; ensure_pgrx_knows "$PG_CONFIG"; bash scripts/install-extension.sh >/dev/null'
-    mkdir -p "$root17/usr/lib/postgresql" "$root17/usr/share/postgresql" "$root17/usr/lib/postgresql/15/compat"
-    cp -a "$root15/usr/lib/postgresql/15" "$root17/usr/lib/postgresql/"
-    cp -a "$root15/usr/share/postgresql/15" "$root17/usr/share/postgresql/"
-    for lib in libicuuc.so.72 libicui18n.so.72 libicudata.so.72 libldap-2.5.so.0 liblber-2.5.so.0; do
-        cp -aL "$root15/usr/lib/x86_64-linux-gnu/$lib" "$root17/usr/lib/postgresql/15/compat/"
-    done
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+    deb=target/packages/postgresql-15-agent-trace_${version}_$(dpkg --print-architecture).deb
+    [ -f "$deb" ] || { echo "scripts/test-pg-upgrade.sh: no $deb: run scripts/package.sh 15 first" >&2; exit 1; }
+    # Debian 12's PostgreSQL 15 into the trixie root, once; the extension for 15 from its package.
+    if [ ! -x "$root17/usr/lib/postgresql/15/bin/postgres" ]; then
+        mkdir -p "$root17/usr/lib/postgresql" "$root17/usr/share/postgresql"
+        cp -a "$root15/usr/lib/postgresql/15" "$root17/usr/lib/postgresql/"
+        cp -a "$root15/usr/share/postgresql/15" "$root17/usr/share/postgresql/"
+        mkdir -p "$root17/usr/lib/postgresql/15/compat"
+        for lib in libicuuc.so.72 libicui18n.so.72 libicudata.so.72 libldap-2.5.so.0 liblber-2.5.so.0; do
+            cp -aL "$root15/usr/lib/x86_64-linux-gnu/$lib" "$root17/usr/lib/postgresql/15/compat/"
+        done
+    fi
+    dpkg-deb -x "$deb" "$root17"
     exec bash scripts/pg-root.sh 17 run bash scripts/test-pg-upgrade.sh --inside
 fi
 
