@@ -17,4 +17,4 @@ SELECT s.trace_id, s.span_id, s.parent_span_id, s.start_time, s.end_time, s.dura
  WHERE s.trace_id = $1::text::agent_trace.trace_id AND s.span_id = $2::text::agent_trace.span_id
    AND s.start_time BETWEEN agent_trace.trace_start($1::text::agent_trace.trace_id)
                         AND agent_trace.trace_end($1::text::agent_trace.trace_id)
- ORDER BY s.start_time
+ ORDER BY s.start_time, s.project_id

@@ -7,7 +7,7 @@ WITH recent AS MATERIALIZED (
     SELECT t.trace_id, t.project_id, t.service_name, t.agent_name, t.user_id, t.session_id
       FROM agent_trace.agent_traces AS t
      WHERE t.start_time >= $1::text::timestamptz AND t.start_time < $2::text::timestamptz
-     ORDER BY t.start_time DESC
+     ORDER BY t.start_time DESC, t.trace_id DESC
      LIMIT 5000
 ), choices AS (
     SELECT 'project' AS facet, p.name AS value, r.trace_id

@@ -8,5 +8,5 @@ SELECT l.time, l.span_id, l.event_name, l.severity_text, l.severity_number, l.bo
  WHERE l.trace_id = $1::text::agent_trace.trace_id
    AND l.time BETWEEN agent_trace.trace_start($1::text::agent_trace.trace_id) - interval '1 hour'
                   AND agent_trace.trace_end($1::text::agent_trace.trace_id) + interval '1 hour'
- ORDER BY l.time
+ ORDER BY l.time, l.record_key  -- one order for records of the same time, on one node or many
  LIMIT 1000
