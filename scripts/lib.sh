@@ -7,7 +7,8 @@
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BINDIR=$("$PG_CONFIG" --bindir)
 # Its major version, which names the extension crate's feature (pg15, pg17, pg18).
-PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+pg_major() { "$1" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/'; }
+PG_MAJOR=$(pg_major "$PG_CONFIG")
 
 if [ "$(id -u)" -eq 0 ]; then
     PG_USER=postgres
@@ -26,6 +27,9 @@ extension_version() {
     cargo metadata --no-deps --format-version 1 \
         | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "agent_trace"))'
 }
+
+# A loopback TCP port no one listens on now.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # A throwaway cluster reachable only through a Unix socket in its own directory (no TCP port to
 # collide with). Usage: start_scratch_cluster DIR; psql -h DIR ...; stop_scratch_cluster DIR.
@@ -49,7 +53,7 @@ stop_scratch_cluster() {
 # cargo pgrx builds only for a major its $PGRX_HOME/config.toml names: $1's, added when missing.
 ensure_pgrx_knows() {
     local pg_config=$1 major
-    major=$("$pg_config" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+    major=$(pg_major "$pg_config")
     if ! grep -qs "^pg$major *=" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
         cargo pgrx init "--pg$major" "$pg_config" >/dev/null
     fi

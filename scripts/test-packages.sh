@@ -21,7 +21,7 @@ fi
 
 major=$2
 . scripts/lib.sh
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+version=$(extension_version)
 arch=$(dpkg --print-architecture)
 extension_deb=target/packages/postgresql-$major-agent-trace_${version}_$arch.deb
 binary_deb=target/packages/agent-trace_${version}_$arch.deb
@@ -44,8 +44,8 @@ trap cleanup EXIT
 start_scratch_cluster "$cluster"
 psql -X -q -v ON_ERROR_STOP=1 -h "$cluster" -U postgres -d postgres -c "CREATE EXTENSION agent_trace"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-grpc_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
+grpc_port=$(free_port)
 /usr/bin/agent-trace serve --database-url "host=$cluster user=postgres dbname=postgres" \
     --listen "127.0.0.1:$port" --grpc-listen "127.0.0.1:$grpc_port" >"$cluster/serve.log" 2>&1 &
 serve_pid=$!

@@ -4,19 +4,19 @@
 # pg_upgrade needs both majors' programs on one system: this runs in the trixie root of 17
 # (scripts/pg-root.sh) with Debian 12's PostgreSQL 15 copied in from the bookworm root, with the two
 # libraries whose versions trixie no longer ships (ICU 72, OpenLDAP 2.5) beside it, and the
-# extension for 15 from its package (scripts/package.sh). Prints how long pg_upgrade took.
+# extension for both from their packages (scripts/package.sh). Prints how long pg_upgrade took.
 #
 #   scripts/test-pg-upgrade.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh  # PG_CONFIG: the host's outside the root, 17's inside
 
 if [ "${1:-}" != --inside ]; then
     root15=$(bash scripts/pg-root.sh 15)
     root17=$(bash scripts/pg-root.sh 17)
-    version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-    deb=target/packages/postgresql-15-agent-trace_${version}_$(dpkg --print-architecture).deb
-    [ -f "$deb" ] || { echo "scripts/test-pg-upgrade.sh: no $deb: run scripts/package.sh 15 first" >&2; exit 1; }
-    # Debian 12's PostgreSQL 15 into the trixie root, once; the extension for 15 from its package.
+    version=$(extension_version)
+    # Debian 12's PostgreSQL 15 into the trixie root, once; the extension for both majors from
+    # their packages (whatever else ran in the root before).
     if [ ! -x "$root17/usr/lib/postgresql/15/bin/postgres" ]; then
         mkdir -p "$root17/usr/lib/postgresql" "$root17/usr/share/postgresql"
         cp -a "$root15/usr/lib/postgresql/15" "$root17/usr/lib/postgresql/"
@@ -26,11 +26,14 @@ if [ "${1:-}" != --inside ]; then
             cp -aL "$root15/usr/lib/x86_64-linux-gnu/$lib" "$root17/usr/lib/postgresql/15/compat/"
         done
     fi
-    dpkg-deb -x "$deb" "$root17"
+    for major in 15 17; do
+        deb=target/packages/postgresql-$major-agent-trace_${version}_$(dpkg --print-architecture).deb
+        [ -f "$deb" ] || { echo "scripts/test-pg-upgrade.sh: no $deb: run scripts/package.sh first" >&2; exit 1; }
+        dpkg-deb -x "$deb" "$root17"
+    done
     exec bash scripts/pg-root.sh 17 run bash scripts/test-pg-upgrade.sh --inside
 fi
 
-. scripts/lib.sh  # PG_CONFIG: 17's
 old=/usr/lib/postgresql/15/bin
 new=/usr/lib/postgresql/17/bin
 export LD_LIBRARY_PATH=/usr/lib/postgresql/15/compat
