@@ -314,12 +314,42 @@ def upgrade_0_4_0_to_0_5_0():
     ])
 
 
+def upgrade_0_5_0_to_0_6_0():
+    old, new = Script("0.5.0"), Script("0.6.0")
+    old_text, new_text = "".join(old.sections), "".join(new.sections)
+    old_functions = {statement.split("(")[0]: statement for statement in sql_functions_list(old_text)}
+    scores = new.file("scores.sql")
+    changed = [statement for statement in sql_functions_list(new_text)
+               if statement.split("(")[0] in old_functions and statement != old_functions[statement.split("(")[0]]]
+    added = [statement for statement in sql_functions_list(new_text)
+             if statement.split("(")[0] not in old_functions and statement not in scores]
+    if added:
+        sys.exit(f"new functions outside scores.sql, not drafted: {[a.split('(')[0] for a in added]}")
+    return "\n".join([
+        "-- agent_trace 0.5.0 -> 0.6.0: scores and annotations on runs (scores.sql: agent_scores,\n"
+        "-- add_score, the views agent_trace_scores and agent_score_stats); retention (signal spans),\n"
+        "-- erase and distribute() take scores with their runs.\n"
+        "-- Drafted by scripts/draft-upgrade-script.py from the 0.6.0 install script (scores.sql whole,\n"
+        "-- every function whose text changed taken whole); scripts/test-upgrade.sh checks that\n"
+        "-- upgrading gives exactly a fresh 0.6.0 install.\n",
+        "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.6.0'\" to load this file. \\quit\n",
+        scores,
+        "-- access.sql grants every table and view to the reader (GRANT SELECT ON ALL TABLES).\n"
+        "GRANT SELECT ON agent_trace.agent_scores, agent_trace.agent_trace_scores, agent_trace.agent_score_stats\n"
+        "    TO agent_trace_reader;\n",
+        "-- Functions whose body changed (retention, erase, distribute), and the COMMENTs of their files.\n"
+        + "".join(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) for statement in changed)
+        + comments(new.file("partitions.sql")) + comments(new.file("erase.sql")) + comments(new.file("citus.sql")),
+    ])
+
+
 UPGRADES = {
     ("0.1.0", "0.2.0"): upgrade_0_1_0_to_0_2_0,
     ("0.2.0", "0.3.0"): upgrade_0_2_0_to_0_3_0,
     ("0.3.0", "0.3.1"): upgrade_0_3_0_to_0_3_1,
     ("0.3.1", "0.4.0"): upgrade_0_3_1_to_0_4_0,
     ("0.4.0", "0.5.0"): upgrade_0_4_0_to_0_5_0,
+    ("0.5.0", "0.6.0"): upgrade_0_5_0_to_0_6_0,
 }
 
 if len(sys.argv) != 3 or tuple(sys.argv[1:]) not in UPGRADES:

@@ -1,8 +1,8 @@
 -- Scaling out on Citus (docs/scaling-out.md). `SELECT * FROM agent_trace.distribute()` on the
 -- coordinator of a Citus cluster (every node with `CREATE EXTENSION agent_trace`) distributes:
---   agent_traces, agent_spans, agent_span_costs  by trace_id, colocated: a trace's spans, costs and
---                                                summary row live on one node, and one trace's
---                                                functions run there (a router query);
+--   agent_traces, agent_spans, agent_span_costs, by trace_id, colocated: a trace's spans, costs,
+--   agent_scores                                 scores and summary row live on one node, and one
+--                                                trace's functions run there (a router query);
 --   agent_logs                                   by record_key (many records carry no trace);
 --   agent_metrics                                by series_key (points carry no trace);
 --   projects, project_grants, ingest_tokens,     as reference tables (a copy on every node, which
@@ -144,7 +144,7 @@ CREATE FUNCTION agent_trace.distribute(shard_count integer DEFAULT NULL)
 AS $$
 DECLARE
     t record;
-    policy_tables text[] := ARRAY['agent_spans', 'agent_traces', 'agent_span_costs', 'agent_logs', 'agent_metrics'];
+    policy_tables text[] := ARRAY['agent_spans', 'agent_traces', 'agent_span_costs', 'agent_logs', 'agent_metrics', 'agent_scores'];
     fk record;
     policy text;
 BEGIN
@@ -233,13 +233,15 @@ BEGIN
     PERFORM create_distributed_table('agent_trace.agent_traces', 'trace_id');
     PERFORM create_distributed_table('agent_trace.agent_spans', 'trace_id', colocate_with => 'agent_trace.agent_traces');
     PERFORM create_distributed_table('agent_trace.agent_span_costs', 'trace_id', colocate_with => 'agent_trace.agent_traces');
+    -- A trace's scores beside its spans (scores.sql).
+    PERFORM create_distributed_table('agent_trace.agent_scores', 'trace_id', colocate_with => 'agent_trace.agent_traces');
     -- Log records by their key, metric points by their series: many carry no trace.
     PERFORM create_distributed_table('agent_trace.agent_logs', 'record_key');
     PERFORM create_distributed_table('agent_trace.agent_metrics', 'series_key');
-    FOREACH table_name IN ARRAY ARRAY['agent_traces', 'agent_spans', 'agent_span_costs', 'agent_logs', 'agent_metrics'] LOOP
+    FOREACH table_name IN ARRAY ARRAY['agent_traces', 'agent_spans', 'agent_span_costs', 'agent_scores', 'agent_logs', 'agent_metrics'] LOOP
         PERFORM truncate_local_data_after_distributing_table(format('agent_trace.%I', table_name));
     END LOOP;
-    FOREACH table_name IN ARRAY ARRAY['agent_traces', 'agent_spans', 'agent_span_costs'] LOOP
+    FOREACH table_name IN ARRAY ARRAY['agent_traces', 'agent_spans', 'agent_span_costs', 'agent_scores'] LOOP
         action := 'distributed'; detail := 'by trace_id, colocated';
         RETURN NEXT;
     END LOOP;
@@ -256,7 +258,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace.distribute(integer) IS
-    'Distributes agent_trace over the Citus cluster this database coordinates (docs/scaling-out.md): traces, spans and computed costs by trace_id, colocated; log records by record_key; metric points by series_key; projects, grants, tokens, prices and retention as reference tables; the daily partitions with their tables. Takes the statement triggers off agent_spans and agent_traces (Citus has no transition tables): the ingest, maintain(), retention and erase keep agent_traces exact instead. Rows already stored move to the workers. Run again, it does nothing. shard_count: citus.shard_count for the distributed tables (default: Citus''s, 32).';
+    'Distributes agent_trace over the Citus cluster this database coordinates (docs/scaling-out.md): traces, spans, computed costs and scores by trace_id, colocated; log records by record_key; metric points by series_key; projects, grants, tokens, prices and retention as reference tables; the daily partitions with their tables. Takes the statement triggers off agent_spans and agent_traces (Citus has no transition tables): the ingest, maintain(), retention and erase keep agent_traces exact instead. Rows already stored move to the workers. Run again, it does nothing. shard_count: citus.shard_count for the distributed tables (default: Citus''s, 32).';
 REVOKE ALL ON FUNCTION agent_trace.distribute(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.distributed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_trace.distributed() TO agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;

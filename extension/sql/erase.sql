@@ -6,7 +6,8 @@
 --   * every log record of that user, session or trace, and every record emitted inside an erased
 --     trace;
 --   * every metric point of that session, or whose attributes (or its sender's) name that user
---     (user.id, agno.user.id: the keys the ingest reads a user from).
+--     (user.id, agno.user.id: the keys the ingest reads a user from);
+--   * every score of an erased trace (a score may quote the run in its explanation).
 -- With them go what the database derives from them: the traces' rows in agent_traces, their computed
 -- costs, their copies in AgentOS schemas (the triggers of rollup.sql and agno.sql), and so the views.
 --
@@ -91,6 +92,16 @@ BEGIN
     GET DIAGNOSTICS rows_removed = ROW_COUNT;
     RETURN NEXT;
 
+    -- Scores of the erased traces, and of the trace asked for even when its spans have not arrived.
+    table_name := 'agent_scores';
+    DELETE FROM agent_trace.agent_scores AS sc
+     WHERE (only_project IS NULL OR sc.project_id = only_project)
+       AND (sc.trace_id = erase.trace_id
+            OR (sc.trace_id, sc.project_id) IN (SELECT k.trace_id, k.project_id
+                                                  FROM unnest(erased_trace, erased_project) AS k(trace_id, project_id)));
+    GET DIAGNOSTICS rows_removed = ROW_COUNT;
+    RETURN NEXT;
+
     table_name := 'agent_metrics';
     DELETE FROM agent_trace.agent_metrics AS m
      WHERE (only_project IS NULL OR m.project_id = only_project)
@@ -103,5 +114,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace.erase(text, text, agent_trace.trace_id, text) IS
-    'Erases everything stored of a user, a session or a trace (any of the three; in one project, or in all): every trace with a span of theirs, whole, with its agent_traces row, computed costs and AgentOS copies; their log records and those emitted in the erased traces; the metric points of the session or naming the user (user.id, agno.user.id). Returns the rows removed per table. Reads every partition; runs as the owner, and only the owner may call it (grant EXECUTE to an administrator of every project). Example: SELECT * FROM agent_trace.erase(user_id => ''alice@example.com'');';
+    'Erases everything stored of a user, a session or a trace (any of the three; in one project, or in all): every trace with a span of theirs, whole, with its agent_traces row, computed costs and AgentOS copies; their log records and those emitted in the erased traces; the scores of the erased traces; the metric points of the session or naming the user (user.id, agno.user.id). Returns the rows removed per table. Reads every partition; runs as the owner, and only the owner may call it (grant EXECUTE to an administrator of every project). Example: SELECT * FROM agent_trace.erase(user_id => ''alice@example.com'');';
 REVOKE ALL ON FUNCTION agent_trace.erase(text, text, agent_trace.trace_id, text) FROM PUBLIC;

@@ -96,8 +96,8 @@ CREATE TABLE agent_trace.retention (
     CONSTRAINT retention_key UNIQUE NULLS NOT DISTINCT (signal, project_id)
 );
 COMMENT ON TABLE agent_trace.retention IS
-    'How long agent_trace.maintain() keeps each signal: spans (with their traces and computed costs), logs, metrics; for every project (project_id NULL) or one. No row: kept for ever. Change with agent_trace.set_retention.';
-COMMENT ON COLUMN agent_trace.retention.signal IS 'spans (agent_spans, and agent_traces and agent_span_costs with them), logs (agent_logs) or metrics (agent_metrics).';
+    'How long agent_trace.maintain() keeps each signal: spans (with their traces, computed costs and scores), logs, metrics; for every project (project_id NULL) or one. No row: kept for ever. Change with agent_trace.set_retention.';
+COMMENT ON COLUMN agent_trace.retention.signal IS 'spans (agent_spans, and agent_traces, agent_span_costs and agent_scores with them), logs (agent_logs) or metrics (agent_metrics).';
 COMMENT ON COLUMN agent_trace.retention.project_id IS 'The project this setting is for; NULL: every project without a setting of its own.';
 COMMENT ON COLUMN agent_trace.retention.keep IS 'How long rows are kept, counted from their time (a span''s start_time). Whole UTC days expire at once, so a row stays between keep and keep + 1 day. At least 1 day.';
 COMMENT ON COLUMN agent_trace.retention.set_at IS 'When this setting was made.';
@@ -132,7 +132,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace.set_retention(text, interval, text) IS
-    'Keeps signal (''spans'' with their traces and costs, ''logs'' or ''metrics'') for keep, for every project (project NULL) or for one project (by name); keep NULL removes the setting (kept for ever, or as every project). agent_trace.maintain() applies it: whole UTC days older than keep are dropped as partitions; a project kept shorter than the others loses its rows by DELETE. Example: SELECT agent_trace.set_retention(''spans'', ''30 days''); SELECT agent_trace.set_retention(''logs'', ''72 hours'', ''staging'');';
+    'Keeps signal (''spans'' with their traces, costs and scores, ''logs'' or ''metrics'') for keep, for every project (project NULL) or for one project (by name); keep NULL removes the setting (kept for ever, or as every project). agent_trace.maintain() applies it: whole UTC days older than keep are dropped as partitions; a project kept shorter than the others loses its rows by DELETE. Example: SELECT agent_trace.set_retention(''spans'', ''30 days''); SELECT agent_trace.set_retention(''logs'', ''72 hours'', ''staging'');';
 REVOKE ALL ON FUNCTION agent_trace.set_retention(text, interval, text) FROM PUBLIC;
 
 ------------------------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) IS
-    'Deletes the rows of a partitioned table older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
+    'Deletes the rows of a partitioned table (or of agent_scores) older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
 REVOKE ALL ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) FROM PUBLIC;
 
 CREATE FUNCTION agent_trace._expire(signal text, at timestamptz)
@@ -285,6 +285,7 @@ DECLARE
     i integer;
     n bigint;
     locked boolean := false;
+    expiring text;
     done text[][];
 BEGIN
     SELECT r.keep INTO everyone FROM agent_trace.retention AS r
@@ -325,6 +326,13 @@ BEGIN
             IF n > 0 THEN
                 done := done || ARRAY[['deleted', delete_table, format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
             END IF;
+            -- Scores (scores.sql) are kept as long as the runs they judge: by DELETE (not partitioned).
+            IF _expire.signal = 'spans' THEN
+                n := agent_trace._delete_before('agent_scores', 'scored_at', cutoff);
+                IF n > 0 THEN
+                    done := done || ARRAY[['deleted', 'agent_scores', format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
+                END IF;
+            END IF;
             IF _expire.signal = 'spans' AND locked THEN
                 n := agent_trace._fix_traces_before(cutoff);
                 done := done || ARRAY[['refreshed', 'agent_traces', format('%s traces with spans before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
@@ -348,19 +356,25 @@ BEGIN
     LOOP
         cutoff := date_trunc('day', at - setting.keep, 'UTC');
         BEGIN
-            IF setting.project_id IS NOT NULL THEN
-                n := agent_trace._delete_before(delete_table, time_column, cutoff, only_project => setting.project_id);
-            ELSE
-                n := agent_trace._delete_before(delete_table, time_column, cutoff, other_projects => coalesce(own_projects, '{}'));
-            END IF;
-            IF n > 0 THEN
-                action := 'deleted'; table_name := delete_table;
-                detail := format('%s rows before %s (UTC) of %s', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-                                 coalesce((SELECT 'project ' || p.name FROM agent_trace.projects AS p
-                                            WHERE p.project_id = setting.project_id),
-                                          'the projects without a retention of their own'));
-                RETURN NEXT;
-            END IF;
+            -- The spans, then (signal spans) the scores, which are kept as long as the runs they judge.
+            FOREACH expiring IN ARRAY CASE _expire.signal WHEN 'spans' THEN ARRAY[delete_table, 'agent_scores']
+                                                          ELSE ARRAY[delete_table] END LOOP
+                IF setting.project_id IS NOT NULL THEN
+                    n := agent_trace._delete_before(expiring, CASE expiring WHEN 'agent_scores' THEN 'scored_at' ELSE time_column END,
+                                                    cutoff, only_project => setting.project_id);
+                ELSE
+                    n := agent_trace._delete_before(expiring, CASE expiring WHEN 'agent_scores' THEN 'scored_at' ELSE time_column END,
+                                                    cutoff, other_projects => coalesce(own_projects, '{}'));
+                END IF;
+                IF n > 0 THEN
+                    action := 'deleted'; table_name := expiring;
+                    detail := format('%s rows before %s (UTC) of %s', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                                     coalesce((SELECT 'project ' || p.name FROM agent_trace.projects AS p
+                                                WHERE p.project_id = setting.project_id),
+                                              'the projects without a retention of their own'));
+                    RETURN NEXT;
+                END IF;
+            END LOOP;
         EXCEPTION WHEN lock_not_available THEN
             action := 'skipped'; table_name := delete_table;
             detail := format('expiry before %s (UTC): a lock was not granted within lock_timeout; the next run tries again', to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
@@ -370,7 +384,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._expire(text, timestamptz) IS
-    'Applies the retention of one signal as of at: drops the partitions of days every project has let go and deletes what remains of them, deletes the older rows of projects kept shorter, fixes the traces; returns what it did. Internal: agent_trace.maintain() calls it.';
+    'Applies the retention of one signal as of at: drops the partitions of days every project has let go and deletes what remains of them, deletes the older rows of projects kept shorter, fixes the traces; signal spans deletes the scores given before the same cutoff. Returns what it did. Internal: agent_trace.maintain() calls it.';
 REVOKE ALL ON FUNCTION agent_trace._expire(text, timestamptz) FROM PUBLIC;
 
 ------------------------------------------------------------------------------------------------------

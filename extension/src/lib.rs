@@ -50,7 +50,8 @@ pub extern "C-unwind" fn _PG_init() {
     name = "signals",
     requires = ["rollup"]
 );
-::pgrx::extension_sql_file!("../sql/prices.sql", name = "prices", requires = ["signals"]);
+::pgrx::extension_sql_file!("../sql/scores.sql", name = "scores", requires = ["signals"]);
+::pgrx::extension_sql_file!("../sql/prices.sql", name = "prices", requires = ["scores"]);
 // The built-in prices: rows, generated from sql/prices/litellm-snapshot.json by ingest's
 // prices::builtin_prices_sql (whose test fails while this file differs from what it writes).
 ::pgrx::extension_sql_file!(

@@ -114,7 +114,7 @@ SELECT c.relname AS relation, string_agg(a.attname, ', ' ORDER BY a.attnum) AS h
  ORDER BY 1;
 
 -- Who may call each function (internal helpers with a leading _ and the id types' input/output
--- functions left out). The writer calls none: the triggers call what they need as the owner.
+-- functions left out). The writer calls add_score alone: the triggers call what they need as the owner.
 SELECT p.proname AS function,
        has_function_privilege('agent_trace_reader', p.oid, 'EXECUTE') AS reader,
        has_function_privilege('agent_trace_usage_reader', p.oid, 'EXECUTE') AS usage_reader,

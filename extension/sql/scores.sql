@@ -1,0 +1,248 @@
+-- Scores and annotations on runs (issue 21): a human's thumbs-down, an LLM judge's 0.3 for
+-- relevance, a unit check's pass/fail, end-user feedback. What OpenTelemetry's GenAI event
+-- gen_ai.evaluation.result carries (gen_ai.evaluation.name, .score.value, .score.label,
+-- .explanation, gen_ai.response.id), plus who scored and how.
+--
+-- Keys: (trace_id, score_key, project_id). score_key is the dedupe key, derived from the score's
+-- content (by the ingest from the event, by add_score when not given), so a retried write stores
+-- each score once. It holds trace_id so that Citus can distribute the table by trace_id,
+-- colocated with agent_spans and agent_traces (citus.sql): a trace's scores sit with its spans.
+--
+-- No foreign key to agent_traces: a score may arrive before its trace (an evaluator that runs while
+-- the run's spans are still in flight), and is kept.
+--
+-- Not partitioned: scores are few (a handful per run against its tens or hundreds of spans), and a
+-- daily partition per table costs DDL, locks and Citus work in maintain(). They follow the spans'
+-- retention all the same (partitions.sql: signal 'spans' deletes the scores scored before the
+-- cutoff, per project as for the spans), and erasure removes those of the erased traces (erase.sql).
+
+CREATE TABLE agent_trace.agent_scores (
+    score_key     uuid NOT NULL,
+    trace_id      agent_trace.trace_id NOT NULL,
+    span_id       agent_trace.span_id,
+    name          text NOT NULL CHECK (btrim(name) <> ''),
+    value         double precision CHECK (value > '-Infinity' AND value < 'Infinity'),  -- and not NaN (above Infinity)
+    label         text CHECK (label <> ''),
+    explanation   text,
+    source        text CHECK (source IN ('human', 'llm', 'code', 'end_user')),
+    scorer        text,
+    response_id   text,
+    scored_at     timestamptz NOT NULL DEFAULT now(),
+    attributes    jsonb NOT NULL DEFAULT '{}',
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    project_id    integer NOT NULL DEFAULT 1,
+    CONSTRAINT agent_scores_pkey PRIMARY KEY (trace_id, score_key, project_id),
+    CONSTRAINT agent_scores_value_or_label CHECK (value IS NOT NULL OR label IS NOT NULL)
+);
+
+-- A trace's scores come from the primary key (its leading column is trace_id). Score names are text
+-- of any length: a hash index (as in tables.sql); retention deletes by scored_at (BRIN: tiny).
+CREATE INDEX agent_scores_name_idx ON agent_trace.agent_scores USING hash (name);
+CREATE INDEX agent_scores_scored_at_brin ON agent_trace.agent_scores USING brin (scored_at);
+
+COMMENT ON TABLE agent_trace.agent_scores IS
+    'One row per score or annotation of a run or of one of its spans: a human''s thumbs-down, an LLM judge''s 0.3 for relevance, a unit check''s pass/fail, end-user feedback (OpenTelemetry event gen_ai.evaluation.result). Each has a value, a label or both. Kept even when its trace has not arrived (yet). Written once, never updated; a re-sent score (same trace_id, score_key and project_id) is ignored. Write with agent_trace.add_score. Expires with the spans (agent_trace.set_retention(''spans'', ...), counted from scored_at) and goes with its trace in agent_trace.erase. Per run: agent_trace_scores; per day, agent and model: agent_score_stats.';
+COMMENT ON COLUMN agent_trace.agent_scores.score_key IS 'Dedupe key: a retried write of the same score carries the same key and is stored once. The ingest derives it from the event; agent_trace.add_score from the score''s content when not given.';
+COMMENT ON COLUMN agent_trace.agent_scores.trace_id IS 'Run the score is about, as 32 hex digits (the OpenTelemetry trace id). Its trace may arrive later, or not at all.';
+COMMENT ON COLUMN agent_trace.agent_scores.span_id IS 'Span the score is about, as 16 hex digits (e.g. the LLM call judged); NULL for a score of the whole run.';
+COMMENT ON COLUMN agent_trace.agent_scores.name IS 'What was scored (gen_ai.evaluation.name), e.g. "relevance", "thumbs", "json_valid". Never empty. Indexed by hash.';
+COMMENT ON COLUMN agent_trace.agent_scores.value IS 'Numeric score (gen_ai.evaluation.score.value), e.g. 0.3, 1, 5; NULL when the score is a label only. Finite.';
+COMMENT ON COLUMN agent_trace.agent_scores.label IS 'Categorical score (gen_ai.evaluation.score.label), e.g. "pass", "fail", "thumbs_down"; NULL when the score is a number only. At least one of value and label is set.';
+COMMENT ON COLUMN agent_trace.agent_scores.explanation IS 'Why the score was given (gen_ai.evaluation.explanation): a judge''s reasoning, a reviewer''s note, a user''s comment.';
+COMMENT ON COLUMN agent_trace.agent_scores.source IS 'What kind of scorer gave it: human (a reviewer), llm (an LLM judge), code (a programmatic check), end_user (feedback from the agent''s user); NULL when not said.';
+COMMENT ON COLUMN agent_trace.agent_scores.scorer IS 'Who or what scored: a reviewer''s name, a judge model or evaluator name, a check''s name.';
+COMMENT ON COLUMN agent_trace.agent_scores.response_id IS 'Id of the model response the score is about (gen_ai.response.id), when its span is not known.';
+COMMENT ON COLUMN agent_trace.agent_scores.scored_at IS 'When the score was given.';
+COMMENT ON COLUMN agent_trace.agent_scores.attributes IS 'Every other attribute of the score as sent, as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_scores.created_at IS 'When this row was stored.';
+COMMENT ON COLUMN agent_trace.agent_scores.project_id IS 'The project the score belongs to (agent_trace.projects); 1 (default) without one. A score in one project never touches another''s trace of the same id.';
+
+-- Row-level security as on the other tables (access.sql): readers read the projects granted to
+-- them, writers insert into those granted for write and read nothing.
+ALTER TABLE agent_trace.agent_scores ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_granted_projects ON agent_trace.agent_scores FOR SELECT
+    USING (project_id = ANY ((SELECT agent_trace._projects_granted('read', current_user))::integer[]));
+CREATE POLICY write_granted_projects ON agent_trace.agent_scores FOR INSERT
+    WITH CHECK (project_id = ANY ((SELECT agent_trace._projects_granted('write', current_user))::integer[]));
+-- pg_dump keeps an extension table's rows only when it is registered.
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_scores', '');
+
+-- The project a caller names, if it may write to it; one error for "no such project" and "not
+-- yours", so a writer learns nothing of others' projects. SECURITY DEFINER: the projects are not the
+-- caller's to read; _projects_granted answers only for a role the session's login belongs to.
+CREATE FUNCTION agent_trace._writable_project_id(project text, role name) RETURNS integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id integer;
+BEGIN
+    SELECT p.project_id INTO id FROM agent_trace.projects AS p
+     WHERE p.name = project AND p.project_id = ANY (agent_trace._projects_granted('write', role));
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'role % may not write to project %', role, coalesce(quote_literal(project), 'NULL')
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'The project does not exist, or was not granted for write: agent_trace.grant_project(project, role, ''write'').';
+    END IF;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._writable_project_id(text, name) IS
+    'The id of the project named project if role may write to it (and the session''s login is a member of role); an insufficient_privilege error otherwise, whether or not it exists. Internal: add_score.';
+REVOKE ALL ON FUNCTION agent_trace._writable_project_id(text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace._writable_project_id(text, name) TO agent_trace_writer;
+
+-- As the caller (not SECURITY DEFINER): the write policy decides which projects it may score in,
+-- and INSERT .. ON CONFLICT DO NOTHING without a conflict target needs no SELECT privilege.
+CREATE FUNCTION agent_trace.add_score(trace_id agent_trace.trace_id, name text,
+                                      value double precision DEFAULT NULL, label text DEFAULT NULL,
+                                      explanation text DEFAULT NULL, source text DEFAULT NULL,
+                                      scorer text DEFAULT NULL, span_id agent_trace.span_id DEFAULT NULL,
+                                      scored_at timestamptz DEFAULT NULL, response_id text DEFAULT NULL,
+                                      attributes jsonb DEFAULT NULL, score_key uuid DEFAULT NULL,
+                                      project text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target integer := CASE WHEN project IS NULL THEN 1 ELSE agent_trace._writable_project_id(project, current_user) END;
+    key uuid := add_score.score_key;
+BEGIN
+    IF add_score.trace_id IS NULL THEN
+        RAISE EXCEPTION 'a score needs the trace_id of the run it scores' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF add_score.name IS NULL OR btrim(add_score.name) = '' THEN
+        RAISE EXCEPTION 'a score needs a name saying what was scored, e.g. ''relevance'''
+            USING ERRCODE = CASE WHEN add_score.name IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END;
+    END IF;
+    IF add_score.value IS NULL AND (add_score.label IS NULL OR add_score.label = '') THEN
+        RAISE EXCEPTION 'score % has neither a value nor a label', quote_literal(add_score.name)
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Give value => 0.8, label => ''pass'', or both.';
+    END IF;
+    IF add_score.label = '' THEN
+        RAISE EXCEPTION 'the label of score % is empty: give NULL for none', quote_literal(add_score.name)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF add_score.value IN ('NaN', 'Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'the value of score % is %: a score is a finite number', quote_literal(add_score.name), add_score.value
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF add_score.source IS NOT NULL AND add_score.source NOT IN ('human', 'llm', 'code', 'end_user') THEN
+        RAISE EXCEPTION 'unknown score source %', quote_literal(add_score.source)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'source is human, llm, code or end_user (or NULL).';
+    END IF;
+    IF add_score.attributes IS NOT NULL AND jsonb_typeof(add_score.attributes) <> 'object' THEN
+        RAISE EXCEPTION 'the attributes of a score are a JSON object, not %', jsonb_typeof(add_score.attributes)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The same score written twice gets the same key: everything it says, and its time when the
+    -- caller gave one (without, a retry a moment later is still the same score).
+    IF key IS NULL THEN
+        key := md5(jsonb_build_array(target, add_score.trace_id::text, add_score.span_id::text, add_score.name,
+                                     add_score.value, add_score.label, add_score.explanation, add_score.source,
+                                     add_score.scorer, add_score.response_id, add_score.scored_at,
+                                     add_score.attributes)::text)::uuid;
+    END IF;
+    INSERT INTO agent_trace.agent_scores (score_key, trace_id, span_id, name, value, label, explanation, source,
+                                          scorer, response_id, scored_at, attributes, project_id)
+    VALUES (key, add_score.trace_id, add_score.span_id, add_score.name, add_score.value, add_score.label,
+            add_score.explanation, add_score.source, add_score.scorer, add_score.response_id,
+            coalesce(add_score.scored_at, now()), coalesce(add_score.attributes, '{}'), target)
+    ON CONFLICT DO NOTHING;
+    RETURN key;
+END
+$$;
+COMMENT ON FUNCTION agent_trace.add_score(agent_trace.trace_id, text, double precision, text, text, text, text, agent_trace.span_id, timestamptz, text, jsonb, uuid, text) IS
+    'Stores a score of a run (or of one of its spans, span_id) and returns its score_key: name (what was scored) and a value, a label or both; source human, llm, code or end_user; scorer, who or what scored. Stored once however often it is called with the same arguments (the key is derived from them unless score_key is given). Into the default project, or the project named (which the caller must be granted for write). The trace need not have arrived. For agent_trace_writer. Example: SELECT agent_trace.add_score(''4bf92f3577b34da6a3ce929d0e0e4736'', ''helpfulness'', label => ''thumbs_down'', source => ''end_user'', explanation => ''wrong city'');';
+REVOKE ALL ON FUNCTION agent_trace.add_score(agent_trace.trace_id, text, double precision, text, text, text, text, agent_trace.span_id, timestamptz, text, jsonb, uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.add_score(agent_trace.trace_id, text, double precision, text, text, text, text, agent_trace.span_id, timestamptz, text, jsonb, uuid, text) TO agent_trace_writer;
+-- The writer inserts (through add_score, or directly as the ingest does) and reads nothing back.
+GRANT INSERT ON agent_trace.agent_scores TO agent_trace_writer;
+
+-- Per run and score name: what a dashboard's "runs" table shows next to each run. Scores of the
+-- run's spans count for the run too. Latest by scored_at (ties: the later stored, then the key).
+CREATE VIEW agent_trace.agent_trace_scores WITH (security_invoker = true) AS
+SELECT s.project_id, s.trace_id, s.name, t.agent_name, t.start_time AS trace_start_time,
+       s.latest_value, s.latest_label, s.latest_source, s.latest_scorer, s.latest_scored_at,
+       s.score_count, s.avg_value, s.first_scored_at
+  FROM (SELECT sc.project_id, sc.trace_id, sc.name,
+               (array_agg(sc.value ORDER BY sc.scored_at DESC, sc.created_at DESC, sc.score_key DESC))[1] AS latest_value,
+               (array_agg(sc.label ORDER BY sc.scored_at DESC, sc.created_at DESC, sc.score_key DESC))[1] AS latest_label,
+               (array_agg(sc.source ORDER BY sc.scored_at DESC, sc.created_at DESC, sc.score_key DESC))[1] AS latest_source,
+               (array_agg(sc.scorer ORDER BY sc.scored_at DESC, sc.created_at DESC, sc.score_key DESC))[1] AS latest_scorer,
+               max(sc.scored_at) AS latest_scored_at,
+               count(*) AS score_count,
+               avg(sc.value) AS avg_value,
+               min(sc.scored_at) AS first_scored_at
+          FROM agent_trace.agent_scores AS sc
+         GROUP BY sc.project_id, sc.trace_id, sc.name) AS s
+  LEFT JOIN agent_trace.agent_traces AS t ON t.trace_id = s.trace_id AND t.project_id = s.project_id;
+COMMENT ON VIEW agent_trace.agent_trace_scores IS
+    'One row per run and score name: the latest score (value, label, source, scorer, time), how many were given and their average value. Scores of the run''s spans count for the run. agent_name and trace_start_time are NULL while the run''s trace has not arrived. Example: SELECT trace_id, latest_label FROM agent_trace.agent_trace_scores WHERE name = ''helpfulness'' AND latest_label = ''thumbs_down'';';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.project_id IS 'Project of the scores.';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.trace_id IS 'The run scored.';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.name IS 'What was scored, e.g. "relevance".';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.agent_name IS 'Agent of the run (agent_traces.agent_name); NULL until its trace arrives.';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.trace_start_time IS 'When the run started (agent_traces.start_time); NULL until its trace arrives.';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.latest_value IS 'Value of the latest score of this name (NULL if that score is a label only).';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.latest_label IS 'Label of the latest score of this name (NULL if that score is a number only).';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.latest_source IS 'human, llm, code or end_user: who gave the latest score.';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.latest_scorer IS 'Who or what gave the latest score.';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.latest_scored_at IS 'When the latest score was given.';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.score_count IS 'Number of scores of this name given to the run (or its spans).';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.avg_value IS 'Average of their values; NULL when all are labels.';
+COMMENT ON COLUMN agent_trace.agent_trace_scores.first_scored_at IS 'When the first of them was given.';
+
+-- Per score name, agent, model and day: the quality chart. A score's agent and model are its span's
+-- when it scores one, else its run's: the run's agent, and its models listed (one, or
+-- "gpt-4o, gpt-4o-mini"). Read by a subquery per score through agent_spans' key, not a scan of all spans.
+CREATE VIEW agent_trace.agent_score_stats WITH (security_invoker = true) AS
+SELECT g.project_id, g.day, g.name, g.agent_name, g.model,
+       sum(g.scores)::bigint AS score_count,
+       sum(g.values_given)::bigint AS value_count,
+       sum(g.value_sum) / nullif(sum(g.values_given), 0) AS avg_value,
+       min(g.min_value) AS min_value,
+       max(g.max_value) AS max_value,
+       (sum(g.scores) FILTER (WHERE g.label IS NOT NULL))::bigint AS label_count,
+       jsonb_object_agg(g.label, round(g.scores / g.labelled, 4)) FILTER (WHERE g.label IS NOT NULL) AS label_shares
+  FROM (SELECT sc.project_id, sc.day, sc.name, sc.agent_name, sc.model, sc.label,
+               count(*)::numeric AS scores, count(sc.value) AS values_given, sum(sc.value) AS value_sum,
+               min(sc.value) AS min_value, max(sc.value) AS max_value,
+               sum(count(*)) FILTER (WHERE sc.label IS NOT NULL)
+                   OVER (PARTITION BY sc.project_id, sc.day, sc.name, sc.agent_name, sc.model)::numeric AS labelled
+          FROM (SELECT s.project_id, (s.scored_at AT TIME ZONE 'UTC')::date AS day, s.name, s.value, s.label,
+                       coalesce((SELECT min(x.agent_name) FROM agent_trace.agent_spans AS x
+                                  WHERE s.span_id IS NOT NULL AND x.trace_id = s.trace_id
+                                    AND x.project_id = s.project_id AND x.span_id = s.span_id),
+                                t.agent_name) AS agent_name,
+                       (SELECT string_agg(DISTINCT x.model, ', ' ORDER BY x.model) FROM agent_trace.agent_spans AS x
+                         WHERE x.trace_id = s.trace_id AND x.project_id = s.project_id
+                           AND (s.span_id IS NULL OR x.span_id = s.span_id)) AS model
+                  FROM agent_trace.agent_scores AS s
+                  LEFT JOIN agent_trace.agent_traces AS t ON t.trace_id = s.trace_id AND t.project_id = s.project_id) AS sc
+         GROUP BY sc.project_id, sc.day, sc.name, sc.agent_name, sc.model, sc.label) AS g
+ GROUP BY g.project_id, g.day, g.name, g.agent_name, g.model;
+COMMENT ON VIEW agent_trace.agent_score_stats IS
+    'Scores per project, UTC day (of scored_at), score name, agent and model: how many, the average, smallest and largest value, and the share of each label. A score''s agent and model are those of the span it scores, else of its run (the run''s models listed, e.g. "gpt-4o, gpt-4o-mini"); NULL while its trace has not arrived. Example: SELECT day, agent_name, avg_value FROM agent_trace.agent_score_stats WHERE name = ''relevance'' ORDER BY day;';
+COMMENT ON COLUMN agent_trace.agent_score_stats.project_id IS 'Project of the scores.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.day IS 'UTC day the scores were given (scored_at).';
+COMMENT ON COLUMN agent_trace.agent_score_stats.name IS 'What was scored, e.g. "relevance".';
+COMMENT ON COLUMN agent_trace.agent_score_stats.agent_name IS 'Agent of the scored span, else of the scored run; NULL when unknown.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.model IS 'Model of the scored span, else the models of the scored run, comma-separated in order; NULL when none.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.score_count IS 'Number of scores.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.value_count IS 'Number of scores with a value.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.avg_value IS 'Average value; NULL when no score has one.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.min_value IS 'Smallest value.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.max_value IS 'Largest value.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.label_count IS 'Number of scores with a label.';
+COMMENT ON COLUMN agent_trace.agent_score_stats.label_shares IS 'Share of each label among the scores with one, as a JSON object, e.g. {"pass": 0.75, "fail": 0.25} (rounded to 4 decimals); NULL when no score has a label.';
+
+-- Usage readers: the numbers, not the content (access.sql): an explanation quotes what the agent
+-- said, and the attributes may hold anything. The views name no content column.
+GRANT SELECT (score_key, trace_id, span_id, name, value, label, source, scorer, response_id, scored_at,
+              created_at, project_id)
+    ON agent_trace.agent_scores TO agent_trace_usage_reader;
+GRANT SELECT ON agent_trace.agent_trace_scores, agent_trace.agent_score_stats TO agent_trace_usage_reader;
