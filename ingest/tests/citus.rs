@@ -43,6 +43,9 @@ async fn answers(url: &str) -> Vec<(String, String)> {
         ("agent_sessions", "SELECT to_jsonb(s) FROM agent_trace.agent_sessions AS s ORDER BY session_id, project_id"),
         ("model_prices", "SELECT to_jsonb(p) - 'created_at' FROM agent_trace.model_prices AS p ORDER BY model_pattern COLLATE \"C\", provider COLLATE \"C\", effective_from, source"),
         ("agent_turns", "SELECT to_jsonb(u) FROM agent_trace.agent_turns AS u ORDER BY trace_id, turn"),
+        ("agent_scores", "SELECT to_jsonb(s) - 'created_at' FROM agent_trace.agent_scores AS s ORDER BY trace_id, score_key, project_id"),
+        ("agent_trace_scores", "SELECT to_jsonb(s) FROM agent_trace.agent_trace_scores AS s ORDER BY trace_id, name, project_id"),
+        ("agent_score_stats", "SELECT to_jsonb(s) FROM agent_trace.agent_score_stats AS s ORDER BY project_id, day, name, agent_name, model"),
     ]
     .into_iter()
     .map(|(name, sql)| (name.to_string(), sql.to_string()))
@@ -200,6 +203,7 @@ async fn a_citus_cluster_answers_as_one_node_does() {
                 ('cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', '0000000000000cd2', '0000000000000cd1', 'a call', '2026-11-20 10:00:01+00', '2026-11-20 10:00:02+00', 'early', 'llm', 'gpt-4o-mini', 1000);
          INSERT INTO agent_trace.agent_logs (record_key, time, body) VALUES ('cdcdcdcd-cdcd-cdcd-cdcd-cdcdcdcdcdcd', '2026-11-20 10:00+00', 'stored before distribute()');
          INSERT INTO agent_trace.agent_metrics (series_key, time, name, kind, value) VALUES ('cdcdcdcd-cdcd-cdcd-cdcd-cdcdcdcdcdcd', '2026-11-20 10:00+00', 'before.distribute', 'gauge', 1);
+         SELECT agent_trace.add_score('cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', 'relevance', 0.5, 'ok', span_id => '0000000000000cd2', scored_at => '2026-11-20 11:00+00');
          SELECT agent_trace.enable_agno_compat('ai');";
     connect(&single.url())
         .await
@@ -223,6 +227,7 @@ async fn a_citus_cluster_answers_as_one_node_does() {
         .collect();
     assert!(
         done.contains(&"distributed agent_spans".to_string())
+            && done.contains(&"distributed agent_scores".to_string())
             && done.contains(&"remade ai.agno_spans".to_string()),
         "{done:?}"
     );
@@ -298,11 +303,53 @@ async fn a_citus_cluster_answers_as_one_node_does() {
             .await
             .unwrap_or_else(|e| panic!("recompute_costs on {url}: {e:?}"));
     }
+    // Scores (scores.sql): one per trace, on its root span, by the writer on the cluster (each sent
+    // twice: stored once), plus one of a trace that never arrives.
+    let scored: Vec<(String, Option<String>)> = client
+        .query(
+            "SELECT trace_id::text, root_span_id::text FROM agent_trace.agent_traces ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("traces to score")
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let mut scores = String::new();
+    for (k, (trace, root)) in scored.iter().enumerate() {
+        let span = root
+            .as_ref()
+            .map_or("NULL".to_string(), |s| format!("'{s}'"));
+        scores += &format!(
+            "SELECT agent_trace.add_score('{trace}', 'quality', {}, '{}', span_id => {span}, source => 'llm', scored_at => '2026-11-2{} 12:00+00');\n",
+            (k % 5) as f64 / 4.0,
+            if k % 2 == 0 { "good" } else { "bad" },
+            k % 3
+        );
+    }
+    scores += "SELECT agent_trace.add_score('efefefefefefefefefefefefefefefef', 'thumbs', label => 'down', source => 'end_user', scored_at => '2026-11-21 12:00+00');\n";
+    connect(&single.url())
+        .await
+        .batch_execute(&scores)
+        .await
+        .expect("scores on the reference");
+    let writer = connect(&writer_url).await;
+    for _ in 0..2 {
+        writer
+            .batch_execute(&scores)
+            .await
+            .expect("scores on the cluster, by the writer");
+    }
     let expected = answers(&single.url()).await;
     assert!(
         expected
             .iter()
             .any(|(name, rows)| name == "agent_spans" && rows.lines().count() > 400)
+    );
+    assert!(
+        expected
+            .iter()
+            .any(|(name, rows)| name == "agent_score_stats" && rows.lines().count() > 3)
     );
     assert_same(
         &expected,

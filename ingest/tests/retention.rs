@@ -100,6 +100,16 @@ async fn erasing_a_session_or_a_user_leaves_nothing_of_them() {
     let others = db
         .number("SELECT count(*) FROM agent_trace.agent_spans")
         .await;
+    // Scores of the session's runs, whose explanation names it: erase must take them too.
+    assert!(
+        db.number(&format!(
+            "SELECT count(agent_trace.add_score(t.trace_id, 'quality', 1, explanation => 'judged in ' || t.session_id))
+               FROM agent_trace.agent_traces AS t WHERE t.session_id = '{session}'"
+        ))
+        .await
+            > 0,
+        "the session {session} has traces to score"
+    );
 
     erase_and_find_nothing(&db, "session_id", &session).await;
     assert!(
@@ -130,7 +140,7 @@ async fn erasing_a_session_or_a_user_leaves_nothing_of_them() {
     );
     assert_eq!(
         erase(&db, &format!("session_id => '{session}'")).await,
-        "agent_logs=0 agent_metrics=0 agent_span_costs=0 agent_spans=0 agent_traces=0"
+        "agent_logs=0 agent_metrics=0 agent_scores=0 agent_span_costs=0 agent_spans=0 agent_traces=0"
     );
     server.terminate();
 }

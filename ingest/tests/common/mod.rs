@@ -772,6 +772,7 @@ pub async fn everything_stored(db: &TestDb) -> String {
         "agent_sessions",
         "agent_turns",
         "agent_metric_deltas",
+        "agent_scores",
     ] {
         for row in client
             .query(
