@@ -10,6 +10,7 @@ CREATE ROLE regress_scores_other LOGIN IN ROLE agent_trace_reader;
 SELECT agent_trace.create_project('scores-other') AS other;
 SELECT agent_trace.grant_project('scores-other', 'regress_scores_other');
 SELECT agent_trace.grant_project('scores-other', 'regress_scores_writer', 'write');
+SELECT agent_trace.create_project('scores-closed') AS closed;
 -- The other reader sees only the other project (not the default one its role is granted).
 SELECT agent_trace.revoke_project('default', 'agent_trace_reader');
 SELECT agent_trace.grant_project('default', 'regress_scores_reader');
@@ -73,6 +74,11 @@ SELECT agent_trace.add_score('000000000000000000000000000000a1', 'relevance', 1,
 \echo attributes not an object
 SELECT agent_trace.add_score('000000000000000000000000000000a1', 'relevance', 1, project => 'no-such-project');
 \echo a project it may not write
+SELECT agent_trace.add_score('000000000000000000000000000000a1', 'relevance', 1, project => 'scores-closed');
+\echo a project that exists, not granted to it
+INSERT INTO agent_trace.agent_scores (score_key, trace_id, name, value, project_id)
+VALUES (gen_random_uuid(), '000000000000000000000000000000a1', 'x', 1, 3);
+\echo nor by a plain INSERT (row-level security)
 -- The writer reads nothing back.
 SELECT count(*) FROM agent_trace.agent_scores;
 \echo writer cannot read
