@@ -327,17 +327,19 @@ def upgrade_0_5_0_to_0_6_0():
         sys.exit(f"new functions outside scores.sql, not drafted: {[a.split('(')[0] for a in added]}")
     return "\n".join([
         "-- agent_trace 0.5.0 -> 0.6.0: scores and annotations on runs (scores.sql: agent_scores,\n"
-        "-- add_score, the views agent_trace_scores and agent_score_stats); retention (signal spans),\n"
-        "-- erase and distribute() take scores with their runs.\n"
+        "-- add_score, the views agent_trace_scores and agent_score_stats; agent_scores_pending and\n"
+        "-- link_written_scores for scores that name a model response, an index of agent_spans' response\n"
+        "-- ids); retention (signal spans), erase and distribute() take scores with their runs, and\n"
+        "-- maintain() links the scores still waiting for their span.\n"
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.6.0 install script (scores.sql whole,\n"
         "-- every function whose text changed taken whole); scripts/test-upgrade.sh checks that\n"
         "-- upgrading gives exactly a fresh 0.6.0 install.\n",
         "\\echo Use \"ALTER EXTENSION agent_trace UPDATE TO '0.6.0'\" to load this file. \\quit\n",
         scores,
         "-- access.sql grants every table and view to the reader (GRANT SELECT ON ALL TABLES).\n"
-        "GRANT SELECT ON agent_trace.agent_scores, agent_trace.agent_trace_scores, agent_trace.agent_score_stats\n"
-        "    TO agent_trace_reader;\n",
-        "-- Functions whose body changed (retention, erase, distribute), and the COMMENTs of their files.\n"
+        "GRANT SELECT ON agent_trace.agent_scores, agent_trace.agent_scores_pending, agent_trace.agent_trace_scores,\n"
+        "    agent_trace.agent_score_stats TO agent_trace_reader;\n",
+        "-- Functions whose body changed (retention, maintain, erase, distribute), and the COMMENTs of their files.\n"
         + "".join(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) for statement in changed)
         + comments(new.file("partitions.sql")) + comments(new.file("erase.sql")) + comments(new.file("citus.sql")),
     ])

@@ -1,6 +1,8 @@
 -- agent_trace 0.5.0 -> 0.6.0: scores and annotations on runs (scores.sql: agent_scores,
--- add_score, the views agent_trace_scores and agent_score_stats); retention (signal spans),
--- erase and distribute() take scores with their runs.
+-- add_score, the views agent_trace_scores and agent_score_stats; agent_scores_pending and
+-- link_written_scores for scores that name a model response, an index of agent_spans' response
+-- ids); retention (signal spans), erase and distribute() take scores with their runs, and
+-- maintain() links the scores still waiting for their span.
 -- Drafted by scripts/draft-upgrade-script.py from the 0.6.0 install script (scores.sql whole,
 -- every function whose text changed taken whole); scripts/test-upgrade.sh checks that
 -- upgrading gives exactly a fresh 0.6.0 install.
@@ -53,17 +55,17 @@ CREATE INDEX agent_scores_name_idx ON agent_trace.agent_scores USING hash (name)
 CREATE INDEX agent_scores_scored_at_brin ON agent_trace.agent_scores USING brin (scored_at);
 
 COMMENT ON TABLE agent_trace.agent_scores IS
-    'One row per score or annotation of a run or of one of its spans: a human''s thumbs-down, an LLM judge''s 0.3 for relevance, a unit check''s pass/fail, end-user feedback (OpenTelemetry event gen_ai.evaluation.result). Each has a value, a label or both. Kept even when its trace has not arrived (yet). Written once, never updated; a re-sent score (same trace_id, score_key and project_id) is ignored. Write with agent_trace.add_score. Expires with the spans (agent_trace.set_retention(''spans'', ...), counted from scored_at) and goes with its trace in agent_trace.erase. Per run: agent_trace_scores; per day, agent and model: agent_score_stats.';
+    'One row per score or annotation of a run or of one of its spans: a human''s thumbs-down, an LLM judge''s 0.3 for relevance, a unit check''s pass/fail, end-user feedback (OpenTelemetry event gen_ai.evaluation.result). Each has a value, a label or both. Kept even when its trace has not arrived (yet). Written once; only span_id is filled in later, when the score names the model response it judges (response_id) and the span carrying that response arrives (agent_trace.link_written_scores, maintain()). A re-sent score (same trace_id, score_key and project_id) is ignored. Write with agent_trace.add_score. Expires with the spans (agent_trace.set_retention(''spans'', ...), counted from scored_at) and goes with its trace in agent_trace.erase. Per run: agent_trace_scores; per day, agent and model: agent_score_stats.';
 COMMENT ON COLUMN agent_trace.agent_scores.score_key IS 'Dedupe key: a retried write of the same score carries the same key and is stored once. The ingest derives it from the event; agent_trace.add_score from the score''s content when not given.';
 COMMENT ON COLUMN agent_trace.agent_scores.trace_id IS 'Run the score is about, as 32 hex digits (the OpenTelemetry trace id). Its trace may arrive later, or not at all.';
-COMMENT ON COLUMN agent_trace.agent_scores.span_id IS 'Span the score is about, as 16 hex digits (e.g. the LLM call judged); NULL for a score of the whole run.';
+COMMENT ON COLUMN agent_trace.agent_scores.span_id IS 'Span the score is about, as 16 hex digits (e.g. the LLM call judged); NULL for a score of the whole run, or while the span carrying its response_id has not arrived.';
 COMMENT ON COLUMN agent_trace.agent_scores.name IS 'What was scored (gen_ai.evaluation.name), e.g. "relevance", "thumbs", "json_valid". Never empty. Indexed by hash.';
 COMMENT ON COLUMN agent_trace.agent_scores.value IS 'Numeric score (gen_ai.evaluation.score.value), e.g. 0.3, 1, 5; NULL when the score is a label only. Finite.';
 COMMENT ON COLUMN agent_trace.agent_scores.label IS 'Categorical score (gen_ai.evaluation.score.label), e.g. "pass", "fail", "thumbs_down"; NULL when the score is a number only. At least one of value and label is set.';
 COMMENT ON COLUMN agent_trace.agent_scores.explanation IS 'Why the score was given (gen_ai.evaluation.explanation): a judge''s reasoning, a reviewer''s note, a user''s comment.';
 COMMENT ON COLUMN agent_trace.agent_scores.source IS 'What kind of scorer gave it: human (a reviewer), llm (an LLM judge), code (a programmatic check), end_user (feedback from the agent''s user); NULL when not said.';
 COMMENT ON COLUMN agent_trace.agent_scores.scorer IS 'Who or what scored: a reviewer''s name, a judge model or evaluator name, a check''s name.';
-COMMENT ON COLUMN agent_trace.agent_scores.response_id IS 'Id of the model response the score is about (gen_ai.response.id), when its span is not known.';
+COMMENT ON COLUMN agent_trace.agent_scores.response_id IS 'Id of the model response the score is about (gen_ai.response.id). When span_id is NULL, the span of this run whose gen_ai.response.id attribute it is becomes span_id once stored.';
 COMMENT ON COLUMN agent_trace.agent_scores.scored_at IS 'When the score was given.';
 COMMENT ON COLUMN agent_trace.agent_scores.attributes IS 'Every other attribute of the score as sent, as a JSON object.';
 COMMENT ON COLUMN agent_trace.agent_scores.created_at IS 'When this row was stored.';
@@ -174,6 +176,170 @@ GRANT EXECUTE ON FUNCTION agent_trace.add_score(agent_trace.trace_id, text, doub
 -- The writer inserts (through add_score, or directly as the ingest does) and reads nothing back.
 GRANT INSERT ON agent_trace.agent_scores TO agent_trace_writer;
 
+------------------------------------------------------------------------------------------------------
+-- Scores that name a model response instead of a run
+------------------------------------------------------------------------------------------------------
+
+-- gen_ai.evaluation.result may name the response it judges (gen_ai.response.id) instead of its span,
+-- from an evaluator that runs apart from the agent and never saw the trace context. Such a score is
+-- linked to the span carrying that response id (agent_spans.attributes ->> 'gen_ai.response.id'),
+-- of its own project only:
+--   * a score whose run is known (a trace context without a span, or a span event naming its own
+--     span's response) is an agent_scores row from the start, span_id NULL until linked;
+--   * a score known only by its response id waits in agent_scores_pending, and moves into
+--     agent_scores (keeping its key) once the span is found. It cannot wait in agent_scores: its
+--     trace_id, the first column of the key and Citus's distribution column, is what it lacks.
+-- Linking is agent_trace.link_written_scores, which the ingest calls in the transaction that
+-- stores spans with response ids, or scores that name one; agent_trace.maintain() sweeps what a
+-- race left (a span and its score committed at once, neither seeing the other) and spans stored
+-- another way (AgentOS, plain SQL). Only the owner's function updates a score, and only its span_id
+-- (never trace_id, the distribution column): the writer role still never UPDATEs.
+--
+-- The cost on agent_spans: a hash index of the response id, partial (only spans that carry one,
+-- the LLM calls, are indexed; other inserts only test the key's presence). Without it, a pending
+-- score's lookup would read every span of every partition. Hash: ids are text of any length (a
+-- btree entry is refused past about 2.7 kB).
+CREATE INDEX agent_spans_response_id_idx ON agent_trace.agent_spans
+    USING hash ((attributes ->> 'gen_ai.response.id')) WHERE attributes ? 'gen_ai.response.id';
+
+-- A local table on Citus (distribute() leaves it on the coordinator, like distributed_maintenance):
+-- without a trace it has no distribution column, its rows are few and only the coordinator reads
+-- and writes it.
+CREATE TABLE agent_trace.agent_scores_pending (
+    score_key     uuid NOT NULL,
+    name          text NOT NULL CHECK (btrim(name) <> ''),
+    value         double precision CHECK (value > '-Infinity' AND value < 'Infinity'),
+    label         text CHECK (label <> ''),
+    explanation   text,
+    source        text CHECK (source IN ('human', 'llm', 'code', 'end_user')),
+    scorer        text,
+    response_id   text NOT NULL CHECK (response_id <> ''),
+    scored_at     timestamptz NOT NULL DEFAULT now(),
+    attributes    jsonb NOT NULL DEFAULT '{}',
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    project_id    integer NOT NULL DEFAULT 1,
+    CONSTRAINT agent_scores_pending_pkey PRIMARY KEY (score_key, project_id),
+    CONSTRAINT agent_scores_pending_value_or_label CHECK (value IS NOT NULL OR label IS NOT NULL)
+);
+CREATE INDEX agent_scores_pending_response_id_idx ON agent_trace.agent_scores_pending USING hash (response_id);
+COMMENT ON TABLE agent_trace.agent_scores_pending IS
+    'Scores that name only the model response they judge (gen_ai.response.id), while no span of their project carries that response id: each moves into agent_scores, with the run and span of that span, as soon as it is stored (agent_trace.link_written_scores; agent_trace.maintain() sweeps). Same columns and rules as agent_scores, without trace_id and span_id. Expires with the spans (counted from scored_at); agent_trace.erase removes those naming a response of an erased trace.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.score_key IS 'Dedupe key, kept when the score moves into agent_scores: a re-sent score is stored once, waiting or moved.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.name IS 'What was scored (gen_ai.evaluation.name). Never empty.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.value IS 'Numeric score (gen_ai.evaluation.score.value); NULL when a label only. Finite.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.label IS 'Categorical score (gen_ai.evaluation.score.label); NULL when a number only. At least one of value and label is set.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.explanation IS 'Why the score was given (gen_ai.evaluation.explanation).';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.source IS 'human, llm, code or end_user; NULL when not said.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.scorer IS 'Who or what scored.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.response_id IS 'Id of the model response the score is about (gen_ai.response.id): the score waits for the span whose gen_ai.response.id attribute it is. Indexed by hash.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.scored_at IS 'When the score was given.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.attributes IS 'Every other attribute of the score as sent, as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.created_at IS 'When this row was stored (kept when it moves).';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.project_id IS 'The project the score belongs to; it is linked to a span of this project only.';
+ALTER TABLE agent_trace.agent_scores_pending ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_granted_projects ON agent_trace.agent_scores_pending FOR SELECT
+    USING (project_id = ANY ((SELECT agent_trace._projects_granted('read', current_user))::integer[]));
+CREATE POLICY write_granted_projects ON agent_trace.agent_scores_pending FOR INSERT
+    WITH CHECK (project_id = ANY ((SELECT agent_trace._projects_granted('write', current_user))::integer[]));
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_scores_pending', '');
+GRANT INSERT ON agent_trace.agent_scores_pending TO agent_trace_writer;
+GRANT SELECT (score_key, name, value, label, source, scorer, response_id, scored_at, created_at, project_id)
+    ON agent_trace.agent_scores_pending TO agent_trace_usage_reader;
+
+-- Links the scores waiting for the span of the response they name: with response_ids NULL, every
+-- one (maintain()); else those waiting on these (trace, project, response id) entries, as a batch
+-- wrote them: a span carrying a response id (its trace, project and id), a score of a known run
+-- naming one (the same), a pending score (trace NULL). A pending score moves to the span of its
+-- project carrying its response id; a score of a known run gets the span of that run carrying it.
+-- Of several such spans, an LLM call's, then the earliest (a wrapper may repeat its child's
+-- attributes). One small statement per waiting response, each routed to one trace's node on Citus
+-- (by trace_id) or to the response-id index; nothing waits, nothing is read beyond two index probes.
+-- Returns how many pending scores moved, and how many scores got their span.
+CREATE FUNCTION agent_trace._link_scores(trace_ids agent_trace.trace_id[], project_ids integer[], response_ids text[])
+    RETURNS TABLE (moved bigint, linked bigint)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sweep boolean := response_ids IS NULL;
+    waiting record;
+    found_trace agent_trace.trace_id;
+    found_span agent_trace.span_id;
+    taken agent_trace.agent_scores_pending[];
+    n bigint;
+BEGIN
+    moved := 0;
+    linked := 0;
+    -- In key order, as every writer of these rows takes them.
+    FOR waiting IN
+        SELECT DISTINCT p.response_id, p.project_id FROM agent_trace.agent_scores_pending AS p
+         WHERE sweep OR (p.response_id = ANY (response_ids) AND p.project_id = ANY (project_ids))
+         ORDER BY p.response_id, p.project_id
+    LOOP
+        SELECT s.trace_id, s.span_id INTO found_trace, found_span
+          FROM agent_trace.agent_spans AS s
+         WHERE s.attributes ? 'gen_ai.response.id' AND s.attributes ->> 'gen_ai.response.id' = waiting.response_id
+           AND s.project_id = waiting.project_id
+         ORDER BY s.span_type <> 'llm', s.start_time, s.span_id
+         LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        -- Exactly the rows deleted move (a score stored meanwhile waits for the next call).
+        WITH gone AS (DELETE FROM agent_trace.agent_scores_pending AS p
+                       WHERE p.response_id = waiting.response_id AND p.project_id = waiting.project_id
+                      RETURNING p AS score)
+        SELECT array_agg(g.score ORDER BY (g.score).score_key) INTO taken FROM gone AS g;
+        INSERT INTO agent_trace.agent_scores (score_key, trace_id, span_id, name, value, label, explanation, source,
+                                              scorer, response_id, scored_at, attributes, created_at, project_id)
+        SELECT t.score_key, found_trace, found_span, t.name, t.value, t.label, t.explanation, t.source,
+               t.scorer, t.response_id, t.scored_at, t.attributes, t.created_at, t.project_id
+          FROM unnest(taken) AS t
+            ON CONFLICT DO NOTHING;
+        moved := moved + coalesce(cardinality(taken), 0);
+    END LOOP;
+    FOR waiting IN
+        SELECT DISTINCT sc.trace_id, sc.project_id, sc.response_id FROM agent_trace.agent_scores AS sc
+         WHERE sc.span_id IS NULL AND sc.response_id IS NOT NULL
+           AND (sweep OR sc.trace_id = ANY (trace_ids))
+         ORDER BY sc.trace_id, sc.project_id, sc.response_id
+    LOOP
+        SELECT s.span_id INTO found_span
+          FROM agent_trace.agent_spans AS s
+         WHERE s.trace_id = waiting.trace_id AND s.project_id = waiting.project_id
+           AND s.attributes ? 'gen_ai.response.id' AND s.attributes ->> 'gen_ai.response.id' = waiting.response_id
+         ORDER BY s.span_type <> 'llm', s.start_time, s.span_id
+         LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        UPDATE agent_trace.agent_scores AS sc SET span_id = found_span
+         WHERE sc.trace_id = waiting.trace_id AND sc.project_id = waiting.project_id
+           AND sc.response_id = waiting.response_id AND sc.span_id IS NULL;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        linked := linked + n;
+    END LOOP;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._link_scores(agent_trace.trace_id[], integer[], text[]) IS
+    'Links the scores waiting for the span of the model response they name (every one when response_ids is NULL, else those of these entries): pending scores move into agent_scores, scores of known runs get their span_id. Returns how many moved and how many were linked. Internal: link_written_scores and maintain() call it.';
+REVOKE ALL ON FUNCTION agent_trace._link_scores(agent_trace.trace_id[], integer[], text[]) FROM PUBLIC;
+
+-- The ingest's call, granted to the writer, which may neither read nor update: linking gives each
+-- waiting score the span it names in its own project, so a call for any entries, any number of
+-- times, changes nothing that is right, and it answers nothing (a writer learns nothing of what
+-- is stored). Entries are (trace_ids[i], project_ids[i], response_ids[i]); no sweep from here.
+CREATE FUNCTION agent_trace.link_written_scores(trace_ids agent_trace.trace_id[], project_ids integer[],
+                                                response_ids text[])
+    RETURNS void
+    LANGUAGE sql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT FROM agent_trace._link_scores(trace_ids, project_ids, coalesce(response_ids, '{}'))
+$$;
+COMMENT ON FUNCTION agent_trace.link_written_scores(agent_trace.trace_id[], integer[], text[]) IS
+    'Links the scores waiting on these entries (trace_ids[i] or NULL, project_ids[i], response_ids[i]): pending scores of that response id and project move into agent_scores, scores of that run naming that response get their span. What the ingest runs in the transaction that stores spans carrying gen_ai.response.id, or scores naming one; idempotent. Internal.';
+REVOKE ALL ON FUNCTION agent_trace.link_written_scores(agent_trace.trace_id[], integer[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.link_written_scores(agent_trace.trace_id[], integer[], text[]) TO agent_trace_writer;
+
 -- Per run and score name: what a dashboard's "runs" table shows next to each run. Scores of the
 -- run's spans count for the run too. Latest by scored_at (ties: the later stored, then the key).
 CREATE VIEW agent_trace.agent_trace_scores WITH (security_invoker = true) AS
@@ -263,10 +429,10 @@ GRANT SELECT ON agent_trace.agent_trace_scores, agent_trace.agent_score_stats TO
 /* <begin connected objects> */
 
 -- access.sql grants every table and view to the reader (GRANT SELECT ON ALL TABLES).
-GRANT SELECT ON agent_trace.agent_scores, agent_trace.agent_trace_scores, agent_trace.agent_score_stats
-    TO agent_trace_reader;
+GRANT SELECT ON agent_trace.agent_scores, agent_trace.agent_scores_pending, agent_trace.agent_trace_scores,
+    agent_trace.agent_score_stats TO agent_trace_reader;
 
--- Functions whose body changed (retention, erase, distribute), and the COMMENTs of their files.
+-- Functions whose body changed (retention, maintain, erase, distribute), and the COMMENTs of their files.
 CREATE OR REPLACE FUNCTION agent_trace._expire(signal text, at timestamptz)
     RETURNS TABLE (action text, table_name text, detail text)
     LANGUAGE plpgsql
@@ -329,12 +495,15 @@ BEGIN
             IF n > 0 THEN
                 done := done || ARRAY[['deleted', delete_table, format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
             END IF;
-            -- Scores (scores.sql) are kept as long as the runs they judge: by DELETE (not partitioned).
+            -- Scores (scores.sql), and those still waiting for their span, are kept as long as the
+            -- runs they judge: by DELETE (not partitioned).
             IF _expire.signal = 'spans' THEN
-                n := agent_trace._delete_before('agent_scores', 'scored_at', cutoff);
-                IF n > 0 THEN
-                    done := done || ARRAY[['deleted', 'agent_scores', format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
-                END IF;
+                FOREACH expiring IN ARRAY ARRAY['agent_scores', 'agent_scores_pending'] LOOP
+                    n := agent_trace._delete_before(expiring, 'scored_at', cutoff);
+                    IF n > 0 THEN
+                        done := done || ARRAY[['deleted', expiring, format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
+                    END IF;
+                END LOOP;
             END IF;
             IF _expire.signal = 'spans' AND locked THEN
                 n := agent_trace._fix_traces_before(cutoff);
@@ -359,14 +528,15 @@ BEGIN
     LOOP
         cutoff := date_trunc('day', at - setting.keep, 'UTC');
         BEGIN
-            -- The spans, then (signal spans) the scores, which are kept as long as the runs they judge.
-            FOREACH expiring IN ARRAY CASE _expire.signal WHEN 'spans' THEN ARRAY[delete_table, 'agent_scores']
+            -- The spans, then (signal spans) the scores, waiting or not, which are kept as long as
+            -- the runs they judge.
+            FOREACH expiring IN ARRAY CASE _expire.signal WHEN 'spans' THEN ARRAY[delete_table, 'agent_scores', 'agent_scores_pending']
                                                           ELSE ARRAY[delete_table] END LOOP
                 IF setting.project_id IS NOT NULL THEN
-                    n := agent_trace._delete_before(expiring, CASE expiring WHEN 'agent_scores' THEN 'scored_at' ELSE time_column END,
+                    n := agent_trace._delete_before(expiring, CASE WHEN expiring LIKE 'agent_scores%' THEN 'scored_at' ELSE time_column END,
                                                     cutoff, only_project => setting.project_id);
                 ELSE
-                    n := agent_trace._delete_before(expiring, CASE expiring WHEN 'agent_scores' THEN 'scored_at' ELSE time_column END,
+                    n := agent_trace._delete_before(expiring, CASE WHEN expiring LIKE 'agent_scores%' THEN 'scored_at' ELSE time_column END,
                                                     cutoff, other_projects => coalesce(own_projects, '{}'));
                 END IF;
                 IF n > 0 THEN
@@ -386,6 +556,75 @@ BEGIN
     END LOOP;
 END
 $$;
+CREATE OR REPLACE FUNCTION agent_trace._maintain(at timestamptz)
+    RETURNS TABLE (action text, table_name text, detail text)
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    -- Wait this long for any one lock, then leave that step to the next run: a long query holding
+    -- a table must not stop its writers behind a waiting maintenance.
+    SET lock_timeout = '2s'
+AS $$
+DECLARE
+    today date := (at AT TIME ZONE 'UTC')::date;
+    day date;
+    t record;
+    moved bigint;
+    linked bigint;
+BEGIN
+    IF at IS NULL THEN
+        RAISE EXCEPTION 'agent_trace.maintain needs a time' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- One at a time (the ingest's replicas and pg_cron may all call it): the others return at once.
+    IF NOT pg_try_advisory_xact_lock(hashtext('agent_trace.maintain')) THEN
+        action := 'skipped'; table_name := NULL; detail := 'another agent_trace.maintain() is running';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    -- 1. The partitions of yesterday (late arrivals) to three days ahead.
+    FOR day IN SELECT generate_series(today - 1, today + 3, interval '1 day')::date LOOP
+        FOR t IN SELECT * FROM agent_trace._partitioned_tables() LOOP
+            BEGIN
+                moved := agent_trace._create_day_partition(t.table_name, t.time_column, day);
+                IF moved IS NOT NULL THEN
+                    action := 'created'; table_name := t.table_name;
+                    detail := format('partition %s_p%s', t.table_name, to_char(day, 'YYYYMMDD'))
+                              || CASE WHEN moved > 0 THEN format(' (%s rows moved in from the default partition)', moved) ELSE '' END;
+                    RETURN NEXT;
+                END IF;
+            EXCEPTION WHEN lock_not_available THEN
+                action := 'skipped'; table_name := t.table_name;
+                detail := format('partition of %s (UTC): a lock was not granted within lock_timeout; the next run tries again', to_char(day, 'YYYY-MM-DD'));
+                RETURN NEXT;
+            END;
+        END LOOP;
+    END LOOP;
+
+    -- 2. On Citus: the traces of spans stored around the ingest (citus.sql).
+    RETURN QUERY SELECT r.* FROM agent_trace._refresh_stored_traces() AS r;
+
+    -- 3. Scores waiting for the span of the response they name (scores.sql): a span committed
+    --    while its score was (neither saw the other), or stored another way than the ingest.
+    BEGIN
+        SELECT l.moved, l.linked INTO moved, linked FROM agent_trace._link_scores(NULL, NULL, NULL) AS l;
+        IF moved + linked > 0 THEN
+            action := 'linked'; table_name := 'agent_scores';
+            detail := format('%s waiting scores moved in, %s given their span, by the response id they name', moved, linked);
+            RETURN NEXT;
+        END IF;
+    EXCEPTION WHEN lock_not_available THEN
+        action := 'skipped'; table_name := 'agent_scores';
+        detail := 'linking scores to their spans: a lock was not granted within lock_timeout; the next run tries again';
+        RETURN NEXT;
+    END;
+
+    -- 4. Retention.
+    RETURN QUERY SELECT e.* FROM agent_trace._expire('spans', at) AS e;
+    RETURN QUERY SELECT e.* FROM agent_trace._expire('logs', at) AS e;
+    RETURN QUERY SELECT e.* FROM agent_trace._expire('metrics', at) AS e;
+END
+$$;
 CREATE OR REPLACE FUNCTION agent_trace.erase(user_id text DEFAULT NULL, session_id text DEFAULT NULL,
                                   trace_id agent_trace.trace_id DEFAULT NULL, project text DEFAULT NULL)
     RETURNS TABLE (table_name text, rows_removed bigint)
@@ -399,6 +638,8 @@ DECLARE
     only_project integer := CASE WHEN project IS NOT NULL THEN agent_trace._project_id(project) END;
     erased_trace agent_trace.trace_id[];
     erased_project integer[];
+    erased_response text[];
+    erased_response_project integer[];
     compat record;
     n bigint;
 BEGIN
@@ -443,6 +684,22 @@ BEGIN
         table_name := compat.compat_table::text; rows_removed := n;
         RETURN NEXT;
     END LOOP;
+
+    -- Scores waiting for an erased span (by the response id it carries), found before it goes.
+    table_name := 'agent_scores_pending';
+    WITH responses AS (
+        SELECT DISTINCT s.attributes ->> 'gen_ai.response.id' AS response_id, s.project_id
+          FROM agent_trace.agent_spans AS s
+          JOIN unnest(erased_trace, erased_project) AS k(trace_id, project_id)
+            ON s.trace_id = k.trace_id AND s.project_id = k.project_id
+         WHERE s.attributes ? 'gen_ai.response.id')
+    SELECT array_agg(r.response_id), array_agg(r.project_id) INTO erased_response, erased_response_project
+      FROM responses AS r;
+    DELETE FROM agent_trace.agent_scores_pending AS p
+     USING unnest(erased_response, erased_response_project) AS r(response_id, project_id)
+     WHERE p.response_id = r.response_id AND p.project_id = r.project_id;
+    GET DIAGNOSTICS rows_removed = ROW_COUNT;
+    RETURN NEXT;
 
     table_name := 'agent_spans';
     DELETE FROM agent_trace.agent_spans AS s
@@ -595,6 +852,8 @@ BEGIN
     END LOOP;
     table_name := 'agent_logs'; detail := 'by record_key'; RETURN NEXT;
     table_name := 'agent_metrics'; detail := 'by series_key'; RETURN NEXT;
+    action := 'kept'; table_name := 'agent_scores_pending';
+    detail := 'on the coordinator: a score waiting for its span has no trace to distribute by'; RETURN NEXT;
     FOR t IN SELECT c.compat_table, c.project_id, n.nspname FROM agent_trace._agno_compat_tables() AS c
                JOIN pg_catalog.pg_class AS r ON r.oid = c.compat_table
                JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace LOOP
@@ -634,15 +893,15 @@ COMMENT ON FUNCTION agent_trace._create_day_partition(text, text, date) IS
 COMMENT ON FUNCTION agent_trace._fix_traces_before(timestamptz) IS
     'After the spans before cutoff are gone: removes the traces that ended before it and recomputes those that straddle it; returns how many changed. Internal: retention.';
 COMMENT ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) IS
-    'Deletes the rows of a partitioned table (or of agent_scores) older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
+    'Deletes the rows of a partitioned table (or of agent_scores, agent_scores_pending) older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
 COMMENT ON FUNCTION agent_trace._expire(text, timestamptz) IS
-    'Applies the retention of one signal as of at: drops the partitions of days every project has let go and deletes what remains of them, deletes the older rows of projects kept shorter, fixes the traces; signal spans deletes the scores given before the same cutoff. Returns what it did. Internal: agent_trace.maintain() calls it.';
+    'Applies the retention of one signal as of at: drops the partitions of days every project has let go and deletes what remains of them, deletes the older rows of projects kept shorter, fixes the traces; signal spans deletes the scores given before the same cutoff (agent_scores and agent_scores_pending). Returns what it did. Internal: agent_trace.maintain() calls it.';
 COMMENT ON FUNCTION agent_trace._maintain(timestamptz) IS
     'agent_trace.maintain() as if the time were at. Internal: for tests, which cannot wait for days to pass.';
 COMMENT ON FUNCTION agent_trace.maintain() IS
-    'Creates the daily partitions of yesterday to three days ahead (moving those days'' rows out of the default partitions) and applies agent_trace.retention: drops the partitions of expired days, deletes expired rows elsewhere, fixes the traces whose spans went. Returns one row per thing it did: created, dropped, deleted, refreshed, or skipped (a lock not granted within 2 s, or another maintain() running; the next run tries again). Run by the ingest when it starts and every hour; schedule it with pg_cron where the ingest does not run (docs/retention.md). Example: SELECT * FROM agent_trace.maintain();';
+    'Creates the daily partitions of yesterday to three days ahead (moving those days'' rows out of the default partitions) and applies agent_trace.retention: drops the partitions of expired days, deletes expired rows elsewhere, fixes the traces whose spans went; links the scores still waiting for the span of the model response they name. Returns one row per thing it did: created, dropped, deleted, refreshed, linked, or skipped (a lock not granted within 2 s, or another maintain() running; the next run tries again). Run by the ingest when it starts and every hour; schedule it with pg_cron where the ingest does not run (docs/retention.md). Example: SELECT * FROM agent_trace.maintain();';
 COMMENT ON FUNCTION agent_trace.erase(text, text, agent_trace.trace_id, text) IS
-    'Erases everything stored of a user, a session or a trace (any of the three; in one project, or in all): every trace with a span of theirs, whole, with its agent_traces row, computed costs and AgentOS copies; their log records and those emitted in the erased traces; the scores of the erased traces; the metric points of the session or naming the user (user.id, agno.user.id). Returns the rows removed per table. Reads every partition; runs as the owner, and only the owner may call it (grant EXECUTE to an administrator of every project). Example: SELECT * FROM agent_trace.erase(user_id => ''alice@example.com'');';
+    'Erases everything stored of a user, a session or a trace (any of the three; in one project, or in all): every trace with a span of theirs, whole, with its agent_traces row, computed costs and AgentOS copies; their log records and those emitted in the erased traces; the scores of the erased traces, and those waiting for a response of theirs; the metric points of the session or naming the user (user.id, agno.user.id). Returns the rows removed per table. Reads every partition; runs as the owner, and only the owner may call it (grant EXECUTE to an administrator of every project). Example: SELECT * FROM agent_trace.erase(user_id => ''alice@example.com'');';
 COMMENT ON FUNCTION agent_trace.distributed() IS
     'true once agent_trace.distribute() has distributed the tables over a Citus cluster.';
 COMMENT ON FUNCTION agent_trace._projects_granted_here(text, name) IS
@@ -654,7 +913,7 @@ COMMENT ON FUNCTION agent_trace._on_workers(text) IS
 COMMENT ON FUNCTION agent_trace._prepare_nodes() IS
     'On a distributed install: lets the trace functions and the policies'' function query the tables inside a query on a shard, on every node. distribute() runs it. Internal.';
 COMMENT ON FUNCTION agent_trace.distribute(integer) IS
-    'Distributes agent_trace over the Citus cluster this database coordinates (docs/scaling-out.md): traces, spans, computed costs and scores by trace_id, colocated; log records by record_key; metric points by series_key; projects, grants, tokens, prices and retention as reference tables; the daily partitions with their tables. Takes the statement triggers off agent_spans and agent_traces (Citus has no transition tables): the ingest, maintain(), retention and erase keep agent_traces exact instead. Rows already stored move to the workers. Run again, it does nothing. shard_count: citus.shard_count for the distributed tables (default: Citus''s, 32).';
+    'Distributes agent_trace over the Citus cluster this database coordinates (docs/scaling-out.md): traces, spans, computed costs and scores by trace_id, colocated; log records by record_key; metric points by series_key; projects, grants, tokens, prices and retention as reference tables; scores waiting for their span (agent_scores_pending) stay on the coordinator; the daily partitions with their tables. Takes the statement triggers off agent_spans and agent_traces (Citus has no transition tables): the ingest, maintain(), retention and erase keep agent_traces exact instead. Rows already stored move to the workers. Run again, it does nothing. shard_count: citus.shard_count for the distributed tables (default: Citus''s, 32).';
 COMMENT ON TABLE agent_trace.distributed_maintenance IS
     'On a distributed install (agent_trace.distribute()): until when maintain() has recomputed the traces of stored spans. Empty otherwise.';
 COMMENT ON COLUMN agent_trace.distributed_maintenance.one_row IS 'Always true: the table has one row.';

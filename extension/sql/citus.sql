@@ -7,6 +7,9 @@
 --   agent_metrics                                by series_key (points carry no trace);
 --   projects, project_grants, ingest_tokens,     as reference tables (a copy on every node, which
 --   model_prices, retention                      the policies and the pricing read locally).
+--   agent_scores_pending stays a table of the coordinator: a score waiting for the span of the
+--   response it names has no trace to be distributed by, and only the coordinator (the ingest's
+--   link_written_scores, maintain()) reads and writes it (scores.sql).
 -- The daily partitions are distributed with their tables (and those maintain() makes later too).
 --
 -- What changes with it, because Citus cannot run it on distributed tables:
@@ -247,6 +250,8 @@ BEGIN
     END LOOP;
     table_name := 'agent_logs'; detail := 'by record_key'; RETURN NEXT;
     table_name := 'agent_metrics'; detail := 'by series_key'; RETURN NEXT;
+    action := 'kept'; table_name := 'agent_scores_pending';
+    detail := 'on the coordinator: a score waiting for its span has no trace to distribute by'; RETURN NEXT;
     FOR t IN SELECT c.compat_table, c.project_id, n.nspname FROM agent_trace._agno_compat_tables() AS c
                JOIN pg_catalog.pg_class AS r ON r.oid = c.compat_table
                JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace LOOP
@@ -258,7 +263,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace.distribute(integer) IS
-    'Distributes agent_trace over the Citus cluster this database coordinates (docs/scaling-out.md): traces, spans, computed costs and scores by trace_id, colocated; log records by record_key; metric points by series_key; projects, grants, tokens, prices and retention as reference tables; the daily partitions with their tables. Takes the statement triggers off agent_spans and agent_traces (Citus has no transition tables): the ingest, maintain(), retention and erase keep agent_traces exact instead. Rows already stored move to the workers. Run again, it does nothing. shard_count: citus.shard_count for the distributed tables (default: Citus''s, 32).';
+    'Distributes agent_trace over the Citus cluster this database coordinates (docs/scaling-out.md): traces, spans, computed costs and scores by trace_id, colocated; log records by record_key; metric points by series_key; projects, grants, tokens, prices and retention as reference tables; scores waiting for their span (agent_scores_pending) stay on the coordinator; the daily partitions with their tables. Takes the statement triggers off agent_spans and agent_traces (Citus has no transition tables): the ingest, maintain(), retention and erase keep agent_traces exact instead. Rows already stored move to the workers. Run again, it does nothing. shard_count: citus.shard_count for the distributed tables (default: Citus''s, 32).';
 REVOKE ALL ON FUNCTION agent_trace.distribute(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agent_trace.distributed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_trace.distributed() TO agent_trace_reader, agent_trace_usage_reader, agent_trace_writer;

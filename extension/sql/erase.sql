@@ -7,7 +7,8 @@
 --     trace;
 --   * every metric point of that session, or whose attributes (or its sender's) name that user
 --     (user.id, agno.user.id: the keys the ingest reads a user from);
---   * every score of an erased trace (a score may quote the run in its explanation).
+--   * every score of an erased trace (a score may quote the run in its explanation), and every
+--     score still waiting for the span of a response id an erased span carries (scores.sql).
 -- With them go what the database derives from them: the traces' rows in agent_traces, their computed
 -- costs, their copies in AgentOS schemas (the triggers of rollup.sql and agno.sql), and so the views.
 --
@@ -27,6 +28,8 @@ DECLARE
     only_project integer := CASE WHEN project IS NOT NULL THEN agent_trace._project_id(project) END;
     erased_trace agent_trace.trace_id[];
     erased_project integer[];
+    erased_response text[];
+    erased_response_project integer[];
     compat record;
     n bigint;
 BEGIN
@@ -72,6 +75,22 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 
+    -- Scores waiting for an erased span (by the response id it carries), found before it goes.
+    table_name := 'agent_scores_pending';
+    WITH responses AS (
+        SELECT DISTINCT s.attributes ->> 'gen_ai.response.id' AS response_id, s.project_id
+          FROM agent_trace.agent_spans AS s
+          JOIN unnest(erased_trace, erased_project) AS k(trace_id, project_id)
+            ON s.trace_id = k.trace_id AND s.project_id = k.project_id
+         WHERE s.attributes ? 'gen_ai.response.id')
+    SELECT array_agg(r.response_id), array_agg(r.project_id) INTO erased_response, erased_response_project
+      FROM responses AS r;
+    DELETE FROM agent_trace.agent_scores_pending AS p
+     USING unnest(erased_response, erased_response_project) AS r(response_id, project_id)
+     WHERE p.response_id = r.response_id AND p.project_id = r.project_id;
+    GET DIAGNOSTICS rows_removed = ROW_COUNT;
+    RETURN NEXT;
+
     table_name := 'agent_spans';
     DELETE FROM agent_trace.agent_spans AS s
      USING unnest(erased_trace, erased_project) AS k(trace_id, project_id)
@@ -114,5 +133,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace.erase(text, text, agent_trace.trace_id, text) IS
-    'Erases everything stored of a user, a session or a trace (any of the three; in one project, or in all): every trace with a span of theirs, whole, with its agent_traces row, computed costs and AgentOS copies; their log records and those emitted in the erased traces; the scores of the erased traces; the metric points of the session or naming the user (user.id, agno.user.id). Returns the rows removed per table. Reads every partition; runs as the owner, and only the owner may call it (grant EXECUTE to an administrator of every project). Example: SELECT * FROM agent_trace.erase(user_id => ''alice@example.com'');';
+    'Erases everything stored of a user, a session or a trace (any of the three; in one project, or in all): every trace with a span of theirs, whole, with its agent_traces row, computed costs and AgentOS copies; their log records and those emitted in the erased traces; the scores of the erased traces, and those waiting for a response of theirs; the metric points of the session or naming the user (user.id, agno.user.id). Returns the rows removed per table. Reads every partition; runs as the owner, and only the owner may call it (grant EXECUTE to an administrator of every project). Example: SELECT * FROM agent_trace.erase(user_id => ''alice@example.com'');';
 REVOKE ALL ON FUNCTION agent_trace.erase(text, text, agent_trace.trace_id, text) FROM PUBLIC;

@@ -261,7 +261,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) IS
-    'Deletes the rows of a partitioned table (or of agent_scores) older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
+    'Deletes the rows of a partitioned table (or of agent_scores, agent_scores_pending) older than cutoff (of one project, or of all but some), fixing the traces of deleted spans; returns how many rows went. Internal: retention.';
 REVOKE ALL ON FUNCTION agent_trace._delete_before(text, text, timestamptz, integer, integer[]) FROM PUBLIC;
 
 CREATE FUNCTION agent_trace._expire(signal text, at timestamptz)
@@ -326,12 +326,15 @@ BEGIN
             IF n > 0 THEN
                 done := done || ARRAY[['deleted', delete_table, format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
             END IF;
-            -- Scores (scores.sql) are kept as long as the runs they judge: by DELETE (not partitioned).
+            -- Scores (scores.sql), and those still waiting for their span, are kept as long as the
+            -- runs they judge: by DELETE (not partitioned).
             IF _expire.signal = 'spans' THEN
-                n := agent_trace._delete_before('agent_scores', 'scored_at', cutoff);
-                IF n > 0 THEN
-                    done := done || ARRAY[['deleted', 'agent_scores', format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
-                END IF;
+                FOREACH expiring IN ARRAY ARRAY['agent_scores', 'agent_scores_pending'] LOOP
+                    n := agent_trace._delete_before(expiring, 'scored_at', cutoff);
+                    IF n > 0 THEN
+                        done := done || ARRAY[['deleted', expiring, format('%s rows before %s (UTC)', n, to_char(cutoff AT TIME ZONE 'UTC', 'YYYY-MM-DD'))]];
+                    END IF;
+                END LOOP;
             END IF;
             IF _expire.signal = 'spans' AND locked THEN
                 n := agent_trace._fix_traces_before(cutoff);
@@ -356,14 +359,15 @@ BEGIN
     LOOP
         cutoff := date_trunc('day', at - setting.keep, 'UTC');
         BEGIN
-            -- The spans, then (signal spans) the scores, which are kept as long as the runs they judge.
-            FOREACH expiring IN ARRAY CASE _expire.signal WHEN 'spans' THEN ARRAY[delete_table, 'agent_scores']
+            -- The spans, then (signal spans) the scores, waiting or not, which are kept as long as
+            -- the runs they judge.
+            FOREACH expiring IN ARRAY CASE _expire.signal WHEN 'spans' THEN ARRAY[delete_table, 'agent_scores', 'agent_scores_pending']
                                                           ELSE ARRAY[delete_table] END LOOP
                 IF setting.project_id IS NOT NULL THEN
-                    n := agent_trace._delete_before(expiring, CASE expiring WHEN 'agent_scores' THEN 'scored_at' ELSE time_column END,
+                    n := agent_trace._delete_before(expiring, CASE WHEN expiring LIKE 'agent_scores%' THEN 'scored_at' ELSE time_column END,
                                                     cutoff, only_project => setting.project_id);
                 ELSE
-                    n := agent_trace._delete_before(expiring, CASE expiring WHEN 'agent_scores' THEN 'scored_at' ELSE time_column END,
+                    n := agent_trace._delete_before(expiring, CASE WHEN expiring LIKE 'agent_scores%' THEN 'scored_at' ELSE time_column END,
                                                     cutoff, other_projects => coalesce(own_projects, '{}'));
                 END IF;
                 IF n > 0 THEN
@@ -384,7 +388,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agent_trace._expire(text, timestamptz) IS
-    'Applies the retention of one signal as of at: drops the partitions of days every project has let go and deletes what remains of them, deletes the older rows of projects kept shorter, fixes the traces; signal spans deletes the scores given before the same cutoff. Returns what it did. Internal: agent_trace.maintain() calls it.';
+    'Applies the retention of one signal as of at: drops the partitions of days every project has let go and deletes what remains of them, deletes the older rows of projects kept shorter, fixes the traces; signal spans deletes the scores given before the same cutoff (agent_scores and agent_scores_pending). Returns what it did. Internal: agent_trace.maintain() calls it.';
 REVOKE ALL ON FUNCTION agent_trace._expire(text, timestamptz) FROM PUBLIC;
 
 ------------------------------------------------------------------------------------------------------
@@ -405,6 +409,7 @@ DECLARE
     day date;
     t record;
     moved bigint;
+    linked bigint;
 BEGIN
     IF at IS NULL THEN
         RAISE EXCEPTION 'agent_trace.maintain needs a time' USING ERRCODE = 'null_value_not_allowed';
@@ -438,7 +443,22 @@ BEGIN
     -- 2. On Citus: the traces of spans stored around the ingest (citus.sql).
     RETURN QUERY SELECT r.* FROM agent_trace._refresh_stored_traces() AS r;
 
-    -- 3. Retention.
+    -- 3. Scores waiting for the span of the response they name (scores.sql): a span committed
+    --    while its score was (neither saw the other), or stored another way than the ingest.
+    BEGIN
+        SELECT l.moved, l.linked INTO moved, linked FROM agent_trace._link_scores(NULL, NULL, NULL) AS l;
+        IF moved + linked > 0 THEN
+            action := 'linked'; table_name := 'agent_scores';
+            detail := format('%s waiting scores moved in, %s given their span, by the response id they name', moved, linked);
+            RETURN NEXT;
+        END IF;
+    EXCEPTION WHEN lock_not_available THEN
+        action := 'skipped'; table_name := 'agent_scores';
+        detail := 'linking scores to their spans: a lock was not granted within lock_timeout; the next run tries again';
+        RETURN NEXT;
+    END;
+
+    -- 4. Retention.
     RETURN QUERY SELECT e.* FROM agent_trace._expire('spans', at) AS e;
     RETURN QUERY SELECT e.* FROM agent_trace._expire('logs', at) AS e;
     RETURN QUERY SELECT e.* FROM agent_trace._expire('metrics', at) AS e;
@@ -460,6 +480,6 @@ AS $$
     SELECT m.* FROM agent_trace._maintain(now()) AS m
 $$;
 COMMENT ON FUNCTION agent_trace.maintain() IS
-    'Creates the daily partitions of yesterday to three days ahead (moving those days'' rows out of the default partitions) and applies agent_trace.retention: drops the partitions of expired days, deletes expired rows elsewhere, fixes the traces whose spans went. Returns one row per thing it did: created, dropped, deleted, refreshed, or skipped (a lock not granted within 2 s, or another maintain() running; the next run tries again). Run by the ingest when it starts and every hour; schedule it with pg_cron where the ingest does not run (docs/retention.md). Example: SELECT * FROM agent_trace.maintain();';
+    'Creates the daily partitions of yesterday to three days ahead (moving those days'' rows out of the default partitions) and applies agent_trace.retention: drops the partitions of expired days, deletes expired rows elsewhere, fixes the traces whose spans went; links the scores still waiting for the span of the model response they name. Returns one row per thing it did: created, dropped, deleted, refreshed, linked, or skipped (a lock not granted within 2 s, or another maintain() running; the next run tries again). Run by the ingest when it starts and every hour; schedule it with pg_cron where the ingest does not run (docs/retention.md). Example: SELECT * FROM agent_trace.maintain();';
 REVOKE ALL ON FUNCTION agent_trace.maintain() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_trace.maintain() TO agent_trace_writer;

@@ -41,17 +41,17 @@ CREATE INDEX agent_scores_name_idx ON agent_trace.agent_scores USING hash (name)
 CREATE INDEX agent_scores_scored_at_brin ON agent_trace.agent_scores USING brin (scored_at);
 
 COMMENT ON TABLE agent_trace.agent_scores IS
-    'One row per score or annotation of a run or of one of its spans: a human''s thumbs-down, an LLM judge''s 0.3 for relevance, a unit check''s pass/fail, end-user feedback (OpenTelemetry event gen_ai.evaluation.result). Each has a value, a label or both. Kept even when its trace has not arrived (yet). Written once, never updated; a re-sent score (same trace_id, score_key and project_id) is ignored. Write with agent_trace.add_score. Expires with the spans (agent_trace.set_retention(''spans'', ...), counted from scored_at) and goes with its trace in agent_trace.erase. Per run: agent_trace_scores; per day, agent and model: agent_score_stats.';
+    'One row per score or annotation of a run or of one of its spans: a human''s thumbs-down, an LLM judge''s 0.3 for relevance, a unit check''s pass/fail, end-user feedback (OpenTelemetry event gen_ai.evaluation.result). Each has a value, a label or both. Kept even when its trace has not arrived (yet). Written once; only span_id is filled in later, when the score names the model response it judges (response_id) and the span carrying that response arrives (agent_trace.link_written_scores, maintain()). A re-sent score (same trace_id, score_key and project_id) is ignored. Write with agent_trace.add_score. Expires with the spans (agent_trace.set_retention(''spans'', ...), counted from scored_at) and goes with its trace in agent_trace.erase. Per run: agent_trace_scores; per day, agent and model: agent_score_stats.';
 COMMENT ON COLUMN agent_trace.agent_scores.score_key IS 'Dedupe key: a retried write of the same score carries the same key and is stored once. The ingest derives it from the event; agent_trace.add_score from the score''s content when not given.';
 COMMENT ON COLUMN agent_trace.agent_scores.trace_id IS 'Run the score is about, as 32 hex digits (the OpenTelemetry trace id). Its trace may arrive later, or not at all.';
-COMMENT ON COLUMN agent_trace.agent_scores.span_id IS 'Span the score is about, as 16 hex digits (e.g. the LLM call judged); NULL for a score of the whole run.';
+COMMENT ON COLUMN agent_trace.agent_scores.span_id IS 'Span the score is about, as 16 hex digits (e.g. the LLM call judged); NULL for a score of the whole run, or while the span carrying its response_id has not arrived.';
 COMMENT ON COLUMN agent_trace.agent_scores.name IS 'What was scored (gen_ai.evaluation.name), e.g. "relevance", "thumbs", "json_valid". Never empty. Indexed by hash.';
 COMMENT ON COLUMN agent_trace.agent_scores.value IS 'Numeric score (gen_ai.evaluation.score.value), e.g. 0.3, 1, 5; NULL when the score is a label only. Finite.';
 COMMENT ON COLUMN agent_trace.agent_scores.label IS 'Categorical score (gen_ai.evaluation.score.label), e.g. "pass", "fail", "thumbs_down"; NULL when the score is a number only. At least one of value and label is set.';
 COMMENT ON COLUMN agent_trace.agent_scores.explanation IS 'Why the score was given (gen_ai.evaluation.explanation): a judge''s reasoning, a reviewer''s note, a user''s comment.';
 COMMENT ON COLUMN agent_trace.agent_scores.source IS 'What kind of scorer gave it: human (a reviewer), llm (an LLM judge), code (a programmatic check), end_user (feedback from the agent''s user); NULL when not said.';
 COMMENT ON COLUMN agent_trace.agent_scores.scorer IS 'Who or what scored: a reviewer''s name, a judge model or evaluator name, a check''s name.';
-COMMENT ON COLUMN agent_trace.agent_scores.response_id IS 'Id of the model response the score is about (gen_ai.response.id), when its span is not known.';
+COMMENT ON COLUMN agent_trace.agent_scores.response_id IS 'Id of the model response the score is about (gen_ai.response.id). When span_id is NULL, the span of this run whose gen_ai.response.id attribute it is becomes span_id once stored.';
 COMMENT ON COLUMN agent_trace.agent_scores.scored_at IS 'When the score was given.';
 COMMENT ON COLUMN agent_trace.agent_scores.attributes IS 'Every other attribute of the score as sent, as a JSON object.';
 COMMENT ON COLUMN agent_trace.agent_scores.created_at IS 'When this row was stored.';
@@ -161,6 +161,170 @@ REVOKE ALL ON FUNCTION agent_trace.add_score(agent_trace.trace_id, text, double 
 GRANT EXECUTE ON FUNCTION agent_trace.add_score(agent_trace.trace_id, text, double precision, text, text, text, text, agent_trace.span_id, timestamptz, text, jsonb, uuid, text) TO agent_trace_writer;
 -- The writer inserts (through add_score, or directly as the ingest does) and reads nothing back.
 GRANT INSERT ON agent_trace.agent_scores TO agent_trace_writer;
+
+------------------------------------------------------------------------------------------------------
+-- Scores that name a model response instead of a run
+------------------------------------------------------------------------------------------------------
+
+-- gen_ai.evaluation.result may name the response it judges (gen_ai.response.id) instead of its span,
+-- from an evaluator that runs apart from the agent and never saw the trace context. Such a score is
+-- linked to the span carrying that response id (agent_spans.attributes ->> 'gen_ai.response.id'),
+-- of its own project only:
+--   * a score whose run is known (a trace context without a span, or a span event naming its own
+--     span's response) is an agent_scores row from the start, span_id NULL until linked;
+--   * a score known only by its response id waits in agent_scores_pending, and moves into
+--     agent_scores (keeping its key) once the span is found. It cannot wait in agent_scores: its
+--     trace_id, the first column of the key and Citus's distribution column, is what it lacks.
+-- Linking is agent_trace.link_written_scores, which the ingest calls in the transaction that
+-- stores spans with response ids, or scores that name one; agent_trace.maintain() sweeps what a
+-- race left (a span and its score committed at once, neither seeing the other) and spans stored
+-- another way (AgentOS, plain SQL). Only the owner's function updates a score, and only its span_id
+-- (never trace_id, the distribution column): the writer role still never UPDATEs.
+--
+-- The cost on agent_spans: a hash index of the response id, partial (only spans that carry one,
+-- the LLM calls, are indexed; other inserts only test the key's presence). Without it, a pending
+-- score's lookup would read every span of every partition. Hash: ids are text of any length (a
+-- btree entry is refused past about 2.7 kB).
+CREATE INDEX agent_spans_response_id_idx ON agent_trace.agent_spans
+    USING hash ((attributes ->> 'gen_ai.response.id')) WHERE attributes ? 'gen_ai.response.id';
+
+-- A local table on Citus (distribute() leaves it on the coordinator, like distributed_maintenance):
+-- without a trace it has no distribution column, its rows are few and only the coordinator reads
+-- and writes it.
+CREATE TABLE agent_trace.agent_scores_pending (
+    score_key     uuid NOT NULL,
+    name          text NOT NULL CHECK (btrim(name) <> ''),
+    value         double precision CHECK (value > '-Infinity' AND value < 'Infinity'),
+    label         text CHECK (label <> ''),
+    explanation   text,
+    source        text CHECK (source IN ('human', 'llm', 'code', 'end_user')),
+    scorer        text,
+    response_id   text NOT NULL CHECK (response_id <> ''),
+    scored_at     timestamptz NOT NULL DEFAULT now(),
+    attributes    jsonb NOT NULL DEFAULT '{}',
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    project_id    integer NOT NULL DEFAULT 1,
+    CONSTRAINT agent_scores_pending_pkey PRIMARY KEY (score_key, project_id),
+    CONSTRAINT agent_scores_pending_value_or_label CHECK (value IS NOT NULL OR label IS NOT NULL)
+);
+CREATE INDEX agent_scores_pending_response_id_idx ON agent_trace.agent_scores_pending USING hash (response_id);
+COMMENT ON TABLE agent_trace.agent_scores_pending IS
+    'Scores that name only the model response they judge (gen_ai.response.id), while no span of their project carries that response id: each moves into agent_scores, with the run and span of that span, as soon as it is stored (agent_trace.link_written_scores; agent_trace.maintain() sweeps). Same columns and rules as agent_scores, without trace_id and span_id. Expires with the spans (counted from scored_at); agent_trace.erase removes those naming a response of an erased trace.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.score_key IS 'Dedupe key, kept when the score moves into agent_scores: a re-sent score is stored once, waiting or moved.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.name IS 'What was scored (gen_ai.evaluation.name). Never empty.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.value IS 'Numeric score (gen_ai.evaluation.score.value); NULL when a label only. Finite.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.label IS 'Categorical score (gen_ai.evaluation.score.label); NULL when a number only. At least one of value and label is set.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.explanation IS 'Why the score was given (gen_ai.evaluation.explanation).';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.source IS 'human, llm, code or end_user; NULL when not said.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.scorer IS 'Who or what scored.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.response_id IS 'Id of the model response the score is about (gen_ai.response.id): the score waits for the span whose gen_ai.response.id attribute it is. Indexed by hash.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.scored_at IS 'When the score was given.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.attributes IS 'Every other attribute of the score as sent, as a JSON object.';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.created_at IS 'When this row was stored (kept when it moves).';
+COMMENT ON COLUMN agent_trace.agent_scores_pending.project_id IS 'The project the score belongs to; it is linked to a span of this project only.';
+ALTER TABLE agent_trace.agent_scores_pending ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_granted_projects ON agent_trace.agent_scores_pending FOR SELECT
+    USING (project_id = ANY ((SELECT agent_trace._projects_granted('read', current_user))::integer[]));
+CREATE POLICY write_granted_projects ON agent_trace.agent_scores_pending FOR INSERT
+    WITH CHECK (project_id = ANY ((SELECT agent_trace._projects_granted('write', current_user))::integer[]));
+SELECT pg_catalog.pg_extension_config_dump('agent_trace.agent_scores_pending', '');
+GRANT INSERT ON agent_trace.agent_scores_pending TO agent_trace_writer;
+GRANT SELECT (score_key, name, value, label, source, scorer, response_id, scored_at, created_at, project_id)
+    ON agent_trace.agent_scores_pending TO agent_trace_usage_reader;
+
+-- Links the scores waiting for the span of the response they name: with response_ids NULL, every
+-- one (maintain()); else those waiting on these (trace, project, response id) entries, as a batch
+-- wrote them: a span carrying a response id (its trace, project and id), a score of a known run
+-- naming one (the same), a pending score (trace NULL). A pending score moves to the span of its
+-- project carrying its response id; a score of a known run gets the span of that run carrying it.
+-- Of several such spans, an LLM call's, then the earliest (a wrapper may repeat its child's
+-- attributes). One small statement per waiting response, each routed to one trace's node on Citus
+-- (by trace_id) or to the response-id index; nothing waits, nothing is read beyond two index probes.
+-- Returns how many pending scores moved, and how many scores got their span.
+CREATE FUNCTION agent_trace._link_scores(trace_ids agent_trace.trace_id[], project_ids integer[], response_ids text[])
+    RETURNS TABLE (moved bigint, linked bigint)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sweep boolean := response_ids IS NULL;
+    waiting record;
+    found_trace agent_trace.trace_id;
+    found_span agent_trace.span_id;
+    taken agent_trace.agent_scores_pending[];
+    n bigint;
+BEGIN
+    moved := 0;
+    linked := 0;
+    -- In key order, as every writer of these rows takes them.
+    FOR waiting IN
+        SELECT DISTINCT p.response_id, p.project_id FROM agent_trace.agent_scores_pending AS p
+         WHERE sweep OR (p.response_id = ANY (response_ids) AND p.project_id = ANY (project_ids))
+         ORDER BY p.response_id, p.project_id
+    LOOP
+        SELECT s.trace_id, s.span_id INTO found_trace, found_span
+          FROM agent_trace.agent_spans AS s
+         WHERE s.attributes ? 'gen_ai.response.id' AND s.attributes ->> 'gen_ai.response.id' = waiting.response_id
+           AND s.project_id = waiting.project_id
+         ORDER BY s.span_type <> 'llm', s.start_time, s.span_id
+         LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        -- Exactly the rows deleted move (a score stored meanwhile waits for the next call).
+        WITH gone AS (DELETE FROM agent_trace.agent_scores_pending AS p
+                       WHERE p.response_id = waiting.response_id AND p.project_id = waiting.project_id
+                      RETURNING p AS score)
+        SELECT array_agg(g.score ORDER BY (g.score).score_key) INTO taken FROM gone AS g;
+        INSERT INTO agent_trace.agent_scores (score_key, trace_id, span_id, name, value, label, explanation, source,
+                                              scorer, response_id, scored_at, attributes, created_at, project_id)
+        SELECT t.score_key, found_trace, found_span, t.name, t.value, t.label, t.explanation, t.source,
+               t.scorer, t.response_id, t.scored_at, t.attributes, t.created_at, t.project_id
+          FROM unnest(taken) AS t
+            ON CONFLICT DO NOTHING;
+        moved := moved + coalesce(cardinality(taken), 0);
+    END LOOP;
+    FOR waiting IN
+        SELECT DISTINCT sc.trace_id, sc.project_id, sc.response_id FROM agent_trace.agent_scores AS sc
+         WHERE sc.span_id IS NULL AND sc.response_id IS NOT NULL
+           AND (sweep OR sc.trace_id = ANY (trace_ids))
+         ORDER BY sc.trace_id, sc.project_id, sc.response_id
+    LOOP
+        SELECT s.span_id INTO found_span
+          FROM agent_trace.agent_spans AS s
+         WHERE s.trace_id = waiting.trace_id AND s.project_id = waiting.project_id
+           AND s.attributes ? 'gen_ai.response.id' AND s.attributes ->> 'gen_ai.response.id' = waiting.response_id
+         ORDER BY s.span_type <> 'llm', s.start_time, s.span_id
+         LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        UPDATE agent_trace.agent_scores AS sc SET span_id = found_span
+         WHERE sc.trace_id = waiting.trace_id AND sc.project_id = waiting.project_id
+           AND sc.response_id = waiting.response_id AND sc.span_id IS NULL;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        linked := linked + n;
+    END LOOP;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION agent_trace._link_scores(agent_trace.trace_id[], integer[], text[]) IS
+    'Links the scores waiting for the span of the model response they name (every one when response_ids is NULL, else those of these entries): pending scores move into agent_scores, scores of known runs get their span_id. Returns how many moved and how many were linked. Internal: link_written_scores and maintain() call it.';
+REVOKE ALL ON FUNCTION agent_trace._link_scores(agent_trace.trace_id[], integer[], text[]) FROM PUBLIC;
+
+-- The ingest's call, granted to the writer, which may neither read nor update: linking gives each
+-- waiting score the span it names in its own project, so a call for any entries, any number of
+-- times, changes nothing that is right, and it answers nothing (a writer learns nothing of what
+-- is stored). Entries are (trace_ids[i], project_ids[i], response_ids[i]); no sweep from here.
+CREATE FUNCTION agent_trace.link_written_scores(trace_ids agent_trace.trace_id[], project_ids integer[],
+                                                response_ids text[])
+    RETURNS void
+    LANGUAGE sql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT FROM agent_trace._link_scores(trace_ids, project_ids, coalesce(response_ids, '{}'))
+$$;
+COMMENT ON FUNCTION agent_trace.link_written_scores(agent_trace.trace_id[], integer[], text[]) IS
+    'Links the scores waiting on these entries (trace_ids[i] or NULL, project_ids[i], response_ids[i]): pending scores of that response id and project move into agent_scores, scores of that run naming that response get their span. What the ingest runs in the transaction that stores spans carrying gen_ai.response.id, or scores naming one; idempotent. Internal.';
+REVOKE ALL ON FUNCTION agent_trace.link_written_scores(agent_trace.trace_id[], integer[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_trace.link_written_scores(agent_trace.trace_id[], integer[], text[]) TO agent_trace_writer;
 
 -- Per run and score name: what a dashboard's "runs" table shows next to each run. Scores of the
 -- run's spans count for the run too. Latest by scored_at (ties: the later stored, then the key).

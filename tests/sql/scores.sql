@@ -129,6 +129,88 @@ INSERT INTO agent_trace.agent_scores (score_key, trace_id, name, value) VALUES (
 \set VERBOSITY default
 RESET ROLE;
 
+-- Scores that name the model response they judge (gen_ai.response.id) instead of its span: linked to
+-- the span of their project carrying that response id once it is stored. As the ingest writes them:
+-- a score known only by its response id waits in agent_scores_pending; a score of a known run gets
+-- its span_id later. Project scores-other (2) waits on the same response id: it is another project's.
+SET ROLE regress_scores_writer;
+INSERT INTO agent_trace.agent_scores_pending (score_key, name, value, explanation, response_id, scored_at)
+VALUES ('00000000-0000-0000-0000-0000000000d1', 'faithful', 0.9, 'cites the forecast', 'resp-d1', '2026-11-10 19:00+00'),
+       ('00000000-0000-0000-0000-0000000000d2', 'faithful', 0.1, NULL, 'resp-never', '2026-11-10 19:00+00');
+INSERT INTO agent_trace.agent_scores (score_key, trace_id, name, label, response_id, scored_at)
+VALUES ('00000000-0000-0000-0000-0000000000d3', '000000000000000000000000000000d1', 'tone', 'polite', 'resp-d1', '2026-11-10 19:30+00');
+INSERT INTO agent_trace.agent_scores_pending (score_key, name, value, response_id, scored_at, project_id)
+VALUES ('00000000-0000-0000-0000-0000000000d4', 'faithful', 0.5, 'resp-d1', '2026-11-10 19:00+00', 2);
+-- No span carries resp-d1 yet: nothing moves.
+SELECT agent_trace.link_written_scores(ARRAY[NULL, '000000000000000000000000000000d1']::agent_trace.trace_id[],
+                                       ARRAY[1, 1], ARRAY['resp-d1', 'resp-d1']);
+RESET ROLE;
+SELECT project_id, name, response_id FROM agent_trace.agent_scores_pending ORDER BY 1, score_key;
+-- The run arrives: its agent span repeats its LLM call's response id; the LLM call's span is the one
+-- judged. The writer links what waits on the spans it stored.
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, parent_span_id, name, span_type, model, agent_name, start_time, end_time, attributes)
+VALUES ('000000000000000000000000000000d1', '00000000000000d1', NULL, 'run d', 'agent', NULL, 'planner', '2026-11-10 18:00+00', '2026-11-10 18:05+00', '{"gen_ai.response.id": "resp-d1"}'),
+       ('000000000000000000000000000000d1', '00000000000000d2', '00000000000000d1', 'chat', 'llm', 'gpt-4o', 'planner', '2026-11-10 18:01+00', '2026-11-10 18:02+00', '{"gen_ai.response.id": "resp-d1"}');
+SET ROLE regress_scores_writer;
+SELECT agent_trace.link_written_scores(ARRAY['000000000000000000000000000000d1', '000000000000000000000000000000d1']::agent_trace.trace_id[],
+                                       ARRAY[1, 1], ARRAY['resp-d1', 'resp-d1']);
+-- Again: nothing changes. Without entries, nothing is swept from here.
+SELECT agent_trace.link_written_scores(ARRAY['000000000000000000000000000000d1']::agent_trace.trace_id[], ARRAY[1], ARRAY['resp-d1']);
+SELECT agent_trace.link_written_scores(NULL, NULL, NULL);
+\set VERBOSITY sqlstate
+SELECT * FROM agent_trace._link_scores(NULL, NULL, NULL);
+\echo writer cannot sweep
+SELECT count(*) FROM agent_trace.agent_scores_pending;
+\echo writer cannot read waiting scores
+UPDATE agent_trace.agent_scores SET span_id = NULL;
+\echo writer cannot update scores
+\set VERBOSITY default
+RESET ROLE;
+SELECT project_id, trace_id, span_id, name, value, label, explanation, response_id, scored_at
+  FROM agent_trace.agent_scores WHERE trace_id = '000000000000000000000000000000d1' ORDER BY project_id, score_key;
+SELECT project_id, name, response_id FROM agent_trace.agent_scores_pending ORDER BY 1, score_key;
+-- The other project's span of that response id comes in another way (no writer linking it):
+-- maintain() sweeps, and links it to its own project's span only.
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, start_time, end_time, attributes, project_id)
+VALUES ('000000000000000000000000000000d9', '00000000000000d9', 'chat', 'llm', '2026-11-10 18:30+00', '2026-11-10 18:31+00', '{"gen_ai.response.id": "resp-d1"}', 2);
+SELECT * FROM agent_trace._maintain('2026-11-10 20:00+00') WHERE action <> 'created';
+SELECT project_id, trace_id, span_id, name, value FROM agent_trace.agent_scores
+ WHERE score_key = '00000000-0000-0000-0000-0000000000d4';
+-- A waiting score sent again after it moved moves again onto its stored copy: stored once.
+SET ROLE regress_scores_writer;
+INSERT INTO agent_trace.agent_scores_pending (score_key, name, value, explanation, response_id, scored_at)
+VALUES ('00000000-0000-0000-0000-0000000000d1', 'faithful', 0.9, 'cites the forecast', 'resp-d1', '2026-11-10 19:00+00');
+SELECT agent_trace.link_written_scores(ARRAY[NULL]::agent_trace.trace_id[], ARRAY[1], ARRAY['resp-d1']);
+RESET ROLE;
+SELECT count(*) AS stored_once FROM agent_trace.agent_scores WHERE score_key = '00000000-0000-0000-0000-0000000000d1';
+SELECT count(*) AS still_waiting FROM agent_trace.agent_scores_pending WHERE score_key = '00000000-0000-0000-0000-0000000000d1';
+-- Readers see the waiting scores of their projects; a usage reader not their explanation.
+SET ROLE regress_scores_reader;
+SELECT project_id, name, response_id FROM agent_trace.agent_scores_pending;
+SET ROLE regress_scores_other;
+SELECT count(*) AS others_waiting FROM agent_trace.agent_scores_pending;
+SET ROLE regress_scores_usage;
+SELECT name, response_id FROM agent_trace.agent_scores_pending;
+\set VERBOSITY terse
+SELECT explanation FROM agent_trace.agent_scores_pending;
+\set VERBOSITY default
+RESET ROLE;
+-- A waiting score's lookup can read the partial index of response ids in every partition (the
+-- planner may still scan a partition this small).
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF)
+SELECT s.trace_id, s.span_id FROM agent_trace.agent_spans AS s
+ WHERE s.attributes ? 'gen_ai.response.id' AND s.attributes ->> 'gen_ai.response.id' = 'resp-never' AND s.project_id = 1;
+RESET enable_seqscan;
+-- Erasing a trace takes the scores still waiting for a response its spans carry (their span is
+-- stored, but no link ran yet).
+INSERT INTO agent_trace.agent_spans (trace_id, span_id, name, span_type, start_time, end_time, attributes)
+VALUES ('000000000000000000000000000000e1', '00000000000000e1', 'chat', 'llm', '2026-11-10 18:30+00', '2026-11-10 18:31+00', '{"gen_ai.response.id": "resp-e1"}');
+INSERT INTO agent_trace.agent_scores_pending (score_key, name, label, explanation, response_id, scored_at)
+VALUES ('00000000-0000-0000-0000-0000000000e1', 'faithful', 'no', 'quotes the user', 'resp-e1', '2026-11-10 19:00+00');
+SELECT * FROM agent_trace.erase(trace_id => '000000000000000000000000000000e1') WHERE rows_removed > 0;
+SELECT count(*) AS erased_waiting FROM agent_trace.agent_scores_pending WHERE response_id = 'resp-e1';
+
 -- Erasure: the trace's scores go with it, also those of a trace whose spans never arrived; the
 -- other project's score of the same trace id stays when erasure is limited to the default project.
 SELECT * FROM agent_trace.erase(trace_id => '000000000000000000000000000000a1', project => 'default') WHERE rows_removed > 0;
