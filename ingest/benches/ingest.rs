@@ -501,7 +501,7 @@ impl CopyPool {
                 async move { client.prepare(&sql).await.map_err(db_error) }
             };
             let connection = CopyConnection {
-                copy_table: prepare(SpanRow::SQL.copy).await?,
+                copy_table: prepare(SpanRow::SQL.copy.ok_or("spans are copied")?).await?,
                 copy_staging: prepare(SpanRow::SQL.copy_staging).await?,
                 insert: prepare(INSERT_SQL).await?,
                 insert_plain: prepare(&plain).await?,

@@ -1,7 +1,8 @@
 //! One export request, whatever the transport: its rows written, and the answer that says what was
 //! rejected. OTLP/HTTP (`otlp/http.rs`) and OTLP/gRPC (`otlp/grpc.rs`) both end here
 //! (`otlp/intake.rs` maps the request, then calls `export`), for each signal: traces
-//! (`map/spans.rs`), logs (`map/logs.rs`) and metrics (`map/metrics.rs`).
+//! (`map/spans.rs`), logs (`map/logs.rs`) and metrics (`map/metrics.rs`); and the scores that
+//! traces' and logs' evaluation events carry (`map/scores.rs`).
 
 use crate::decode::wire::Lenient;
 use crate::map::logs::LogRow;
@@ -128,42 +129,73 @@ pub struct Outcome {
     pub rejected_reason: Option<String>,
     /// The write, COMMIT included (None when there was nothing to write).
     pub write_time: Option<std::time::Duration>,
+    /// Scores of its evaluation events newly stored (`map::scores`).
+    pub scores_stored: u64,
+    /// Scores stored before (a retry) or repeated within the request.
+    pub scores_duplicates: u64,
+    /// Evaluation events that gave no score (malformed, or the score refused by the database);
+    /// their records and spans are stored and not counted in `rejected`. The answer carries them
+    /// as a warning.
+    pub scores_skipped: u64,
+    /// Why, as the answer's warning says it (the first few reasons).
+    pub scores_skipped_reason: Option<String>,
 }
 
-/// Writes the mapped rows. Ok means committed: every item not counted as rejected in the answer
-/// (by the mapping or by the database) is stored.
+/// Writes the mapped rows, and the scores derived from them. Ok means committed: every item not
+/// counted as rejected in the answer (by the mapping or by the database) is stored.
+///
+/// An evaluation event that gives no score costs only its score: its record or span is stored and
+/// not counted as rejected. The answer says why all the same, in `partial_success`'s message with
+/// the rejected count it has (0 when nothing else was rejected): OTLP's way of a warning.
 pub async fn export<S: Signal>(
     writer: &Writer,
     mapped: Mapped<S::Row>,
 ) -> Result<(S::Response, Outcome), WriteError> {
     let started = std::time::Instant::now();
-    let written = writer.write(&mapped.rows).await?;
-    let write_time = (!mapped.rows.is_empty()).then(|| started.elapsed());
-    let rejected: Vec<&str> = mapped
-        .rejected
-        .iter()
-        .chain(&written.rejected)
-        .map(|rejected| rejected.reason.as_str())
-        .collect();
+    let written = writer
+        .write_with_scores(&mapped.rows, &mapped.scores)
+        .await?;
+    let write_time =
+        (!mapped.rows.is_empty() || !mapped.scores.is_empty()).then(|| started.elapsed());
+    let reasons = |items: &[&[map::Rejected]]| -> Vec<String> {
+        items
+            .iter()
+            .flat_map(|items| items.iter())
+            .map(|rejected| rejected.reason.clone())
+            .collect()
+    };
+    let rejected = reasons(&[&mapped.rejected, &written.rejected]);
+    let skipped = reasons(&[&mapped.skipped_scores, &written.scores.refused]);
     let rejected_reason = (!rejected.is_empty()).then(|| summarize(&rejected));
+    let skipped_reason = (!skipped.is_empty()).then(|| summarize(&skipped));
     let outcome = Outcome {
         stored: written.inserted,
         duplicates: written.duplicates,
         rejected: rejected.len() as u64,
         rejected_reason: rejected_reason.clone(),
         write_time,
+        scores_stored: written.scores.stored,
+        scores_duplicates: written.scores.duplicates,
+        scores_skipped: skipped.len() as u64,
+        scores_skipped_reason: skipped_reason.clone(),
     };
-    let response = S::respond(rejected_reason.map(|reason| (rejected.len() as i64, reason)));
+    let message = match (rejected_reason, skipped_reason) {
+        (None, None) => None,
+        (Some(rejected), None) => Some(rejected),
+        (None, Some(skipped)) => Some(skipped),
+        (Some(rejected), Some(skipped)) => Some(format!("{rejected}; {skipped}")),
+    };
+    let response = S::respond(message.map(|message| (rejected.len() as i64, message)));
     Ok((response, outcome))
 }
 
 /// At most a few reasons, so a request full of bad items still gets a readable answer.
-fn summarize(reasons: &[&str]) -> String {
+fn summarize(reasons: &[String]) -> String {
     const SHOWN: usize = 5;
     let mut message = reasons
         .iter()
         .take(SHOWN)
-        .copied()
+        .map(String::as_str)
         .collect::<Vec<_>>()
         .join("; ");
     if reasons.len() > SHOWN {

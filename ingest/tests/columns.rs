@@ -9,7 +9,7 @@ use common::TestDb;
 use ingest::map::logs::LogRow;
 use ingest::map::metrics::MetricRow;
 use ingest::map::spans::SpanRow;
-use ingest::write::{Row, id_type_for};
+use ingest::write::{PendingScore, Row, TracedScore, id_type_for};
 
 /// (column, type oid, type name) of a table, in column order.
 async fn columns_of(client: &tokio_postgres::Client, table: &str) -> Vec<(String, u32, String)> {
@@ -61,6 +61,8 @@ async fn column_lists_match_the_tables_and_staging_tables() {
         SpanRow::SQL.staging,
         LogRow::SQL.staging,
         MetricRow::SQL.staging,
+        TracedScore::SQL.staging,
+        PendingScore::SQL.staging,
     ] {
         client.batch_execute(staging).await.expect("staging table");
     }
@@ -80,6 +82,18 @@ async fn column_lists_match_the_tables_and_staging_tables() {
         &client,
         "agent_trace.agent_metrics",
         "pg_temp.agent_trace_staging_metrics",
+    )
+    .await;
+    check::<TracedScore>(
+        &client,
+        "agent_trace.agent_scores",
+        "pg_temp.agent_trace_staging_scores",
+    )
+    .await;
+    check::<PendingScore>(
+        &client,
+        "agent_trace.agent_scores_pending",
+        "pg_temp.agent_trace_staging_scores_pending",
     )
     .await;
 }

@@ -169,6 +169,8 @@ pub(super) const CONTENT: &[&str] = &[
     "gen_ai.completion",
     "gen_ai.completion.*",
     "gen_ai.event.content",
+    // An evaluator's reasons quote what it judged (scores.rs).
+    "gen_ai.evaluation.explanation",
     "content",
     "tool_calls",
     "message",
@@ -204,6 +206,26 @@ pub(super) const CONTENT: &[&str] = &[
     // (`gemini -p "..."`, `claude -p "..."`).
     "process.command_args",
     "process.command_line",
+];
+
+// Scores (scores.rs): OpenTelemetry's GenAI evaluation event, as open-telemetry/
+// semantic-conventions-genai defines it (model/gen-ai/events.yaml, registry.yaml). It names no
+// source or scorer (docs/attribute-mapping.md).
+pub(super) const EVALUATION_EVENT: &str = "gen_ai.evaluation.result";
+pub(super) const EVALUATION_NAME: &str = "gen_ai.evaluation.name";
+pub(super) const EVALUATION_SCORE_VALUE: &str = "gen_ai.evaluation.score.value";
+pub(super) const EVALUATION_SCORE_LABEL: &str = "gen_ai.evaluation.score.label";
+pub(super) const EVALUATION_EXPLANATION: &str = "gen_ai.evaluation.explanation";
+/// The response a model call returned: on its span, and on an evaluation of it that names no span.
+/// extension/sql/scores.sql reads the same key from agent_spans.attributes.
+pub(super) const RESPONSE_ID: &str = "gen_ai.response.id";
+/// The keys an evaluation's columns come from; a score's `attributes` hold the others.
+pub(super) const EVALUATION_KEYS: &[&str] = &[
+    EVALUATION_NAME,
+    EVALUATION_SCORE_VALUE,
+    EVALUATION_SCORE_LABEL,
+    EVALUATION_EXPLANATION,
+    RESPONSE_ID,
 ];
 
 // Log records (logs.rs).
@@ -290,5 +312,18 @@ mod tests {
         ] {
             assert!(sql.contains(&format!("'{key}'")), "{key} in agno.sql");
         }
+    }
+
+    /// scores.sql finds the span of a response by the key the mapping reads it from, and indexes it.
+    #[test]
+    fn the_sql_links_scores_by_this_response_key() {
+        let scores = include_str!("../../../extension/sql/scores.sql");
+        let index = format!(
+            "USING hash ((attributes ->> '{RESPONSE_ID}')) WHERE attributes ? '{RESPONSE_ID}'"
+        );
+        assert!(scores.contains(&index), "the partial index");
+        // The index's predicate, and each lookup repeating it so the planner may use the index.
+        let present = format!("attributes ? '{RESPONSE_ID}' AND s.attributes ->> '{RESPONSE_ID}'");
+        assert_eq!(scores.matches(&present).count(), 2, "the two lookups");
     }
 }

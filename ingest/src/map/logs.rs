@@ -18,6 +18,9 @@
 //! | `model`, `tool_name`, `duration_ms` | the record's attributes (same keys as spans; `duration_ms`) |
 //! | usage columns | only on the records that report one model call, per client (table below) |
 //!
+//! A record of the GenAI evaluation event (`gen_ai.evaluation.result`, by either event name) also
+//! gives a score, a row of its own (`scores.rs`).
+//!
 //! Usage, kept in the meaning agent_spans has: `input_tokens` INCLUDES cached input tokens and
 //! `output_tokens` INCLUDES reasoning tokens; a client that reports them apart is added up:
 //!
@@ -40,6 +43,7 @@ use super::attrs::{
 };
 use super::content_key::content_key;
 use super::keys::{DURATION_MS, MODEL, REPEATED_USAGE, SESSION_ID, TOOL_NAME, USER_ID};
+use super::scores;
 use super::{Mapped, Rejected};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
@@ -110,6 +114,22 @@ pub fn map_request(request: &ExportLogsServiceRequest) -> Mapped<LogRow> {
                     Ok(mut row) => {
                         row.scope_name.clone_from(&scope_name);
                         row.scope_version.clone_from(&scope_version);
+                        if scores::is_evaluation_record(
+                            row.event_name.as_deref(),
+                            &record.event_name,
+                        ) {
+                            match scores::from_log_record(
+                                &record.attributes,
+                                row.project_id,
+                                row.record_key,
+                                row.trace_id,
+                                row.span_id,
+                                row.time_unix_nano,
+                            ) {
+                                Ok(score) => mapped.scores.push(score),
+                                Err(reason) => mapped.skipped_scores.push(Rejected { reason }),
+                            }
+                        }
                         mapped.rows.push(row);
                     }
                     Err(reason) => mapped.rejected.push(Rejected { reason }),

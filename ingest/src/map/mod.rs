@@ -4,6 +4,8 @@
 //! - `spans`: spans -> `agent_spans` rows;
 //! - `logs`: log records -> `agent_logs` rows;
 //! - `metrics`: data points -> `agent_metrics` rows;
+//! - `scores`: evaluation events (`gen_ai.evaluation.result`, a log record or a span event) ->
+//!   `agent_scores` rows, derived beside the record's or span's own row;
 //! - `attrs`: how an attribute value becomes a column value, for all three;
 //! - `content_key`: the dedupe ids of log records and metric series, hashed from their content;
 //! - `redact`: what is kept of content (keep, drop, keyed hash), per server and per project.
@@ -25,6 +27,7 @@ pub mod logs;
 pub mod metrics;
 pub mod own;
 pub mod redact;
+pub mod scores;
 pub mod spans;
 
 /// The project of what arrives without one: agent_trace.projects' project 1, `default`.
@@ -35,6 +38,11 @@ pub const DEFAULT_PROJECT: i32 = 1;
 pub struct Mapped<R> {
     pub rows: Vec<R>,
     pub rejected: Vec<Rejected>,
+    /// The scores its evaluation events carry (`scores`), rows of their own beside `rows`.
+    pub scores: Vec<scores::ScoreRow>,
+    /// Evaluation events that carry no usable score: their record or span is in `rows` all the
+    /// same, so these are warnings, not rejections.
+    pub skipped_scores: Vec<Rejected>,
 }
 
 impl<R> Default for Mapped<R> {
@@ -42,11 +50,13 @@ impl<R> Default for Mapped<R> {
         Self {
             rows: Vec::new(),
             rejected: Vec::new(),
+            scores: Vec::new(),
+            skipped_scores: Vec::new(),
         }
     }
 }
 
-/// A span, log record or data point that was not stored, and why.
+/// A span, log record or data point that was not stored (or a score not derived), and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
     pub reason: String,

@@ -5,6 +5,7 @@ use super::Mapped;
 use super::logs::LogRow;
 use super::metrics::MetricRow;
 use super::redact::Redaction;
+use super::scores::ScoreRow;
 use super::spans::SpanRow;
 
 /// What a request's rows get beyond what the request says.
@@ -43,10 +44,20 @@ impl Owned for MetricRow {
     }
 }
 
-/// `mapped` with every row owned by `context` (pure).
+impl Owned for ScoreRow {
+    fn own(&mut self, context: &Context) {
+        self.project_id = context.project_id;
+        context.redaction.score(self);
+    }
+}
+
+/// `mapped` with every row, and every score, owned by `context` (pure).
 pub fn own<R: Owned>(mut mapped: Mapped<R>, context: &Context) -> Mapped<R> {
     for row in &mut mapped.rows {
         row.own(context);
+    }
+    for score in &mut mapped.scores {
+        score.own(context);
     }
     mapped
 }

@@ -5,7 +5,7 @@
 //! server's and the project's own), in span attributes, span event attributes, log record and
 //! metric point attributes, and the attributes of the resource that sent them (a CLI's command line
 //! holds its prompt); and the columns mapped from those keys: `input` and `output` of spans, `body`
-//! of log records. Each is kept, dropped (the key goes, the column is NULL), or replaced by
+//! of log records, `explanation` of scores. Each is kept, dropped (the key goes, the column is NULL), or replaced by
 //! a keyed hash, `hmac-sha256:` and 64 hex digits: HMAC-SHA-256 under the server's secret key, so
 //! equal values hash equal (prompts still group and join) but nobody without the key can test a
 //! guess against them. Typed columns that are not content (model, tokens, session, ...) are mapped
@@ -14,6 +14,7 @@
 use super::keys::CONTENT;
 use super::logs::LogRow;
 use super::metrics::MetricRow;
+use super::scores::ScoreRow;
 use super::spans::SpanRow;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
@@ -228,6 +229,15 @@ impl Redaction {
         row.body = self.text(row.body.take());
         self.attributes(&mut row.attributes);
         self.attributes(&mut row.resource_attributes);
+    }
+
+    /// A score's explanation is an evaluator's reasons, which quote what it judged.
+    pub fn score(&self, row: &mut ScoreRow) {
+        if self.content == Content::Keep {
+            return;
+        }
+        row.explanation = self.text(row.explanation.take());
+        self.attributes(&mut row.attributes);
     }
 
     pub fn metric(&self, row: &mut MetricRow) {

@@ -20,7 +20,7 @@
 //! | `input_tokens` | includes cached tokens, as the column's COMMENT says: Claude Code's `input_tokens` (Anthropic's count, without the cache) plus its `cache_read_tokens` and `cache_creation_tokens`, as on its `api_request` log events; every other key as reported |
 //! | `agent_name`, `agent_id`, `session_id`, `user_id`, `run_id`, `team_id`, `workflow_id`, `correlation_id` | the same on span attributes, then on resource attributes (one process often is one session, user or agent) |
 //! | `attributes`, `resource_attributes` | JSON object of every attribute, last duplicate wins (`any_json`) |
-//! | `events`, `links` | JSON arrays of `{name, time, attributes}` (time RFC 3339 UTC, nanoseconds) / `{trace_id, span_id, attributes}` (hex) |
+//! | `events`, `links` | JSON arrays of `{name, time, attributes}` (time RFC 3339 UTC, nanoseconds) / `{trace_id, span_id, attributes}` (hex); an evaluation event (`gen_ai.evaluation.result`) also gives a score, a row of its own (`scores.rs`) |
 //! | every string in a row | NUL becomes U+FFFD: PostgreSQL text and jsonb cannot hold it |
 //!
 //! "Present" means a value that is neither missing nor an empty string. A present value that is
@@ -34,6 +34,7 @@ use super::attrs::{
     token_count,
 };
 use super::keys::*;
+use super::scores;
 use super::{Mapped, Rejected};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
@@ -90,6 +91,9 @@ pub struct SpanRow {
     pub events: Value,
     /// JSON array of `{trace_id, span_id, attributes}`.
     pub links: Value,
+    /// The model response the span returned (`gen_ai.response.id`), stored in `attributes`: not a
+    /// column, the writer links the scores that name it (`write`).
+    pub response_id: Option<String>,
 }
 
 /// What the spans of one resource and scope share.
@@ -123,7 +127,26 @@ pub fn map_request(request: &ExportTraceServiceRequest) -> Mapped<SpanRow> {
             };
             for span in &scope_spans.spans {
                 match map_span(span, &context) {
-                    Ok(row) => mapped.rows.push(row),
+                    Ok(row) => {
+                        for event in span
+                            .events
+                            .iter()
+                            .filter(|e| scores::is_evaluation_event(e))
+                        {
+                            match scores::from_span_event(
+                                event,
+                                row.project_id,
+                                row.trace_id,
+                                row.span_id,
+                                row.response_id.as_deref(),
+                                row.end_time_unix_nano,
+                            ) {
+                                Ok(score) => mapped.scores.push(score),
+                                Err(reason) => mapped.skipped_scores.push(Rejected { reason }),
+                            }
+                        }
+                        mapped.rows.push(row);
+                    }
                     Err(reason) => mapped.rejected.push(Rejected { reason }),
                 }
             }
@@ -191,6 +214,7 @@ fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
         resource_attributes: context.resource_json.clone(),
         events: Value::Array(span.events.iter().map(event_json).collect()),
         links: Value::Array(span.links.iter().map(link_json).collect()),
+        response_id: text(&attrs, &[RESPONSE_ID]),
     })
 }
 

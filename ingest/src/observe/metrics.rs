@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `agent_trace_requests_total{transport, signal, status}` | requests answered, by HTTP status (gRPC's counted as the same refusal on HTTP) |
 //! | `agent_trace_items_total{signal, outcome}` | spans, log records or metric points: `stored`, `duplicate` (already stored), `rejected` |
+//! | `agent_trace_scores_total{signal, outcome}` | scores of evaluation events (`gen_ai.evaluation.result`) in traces or logs: `stored`, `duplicate`, `skipped` (malformed, or refused; the event's record or span is stored) |
 //! | `agent_trace_write_duration_seconds{signal}` | histogram of one request's write to PostgreSQL, COMMIT included |
 //! | `agent_trace_inflight_bytes` | memory held by requests in progress (`--max-inflight-bytes` is the limit) |
 //! | `agent_trace_db_connections{state}` | the pool's connections `in_use` and `idle`; `agent_trace_db_connections_max`; `agent_trace_db_waiting` requests waiting for one |
@@ -65,6 +66,7 @@ pub(super) struct Metrics {
     registry: Arc<Registry>,
     requests: Family<RequestLabels, Counter>,
     items: Family<ItemLabels, Counter>,
+    scores: Family<ItemLabels, Counter>,
     write_seconds: Family<SignalLabels, Histogram, fn() -> Histogram>,
     inflight_bytes: Gauge,
     connections: Family<StateLabels, Gauge>,
@@ -77,6 +79,7 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("agent_trace");
         let requests = Family::<RequestLabels, Counter>::default();
         let items = Family::<ItemLabels, Counter>::default();
+        let scores = Family::<ItemLabels, Counter>::default();
         let write_seconds =
             Family::<SignalLabels, Histogram, fn() -> Histogram>::new_with_constructor(
                 write_buckets,
@@ -93,6 +96,11 @@ impl Default for Metrics {
             "items",
             "Spans, log records or metric points received, by what became of them: stored, duplicate (stored before), rejected",
             items.clone(),
+        );
+        registry.register(
+            "scores",
+            "Scores of evaluation events (gen_ai.evaluation.result) received in traces or logs, by what became of them: stored, duplicate (stored before), skipped (no usable score; the event's record or span is stored)",
+            scores.clone(),
         );
         registry.register(
             "write_duration_seconds",
@@ -128,6 +136,7 @@ impl Default for Metrics {
             registry: Arc::new(registry),
             requests,
             items,
+            scores,
             write_seconds,
             inflight_bytes,
             connections,
@@ -161,6 +170,21 @@ impl Metrics {
                     outcome: outcome_label,
                 })
                 .inc_by(count);
+        }
+        for (outcome_label, count) in [
+            ("stored", outcome.scores_stored),
+            ("duplicate", outcome.scores_duplicates),
+            ("skipped", outcome.scores_skipped),
+        ] {
+            // Only signals that carry evaluation events, and only once one came.
+            if count > 0 {
+                self.scores
+                    .get_or_create(&ItemLabels {
+                        signal,
+                        outcome: outcome_label,
+                    })
+                    .inc_by(count);
+            }
         }
         if let Some(write_time) = outcome.write_time {
             self.write_seconds

@@ -22,7 +22,8 @@ pub struct Observer {
 
 impl Observer {
     /// Counts the request and writes its log line: INFO when it was stored whole, WARN when items
-    /// were rejected or the client is at fault (4xx), ERROR when the service or the database is
+    /// were rejected, evaluation events gave no score, or the client is at fault (4xx), ERROR when
+    /// the service or the database is
     /// (5xx: a retry storm shows as a run of these, each with the database's SQLSTATE).
     pub fn request(&self, request: &Request<'_>) {
         self.metrics.count(request);
@@ -31,16 +32,26 @@ impl Observer {
         let duration_ms = request.duration.as_secs_f64() * 1000.0;
         let (status, bytes) = (request.status, request.bytes);
         match request.result {
-            Ok(outcome) if outcome.rejected == 0 => tracing::info!(
+            Ok(outcome) if outcome.rejected == 0 && outcome.scores_skipped == 0 => tracing::info!(
                 target: "agent_trace::request",
                 transport, signal, status, stored = outcome.stored, duplicates = outcome.duplicates,
-                rejected = 0u64, bytes, duration_ms, "request"
+                rejected = 0u64, scores = outcome.scores_stored, bytes, duration_ms, "request"
+            ),
+            Ok(outcome) if outcome.rejected == 0 => tracing::warn!(
+                target: "agent_trace::request",
+                transport, signal, status, stored = outcome.stored, duplicates = outcome.duplicates,
+                rejected = 0u64, scores = outcome.scores_stored,
+                scores_skipped = outcome.scores_skipped,
+                scores_skipped_reason = outcome.scores_skipped_reason.as_deref().unwrap_or_default(),
+                bytes, duration_ms, "request with evaluation events that gave no score"
             ),
             Ok(outcome) => tracing::warn!(
                 target: "agent_trace::request",
                 transport, signal, status, stored = outcome.stored, duplicates = outcome.duplicates,
                 rejected = outcome.rejected,
                 rejected_reason = outcome.rejected_reason.as_deref().unwrap_or_default(),
+                scores = outcome.scores_stored, scores_skipped = outcome.scores_skipped,
+                scores_skipped_reason = outcome.scores_skipped_reason.as_deref().unwrap_or_default(),
                 bytes, duration_ms, "request with rejected items"
             ),
             Err(refused) if status >= 500 => tracing::error!(

@@ -11,6 +11,7 @@
 use crate::map::Rejected;
 use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
+use crate::map::scores::ScoreRow;
 use crate::map::spans::SpanRow;
 use bytes::BytesMut;
 use rust_decimal::Decimal;
@@ -24,8 +25,9 @@ use tokio_postgres::types::{IsNull, Json, ToSql, Type, to_sql_checked};
 
 /// The SQL that stores one kind of row (files in `sql/ingest/`).
 pub struct TableSql {
-    /// Binary COPY into the table.
-    pub copy: &'static str,
+    /// Binary COPY into the table; None for rows that always take the staging table (scores,
+    /// which a retried request repeats).
+    pub copy: Option<&'static str>,
     /// Run once per connection: the session's staging table (the row's columns, same order).
     pub staging: &'static str,
     /// Binary COPY into the staging table.
@@ -55,6 +57,11 @@ pub trait Row: Sync {
     fn trace(&self) -> Option<TraceOf> {
         None
     }
+    /// The model response the row carries (a span's `gen_ai.response.id`): scores that name it
+    /// are linked to the row once it is stored.
+    fn response(&self) -> Option<ResponseOf<'_>> {
+        None
+    }
     /// A rejection of this row for `why`.
     fn rejected(&self, why: &str) -> Rejected {
         Rejected {
@@ -71,6 +78,7 @@ macro_rules! row_columns {
             sql = $sql:expr;
             describe($described:ident) = $describe:expr;
             $(trace($traced:ident) = $trace:expr;)?
+            $(response($responding:ident) = $response:expr;)?
             columns($row:ident) = { $($name:ident: $ty:ident = $value:expr,)+ }
         }
     ) => {
@@ -96,6 +104,11 @@ macro_rules! row_columns {
                 let $traced = self;
                 Some($trace)
             })?
+
+            $(fn response(&self) -> Option<ResponseOf<'_>> {
+                let $responding = self;
+                $response
+            })?
         }
     };
 }
@@ -109,10 +122,18 @@ pub struct TraceOf {
     pub start_micros: i64,
 }
 
+/// The model response a stored row carries, with where the row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseOf<'a> {
+    pub trace_id: [u8; 16],
+    pub project: i32,
+    pub response_id: &'a str,
+}
+
 row_columns! {
     impl Row for SpanRow {
         sql = TableSql {
-            copy: include_str!("../../../sql/ingest/copy_spans.sql"),
+            copy: Some(include_str!("../../../sql/ingest/copy_spans.sql")),
             staging: include_str!("../../../sql/ingest/staging.sql"),
             copy_staging: include_str!("../../../sql/ingest/copy_staging.sql"),
             empty_staging: include_str!("../../../sql/ingest/empty_staging.sql"),
@@ -124,6 +145,11 @@ row_columns! {
             project: span.project_id,
             start_micros: (span.start_time_unix_nano / 1000) as i64,
         };
+        response(span) = span.response_id.as_deref().map(|response_id| ResponseOf {
+            trace_id: span.trace_id,
+            project: span.project_id,
+            response_id,
+        });
         columns(row) = {
             trace_id: UUID = Uuid(&row.trace_id),
             project_id: INT4 = row.project_id,
@@ -169,7 +195,7 @@ row_columns! {
 row_columns! {
     impl Row for LogRow {
         sql = TableSql {
-            copy: include_str!("../../../sql/ingest/copy_logs.sql"),
+            copy: Some(include_str!("../../../sql/ingest/copy_logs.sql")),
             staging: include_str!("../../../sql/ingest/staging_logs.sql"),
             copy_staging: include_str!("../../../sql/ingest/copy_staging_logs.sql"),
             empty_staging: include_str!("../../../sql/ingest/empty_staging_logs.sql"),
@@ -210,7 +236,7 @@ row_columns! {
 row_columns! {
     impl Row for MetricRow {
         sql = TableSql {
-            copy: include_str!("../../../sql/ingest/copy_metrics.sql"),
+            copy: Some(include_str!("../../../sql/ingest/copy_metrics.sql")),
             staging: include_str!("../../../sql/ingest/staging_metrics.sql"),
             copy_staging: include_str!("../../../sql/ingest/copy_staging_metrics.sql"),
             empty_staging: include_str!("../../../sql/ingest/empty_staging_metrics.sql"),
@@ -245,6 +271,70 @@ row_columns! {
             token_type: TEXT = row.token_type,
             attributes: JSONB = json(&row.attributes),
             resource_attributes: JSONB = json(&row.resource_attributes),
+        }
+    }
+}
+
+/// A score of a known run, as agent_scores takes it: a `ScoreRow` with a trace.
+#[derive(Debug)]
+pub struct TracedScore<'a> {
+    pub trace_id: [u8; 16],
+    pub score: &'a ScoreRow,
+}
+
+/// A score known only by the response it judges, as agent_scores_pending takes it.
+#[derive(Debug)]
+pub struct PendingScore<'a> {
+    pub response_id: &'a str,
+    pub score: &'a ScoreRow,
+}
+
+row_columns! {
+    impl Row for TracedScore<'_> {
+        sql = TableSql {
+            copy: None,
+            staging: include_str!("../../../sql/ingest/staging_scores.sql"),
+            copy_staging: include_str!("../../../sql/ingest/copy_staging_scores.sql"),
+            empty_staging: include_str!("../../../sql/ingest/empty_staging_scores.sql"),
+            insert: include_str!("../../../sql/ingest/insert_scores.sql"),
+        };
+        describe(traced) = format!("score {:?} of trace {}", traced.score.name, hex(&traced.trace_id));
+        columns(row) = {
+            score_key: UUID = Uuid(&row.score.score_key),
+            project_id: INT4 = row.score.project_id,
+            trace_id: UUID = Uuid(&row.trace_id),
+            span_id: MACADDR8 = row.score.span_id.as_ref().map(Macaddr8),
+            name: TEXT = row.score.name,
+            value: FLOAT8 = row.score.value,
+            label: TEXT = row.score.label,
+            explanation: TEXT = row.score.explanation,
+            response_id: TEXT = row.score.response_id,
+            scored_at: TIMESTAMPTZ = timestamp(row.score.scored_at_unix_nano),
+            attributes: JSONB = json(&row.score.attributes),
+        }
+    }
+}
+
+row_columns! {
+    impl Row for PendingScore<'_> {
+        sql = TableSql {
+            copy: None,
+            staging: include_str!("../../../sql/ingest/staging_scores_pending.sql"),
+            copy_staging: include_str!("../../../sql/ingest/copy_staging_scores_pending.sql"),
+            empty_staging: include_str!("../../../sql/ingest/empty_staging_scores_pending.sql"),
+            insert: include_str!("../../../sql/ingest/insert_scores_pending.sql"),
+        };
+        describe(pending) = format!("score {:?} of response {:?}", pending.score.name, pending.response_id);
+        columns(row) = {
+            score_key: UUID = Uuid(&row.score.score_key),
+            project_id: INT4 = row.score.project_id,
+            name: TEXT = row.score.name,
+            value: FLOAT8 = row.score.value,
+            label: TEXT = row.score.label,
+            explanation: TEXT = row.score.explanation,
+            response_id: TEXT = row.response_id,
+            scored_at: TIMESTAMPTZ = timestamp(row.score.scored_at_unix_nano),
+            attributes: JSONB = json(&row.score.attributes),
         }
     }
 }
@@ -399,11 +489,13 @@ mod tests {
     fn check<R: Row>(table: &str) {
         let names: Vec<String> = R::COLUMN_NAMES.iter().map(|n| n.to_string()).collect();
         assert_eq!(R::COLUMN_NAMES.len(), R::COLUMN_TYPES.len());
-        assert_eq!(
-            column_list(R::SQL.copy, &format!("COPY agent_trace.{table}")),
-            names,
-            "{table}: the COPY's columns"
-        );
+        if let Some(copy) = R::SQL.copy {
+            assert_eq!(
+                column_list(copy, &format!("COPY agent_trace.{table}")),
+                names,
+                "{table}: the COPY's columns"
+            );
+        }
         assert_eq!(
             column_list(R::SQL.insert, &format!("INSERT INTO agent_trace.{table}")),
             names,
@@ -446,14 +538,15 @@ mod tests {
         check::<SpanRow>("agent_spans");
         check::<LogRow>("agent_logs");
         check::<MetricRow>("agent_metrics");
+        check::<TracedScore>("agent_scores");
+        check::<PendingScore>("agent_scores_pending");
     }
 
     #[test]
     fn the_checks_catch_two_swapped_columns() {
-        let swapped = SpanRow::SQL
-            .copy
-            .replace("service_name, scope_name", "scope_name, service_name");
-        assert_ne!(swapped, SpanRow::SQL.copy, "the test edits the COPY");
+        let copy = SpanRow::SQL.copy.expect("spans are copied");
+        let swapped = copy.replace("service_name, scope_name", "scope_name, service_name");
+        assert_ne!(swapped, copy, "the test edits the COPY");
         let names: Vec<String> = SpanRow::COLUMN_NAMES
             .iter()
             .map(|n| n.to_string())

@@ -3,7 +3,10 @@
 //!
 //! Three tables, one way of writing (a `Row` type, `columns.rs`, says which table, which columns
 //! and how one row is encoded): span rows into `agent_spans`, log rows into `agent_logs`, metric
-//! rows into `agent_metrics`.
+//! rows into `agent_metrics`. The scores a request's evaluation events carry go in the same
+//! transaction, always the careful way (2. below): into `agent_scores`, or `agent_scores_pending`
+//! while only the judged response is known; then the scores waiting on the spans and scores just
+//! written are linked (`sql/ingest/link_scores.sql`; on Citus right after the commit).
 //!
 //! One batch is one transaction, and only after its COMMIT does the caller answer 200, so an
 //! acknowledged span, log record or data point is a stored one. agent_spans' trigger updates
@@ -27,11 +30,14 @@
 
 mod columns;
 
-pub use columns::{Row, TableSql, TraceOf, cost_as_numeric, id_type_for};
+pub use columns::{
+    PendingScore, ResponseOf, Row, TableSql, TraceOf, TracedScore, cost_as_numeric, id_type_for,
+};
 
 use crate::map::Rejected;
 use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
+use crate::map::scores::ScoreRow;
 use crate::map::spans::SpanRow;
 use crate::postgres::{self, Password};
 use crate::projects::Directory;
@@ -49,6 +55,7 @@ const MAY_COPY_SQL: &str = include_str!("../../../sql/ingest/may_copy.sql");
 const DISTRIBUTED_SQL: &str = include_str!("../../../sql/ingest/distributed.sql");
 const REFRESH_TRACES_SQL: &str = include_str!("../../../sql/ingest/refresh_traces.sql");
 const HAS_PRICES_SQL: &str = include_str!("../../../sql/ingest/has_prices.sql");
+const LINK_SCORES_SQL: &str = include_str!("../../../sql/ingest/link_scores.sql");
 
 /// The extension version this binary writes for (they are released together).
 pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -116,6 +123,27 @@ pub struct Written {
     pub duplicates: u64,
     /// Rows the database refused on their content.
     pub rejected: Vec<Rejected>,
+    /// What became of the scores written with the rows.
+    pub scores: ScoresWritten,
+}
+
+/// What became of a batch's scores.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ScoresWritten {
+    /// Newly stored (in agent_scores, or waiting in agent_scores_pending).
+    pub stored: u64,
+    /// Stored before (a client's retry) or repeated within the batch.
+    pub duplicates: u64,
+    /// Scores the database refused on their content (their records and spans are stored).
+    pub refused: Vec<Rejected>,
+}
+
+impl ScoresWritten {
+    fn add(&mut self, written: Written) {
+        self.stored += written.inserted;
+        self.duplicates += written.duplicates;
+        self.refused.extend(written.rejected);
+    }
 }
 
 #[derive(Debug)]
@@ -219,12 +247,14 @@ impl Writer {
         );
         // Every new connection: the timeouts, then the session's staging tables.
         let session_setup: std::sync::Arc<str> = format!(
-            "SET statement_timeout = {}; SET lock_timeout = {};\n{}\n{}\n{}",
+            "SET statement_timeout = {}; SET lock_timeout = {};\n{}\n{}\n{}\n{}\n{}",
             config.statement_timeout.as_millis(),
             config.lock_timeout.as_millis(),
             SpanRow::SQL.staging,
             LogRow::SQL.staging,
             MetricRow::SQL.staging,
+            TracedScore::SQL.staging,
+            PendingScore::SQL.staging,
         )
         .into();
         let pool = Pool::builder(manager)
@@ -362,25 +392,44 @@ impl Writer {
 
     /// Stores the rows in one transaction. `Ok` means committed.
     pub async fn write<R: Row>(&self, rows: &[R]) -> Result<Written, WriteError> {
-        if rows.is_empty() {
+        self.write_with_scores(rows, &[]).await
+    }
+
+    /// Stores the rows and the scores derived from them in one transaction, and links the scores
+    /// that wait on them. `Ok` means committed.
+    pub async fn write_with_scores<R: Row>(
+        &self,
+        rows: &[R],
+        scores: &[ScoreRow],
+    ) -> Result<Written, WriteError> {
+        if rows.is_empty() && scores.is_empty() {
             return Ok(Written::default());
         }
+        let scores = Scores::of(rows, scores);
         let mut client = self
             .pool
             .get()
             .await
             .map_err(|e| WriteError::unavailable(connect_error(&e)))?;
 
-        if self.may_copy {
-            let transaction = client.transaction().await.map_err(unavailable)?;
-            match copy_rows(&transaction, R::SQL.copy, rows).await {
+        if self.may_copy
+            && !rows.is_empty()
+            && let Some(copy) = R::SQL.copy
+        {
+            let mut transaction = client.transaction().await.map_err(unavailable)?;
+            match copy_rows(&transaction, copy, rows).await {
                 Ok(inserted) => {
+                    let deadline = Instant::now() + self.careful_time;
+                    let scores_written = self
+                        .store_scores(&mut transaction, &scores, deadline)
+                        .await?;
                     transaction.commit().await.map_err(unavailable)?;
-                    self.refresh_traces_if_distributed(&client, rows).await;
+                    self.after_commit(&client, rows, &scores).await;
                     return Ok(Written {
                         inserted,
                         duplicates: 0,
                         rejected: Vec::new(),
+                        scores: scores_written,
                     });
                 }
                 Err(error) if Cause::of(&error) == Cause::Unavailable && !is_overlap(&error) => {
@@ -392,10 +441,66 @@ impl Writer {
 
         let deadline = Instant::now() + self.careful_time;
         let mut transaction = client.transaction().await.map_err(unavailable)?;
-        let written = store_around_refusals(&mut transaction, rows, deadline).await?;
+        let mut written = if rows.is_empty() {
+            Written::default()
+        } else {
+            store_around_refusals(&mut transaction, rows, deadline).await?
+        };
+        written.scores = self
+            .store_scores(&mut transaction, &scores, deadline)
+            .await?;
         transaction.commit().await.map_err(unavailable)?;
-        self.refresh_traces_if_distributed(&client, rows).await;
+        self.after_commit(&client, rows, &scores).await;
         Ok(written)
+    }
+
+    /// The scores, the careful way (a retried request repeats them), then, on one node, the
+    /// link of what waits on this batch, in its transaction.
+    async fn store_scores(
+        &self,
+        transaction: &mut deadpool_postgres::Transaction<'_>,
+        scores: &Scores<'_>,
+        deadline: Instant,
+    ) -> Result<ScoresWritten, WriteError> {
+        let mut written = ScoresWritten::default();
+        if !scores.traced.is_empty() {
+            written.add(store_around_refusals(transaction, &scores.traced, deadline).await?);
+        }
+        if !scores.pending.is_empty() {
+            written.add(store_around_refusals(transaction, &scores.pending, deadline).await?);
+        }
+        if !self.distributed && !scores.links.is_empty() {
+            // A link that fails leaves the scores waiting, stored: maintain() links them.
+            let savepoint = transaction.savepoint("link").await.map_err(unavailable)?;
+            match link_scores(&savepoint, &scores.links).await {
+                Ok(()) => savepoint.commit().await.map_err(unavailable)?,
+                Err(error) => {
+                    savepoint.rollback().await.map_err(unavailable)?;
+                    tracing::warn!(error = %postgres::describe(&error),
+                        "scores of a batch not linked to their spans; maintain() will");
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// After a commit, on Citus: the traces of the rows recomputed, and the scores linked, each in
+    /// a transaction of its own (Citus refuses the owner's functions in the writer's transaction
+    /// that wrote the same shards). If that fails, the rows stay stored and maintain() does it.
+    async fn after_commit<R: Row>(
+        &self,
+        client: &deadpool_postgres::Object,
+        rows: &[R],
+        scores: &Scores<'_>,
+    ) {
+        self.refresh_traces_if_distributed(client, rows).await;
+        if self.distributed
+            && !scores.links.is_empty()
+            && let Err(error) = link_scores(client, &scores.links).await
+        {
+            tracing::warn!(error = %postgres::describe(&error),
+                "scores of a stored batch not linked to their spans; maintain() will");
+        }
     }
 
     /// On Citus no trigger keeps agent_traces: the traces of the rows just committed are
@@ -414,6 +519,90 @@ impl Writer {
             tracing::warn!(%error, "traces of a stored batch not recomputed; maintain() will");
         }
     }
+}
+
+/// A batch's scores as the writer stores them, and what to link after.
+struct Scores<'a> {
+    /// Scores of known runs (agent_scores).
+    traced: Vec<TracedScore<'a>>,
+    /// Scores known by their response alone (agent_scores_pending).
+    pending: Vec<PendingScore<'a>>,
+    links: Links,
+}
+
+impl<'a> Scores<'a> {
+    fn of<R: Row>(rows: &'a [R], scores: &'a [ScoreRow]) -> Self {
+        let mut traced = Vec::new();
+        let mut pending = Vec::new();
+        for score in scores {
+            match (score.trace_id, score.response_id.as_deref()) {
+                (Some(trace_id), _) => traced.push(TracedScore { trace_id, score }),
+                (None, Some(response_id)) => pending.push(PendingScore { response_id, score }),
+                // The mapping gives every score a run or a response.
+                (None, None) => {}
+            }
+        }
+        Self {
+            traced,
+            pending,
+            links: links(rows, scores),
+        }
+    }
+}
+
+/// What a batch asks `link_written_scores` to link (extension/sql/scores.sql): one entry per span
+/// carrying a response id, per score of a known run naming one without its span, per score known by
+/// its response alone (trace NULL). Each once, in order.
+#[derive(Debug, Default, PartialEq)]
+pub struct Links {
+    /// Hex ids, as link_scores.sql reads them.
+    pub trace_ids: Vec<Option<String>>,
+    pub projects: Vec<i32>,
+    pub response_ids: Vec<String>,
+}
+
+impl Links {
+    pub fn is_empty(&self) -> bool {
+        self.response_ids.is_empty()
+    }
+}
+
+/// The entries `rows` and `scores` give `link_written_scores`.
+pub fn links<R: Row>(rows: &[R], scores: &[ScoreRow]) -> Links {
+    let mut entries: std::collections::BTreeSet<(Option<[u8; 16]>, i32, &str)> = Default::default();
+    for response in rows.iter().filter_map(Row::response) {
+        entries.insert((
+            Some(response.trace_id),
+            response.project,
+            response.response_id,
+        ));
+    }
+    for score in scores.iter().filter(|score| score.span_id.is_none()) {
+        if let Some(response_id) = score.response_id.as_deref() {
+            entries.insert((score.trace_id, score.project_id, response_id));
+        }
+    }
+    let mut links = Links::default();
+    for (trace_id, project, response_id) in entries {
+        links.trace_ids.push(trace_id.map(|id| columns::hex(&id)));
+        links.projects.push(project);
+        links.response_ids.push(response_id.to_string());
+    }
+    links
+}
+
+/// Links the scores waiting on `links` (sql/ingest/link_scores.sql).
+async fn link_scores(
+    client: &impl deadpool_postgres::GenericClient,
+    links: &Links,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            LINK_SCORES_SQL,
+            &[&links.trace_ids, &links.projects, &links.response_ids],
+        )
+        .await
+        .map(drop)
 }
 
 /// The traces `rows` are part of, each with where its rows start: for recomputing them.
@@ -712,6 +901,72 @@ mod tests {
             assert_eq!(touched.from_micros[k], *starts.iter().min().unwrap());
             assert_eq!(touched.to_micros[k], *starts.iter().max().unwrap());
         }
+    }
+
+    #[test]
+    fn a_batch_links_its_responses_and_the_scores_naming_one() {
+        let request = crate::fixtures::find("py_sdk_agent/010_v1_traces").decode();
+        let rows = map_request(&request).rows;
+        let responding: Vec<&SpanRow> = rows
+            .iter()
+            .filter(|row| row.response_id.is_some())
+            .collect();
+        assert!(
+            !responding.is_empty(),
+            "the fixture's chat spans carry response ids"
+        );
+        let score = |trace_id, span_id, response_id: Option<&str>| ScoreRow {
+            score_key: [1; 16],
+            project_id: 3,
+            trace_id,
+            span_id,
+            name: "relevance".into(),
+            value: Some(1.0),
+            label: None,
+            explanation: None,
+            response_id: response_id.map(String::from),
+            scored_at_unix_nano: 1,
+            attributes: serde_json::json!({}),
+        };
+        let scores = [
+            // Its span known: nothing to link.
+            score(Some([2; 16]), Some([2; 8]), Some("resp-a")),
+            // Its run known, not its span; twice: one entry.
+            score(Some([2; 16]), None, Some("resp-b")),
+            score(Some([2; 16]), None, Some("resp-b")),
+            // Known by its response alone.
+            score(None, None, Some("resp-c")),
+            // A run's score without a response: nothing to link.
+            score(Some([2; 16]), None, None),
+        ];
+        let linked = links(&rows, &scores);
+        let mut expected: Vec<(Option<String>, i32, String)> = responding
+            .iter()
+            .map(|row| {
+                (
+                    Some(columns::hex(&row.trace_id)),
+                    row.project_id,
+                    row.response_id.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        expected.push((Some(columns::hex(&[2; 16])), 3, "resp-b".into()));
+        expected.push((None, 3, "resp-c".into()));
+        expected.sort();
+        let mut got: Vec<(Option<String>, i32, String)> = (0..linked.response_ids.len())
+            .map(|k| {
+                (
+                    linked.trace_ids[k].clone(),
+                    linked.projects[k],
+                    linked.response_ids[k].clone(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, expected);
+        let split = Scores::of(&rows, &scores);
+        assert_eq!((split.traced.len(), split.pending.len()), (4, 1));
+        assert!(links::<LogRow>(&[], &[]).is_empty());
     }
 
     #[test]
