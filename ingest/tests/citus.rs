@@ -12,7 +12,7 @@ mod common;
 
 use common::agentos;
 use common::citus::{Node, connect, pg_dirs, requests, send};
-use common::{ServeProcess, TestDb, post_fixture_to};
+use common::{ServeProcess, TestDb, post_fixture_to, post_json};
 use ingest::fixtures;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
@@ -44,6 +44,7 @@ async fn answers(url: &str) -> Vec<(String, String)> {
         ("model_prices", "SELECT to_jsonb(p) - 'created_at' FROM agent_trace.model_prices AS p ORDER BY model_pattern COLLATE \"C\", provider COLLATE \"C\", effective_from, source"),
         ("agent_turns", "SELECT to_jsonb(u) FROM agent_trace.agent_turns AS u ORDER BY trace_id, turn"),
         ("agent_scores", "SELECT to_jsonb(s) - 'created_at' FROM agent_trace.agent_scores AS s ORDER BY trace_id, score_key, project_id"),
+        ("agent_scores_pending", "SELECT to_jsonb(p) - 'created_at' FROM agent_trace.agent_scores_pending AS p ORDER BY score_key, project_id"),
         ("agent_trace_scores", "SELECT to_jsonb(s) FROM agent_trace.agent_trace_scores AS s ORDER BY trace_id, name, project_id"),
         ("agent_score_stats", "SELECT to_jsonb(s) FROM agent_trace.agent_score_stats AS s ORDER BY project_id, day, name, agent_name, model"),
     ]
@@ -340,11 +341,63 @@ async fn a_citus_cluster_answers_as_one_node_does() {
             .await
             .expect("scores on the cluster, by the writer");
     }
+    // Scores over OTLP naming a model response (scores.sql), to both: one without a run, moved
+    // onto the stored span carrying that response (on the cluster right after the commit); one of
+    // a known run without its span, given it; one whose response never comes, left waiting.
+    let (responding_trace, response): (String, String) = {
+        let row = connect(&single.url())
+            .await
+            .query_one(
+                "SELECT trace_id::text, attributes ->> 'gen_ai.response.id' FROM agent_trace.agent_spans
+                  WHERE attributes ? 'gen_ai.response.id' ORDER BY 1, 2 LIMIT 1",
+                &[],
+            )
+            .await
+            .expect("a captured span carrying a response id");
+        (row.get(0), row.get(1))
+    };
+    let evaluation = |name: &str, trace: &str, response: &str| {
+        format!(
+            r#"{{"timeUnixNano": "1763640000000000000", "eventName": "gen_ai.evaluation.result", "traceId": "{trace}",
+                "attributes": [{{"key": "gen_ai.evaluation.name", "value": {{"stringValue": "{name}"}}}},
+                               {{"key": "gen_ai.evaluation.score.value", "value": {{"doubleValue": 0.75}}}},
+                               {{"key": "gen_ai.response.id", "value": {{"stringValue": "{response}"}}}}]}}"#
+        )
+    };
+    let evaluations = format!(
+        r#"{{"resourceLogs": [{{"scopeLogs": [{{"logRecords": [{}, {}, {}]}}]}}]}}"#,
+        evaluation("citus-waiting", "", &response),
+        evaluation("citus-run", &responding_trace, &response),
+        evaluation("citus-never", "", "chatcmpl-never-sent"),
+    );
+    for server in [&reference, &cluster] {
+        let answer = post_json(&server.url("/v1/logs"), &evaluations, None).await;
+        assert_eq!(answer.status, 200, "{}\n{}", answer.body, server.log());
+    }
+    assert_eq!(
+        client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE span_id IS NOT NULL), count(*) FROM agent_trace.agent_scores
+                  WHERE name LIKE 'citus-%'",
+                &[],
+            )
+            .await
+            .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)))
+            .expect("the linked scores"),
+        (2, 2),
+        "both scores naming a stored response are on its span, on the cluster\n{}",
+        cluster.log()
+    );
     let expected = answers(&single.url()).await;
     assert!(
         expected
             .iter()
             .any(|(name, rows)| name == "agent_spans" && rows.lines().count() > 400)
+    );
+    assert!(
+        expected
+            .iter()
+            .any(|(name, rows)| name == "agent_scores_pending" && rows.contains("citus-never"))
     );
     assert!(
         expected

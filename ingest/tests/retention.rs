@@ -140,7 +140,7 @@ async fn erasing_a_session_or_a_user_leaves_nothing_of_them() {
     );
     assert_eq!(
         erase(&db, &format!("session_id => '{session}'")).await,
-        "agent_logs=0 agent_metrics=0 agent_scores=0 agent_span_costs=0 agent_spans=0 agent_traces=0"
+        "agent_logs=0 agent_metrics=0 agent_scores=0 agent_scores_pending=0 agent_span_costs=0 agent_spans=0 agent_traces=0"
     );
     server.terminate();
 }

@@ -773,6 +773,7 @@ pub async fn everything_stored(db: &TestDb) -> String {
         "agent_turns",
         "agent_metric_deltas",
         "agent_scores",
+        "agent_scores_pending",
     ] {
         for row in client
             .query(
