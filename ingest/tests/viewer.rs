@@ -356,7 +356,9 @@ async fn the_api_answers_each_view_from_the_sql_api() {
             "trace_tree",
             "critical_path",
             "turns",
-            "trace_logs"
+            "trace_logs",
+            "trace_scores",
+            "trace_score_summary"
         ]
     );
     let span = server

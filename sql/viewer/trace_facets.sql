@@ -1,6 +1,6 @@
 -- What the trace list's filter fields suggest for [$1, $2): the projects the viewer's login may read,
--- the services, agents, users and sessions of the 5,000 latest traces in the range and the models of
--- their spans, the 200 most
+-- the services, agents, users and sessions of the 5,000 latest traces in the range, the models of
+-- their spans and the names and labels of their scores, the 200 most
 -- frequent of each with how many of those traces have it. Bounded so that it costs the same over
 -- any range (an index scan and 5,000 primary-key lookups); the filters themselves apply to every trace.
 WITH recent AS MATERIALIZED (
@@ -22,6 +22,15 @@ WITH recent AS MATERIALIZED (
       FROM recent AS r
       JOIN agent_trace.agent_spans AS s ON s.trace_id = r.trace_id
      WHERE s.model IS NOT NULL
+    UNION ALL
+    SELECT DISTINCT 'score', sc.name, sc.trace_id
+      FROM recent AS r
+      JOIN agent_trace.agent_scores AS sc ON sc.trace_id = r.trace_id AND sc.project_id = r.project_id
+    UNION ALL
+    SELECT DISTINCT 'score_label', sc.label, sc.trace_id
+      FROM recent AS r
+      JOIN agent_trace.agent_scores AS sc ON sc.trace_id = r.trace_id AND sc.project_id = r.project_id
+     WHERE sc.label IS NOT NULL
 )
 SELECT facet, value, traces
   FROM (SELECT facet, value, count(DISTINCT trace_id) AS traces,
