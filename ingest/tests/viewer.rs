@@ -1726,3 +1726,82 @@ async fn scores_are_shown_filtered_and_added_under_the_token_rules() {
     assert_eq!(stored().await, before + 2);
     server.stop().await;
 }
+
+/// Scores in Debian's headless Chromium (`viewer/e2e/scores.e2e.mjs`), after every captured request
+/// and a few scores given in SQL as the extension's owner: a person's thumbs-down on a span is seen
+/// on it, stored (as `human`, with the comment, in the trace's project), and found by the list's
+/// score filter alone; the diff and the sessions chart show the scores. Screenshots land in
+/// target/viewer-e2e/.
+#[tokio::test(flavor = "multi_thread")]
+async fn scores_work_in_a_real_browser() {
+    let root = repo_root();
+    assert!(
+        root.join("viewer/node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs Debian's chromium and the viewer's npm packages: run scripts/install-viewer-deps.sh (make test does)"
+    );
+    let token = "e2e-scores-token-0123456789";
+    let (db, server) = loaded("viewer-scores-browser", Some(token)).await;
+    db.execute(&format!(
+        "SELECT agent_trace.add_score('{PY_RUN}', 'relevance', value => 0.8, source => 'llm',
+                                      scorer => 'judge', scored_at => now() - interval '1 day');
+         SELECT agent_trace.add_score('{PY_RUN}', 'relevance', value => 0.3, source => 'llm',
+                                      scorer => 'judge', scored_at => now() - interval '2 hours');
+         SELECT agent_trace.add_score('{OPENINFERENCE}', 'relevance', value => 0.9, source => 'llm',
+                                      scorer => 'judge');
+         SELECT agent_trace.add_score('{CODEX_TURN}', 'thumbs', value => 1, label => 'thumbs_up',
+                                      source => 'end_user');"
+    ))
+    .await;
+    let artifacts = root.join("target/viewer-e2e");
+    let base = server.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(["--test", "--test-reporter=spec", "--test-timeout=120000"])
+            .arg("e2e/scores.e2e.mjs")
+            .current_dir(root.join("viewer"))
+            .env("VIEWER_URL", base)
+            .env("VIEWER_TOKEN", token)
+            .env("ARTIFACTS", artifacts)
+            .output()
+    })
+    .await
+    .expect("the node task")
+    .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{report}"
+    );
+    // What the person gave is in the database as they gave it.
+    let client = db.client().await;
+    let row = client
+        .query_one(
+            "SELECT source, label, value, explanation, project_id FROM agent_trace.agent_scores
+              WHERE trace_id = $1::text::agent_trace.trace_id AND span_id = 'b44a6bb020e2d6c6'
+                AND name = 'thumbs'",
+            &[&PY_RUN],
+        )
+        .await
+        .expect("the thumbs-down, once");
+    assert_eq!(row.get::<_, String>(0), "human");
+    assert_eq!(row.get::<_, String>(1), "thumbs_down");
+    assert_eq!(row.get::<_, f64>(2), 0.0);
+    assert_eq!(
+        row.get::<_, String>(3),
+        "wrong city: asked for Paris, Texas"
+    );
+    assert_eq!(row.get::<_, i32>(4), 1);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_scores WHERE source = 'human'")
+            .await,
+        3,
+        "the thumbs-down, the accuracy and the run's thumbs-up; the refused one is not stored"
+    );
+    server.stop().await;
+}
