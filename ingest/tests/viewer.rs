@@ -1805,3 +1805,85 @@ async fn scores_work_in_a_real_browser() {
     );
     server.stop().await;
 }
+
+/// A page of another origin in a real headless Chromium tries to add a score to a stored run, on a
+/// server without a token (only the origin checks stand in its way): fetches without a preflight
+/// (JSON as text/plain, a Blob typed JSON), one with a preflight, a form posted into a frame. None
+/// stores anything; the same score from a client that is not a browser is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_page_of_another_origin_cannot_add_scores() {
+    let root = repo_root();
+    assert!(
+        root.join("viewer/node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs Debian's chromium and the viewer's npm packages: run scripts/install-viewer-deps.sh (make test does)"
+    );
+    let db = TestDb::start("viewer-cross-origin-scores");
+    let server = ViewerServer::start(&db, None, None).await;
+    let trace_id = "5c0e000000000000000000000000b001";
+    let answer = common::post_json(
+        &format!("{}/v1/traces", server.base),
+        &one_span_trace(trace_id, "5c0e00000000b001", "a run to score"),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let page_url = format!("http://{}/", listener.local_addr().expect("address"));
+    let page = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>another site</title><p>hello</p>")
+        }),
+    );
+    let page_server = tokio::spawn(async move { axum::serve(listener, page).await });
+
+    let base = server.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(["--test", "--test-reporter=spec", "--test-timeout=60000"])
+            .arg("e2e/cross-origin-scores.e2e.mjs")
+            .current_dir(root.join("viewer"))
+            .env("TARGET_URL", base)
+            .env("PAGE_URL", page_url)
+            .env("TRACE_ID", trace_id)
+            .output()
+    })
+    .await
+    .expect("the node task")
+    .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{report}"
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_scores")
+            .await,
+        0,
+        "scores added by a page of another origin:\n{report}"
+    );
+    // The same score from a client that is not a browser: stored.
+    let (status, answer) = post_score(
+        &server.base,
+        trace_id,
+        r#"{"name": "thumbs", "label": "thumbs_down"}"#,
+        &[("content-type", "application/json")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_scores")
+            .await,
+        1
+    );
+    page_server.abort();
+    server.stop().await;
+}
