@@ -1538,6 +1538,23 @@ async fn scores_are_shown_filtered_and_added_under_the_token_rules() {
         .json("/api/traces?score=thumbs&score_label=thumbs_down")
         .await;
     assert_eq!(trace_ids(&down), set(&[PY_RUN]));
+    // A thumbs-up for the run afterwards: the filter still finds the thumbs-down (any score of the
+    // name), the list shows the latest.
+    let thumbs_up = r#"{"name": "thumbs", "label": "thumbs_up", "value": 1}"#;
+    let (status, answer) = post_score(&server.base, PY_RUN, thumbs_up, &with(&bearer)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let down = server
+        .json("/api/traces?score=thumbs&score_label=thumbs_down")
+        .await;
+    assert_eq!(trace_ids(&down), set(&[PY_RUN]));
+    let thumbs = rows(&down, "traces")[0]["scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .find(|s| s["name"] == "thumbs")
+        .cloned()
+        .expect("thumbs");
+    assert_eq!(thumbs["label"], "thumbs_up");
     // A key of the caller's makes a retry store the score once; without one, every request is a
     // score of its own.
     let keyed = r#"{"name": "reviewed", "label": "yes", "score_key": "6f1c1a52-3b3a-4c86-9a53-6a3f2e1d0c11"}"#;
@@ -1545,7 +1562,7 @@ async fn scores_are_shown_filtered_and_added_under_the_token_rules() {
         let (status, answer) = post_score(&server.base, PY_RUN, keyed, &with(&bearer)).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
-    assert_eq!(stored().await, before + 2);
+    assert_eq!(stored().await, before + 3);
 
     // Refused, and nothing stored: bad input (400, saying why), an unknown trace or span (404).
     let before = stored().await;
@@ -1632,6 +1649,14 @@ async fn scores_are_shown_filtered_and_added_under_the_token_rules() {
         assert_eq!(got.as_u16(), status, "{body}: {answer}");
         assert!(error.contains(why), "{body}: {error}");
     }
+    // Over 64 KiB: 413.
+    let huge = format!(
+        r#"{{"name": "x", "value": 1, "explanation": "{}"}}"#,
+        "é".repeat(40_000)
+    );
+    let (status, answer) = post_score(&server.base, PY_RUN, &huge, &with(&bearer)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(answer["error"].as_str().is_some(), "{answer}");
     // Not JSON by its type: 415.
     let (status, _) = post_score(
         &server.base,

@@ -26,7 +26,6 @@ mod state;
 pub use state::{AddScore, NewScore, StoreFailure, Viewer, ViewerConfig};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use tokio::sync::watch;
@@ -53,10 +52,7 @@ impl Viewer {
                 login::require_token,
             ));
         // Scores take a project's token too, so they check who asks themselves (`login::scorer`).
-        let scoring = Router::new().route(
-            "/api/traces/{trace_id}/scores",
-            post(scores::add).layer(DefaultBodyLimit::max(scores::MAX_BODY_BYTES)),
-        );
+        let scoring = Router::new().route("/api/traces/{trace_id}/scores", post(scores::add));
         Router::new()
             .route("/login", get(login::page).post(login::log_in))
             .route("/logout", post(login::log_out))

@@ -17,7 +17,7 @@ use super::db::DbError;
 use super::login;
 use super::queries::{self, Param};
 use super::state::{NewScore, StoreFailure, Viewer};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -152,12 +152,20 @@ pub async fn add(
     Path(trace_id): Path<String>,
     headers: HeaderMap,
     extensions: Extensions,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let path = format!("/api/traces/{trace_id}/scores");
     let holder = match login::scorer(&viewer, &headers, &extensions, &path) {
         Ok(holder) => holder,
         Err(verdict) => return login::refused(verdict, true),
+    };
+    // Read only once the token is known, and only so much.
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a score's body is at most {MAX_BODY_BYTES} bytes"),
+        )
+        .into_response();
     };
     match add_as(&viewer, holder, trace_id, &headers, &body).await {
         Ok(answer) => (StatusCode::CREATED, answer).into_response(),
@@ -323,6 +331,10 @@ mod tests {
             (
                 serde_json::json!({"name": "x", "label": "y".repeat(201)}),
                 "at most 200",
+            ),
+            (
+                serde_json::json!({"name": "x", "value": 1, "scorer": "s".repeat(201)}),
+                "the scorer is 201 characters long: at most 200",
             ),
             (
                 serde_json::json!({"name": "x", "value": 1, "explanation": "z".repeat(10_001)}),
