@@ -2,8 +2,8 @@
 //! front end built from `viewer/` (embedded in the binary, `assets`) and a JSON API under `/api`
 //! (`api`, with live updates in `live`) that reads through the extension's SQL API alone:
 //! `agent_traces`, `trace_tree`, `critical_path`, `agent_turns`, `diff_traces`/`diff_summary`,
-//! `replay`/`replay_json`, `agent_sessions`, `agent_logs` and `agent_metric_deltas`, with every
-//! statement in `sql/viewer/*.sql` (`queries`).
+//! `replay`/`replay_json`, `agent_sessions`, `agent_logs`, `agent_metric_deltas`, `agent_scores`
+//! and `agent_trace_scores`, with every statement in `sql/viewer/*.sql` (`queries`).
 //!
 //! What it must not do: write anything through its own pool, or run SQL a user typed. Its own
 //! connection pool (`db`) runs read-only transactions as `agent_trace_reader` when the login role
