@@ -109,7 +109,8 @@ test('the list filters by the score: that run and no other', async () => {
   await page.locator('.trace-table .tr').first().waitFor();
   const all = await page.locator('.trace-table .tr').count();
   assert.ok(all > 3, `${all} traces listed`);
-  // A field applies when left (a change event): Tab, since Enter may only pick a suggestion.
+  // A field applies when it is left (a change event), and keeps what was typed until then while
+  // the list redraws (it did not: a live update could wipe it).
   await page.getByLabel('Filter by score name').fill('thumbs');
   await page.getByLabel('Filter by score name').press('Tab');
   await page.waitForURL(/score=thumbs/);
@@ -142,10 +143,13 @@ test('the run itself gets a score, beside its spans\' ones', async () => {
   await run.getByRole('button', { name: 'Thumbs up' }).click();
   await run.getByTestId('score-list').locator('li', { hasText: 'thumbs' }).waitFor();
   assert.equal(await chip(run.getByTestId('score-list').locator('li').first(), 'thumbs', 'thumbs_up').count(), 1);
-  // The run's latest thumbs is now up; the span's stays down.
+  // The run's latest thumbs is now up (of the run and its spans, the latest counts).
   assert.equal(await chip(page.getByTestId('trace-scores'), 'thumbs', 'thumbs_up').count(), 1);
-  assert.equal(await chip(span, 'thumbs', 'thumbs_down').count(), 1);
+  // The span shows its latest score in the waterfall, the others behind "+1"; its panel lists both.
   assert.equal(await chip(span, 'accuracy').innerText(), 'accuracy 0.25');
+  assert.equal(await span.locator('.score-more').innerText(), '+1');
+  assert.equal(await chip(page.getByTestId('span-scores'), 'thumbs', 'thumbs_down').count(), 1);
+  await shot('s5-run-scores');
 });
 
 test('the diff shows the two runs\' scores side by side', async () => {

@@ -147,9 +147,14 @@ function Waterfall({
                   {node.status === 'ERROR' && <CircleAlert size={13} class="error-text" aria-label="error" />}
                   {(node.is_orphan || node.is_cycle) && <span class="tag" title={node.is_orphan ? 'its parent never arrived' : 'its parent chain looped; cut here'}>{node.is_orphan ? 'orphan' : 'cycle'}</span>}
                   {collapsed.has(node.span_id) && <span class="tag">+{node.subtree_spans - 1}</span>}
-                  {(scored.get(node.span_id) ?? []).slice(0, 2).map((score) => (
+                  {(scored.get(node.span_id) ?? []).slice(0, 1).map((score) => (
                     <ScoreChip key={score.name} name={score.name} value={score.value} label={score.label} />
                   ))}
+                  {(scored.get(node.span_id)?.length ?? 0) > 1 && (
+                    <span class="tag score-more" title={(scored.get(node.span_id) ?? []).slice(1).map((s) => `${s.name}: ${f.scoreText(s.value, s.label)}`).join(', ')}>
+                      +{(scored.get(node.span_id)?.length ?? 0) - 1}
+                    </span>
+                  )}
                   {node.input_tokens !== null && <span class="muted small">{f.tokens(node.input_tokens)}→{f.tokens(node.output_tokens)}</span>}
                 </span>
                 <span class="wf-bars">

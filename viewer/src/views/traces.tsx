@@ -1,6 +1,7 @@
 // The trace list: agent_traces in a time range, filtered (by scores too) and sorted by the server
 // (keyset pages, loaded as the list scrolls), virtualized, each with its latest score of each name,
 // and live: /api/live says when the latest traces changed and the first page is read again.
+import type { InputHTMLAttributes } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ArrowDown, ArrowUp, GitCompare, Radio } from 'lucide-preact';
@@ -54,6 +55,24 @@ function scoresColumn(first: string | undefined): Column {
       </span>
     ),
   };
+}
+
+/**
+ * A filter field: what is typed stays the field's own until it is committed (a change: Enter, or
+ * leaving the field), so that the list redrawing meanwhile (a page loading, a live update) does not
+ * wipe it; it follows the URL when that changes.
+ */
+function FilterInput({ value, onCommit, ...rest }: { value: string | undefined; onCommit: (value: string | undefined) => void } & Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'onInput'>) {
+  const [draft, setDraft] = useState(value ?? '');
+  useEffect(() => setDraft(value ?? ''), [value]);
+  return (
+    <input
+      {...rest}
+      value={draft}
+      onInput={(event) => setDraft((event.target as HTMLInputElement).value)}
+      onChange={(event) => onCommit((event.target as HTMLInputElement).value || undefined)}
+    />
+  );
 }
 
 interface ListState {
@@ -245,13 +264,7 @@ export function TraceList() {
         {FILTERS.map((key) => (
           <label key={key} class="filter">
             <span>{key}</span>
-            <input
-              list={`facet-${key}`}
-              value={query[key] ?? ''}
-              placeholder="any"
-              aria-label={`Filter by ${key}`}
-              onChange={(event) => setQuery({ [key]: (event.target as HTMLInputElement).value || undefined })}
-            />
+            <FilterInput list={`facet-${key}`} value={query[key]} placeholder="any" aria-label={`Filter by ${key}`} onCommit={(value) => setQuery({ [key]: value })} />
             <datalist id={`facet-${key}`}>
               {options(key).map((row) => (
                 <option key={row.value} value={row.value}>
@@ -263,41 +276,41 @@ export function TraceList() {
         ))}
         <fieldset class="filter score-filter" aria-label="Filter by score">
           <span>score</span>
-          <input
+          <FilterInput
             list="facet-score"
-            value={query.score ?? ''}
+            value={query.score}
             placeholder="name"
             aria-label="Filter by score name"
-            onChange={(event) => setQuery({ score: (event.target as HTMLInputElement).value || undefined })}
+            onCommit={(value) => setQuery({ score: value })}
           />
-          <input
+          <FilterInput
             type="number"
             step="any"
             class="score-bound"
-            value={query.score_min ?? ''}
+            value={query.score_min}
             placeholder="≥ min"
             aria-label="Score at least"
             disabled={!query.score}
-            onChange={(event) => setQuery({ score_min: (event.target as HTMLInputElement).value || undefined })}
+            onCommit={(value) => setQuery({ score_min: value })}
           />
-          <input
+          <FilterInput
             type="number"
             step="any"
             class="score-bound"
-            value={query.score_max ?? ''}
+            value={query.score_max}
             placeholder="≤ max"
             aria-label="Score at most"
             disabled={!query.score}
-            onChange={(event) => setQuery({ score_max: (event.target as HTMLInputElement).value || undefined })}
+            onCommit={(value) => setQuery({ score_max: value })}
           />
-          <input
+          <FilterInput
             list="facet-score_label"
             class="score-bound"
-            value={query.score_label ?? ''}
+            value={query.score_label}
             placeholder="label"
             aria-label="Score label"
             disabled={!query.score}
-            onChange={(event) => setQuery({ score_label: (event.target as HTMLInputElement).value || undefined })}
+            onCommit={(value) => setQuery({ score_label: value })}
           />
           {(['score', 'score_label'] as const).map((facet) => (
             <datalist id={`facet-${facet}`} key={facet}>
