@@ -1,8 +1,10 @@
 //! The web viewer on real parts: a PostgreSQL 15 cluster with every captured request posted through
 //! the real server (`server::serve`, viewer on), then its JSON API over HTTP, its token and login, its
-//! least privilege, its live stream, and the whole front end in Debian's headless Chromium
-//! (`viewer/e2e/viewer.e2e.mjs`; `scripts/install-viewer-deps.sh` installs the browser and the
-//! npm packages it needs).
+//! least privilege, its live stream, scores (shown, filtered, and added under the token rules), and
+//! the whole front end in Debian's headless Chromium (`viewer/e2e/viewer.e2e.mjs`,
+//! `scores.e2e.mjs`, and pages of another origin attacking it: `cross-origin.e2e.mjs`,
+//! `cross-origin-scores.e2e.mjs`; `scripts/install-viewer-deps.sh` installs the browser and the npm
+//! packages it needs).
 
 mod common;
 

@@ -178,6 +178,12 @@ test('the sessions page charts a chosen score over time', async () => {
   assert.match(await labels.innerText(), /thumbs_down 1/);
   assert.match(await labels.innerText(), /thumbs_up 2/);
   await shot('s4-sessions-score-chart');
+  // The scores in the dark theme too.
+  await page.goto(`${base}/traces/${PY_RUN}?span=${TOOL_SPAN}`);
+  await page.getByTestId('theme-toggle').click();
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+  await page.getByTestId('span-scores').waitFor();
+  await shot('s6-scores-dark');
   assert.deepEqual(outside, [], 'requests outside the server');
   assert.deepEqual(pageErrors, [], 'errors in the page');
 });
