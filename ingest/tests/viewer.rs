@@ -1367,7 +1367,9 @@ async fn scores_are_shown_filtered_and_added_under_the_token_rules() {
                                       scored_at => now() - interval '1 day');
          SELECT agent_trace.add_score('{OPENINFERENCE}', 'relevance', value => 0.9, source => 'llm');
          SELECT agent_trace.add_score('{CODEX_TURN}', 'thumbs', value => 1, label => 'thumbs_up',
-                                      source => 'end_user');"
+                                      source => 'end_user');
+         SELECT agent_trace.add_score('{ACME_TRACE}', 'review', label => 'default-only',
+                                      explanation => 'said of the default project''s run');"
     ))
     .await;
 
@@ -1388,7 +1390,20 @@ async fn scores_are_shown_filtered_and_added_under_the_token_rules() {
         row_of(CODEX_TURN)["scores"],
         serde_json::json!([{"name": "thumbs", "value": 1, "label": "thumbs_up"}])
     );
-    assert_eq!(row_of(ACME_TRACE)["scores"], Value::Null);
+    // The trace id in two projects: each row shows its own project's scores.
+    let mut two: Vec<String> = rows(&list, "traces")
+        .iter()
+        .filter(|row| row["trace_id"] == ACME_TRACE)
+        .map(|row| row["scores"].to_string())
+        .collect();
+    two.sort();
+    assert_eq!(
+        two,
+        [
+            r#"[{"label":"default-only","name":"review","value":null}]"#,
+            "null"
+        ]
+    );
     let sorted = server.json("/api/traces?limit=500&sort=spans").await;
     let py = rows(&sorted, "traces")
         .iter()
@@ -1698,6 +1713,12 @@ async fn scores_are_shown_filtered_and_added_under_the_token_rules() {
     let (status, answer) = post_score(&server.base, ACME_TRACE, score, &with(&acme_bearer)).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     assert_eq!(answer["score"]["project"], "acme");
+    // What it wrote, and nothing it would read: not the trace's scores (the default project's trace
+    // of the same id has one the viewer reads).
+    assert!(
+        answer.get("scores").is_none() && !answer.to_string().contains("default-only"),
+        "{answer}"
+    );
     assert_eq!(
         db.number(&format!(
             "SELECT count(*) FROM agent_trace.agent_scores WHERE project_id = {acme_id}"

@@ -146,7 +146,8 @@ struct Target {
 }
 
 /// `POST /api/traces/ID/scores`: checks who asks, the body, and where the trace is; stores the score
-/// through the writer; answers 201 with the score and the trace's scores as they are now.
+/// through the writer; answers 201 with the score and (unless a project's token asked) the trace's
+/// scores as they are now.
 pub async fn add(
     State(viewer): State<Viewer>,
     Path(trace_id): Path<String>,
@@ -244,6 +245,11 @@ async fn add_as(
     let stored = RawValue::from_string(stored.to_string())
         .map_err(|e| ApiError::from(DbError::Failed(e.to_string())))?;
     answer.value("score", stored);
+    // A project's token writes and reads nothing: the trace's scores (of any project the viewer
+    // reads) are for those who may use the viewer.
+    if holder != crate::auth::Holder::Server {
+        return Ok(answer);
+    }
     let whole = [Param::text(Some(&trace_id))];
     for (name, query) in [
         ("scores", &queries::TRACE_SCORES),
