@@ -1,8 +1,10 @@
 //! The web viewer on real parts: a PostgreSQL 15 cluster with every captured request posted through
 //! the real server (`server::serve`, viewer on), then its JSON API over HTTP, its token and login, its
-//! least privilege, its live stream, and the whole front end in Debian's headless Chromium
-//! (`viewer/e2e/viewer.e2e.mjs`; `scripts/install-viewer-deps.sh` installs the browser and the
-//! npm packages it needs).
+//! least privilege, its live stream, scores (shown, filtered, and added under the token rules), and
+//! the whole front end in Debian's headless Chromium (`viewer/e2e/viewer.e2e.mjs`,
+//! `scores.e2e.mjs`, and pages of another origin attacking it: `cross-origin.e2e.mjs`,
+//! `cross-origin-scores.e2e.mjs`; `scripts/install-viewer-deps.sh` installs the browser and the npm
+//! packages it needs).
 
 mod common;
 
@@ -356,7 +358,9 @@ async fn the_api_answers_each_view_from_the_sql_api() {
             "trace_tree",
             "critical_path",
             "turns",
-            "trace_logs"
+            "trace_logs",
+            "trace_scores",
+            "trace_score_summary"
         ]
     );
     let span = server
@@ -1256,4 +1260,678 @@ async fn refused_403(server: &ViewerServer) -> u64 {
         })
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as u64
+}
+
+/// A project's name and id, and a trace id in it and in the default project both.
+const ACME_TRACE: &str = "ac0e000000000000000000000000a001";
+
+/// A trace of one span, as OTLP/JSON.
+fn one_span_trace(trace_id: &str, span_id: &str, name: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_nanos();
+    serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": trace_id, "spanId": span_id, "name": name, "kind": 1,
+        "startTimeUnixNano": now.to_string(), "endTimeUnixNano": (now + 5_000_000).to_string()
+    }]}]}]})
+    .to_string()
+}
+
+/// POSTs a score: (status, JSON answer).
+async fn post_score(
+    base: &str,
+    trace_id: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}/api/traces/{trace_id}/scores"))
+        .body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("POST a score");
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The trace ids of the list's answer, as a set.
+fn trace_ids(answer: &Value) -> std::collections::BTreeSet<String> {
+    names(rows(answer, "traces"), "trace_id")
+        .into_iter()
+        .collect()
+}
+
+/// Scores end to end through the API, on real parts: the ingest writes as agent_trace_ingest (a
+/// writer, BYPASSRLS) and the viewer reads as a reader's login (no write privilege, read-only
+/// transactions), so a score that lands was written by the ingest's writer. The list shows each
+/// trace's latest score per name and filters by name, value range and label in both of its
+/// queries, paged; a trace, a diff and the score chart carry them. A person's score is stored with
+/// source `human` into the trace's project; bad input is 400 (saying why), an unknown trace or span
+/// 404, a wrong or missing token 401, another origin 403, each storing nothing; a project's token
+/// scores its own project's traces only (another project's trace is 404, as a trace that does not
+/// exist), and opens nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn scores_are_shown_filtered_and_added_under_the_token_rules() {
+    let db = TestDb::start("viewer-scores");
+    db.execute(
+        "CREATE ROLE viewer_login LOGIN PASSWORD 'viewer-test'; GRANT agent_trace_reader TO viewer_login;
+         SELECT agent_trace.create_project('acme');
+         SELECT agent_trace.grant_project('acme', 'viewer_login');",
+    )
+    .await;
+    let acme_token: String = db
+        .client()
+        .await
+        .query_one(
+            "SELECT agent_trace.create_ingest_token('acme', 'acme agents')",
+            &[],
+        )
+        .await
+        .expect("a token")
+        .get(0);
+    let acme_id = db
+        .number("SELECT project_id::bigint FROM agent_trace.projects WHERE name = 'acme'")
+        .await;
+    let host = db.url().split_once('@').expect("user@host").1.to_string();
+    let reader = format!("postgresql://viewer_login:viewer-test@{host}");
+    let token = "scores-token-0123456789";
+    let server = ViewerServer::start_writing_to(db.writer_url(), Some(token), Some(reader)).await;
+    server.post_every_fixture().await;
+    let bearer = format!("Bearer {token}");
+    let acme_bearer = format!("Bearer {acme_token}");
+    // One trace id in two projects: sent with acme's token, and with the server's.
+    for authorization in [&acme_bearer, &bearer] {
+        let trace = one_span_trace(ACME_TRACE, "ac0e00000000a001", "acme run");
+        let answer = common::post_json(
+            &format!("{}/v1/traces", server.base),
+            &trace,
+            Some(authorization),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    assert_eq!(
+        db.number(&format!(
+            "SELECT count(DISTINCT project_id) FROM agent_trace.agent_traces WHERE trace_id = '{ACME_TRACE}'"
+        ))
+        .await,
+        2
+    );
+    db.execute(&format!(
+        "SELECT agent_trace.add_score('{PY_RUN}', 'relevance', value => 0.3, source => 'llm',
+                                      scorer => 'judge', scored_at => now() - interval '2 hours');
+         SELECT agent_trace.add_score('{PY_RUN}', 'relevance', value => 0.8, source => 'llm',
+                                      scored_at => now() - interval '1 day');
+         SELECT agent_trace.add_score('{OPENINFERENCE}', 'relevance', value => 0.9, source => 'llm');
+         SELECT agent_trace.add_score('{CODEX_TURN}', 'thumbs', value => 1, label => 'thumbs_up',
+                                      source => 'end_user');
+         SELECT agent_trace.add_score('{ACME_TRACE}', 'review', label => 'default-only',
+                                      explanation => 'said of the default project''s run');"
+    ))
+    .await;
+
+    // The list: each trace's latest score per name, null without any.
+    let list = server.json("/api/traces?limit=500").await;
+    let row_of = |id: &str| {
+        rows(&list, "traces")
+            .iter()
+            .find(|row| row["trace_id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} listed"))
+    };
+    assert_eq!(
+        row_of(PY_RUN)["scores"],
+        serde_json::json!([{"name": "relevance", "value": 0.3, "label": null}])
+    );
+    assert_eq!(
+        row_of(CODEX_TURN)["scores"],
+        serde_json::json!([{"name": "thumbs", "value": 1, "label": "thumbs_up"}])
+    );
+    // The trace id in two projects: each row shows its own project's scores.
+    let mut two: Vec<String> = rows(&list, "traces")
+        .iter()
+        .filter(|row| row["trace_id"] == ACME_TRACE)
+        .map(|row| row["scores"].to_string())
+        .collect();
+    two.sort();
+    assert_eq!(
+        two,
+        [
+            r#"[{"label":"default-only","name":"review","value":null}]"#,
+            "null"
+        ]
+    );
+    let sorted = server.json("/api/traces?limit=500&sort=spans").await;
+    let py = rows(&sorted, "traces")
+        .iter()
+        .find(|row| row["trace_id"] == PY_RUN)
+        .expect("listed");
+    assert_eq!(py["scores"][0]["value"], 0.3, "the sorted list too");
+
+    // The filter: any score of the name (of the run or a span) within the range, with the label;
+    // the same through both list queries.
+    let set = |ids: &[&str]| -> std::collections::BTreeSet<String> {
+        ids.iter().map(|id| id.to_string()).collect()
+    };
+    for (filter, expected) in [
+        ("score=relevance", set(&[PY_RUN, OPENINFERENCE])),
+        ("score=relevance&score_max=0.5", set(&[PY_RUN])),
+        ("score=relevance&score_min=0.85", set(&[OPENINFERENCE])),
+        (
+            "score=relevance&score_min=0.75&score_max=0.85",
+            set(&[PY_RUN]),
+        ),
+        ("score=thumbs&score_label=thumbs_up", set(&[CODEX_TURN])),
+        ("score=thumbs&score_label=thumbs_down", set(&[])),
+        ("score=no-such-score", set(&[])),
+    ] {
+        for order in ["", "&sort=duration", "&sort=cost&order=asc"] {
+            let answer = server
+                .json(&format!("/api/traces?limit=500&{filter}{order}"))
+                .await;
+            assert_eq!(trace_ids(&answer), expected, "{filter}{order}");
+        }
+    }
+    // Paged: one trace a page, the keyset cursor carrying the filter's order on.
+    let first = server.json("/api/traces?score=relevance&limit=1").await;
+    let last = &rows(&first, "traces")[0];
+    let second = server
+        .json(&format!(
+            "/api/traces?score=relevance&limit=1&after={}&after_id={}",
+            urlencode(last["start_time"].as_str().expect("start_time")),
+            last["trace_id"].as_str().expect("trace_id")
+        ))
+        .await;
+    let both: std::collections::BTreeSet<String> = trace_ids(&first)
+        .union(&trace_ids(&second))
+        .cloned()
+        .collect();
+    assert_eq!(both, set(&[PY_RUN, OPENINFERENCE]));
+    for bad in [
+        "score=relevance&score_min=abc",
+        "score=relevance&score_max=NaN",
+        "score=relevance&score_min=1e999",
+        "score_label=thumbs_down",
+    ] {
+        let (status, body) = server.get(&format!("/api/traces?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    // The facets suggest score names and labels.
+    let facets = server.json("/api/facets").await;
+    for (facet, value) in [("score", "relevance"), ("score_label", "thumbs_up")] {
+        assert!(
+            rows(&facets, "facets")
+                .iter()
+                .any(|f| f["facet"] == facet && f["value"] == value),
+            "{facet} {value}"
+        );
+    }
+
+    // A trace: every score, and the latest per name (agent_trace_scores).
+    let trace = server.json(&format!("/api/traces/{PY_RUN}")).await;
+    assert_eq!(rows(&trace, "scores").len(), 2);
+    let summary = &rows(&trace, "score_summary")[0];
+    assert_eq!(
+        (
+            &summary["name"],
+            &summary["latest_value"],
+            &summary["score_count"]
+        ),
+        (
+            &Value::from("relevance"),
+            &Value::from(0.3),
+            &Value::from(2)
+        )
+    );
+    // A diff: the two runs' scores by name.
+    let diff = server
+        .json(&format!("/api/diff?a={PY_RUN}&b={OPENINFERENCE}"))
+        .await;
+    let relevance = &rows(&diff, "scores")[0];
+    assert_eq!(
+        (
+            &relevance["value_a"],
+            &relevance["value_b"],
+            &relevance["count_a"]
+        ),
+        (&Value::from(0.3), &Value::from(0.9), &Value::from(2))
+    );
+    // The chart's data: the names, then one name's values and labels per bucket.
+    let chart = server.json("/api/scores").await;
+    let relevance = rows(&chart, "names")
+        .iter()
+        .find(|n| n["name"] == "relevance")
+        .expect("relevance");
+    assert_eq!(relevance["scores"], 3);
+    let chart = server.json("/api/scores?name=thumbs&bucket=1%20day").await;
+    assert_eq!(rows(&chart, "values").len(), 1);
+    assert_eq!(rows(&chart, "values")[0]["avg_value"], 1);
+    assert_eq!(rows(&chart, "labels")[0]["label"], "thumbs_up");
+    let (status, _) = server
+        .get("/api/scores?name=thumbs&bucket=fortnightly")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A person's thumbs-down on a span, with the server's token: 201, into the trace's project,
+    // source human; the answer carries the trace's scores as they are now.
+    let stored = || async {
+        db.number("SELECT count(*) FROM agent_trace.agent_scores")
+            .await
+    };
+    let before = stored().await;
+    let json = [("content-type", "application/json")];
+    fn with(authorization: &str) -> Vec<(&'static str, &str)> {
+        vec![
+            ("content-type", "application/json"),
+            ("authorization", authorization),
+        ]
+    }
+    let thumbs_down = r#"{"span_id": "b44a6bb020e2d6c6", "name": "thumbs", "label": "thumbs_down",
+                          "value": 0, "explanation": "wrong city"}"#;
+    let (status, answer) = post_score(&server.base, PY_RUN, thumbs_down, &with(&bearer)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["score"]["project"], "default");
+    assert_eq!(rows(&answer, "scores").len(), 3);
+    assert_eq!(stored().await, before + 1);
+    let row = db
+        .client()
+        .await
+        .query_one(
+            "SELECT source, span_id::text, label, explanation, project_id FROM agent_trace.agent_scores
+              WHERE name = 'thumbs' AND trace_id = $1::text::agent_trace.trace_id",
+            &[&PY_RUN],
+        )
+        .await
+        .expect("the score");
+    assert_eq!(row.get::<_, String>(0), "human");
+    assert_eq!(row.get::<_, String>(1), "b44a6bb020e2d6c6");
+    assert_eq!(row.get::<_, String>(2), "thumbs_down");
+    assert_eq!(row.get::<_, String>(3), "wrong city");
+    assert_eq!(row.get::<_, i32>(4), 1);
+    let down = server
+        .json("/api/traces?score=thumbs&score_label=thumbs_down")
+        .await;
+    assert_eq!(trace_ids(&down), set(&[PY_RUN]));
+    // A thumbs-up for the run afterwards: the filter still finds the thumbs-down (any score of the
+    // name), the list shows the latest.
+    let thumbs_up = r#"{"name": "thumbs", "label": "thumbs_up", "value": 1}"#;
+    let (status, answer) = post_score(&server.base, PY_RUN, thumbs_up, &with(&bearer)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let down = server
+        .json("/api/traces?score=thumbs&score_label=thumbs_down")
+        .await;
+    assert_eq!(trace_ids(&down), set(&[PY_RUN]));
+    let thumbs = rows(&down, "traces")[0]["scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .find(|s| s["name"] == "thumbs")
+        .cloned()
+        .expect("thumbs");
+    assert_eq!(thumbs["label"], "thumbs_up");
+    // A key of the caller's makes a retry store the score once; without one, every request is a
+    // score of its own.
+    let keyed = r#"{"name": "reviewed", "label": "yes", "score_key": "6f1c1a52-3b3a-4c86-9a53-6a3f2e1d0c11"}"#;
+    for _ in 0..2 {
+        let (status, answer) = post_score(&server.base, PY_RUN, keyed, &with(&bearer)).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    assert_eq!(stored().await, before + 3);
+
+    // Refused, and nothing stored: bad input (400, saying why), an unknown trace or span (404).
+    let before = stored().await;
+    let long_name = format!(r#"{{"name": "{}", "value": 1}}"#, "n".repeat(201));
+    let long_comment = format!(
+        r#"{{"name": "x", "value": 1, "explanation": "{}"}}"#,
+        "c".repeat(10_001)
+    );
+    for (trace, body, status, why) in [
+        (
+            PY_RUN,
+            r#"{"name": "x", "value": "NaN"}"#,
+            400,
+            "invalid type",
+        ),
+        (PY_RUN, r#"{"name": "x", "value": NaN}"#, 400, "not a score"),
+        (
+            PY_RUN,
+            r#"{"name": "x", "value": 1e999}"#,
+            400,
+            "not a score",
+        ),
+        (PY_RUN, r#"{"name": "", "value": 1}"#, 400, "needs a name"),
+        (
+            PY_RUN,
+            r#"{"name": "x"}"#,
+            400,
+            "neither a value nor a label",
+        ),
+        (
+            PY_RUN,
+            r#"{"name": "x", "label": ""}"#,
+            400,
+            "label is empty",
+        ),
+        (PY_RUN, &long_name, 400, "at most 200"),
+        (PY_RUN, &long_comment, 400, "at most 10000"),
+        (
+            PY_RUN,
+            r#"{"name": "x", "value": 1, "source": "llm"}"#,
+            400,
+            "unknown field",
+        ),
+        (
+            PY_RUN,
+            r#"{"name": "x", "value": 1, "span_id": "zz"}"#,
+            400,
+            "span_id",
+        ),
+        (
+            PY_RUN,
+            r#"{"name": "x", "value": 1, "score_key": "k"}"#,
+            400,
+            "uuid",
+        ),
+        (PY_RUN, "name=x&value=1", 400, "not a score"),
+        (
+            "not-a-trace",
+            r#"{"name": "x", "value": 1}"#,
+            400,
+            "trace_id",
+        ),
+        (
+            "00000000000000000000000000000001",
+            r#"{"name": "x", "value": 1}"#,
+            404,
+            "no trace",
+        ),
+        (
+            PY_RUN,
+            r#"{"name": "x", "value": 1, "span_id": "00000000000000aa"}"#,
+            404,
+            "no span",
+        ),
+        (
+            ACME_TRACE,
+            r#"{"name": "x", "value": 1}"#,
+            409,
+            "several projects (default, acme)",
+        ),
+    ] {
+        let (got, answer) = post_score(&server.base, trace, body, &with(&bearer)).await;
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert_eq!(got.as_u16(), status, "{body}: {answer}");
+        assert!(error.contains(why), "{body}: {error}");
+    }
+    // Over 64 KiB: 413.
+    let huge = format!(
+        r#"{{"name": "x", "value": 1, "explanation": "{}"}}"#,
+        "é".repeat(40_000)
+    );
+    let (status, answer) = post_score(&server.base, PY_RUN, &huge, &with(&bearer)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(answer["error"].as_str().is_some(), "{answer}");
+    // Not JSON by its type: 415.
+    let (status, _) = post_score(
+        &server.base,
+        PY_RUN,
+        r#"{"name": "x", "value": 1}"#,
+        &[("content-type", "text/plain"), ("authorization", &bearer)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // No token, a wrong one: 401. A web page of another site, token or not: 403.
+    let score = r#"{"name": "x", "value": 1}"#;
+    let (status, _) = post_score(&server.base, PY_RUN, score, &json).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = post_score(
+        &server.base,
+        PY_RUN,
+        score,
+        &with("Bearer wrong-token-0123456789"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for (header, value) in [
+        ("origin", "http://attacker.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let mut headers = with(&bearer);
+        headers.push((header, value));
+        let (status, answer) = post_score(&server.base, PY_RUN, score, &headers).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{header}: {value}: {answer}");
+    }
+    assert_eq!(stored().await, before, "nothing refused was stored");
+
+    // A project's token: its own project's trace (of the id in two projects, acme's), into acme;
+    // the default project's trace is refused as a trace that does not exist, named or not.
+    let (status, answer) = post_score(&server.base, ACME_TRACE, score, &with(&acme_bearer)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["score"]["project"], "acme");
+    // What it wrote, and nothing it would read: not the trace's scores (the default project's trace
+    // of the same id has one the viewer reads).
+    assert!(
+        answer.get("scores").is_none() && !answer.to_string().contains("default-only"),
+        "{answer}"
+    );
+    assert_eq!(
+        db.number(&format!(
+            "SELECT count(*) FROM agent_trace.agent_scores WHERE project_id = {acme_id}"
+        ))
+        .await,
+        1
+    );
+    for body in [
+        score.to_string(),
+        r#"{"name": "x", "value": 1, "project": "default"}"#.to_string(),
+    ] {
+        let (status, answer) = post_score(&server.base, PY_RUN, &body, &with(&acme_bearer)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}: {answer}");
+        assert_eq!(answer["error"], format!("no trace {PY_RUN}"));
+    }
+    let (status, _) = post_score(
+        &server.base,
+        ACME_TRACE,
+        r#"{"name": "x", "value": 1, "project": "default"}"#,
+        &with(&acme_bearer),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "acme's token never names another project"
+    );
+    // It opens nothing else of the viewer.
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/traces", server.base))
+        .header("authorization", &acme_bearer)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // The server's token names the project of a trace id two projects have.
+    let (status, answer) = post_score(
+        &server.base,
+        ACME_TRACE,
+        r#"{"name": "y", "value": 1, "project": "acme"}"#,
+        &with(&bearer),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["score"]["project"], "acme");
+    assert_eq!(
+        db.number(&format!(
+            "SELECT count(*) FROM agent_trace.agent_scores WHERE project_id = {acme_id}"
+        ))
+        .await,
+        2
+    );
+    assert_eq!(stored().await, before + 2);
+    server.stop().await;
+}
+
+/// Scores in Debian's headless Chromium (`viewer/e2e/scores.e2e.mjs`), after every captured request
+/// and a few scores given in SQL as the extension's owner: a person's thumbs-down on a span is seen
+/// on it, stored (as `human`, with the comment, in the trace's project), and found by the list's
+/// score filter alone; the diff and the sessions chart show the scores. Screenshots land in
+/// target/viewer-e2e/.
+#[tokio::test(flavor = "multi_thread")]
+async fn scores_work_in_a_real_browser() {
+    let root = repo_root();
+    assert!(
+        root.join("viewer/node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs Debian's chromium and the viewer's npm packages: run scripts/install-viewer-deps.sh (make test does)"
+    );
+    let token = "e2e-scores-token-0123456789";
+    let (db, server) = loaded("viewer-scores-browser", Some(token)).await;
+    db.execute(&format!(
+        "SELECT agent_trace.add_score('{PY_RUN}', 'relevance', value => 0.8, source => 'llm',
+                                      scorer => 'judge', scored_at => now() - interval '1 day');
+         SELECT agent_trace.add_score('{PY_RUN}', 'relevance', value => 0.3, source => 'llm',
+                                      scorer => 'judge', scored_at => now() - interval '2 hours');
+         SELECT agent_trace.add_score('{OPENINFERENCE}', 'relevance', value => 0.9, source => 'llm',
+                                      scorer => 'judge');
+         SELECT agent_trace.add_score('{CODEX_TURN}', 'thumbs', value => 1, label => 'thumbs_up',
+                                      source => 'end_user');"
+    ))
+    .await;
+    let artifacts = root.join("target/viewer-e2e");
+    let base = server.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(["--test", "--test-reporter=spec", "--test-timeout=120000"])
+            .arg("e2e/scores.e2e.mjs")
+            .current_dir(root.join("viewer"))
+            .env("VIEWER_URL", base)
+            .env("VIEWER_TOKEN", token)
+            .env("ARTIFACTS", artifacts)
+            .output()
+    })
+    .await
+    .expect("the node task")
+    .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{report}"
+    );
+    // What the person gave is in the database as they gave it.
+    let client = db.client().await;
+    let row = client
+        .query_one(
+            "SELECT source, label, value, explanation, project_id FROM agent_trace.agent_scores
+              WHERE trace_id = $1::text::agent_trace.trace_id AND span_id = 'b44a6bb020e2d6c6'
+                AND name = 'thumbs'",
+            &[&PY_RUN],
+        )
+        .await
+        .expect("the thumbs-down, once");
+    assert_eq!(row.get::<_, String>(0), "human");
+    assert_eq!(row.get::<_, String>(1), "thumbs_down");
+    assert_eq!(row.get::<_, f64>(2), 0.0);
+    assert_eq!(
+        row.get::<_, String>(3),
+        "wrong city: asked for Paris, Texas"
+    );
+    assert_eq!(row.get::<_, i32>(4), 1);
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_scores WHERE source = 'human'")
+            .await,
+        3,
+        "the thumbs-down, the accuracy and the run's thumbs-up; the refused one is not stored"
+    );
+    server.stop().await;
+}
+
+/// A page of another origin in a real headless Chromium tries to add a score to a stored run, on a
+/// server without a token (only the origin checks stand in its way): fetches without a preflight
+/// (JSON as text/plain, a Blob typed JSON), one with a preflight, a form posted into a frame. None
+/// stores anything; the same score from a client that is not a browser is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_page_of_another_origin_cannot_add_scores() {
+    let root = repo_root();
+    assert!(
+        root.join("viewer/node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs Debian's chromium and the viewer's npm packages: run scripts/install-viewer-deps.sh (make test does)"
+    );
+    let db = TestDb::start("viewer-cross-origin-scores");
+    let server = ViewerServer::start(&db, None, None).await;
+    let trace_id = "5c0e000000000000000000000000b001";
+    let answer = common::post_json(
+        &format!("{}/v1/traces", server.base),
+        &one_span_trace(trace_id, "5c0e00000000b001", "a run to score"),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let page_url = format!("http://{}/", listener.local_addr().expect("address"));
+    let page = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>another site</title><p>hello</p>")
+        }),
+    );
+    let page_server = tokio::spawn(async move { axum::serve(listener, page).await });
+
+    let base = server.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(["--test", "--test-reporter=spec", "--test-timeout=60000"])
+            .arg("e2e/cross-origin-scores.e2e.mjs")
+            .current_dir(root.join("viewer"))
+            .env("TARGET_URL", base)
+            .env("PAGE_URL", page_url)
+            .env("TRACE_ID", trace_id)
+            .output()
+    })
+    .await
+    .expect("the node task")
+    .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{report}"
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_scores")
+            .await,
+        0,
+        "scores added by a page of another origin:\n{report}"
+    );
+    // The same score from a client that is not a browser: stored.
+    let (status, answer) = post_score(
+        &server.base,
+        trace_id,
+        r#"{"name": "thumbs", "label": "thumbs_down"}"#,
+        &[("content-type", "application/json")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_scores")
+            .await,
+        1
+    );
+    page_server.abort();
+    server.stop().await;
 }

@@ -29,6 +29,92 @@ export interface TraceRow {
   input_preview: string | null;
   output_preview: string | null;
   sort_key?: number;
+  /** The latest score of each name (of the run or its spans); null without any. */
+  scores: LatestScore[] | null;
+}
+
+/** A score as the list shows it: the latest of its name. */
+export interface LatestScore {
+  name: string;
+  value: Num;
+  label: string | null;
+}
+
+/** One score as given (trace_scores.sql): of the run (span_id null) or of one span. */
+export interface ScoreRow {
+  span_id: string | null;
+  name: string;
+  value: Num;
+  label: string | null;
+  explanation: string | null;
+  source: string | null;
+  scorer: string | null;
+  scored_at: string;
+  score_key: string;
+}
+
+/** A trace's scores per name (agent_trace_scores). */
+export interface ScoreSummary {
+  name: string;
+  latest_value: Num;
+  latest_label: string | null;
+  latest_source: string | null;
+  latest_scorer: string | null;
+  latest_scored_at: string;
+  score_count: number;
+  avg_value: Num;
+}
+
+/** Two runs' scores of one name (diff_scores.sql). */
+export interface DiffScore {
+  name: string;
+  value_a: Num;
+  label_a: string | null;
+  count_a: number | null;
+  avg_a: Num;
+  value_b: Num;
+  label_b: string | null;
+  count_b: number | null;
+  avg_b: Num;
+  value_delta: Num;
+}
+
+/** What POST /api/traces/ID/scores takes. */
+export interface NewScore {
+  name: string;
+  value?: number;
+  label?: string;
+  explanation?: string;
+  span_id?: string;
+}
+
+/** What it answers: the score stored, and the trace's scores now. */
+export interface ScoresAnswer {
+  score: { score_key: string; trace_id: string; span_id: string | null; project: string };
+  scores: ScoreRow[];
+  score_summary: ScoreSummary[];
+}
+
+export interface ScoreName {
+  name: string;
+  scores: number;
+  value_count: number;
+  label_count: number;
+}
+
+export interface ScoreValueBucket {
+  bucket: string;
+  scores: number;
+  value_count: number;
+  avg_value: Num;
+  min_value: Num;
+  max_value: Num;
+}
+
+export interface ScoreLabelBucket {
+  bucket: string;
+  label: string;
+  scores: number;
 }
 
 export interface TraceDetail extends TraceRow {
@@ -221,7 +307,7 @@ export interface SessionRow {
 }
 
 export interface Facet {
-  facet: 'project' | 'service' | 'agent' | 'user' | 'session' | 'model';
+  facet: 'project' | 'service' | 'agent' | 'user' | 'session' | 'model' | 'score' | 'score_label';
   value: string;
   traces: number;
 }
@@ -267,6 +353,20 @@ export function apiUrl(path: string, params: Params = {}): string {
 
 export async function getJson<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T & { sql: Shown[] }> {
   const response = await fetch(apiUrl(path, params), { signal, headers: { accept: 'application/json' } });
+  return answer<T>(response, signal);
+}
+
+/** POSTs a JSON body (the one write the viewer makes: a score). */
+export async function postJson<T>(path: string, body: unknown): Promise<T & { sql: Shown[] }> {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return answer<T>(response);
+}
+
+async function answer<T>(response: Response, signal?: AbortSignal): Promise<T & { sql: Shown[] }> {
   if (response.status === 401) {
     // The cookie went away (logged out elsewhere, or the server's token changed).
     window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);

@@ -72,3 +72,14 @@ export function prettyJson(text: string): string {
 export function stringify(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }
+
+/** A score's value, in at most three significant digits (0.3, 0.833, 12). */
+export function scoreValue(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '–';
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
+}
+
+/** What a score says, compactly: its label, else its value. */
+export function scoreText(value: number | null | undefined, label: string | null | undefined): string {
+  return label ? label : scoreValue(value);
+}

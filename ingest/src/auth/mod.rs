@@ -259,6 +259,53 @@ impl Auth {
     }
 }
 
+/// Who holds a token, where a project's token is taken besides the server's (the viewer's score
+/// writing, `crate::viewer`): a project's token acts for its project alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// The server's own token; or anyone, where the server asks for no token.
+    Server,
+    /// A project's token (`projects`, from the database): that project's id.
+    Project(i32),
+}
+
+impl Auth {
+    /// Who holds the bearer token of this `Authorization` value, on a path that a project's token
+    /// may use too. Without a bearer token: anyone (`Holder::Server`) when the server asks for no
+    /// token, else refused (not counted). A token sent must be right, unless no token exists
+    /// anywhere (as `check_ingest`); wrong ones are counted and throttled as `check_token`'s are.
+    pub fn check_holder(
+        &self,
+        authorization: Option<&str>,
+        projects: &Projects,
+        peer: IpAddr,
+        path: &str,
+    ) -> Result<Holder, Verdict> {
+        let Some(token) = authorization.and_then(bearer_token) else {
+            return if self.is_required() {
+                Err(Verdict::Refused)
+            } else {
+                Ok(Holder::Server)
+            };
+        };
+        if !self.is_required() && !projects.has_tokens() {
+            return Ok(Holder::Server);
+        }
+        if let Some(throttled) = self.throttle.throttled(peer, path) {
+            return Err(Verdict::Throttled(throttled));
+        }
+        let digest = TokenDigest::of(token);
+        if let Some(project) = projects.project_of(digest.bytes()) {
+            return Ok(Holder::Project(project));
+        }
+        if self.is_required() && self.accepts(&digest) {
+            return Ok(Holder::Server);
+        }
+        self.throttle.wrong_token(peer, path);
+        Err(Verdict::Refused)
+    }
+}
+
 /// The client's address: the TCP peer that `crate::server` puts into each request's extensions
 /// as axum's `ConnectInfo`; unspecified (one shared count) if none was put there.
 pub fn peer(extensions: &axum::http::Extensions) -> IpAddr {
@@ -441,5 +488,63 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         assert!(auth.replace(&tokens).is_err());
         assert!(allows(&auth, Some("Bearer new-token-0123456789")), "kept");
+    }
+
+    #[test]
+    fn a_project_s_token_holds_for_its_project_and_the_server_s_for_the_server() {
+        use crate::projects::Directory;
+        let projects = Projects::default();
+        let open = Auth::default();
+        // No token anywhere: anyone, with or without a header.
+        assert_eq!(
+            open.check_holder(None, &projects, HERE, "/"),
+            Ok(Holder::Server)
+        );
+        assert_eq!(
+            open.check_holder(Some("Bearer anything-at-all"), &projects, HERE, "/"),
+            Ok(Holder::Server)
+        );
+        projects.replace(Directory {
+            tokens: vec![(*TokenDigest::of("project-two-token-0123").bytes(), 2)],
+            redactions: vec![],
+        });
+        // A server without a token of its own: no header is anyone; a token sent must be right.
+        assert_eq!(
+            open.check_holder(None, &projects, HERE, "/"),
+            Ok(Holder::Server)
+        );
+        assert_eq!(
+            open.check_holder(Some("Bearer project-two-token-0123"), &projects, HERE, "/"),
+            Ok(Holder::Project(2))
+        );
+        assert_eq!(
+            open.check_holder(Some("Bearer a-wrong-guess-0123"), &projects, HERE, "/"),
+            Err(Verdict::Refused)
+        );
+        let auth = Auth::new(&Tokens::one("the-server-token-0123")).unwrap();
+        assert_eq!(
+            auth.check_holder(None, &projects, HERE, "/"),
+            Err(Verdict::Refused)
+        );
+        assert_eq!(
+            auth.check_holder(Some("Bearer the-server-token-0123"), &projects, HERE, "/"),
+            Ok(Holder::Server)
+        );
+        assert_eq!(
+            auth.check_holder(Some("Bearer project-two-token-0123"), &projects, HERE, "/"),
+            Ok(Holder::Project(2))
+        );
+        // Wrong tokens count towards the address's throttle.
+        let other = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+        for _ in 0..throttle::BURST {
+            assert_eq!(
+                auth.check_holder(Some("Bearer a-wrong-guess-0123"), &projects, other, "/"),
+                Err(Verdict::Refused)
+            );
+        }
+        assert!(matches!(
+            auth.check_holder(Some("Bearer the-server-token-0123"), &projects, other, "/"),
+            Err(Verdict::Throttled(_))
+        ));
     }
 }

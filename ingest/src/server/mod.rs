@@ -20,12 +20,13 @@ use crate::map::redact::Redaction;
 use crate::otlp::intake::Intake;
 use crate::otlp::{Limits, grpc, http};
 use crate::projects::Projects;
-use crate::viewer::{Viewer, ViewerConfig};
-use crate::write::{Writer, WriterConfig};
+use crate::viewer::{AddScore, NewScore, StoreFailure, Viewer, ViewerConfig};
+use crate::write::{ScoreToAdd, Writer, WriterConfig};
 use connections::{Connections, Protocol};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use tokio::sync::watch;
 
 /// The default OTLP/HTTP address (the OTLP standard port, loopback only).
@@ -119,6 +120,9 @@ pub async fn serve(
     let projects = Projects::new(config.redaction);
     refresh_projects(&writer, &projects).await;
     tokio::spawn(refresh_projects_every(writer.clone(), projects.clone()));
+    // A person's score, added in the viewer, is stored by the ingest's writer, as OTLP's rows are:
+    // the viewer's own pool only reads.
+    let viewer = viewer.map(|viewer| viewer.with_scoring(projects.clone(), score_writer(&writer)));
     if let Some(interval) = config.maintenance_interval {
         tokio::spawn(maintain_every(writer.clone(), interval));
     }
@@ -168,6 +172,35 @@ pub fn http_router(intake: Intake, viewer: axum::Router, tls: bool) -> axum::Rou
         .merge(operate::router(intake))
         .merge(viewer)
         .layer(axum::middleware::from_fn_with_state(guard, guard::check))
+}
+
+/// The viewer's way to store a score: `Writer::add_score`, on the writer's pool.
+fn score_writer(writer: &Writer) -> AddScore {
+    let writer = writer.clone();
+    Arc::new(move |score: NewScore| {
+        let writer = writer.clone();
+        Box::pin(async move {
+            let to_add = ScoreToAdd {
+                trace_id: &score.trace_id,
+                span_id: score.span_id.as_deref(),
+                name: &score.name,
+                value: score.value,
+                label: score.label.as_deref(),
+                explanation: score.explanation.as_deref(),
+                source: score.source,
+                scorer: score.scorer.as_deref(),
+                project: &score.project,
+                score_key: score.score_key.as_deref(),
+            };
+            writer
+                .add_score(&to_add)
+                .await
+                .map_err(|failure| StoreFailure {
+                    sqlstate: failure.sqlstate,
+                    message: failure.message,
+                })
+        })
+    })
 }
 
 /// CREATE EXTENSION loads built-in prices; a table emptied since leaves every computed cost empty,

@@ -29,6 +29,7 @@ pub fn routes() -> Router<Viewer> {
         .route("/api/diff", get(diff))
         .route("/api/sessions", get(sessions))
         .route("/api/usage", get(usage))
+        .route("/api/scores", get(score_stats))
 }
 
 /// A failed API request: a status and `{"error": message}`.
@@ -38,7 +39,23 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn not_found(what: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub(super) fn bad_request(why: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, why)
+    }
+
+    pub(super) fn not_found(what: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
             message: what.into(),
@@ -88,15 +105,26 @@ impl IntoResponse for ApiError {
 
 /// An answer: named parts (JSON from PostgreSQL, passed through as it came) and the SQL behind them.
 #[derive(Default)]
-struct Answer {
+pub(super) struct Answer {
     parts: Vec<(&'static str, Box<RawValue>)>,
     sql: Vec<Shown>,
 }
 
 impl Answer {
-    fn part(&mut self, name: &'static str, json: Box<RawValue>, query: &Query, params: &[Param]) {
+    pub(super) fn part(
+        &mut self,
+        name: &'static str,
+        json: Box<RawValue>,
+        query: &Query,
+        params: &[Param],
+    ) {
         self.parts.push((name, json));
         self.sql.push(queries::for_psql(query, params));
+    }
+
+    /// A part that no statement of the viewer's gave (what a write stored).
+    pub(super) fn value(&mut self, name: &'static str, json: Box<RawValue>) {
+        self.parts.push((name, json));
     }
 }
 
@@ -202,6 +230,14 @@ struct ListParams {
     q: Option<String>,
     /// A project's name: only its traces.
     project: Option<String>,
+    /// A score's name: only traces with a score of that name (of the run or one of its spans)...
+    score: Option<String>,
+    /// ... whose value is at least this ...
+    score_min: Option<String>,
+    /// ... and at most this ...
+    score_max: Option<String>,
+    /// ... and whose label is this.
+    score_label: Option<String>,
     #[serde(default)]
     sort: Sort,
     #[serde(default)]
@@ -212,9 +248,43 @@ struct ListParams {
     limit: Option<i64>,
 }
 
+/// The score filter of the list: its name, least and greatest value and label, each NULL for any.
+/// The bounds are numbers (not NaN or infinite), and every part needs the name.
+fn score_filter(p: &ListParams) -> Result<[Param; 4], ApiError> {
+    fn bound<'a>(name: &str, value: &'a Option<String>) -> Result<Option<&'a str>, ApiError> {
+        match given(value) {
+            None => Ok(None),
+            Some(text) => match text.trim().parse::<f64>() {
+                Ok(number) if number.is_finite() => Ok(Some(text.trim())),
+                _ => Err(ApiError::bad_request(format!(
+                    "{name} is {text:?}: give a finite number, e.g. 0.5"
+                ))),
+            },
+        }
+    }
+    let (min, max) = (
+        bound("score_min", &p.score_min)?,
+        bound("score_max", &p.score_max)?,
+    );
+    let label = given(&p.score_label);
+    let name = given(&p.score);
+    if name.is_none() && (min.is_some() || max.is_some() || label.is_some()) {
+        return Err(ApiError::bad_request(
+            "score_min, score_max and score_label filter the scores named by score: give score too",
+        ));
+    }
+    Ok([
+        Param::text(name),
+        Param::text(min),
+        Param::text(max),
+        Param::text(label),
+    ])
+}
+
 async fn trace_list(State(viewer): State<Viewer>, Params(p): Params<ListParams>) -> ApiResult {
     let [from, to] = range(&p.from, &p.to);
     let [after, after_id] = cursor(&p.after, &p.after_id)?;
+    let scores = score_filter(&p)?;
     let mut params = vec![
         from,
         to,
@@ -241,6 +311,7 @@ async fn trace_list(State(viewer): State<Viewer>, Params(p): Params<ListParams>)
     };
     params.push(Param::Int(page_size(p.limit)));
     params.push(Param::text(given(&p.project)));
+    params.extend(scores);
     let mut answer = Answer::default();
     answer.part(
         "traces",
@@ -293,7 +364,12 @@ async fn trace(
         answer.part(name, db.rows(query, &scoped).await?, query, &scoped);
     }
     let whole = [Param::text(Some(&trace_id))];
-    for (name, query) in [("turns", &queries::TURNS), ("logs", &queries::TRACE_LOGS)] {
+    for (name, query) in [
+        ("turns", &queries::TURNS),
+        ("logs", &queries::TRACE_LOGS),
+        ("scores", &queries::TRACE_SCORES),
+        ("score_summary", &queries::TRACE_SCORE_SUMMARY),
+    ] {
         answer.part(name, db.rows(query, &whole).await?, query, &whole);
     }
     Ok(answer)
@@ -430,6 +506,9 @@ async fn diff(State(viewer): State<Viewer>, Params(p): Params<DiffParams>) -> Ap
     }
     let rows = db.rows(&queries::DIFF_TRACES, &params).await?;
     answer.part("rows", rows, &queries::DIFF_TRACES, &params);
+    let pair = [Param::text(Some(&p.a)), Param::text(Some(&p.b))];
+    let scores = db.rows(&queries::DIFF_SCORES, &pair).await?;
+    answer.part("scores", scores, &queries::DIFF_SCORES, &pair);
     Ok(answer)
 }
 
@@ -472,13 +551,19 @@ struct UsageParams {
     bucket: Option<String>,
 }
 
-async fn usage(State(viewer): State<Viewer>, Params(p): Params<UsageParams>) -> ApiResult {
-    let [from, to] = range(&p.from, &p.to);
-    // date_bin needs a finite origin; the epoch serves when the range is open.
+/// A chart's range: `from` and `to`, with the epoch for an open start (date_bin needs a finite
+/// origin).
+fn chart_range(from: &Option<String>, to: &Option<String>) -> [Param; 2] {
+    let [from, to] = range(from, to);
     let from = match &from {
         Param::Text(Some(text)) if text == "-infinity" => Param::text(Some("1970-01-01")),
         _ => from,
     };
+    [from, to]
+}
+
+async fn usage(State(viewer): State<Viewer>, Params(p): Params<UsageParams>) -> ApiResult {
+    let [from, to] = chart_range(&p.from, &p.to);
     let params = [
         from,
         to,
@@ -491,6 +576,45 @@ async fn usage(State(viewer): State<Viewer>, Params(p): Params<UsageParams>) -> 
         ("calls", &queries::USAGE_COST),
     ] {
         answer.part(name, db.rows(query, &params).await?, query, &params);
+    }
+    Ok(answer)
+}
+
+#[derive(Deserialize)]
+struct ScoreStatsParams {
+    from: Option<String>,
+    to: Option<String>,
+    /// The chart's bucket, a PostgreSQL interval such as `1 hour`.
+    bucket: Option<String>,
+    /// The score charted; without it, only the names to choose from.
+    name: Option<String>,
+}
+
+/// A score over time, for the sessions page's chart: the names given in the range, and for `name`,
+/// its values (count, average, least, greatest) and labels (count of each) per bucket.
+async fn score_stats(
+    State(viewer): State<Viewer>,
+    Params(p): Params<ScoreStatsParams>,
+) -> ApiResult {
+    let [from, to] = chart_range(&p.from, &p.to);
+    let db = &viewer.db;
+    let mut answer = Answer::default();
+    let range = [from.clone(), to.clone()];
+    let names = db.rows(&queries::SCORE_NAMES, &range).await?;
+    answer.part("names", names, &queries::SCORE_NAMES, &range);
+    if let Some(name) = given(&p.name) {
+        let params = [
+            from,
+            to,
+            Param::text(Some(given(&p.bucket).unwrap_or("1 day"))),
+            Param::text(Some(name)),
+        ];
+        for (part, query) in [
+            ("values", &queries::SCORE_VALUES),
+            ("labels", &queries::SCORE_LABELS),
+        ] {
+            answer.part(part, db.rows(query, &params).await?, query, &params);
+        }
     }
     Ok(answer)
 }

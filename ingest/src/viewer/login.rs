@@ -11,7 +11,7 @@ use super::api::ApiError;
 use super::assets;
 use super::session::LIFETIME;
 use super::state::Viewer;
-use crate::auth::{self, TokenDigest, Verdict};
+use crate::auth::{self, Holder, TokenDigest, Verdict};
 use axum::Form;
 use axum::extract::{Query, Request, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
@@ -42,6 +42,22 @@ pub async fn require_token(State(viewer): State<Viewer>, request: Request, next:
     let api = path.starts_with("/api/");
     match access(&viewer, request.headers(), request.extensions(), path) {
         Verdict::Allowed => return next.run(request).await,
+        Verdict::Throttled(throttled) => return refused(Verdict::Throttled(throttled), api),
+        Verdict::Refused if api => return refused(Verdict::Refused, api),
+        Verdict::Refused => {}
+    }
+    let back_to = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |target| target.as_str());
+    let query = serde_urlencoded::to_string([("next", back_to)]).unwrap_or_default();
+    Redirect::to(&format!("/login?{query}")).into_response()
+}
+
+/// The answer to a request refused for its token: 429 with `Retry-After` when its address sent too
+/// many wrong ones, else 401; as JSON for the API (`api`), as text for a page.
+pub fn refused(verdict: Verdict, api: bool) -> Response {
+    match verdict {
         Verdict::Throttled(throttled) => {
             let message = auth::throttled_message(&throttled);
             let mut response = if api {
@@ -56,19 +72,41 @@ pub async fn require_token(State(viewer): State<Viewer>, request: Request, next:
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(throttled.seconds()));
-            return response;
+            response
         }
-        Verdict::Refused => {}
+        _ if api => ApiError::unauthorized().into_response(),
+        _ => (StatusCode::UNAUTHORIZED, auth::UNAUTHORIZED).into_response(),
     }
-    if api {
-        return ApiError::unauthorized().into_response();
+}
+
+/// Who may add a score with this request (`scores`): a live session's cookie first (opened with a
+/// server's token, so the server), then a bearer token, the server's or a project's
+/// (`crate::auth::Auth::check_holder`); without either, anyone where the server asks for no token.
+pub fn scorer(
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    path: &str,
+) -> Result<Holder, Verdict> {
+    if viewer.auth.is_required()
+        && let Some(id) = session_id(viewer, headers)
+        && is_live(viewer, &id)
+        && let Some(token) = viewer.sessions.token_of(&id)
+    {
+        return Ok(viewer
+            .projects
+            .project_of(token.bytes())
+            .map_or(Holder::Server, Holder::Project));
     }
-    let back_to = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |target| target.as_str());
-    let query = serde_urlencoded::to_string([("next", back_to)]).unwrap_or_default();
-    Redirect::to(&format!("/login?{query}")).into_response()
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    viewer.auth.check_holder(
+        authorization,
+        &viewer.projects,
+        auth::peer(extensions),
+        path,
+    )
 }
 
 /// A live session's cookie first (a session id cannot be guessed, so it is not counted), then the

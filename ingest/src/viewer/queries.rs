@@ -41,6 +41,13 @@ viewer_sql! {
     USAGE_TOKENS = "usage_tokens";
     USAGE_COST = "usage_cost";
     LIVE_HEAD = "live_head";
+    TRACE_SCORES = "trace_scores";
+    TRACE_SCORE_SUMMARY = "trace_score_summary";
+    DIFF_SCORES = "diff_scores";
+    SCORE_NAMES = "score_names";
+    SCORE_VALUES = "score_values";
+    SCORE_LABELS = "score_labels";
+    SCORE_TARGET = "score_target";
 }
 
 /// A bind parameter: text (cast to its type in the SQL, so PostgreSQL parses ids and times) or a

@@ -1,11 +1,48 @@
 //! The viewer's shared state: its read-only pool, the token it asks for and the login sessions, and
-//! how `serve` starts it.
+//! how `serve` starts it; what it needs to take a person's score (the projects' tokens, and the
+//! writer `serve` lends it).
 
 use super::db::Db;
 use super::session::Sessions;
 use crate::auth::Auth;
 use crate::postgres::Password;
+use crate::projects::Projects;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use tokio::sync::watch;
+
+/// A score to store (`scores`), checked, with the project the viewer found its trace in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewScore {
+    pub trace_id: String,
+    pub span_id: Option<String>,
+    pub name: String,
+    pub value: Option<f64>,
+    pub label: Option<String>,
+    pub explanation: Option<String>,
+    pub scorer: Option<String>,
+    /// Always `human`: a person gave it, in the viewer.
+    pub source: &'static str,
+    /// The project's name.
+    pub project: String,
+    pub score_key: Option<String>,
+}
+
+/// Why the writer stored nothing: the database's SQLSTATE (None: it could not be reached) and its
+/// message.
+#[derive(Debug)]
+pub struct StoreFailure {
+    pub sqlstate: Option<String>,
+    pub message: String,
+}
+
+/// Stores a score and gives its key: `crate::server` hands the viewer this, over the ingest's writer.
+pub type AddScore = Arc<
+    dyn Fn(NewScore) -> Pin<Box<dyn Future<Output = Result<String, StoreFailure>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// How `serve` runs the viewer.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +63,10 @@ pub struct Viewer {
     pub(super) secure_cookies: bool,
     /// True once the server stops: live streams end then.
     pub(super) stop: Option<watch::Receiver<bool>>,
+    /// The projects' tokens, which may add scores to their projects' traces.
+    pub(super) projects: Projects,
+    /// Stores a score through the ingest's writer; None: the viewer takes no scores.
+    pub(super) add_score: Option<AddScore>,
 }
 
 impl Viewer {
@@ -43,7 +84,18 @@ impl Viewer {
             sessions: Sessions::default(),
             secure_cookies: false,
             stop: None,
+            projects: Projects::default(),
+            add_score: None,
         })
+    }
+
+    /// Lets people add scores (`POST /api/traces/ID/scores`): stored by `add_score` (the ingest's
+    /// writer; the viewer's own pool stays read-only), with the projects' tokens `projects` knows
+    /// scoring their own projects' traces.
+    pub fn with_scoring(mut self, projects: Projects, add_score: AddScore) -> Self {
+        self.projects = projects;
+        self.add_score = Some(add_score);
+        self
     }
 
     /// Served over TLS (`--tls-cert`): login cookies are then `Secure`, named `__Host-...`.

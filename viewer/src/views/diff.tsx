@@ -1,12 +1,14 @@
-// Two runs (or two turns) side by side: diff_summary's deltas, diff_traces' aligned tree with
-// same / changed / added / removed, and the first divergence highlighted and scrolled to.
+// Two runs (or two turns) side by side: diff_summary's deltas, the runs' scores by name,
+// diff_traces' aligned tree with same / changed / added / removed, and the first divergence
+// highlighted and scrolled to.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ArrowRight } from 'lucide-preact';
-import { getJson, type DiffRow, type DiffSummary, type TraceDetail, type TraceRow, type Turn } from '../api';
+import { getJson, type DiffRow, type DiffScore, type DiffSummary, type TraceDetail, type TraceRow, type Turn } from '../api';
 import * as f from '../format';
 import { Failure, Loading, SpanIcon, SqlButton, useLoad } from '../ui';
 import { useVirtualRows } from '../virtual';
+import { ScoreChip } from './scores';
 
 const ROW_HEIGHT = 30;
 
@@ -15,6 +17,44 @@ interface DiffAnswer {
   b: TraceDetail;
   summary?: DiffSummary;
   rows: DiffRow[];
+  scores: DiffScore[];
+}
+
+/** The two runs' scores, per name: the latest of each (its spans' included), and how many. */
+function Scores({ scores }: { scores: DiffScore[] }) {
+  if (scores.length === 0) return null;
+  const side = (name: string, value: number | null, label: string | null, count: number | null) =>
+    count ? (
+      <>
+        <ScoreChip name={name} value={value} label={label} bare /> {count > 1 && <span class="muted small">latest of {count}</span>}
+      </>
+    ) : (
+      <span class="muted">–</span>
+    );
+  return (
+    <table class="diff-scores" data-testid="diff-scores">
+      <thead>
+        <tr>
+          <th>Score</th>
+          <th>A</th>
+          <th>B</th>
+          <th class="num">B − A</th>
+        </tr>
+      </thead>
+      <tbody>
+        {scores.map((s) => (
+          <tr key={s.name} data-score={s.name}>
+            <td>{s.name}</td>
+            <td>{side(s.name, s.value_a, s.label_a, s.count_a)}</td>
+            <td>{side(s.name, s.value_b, s.label_b, s.count_b)}</td>
+            <td class="num delta" title="the latest values' difference; whether higher is better depends on the score">
+              {s.value_delta === null ? '' : f.delta(s.value_delta, f.scoreValue)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }
 
 function num(value: unknown): number | null {
@@ -189,6 +229,7 @@ export function DiffView() {
             <Delta label="Reported cost" a={s.cost_usd_a} b={s.cost_usd_b} d={s.cost_delta_usd} as={f.usd} />
             <Delta label="Computed cost" a={s.computed_cost_usd_a} b={s.computed_cost_usd_b} d={s.computed_cost_delta_usd} as={f.usd} />
           </div>
+          <Scores scores={diff.data.scores ?? []} />
           {divergence !== null ? (
             <div class="divergence" role="status" data-testid="first-divergence">
               First divergence at step {divergence}: <strong>{String(s.first_divergence_kind)}</strong> <code>{String(s.first_divergence_path)}</code>, {f.duration(num(s.first_divergence_offset_ms))} into the run

@@ -1,14 +1,17 @@
 // Sessions and cost: one row per session from agent_sessions (Claude Code, Gemini CLI, Codex and
 // traced agents alike) with tokens and both costs, and charts over time: tokens by model from the
-// token counters (agent_metric_deltas) and cost by tool from the log events that report each call.
+// token counters (agent_metric_deltas), cost by tool from the log events that report each call, and
+// a score chosen by name (agent_scores): its average value and its labels per bucket.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import uPlot from 'uplot';
-import { getJson, type CallBucket, type SessionRow, type Shown, type TokenBucket } from '../api';
+import { getJson, type CallBucket, type ScoreLabelBucket, type ScoreName, type ScoreValueBucket, type SessionRow, type Shown, type TokenBucket } from '../api';
 import * as f from '../format';
 import { Failure, Loading, RangePicker, SqlButton, resolveRange, useLoad, type RangeValue } from '../ui';
 
 const PAGE = 200;
+/** Axis steps for counts: whole numbers only. */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 100_000, 1_000_000];
 const PALETTE = ['#4f46e5', '#0891b2', '#d97706', '#16a34a', '#db2777', '#7c3aed', '#dc2626', '#65a30d', '#0d9488', '#9333ea'];
 
 /** A bucket (interval and its length) that gives at most 60 bars over the range. */
@@ -34,7 +37,7 @@ interface Series {
 }
 
 /** Stacked bars: each series drawn over the sum of the ones after it, the legend showing its own value. */
-function Chart({ title, series, format, theme, testId, step, color }: { title: string; series: Series[]; format: (v: number) => string; theme: string; testId: string; step: number; color: (label: string) => string }) {
+function Chart({ title, series, format, theme, testId, step, color, whole }: { title: string; series: Series[]; format: (v: number) => string; theme: string; testId: string; step: number; color: (label: string) => string; whole?: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!box.current || series.length === 0) return;
@@ -51,8 +54,9 @@ function Chart({ title, series, format, theme, testId, step, color }: { title: s
         width,
         height: 220,
         padding: [12, 12, 0, 0],
-        scales: { x: { time: true, auto: false, range: [xs[0] - step, xs[xs.length - 1] + step] } },
-        axes: [axis, { ...axis, size: 70, values: (_u, values) => values.map((v) => format(v)) }],
+        // Bars stand on zero: an automatic range would start near the smallest stack.
+        scales: { x: { time: true, auto: false, range: [xs[0] - step, xs[xs.length - 1] + step] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        axes: [axis, { ...axis, size: 70, values: (_u, values) => values.map((v) => format(v)), ...(whole ? { incrs: WHOLE_STEPS } : {}) }],
         series: [
           {},
           ...series.map((s, i) => ({
@@ -81,6 +85,89 @@ function Chart({ title, series, format, theme, testId, step, color }: { title: s
       <h3>{title}</h3>
       {series.length === 0 ? <div class="state">Nothing reported in this range.</div> : <div ref={box} />}
     </section>
+  );
+}
+
+/** One value per bucket as a line with points: a score's average. */
+function LineChart({ title, points, format, theme, testId, step, label, children }: { title: string; points: [number, number][]; format: (v: number) => string; theme: string; testId: string; step: number; label: string; children?: preact.ComponentChildren }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!box.current || points.length === 0) return;
+    const style = getComputedStyle(document.documentElement);
+    const ink = style.getPropertyValue('--muted').trim() || '#888';
+    const grid = style.getPropertyValue('--line').trim() || '#8883';
+    const accent = style.getPropertyValue('--accent').trim() || PALETTE[0];
+    const axis = { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } };
+    const xs = points.map(([x]) => x);
+    const plot = new uPlot(
+      {
+        width: box.current.clientWidth || 600,
+        height: 220,
+        padding: [12, 12, 0, 0],
+        scales: { x: { time: true, auto: false, range: [xs[0] - step, xs[xs.length - 1] + step] } },
+        axes: [axis, { ...axis, size: 70, values: (_u, values) => values.map((v) => format(v)) }],
+        series: [{}, { label, stroke: accent, width: 2, points: { show: true, size: 6, fill: accent } }],
+        legend: { live: false },
+      },
+      [xs, points.map(([, y]) => y)],
+      box.current,
+    );
+    const resize = () => box.current && plot.setSize({ width: box.current.clientWidth, height: 220 });
+    addEventListener('resize', resize);
+    return () => {
+      removeEventListener('resize', resize);
+      plot.destroy();
+    };
+  }, [points, theme, step, label]);
+  return (
+    <section class="chart" data-testid={testId}>
+      <div class="chart-head">
+        <h3>{title}</h3>
+        {children}
+      </div>
+      {points.length === 0 ? <div class="state">No values in this range.</div> : <div ref={box} />}
+    </section>
+  );
+}
+
+const LABEL_COLORS: Record<string, string> = { thumbs_up: '#16a34a', thumbs_down: '#dc2626', pass: '#16a34a', fail: '#dc2626' };
+
+/** A score chosen by name: its average value per bucket, and how many of each label. */
+function ScoreCharts({ range, bucket, step, theme, chosen, onChoose, onSql }: { range: { from?: string; to?: string }; bucket: string; step: number; theme: string; chosen?: string; onChoose: (name: string) => void; onSql: (sql: Shown[]) => void }) {
+  const names = useLoad(`names/${JSON.stringify(range)}`, (signal) => getJson<{ names: ScoreName[] }>('/api/scores', range, signal));
+  const name = chosen ?? names.data?.names[0]?.name;
+  const stats = useLoad(`stats/${JSON.stringify(range)}/${bucket}/${name}`, (signal) =>
+    name ? getJson<{ names: ScoreName[]; values: ScoreValueBucket[]; labels: ScoreLabelBucket[] }>('/api/scores', { ...range, bucket, name }, signal) : Promise.resolve(undefined),
+  );
+  useEffect(() => onSql(stats.data?.sql ?? names.data?.sql ?? []), [stats.data, names.data]);
+  const points = useMemo(
+    () => (stats.data?.values ?? []).filter((row) => row.avg_value !== null).map((row) => [Date.parse(row.bucket) / 1000, Number(row.avg_value)] as [number, number]),
+    [stats.data],
+  );
+  const labels = useMemo(() => group(stats.data?.labels ?? [], (r) => r.label, (r) => Number(r.scores), (r) => r.bucket), [stats.data]);
+  const color = useMemo(() => {
+    const known = labels.map((s) => s.label).sort();
+    return (label: string) => LABEL_COLORS[label] ?? PALETTE[known.indexOf(label) % PALETTE.length];
+  }, [labels]);
+  const choices = names.data?.names ?? [];
+  const picker = (
+    <select aria-label="Score" value={name ?? ''} onChange={(event) => onChoose((event.target as HTMLSelectElement).value)}>
+      {choices.length === 0 && <option value="">no scores</option>}
+      {[...choices.map((n) => n.name), ...(name && !choices.some((n) => n.name === name) ? [name] : [])].map((n) => (
+        <option key={n} value={n}>
+          {n}
+        </option>
+      ))}
+    </select>
+  );
+  if (names.error !== undefined) return <Failure error={names.error} />;
+  return (
+    <>
+      <LineChart title={`Average ${name ?? 'score'} per ${bucket}`} label={`average ${name ?? ''}`} points={points} format={(v) => f.scoreValue(v)} theme={theme} testId="chart-score" step={step}>
+        {picker}
+      </LineChart>
+      {labels.length > 0 && <Chart title={`${name} labels (how many of each)`} series={labels} format={(v) => f.count(v)} theme={theme} testId="chart-score-labels" step={step} color={color} whole />}
+    </>
   );
 }
 
@@ -137,7 +224,8 @@ export function SessionsView({ theme }: { theme: string }) {
     setMore(answer.sessions.length === PAGE);
   };
   const tools = [...new Set(rows.map((r) => r.tool).filter(Boolean))] as string[];
-  const sql: Shown[] = [...(sessions.data?.sql ?? []), ...(usage.data?.sql ?? [])];
+  const [scoreSql, setScoreSql] = useState<Shown[]>([]);
+  const sql: Shown[] = [...(sessions.data?.sql ?? []), ...(usage.data?.sql ?? []), ...scoreSql];
   return (
     <div class="page sessions-page">
       <div class="toolbar">
@@ -167,6 +255,7 @@ export function SessionsView({ theme }: { theme: string }) {
         {usage.error !== undefined && <Failure error={usage.error} />}
         <Chart title={`Tokens by ${by} (input + output, from the token counters)`} series={tokenSeries} format={(v) => f.tokens(v)} theme={theme} testId="chart-tokens" step={bucketMs / 1000} color={color} />
         <Chart title={`Cost by ${by} (reported + computed, from the per-call log events)`} series={costSeries} format={(v) => f.usd(v)} theme={theme} testId="chart-cost" step={bucketMs / 1000} color={color} />
+        <ScoreCharts range={timeWindow} bucket={bucket} step={bucketMs / 1000} theme={theme} chosen={query.score} onChoose={(name) => set({ score: name || undefined })} onSql={setScoreSql} />
       </div>
       {sessions.error !== undefined && <Failure error={sessions.error} />}
       {!sessions.data && !sessions.error && <Loading what="sessions" />}

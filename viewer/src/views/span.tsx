@@ -1,6 +1,7 @@
 // The span panel: one span in full (/api/traces/ID/spans/SPAN): LLM input and output as messages,
-// a tool call with its arguments and result, tokens and both costs, and its attributes, events,
-// links and resource attributes, searchable and copyable.
+// a tool call with its arguments and result, tokens and both costs, its scores (with the form to add
+// one), and its attributes, events, links and resource attributes, searchable and copyable.
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { getJson, type SpanDetail, type TreeNode } from '../api';
 import * as f from '../format';
@@ -79,7 +80,7 @@ function Conversation({ span }: { span: SpanDetail }) {
   );
 }
 
-export function SpanPanel({ traceId, spanId, node }: { traceId: string; spanId: string; node?: TreeNode }) {
+export function SpanPanel({ traceId, spanId, node, scores }: { traceId: string; spanId: string; node?: TreeNode; scores?: ComponentChildren }) {
   const [filter, setFilter] = useState('');
   const { data, error } = useLoad(`${traceId}/${spanId}`, (signal) =>
     getJson<{ spans: SpanDetail[] }>(`/api/traces/${traceId}/spans/${spanId}`, {}, signal),
@@ -121,6 +122,7 @@ export function SpanPanel({ traceId, spanId, node }: { traceId: string; spanId: 
           title={span.price_model_pattern ? `priced as ${span.price_model_pattern} (${span.price_provider}), prices from ${span.price_effective_from}` : 'tokens x model_prices; none when the client reported a cost or no price matched'}
         />
       </div>
+      {scores}
       <Conversation span={span} />
       <div class="kv-search">
         <input type="search" placeholder="Search attributes, events, resource" aria-label="Search attributes" value={filter} onInput={(event) => setFilter((event.target as HTMLInputElement).value)} />

@@ -1,14 +1,17 @@
-// One trace: its totals, its turns, a waterfall (bars placed by real start offsets, nested by the
-// tree trace_tree gives, collapsible, the critical path highlighted) and, beside it, the selected
-// span in full or the trace's logs. A 10,000-span trace keeps only the visible rows in the DOM.
+// One trace: its totals and scores, its turns, a waterfall (bars placed by real start offsets,
+// nested by the tree trace_tree gives, collapsible, the critical path highlighted, scored spans
+// marked) and, beside it, the selected span in full with its scores, or the trace's logs. A person
+// adds a score to a span or to the run here. A 10,000-span trace keeps only the visible rows in the
+// DOM.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { ChevronDown, ChevronLeft, ChevronRight, CircleAlert, GitCompare, Play, Route as RouteIcon } from 'lucide-preact';
-import { getJson, type LogRow, type TraceDetail, type TreeNode, type Turn } from '../api';
+import { ChevronDown, ChevronLeft, ChevronRight, CircleAlert, GitCompare, Play, Route as RouteIcon, Scale } from 'lucide-preact';
+import { getJson, type LogRow, type ScoreRow, type ScoreSummary, type ScoresAnswer, type TraceDetail, type TreeNode, type Turn } from '../api';
 import * as f from '../format';
 import { CopyButton, Failure, Loading, SpanIcon, SqlButton, Stat, StatusBadge, useLoad } from '../ui';
 import { useVirtualRows } from '../virtual';
 import { SpanPanel } from './span';
+import { ScoreBox, ScoreChip, latestPerName } from './scores';
 
 const ROW_HEIGHT = 28;
 
@@ -18,6 +21,8 @@ interface TraceAnswer {
   critical_path: { step: number; span_id: string; critical_ms: number }[];
   turns: Turn[];
   logs: LogRow[];
+  scores: ScoreRow[];
+  score_summary: ScoreSummary[];
 }
 
 /** Rows left visible when some subtrees are collapsed: a subtree is the run of rows after its root. */
@@ -55,12 +60,15 @@ function Waterfall({
   selected,
   onSelect,
   showCritical,
+  scored,
 }: {
   tree: TreeNode[];
   critical: Set<string>;
   selected?: string;
   onSelect: (spanId: string) => void;
   showCritical: boolean;
+  /** The latest score of each name, per span. */
+  scored: Map<string, ScoreRow[]>;
 }) {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const rows = useMemo(() => visibleRows(tree, collapsed), [tree, collapsed]);
@@ -139,6 +147,14 @@ function Waterfall({
                   {node.status === 'ERROR' && <CircleAlert size={13} class="error-text" aria-label="error" />}
                   {(node.is_orphan || node.is_cycle) && <span class="tag" title={node.is_orphan ? 'its parent never arrived' : 'its parent chain looped; cut here'}>{node.is_orphan ? 'orphan' : 'cycle'}</span>}
                   {collapsed.has(node.span_id) && <span class="tag">+{node.subtree_spans - 1}</span>}
+                  {(scored.get(node.span_id) ?? []).slice(0, 1).map((score) => (
+                    <ScoreChip key={score.name} name={score.name} value={score.value} label={score.label} />
+                  ))}
+                  {(scored.get(node.span_id)?.length ?? 0) > 1 && (
+                    <span class="tag score-more" title={(scored.get(node.span_id) ?? []).slice(1).map((s) => `${s.name}: ${f.scoreText(s.value, s.label)}`).join(', ')}>
+                      +{(scored.get(node.span_id)?.length ?? 0) - 1}
+                    </span>
+                  )}
                   {node.input_tokens !== null && <span class="muted small">{f.tokens(node.input_tokens)}→{f.tokens(node.output_tokens)}</span>}
                 </span>
                 <span class="wf-bars">
@@ -205,14 +221,29 @@ export function TraceView() {
   const session = location.query.session;
   const [tab, setTab] = useState<'span' | 'logs'>('span');
   const [showCritical, setShowCritical] = useState(true);
+  const [scoringRun, setScoringRun] = useState(false);
   const { data, error } = useLoad(`${traceId}/${turn}/${session}`, (signal) =>
     getJson<TraceAnswer>(`/api/traces/${traceId}`, { span: turn, session }, signal),
   );
+  // The scores as the last score added left them (its answer carries them), until the trace reloads.
+  const [added, setAdded] = useState<{ of?: TraceAnswer; scores: ScoreRow[]; summary: ScoreSummary[] }>({ scores: [], summary: [] });
+  const current = added.of === data ? added : { scores: data?.scores ?? [], summary: data?.score_summary ?? [] };
+  const onAdded = (answer: ScoresAnswer) => setAdded({ of: data, scores: answer.scores, summary: answer.score_summary });
   const critical = useMemo(() => new Set((data?.critical_path ?? []).map((step) => step.span_id)), [data]);
   const nodes = useMemo(() => new Map((data?.tree ?? []).map((node) => [node.span_id, node])), [data]);
+  const bySpan = useMemo(() => {
+    const spans = new Map<string, ScoreRow[]>();
+    for (const score of current.scores) {
+      const key = score.span_id ?? '';
+      spans.set(key, [...(spans.get(key) ?? []), score]);
+    }
+    return spans;
+  }, [current.scores]);
+  const scored = useMemo(() => new Map([...bySpan.entries()].map(([span, scores]) => [span, latestPerName(scores)])), [bySpan]);
   if (error) return <Failure error={error} />;
   if (!data) return <Loading what="the trace" />;
   const { trace, tree, turns, logs } = data;
+  const scoreNames = [...new Set(['relevance', ...current.summary.map((s) => s.name)])].sort();
   const selected = location.query.span ?? tree[0]?.span_id;
   const link = (changes: Record<string, string | undefined>) => {
     const query = new URLSearchParams(location.url.split('?')[1] ?? '');
@@ -267,6 +298,25 @@ export function TraceView() {
             <Stat label="Session" value={<a href={`/?session=${encodeURIComponent(trace.session_id)}`} class="ellipsis">{trace.session_id}</a>} title="All traces of this session" />
           )}
         </div>
+        <div class="trace-scores" data-testid="trace-scores">
+          <span class="stat-label">
+            <Scale size={12} /> Scores
+          </span>
+          {current.summary.length === 0 && <span class="muted small">none yet</span>}
+          {current.summary.map((s) => (
+            <ScoreChip
+              key={s.name}
+              name={s.name}
+              value={s.latest_value}
+              label={s.latest_label}
+              title={`latest of ${s.score_count} (run and spans) by ${s.latest_source ?? 'unknown'}${s.latest_scorer ? ` (${s.latest_scorer})` : ''}${s.avg_value !== null ? `; average ${f.scoreValue(s.avg_value)}` : ''}`}
+            />
+          ))}
+          <button type="button" class="link-button" aria-expanded={scoringRun} onClick={() => setScoringRun(!scoringRun)}>
+            {scoringRun ? 'close' : 'score the run'}
+          </button>
+        </div>
+        {scoringRun && <ScoreBox traceId={traceId} scores={bySpan.get('') ?? []} names={scoreNames} onAdded={onAdded} />}
         {turns.length > 1 && (
           <div class="turns">
             <label>
@@ -296,7 +346,7 @@ export function TraceView() {
             </label>
             <span class="muted">{f.count(tree.length)} spans · bars at their real start offsets</span>
           </div>
-          <Waterfall tree={tree} critical={critical} selected={selected} showCritical={showCritical} onSelect={(spanId) => location.route(link({ span: spanId }), true)} />
+          <Waterfall tree={tree} critical={critical} selected={selected} showCritical={showCritical} scored={scored} onSelect={(spanId) => location.route(link({ span: spanId }), true)} />
         </div>
         <div class="trace-right">
           <div class="tabs" role="tablist">
@@ -307,7 +357,14 @@ export function TraceView() {
               Logs ({logs.length})
             </button>
           </div>
-          {tab === 'span' && selected ? <SpanPanel traceId={traceId} spanId={selected} node={nodes.get(selected)} /> : null}
+          {tab === 'span' && selected ? (
+            <SpanPanel
+              traceId={traceId}
+              spanId={selected}
+              node={nodes.get(selected)}
+              scores={<ScoreBox key={selected} traceId={traceId} spanId={selected} scores={bySpan.get(selected) ?? []} names={scoreNames} onAdded={onAdded} />}
+            />
+          ) : null}
           {tab === 'logs' && <Logs logs={logs} spanId={selected} />}
         </div>
       </div>

@@ -1,6 +1,7 @@
-// The trace list: agent_traces in a time range, filtered and sorted by the server (keyset pages,
-// loaded as the list scrolls), virtualized, and live: /api/live says when the latest traces
-// changed and the first page is read again.
+// The trace list: agent_traces in a time range, filtered (by scores too) and sorted by the server
+// (keyset pages, loaded as the list scrolls), virtualized, each with its latest score of each name,
+// and live: /api/live says when the latest traces changed and the first page is read again.
+import type { InputHTMLAttributes } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ArrowDown, ArrowUp, GitCompare, Radio } from 'lucide-preact';
@@ -8,10 +9,13 @@ import { getJson, type Facet, type Shown, type TraceRow } from '../api';
 import * as f from '../format';
 import { Failure, RangePicker, SqlButton, StatusBadge, resolveRange, type RangeValue } from '../ui';
 import { useVirtualRows } from '../virtual';
+import { ScoreChip } from './scores';
 
 const PAGE = 100;
 const ROW_HEIGHT = 38;
 const FILTERS = ['project', 'service', 'agent', 'user', 'session', 'model'] as const;
+/** The score filter: a score's name, the least and greatest value, and its label. */
+const SCORE_FILTERS = ['score', 'score_min', 'score_max', 'score_label'] as const;
 
 type SortKey = 'start' | 'duration' | 'spans' | 'errors' | 'input_tokens' | 'output_tokens' | 'cost' | 'computed_cost';
 
@@ -34,6 +38,42 @@ const COLUMNS: Column[] = [
   { title: 'Computed cost', sort: 'computed_cost', class: 'c-num', cell: (r) => f.usd(r.computed_cost_usd) },
   { title: 'Input', class: 'c-preview', cell: (r) => <span class="preview">{r.input_preview ?? ''}</span> },
 ];
+
+/** The scores column: each trace's latest score of each name, the one filtered by first. */
+function scoresColumn(first: string | undefined): Column {
+  const rank = (name: string) => (name === first ? 0 : 1);
+  return {
+    title: 'Scores',
+    class: 'c-scores',
+    cell: (r) => (
+      <span class="score-cell">
+        {[...(r.scores ?? [])]
+          .sort((a, b) => rank(a.name) - rank(b.name))
+          .map((s) => (
+            <ScoreChip key={s.name} name={s.name} value={s.value} label={s.label} />
+          ))}
+      </span>
+    ),
+  };
+}
+
+/**
+ * A filter field: what is typed stays the field's own until it is committed (a change: Enter, or
+ * leaving the field), so that the list redrawing meanwhile (a page loading, a live update) does not
+ * wipe it; it follows the URL when that changes.
+ */
+function FilterInput({ value, onCommit, ...rest }: { value: string | undefined; onCommit: (value: string | undefined) => void } & Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'onInput'>) {
+  const [draft, setDraft] = useState(value ?? '');
+  useEffect(() => setDraft(value ?? ''), [value]);
+  return (
+    <input
+      {...rest}
+      value={draft}
+      onInput={(event) => setDraft((event.target as HTMLInputElement).value)}
+      onChange={(event) => onCommit((event.target as HTMLInputElement).value || undefined)}
+    />
+  );
+}
 
 interface ListState {
   rows: TraceRow[];
@@ -59,7 +99,7 @@ export function TraceList() {
   const loadingMore = useRef(false);
 
   // The filter part of the URL decides what is listed; the time window is fixed when it changes.
-  const filterKey = JSON.stringify([range, sort, order, FILTERS.map((k) => query[k]), query.status, query.q]);
+  const filterKey = JSON.stringify([range, sort, order, FILTERS.map((k) => query[k]), SCORE_FILTERS.map((k) => query[k]), query.status, query.q]);
   const timeWindow = useMemo(() => resolveRange(range), [filterKey]);
   const params = {
     ...timeWindow,
@@ -71,6 +111,10 @@ export function TraceList() {
     model: query.model,
     status: query.status,
     q: query.q,
+    score: query.score,
+    score_min: query.score_min,
+    score_max: query.score_max,
+    score_label: query.score_label,
     sort,
     order,
     limit: PAGE,
@@ -171,6 +215,7 @@ export function TraceList() {
   }, [lastVisible, state.rows.length, state.done]);
 
   const options = (facet: Facet['facet']) => facets.filter((row) => row.facet === facet);
+  const columns = useMemo(() => [...COLUMNS.slice(0, -1), scoresColumn(query.score), ...COLUMNS.slice(-1)], [query.score]);
   const toggleSort = (key: SortKey) => {
     if (sort === key) setQuery({ order: order === 'desc' ? 'asc' : undefined, sort: key === 'start' ? undefined : key });
     else setQuery({ sort: key === 'start' ? undefined : key, order: undefined });
@@ -219,13 +264,7 @@ export function TraceList() {
         {FILTERS.map((key) => (
           <label key={key} class="filter">
             <span>{key}</span>
-            <input
-              list={`facet-${key}`}
-              value={query[key] ?? ''}
-              placeholder="any"
-              aria-label={`Filter by ${key}`}
-              onChange={(event) => setQuery({ [key]: (event.target as HTMLInputElement).value || undefined })}
-            />
+            <FilterInput list={`facet-${key}`} value={query[key]} placeholder="any" aria-label={`Filter by ${key}`} onCommit={(value) => setQuery({ [key]: value })} />
             <datalist id={`facet-${key}`}>
               {options(key).map((row) => (
                 <option key={row.value} value={row.value}>
@@ -235,8 +274,56 @@ export function TraceList() {
             </datalist>
           </label>
         ))}
-        {(FILTERS.some((k) => query[k]) || query.status || query.q) && (
-          <button type="button" class="link-button" onClick={() => { setText(''); setQuery(Object.fromEntries([...FILTERS, 'status', 'q'].map((k) => [k, undefined]))); }}>
+        <fieldset class="filter score-filter" aria-label="Filter by score">
+          <span>score</span>
+          <FilterInput
+            list="facet-score"
+            value={query.score}
+            placeholder="name"
+            aria-label="Filter by score name"
+            onCommit={(value) => setQuery({ score: value })}
+          />
+          <FilterInput
+            type="number"
+            step="any"
+            class="score-bound"
+            value={query.score_min}
+            placeholder="≥ min"
+            aria-label="Score at least"
+            disabled={!query.score}
+            onCommit={(value) => setQuery({ score_min: value })}
+          />
+          <FilterInput
+            type="number"
+            step="any"
+            class="score-bound"
+            value={query.score_max}
+            placeholder="≤ max"
+            aria-label="Score at most"
+            disabled={!query.score}
+            onCommit={(value) => setQuery({ score_max: value })}
+          />
+          <FilterInput
+            list="facet-score_label"
+            class="score-bound"
+            value={query.score_label}
+            placeholder="label"
+            aria-label="Score label"
+            disabled={!query.score}
+            onCommit={(value) => setQuery({ score_label: value })}
+          />
+          {(['score', 'score_label'] as const).map((facet) => (
+            <datalist id={`facet-${facet}`} key={facet}>
+              {options(facet).map((row) => (
+                <option key={row.value} value={row.value}>
+                  {row.traces} traces
+                </option>
+              ))}
+            </datalist>
+          ))}
+        </fieldset>
+        {(FILTERS.some((k) => query[k]) || SCORE_FILTERS.some((k) => query[k]) || query.status || query.q) && (
+          <button type="button" class="link-button" onClick={() => { setText(''); setQuery(Object.fromEntries([...FILTERS, ...SCORE_FILTERS, 'status', 'q'].map((k) => [k, undefined]))); }}>
             Clear filters
           </button>
         )}
@@ -244,7 +331,7 @@ export function TraceList() {
       <div class="table trace-table" role="table" aria-label="Traces">
         <div class="thead" role="row">
           <span class="c-select" />
-          {COLUMNS.map((column) => (
+          {columns.map((column) => (
             <span
               key={column.title}
               role="columnheader"
@@ -275,7 +362,7 @@ export function TraceList() {
                   <span class="c-select" onClick={(event) => { event.preventDefault(); event.stopPropagation(); toggleSelected(row.trace_id); }}>
                     <input type="checkbox" aria-label="Select for comparison" checked={selected.includes(row.trace_id)} readOnly />
                   </span>
-                  {COLUMNS.map((column) => (
+                  {columns.map((column) => (
                     <span key={column.title} class={column.class} role="cell">
                       {column.cell(row)}
                     </span>
