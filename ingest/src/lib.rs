@@ -43,6 +43,7 @@ pub mod observe;
 pub mod otlp;
 pub mod postgres;
 pub mod projects;
+pub mod read;
 pub mod server;
 pub mod viewer;
 pub mod write;

@@ -5,7 +5,7 @@
 //! its first page with its own filters. A trace that arrives with a start time older than the 50
 //! latest appears at the next reload. Streams end when the server stops.
 
-use super::queries;
+use crate::read::queries;
 use super::state::Viewer;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};

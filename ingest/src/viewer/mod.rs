@@ -3,20 +3,18 @@
 //! (`api`, with live updates in `live`) that reads through the extension's SQL API alone:
 //! `agent_traces`, `trace_tree`, `critical_path`, `agent_turns`, `diff_traces`/`diff_summary`,
 //! `replay`/`replay_json`, `agent_sessions`, `agent_logs` and `agent_metric_deltas`, with every
-//! statement in `sql/viewer/*.sql` (`queries`).
+//! statement in `sql/viewer/*.sql` (`crate::read::queries`).
 //!
-//! What it must not do: write anything, or run SQL a user typed. Its own connection pool (`db`)
-//! runs read-only transactions as `agent_trace_reader` when the login role may, and every value
-//! from a request is a bind parameter. It must not touch the data path either (`otlp`, `decode`,
+//! What it must not do: write anything, or run SQL a user typed. Its own connection pool
+//! (`crate::read`) runs read-only transactions as `agent_trace_reader` when the login role may, and
+//! every value from a request is a bind parameter. It must not touch the data path either (`otlp`, `decode`,
 //! `map`, `write`): `crate::server` gives it the HTTP listener, the bearer token (`crate::auth`;
 //! `login` adds a session cookie for browsers, `session`) and the stop signal it shares with OTLP/HTTP.
 
 mod api;
 mod assets;
-mod db;
 mod live;
 mod login;
-mod queries;
 mod session;
 mod state;
 

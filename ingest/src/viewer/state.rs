@@ -1,8 +1,8 @@
 //! The viewer's shared state: its read-only pool, the token it asks for and the login sessions, and
 //! how `serve` starts it.
 
-use super::db::Db;
 use super::session::Sessions;
+use crate::read::{Db, queries};
 use crate::auth::Auth;
 use crate::postgres::Password;
 use tokio::sync::watch;
@@ -28,6 +28,9 @@ pub struct Viewer {
     pub(super) stop: Option<watch::Receiver<bool>>,
 }
 
+/// Who reads, in the pool's messages.
+const WHO: &str = "viewer";
+
 impl Viewer {
     /// Connects the viewer's read-only pool to `database_url` (with `password` in place of the
     /// URL's, if given) and checks it can read.
@@ -36,14 +39,18 @@ impl Viewer {
         password: Option<&Password>,
         auth: Auth,
     ) -> Result<Self, String> {
-        let db = Db::connect(database_url, password).await?;
-        Ok(Self {
+        let db = Db::connect(database_url, password, &queries::CAN_READ, WHO).await?;
+        Ok(Self::with(db, auth))
+    }
+
+    fn with(db: Db, auth: Auth) -> Self {
+        Self {
             db,
             auth,
             sessions: Sessions::default(),
             secure_cookies: false,
             stop: None,
-        })
+        }
     }
 
     /// Served over TLS (`--tls-cert`): login cookies are then `Secure`, named `__Host-...`.
@@ -65,15 +72,14 @@ impl Viewer {
         let Some(config) = config else {
             return Ok(None);
         };
-        match &config.database_url {
-            Some(url) => Self::connect(url, None, auth).await.map(Some),
-            None => match Self::connect(ingest_database_url, ingest_password, auth).await {
-                Ok(viewer) => Ok(Some(viewer)),
-                Err(error) => {
-                    tracing::warn!("serving without the viewer: {error}");
-                    Ok(None)
-                }
-            },
-        }
+        let db = Db::start(
+            config.database_url.as_deref(),
+            ingest_database_url,
+            ingest_password,
+            &queries::CAN_READ,
+            WHO,
+        )
+        .await?;
+        Ok(db.map(|db| Self::with(db, auth)))
     }
 }
