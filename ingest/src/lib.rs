@@ -39,6 +39,7 @@ pub mod export;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod map;
+pub mod mcp;
 pub mod observe;
 pub mod otlp;
 pub mod postgres;

@@ -56,6 +56,7 @@ impl ViewerServer {
             viewer: Some(ViewerConfig {
                 database_url: viewer_database_url,
             }),
+            mcp: None,
             redaction: Default::default(),
             maintenance_interval: None,
         };

@@ -259,6 +259,56 @@ impl Auth {
     }
 }
 
+/// Whom a request speaks for, by its token (`Auth::check_bearer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bearer {
+    /// One of the server's own tokens (`--token`, `--token-file`), or no token on a server that
+    /// asks for none.
+    Server,
+    /// A project's ingest token (`crate::projects`): it speaks for that project alone.
+    Project(i32),
+}
+
+impl Auth {
+    /// The check of a request to a part that takes both kinds of token (the MCP server): a
+    /// project's token speaks for its project; the server's tokens, or anyone while the server
+    /// has none (the viewer is open then too), for the server. Wrong tokens are counted and
+    /// throttled as `check_token`'s are.
+    pub fn check_bearer(
+        &self,
+        authorization: Option<&str>,
+        projects: &Projects,
+        peer: IpAddr,
+        path: &str,
+    ) -> Result<Bearer, Verdict> {
+        if !self.is_required() && !projects.has_tokens() {
+            return Ok(Bearer::Server);
+        }
+        let Some(token) = authorization.and_then(bearer_token) else {
+            return if self.is_required() {
+                Err(Verdict::Refused)
+            } else {
+                Ok(Bearer::Server)
+            };
+        };
+        if let Some(throttled) = self.throttle.throttled(peer, path) {
+            return Err(Verdict::Throttled(throttled));
+        }
+        let digest = TokenDigest::of(token);
+        if let Some(project) = projects.project_of(digest.bytes()) {
+            return Ok(Bearer::Project(project));
+        }
+        if !self.is_required() {
+            return Ok(Bearer::Server);
+        }
+        if self.accepts(&digest) {
+            return Ok(Bearer::Server);
+        }
+        self.throttle.wrong_token(peer, path);
+        Err(Verdict::Refused)
+    }
+}
+
 /// The client's address: the TCP peer that `crate::server` puts into each request's extensions
 /// as axum's `ConnectInfo`; unspecified (one shared count) if none was put there.
 pub fn peer(extensions: &axum::http::Extensions) -> IpAddr {
@@ -329,6 +379,42 @@ mod tests {
         let open = Auth::new(&Tokens::default()).unwrap();
         assert!(!open.is_required());
         assert!(allows(&open, None));
+    }
+
+    #[test]
+    fn a_bearer_is_the_server_or_one_project() {
+        let projects = Projects::default();
+        projects.replace(crate::projects::Directory {
+            tokens: vec![(*TokenDigest::of("project-token-0123").bytes(), 7)],
+            redactions: vec![],
+        });
+        let auth = Auth::new(&Tokens::one("server-token-012345")).unwrap();
+        let check = |authorization| auth.check_bearer(authorization, &projects, HERE, "/mcp");
+        assert_eq!(
+            check(Some("Bearer server-token-012345")),
+            Ok(Bearer::Server)
+        );
+        assert_eq!(
+            check(Some("Bearer project-token-0123")),
+            Ok(Bearer::Project(7))
+        );
+        assert_eq!(
+            check(Some("Bearer wrong-token-0123456")),
+            Err(Verdict::Refused)
+        );
+        assert_eq!(check(None), Err(Verdict::Refused));
+        // A server without tokens is open, but a project's token still speaks for its project.
+        let open = Auth::default();
+        let check = |authorization| open.check_bearer(authorization, &projects, HERE, "/mcp");
+        assert_eq!(check(None), Ok(Bearer::Server));
+        assert_eq!(
+            check(Some("Bearer project-token-0123")),
+            Ok(Bearer::Project(7))
+        );
+        assert_eq!(
+            check(Some("Bearer anything-else-01234")),
+            Ok(Bearer::Server)
+        );
     }
 
     #[test]

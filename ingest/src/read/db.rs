@@ -34,7 +34,10 @@ const CONNECTION_WAIT: Duration = Duration::from_secs(10);
 pub struct Db {
     pool: Pool,
     /// How to open a connection of the login outside the pool (`Db::dedicated`).
-    target: Arc<(tokio_postgres::Config, tokio_postgres_rustls::MakeRustlsConnect)>,
+    target: Arc<(
+        tokio_postgres::Config,
+        tokio_postgres_rustls::MakeRustlsConnect,
+    )>,
     /// The login is a superuser, and so reads as agent_trace_reader.
     as_reader: bool,
 }
@@ -210,14 +213,15 @@ impl Db {
     ) -> Result<Option<Self>, String> {
         match database_url {
             Some(url) => Self::connect(url, None, can_read, who).await.map(Some),
-            None => match Self::connect(ingest_database_url, ingest_password, can_read, who).await
-            {
-                Ok(db) => Ok(Some(db)),
-                Err(error) => {
-                    tracing::warn!("serving without the {who}: {error}");
-                    Ok(None)
+            None => {
+                match Self::connect(ingest_database_url, ingest_password, can_read, who).await {
+                    Ok(db) => Ok(Some(db)),
+                    Err(error) => {
+                        tracing::warn!("serving without the {who}: {error}");
+                        Ok(None)
+                    }
                 }
-            },
+            }
         }
     }
 
@@ -279,6 +283,15 @@ impl Db {
             }
         });
         Ok((client, task))
+    }
+
+    /// Asks PostgreSQL to cancel what a connection of `dedicated` runs now (its statement past a
+    /// deadline of the caller's).
+    pub async fn cancel(&self, token: tokio_postgres::CancelToken) {
+        let (_, tls) = &*self.target;
+        if let Err(error) = token.cancel_query(tls.clone()).await {
+            tracing::debug!(%error, "could not cancel a reader's statement");
+        }
     }
 
     async fn client(&self) -> Result<Object, DbError> {

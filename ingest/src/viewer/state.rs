@@ -2,9 +2,9 @@
 //! how `serve` starts it.
 
 use super::session::Sessions;
-use crate::read::{Db, queries};
 use crate::auth::Auth;
 use crate::postgres::Password;
+use crate::read::{Db, queries};
 use tokio::sync::watch;
 
 /// How `serve` runs the viewer.

@@ -26,8 +26,10 @@
 //! or a batch running past `statement_timeout`) costs only the rows that cause it.
 
 mod columns;
+mod score;
 
 pub use columns::{Row, TableSql, TraceOf, cost_as_numeric, id_type_for};
+pub use score::{Score, ScoreError};
 
 use crate::map::Rejected;
 use crate::map::logs::LogRow;
