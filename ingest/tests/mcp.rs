@@ -817,7 +817,8 @@ async fn web_pages_of_other_origins_cannot_use_mcp() {
     };
     let bearer = format!("Bearer {TOKEN}");
     let own = format!("http://{}", with_token.http);
-    let cases: [(&ServeProcess, Vec<(&str, &str)>, u16); 9] = [
+    type Case<'a> = (&'a ServeProcess, Vec<(&'a str, &'a str)>, u16);
+    let cases: [Case; 9] = [
         (&with_token, vec![("authorization", &bearer)], 200),
         (
             &with_token,

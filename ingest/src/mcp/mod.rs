@@ -19,24 +19,26 @@
 mod queries;
 mod shape;
 mod sql;
+mod state;
 mod tools;
 
-use crate::auth::{self, Auth, Bearer, Verdict};
+pub use state::{McpConfig, NewScore, ScoreRefusal, ScoreWriter};
+
+use crate::auth::{self, Auth, Verdict};
 use crate::postgres::Password;
 use crate::projects::Projects;
-use crate::read::{Db, DbError};
+use crate::read::Db;
 use axum::Router;
 use axum::extract::{Request, State as Extract};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use futures_util::future::BoxFuture;
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::never::NeverSessionManager,
 };
-use serde_json::{Value, json};
+use serde_json::json;
+use state::{Caller, State};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tools::Tools;
@@ -49,115 +51,6 @@ const WHO: &str = "MCP server";
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Query tool calls that may run at once, each on a connection of its own.
 const SQL_SLOTS: usize = 4;
-
-/// How `serve` runs the MCP server.
-#[derive(Debug, Clone)]
-pub struct McpConfig {
-    /// The database it reads, e.g. with a login that has only agent_trace_reader; None: the
-    /// ingest's database URL.
-    pub database_url: Option<String>,
-    /// How long a statement of the query tool may run.
-    pub sql_timeout: Duration,
-    /// The most rows the query tool answers with.
-    pub sql_max_rows: usize,
-}
-
-impl McpConfig {
-    pub const DEFAULT_SQL_TIMEOUT: Duration = Duration::from_secs(5);
-    pub const DEFAULT_SQL_MAX_ROWS: usize = 200;
-}
-
-impl Default for McpConfig {
-    fn default() -> Self {
-        Self {
-            database_url: None,
-            sql_timeout: Self::DEFAULT_SQL_TIMEOUT,
-            sql_max_rows: Self::DEFAULT_SQL_MAX_ROWS,
-        }
-    }
-}
-
-/// A score the add_score tool stores, into `project` (its name), which the tool chose.
-#[derive(Debug, Clone)]
-pub struct NewScore {
-    pub trace_id: String,
-    pub span_id: Option<String>,
-    pub name: String,
-    pub value: Option<f64>,
-    pub label: Option<String>,
-    pub explanation: Option<String>,
-    pub source: Option<String>,
-    pub scorer: Option<String>,
-    pub project: String,
-}
-
-/// Why a score was not stored.
-#[derive(Debug)]
-pub enum ScoreRefusal {
-    /// The database refused it: its message and SQLSTATE.
-    Refused { message: String, sqlstate: String },
-    /// Nothing stored; try again later.
-    Unavailable(String),
-}
-
-/// Stores a score and gives back its key: the writer's, handed over by `crate::server`.
-pub type ScoreWriter =
-    Arc<dyn Fn(NewScore) -> BoxFuture<'static, Result<String, ScoreRefusal>> + Send + Sync>;
-
-/// What a tool call failed with, as the caller sees it: `{"error": ..., "sqlstate": ...}`.
-#[derive(Debug)]
-pub struct ToolError {
-    message: String,
-    sqlstate: Option<String>,
-}
-
-impl ToolError {
-    fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            sqlstate: None,
-        }
-    }
-
-    fn with_sqlstate(mut self, sqlstate: &str) -> Self {
-        self.sqlstate = Some(sqlstate.to_string());
-        self
-    }
-
-    /// PostgreSQL's words and SQLSTATE; without the database, only that it is away (the details
-    /// go to the log).
-    fn from_db(error: DbError) -> Self {
-        match error {
-            DbError::BadInput(failure) | DbError::Failed(failure) => Self {
-                message: failure.message,
-                sqlstate: failure.sqlstate,
-            },
-            DbError::Unavailable(why) => {
-                tracing::warn!(target: "agent_trace::mcp", %why, "MCP read: database unavailable");
-                Self::new("the database is unavailable; try again")
-            }
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        match &self.sqlstate {
-            Some(sqlstate) => json!({"error": self.message, "sqlstate": sqlstate}),
-            None => json!({"error": self.message}),
-        }
-    }
-}
-
-/// Whom the request speaks for: put into the request by `require_token`, read by the tools.
-#[derive(Debug, Clone, Copy)]
-struct Caller(Bearer);
-
-/// What every request's tools share.
-pub struct State {
-    db: Db,
-    scores: ScoreWriter,
-    config: McpConfig,
-    sql_slots: Semaphore,
-}
 
 /// The MCP server: its state, its tokens and its tools.
 #[derive(Clone)]

@@ -12,7 +12,8 @@ pub fn compact(value: Value) -> Value {
             object
                 .into_iter()
                 .filter(|(key, value)| {
-                    !value.is_null() && !(key.starts_with("is_") && *value == Value::Bool(false))
+                    let unset_flag = key.starts_with("is_") && *value == Value::Bool(false);
+                    !value.is_null() && !unset_flag
                 })
                 .map(|(key, value)| (key, compact(value)))
                 .collect(),

@@ -17,8 +17,9 @@
 //! A statement that would end or split the transaction (COMMIT, ROLLBACK, SAVEPOINT, PREPARE
 //! TRANSACTION ...) is refused before any of this: the transaction is the tool's.
 
+use super::queries;
 use super::shape::{self, Cell};
-use super::{ToolError, queries};
+use super::state::ToolError;
 use crate::read::{Db, DbError};
 use futures_util::{StreamExt, pin_mut};
 use serde_json::{Value, json};

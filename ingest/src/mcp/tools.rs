@@ -8,9 +8,10 @@
 //! project's ingest token only `add_score`, and only for its project's traces: it is a token for
 //! writing, and reading takes the server's token as the viewer does.
 
+use super::queries;
 use super::shape::{self, compact};
 use super::sql;
-use super::{Caller, NewScore, ScoreRefusal, State, ToolError, queries};
+use super::state::{Caller, NewScore, ScoreRefusal, State, ToolError};
 use crate::auth::Bearer;
 use crate::read::{Param, Query, Snapshot, queries as viewer};
 use axum::http::request::Parts;
@@ -91,12 +92,12 @@ fn page(limit: Option<u32>, default: u32, max: u32) -> i64 {
     i64::from(limit.unwrap_or(default).clamp(1, max))
 }
 
-fn rows(json: Box<serde_json::value::RawValue>) -> Result<Vec<Value>, ToolError> {
+fn rows(json: &serde_json::value::RawValue) -> Result<Vec<Value>, ToolError> {
     serde_json::from_str(json.get())
         .map_err(|e| ToolError::new(format!("PostgreSQL's JSON did not parse: {e}")))
 }
 
-fn object(json: Box<serde_json::value::RawValue>) -> Result<Map<String, Value>, ToolError> {
+fn object(json: &serde_json::value::RawValue) -> Result<Map<String, Value>, ToolError> {
     serde_json::from_str(json.get())
         .map_err(|e| ToolError::new(format!("PostgreSQL's JSON did not parse: {e}")))
 }
@@ -133,7 +134,7 @@ async fn all(
     params: &[Param],
 ) -> Result<Vec<Value>, ToolError> {
     rows(
-        snapshot
+        &snapshot
             .rows(query, params)
             .await
             .map_err(ToolError::from_db)?,
@@ -150,7 +151,7 @@ async fn one(
         .await
         .map_err(ToolError::from_db)?
     {
-        Some(json) => object(json).map(Some),
+        Some(json) => object(&json).map(Some),
         None => Ok(None),
     }
 }

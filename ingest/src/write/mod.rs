@@ -341,6 +341,17 @@ impl Writer {
         Ok(directory)
     }
 
+    /// Stores one score (the MCP server's add_score), once however often it is sent, and returns
+    /// its key (`score`).
+    pub async fn add_score(&self, score: &Score) -> Result<String, ScoreError> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| ScoreError::Unavailable(connect_error(&e)))?;
+        score::add(&client, score).await
+    }
+
     /// Whether a request could be stored now: a connection within `wait`, and the extension at
     /// this binary's version (`GET /ready`). The error says which, without the database's words.
     pub async fn ready(&self, wait: Duration) -> Result<(), StartupError> {

@@ -2,8 +2,6 @@
 //! `agent_trace.add_score` (`sql/ingest/add_score.sql`), as the ingest's login, which may insert
 //! scores and read nothing. Which project the score goes to was decided by the caller.
 
-use super::{Writer, connect_error};
-
 const ADD_SCORE_SQL: &str = include_str!("../../../sql/ingest/add_score.sql");
 
 /// A score to store, as `agent_trace.add_score` takes it.
@@ -42,38 +40,34 @@ impl std::fmt::Display for ScoreError {
     }
 }
 
-impl Writer {
-    /// Stores `score` (once, however often it is sent) and returns its key.
-    pub async fn add_score(&self, score: &Score) -> Result<String, ScoreError> {
-        let client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| ScoreError::Unavailable(connect_error(&e)))?;
-        let row = client
-            .query_one(
-                ADD_SCORE_SQL,
-                &[
-                    &score.trace_id,
-                    &score.name,
-                    &score.value,
-                    &score.label,
-                    &score.explanation,
-                    &score.source,
-                    &score.scorer,
-                    &score.span_id,
-                    &score.attributes,
-                    &score.project,
-                ],
-            )
-            .await
-            .map_err(|error| match error.as_db_error() {
-                Some(db) => ScoreError::Refused {
-                    message: db.message().to_string(),
-                    sqlstate: db.code().code().to_string(),
-                },
-                None => ScoreError::Unavailable(crate::postgres::describe(&error)),
-            })?;
-        Ok(row.get(0))
-    }
+/// Stores `score` on `client` (a connection of the writer's pool) and returns its key.
+pub(super) async fn add(
+    client: &tokio_postgres::Client,
+    score: &Score,
+) -> Result<String, ScoreError> {
+    let row = client
+        .query_one(
+            ADD_SCORE_SQL,
+            &[
+                &score.trace_id,
+                &score.name,
+                &score.value,
+                &score.label,
+                &score.explanation,
+                &score.source,
+                &score.scorer,
+                &score.span_id,
+                &score.attributes,
+                &score.project,
+            ],
+        )
+        .await
+        .map_err(|error| match error.as_db_error() {
+            Some(db) => ScoreError::Refused {
+                message: db.message().to_string(),
+                sqlstate: db.code().code().to_string(),
+            },
+            None => ScoreError::Unavailable(crate::postgres::describe(&error)),
+        })?;
+    Ok(row.get(0))
 }
