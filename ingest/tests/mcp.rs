@@ -408,10 +408,19 @@ async fn real_clients_list_and_call_every_tool_and_the_attacks_fail() {
             &max_rows,
         ],
     );
-    let superuser = serve(&db, &db.url(), &["--token", TOKEN]);
+    let mut superuser = serve(&db, &db.url(), &["--token", TOKEN]);
     // (The viewer needs content: a usage reader's server has the MCP server alone.)
     let usage = serve(&db, &as_login(&db, "mcp_usage"), &["--no-viewer"]);
-    let writerish = serve(&db, &as_login(&db, "mcp_writerish"), &["--token", TOKEN]);
+    let mut writerish = serve(&db, &as_login(&db, "mcp_writerish"), &["--token", TOKEN]);
+    // Each says at start whether its query tool will run SQL, and why not.
+    let mut main = main;
+    let started = Duration::from_secs(10);
+    main.wait_for_log("the MCP server's query tool runs SQL as its login", started);
+    superuser.wait_for_log(
+        "the query tool is off: the MCP server's login is a superuser",
+        started,
+    );
+    writerish.wait_for_log("member of agent_trace_writer", started);
 
     // Every captured request, then one trace into project acme with its token.
     let http = reqwest::Client::new();

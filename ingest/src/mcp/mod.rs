@@ -87,6 +87,16 @@ impl Mcp {
         else {
             return Ok(None);
         };
+        match sql::why_off(&db).await {
+            Ok(None) => {
+                tracing::info!("the MCP server's query tool runs SQL as its login, read-only")
+            }
+            Ok(Some(why)) => tracing::warn!("{why}"),
+            Err(error) => tracing::warn!(
+                "could not tell whether the MCP server's query tool may run SQL: {}",
+                error.to_json()
+            ),
+        }
         Ok(Some(Self::new(db, config.clone(), auth, projects, scores)))
     }
 

@@ -54,11 +54,7 @@ pub async fn run(
         return Err(ToolError::new("the statement is empty"));
     }
     if db.login_is_superuser() {
-        return Err(ToolError::new(
-            "the query tool is off: the MCP server's login is a superuser, and a statement could \
-             RESET ROLE and act as one. Give the server a login that is a member of \
-             agent_trace_reader (--viewer-database-url; docs/mcp.md)",
-        ));
+        return Err(ToolError::new(SUPERUSER));
     }
     if shape::controls_transaction(sql) {
         return Err(ToolError::new(
@@ -107,12 +103,7 @@ async fn answer(
         .map_err(database)?
         .get(0);
     if !reasons.is_empty() {
-        return Err(ToolError::new(format!(
-            "the query tool is off: the MCP server's login could do more than read ({}), and a \
-             statement could RESET ROLE or SET ROLE to use it. Give the server a login that is only \
-             a member of agent_trace_reader or agent_trace_usage_reader (docs/mcp.md)",
-            reasons.join("; ")
-        )));
+        return Err(ToolError::new(more_than_read(&reasons)));
     }
     // Parse alone: the extended protocol takes one statement (42601 for more), and says what the
     // columns are.
@@ -173,6 +164,40 @@ async fn answer(
         answer["rows_affected"] = json!(count);
     }
     Ok(answer)
+}
+
+const SUPERUSER: &str = "the query tool is off: the MCP server's login is a superuser, and a \
+                         statement could RESET ROLE and act as one. Give the server a login that is \
+                         a member of agent_trace_reader (--viewer-database-url; docs/mcp.md)";
+
+fn more_than_read(reasons: &[String]) -> String {
+    format!(
+        "the query tool is off: the MCP server's login could do more than read ({}), and a \
+         statement could RESET ROLE or SET ROLE to use it. Give the server a login that is only a \
+         member of agent_trace_reader or agent_trace_usage_reader (docs/mcp.md)",
+        reasons.join("; ")
+    )
+}
+
+/// Why the query tool would refuse to run SQL as `db`'s login, if it would (for the log at start:
+/// each call checks again, as roles change).
+pub async fn why_off(db: &Db) -> Result<Option<String>, ToolError> {
+    if db.login_is_superuser() {
+        return Ok(Some(SUPERUSER.to_string()));
+    }
+    let (client, task) = db.dedicated().await.map_err(ToolError::from_db)?;
+    let _close = AbortOnDrop(task);
+    let database = |error: tokio_postgres::Error| ToolError::from_db(DbError::from(error));
+    client
+        .batch_execute(queries::SQL_BEGIN.sql)
+        .await
+        .map_err(database)?;
+    let reasons: Vec<String> = client
+        .query_one(queries::SQL_LOGIN.sql, &[])
+        .await
+        .map_err(database)?
+        .get(0);
+    Ok((!reasons.is_empty()).then(|| more_than_read(&reasons)))
 }
 
 /// Aborts the connection's task when dropped, which closes the connection.
