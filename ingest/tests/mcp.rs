@@ -899,3 +899,77 @@ async fn web_pages_of_other_origins_cannot_use_mcp() {
             .is_none()
     );
 }
+
+/// Guessing tokens: after a burst of wrong ones, an address is answered 429 without a look at its
+/// token, the right one too (crate::auth's throttle, shared with OTLP and the viewer).
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_tokens_are_throttled() {
+    let db = TestDb::start("mcp-throttle");
+    let server = serve(
+        &db,
+        &db.cluster.viewer_connection_string(),
+        &["--token", TOKEN],
+    );
+    let post = |authorization: &str| {
+        reqwest::Client::new()
+            .post(server.url("/mcp"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("authorization", authorization)
+            .body(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..=ingest::auth::throttle::BURST {
+        let response = post("Bearer wrong-token-0123456789")
+            .await
+            .expect("request");
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(
+        statuses[..statuses.len() - 1].iter().all(|s| *s == 401),
+        "{statuses:?}"
+    );
+    let right = post(&format!("Bearer {TOKEN}")).await.expect("request");
+    assert_eq!(right.status().as_u16(), 429);
+    assert!(right.headers().get("retry-after").is_some());
+}
+
+/// `--no-mcp` turns it off (and `/mcp` is the port's 404); the flags name their variables.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mcp_flags_are_documented_and_turn_it_off() {
+    for command in ["serve", "up"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_agent-trace"))
+            .args([command, "--help"])
+            .output()
+            .expect("run agent-trace");
+        let help = String::from_utf8_lossy(&output.stdout);
+        for flag in [
+            "--no-mcp",
+            "AGENT_TRACE_NO_MCP",
+            "--mcp-sql-timeout-ms",
+            "AGENT_TRACE_MCP_SQL_TIMEOUT_MS",
+            "--mcp-sql-max-rows",
+            "AGENT_TRACE_MCP_SQL_MAX_ROWS",
+        ] {
+            assert!(
+                help.contains(flag),
+                "{command} --help names {flag}:\n{help}"
+            );
+        }
+    }
+    let db = TestDb::start("mcp-off");
+    let off = serve(&db, &db.cluster.viewer_connection_string(), &["--no-mcp"]);
+    let response = reqwest::Client::new()
+        .post(off.url("/mcp"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 404);
+    // The viewer is still there.
+    let page = reqwest::get(off.url("/")).await.expect("request");
+    assert_eq!(page.status().as_u16(), 200);
+}
