@@ -187,6 +187,18 @@ struct Truth {
     acme_trace: String,
 }
 
+/// The two examples of docs/mcp.md ("Score statistics in SQL"), as written there.
+const DOC_STATS: &str = "SELECT day, agent_name, model, score_count, round(avg_value::numeric, 3) AS avg_relevance, label_shares
+  FROM agent_trace.agent_score_stats
+ WHERE name = 'relevance' AND day >= current_date - 14
+ ORDER BY day, agent_name;";
+const DOC_THUMBS_DOWN: &str = "SELECT s.trace_id, t.agent_name, t.computed_cost_usd, s.latest_label
+  FROM agent_trace.agent_trace_scores AS s
+  JOIN agent_trace.agent_traces AS t USING (trace_id, project_id)
+ WHERE s.name = 'helpfulness' AND s.latest_label = 'thumbs_down'
+ ORDER BY s.latest_scored_at DESC
+ LIMIT 20;";
+
 /// What find_traces searches for (its case differs from the traces').
 const SEARCH: &str = "WEATHER_Agent";
 
@@ -339,6 +351,17 @@ fn plan(
             "after_attacks",
             "SELECT current_user AS who, current_setting('transaction_read_only') AS ro",
         ),
+        query("long_value", "SELECT repeat('x', 9000) AS long"),
+        query(
+            "bytes_capped",
+            "SELECT repeat('y', 7000) AS y FROM generate_series(1, 50)",
+        ),
+        query("doc_stats", DOC_STATS),
+        query("doc_thumbs_down", DOC_THUMBS_DOWN),
+        json!({"id": "score_two_projects", "name": "add_score", "arguments": {
+            "trace_id": t.acme_trace, "name": "verified", "label": "yes"}}),
+        json!({"id": "score_in_acme", "name": "add_score", "arguments": {
+            "trace_id": t.acme_trace, "name": "verified", "label": "yes", "project": "acme"}}),
     ];
     json!({
         "url": url,
@@ -360,6 +383,8 @@ fn plan(
             ]},
             {"label": "usage_login", "url": usage_url, "token": null, "calls": [
                 query("content", "SELECT input FROM agent_spans LIMIT 1"),
+                {"id": "tree", "name": "trace_tree", "arguments": {"trace_id": t.content_trace}},
+                {"id": "find", "name": "find_traces", "arguments": {}},
                 query("numbers", "SELECT count(trace_id) AS traces, sum(input_tokens) AS tokens FROM agent_traces"),
             ]},
             {"label": "writer_login", "url": writerish_url, "token": TOKEN, "calls": [
@@ -439,6 +464,14 @@ async fn real_clients_list_and_call_every_tool_and_the_attacks_fail() {
     )
     .await;
     assert_eq!(acme.status, 200, "{}", acme.body);
+    // The same trace id in the default project too.
+    let again = common::post_json(
+        &main.url("/v1/traces"),
+        &common::numbered_request(1, 3),
+        Some(&bearer),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.body);
     let t = truth(&db).await;
 
     let plan = plan(
@@ -547,6 +580,9 @@ async fn judge(r: &Report, db: &TestDb, t: &Truth) {
             json!(read_only),
             "{tool}"
         );
+        if !read_only {
+            assert_eq!(tool["annotations"]["idempotentHint"], json!(true), "{tool}");
+        }
     }
     let limit = &tools
         .iter()
@@ -621,6 +657,15 @@ async fn judge(r: &Report, db: &TestDb, t: &Truth) {
     assert!(roots[0]["children"].is_array(), "nested: {tree}");
     let texts = tree.to_string();
     assert!(!texts.contains("\"depth\""), "{texts}");
+    fn has_null(value: &Value) -> bool {
+        match value {
+            Value::Null => true,
+            Value::Array(items) => items.iter().any(has_null),
+            Value::Object(fields) => fields.values().any(has_null),
+            _ => false,
+        }
+    }
+    assert!(!has_null(&tree), "no null fields: {texts}");
     let full = r.ok("server", "tree_full");
     let longest = |answer: &Value| -> usize {
         fn walk(nodes: &[Value], longest: &mut usize) {
@@ -760,6 +805,34 @@ async fn judge(r: &Report, db: &TestDb, t: &Truth) {
     r.sqlstate("server", "syntax", "42601");
     let after = r.ok("server", "after_attacks");
     assert_eq!(after["rows"], json!([["agent_trace_viewer", "on"]]));
+    let long = r.ok("server", "long_value");
+    let long = long["rows"][0][0].as_str().expect("text");
+    assert!(long.ends_with("(9000 characters)"), "{long}");
+    assert_eq!(long.chars().filter(|c| *c == 'x').count(), 8000);
+    let capped = r.ok("server", "bytes_capped");
+    let rows = capped["row_count"].as_u64().expect("count");
+    assert!(
+        (30..50).contains(&rows),
+        "256 KiB of 7,000-character rows: {rows}"
+    );
+    assert_eq!(capped["truncated"], json!(true));
+    let doc = r.ok("server", "doc_stats");
+    assert_eq!(doc["rows"][0][1], json!("weather_agent"), "{doc}");
+    assert_eq!(doc["rows"][0][3], json!(1), "{doc}");
+    assert_eq!(doc["rows"][0][4], json!(0.25), "{doc}");
+    let doc = r.ok("server", "doc_thumbs_down");
+    assert_eq!(
+        doc["rows"],
+        json!([[t.content_trace, "weather_agent", 0.0000495, "thumbs_down"]])
+    );
+
+    // A trace id in two projects: the score needs its project.
+    r.says(
+        "server",
+        "score_two_projects",
+        "several projects (default, acme)",
+    );
+    assert_eq!(r.ok("server", "score_in_acme")["project"], "acme");
 
     // A project's token: its own project's scores, nothing else.
     let project = r.session("project");
@@ -795,6 +868,8 @@ async fn judge(r: &Report, db: &TestDb, t: &Truth) {
     r.says("writer_login", "sql", "agent_trace_writer");
     // A usage reader reads numbers, not content.
     r.sqlstate("usage_login", "content", "42501");
+    r.sqlstate("usage_login", "tree", "42501");
+    r.sqlstate("usage_login", "find", "42501");
     assert_eq!(
         r.ok("usage_login", "numbers")["columns"],
         json!(["traces", "tokens"])
@@ -827,7 +902,7 @@ async fn web_pages_of_other_origins_cannot_use_mcp() {
     let bearer = format!("Bearer {TOKEN}");
     let own = format!("http://{}", with_token.http);
     type Case<'a> = (&'a ServeProcess, Vec<(&'a str, &'a str)>, u16);
-    let cases: [Case; 9] = [
+    let cases: [Case; 10] = [
         (&with_token, vec![("authorization", &bearer)], 200),
         (
             &with_token,
@@ -856,6 +931,11 @@ async fn web_pages_of_other_origins_cannot_use_mcp() {
         (
             &with_token,
             vec![("authorization", &bearer), ("sec-fetch-site", "cross-site")],
+            403,
+        ),
+        (
+            &with_token,
+            vec![("authorization", &bearer), ("sec-fetch-site", "same-site")],
             403,
         ),
         (&open, vec![], 200),
