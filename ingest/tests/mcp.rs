@@ -313,6 +313,8 @@ fn plan(
                     "explanation": "wrong city", "source": "human", "scorer": "mcp-test"}}),
         json!({"id": "score_span", "name": "add_score", "arguments": {
                     "trace_id": t.content_trace, "span_id": t.span, "name": "relevance", "value": 0.25}}),
+        json!({"id": "tree_scored", "name": "trace_tree",
+                "arguments": {"trace_id": t.content_trace, "limit": 1}}),
         json!({"id": "score_no_span", "name": "add_score", "arguments": {
                     "trace_id": t.content_trace, "span_id": "00000000000000aa", "name": "relevance", "value": 1}}),
         json!({"id": "score_nothing", "name": "add_score", "arguments": {
@@ -742,6 +744,16 @@ async fn judge(r: &Report, db: &TestDb, t: &Truth) {
     );
     r.ok("server", "score_span");
     r.says("server", "score_no_span", "no span");
+    // The tree shows the trace's scores, and says when spans were left out.
+    let scored = r.ok("server", "tree_scored");
+    let names: Vec<&str> = scored["scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["helpfulness", "relevance"], "{scored}");
+    assert!(scored["truncated"].is_string(), "{scored}");
     r.says("server", "score_nothing", "a value, a label");
     r.sqlstate("server", "score_nan_name", "22023");
     let scores = r.ok("server", "scores");
