@@ -43,7 +43,14 @@ log() { printf '==> %s\n' "$*"; }
 # stamp with the lockfile's hash skips `npm ci` while the lockfile is unchanged.
 install_mcp_ts() {
     local dir=$REPO/tests/clients/mcp-ts
-    command -v npm >/dev/null || { echo "npm is missing: install Node.js and npm (the MCP TypeScript client needs them)" >&2; exit 1; }
+    if ! command -v npm >/dev/null; then
+        # As scripts/install-viewer-deps.sh: Node.js and npm are usually there; else Debian's.
+        [ "$(id -u)" -eq 0 ] || { echo "npm is missing: install Node.js and npm (the MCP TypeScript client needs them)" >&2; exit 1; }
+        log "installing Debian packages nodejs npm"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
     local stamp=$dir/node_modules/.installed-from-lockfile
     local wanted_lock
     wanted_lock=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
