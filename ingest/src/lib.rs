@@ -18,19 +18,23 @@
 //! Beside it:
 //!
 //! - `server/`: the one place where `serve` is assembled: both ports, the operator's endpoints,
-//!   the viewer, one stop.
+//!   the viewer, the MCP server, one stop.
 //! - `auth/`: the bearer-token check, shared by OTLP, the operator's endpoints and the viewer,
 //!   with wrong tokens counted and slowed down per client address.
 //! - `postgres.rs`: how every part reaches PostgreSQL (connection strings, TLS, passwords).
 //! - `projects.rs`: which token belongs to which project, how each project redacts (from the
 //!   database, read every few seconds).
 //! - `observe/`: what the service tells its operator: a log line per request, its own metrics.
+//! - `read/`: the read-only pool and statements the viewer and the MCP server each read with.
 //! - `viewer/`: the web viewer on the OTLP/HTTP port: it only reads, through the extension's SQL API.
+//! - `mcp/`: the MCP server at `/mcp` on the same port: tools that read traces, add scores and run
+//!   read-only SQL.
 //! - `cli/`: the other commands (`up`/`down` with its private cluster, `prices import`, `setup`).
 //! - `fixtures.rs`: the captured requests of real clients, for tests and benchmarks only.
 //!
 //! `main.rs` is the command line over these. No two folders import each other: `server` imports
-//! `otlp` and `viewer`, `otlp` imports `decode` and `export`, `export` imports `map` and `write`.
+//! `otlp`, `viewer`, `mcp` and `write`, `viewer` and `mcp` import `read`, `otlp` imports `decode`
+//! and `export`, `export` imports `map` and `write`.
 
 pub mod auth;
 pub mod cli;
@@ -39,10 +43,12 @@ pub mod export;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod map;
+pub mod mcp;
 pub mod observe;
 pub mod otlp;
 pub mod postgres;
 pub mod projects;
+pub mod read;
 pub mod server;
 pub mod viewer;
 pub mod write;

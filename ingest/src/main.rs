@@ -10,6 +10,7 @@ use ingest::cli::projects;
 use ingest::cli::setup::{self, SetupOptions, Tool};
 use ingest::cli::up;
 use ingest::map::redact::{Content, Redaction};
+use ingest::mcp::McpConfig;
 use ingest::observe::log;
 use ingest::otlp::Limits;
 use ingest::postgres::Password;
@@ -296,10 +297,28 @@ struct ServerArgs {
     /// Serve OTLP only, without the web viewer at / on the HTTP port.
     #[arg(long, env = "AGENT_TRACE_NO_VIEWER")]
     no_viewer: bool,
-    /// PostgreSQL connection URL the viewer reads with, e.g. of a login role granted only
-    /// agent_trace_reader. Default: the ingest's database (read as agent_trace_reader if it may).
+    /// PostgreSQL connection URL the viewer and the MCP server read with, e.g. of a login role
+    /// granted only agent_trace_reader. Default: the ingest's database (read as
+    /// agent_trace_reader if it may).
     #[arg(long, env = "AGENT_TRACE_VIEWER_DATABASE_URL", hide_env_values = true)]
     viewer_database_url: Option<String>,
+    /// Serve no MCP server at /mcp on the HTTP port.
+    #[arg(long, env = "AGENT_TRACE_NO_MCP")]
+    no_mcp: bool,
+    /// Milliseconds a statement of the MCP server's query tool may run before it is cancelled.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_MCP_SQL_TIMEOUT_MS",
+        default_value_t = McpConfig::DEFAULT_SQL_TIMEOUT.as_millis() as u64
+    )]
+    mcp_sql_timeout_ms: u64,
+    /// The most rows the MCP server's query tool answers with (a caller may ask for fewer).
+    #[arg(
+        long,
+        env = "AGENT_TRACE_MCP_SQL_MAX_ROWS",
+        default_value_t = McpConfig::DEFAULT_SQL_MAX_ROWS
+    )]
+    mcp_sql_max_rows: usize,
     /// Database connections (batches written at once).
     #[arg(long, env = "AGENT_TRACE_POOL_SIZE", default_value_t = WriterConfig::DEFAULT_POOL_SIZE)]
     pool_size: usize,
@@ -425,6 +444,11 @@ impl ServerArgs {
                 .map(|(cert, key)| ListenerTls { cert, key }),
             viewer: (!self.no_viewer).then(|| ViewerConfig {
                 database_url: self.viewer_database_url.clone(),
+            }),
+            mcp: (!self.no_mcp).then(|| McpConfig {
+                database_url: self.viewer_database_url.clone(),
+                sql_timeout: Duration::from_millis(self.mcp_sql_timeout_ms.max(1)),
+                sql_max_rows: self.mcp_sql_max_rows.max(1),
             }),
             limits: Limits {
                 max_body_read_time: Duration::from_secs(self.body_read_timeout_secs),

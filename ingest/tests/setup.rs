@@ -1,6 +1,7 @@
 //! `agent-trace setup claude|gemini|codex|agno`, run as a user runs it: the printed settings use
 //! exactly the names each tool documents, the JSON and TOML blocks parse, and --endpoint, --token and
-//! --log-prompts land in them. (ingest/tests/agno.rs also runs the Python `setup agno` prints in a
+//! --log-prompts land in them; the coding assistants are also told how to add agent-trace's MCP
+//! server, in each one's documented syntax. (ingest/tests/agno.rs also runs the Python `setup agno` prints in a
 //! real AgentOS app.)
 //!
 //! The documented names are written out here, from each tool's documentation, not taken from the
@@ -233,6 +234,130 @@ fn codex_gets_an_otel_table() {
         config["otel"]["exporter"]["otlp-http"]["endpoint"].as_str(),
         Some("http://127.0.0.1:4318/v1/logs")
     );
+}
+
+/// How Claude Code and Gemini CLI register a remote MCP server over Streamable HTTP, with a header:
+/// `claude mcp add --transport http NAME URL --header "NAME: VALUE"`
+/// (<https://code.claude.com/docs/en/mcp>, "Option 1: Add a remote HTTP server") and the same words
+/// for `gemini mcp add` (<https://github.com/google-gemini/gemini-cli/blob/main/docs/tools/mcp-server.md>).
+const MCP_ADD_DOCUMENTED: &[&str] = &["mcp", "add", "--transport", "http"];
+
+/// The keys of a Codex `[mcp_servers.NAME]` table for a Streamable HTTP server with static headers
+/// (<https://developers.openai.com/codex/mcp>, "Streamable HTTP servers": `url`, `http_headers`).
+const CODEX_MCP_DOCUMENTED: &[&str] = &["http_headers", "url"];
+
+/// A shell line's words, as POSIX sh splits it (single quotes and backslashes, as `setup` quotes).
+fn words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut any) = (false, false);
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if !quoted => {
+                word.extend(chars.next());
+                any = true;
+            }
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+/// The line that starts with `TOOL mcp add`, as words.
+fn mcp_add(text: &str, tool: &str) -> Vec<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with(&format!("{tool} mcp add")))
+        .collect();
+    assert_eq!(lines.len(), 1, "one `{tool} mcp add` line in:\n{text}");
+    words(lines[0])
+}
+
+#[test]
+fn claude_code_and_gemini_cli_are_told_how_to_add_the_mcp_server() {
+    for tool in ["claude", "gemini"] {
+        let text = setup(&[
+            tool,
+            "--endpoint",
+            "http://10.1.2.3:4318/",
+            "--token",
+            "it's-tok",
+        ]);
+        let line = mcp_add(&text, tool);
+        assert_eq!(line[0], tool);
+        assert_eq!(&line[1..5], MCP_ADD_DOCUMENTED, "{line:?}");
+        assert_eq!(
+            &line[5..],
+            [
+                "agent-trace",
+                "http://10.1.2.3:4318/mcp",
+                "--header",
+                "Authorization: Bearer it's-tok"
+            ],
+            "{line:?}"
+        );
+        // Without a token, no header.
+        let line = mcp_add(&setup(&[tool]), tool);
+        assert_eq!(
+            &line[5..],
+            ["agent-trace", "http://127.0.0.1:4318/mcp"],
+            "{line:?}"
+        );
+    }
+}
+
+#[test]
+fn codex_is_given_an_mcp_servers_table() {
+    let parse = |text: &str| -> toml::Table {
+        toml::from_str(
+            &text
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .expect("valid TOML")
+    };
+    let config = parse(&setup(&[
+        "codex",
+        "--endpoint",
+        "https://t.example.com",
+        "--token",
+        "t\"k",
+    ]));
+    let server = config["mcp_servers"]["agent-trace"]
+        .as_table()
+        .expect("[mcp_servers.agent-trace]");
+    let keys: Vec<&str> = server.keys().map(String::as_str).collect();
+    assert_eq!(keys, CODEX_MCP_DOCUMENTED);
+    assert_eq!(server["url"].as_str(), Some("https://t.example.com/mcp"));
+    assert_eq!(
+        server["http_headers"]["Authorization"].as_str(),
+        Some("Bearer t\"k")
+    );
+    let config = parse(&setup(&["codex"]));
+    let server = config["mcp_servers"]["agent-trace"]
+        .as_table()
+        .expect("table");
+    assert_eq!(server.keys().collect::<Vec<_>>(), ["url"]);
+    assert_eq!(server["url"].as_str(), Some("http://127.0.0.1:4318/mcp"));
 }
 
 /// The Python names `setup agno` uses, as opentelemetry-python documents them

@@ -58,6 +58,7 @@ impl ViewerServer {
             viewer: Some(ViewerConfig {
                 database_url: viewer_database_url,
             }),
+            mcp: None,
             redaction: Default::default(),
             maintenance_interval: None,
         };

@@ -259,47 +259,48 @@ impl Auth {
     }
 }
 
-/// Who holds a token, where a project's token is taken besides the server's (the viewer's score
-/// writing, `crate::viewer`): a project's token acts for its project alone.
+/// Whom a request speaks for, by its token (`Auth::check_bearer`), where a project's token is taken
+/// besides the server's (scores given in the viewer, the MCP server).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Holder {
-    /// The server's own token; or anyone, where the server asks for no token.
+pub enum Bearer {
+    /// One of the server's own tokens (`--token`, `--token-file`), or anyone on a server that asks
+    /// for no token (the viewer is open then too).
     Server,
-    /// A project's token (`projects`, from the database): that project's id.
+    /// A project's ingest token (`crate::projects`): it speaks for that project alone.
     Project(i32),
 }
 
 impl Auth {
-    /// Who holds the bearer token of this `Authorization` value, on a path that a project's token
-    /// may use too. Without a bearer token: anyone (`Holder::Server`) when the server asks for no
-    /// token, else refused (not counted). A token sent must be right, unless no token exists
-    /// anywhere (as `check_ingest`); wrong ones are counted and throttled as `check_token`'s are.
-    pub fn check_holder(
+    /// Whom the bearer token of this `Authorization` value speaks for, on a path that a project's
+    /// token may use too. Without a bearer token: the server (`Bearer::Server`) when the server
+    /// asks for no token, else refused (not counted). A token sent must be right, unless no token
+    /// exists anywhere (as `check_ingest`); wrong ones are counted and throttled as `check_token`'s are.
+    pub fn check_bearer(
         &self,
         authorization: Option<&str>,
         projects: &Projects,
         peer: IpAddr,
         path: &str,
-    ) -> Result<Holder, Verdict> {
+    ) -> Result<Bearer, Verdict> {
         let Some(token) = authorization.and_then(bearer_token) else {
             return if self.is_required() {
                 Err(Verdict::Refused)
             } else {
-                Ok(Holder::Server)
+                Ok(Bearer::Server)
             };
         };
         if !self.is_required() && !projects.has_tokens() {
-            return Ok(Holder::Server);
+            return Ok(Bearer::Server);
         }
         if let Some(throttled) = self.throttle.throttled(peer, path) {
             return Err(Verdict::Throttled(throttled));
         }
         let digest = TokenDigest::of(token);
         if let Some(project) = projects.project_of(digest.bytes()) {
-            return Ok(Holder::Project(project));
+            return Ok(Bearer::Project(project));
         }
         if self.is_required() && self.accepts(&digest) {
-            return Ok(Holder::Server);
+            return Ok(Bearer::Server);
         }
         self.throttle.wrong_token(peer, path);
         Err(Verdict::Refused)
@@ -376,6 +377,42 @@ mod tests {
         let open = Auth::new(&Tokens::default()).unwrap();
         assert!(!open.is_required());
         assert!(allows(&open, None));
+    }
+
+    #[test]
+    fn a_bearer_is_the_server_or_one_project() {
+        let projects = Projects::default();
+        projects.replace(crate::projects::Directory {
+            tokens: vec![(*TokenDigest::of("project-token-0123").bytes(), 7)],
+            redactions: vec![],
+        });
+        let auth = Auth::new(&Tokens::one("server-token-012345")).unwrap();
+        let check = |authorization| auth.check_bearer(authorization, &projects, HERE, "/mcp");
+        assert_eq!(
+            check(Some("Bearer server-token-012345")),
+            Ok(Bearer::Server)
+        );
+        assert_eq!(
+            check(Some("Bearer project-token-0123")),
+            Ok(Bearer::Project(7))
+        );
+        assert_eq!(
+            check(Some("Bearer wrong-token-0123456")),
+            Err(Verdict::Refused)
+        );
+        assert_eq!(check(None), Err(Verdict::Refused));
+        // A server without tokens is open, but a project's token still speaks for its project.
+        let open = Auth::default();
+        let check = |authorization| open.check_bearer(authorization, &projects, HERE, "/mcp");
+        assert_eq!(check(None), Ok(Bearer::Server));
+        assert_eq!(
+            check(Some("Bearer project-token-0123")),
+            Ok(Bearer::Project(7))
+        );
+        assert_eq!(
+            check(Some("Bearer anything-else-01234")),
+            Ok(Bearer::Server)
+        );
     }
 
     #[test]
@@ -497,12 +534,12 @@ mod tests {
         let open = Auth::default();
         // No token anywhere: anyone, with or without a header.
         assert_eq!(
-            open.check_holder(None, &projects, HERE, "/"),
-            Ok(Holder::Server)
+            open.check_bearer(None, &projects, HERE, "/"),
+            Ok(Bearer::Server)
         );
         assert_eq!(
-            open.check_holder(Some("Bearer anything-at-all"), &projects, HERE, "/"),
-            Ok(Holder::Server)
+            open.check_bearer(Some("Bearer anything-at-all"), &projects, HERE, "/"),
+            Ok(Bearer::Server)
         );
         projects.replace(Directory {
             tokens: vec![(*TokenDigest::of("project-two-token-0123").bytes(), 2)],
@@ -510,40 +547,40 @@ mod tests {
         });
         // A server without a token of its own: no header is anyone; a token sent must be right.
         assert_eq!(
-            open.check_holder(None, &projects, HERE, "/"),
-            Ok(Holder::Server)
+            open.check_bearer(None, &projects, HERE, "/"),
+            Ok(Bearer::Server)
         );
         assert_eq!(
-            open.check_holder(Some("Bearer project-two-token-0123"), &projects, HERE, "/"),
-            Ok(Holder::Project(2))
+            open.check_bearer(Some("Bearer project-two-token-0123"), &projects, HERE, "/"),
+            Ok(Bearer::Project(2))
         );
         assert_eq!(
-            open.check_holder(Some("Bearer a-wrong-guess-0123"), &projects, HERE, "/"),
+            open.check_bearer(Some("Bearer a-wrong-guess-0123"), &projects, HERE, "/"),
             Err(Verdict::Refused)
         );
         let auth = Auth::new(&Tokens::one("the-server-token-0123")).unwrap();
         assert_eq!(
-            auth.check_holder(None, &projects, HERE, "/"),
+            auth.check_bearer(None, &projects, HERE, "/"),
             Err(Verdict::Refused)
         );
         assert_eq!(
-            auth.check_holder(Some("Bearer the-server-token-0123"), &projects, HERE, "/"),
-            Ok(Holder::Server)
+            auth.check_bearer(Some("Bearer the-server-token-0123"), &projects, HERE, "/"),
+            Ok(Bearer::Server)
         );
         assert_eq!(
-            auth.check_holder(Some("Bearer project-two-token-0123"), &projects, HERE, "/"),
-            Ok(Holder::Project(2))
+            auth.check_bearer(Some("Bearer project-two-token-0123"), &projects, HERE, "/"),
+            Ok(Bearer::Project(2))
         );
         // Wrong tokens count towards the address's throttle.
         let other = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
         for _ in 0..throttle::BURST {
             assert_eq!(
-                auth.check_holder(Some("Bearer a-wrong-guess-0123"), &projects, other, "/"),
+                auth.check_bearer(Some("Bearer a-wrong-guess-0123"), &projects, other, "/"),
                 Err(Verdict::Refused)
             );
         }
         assert!(matches!(
-            auth.check_holder(Some("Bearer the-server-token-0123"), &projects, other, "/"),
+            auth.check_bearer(Some("Bearer the-server-token-0123"), &projects, other, "/"),
             Err(Verdict::Throttled(_))
         ));
     }

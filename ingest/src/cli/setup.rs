@@ -26,6 +26,19 @@
 //!   `TracerProvider` is set already, hence the order). The exporter is opentelemetry-python's
 //!   `OTLPSpanExporter(endpoint=..., headers=...)`, whose endpoint is the full `/v1/traces` URL.
 //!   `ingest/tests/agno.rs` runs the printed lines in a real AgentOS app.
+//!
+//! For the coding assistants it also prints how to register agent-trace's MCP server
+//! (`<endpoint>/mcp`, the Streamable HTTP transport, docs/mcp.md) with the tool, so that the tool can
+//! read its own traces, with the bearer token as a header:
+//!
+//! * Claude Code: `claude mcp add --transport http NAME URL --header "Authorization: Bearer ..."`,
+//!   <https://code.claude.com/docs/en/mcp> ("Option 1: Add a remote HTTP server").
+//! * Gemini CLI: `gemini mcp add --transport http NAME URL --header "..."`,
+//!   <https://github.com/google-gemini/gemini-cli/blob/main/docs/tools/mcp-server.md> (`gemini mcp
+//!   add`: `--transport`/`-t` http, `--header`/`-H`).
+//! * Codex CLI: a `[mcp_servers.NAME]` table of `~/.codex/config.toml` with `url` (a Streamable HTTP
+//!   server) and `http_headers`, <https://developers.openai.com/codex/mcp> ("Streamable HTTP
+//!   servers").
 
 use serde_json::json;
 
@@ -141,7 +154,33 @@ fn claude(endpoint: &str, options: &SetupOptions) -> String {
         .map(|(name, value)| (name.to_string(), json!(value)))
         .collect();
     out.push_str(&pretty(&json!({ "env": env })));
+    out.push('\n');
+    out.push_str(
+        "# And let Claude Code read these traces itself through agent-trace's MCP server (once;\n",
+    );
+    out.push_str("# https://code.claude.com/docs/en/mcp):\n");
+    out.push_str(&mcp_add_line("claude", endpoint, options));
     out
+}
+
+/// The name the coding assistants know agent-trace's MCP server by.
+const MCP_NAME: &str = "agent-trace";
+
+/// `TOOL mcp add --transport http agent-trace URL [--header 'Authorization: Bearer TOKEN']`: the
+/// command Claude Code and Gemini CLI both take.
+fn mcp_add_line(tool: &str, endpoint: &str, options: &SetupOptions) -> String {
+    let mut line = format!(
+        "{tool} mcp add --transport http {MCP_NAME} {}",
+        shell_quote(&format!("{endpoint}/mcp"))
+    );
+    if let Some(token) = &options.token {
+        line.push_str(&format!(
+            " --header {}",
+            shell_quote(&format!("Authorization: Bearer {token}"))
+        ));
+    }
+    line.push('\n');
+    line
 }
 
 fn gemini(endpoint: &str, options: &SetupOptions) -> String {
@@ -167,6 +206,13 @@ fn gemini(endpoint: &str, options: &SetupOptions) -> String {
             shell_quote(&format!("Authorization=Bearer {token}"))
         ));
     }
+    out.push_str(
+        "# And let Gemini CLI read these traces itself through agent-trace's MCP server (once;\n",
+    );
+    out.push_str(
+        "# https://github.com/google-gemini/gemini-cli/blob/main/docs/tools/mcp-server.md):\n",
+    );
+    out.push_str(&mcp_add_line("gemini", endpoint, options));
     out
 }
 
@@ -195,6 +241,20 @@ fn codex(endpoint: &str, options: &SetupOptions) -> String {
     out.push_str(&format!("exporter = {}\n", exporter("logs")));
     out.push_str(&format!("trace_exporter = {}\n", exporter("traces")));
     out.push_str(&format!("metrics_exporter = {}\n", exporter("metrics")));
+    out.push('\n');
+    out.push_str("# And let Codex read these traces itself through agent-trace's MCP server\n");
+    out.push_str("# (https://developers.openai.com/codex/mcp):\n");
+    out.push_str(&format!("[mcp_servers.{MCP_NAME}]\n"));
+    out.push_str(&format!(
+        "url = {}\n",
+        toml_string(&format!("{endpoint}/mcp"))
+    ));
+    if let Some(token) = &options.token {
+        out.push_str(&format!(
+            "http_headers = {{ \"Authorization\" = {} }}\n",
+            toml_string(&format!("Bearer {token}"))
+        ));
+    }
     out
 }
 

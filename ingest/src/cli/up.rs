@@ -37,6 +37,11 @@ pub async fn up(
             .database_url
             .get_or_insert_with(|| cluster.viewer_connection_string());
     }
+    // The MCP server reads as the viewer's login too: its query tool then runs as a plain reader.
+    if let Some(mcp) = serve.mcp.as_mut() {
+        mcp.database_url
+            .get_or_insert_with(|| cluster.viewer_connection_string());
+    }
     // Today's partitions before anyone is told where to write: a partition attached while rows of
     // its day are on their way into the default one sends those back.
     if serve.maintenance_interval.is_some() {
@@ -56,6 +61,11 @@ pub async fn up(
     );
     if serve.viewer.is_some() {
         println!("  Viewer              {endpoint}/   (open it in a browser)");
+    }
+    if serve.mcp.is_some() {
+        println!(
+            "  MCP server          {endpoint}/mcp   (`agent-trace setup claude` prints how to add it)"
+        );
     }
     println!(
         "  Query with          psql \"{}\"",

@@ -1,6 +1,6 @@
 //! The one place where `agent-trace serve` is assembled: the writer, the two OTLP transports
-//! (`crate::otlp`), the operator's endpoints (`operate`) and the viewer (`crate::viewer`) on their
-//! ports, under one stop.
+//! (`crate::otlp`), the operator's endpoints (`operate`), the viewer (`crate::viewer`) and the MCP
+//! server (`crate::mcp`, which stores scores through the writer) on their ports, under one stop.
 //!
 //! - `serve`: checks the configuration, connects, binds both ports and serves until the shutdown
 //!   signal; never half up (`run_until_stopped`);
@@ -17,11 +17,12 @@ pub mod tls;
 
 use crate::auth::{Auth, Tokens};
 use crate::map::redact::Redaction;
+use crate::mcp::{self, Mcp, McpConfig, ScoreRefusal, ScoreWriter};
 use crate::otlp::intake::Intake;
 use crate::otlp::{Limits, grpc, http};
 use crate::projects::Projects;
-use crate::viewer::{AddScore, NewScore, StoreFailure, Viewer, ViewerConfig};
-use crate::write::{ScoreToAdd, Writer, WriterConfig};
+use crate::viewer::{self, AddScore, StoreFailure, Viewer, ViewerConfig};
+use crate::write::{Score, ScoreError, Writer, WriterConfig};
 use connections::{Connections, Protocol};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,6 +50,8 @@ pub struct ServeConfig {
     pub tls: Option<tls::ListenerTls>,
     /// The web viewer on the HTTP port; None: OTLP only.
     pub viewer: Option<ViewerConfig>,
+    /// The MCP server at /mcp on the HTTP port; None: none.
+    pub mcp: Option<McpConfig>,
     /// What is kept of content, unless a project says otherwise.
     pub redaction: Redaction,
     /// How often agent_trace.maintain() runs (at start, then at this interval); None: never.
@@ -97,6 +100,22 @@ pub async fn serve(
     )
     .await?
     .map(|viewer| viewer.with_secure_cookies(tls.is_some()));
+    // The projects' tokens and redaction, read before the first request and every few seconds after.
+    let projects = Projects::new(config.redaction);
+    refresh_projects(&writer, &projects).await;
+    let mcp = Mcp::start(
+        config.mcp.as_ref(),
+        &writer_config.database_url,
+        writer_config.password.as_ref(),
+        auth.clone(),
+        projects.clone(),
+        mcp_score_writer(&writer),
+    )
+    .await?;
+    // A person's score, added in the viewer, is stored by the ingest's writer, as OTLP's rows are:
+    // the viewer's own pool only reads.
+    let viewer =
+        viewer.map(|viewer| viewer.with_scoring(projects.clone(), viewer_score_writer(&writer)));
     let http_listener = config.http_listen.bind().await?;
     let grpc_listener = config.grpc_listen.bind().await?;
     let (http_address, grpc_address) = (
@@ -113,16 +132,16 @@ pub async fn serve(
     if viewer.is_some() {
         tracing::info!("the viewer is at {scheme}://{http_address}/");
     }
+    if mcp.is_some() {
+        tracing::info!(
+            "the MCP server is at {scheme}://{http_address}{}",
+            crate::mcp::PATH
+        );
+    }
     if config.tokens.file.is_some() {
         tokio::spawn(reload_tokens_on_hangup(auth.clone(), config.tokens.clone()));
     }
-    // The projects' tokens and redaction, read before the first request and every few seconds after.
-    let projects = Projects::new(config.redaction);
-    refresh_projects(&writer, &projects).await;
     tokio::spawn(refresh_projects_every(writer.clone(), projects.clone()));
-    // A person's score, added in the viewer, is stored by the ingest's writer, as OTLP's rows are:
-    // the viewer's own pool only reads.
-    let viewer = viewer.map(|viewer| viewer.with_scoring(projects.clone(), score_writer(&writer)));
     if let Some(interval) = config.maintenance_interval {
         tokio::spawn(maintain_every(writer.clone(), interval));
     }
@@ -142,12 +161,17 @@ pub async fn serve(
                     .map_err(|e| e.to_string())
             })
         };
-        // The viewer's pages and JSON API are served on the OTLP/HTTP port, beside /v1/*.
+        // The viewer's pages and JSON API, and the MCP server, are served on the OTLP/HTTP port,
+        // beside /v1/*.
         let viewer_routes = viewer
             .as_ref()
             .map(|viewer| viewer.router(stop.receiver()))
             .unwrap_or_default();
-        let http_routes = http_router(intake.clone(), viewer_routes, secure);
+        let mcp_routes = mcp
+            .as_ref()
+            .map(|mcp| mcp.router(stop.receiver()))
+            .unwrap_or_default();
+        let http_routes = http_router(intake.clone(), viewer_routes.merge(mcp_routes), secure);
         vec![
             (
                 "OTLP/HTTP server",
@@ -164,41 +188,78 @@ pub async fn serve(
     Ok(())
 }
 
-/// Everything the OTLP/HTTP port serves: the OTLP paths, the operator's endpoints and `viewer`'s
-/// routes (none: OTLP only), all behind the guard (`tls`: the port speaks TLS).
-pub fn http_router(intake: Intake, viewer: axum::Router, tls: bool) -> axum::Router {
+/// Everything the OTLP/HTTP port serves: the OTLP paths, the operator's endpoints and `routes`
+/// (the viewer's and the MCP server's; none: OTLP only), all behind the guard (`tls`: the port
+/// speaks TLS).
+pub fn http_router(intake: Intake, routes: axum::Router, tls: bool) -> axum::Router {
     let guard = guard::Guard::new(intake.clone(), tls);
     http::router(intake.clone())
         .merge(operate::router(intake))
-        .merge(viewer)
+        .merge(routes)
         .layer(axum::middleware::from_fn_with_state(guard, guard::check))
 }
 
-/// The viewer's way to store a score: `Writer::add_score`, on the writer's pool.
-fn score_writer(writer: &Writer) -> AddScore {
+/// The viewer's way to store a person's score: `Writer::add_score`, given now, with source `human`.
+fn viewer_score_writer(writer: &Writer) -> AddScore {
     let writer = writer.clone();
-    Arc::new(move |score: NewScore| {
+    Arc::new(move |score: viewer::NewScore| {
         let writer = writer.clone();
         Box::pin(async move {
-            let to_add = ScoreToAdd {
-                trace_id: &score.trace_id,
-                span_id: score.span_id.as_deref(),
-                name: &score.name,
+            let score = Score {
+                trace_id: score.trace_id,
+                span_id: score.span_id,
+                name: score.name,
                 value: score.value,
-                label: score.label.as_deref(),
-                explanation: score.explanation.as_deref(),
-                source: score.source,
-                scorer: score.scorer.as_deref(),
-                project: &score.project,
-                score_key: score.score_key.as_deref(),
+                label: score.label,
+                explanation: score.explanation,
+                source: Some(score.source.to_string()),
+                scorer: score.scorer,
+                attributes: None,
+                project: score.project,
+                score_key: score.score_key,
+                given_now: true,
             };
-            writer
-                .add_score(&to_add)
-                .await
-                .map_err(|failure| StoreFailure {
-                    sqlstate: failure.sqlstate,
-                    message: failure.message,
-                })
+            writer.add_score(&score).await.map_err(|error| match error {
+                ScoreError::Refused { message, sqlstate } => StoreFailure {
+                    sqlstate: Some(sqlstate),
+                    message,
+                },
+                ScoreError::Unavailable(message) => StoreFailure {
+                    sqlstate: None,
+                    message,
+                },
+            })
+        })
+    })
+}
+
+/// The MCP server's add_score, through the writer: its pool, its login (which may insert scores
+/// into any project it writes, and read nothing). A call repeated with the same arguments is one score.
+fn mcp_score_writer(writer: &Writer) -> ScoreWriter {
+    let writer = writer.clone();
+    Arc::new(move |score: mcp::NewScore| {
+        let writer = writer.clone();
+        Box::pin(async move {
+            let score = Score {
+                trace_id: score.trace_id,
+                span_id: score.span_id,
+                name: score.name,
+                value: score.value,
+                label: score.label,
+                explanation: score.explanation,
+                source: score.source,
+                scorer: score.scorer,
+                attributes: None,
+                project: score.project,
+                score_key: None,
+                given_now: false,
+            };
+            writer.add_score(&score).await.map_err(|error| match error {
+                ScoreError::Refused { message, sqlstate } => {
+                    ScoreRefusal::Refused { message, sqlstate }
+                }
+                ScoreError::Unavailable(why) => ScoreRefusal::Unavailable(why),
+            })
         })
     })
 }

@@ -4,9 +4,9 @@
 //! psql can run it. Rows are rendered by PostgreSQL (`db`); nothing here computes a tree, a diff, a
 //! cost or a session: that is the extension's SQL API.
 
-use super::db::DbError;
-use super::queries::{self, Param, Query, Shown};
 use super::state::Viewer;
+use crate::read::DbError;
+use crate::read::queries::{self, Param, Query, Shown};
 use axum::Router;
 use axum::extract::{Path, Query as Params, State};
 use axum::http::{StatusCode, header};

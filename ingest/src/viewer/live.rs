@@ -5,8 +5,8 @@
 //! its first page with its own filters. A trace that arrives with a start time older than the 50
 //! latest appears at the next reload. Streams end when the server stops.
 
-use super::queries;
 use super::state::Viewer;
+use crate::read::queries;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::FutureExt;

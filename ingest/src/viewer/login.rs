@@ -11,7 +11,7 @@ use super::api::ApiError;
 use super::assets;
 use super::session::LIFETIME;
 use super::state::Viewer;
-use crate::auth::{self, Holder, TokenDigest, Verdict};
+use crate::auth::{self, Bearer, TokenDigest, Verdict};
 use axum::Form;
 use axum::extract::{Query, Request, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
@@ -81,13 +81,13 @@ pub fn refused(verdict: Verdict, api: bool) -> Response {
 
 /// Who may add a score with this request (`scores`): a live session's cookie first (opened with a
 /// server's token, so the server), then a bearer token, the server's or a project's
-/// (`crate::auth::Auth::check_holder`); without either, anyone where the server asks for no token.
+/// (`crate::auth::Auth::check_bearer`); without either, anyone where the server asks for no token.
 pub fn scorer(
     viewer: &Viewer,
     headers: &HeaderMap,
     extensions: &Extensions,
     path: &str,
-) -> Result<Holder, Verdict> {
+) -> Result<Bearer, Verdict> {
     if viewer.auth.is_required()
         && let Some(id) = session_id(viewer, headers)
         && is_live(viewer, &id)
@@ -96,12 +96,12 @@ pub fn scorer(
         return Ok(viewer
             .projects
             .project_of(token.bytes())
-            .map_or(Holder::Server, Holder::Project));
+            .map_or(Bearer::Server, Bearer::Project));
     }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    viewer.auth.check_holder(
+    viewer.auth.check_bearer(
         authorization,
         &viewer.projects,
         auth::peer(extensions),

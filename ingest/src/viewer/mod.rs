@@ -3,10 +3,10 @@
 //! (`api`, with live updates in `live`) that reads through the extension's SQL API alone:
 //! `agent_traces`, `trace_tree`, `critical_path`, `agent_turns`, `diff_traces`/`diff_summary`,
 //! `replay`/`replay_json`, `agent_sessions`, `agent_logs`, `agent_metric_deltas`, `agent_scores`
-//! and `agent_trace_scores`, with every statement in `sql/viewer/*.sql` (`queries`).
+//! and `agent_trace_scores`, with every statement in `sql/viewer/*.sql` (`crate::read::queries`).
 //!
 //! What it must not do: write anything through its own pool, or run SQL a user typed. Its own
-//! connection pool (`db`) runs read-only transactions as `agent_trace_reader` when the login role
+//! connection pool (`crate::read`) runs read-only transactions as `agent_trace_reader` when the login role
 //! may, and every value from a request is a bind parameter. The one write it takes, a person's
 //! score (`scores`), it hands to the writer `crate::server` lends it. It must not touch the data
 //! path either (`otlp`, `decode`, `map`, `write`): `crate::server` gives it the HTTP listener, the
@@ -15,10 +15,8 @@
 
 mod api;
 mod assets;
-mod db;
 mod live;
 mod login;
-mod queries;
 mod scores;
 mod session;
 mod state;

@@ -6,17 +6,17 @@
 //!
 //! Who may: the holders of the tokens the rest of the viewer takes (a login session, the server's
 //! token, anyone when the server asks for none), who score into the project the trace is in; and a
-//! project's token (`crate::auth::Holder`), which scores only its own project's traces. Either way
+//! project's token (`crate::auth::Bearer`), which scores only its own project's traces. Either way
 //! the trace must be one the viewer can read: anything else is 404, in the same words whether the
 //! trace is in no project or in another one. Web pages of other sites are refused before this runs
 //! (`crate::server::guard`), and the body must be `application/json`, which no page of another
 //! origin can send without a preflight.
 
 use super::api::{Answer, ApiError};
-use super::db::DbError;
 use super::login;
-use super::queries::{self, Param};
 use super::state::{NewScore, StoreFailure, Viewer};
+use crate::read::DbError;
+use crate::read::queries::{self, Param};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{Extensions, HeaderMap, StatusCode, header};
@@ -176,7 +176,7 @@ pub async fn add(
 
 async fn add_as(
     viewer: &Viewer,
-    holder: crate::auth::Holder,
+    holder: crate::auth::Bearer,
     trace_id: String,
     headers: &HeaderMap,
     body: &[u8],
@@ -200,8 +200,8 @@ async fn add_as(
     // Where it goes: the trace's project, as the viewer reads it (the token's project only, for a
     // project's token).
     let only = match holder {
-        crate::auth::Holder::Server => None,
-        crate::auth::Holder::Project(id) => Some(id.to_string()),
+        crate::auth::Bearer::Server => None,
+        crate::auth::Bearer::Project(id) => Some(id.to_string()),
     };
     let params = [
         Param::text(Some(&trace_id)),
@@ -211,7 +211,7 @@ async fn add_as(
     ];
     let rows = viewer.db.rows(&queries::SCORE_TARGET, &params).await?;
     let targets: Vec<Target> = serde_json::from_str(rows.get())
-        .map_err(|e| ApiError::from(DbError::Failed(format!("score_target's rows: {e}"))))?;
+        .map_err(|e| ApiError::from(DbError::Failed(format!("score_target's rows: {e}").into())))?;
     let target = match targets.as_slice() {
         [] => return Err(ApiError::not_found(format!("no trace {trace_id}"))),
         [one] => one,
@@ -243,11 +243,11 @@ async fn add_as(
         "project": score.project,
     });
     let stored = RawValue::from_string(stored.to_string())
-        .map_err(|e| ApiError::from(DbError::Failed(e.to_string())))?;
+        .map_err(|e| ApiError::from(DbError::Failed(e.to_string().into())))?;
     answer.value("score", stored);
     // A project's token writes and reads nothing: the trace's scores (of any project the viewer
     // reads) are for those who may use the viewer.
-    if holder != crate::auth::Holder::Server {
+    if holder != crate::auth::Bearer::Server {
         return Ok(answer);
     }
     let whole = [Param::text(Some(&trace_id))];
@@ -281,7 +281,7 @@ fn refusal(failure: StoreFailure) -> ApiError {
         (None, _) | (_, Some("08" | "53" | "57" | "40")) | (Some("55P03"), _) => {
             ApiError::from(DbError::Unavailable(failure.message))
         }
-        _ => ApiError::from(DbError::Failed(failure.message)),
+        _ => ApiError::from(DbError::Failed(failure.message.into())),
     }
 }
 

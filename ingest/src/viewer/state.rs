@@ -2,11 +2,11 @@
 //! how `serve` starts it; what it needs to take a person's score (the projects' tokens, and the
 //! writer `serve` lends it).
 
-use super::db::Db;
 use super::session::Sessions;
 use crate::auth::Auth;
 use crate::postgres::Password;
 use crate::projects::Projects;
+use crate::read::{Db, queries};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -69,6 +69,9 @@ pub struct Viewer {
     pub(super) add_score: Option<AddScore>,
 }
 
+/// Who reads, in the pool's messages.
+const WHO: &str = "viewer";
+
 impl Viewer {
     /// Connects the viewer's read-only pool to `database_url` (with `password` in place of the
     /// URL's, if given) and checks it can read.
@@ -77,8 +80,12 @@ impl Viewer {
         password: Option<&Password>,
         auth: Auth,
     ) -> Result<Self, String> {
-        let db = Db::connect(database_url, password).await?;
-        Ok(Self {
+        let db = Db::connect(database_url, password, &queries::CAN_READ, WHO).await?;
+        Ok(Self::with(db, auth))
+    }
+
+    fn with(db: Db, auth: Auth) -> Self {
+        Self {
             db,
             auth,
             sessions: Sessions::default(),
@@ -86,7 +93,7 @@ impl Viewer {
             stop: None,
             projects: Projects::default(),
             add_score: None,
-        })
+        }
     }
 
     /// Lets people add scores (`POST /api/traces/ID/scores`): stored by `add_score` (the ingest's
@@ -117,15 +124,14 @@ impl Viewer {
         let Some(config) = config else {
             return Ok(None);
         };
-        match &config.database_url {
-            Some(url) => Self::connect(url, None, auth).await.map(Some),
-            None => match Self::connect(ingest_database_url, ingest_password, auth).await {
-                Ok(viewer) => Ok(Some(viewer)),
-                Err(error) => {
-                    tracing::warn!("serving without the viewer: {error}");
-                    Ok(None)
-                }
-            },
-        }
+        let db = Db::start(
+            config.database_url.as_deref(),
+            ingest_database_url,
+            ingest_password,
+            &queries::CAN_READ,
+            WHO,
+        )
+        .await?;
+        Ok(db.map(|db| Self::with(db, auth)))
     }
 }

@@ -29,10 +29,12 @@
 //! or a batch running past `statement_timeout`) costs only the rows that cause it.
 
 mod columns;
+mod score;
 
 pub use columns::{
     PendingScore, ResponseOf, Row, TableSql, TraceOf, TracedScore, cost_as_numeric, id_type_for,
 };
+pub use score::{Score, ScoreError};
 
 use crate::map::Rejected;
 use crate::map::logs::LogRow;
@@ -56,7 +58,6 @@ const DISTRIBUTED_SQL: &str = include_str!("../../../sql/ingest/distributed.sql"
 const REFRESH_TRACES_SQL: &str = include_str!("../../../sql/ingest/refresh_traces.sql");
 const HAS_PRICES_SQL: &str = include_str!("../../../sql/ingest/has_prices.sql");
 const LINK_SCORES_SQL: &str = include_str!("../../../sql/ingest/link_scores.sql");
-const ADD_SCORE_SQL: &str = include_str!("../../../sql/ingest/add_score.sql");
 
 /// The extension version this binary writes for (they are released together).
 pub const EXTENSION_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -178,32 +179,6 @@ impl std::fmt::Display for WriteError {
             WriteError::Unavailable { why, .. } => write!(f, "database unavailable: {why}"),
         }
     }
-}
-
-/// One score for `Writer::add_score`: what `agent_trace.add_score` takes, as text PostgreSQL parses
-/// (ids, the key) or as values.
-#[derive(Debug)]
-pub struct ScoreToAdd<'a> {
-    pub trace_id: &'a str,
-    pub span_id: Option<&'a str>,
-    pub name: &'a str,
-    pub value: Option<f64>,
-    pub label: Option<&'a str>,
-    pub explanation: Option<&'a str>,
-    pub source: &'a str,
-    pub scorer: Option<&'a str>,
-    /// The project's name: the writer's login must be granted it for write (BYPASSRLS is).
-    pub project: &'a str,
-    /// A key the caller chose, so that its retries store the score once; None: one per call.
-    pub score_key: Option<&'a str>,
-}
-
-/// Why `Writer::add_score` stored nothing: the database's SQLSTATE and message, or (None) that it
-/// could not be reached.
-#[derive(Debug)]
-pub struct ScoreNotStored {
-    pub sqlstate: Option<String>,
-    pub message: String,
 }
 
 /// Problems found at start-up, each with what to do about it.
@@ -396,41 +371,15 @@ impl Writer {
         Ok(directory)
     }
 
-    /// Stores one score through `agent_trace.add_score` (`sql/ingest/add_score.sql`), committed on
-    /// return: a score a person gives in the viewer, one at a time. Its key, or why not.
-    pub async fn add_score(&self, score: &ScoreToAdd<'_>) -> Result<String, ScoreNotStored> {
-        let client = self.pool.get().await.map_err(|e| ScoreNotStored {
-            sqlstate: None,
-            message: connect_error(&e),
-        })?;
-        let row = client
-            .query_one(
-                ADD_SCORE_SQL,
-                &[
-                    &score.trace_id,
-                    &score.name,
-                    &score.value,
-                    &score.label,
-                    &score.explanation,
-                    &score.source,
-                    &score.scorer,
-                    &score.span_id,
-                    &score.project,
-                    &score.score_key,
-                ],
-            )
+    /// Stores one score (the MCP server's add_score), once however often it is sent, and returns
+    /// its key (`score`).
+    pub async fn add_score(&self, score: &Score) -> Result<String, ScoreError> {
+        let client = self
+            .pool
+            .get()
             .await
-            .map_err(|error| match error.as_db_error() {
-                Some(db) => ScoreNotStored {
-                    sqlstate: Some(db.code().code().to_string()),
-                    message: db.message().to_string(),
-                },
-                None => ScoreNotStored {
-                    sqlstate: None,
-                    message: postgres::describe(&error),
-                },
-            })?;
-        Ok(row.get(0))
+            .map_err(|e| ScoreError::Unavailable(connect_error(&e)))?;
+        score::add(&client, score).await
     }
 
     /// Whether a request could be stored now: a connection within `wait`, and the extension at
