@@ -323,6 +323,11 @@ fn plan(
                     "trace_id": t.content_trace, "name": " ", "value": 1}}),
         json!({"id": "scores", "name": "scores", "arguments": {"trace_id": t.content_trace}}),
         json!({"id": "scores_by_name", "name": "scores", "arguments": {"name": "relevance"}}),
+        json!({"id": "find_scored", "name": "find_traces",
+                 "arguments": {"score": "relevance", "score_max": 0.5}}),
+        json!({"id": "find_thumbs", "name": "find_traces",
+                 "arguments": {"score": "helpfulness", "score_label": "thumbs_down"}}),
+        json!({"id": "find_score_bound_alone", "name": "find_traces", "arguments": {"score_min": 0.1}}),
         query(
             "stats",
             "SELECT name, sum(score_count)::int AS scores, max(label_shares::text) AS labels \
@@ -775,6 +780,18 @@ async fn judge(r: &Report, db: &TestDb, t: &Truth) {
         scores["by_name"].as_array().is_some_and(|n| n.len() == 2),
         "{scores}"
     );
+    // find_traces by score: the runs scored so, and no other.
+    for id in ["find_scored", "find_thumbs"] {
+        let found = r.ok("server", id);
+        let ids: Vec<&str> = found["traces"]
+            .as_array()
+            .expect("traces")
+            .iter()
+            .filter_map(|t| t["trace_id"].as_str())
+            .collect();
+        assert_eq!(ids, [t.content_trace.as_str()], "{id}: {found}");
+    }
+    r.says("server", "find_score_bound_alone", "give score too");
     let by_name = r.ok("server", "scores_by_name");
     assert!(
         by_name["scores"]

@@ -409,9 +409,10 @@ mod tests {
             check(Some("Bearer project-token-0123")),
             Ok(Bearer::Project(7))
         );
+        // Once the database holds a token, a token sent must be one (as on OTLP).
         assert_eq!(
             check(Some("Bearer anything-else-01234")),
-            Ok(Bearer::Server)
+            Err(Verdict::Refused)
         );
     }
 

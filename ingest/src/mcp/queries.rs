@@ -16,10 +16,8 @@ mcp_sql! {
     CAN_READ = "can_read";
     TRACE_TREE = "trace_tree";
     TRACE_SCORES = "trace_scores";
-    TRACE_SCORE_SUMMARY = "trace_score_summary";
     SCORES = "scores";
     SESSION = "session";
-    SCORE_TARGET = "score_target";
     SQL_BEGIN = "sql_begin";
     SQL_SETTINGS = "sql_settings";
     SQL_LOGIN = "sql_login";

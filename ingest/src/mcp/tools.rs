@@ -242,6 +242,14 @@ struct FindTraces {
     q: Option<String>,
     /// Only traces of this project (its name).
     project: Option<String>,
+    /// Only traces with a score of this name (on the run or one of its spans), e.g. relevance.
+    score: Option<String>,
+    /// With score: only such scores of at least this value.
+    score_min: Option<f64>,
+    /// With score: only such scores of at most this value.
+    score_max: Option<f64>,
+    /// With score: only such scores with this label, e.g. thumbs_down.
+    score_label: Option<String>,
     /// Sort by: start (default), duration, spans, errors, input_tokens, output_tokens, cost,
     /// computed_cost.
     sort: Option<Sort>,
@@ -251,6 +259,30 @@ struct FindTraces {
     limit: Option<u32>,
     /// next_cursor of the previous page, for the page after it.
     cursor: Option<String>,
+}
+
+/// The list's score filter, as trace_list.sql and trace_list_sorted.sql take it.
+fn score_filter(p: &FindTraces) -> Result<[Param; 4], ToolError> {
+    let name = given(&p.score);
+    if name.is_none()
+        && (p.score_min.is_some() || p.score_max.is_some() || given(&p.score_label).is_some())
+    {
+        return Err(ToolError::new(
+            "score_min, score_max and score_label filter the scores named by score: give score too",
+        ));
+    }
+    let bound = |bound: Option<f64>, what: &str| match bound {
+        Some(number) if !number.is_finite() => {
+            Err(ToolError::new(format!("{what} must be a finite number")))
+        }
+        _ => Ok(Param::Text(bound.map(|number| number.to_string()))),
+    };
+    Ok([
+        Param::text(name),
+        bound(p.score_min, "score_min")?,
+        bound(p.score_max, "score_max")?,
+        text(&p.score_label),
+    ])
 }
 
 /// A trace as a tree.
@@ -609,6 +641,7 @@ impl Tools {
         // One more than asked for: whether there is a next page.
         params.push(Param::Int(limit + 1));
         params.push(text(&p.project));
+        params.extend(score_filter(&p)?);
         let mut snapshot = snapshot(&self.state).await?;
         let found = all(&mut snapshot, query, &params).await?;
         snapshot.end().await.map_err(ToolError::from_db)?;
@@ -743,6 +776,11 @@ impl Tools {
             Param::Text(after),
             Param::Text(after_id),
             Param::Int(limit + 1),
+            // Any project, any score.
+            Param::Text(None),
+            Param::Text(None),
+            Param::Text(None),
+            Param::Text(None),
             Param::Text(None),
         ];
         let runs = all(&mut snapshot, &viewer::TRACE_LIST, &params).await?;
@@ -776,7 +814,7 @@ impl Tools {
             Some(trace_id) => Some(
                 all(
                     &mut snapshot,
-                    &queries::TRACE_SCORE_SUMMARY,
+                    &viewer::TRACE_SCORE_SUMMARY,
                     &[Param::text(Some(trace_id))],
                 )
                 .await?,
@@ -802,12 +840,12 @@ impl Tools {
         }
         let params = [
             Param::text(Some(&p.trace_id)),
-            text(&p.span_id),
             Param::Text(own_project.map(|id| id.to_string())),
             text(&p.project),
+            text(&p.span_id),
         ];
         let mut snapshot = snapshot(&self.state).await?;
-        let targets = all(&mut snapshot, &queries::SCORE_TARGET, &params).await?;
+        let targets = all(&mut snapshot, &viewer::SCORE_TARGET, &params).await?;
         snapshot.end().await.map_err(ToolError::from_db)?;
         let target = match targets.as_slice() {
             [] => {
@@ -833,7 +871,7 @@ impl Tools {
                 )));
             }
         };
-        if target.get("holds_span") != Some(&Value::Bool(true)) {
+        if target.get("has_span") != Some(&Value::Bool(true)) {
             return Err(ToolError::new(format!(
                 "no span {} in trace {}",
                 given(&p.span_id).unwrap_or_default(),
