@@ -152,7 +152,14 @@ fn refusal(status: StatusCode, message: &str) -> Response {
         "id": null,
         "error": {"code": -32001, "message": format!("{message} (HTTP {})", status.as_u16())},
     });
-    (status, axum::Json(body)).into_response()
+    let mut response = (status, axum::Json(body)).into_response();
+    // The request's body is left unread: the connection ends with this answer, and says so, so that
+    // a client does not send its next request on a connection the server is closing (seen once
+    // under load: "Server disconnected without sending a response" in the Python SDK).
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Lets a request through with the server's token or a project's (and says whose, `Caller`), or
