@@ -177,6 +177,7 @@ mod tests {
     use super::*;
     use crate::map::attrs::attributes_json;
     use crate::map::redact::Content;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
     use serde_json::{Value, json};
 
@@ -270,5 +271,102 @@ mod tests {
             let written: Value = serde_json::from_str(&text(&attrs, &redaction)).unwrap();
             assert_eq!(written, expected, "{content:?}");
         }
+    }
+
+    // ---- allocations, counted on this thread ----
+
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// The system allocator, counting the allocations (and reallocations) of each thread.
+    struct Counting;
+
+    // SAFETY: every call is passed on to the system allocator unchanged.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            // SAFETY: the caller's contract, passed on.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: the caller's contract, passed on.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            // SAFETY: the caller's contract, passed on.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
+
+    fn allocations<T>(work: impl FnOnce() -> T) -> u64 {
+        let before = ALLOCATIONS.with(Cell::get);
+        let result = work();
+        let after = ALLOCATIONS.with(Cell::get);
+        drop(result);
+        after - before
+    }
+
+    /// The bench's request (`py_sdk_agent/010_v1_traces`) with its spans repeated `copies` times.
+    fn repeated(copies: usize) -> ExportTraceServiceRequest {
+        let mut request: ExportTraceServiceRequest =
+            crate::fixtures::find("py_sdk_agent/010_v1_traces").decode();
+        for resource in &mut request.resource_spans {
+            for scope in &mut resource.scope_spans {
+                let spans = scope.spans.clone();
+                for _ in 1..copies {
+                    scope.spans.extend(spans.iter().cloned());
+                }
+            }
+        }
+        request
+    }
+
+    fn span_count(request: &ExportTraceServiceRequest) -> u64 {
+        request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len() as u64)
+            .sum()
+    }
+
+    /// Allocations per span of mapping (the rows with their JSON text), beyond what a request costs
+    /// whatever its size: the JSON columns take none of their own; what is left is the row's text
+    /// columns (name, model, session, input, output, ...) and its attribute index. The Value trees
+    /// of the mapping before cost several times as many for the JSON columns alone.
+    #[test]
+    fn mapping_allocates_no_json_per_span() {
+        let (small, large) = (repeated(10), repeated(100));
+        let spans = span_count(&large) - span_count(&small);
+        let per_span = |count: &dyn Fn(&ExportTraceServiceRequest) -> u64| {
+            (count(&large) - count(&small)) as f64 / spans as f64
+        };
+        let mapped = per_span(&|request| allocations(|| crate::map::spans::map_request(request)));
+        let values = per_span(&|request| allocations(|| crate::map::spans::value_columns(request)));
+        let texts = per_span(&|request| {
+            allocations(|| {
+                crate::map::spans::value_columns(request)
+                    .iter()
+                    .flatten()
+                    .map(|value| value.to_string())
+                    .collect::<Vec<_>>()
+            })
+        });
+        eprintln!(
+            "allocations per span: mapping {mapped:.1}; the Value trees of the JSON columns before \
+             {values:.1}, and their text {texts:.1}"
+        );
+        assert!(mapped < values, "{mapped} >= {values}");
+        assert!(mapped <= 20.0, "{mapped} allocations per span");
     }
 }

@@ -189,6 +189,48 @@ pub fn map_request_redacted(
     mapped
 }
 
+/// The JSON columns of every span of `request` (attributes, resource attributes, events, links,
+/// in span order) the way they were mapped before `map::json`: as `serde_json::Value`s, all
+/// content kept. The reference the written text is compared with through PostgreSQL's jsonb
+/// (`ingest/tests/columns.rs`).
+#[cfg(any(test, feature = "test-support"))]
+pub fn value_columns(request: &ExportTraceServiceRequest) -> Vec<[serde_json::Value; 4]> {
+    use super::attrs::attributes_json;
+    use serde_json::{Value, json};
+    let mut columns = Vec::new();
+    for resource_spans in &request.resource_spans {
+        let resource = attributes_json(
+            resource_spans
+                .resource
+                .as_ref()
+                .map_or(&[][..], |r| &r.attributes[..]),
+        );
+        for span in resource_spans.scope_spans.iter().flat_map(|s| &s.spans) {
+            let events = span.events.iter().map(|event| {
+                json!({
+                    "name": clean(&event.name),
+                    "time": rfc3339(event.time_unix_nano),
+                    "attributes": attributes_json(&event.attributes),
+                })
+            });
+            let links = span.links.iter().map(|link| {
+                json!({
+                    "trace_id": hex(&link.trace_id),
+                    "span_id": hex(&link.span_id),
+                    "attributes": attributes_json(&link.attributes),
+                })
+            });
+            columns.push([
+                attributes_json(&span.attributes),
+                resource.clone(),
+                Value::Array(events.collect()),
+                Value::Array(links.collect()),
+            ]);
+        }
+    }
+    columns
+}
+
 /// The range of `buffer` that `write` appends.
 fn written(buffer: &mut String, write: impl FnOnce(&mut String)) -> Range<usize> {
     let start = buffer.len();
@@ -409,7 +451,7 @@ fn hex_or_empty(bytes: &[u8]) -> String {
 }
 
 /// Unix nanoseconds as RFC 3339 UTC with nanoseconds, e.g. `2023-11-14T22:13:20.123456789Z`.
-#[cfg(test)]
+#[cfg(any(test, feature = "test-support"))]
 fn rfc3339(unix_nanos: u64) -> String {
     let mut out = String::new();
     rfc3339_into(&mut out, unix_nanos);
