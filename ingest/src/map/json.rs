@@ -341,9 +341,10 @@ mod tests {
     }
 
     /// Allocations per span of mapping (the rows with their JSON text), beyond what a request costs
-    /// whatever its size: the JSON columns take none of their own; what is left is the row's text
-    /// columns (name, model, session, input, output, ...) and its attribute index. The Value trees
-    /// of the mapping before cost several times as many for the JSON columns alone.
+    /// whatever its size: the JSON columns take none of their own, nor do the resource's and scope's
+    /// names; what is left is the row's own text columns (name, model, input, output, ...) and its
+    /// attribute index (4.2 on this request). The Value trees of the mapping before cost 58 for the
+    /// JSON columns alone.
     #[test]
     fn mapping_allocates_no_json_per_span() {
         let (small, large) = (repeated(10), repeated(100));
@@ -367,6 +368,6 @@ mod tests {
              {values:.1}, and their text {texts:.1}"
         );
         assert!(mapped < values, "{mapped} >= {values}");
-        assert!(mapped <= 20.0, "{mapped} allocations per span");
+        assert!(mapped <= 8.0, "{mapped} allocations per span");
     }
 }

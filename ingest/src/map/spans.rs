@@ -64,9 +64,10 @@ pub struct SpanRow {
     /// `UNSET`, `OK` or `ERROR`.
     pub status_code: &'static str,
     pub status_message: Option<String>,
-    pub service_name: Option<String>,
-    pub scope_name: Option<String>,
-    pub scope_version: Option<String>,
+    /// The resource's and scope's: shared by the rows of a request, not copied into each.
+    pub service_name: Option<Arc<str>>,
+    pub scope_name: Option<Arc<str>>,
+    pub scope_version: Option<Arc<str>>,
     pub model: Option<String>,
     pub provider: Option<String>,
     pub input_tokens: Option<i64>,
@@ -104,9 +105,9 @@ struct Context<'a> {
     resource: &'a Attrs<'a>,
     /// The resource attributes' JSON text in the request's buffer.
     resource_json: Range<usize>,
-    service_name: Option<String>,
-    scope_name: Option<String>,
-    scope_version: Option<String>,
+    service_name: Option<Arc<str>>,
+    scope_name: Option<Arc<str>>,
+    scope_version: Option<Arc<str>>,
     redaction: &'a Redaction,
 }
 
@@ -137,15 +138,15 @@ pub fn map_request_redacted(
         let resource_json = written(&mut buffer, |out| {
             json::attributes(out, resource_attributes, redaction)
         });
-        let service_name = text(&resource, &["service.name"]);
+        let service_name: Option<Arc<str>> = text(&resource, &["service.name"]).map(Arc::from);
         for scope_spans in &resource_spans.scope_spans {
             let scope = scope_spans.scope.as_ref();
             let context = Context {
                 resource: &resource,
                 resource_json: resource_json.clone(),
                 service_name: service_name.clone(),
-                scope_name: scope.and_then(|s| non_empty(&s.name)),
-                scope_version: scope.and_then(|s| non_empty(&s.version)),
+                scope_name: scope.and_then(|s| non_empty(&s.name)).map(Arc::from),
+                scope_version: scope.and_then(|s| non_empty(&s.version)).map(Arc::from),
                 redaction,
             };
             for span in &scope_spans.spans {
