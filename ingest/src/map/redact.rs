@@ -15,7 +15,6 @@ use super::keys::CONTENT;
 use super::logs::LogRow;
 use super::metrics::MetricRow;
 use super::scores::ScoreRow;
-use super::spans::SpanRow;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -168,7 +167,7 @@ impl Redaction {
     }
 
     /// A content string as stored: itself, nothing, or its keyed hash.
-    fn text(&self, text: Option<String>) -> Option<String> {
+    pub(crate) fn text(&self, text: Option<String>) -> Option<String> {
         match self.content {
             Content::Keep => text,
             Content::Drop => None,
@@ -228,17 +227,6 @@ impl Redaction {
                 }
             }
         }
-    }
-
-    /// A span's text columns. Its JSON columns (attributes, resource attributes, events'
-    /// attributes) were redacted as they were written (`spans::map_request_redacted`), rule by rule
-    /// as `attributes` does it (`rule`).
-    pub fn span(&self, row: &mut SpanRow) {
-        if self.content == Content::Keep {
-            return;
-        }
-        row.input = self.text(row.input.take());
-        row.output = self.text(row.output.take());
     }
 
     pub fn log(&self, row: &mut LogRow) {
