@@ -117,7 +117,8 @@ pub(crate) fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| clean(s))
 }
 
-/// Attributes as a JSON object; of duplicate keys the last wins.
+/// Attributes as a JSON object; of duplicate keys the last wins. Logs, metrics and scores; spans
+/// write the same as text (`json.rs`).
 pub(crate) fn attributes_json(attributes: &[KeyValue]) -> Value {
     let mut object = Map::new();
     for kv in attributes {

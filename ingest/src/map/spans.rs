@@ -19,7 +19,7 @@
 //! | `model`, `provider`, tokens, `cost_usd`, `tool_name`, `input`, `output` | span attributes: first key of the column's list (e.g. `MODEL`) present wins |
 //! | `input_tokens` | includes cached tokens, as the column's COMMENT says: Claude Code's `input_tokens` (Anthropic's count, without the cache) plus its `cache_read_tokens` and `cache_creation_tokens`, as on its `api_request` log events; every other key as reported |
 //! | `agent_name`, `agent_id`, `session_id`, `user_id`, `run_id`, `team_id`, `workflow_id`, `correlation_id` | the same on span attributes, then on resource attributes (one process often is one session, user or agent) |
-//! | `attributes`, `resource_attributes` | JSON object of every attribute, last duplicate wins (`any_json`) |
+//! | `attributes`, `resource_attributes` | JSON object of every attribute, last duplicate wins (jsonb keeps the last): text written by `json.rs`, one buffer per request |
 //! | `events`, `links` | JSON arrays of `{name, time, attributes}` (time RFC 3339 UTC, nanoseconds) / `{trace_id, span_id, attributes}` (hex); an evaluation event (`gen_ai.evaluation.result`) also gives a score, a row of its own (`scores.rs`) |
 //! | every string in a row | NUL becomes U+FFFD: PostgreSQL text and jsonb cannot hold it |
 //!
