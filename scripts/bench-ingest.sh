@@ -9,7 +9,11 @@
 #   BENCH_ROUNDS=5                          rounds; each runs every phase once, order alternating
 #   BENCH_PHASES=ingest,raw                 add writer,staged,staged-plain for the diagnostics
 #   BENCH_SERVER_BIN=path                   benchmark another agent-trace build (A/B)
+#   BENCH_BASE=REV                          (environment only) also build agent-trace at git revision
+#                                           REV (into target/bench-base) and run it as the candidate
+#                                           phase, alternating with this build: before and after
 # e.g. scripts/bench-ingest.sh BENCH_ROUNDS=3 BENCH_PHASES=ingest,raw,writer
+#      BENCH_BASE=74e2464 scripts/bench-ingest.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +28,18 @@ if [ ! -f "$installed" ] || [ -n "$(find extension -type f -newer "$installed" -
     bash scripts/install-extension.sh
 fi
 
-log "ingest benchmark: cargo bench -p ingest --bench ingest $*"
-exec cargo bench -p ingest --bench ingest -- "$@"
+extra=()
+if [ -n "${BENCH_BASE:-}" ]; then
+    repo=$PWD
+    base_src=$(mktemp -d)
+    trap 'rm -rf "$base_src"' EXIT
+    git archive "$BENCH_BASE" | tar -x -C "$base_src"
+    log "building agent-trace at $BENCH_BASE into target/bench-base"
+    (cd "$base_src" && CARGO_TARGET_DIR="$repo/target/bench-base" \
+        cargo build --release -p ingest --bin agent-trace)
+    extra=(BENCH_CANDIDATE_BIN="$PWD/target/bench-base/release/agent-trace"
+        BENCH_PHASES="${BENCH_PHASES:-ingest,raw},candidate")
+fi
+
+log "ingest benchmark: cargo bench -p ingest --bench ingest ${extra[*]} $*"
+cargo bench -p ingest --bench ingest -- "${extra[@]}" "$@"

@@ -1165,8 +1165,19 @@ struct Summary {
     raw: f64,
     ratios: Vec<f64>,
     server_cpu: f64,
+    /// The ingest's CPU per span against PostgreSQL's, for `ingest` (and `candidate`).
+    cpu: Vec<CpuPerSpan>,
     peak_rss_mib: f64,
     others: Vec<(Phase, f64)>,
+}
+
+/// A server's CPU per span against PostgreSQL's in the same phases (CPU-s per million spans).
+struct CpuPerSpan {
+    phase: Phase,
+    server: f64,
+    postgres: f64,
+    /// server / PostgreSQL, one per round.
+    ratios: Vec<f64>,
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1347,6 +1358,33 @@ async fn run(settings: &Settings, scratch: &Scratch) -> Result<(), String> {
             let _ = write!(line, " {rate:.0} |");
         }
         println!("{line}");
+    }
+    println!();
+    println!(
+        "CPU per span, the server's against PostgreSQL's (the whole cluster's) in the same phase, CPU-s per million spans (medians):"
+    );
+    println!();
+    println!(
+        "| spans/request B | clients C | phase | server CPU | PostgreSQL CPU | server / PostgreSQL | per-round ratios |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for s in &summaries {
+        for c in &s.cpu {
+            println!(
+                "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {} |",
+                s.config.batch,
+                s.config.clients,
+                c.phase.name(),
+                c.server,
+                c.postgres,
+                median(c.ratios.clone()),
+                c.ratios
+                    .iter()
+                    .map(|r| format!("{r:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
     }
     if settings.poison > 0 {
         poison(settings, &url, &admin, &template).await?;
@@ -1650,6 +1688,48 @@ async fn run_config(
                 .collect(),
         )
     };
+    // The ingest's CPU per span against PostgreSQL's (the whole cluster's) in the same phase of the
+    // same round: a ratio each round, so a busy machine shifts both sides alike.
+    let cpu_ratios = |phase: Phase| -> Vec<f64> {
+        results
+            .iter()
+            .filter(|m| m.phase == phase)
+            .filter_map(|m| Some(m.server_cpu? / m.pg_cpu))
+            .collect()
+    };
+    let pg_cpu = |phase: Phase| {
+        median(
+            results
+                .iter()
+                .filter(|m| m.phase == phase)
+                .map(|m| m.per_million(m.pg_cpu))
+                .collect(),
+        )
+    };
+    let mut cpu = vec![CpuPerSpan {
+        phase: Phase::Ingest,
+        server: server_cpu(Phase::Ingest),
+        postgres: pg_cpu(Phase::Ingest),
+        ratios: cpu_ratios(Phase::Ingest),
+    }];
+    if settings.phases.contains(&Phase::Candidate) {
+        cpu.push(CpuPerSpan {
+            phase: Phase::Candidate,
+            server: server_cpu(Phase::Candidate),
+            postgres: pg_cpu(Phase::Candidate),
+            ratios: cpu_ratios(Phase::Candidate),
+        });
+    }
+    for c in &cpu {
+        println!(
+            "{} CPU / PostgreSQL CPU per span = {:.2} (median of per-round ratios: {}); {:.1} vs {:.1} CPU-s per M spans",
+            c.phase.name(),
+            median(c.ratios.clone()),
+            list(&c.ratios),
+            c.server,
+            c.postgres
+        );
+    }
     Ok(Summary {
         config,
         request_bytes: data.bytes as f64 / data.bodies.len() as f64,
@@ -1657,6 +1737,7 @@ async fn run_config(
         raw,
         ratios,
         server_cpu: server_cpu(Phase::Ingest),
+        cpu,
         peak_rss_mib: ingest_rss,
         others: settings
             .phases

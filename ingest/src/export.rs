@@ -57,7 +57,10 @@ impl Signal for Traces {
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
     fn map(request: &Self::Request, context: &Context) -> Mapped<SpanRow> {
-        own(map::spans::map_request(request), context)
+        own(
+            map::spans::map_request_redacted(request, context.redaction),
+            context,
+        )
     }
 
     fn respond(rejected: Option<(i64, String)>) -> Self::Response {

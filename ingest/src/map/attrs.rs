@@ -117,7 +117,8 @@ pub(crate) fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| clean(s))
 }
 
-/// Attributes as a JSON object; of duplicate keys the last wins.
+/// Attributes as a JSON object; of duplicate keys the last wins. Logs, metrics and scores; spans
+/// write the same as text (`json.rs`).
 pub(crate) fn attributes_json(attributes: &[KeyValue]) -> Value {
     let mut object = Map::new();
     for kv in attributes {
@@ -160,5 +161,16 @@ pub(crate) fn float_json(d: f64) -> Value {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(bytes.len() * 2);
+    hex_into(&mut out, bytes);
+    out
+}
+
+/// Appends `bytes` as lowercase hex.
+pub(crate) fn hex_into(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
 }

@@ -7,6 +7,8 @@
 //! - `scores`: evaluation events (`gen_ai.evaluation.result`, a log record or a span event) ->
 //!   `agent_scores` rows, derived beside the record's or span's own row;
 //! - `attrs`: how an attribute value becomes a column value, for all three;
+//! - `json`: attribute values as JSON text, written into one buffer per request (spans' JSON
+//!   columns);
 //! - `content_key`: the dedupe ids of log records and metric series, hashed from their content;
 //! - `redact`: what is kept of content (keep, drop, keyed hash), per server and per project.
 //!
@@ -22,6 +24,7 @@
 
 mod attrs;
 mod content_key;
+pub mod json;
 mod keys;
 pub mod logs;
 pub mod metrics;

@@ -23,10 +23,14 @@ pub trait Owned {
     fn own(&mut self, context: &Context);
 }
 
+/// A span's text columns are redacted here; its JSON columns (attributes, resource attributes,
+/// events' attributes) were redacted as they were written (`spans::map_request_redacted`, by
+/// `Redaction::rule`, as `Redaction::attributes` redacts a JSON object).
 impl Owned for SpanRow {
     fn own(&mut self, context: &Context) {
         self.project_id = context.project_id;
-        context.redaction.span(self);
+        self.input = context.redaction.text(self.input.take());
+        self.output = context.redaction.text(self.output.take());
     }
 }
 

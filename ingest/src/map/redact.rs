@@ -15,7 +15,6 @@ use super::keys::CONTENT;
 use super::logs::LogRow;
 use super::metrics::MetricRow;
 use super::scores::ScoreRow;
-use super::spans::SpanRow;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -42,6 +41,14 @@ impl std::str::FromStr for Content {
             )),
         }
     }
+}
+
+/// What happens to one attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rule {
+    Keep,
+    Drop,
+    Hash,
 }
 
 /// How content is redacted for one project.
@@ -160,7 +167,7 @@ impl Redaction {
     }
 
     /// A content string as stored: itself, nothing, or its keyed hash.
-    fn text(&self, text: Option<String>) -> Option<String> {
+    pub(crate) fn text(&self, text: Option<String>) -> Option<String> {
         match self.content {
             Content::Keep => text,
             Content::Drop => None,
@@ -168,7 +175,24 @@ impl Redaction {
         }
     }
 
-    fn hash(&self, bytes: &[u8]) -> String {
+    /// What happens to the attribute `key` (NUL in it read as U+FFFD, as it is stored).
+    pub(crate) fn rule(&self, key: &str) -> Rule {
+        if self.content == Content::Keep {
+            return Rule::Keep;
+        }
+        let content = if key.contains('\0') {
+            self.is_content_key(&key.replace('\0', "\u{FFFD}"))
+        } else {
+            self.is_content_key(key)
+        };
+        match (content, self.content) {
+            (false, _) | (_, Content::Keep) => Rule::Keep,
+            (true, Content::Drop) => Rule::Drop,
+            (true, Content::Hash) => Rule::Hash,
+        }
+    }
+
+    pub(crate) fn hash(&self, bytes: &[u8]) -> String {
         let key = self.hash_key.as_deref().unwrap_or_default();
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
             .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
@@ -184,7 +208,7 @@ impl Redaction {
 
     /// An attributes object with its content keys redacted: dropped, or their values hashed (a
     /// string's text; any other value's JSON text).
-    fn attributes(&self, attributes: &mut Value) {
+    pub(crate) fn attributes(&self, attributes: &mut Value) {
         let Value::Object(map) = attributes else {
             return;
         };
@@ -200,23 +224,6 @@ impl Redaction {
                         };
                         *value = Value::String(hashed);
                     }
-                }
-            }
-        }
-    }
-
-    pub fn span(&self, row: &mut SpanRow) {
-        if self.content == Content::Keep {
-            return;
-        }
-        row.input = self.text(row.input.take());
-        row.output = self.text(row.output.take());
-        self.attributes(&mut row.attributes);
-        self.attributes(&mut row.resource_attributes);
-        if let Value::Array(events) = &mut row.events {
-            for event in events {
-                if let Some(attributes) = event.get_mut("attributes") {
-                    self.attributes(attributes);
                 }
             }
         }

@@ -555,7 +555,15 @@ mod tests {
     fn evaluation_span_events_give_scores_and_stay_span_events() {
         let mapped = spans::map_request(&traces_request());
         assert!(mapped.rejected.is_empty());
-        assert_eq!(mapped.rows[0].events.as_array().map(Vec::len), Some(3));
+        assert_eq!(
+            mapped.rows[0]
+                .events
+                .value()
+                .unwrap()
+                .as_array()
+                .map(Vec::len),
+            Some(3)
+        );
         assert_eq!(mapped.rows[0].response_id.as_deref(), Some("chatcmpl-7"));
         assert_eq!(mapped.scores.len(), 1);
         assert_eq!(
@@ -629,11 +637,14 @@ mod tests {
             project_id: 1,
             redaction: &redaction,
         };
-        let mapped = own(spans::map_request(&traces_request()), &context);
+        let mapped = own(
+            spans::map_request_redacted(&traces_request(), &redaction),
+            &context,
+        );
         let explanation = mapped.scores[0].explanation.as_deref().unwrap();
         assert!(explanation.starts_with("hmac-sha256:"), "{explanation}");
         assert_eq!(
-            mapped.rows[0].events[0]["attributes"][EVALUATION_EXPLANATION],
+            mapped.rows[0].events.value().unwrap()[0]["attributes"][EVALUATION_EXPLANATION],
             explanation
         );
     }

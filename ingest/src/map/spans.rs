@@ -19,7 +19,7 @@
 //! | `model`, `provider`, tokens, `cost_usd`, `tool_name`, `input`, `output` | span attributes: first key of the column's list (e.g. `MODEL`) present wins |
 //! | `input_tokens` | includes cached tokens, as the column's COMMENT says: Claude Code's `input_tokens` (Anthropic's count, without the cache) plus its `cache_read_tokens` and `cache_creation_tokens`, as on its `api_request` log events; every other key as reported |
 //! | `agent_name`, `agent_id`, `session_id`, `user_id`, `run_id`, `team_id`, `workflow_id`, `correlation_id` | the same on span attributes, then on resource attributes (one process often is one session, user or agent) |
-//! | `attributes`, `resource_attributes` | JSON object of every attribute, last duplicate wins (`any_json`) |
+//! | `attributes`, `resource_attributes` | JSON object of every attribute, last duplicate wins (jsonb keeps the last): text written by `json.rs`, one buffer per request |
 //! | `events`, `links` | JSON arrays of `{name, time, attributes}` (time RFC 3339 UTC, nanoseconds) / `{trace_id, span_id, attributes}` (hex); an evaluation event (`gen_ai.evaluation.result`) also gives a score, a row of its own (`scores.rs`) |
 //! | every string in a row | NUL becomes U+FFFD: PostgreSQL text and jsonb cannot hold it |
 //!
@@ -30,17 +30,20 @@
 //! strings verbatim and any other value as its JSON text.
 
 use super::attrs::{
-    Attrs, attributes_json, clean, first, hex, id, index, non_empty, number, plus, text,
-    token_count,
+    Attrs, clean, first, hex, hex_into, id, index, non_empty, number, plus, text, token_count,
 };
+use super::json::{self, JsonText};
 use super::keys::*;
+use super::redact::Redaction;
 use super::scores;
 use super::{Mapped, Rejected};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
-use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::Arc;
 
 /// One row for `agent_trace.agent_spans`, in the shape the writer copies.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,9 +64,10 @@ pub struct SpanRow {
     /// `UNSET`, `OK` or `ERROR`.
     pub status_code: &'static str,
     pub status_message: Option<String>,
-    pub service_name: Option<String>,
-    pub scope_name: Option<String>,
-    pub scope_version: Option<String>,
+    /// The resource's and scope's: shared by the rows of a request, not copied into each.
+    pub service_name: Option<Arc<str>>,
+    pub scope_name: Option<Arc<str>>,
+    pub scope_version: Option<Arc<str>>,
     pub model: Option<String>,
     pub provider: Option<String>,
     pub input_tokens: Option<i64>,
@@ -84,13 +88,13 @@ pub struct SpanRow {
     pub input: Option<String>,
     pub output: Option<String>,
     /// JSON object of all span attributes.
-    pub attributes: Value,
+    pub attributes: JsonText,
     /// JSON object of the resource attributes.
-    pub resource_attributes: Value,
+    pub resource_attributes: JsonText,
     /// JSON array of `{name, time, attributes}`.
-    pub events: Value,
+    pub events: JsonText,
     /// JSON array of `{trace_id, span_id, attributes}`.
-    pub links: Value,
+    pub links: JsonText,
     /// The model response the span returned (`gen_ai.response.id`), stored in `attributes`: not a
     /// column, the writer links the scores that name it (`write`).
     pub response_id: Option<String>,
@@ -99,34 +103,54 @@ pub struct SpanRow {
 /// What the spans of one resource and scope share.
 struct Context<'a> {
     resource: &'a Attrs<'a>,
-    resource_json: Value,
-    service_name: Option<String>,
-    scope_name: Option<String>,
-    scope_version: Option<String>,
+    /// The resource attributes' JSON text in the request's buffer.
+    resource_json: Range<usize>,
+    service_name: Option<Arc<str>>,
+    scope_name: Option<Arc<str>>,
+    scope_version: Option<Arc<str>>,
+    redaction: &'a Redaction,
 }
 
-/// Maps every span of the request; a span that cannot be stored is rejected alone, with its reason.
+/// Maps every span of the request, all content kept; a span that cannot be stored is rejected
+/// alone, with its reason.
 pub fn map_request(request: &ExportTraceServiceRequest) -> Mapped<SpanRow> {
+    map_request_redacted(request, &Redaction::keep())
+}
+
+/// `map_request` with the JSON columns' content redacted by `redaction` as they are written
+/// (their text cannot be edited afterwards); `map::own` then redacts the text columns with the
+/// same redaction.
+pub fn map_request_redacted(
+    request: &ExportTraceServiceRequest,
+    redaction: &Redaction,
+) -> Mapped<SpanRow> {
     let mut mapped = Mapped::default();
+    // Every JSON column of the request is written into this one buffer: one allocation that
+    // grows, rather than trees of them per span.
+    let mut buffer = String::new();
+    let pending = Arc::new(String::new());
     for resource_spans in &request.resource_spans {
         let resource_attributes = resource_spans
             .resource
             .as_ref()
             .map_or(&[][..], |r| &r.attributes[..]);
         let resource = index(resource_attributes);
-        let resource_json = attributes_json(resource_attributes);
-        let service_name = text(&resource, &["service.name"]);
+        let resource_json = written(&mut buffer, |out| {
+            json::attributes(out, resource_attributes, redaction)
+        });
+        let service_name: Option<Arc<str>> = text(&resource, &["service.name"]).map(Arc::from);
         for scope_spans in &resource_spans.scope_spans {
             let scope = scope_spans.scope.as_ref();
             let context = Context {
                 resource: &resource,
                 resource_json: resource_json.clone(),
                 service_name: service_name.clone(),
-                scope_name: scope.and_then(|s| non_empty(&s.name)),
-                scope_version: scope.and_then(|s| non_empty(&s.version)),
+                scope_name: scope.and_then(|s| non_empty(&s.name)).map(Arc::from),
+                scope_version: scope.and_then(|s| non_empty(&s.version)).map(Arc::from),
+                redaction,
             };
             for span in &scope_spans.spans {
-                match map_span(span, &context) {
+                match map_span(span, &context, &mut buffer, &pending) {
                     Ok(row) => {
                         for event in span
                             .events
@@ -152,10 +176,77 @@ pub fn map_request(request: &ExportTraceServiceRequest) -> Mapped<SpanRow> {
             }
         }
     }
+    let buffer = Arc::new(buffer);
+    for row in &mut mapped.rows {
+        for column in [
+            &mut row.attributes,
+            &mut row.resource_attributes,
+            &mut row.events,
+            &mut row.links,
+        ] {
+            column.set_text(&buffer);
+        }
+    }
     mapped
 }
 
-fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
+/// The JSON columns of every span of `request` (attributes, resource attributes, events, links,
+/// in span order) the way they were mapped before `map::json`: as `serde_json::Value`s, all
+/// content kept. The reference the written text is compared with through PostgreSQL's jsonb
+/// (`ingest/tests/columns.rs`).
+#[cfg(any(test, feature = "test-support"))]
+pub fn value_columns(request: &ExportTraceServiceRequest) -> Vec<[serde_json::Value; 4]> {
+    use super::attrs::attributes_json;
+    use serde_json::{Value, json};
+    let mut columns = Vec::new();
+    for resource_spans in &request.resource_spans {
+        let resource = attributes_json(
+            resource_spans
+                .resource
+                .as_ref()
+                .map_or(&[][..], |r| &r.attributes[..]),
+        );
+        for span in resource_spans.scope_spans.iter().flat_map(|s| &s.spans) {
+            let events = span.events.iter().map(|event| {
+                json!({
+                    "name": clean(&event.name),
+                    "time": rfc3339(event.time_unix_nano),
+                    "attributes": attributes_json(&event.attributes),
+                })
+            });
+            let links = span.links.iter().map(|link| {
+                json!({
+                    "trace_id": hex(&link.trace_id),
+                    "span_id": hex(&link.span_id),
+                    "attributes": attributes_json(&link.attributes),
+                })
+            });
+            columns.push([
+                attributes_json(&span.attributes),
+                resource.clone(),
+                Value::Array(events.collect()),
+                Value::Array(links.collect()),
+            ]);
+        }
+    }
+    columns
+}
+
+/// The range of `buffer` that `write` appends.
+fn written(buffer: &mut String, write: impl FnOnce(&mut String)) -> Range<usize> {
+    let start = buffer.len();
+    write(buffer);
+    start..buffer.len()
+}
+
+/// `map_request`'s row of one span; its JSON columns are appended to `buffer` and point to
+/// `pending` until the buffer is complete.
+fn map_span(
+    span: &Span,
+    context: &Context,
+    buffer: &mut String,
+    pending: &Arc<String>,
+) -> Result<SpanRow, String> {
     let why = |reason: String| {
         format!(
             "span {} of trace {}: {reason}",
@@ -176,6 +267,13 @@ fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
     let status = span.status.as_ref();
     // Identity columns: the span's own value, else the resource's.
     let identity = |keys: &[&str]| text(&attrs, keys).or_else(|| text(context.resource, keys));
+    let redaction = context.redaction;
+    let column = |range| JsonText::new(Arc::clone(pending), range);
+    let attributes = written(buffer, |out| {
+        json::attributes(out, &span.attributes, redaction)
+    });
+    let events = written(buffer, |out| events_json(out, &span.events, redaction));
+    let links = written(buffer, |out| links_json(out, &span.links));
     Ok(SpanRow {
         trace_id,
         project_id: super::DEFAULT_PROJECT,
@@ -210,10 +308,10 @@ fn map_span(span: &Span, context: &Context) -> Result<SpanRow, String> {
         correlation_id: identity(CORRELATION_ID),
         input: text(&attrs, INPUT),
         output: text(&attrs, OUTPUT),
-        attributes: attributes_json(&span.attributes),
-        resource_attributes: context.resource_json.clone(),
-        events: Value::Array(span.events.iter().map(event_json).collect()),
-        links: Value::Array(span.links.iter().map(link_json).collect()),
+        attributes: column(attributes),
+        resource_attributes: column(context.resource_json.clone()),
+        events: column(events),
+        links: column(links),
         response_id: text(&attrs, &[RESPONSE_ID]),
     })
 }
@@ -309,20 +407,40 @@ fn string<'a>(attrs: &Attrs<'a>, key: &str) -> Option<&'a str> {
     }
 }
 
-fn event_json(event: &Event) -> Value {
-    json!({
-        "name": clean(&event.name),
-        "time": rfc3339(event.time_unix_nano),
-        "attributes": attributes_json(&event.attributes),
-    })
+/// Events as a JSON array of `{name, time, attributes}`, their attributes redacted.
+fn events_json(out: &mut String, events: &[Event], redaction: &Redaction) {
+    out.push('[');
+    for (i, event) in events.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"name\":");
+        json::string(out, &event.name);
+        out.push_str(",\"time\":\"");
+        rfc3339_into(out, event.time_unix_nano);
+        out.push_str("\",\"attributes\":");
+        json::attributes(out, &event.attributes, redaction);
+        out.push('}');
+    }
+    out.push(']');
 }
 
-fn link_json(link: &Link) -> Value {
-    json!({
-        "trace_id": hex(&link.trace_id),
-        "span_id": hex(&link.span_id),
-        "attributes": attributes_json(&link.attributes),
-    })
+/// Links as a JSON array of `{trace_id, span_id, attributes}` (ids in hex; never redacted).
+fn links_json(out: &mut String, links: &[Link]) {
+    out.push('[');
+    for (i, link) in links.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"trace_id\":\"");
+        hex_into(out, &link.trace_id);
+        out.push_str("\",\"span_id\":\"");
+        hex_into(out, &link.span_id);
+        out.push_str("\",\"attributes\":");
+        json::object(out, &link.attributes, None);
+        out.push('}');
+    }
+    out.push(']');
 }
 
 fn hex_or_empty(bytes: &[u8]) -> String {
@@ -334,7 +452,15 @@ fn hex_or_empty(bytes: &[u8]) -> String {
 }
 
 /// Unix nanoseconds as RFC 3339 UTC with nanoseconds, e.g. `2023-11-14T22:13:20.123456789Z`.
+#[cfg(any(test, feature = "test-support"))]
 fn rfc3339(unix_nanos: u64) -> String {
+    let mut out = String::new();
+    rfc3339_into(&mut out, unix_nanos);
+    out
+}
+
+/// Appends `rfc3339`'s text.
+fn rfc3339_into(out: &mut String, unix_nanos: u64) {
     let seconds = unix_nanos / 1_000_000_000;
     let nanos = unix_nanos % 1_000_000_000;
     let (year, month, day) = civil_from_days(seconds / 86_400);
@@ -344,7 +470,10 @@ fn rfc3339(unix_nanos: u64) -> String {
         second_of_day / 60 % 60,
         second_of_day % 60,
     );
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{nanos:09}Z")
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{nanos:09}Z"
+    );
 }
 
 /// Days since 1970-01-01 -> (year, month, day) in the proleptic Gregorian calendar (Howard Hinnant's
@@ -377,6 +506,7 @@ mod tests {
     };
     use opentelemetry_proto::tonic::resource::v1::Resource;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Status};
+    use serde_json::json;
     use std::collections::BTreeMap;
 
     // ---- captured requests of real clients ----
@@ -449,17 +579,18 @@ mod tests {
                 mapped.rejected
             );
             assert_eq!(mapped.rows.len(), spans, "{} spans", fixture.name);
-            let count = |json: fn(&SpanRow) -> &Value| -> usize {
+            let count = |json: fn(&SpanRow) -> &JsonText| -> usize {
                 mapped
                     .rows
                     .iter()
-                    .map(|row| json(row).as_array().unwrap().len())
+                    .map(|row| json(row).value().unwrap().as_array().unwrap().len())
                     .sum()
             };
             assert_eq!(count(|row| &row.events), events, "{} events", fixture.name);
             assert_eq!(count(|row| &row.links), links, "{} links", fixture.name);
             for row in &mapped.rows {
-                assert!(row.attributes.is_object() && row.resource_attributes.is_object());
+                assert!(row.attributes.value().unwrap().is_object());
+                assert!(row.resource_attributes.value().unwrap().is_object());
                 assert!(row.end_time_unix_nano >= row.start_time_unix_nano);
                 assert!(
                     row.service_name.is_some(),
@@ -546,8 +677,11 @@ mod tests {
                 "{what}"
             );
             assert_eq!(failing.span_type, "other");
-            assert_eq!(failing.events[0]["name"], "exception");
-            assert_eq!(failing.attributes["error.type"], "TimeoutError");
+            assert_eq!(failing.events.value().unwrap()[0]["name"], "exception");
+            assert_eq!(
+                failing.attributes.value().unwrap()["error.type"],
+                "TimeoutError"
+            );
 
             let agent = only(rows, "invoke_agent weather_agent");
             assert_eq!(
@@ -560,12 +694,18 @@ mod tests {
                 (Some(280), Some(55))
             );
             assert_eq!(agent.provider.as_deref(), Some("openai"));
-            assert_eq!(agent.links.as_array().unwrap().len(), 1);
+            assert_eq!(agent.links.value().unwrap().as_array().unwrap().len(), 1);
             let previous = only(rows, "previous_session");
-            assert_eq!(agent.links[0]["trace_id"], hex(&previous.trace_id));
-            assert_eq!(agent.links[0]["span_id"], hex(&previous.span_id));
             assert_eq!(
-                agent.links[0]["attributes"],
+                agent.links.value().unwrap()[0]["trace_id"],
+                hex(&previous.trace_id)
+            );
+            assert_eq!(
+                agent.links.value().unwrap()[0]["span_id"],
+                hex(&previous.span_id)
+            );
+            assert_eq!(
+                agent.links.value().unwrap()[0]["attributes"],
                 json!({"link.reason": "continues_session"})
             );
             if python {
@@ -577,7 +717,10 @@ mod tests {
                 );
                 assert_eq!(previous.session_id.as_deref(), Some("sess-prev-001"));
                 assert_eq!(agent.service_name.as_deref(), Some("harness-py-sdk-agent"));
-                assert_eq!(agent.resource_attributes["deployment.environment"], "test");
+                assert_eq!(
+                    agent.resource_attributes.value().unwrap()["deployment.environment"],
+                    "test"
+                );
                 // One trace: its LLM spans add up to what the agent span reports, not twice that.
                 let totals: Vec<_> = trace_totals(rows).into_values().collect();
                 assert_eq!(totals, [(2, 280, 55)], "{what}");
@@ -595,9 +738,12 @@ mod tests {
             } else {
                 assert_eq!(agent.session_id.as_deref(), Some("sess-node-1"));
                 assert_eq!(agent.service_name.as_deref(), Some("harness-node-agent"));
-                assert_eq!(agent.attributes["some.int_array"], json!([1, 2, 3]));
-                assert_eq!(agent.attributes["some.double"], json!(1.5));
-                assert_eq!(agent.attributes["some.bool"], json!(true));
+                assert_eq!(
+                    agent.attributes.value().unwrap()["some.int_array"],
+                    json!([1, 2, 3])
+                );
+                assert_eq!(agent.attributes.value().unwrap()["some.double"], json!(1.5));
+                assert_eq!(agent.attributes.value().unwrap()["some.bool"], json!(true));
                 // Node propagated no context: every span is its own trace and root.
                 assert!(rows.iter().all(|row| row.parent_span_id.is_none()));
                 let totals = trace_totals(rows);
@@ -610,9 +756,9 @@ mod tests {
                 );
             }
             assert_eq!(agent.parent_span_id, None);
-            assert_eq!(agent.events[0]["name"], "agent.start");
+            assert_eq!(agent.events.value().unwrap()[0]["name"], "agent.start");
             assert!(
-                agent.events[0]["time"]
+                agent.events.value().unwrap()[0]["time"]
                     .as_str()
                     .unwrap()
                     .starts_with("2026-11-21T")
@@ -900,7 +1046,7 @@ mod tests {
             Some("65d0320d-322e-458b-bfb3-ba0c5aefc1ca")
         );
         assert_eq!(
-            call.resource_attributes["session.id"],
+            call.resource_attributes.value().unwrap()["session.id"],
             "65d0320d-322e-458b-bfb3-ba0c5aefc1ca"
         );
         assert_eq!(call.service_name.as_deref(), Some("gemini-cli"));
@@ -1308,14 +1454,20 @@ mod tests {
         }];
         let row = one(span);
         assert_eq!(row.name, "na\u{FFFD}me");
-        assert_eq!(row.attributes["k\u{FFFD}ey"], "va\u{FFFD}lue");
+        assert_eq!(
+            row.attributes.value().unwrap()["k\u{FFFD}ey"],
+            "va\u{FFFD}lue"
+        );
         assert_eq!(row.session_id.as_deref(), Some("s\u{FFFD}"));
         assert_eq!(row.input.as_deref(), Some("\u{FFFD}"));
         assert_eq!(row.status_message.as_deref(), Some("bad\u{FFFD}"));
-        assert_eq!(row.events[0]["name"], "e\u{FFFD}");
-        assert_eq!(row.events[0]["attributes"]["a\u{FFFD}"], "b\u{FFFD}");
+        assert_eq!(row.events.value().unwrap()[0]["name"], "e\u{FFFD}");
+        assert_eq!(
+            row.events.value().unwrap()[0]["attributes"]["a\u{FFFD}"],
+            "b\u{FFFD}"
+        );
         let all_json = format!(
-            "{}{}{}",
+            "{:?}{:?}{:?}",
             row.attributes, row.events, row.resource_attributes
         );
         assert!(!all_json.contains('\0') && !all_json.contains("\\u0000"));
@@ -1452,7 +1604,7 @@ mod tests {
             kv("dup", s("second")),
         ]);
         assert_eq!(
-            row.attributes,
+            row.attributes.value().unwrap(),
             json!({
                 "nan": "NaN", "inf": "Infinity", "-inf": "-Infinity", "double": 0.5, "int": -7,
                 "big": i64::MAX, "bool": false, "bytes": "00abff", "array": ["a", 1, null],
@@ -1460,7 +1612,10 @@ mod tests {
                 "missing": null, "empty": null, "dup": "second",
             })
         );
-        assert_eq!(row.resource_attributes, json!({"service.name": "svc"}));
+        assert_eq!(
+            row.resource_attributes.value().unwrap(),
+            json!({"service.name": "svc"})
+        );
         assert_eq!(
             (row.scope_name.as_deref(), row.scope_version.as_deref()),
             (Some("scope"), None)
@@ -1484,15 +1639,15 @@ mod tests {
         }];
         let row = one(span);
         assert_eq!(
-            row.events,
+            row.events.value().unwrap(),
             json!([{"name": "exception", "time": "2023-11-14T22:13:20.123456789Z", "attributes": {"a": 1}}])
         );
         assert_eq!(
-            row.links,
+            row.links.value().unwrap(),
             json!([{"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7", "attributes": {"why": "retry"}}])
         );
-        assert_eq!(with(vec![]).events, json!([]));
-        assert_eq!(with(vec![]).links, json!([]));
+        assert_eq!(with(vec![]).events.value().unwrap(), json!([]));
+        assert_eq!(with(vec![]).links.value().unwrap(), json!([]));
     }
 
     #[test]
@@ -1538,6 +1693,6 @@ mod tests {
             (rows[0].service_name.as_ref(), rows[0].scope_name.as_ref()),
             (None, None)
         );
-        assert_eq!(rows[0].resource_attributes, json!({}));
+        assert_eq!(rows[0].resource_attributes.value().unwrap(), json!({}));
     }
 }

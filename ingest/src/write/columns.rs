@@ -162,9 +162,9 @@ row_columns! {
             span_type: TEXT = row.span_type,
             status_code: TEXT = row.status_code,
             status_message: TEXT = row.status_message,
-            service_name: TEXT = row.service_name,
-            scope_name: TEXT = row.scope_name,
-            scope_version: TEXT = row.scope_version,
+            service_name: TEXT = row.service_name.as_deref(),
+            scope_name: TEXT = row.scope_name.as_deref(),
+            scope_version: TEXT = row.scope_version.as_deref(),
             model: TEXT = row.model,
             provider: TEXT = row.provider,
             input_tokens: INT8 = row.input_tokens,
@@ -184,10 +184,10 @@ row_columns! {
             correlation_id: TEXT = row.correlation_id,
             input: TEXT = row.input,
             output: TEXT = row.output,
-            attributes: JSONB = json(&row.attributes),
-            resource_attributes: JSONB = json(&row.resource_attributes),
-            events: JSONB = json(&row.events),
-            links: JSONB = json(&row.links),
+            attributes: JSONB = Jsonb(row.attributes.as_str()),
+            resource_attributes: JSONB = Jsonb(row.resource_attributes.as_str()),
+            events: JSONB = Jsonb(row.events.as_str()),
+            links: JSONB = Jsonb(row.links.as_str()),
         }
     }
 }
@@ -358,6 +358,30 @@ pub fn cost_as_numeric(cost: f64) -> Option<Decimal> {
 
 pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON text (`map::json`) for a jsonb column: binary COPY's jsonb is a version byte, 1, then the
+/// text, copied straight into the COPY's buffer.
+#[derive(Debug)]
+struct Jsonb<'a>(&'a str);
+
+impl ToSql for Jsonb<'_> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.reserve(1 + self.0.len());
+        out.extend_from_slice(&[1]);
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSONB
+    }
+
+    to_sql_checked!();
 }
 
 /// 16 id bytes, for a uuid or an agent_trace.trace_id column: both take the raw bytes.
