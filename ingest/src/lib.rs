@@ -11,9 +11,11 @@
 //!
 //! - `otlp/`: the transports; bytes in, answers back. No SQL.
 //! - `decode/`: bodies -> request messages, invalid UTF-8 repaired, memory budgeted. Pure.
-//! - `export.rs`: one export request of any signal through `map` and `write`; what was rejected.
+//! - `export.rs`: one export request of any signal through `map` and `batch`; what was rejected.
 //! - `map/`: request messages -> table rows. Pure: no I/O, no clock.
-//! - `write/`: rows -> PostgreSQL in one transaction per request. The only database I/O of the path.
+//! - `batch/`: group commit: concurrent requests of a signal share a transaction (the batcher that
+//!   decides is pure).
+//! - `write/`: rows -> PostgreSQL in one transaction per group. The only database I/O of the path.
 //!
 //! Beside it:
 //!
@@ -34,9 +36,10 @@
 //!
 //! `main.rs` is the command line over these. No two folders import each other: `server` imports
 //! `otlp`, `viewer`, `mcp` and `write`, `viewer` and `mcp` import `read`, `otlp` imports `decode`
-//! and `export`, `export` imports `map` and `write`.
+//! and `export`, `export` imports `map` and `batch`, `batch` imports `write`.
 
 pub mod auth;
+pub mod batch;
 pub mod cli;
 pub mod decode;
 pub mod export;

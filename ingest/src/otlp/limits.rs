@@ -2,6 +2,7 @@
 //! transports: every field is a command-line flag of `serve` and `up`, whose defaults are
 //! `Limits::DEFAULT`.
 
+use crate::batch::Bounds;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub struct Limits {
     /// OTLP/gRPC: longest time from a call's message to its answer (DEADLINE_EXCEEDED after it,
     /// with nothing committed).
     pub request_timeout: Duration,
+    /// Group commit: how many rows and bytes of concurrent requests share a transaction, and how
+    /// long one waits for others while a write is in flight (`crate::batch`).
+    pub batch: Bounds,
 }
 
 impl Limits {
@@ -41,6 +45,7 @@ impl Limits {
         idle_timeout: Duration::from_secs(120),
         grpc_keepalive: Duration::from_secs(30),
         request_timeout: Duration::from_secs(60),
+        batch: Bounds::DEFAULT,
     };
 
     /// Limits that cannot work together, explained.
@@ -67,6 +72,7 @@ impl Limits {
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
         }
+        self.batch.check()?;
         Ok(())
     }
 }
