@@ -9,6 +9,8 @@ use crate::map::metrics::MetricRow;
 use crate::map::scores::ScoreRow;
 use crate::map::spans::SpanRow;
 use crate::write::{Part, Row, WriteError, Writer, Written};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -23,13 +25,39 @@ struct Job<R> {
 /// Where one signal's requests are written from (cheap to clone: a channel to its task).
 pub struct Lane<R> {
     arrivals: mpsc::UnboundedSender<(Job<R>, usize)>,
+    /// Requests given to the lane and not answered yet (waiting or being written).
+    unanswered: Arc<AtomicUsize>,
 }
 
 impl<R> Clone for Lane<R> {
     fn clone(&self) -> Self {
         Self {
             arrivals: self.arrivals.clone(),
+            unanswered: self.unanswered.clone(),
         }
+    }
+}
+
+impl<R> Lane<R> {
+    /// Requests given to the lane and not answered yet: waiting for their group or being written.
+    pub fn unanswered(&self) -> usize {
+        self.unanswered.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts a request as unanswered while it lives.
+struct Unanswered(Arc<AtomicUsize>);
+
+impl Unanswered {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -38,7 +66,10 @@ impl<R: Row + Send + 'static> Lane<R> {
     fn start(writer: Writer, bounds: Bounds) -> Self {
         let (arrivals, received) = mpsc::unbounded_channel();
         tokio::spawn(run(writer, bounds, received));
-        Self { arrivals }
+        Self {
+            arrivals,
+            unanswered: Arc::default(),
+        }
     }
 
     /// Writes one request's rows and scores (`bytes`: its size, decompressed) with whatever
@@ -53,6 +84,7 @@ impl<R: Row + Send + 'static> Lane<R> {
         if rows.is_empty() && scores.is_empty() {
             return Ok(Written::default());
         }
+        let _unanswered = Unanswered::new(&self.unanswered);
         let (reply, answer) = oneshot::channel();
         let job = Job {
             rows,

@@ -150,6 +150,10 @@ impl Intake {
         &self.writer
     }
 
+    pub fn batches(&self) -> &Batches {
+        &self.batches
+    }
+
     pub fn auth(&self) -> &Auth {
         &self.auth
     }
