@@ -402,8 +402,8 @@ struct ServerArgs {
         default_value_t = Limits::DEFAULT.grpc_keepalive.as_secs()
     )]
     grpc_keepalive_secs: u64,
-    /// OTLP/gRPC: seconds from a call's message to its answer, else DEADLINE_EXCEEDED (nothing
-    /// committed; clients retry).
+    /// OTLP/gRPC: seconds from a call's message to its answer, else DEADLINE_EXCEEDED (clients
+    /// retry; what was committed meanwhile is skipped as duplicates).
     #[arg(
         long,
         env = "AGENT_TRACE_REQUEST_TIMEOUT_SECS",

@@ -26,8 +26,8 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// OTLP/gRPC: the interval of keep-alive pings, and how long to wait for their answer.
     pub grpc_keepalive: Duration,
-    /// OTLP/gRPC: longest time from a call's message to its answer (DEADLINE_EXCEEDED after it,
-    /// with nothing committed).
+    /// OTLP/gRPC: longest time from a call's message to its answer (DEADLINE_EXCEEDED after it;
+    /// not written if it still waits for its group, else its retry is skipped as duplicates).
     pub request_timeout: Duration,
     /// Group commit: how many rows and bytes of concurrent requests share a transaction, and how
     /// long one waits for others while a write is in flight (`crate::batch`).
