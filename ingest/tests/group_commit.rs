@@ -19,12 +19,13 @@ use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// One writer per signal, so that everything that arrives during a write is the next group; and a
-/// writer that waits for a lock as long as the test needs.
+/// One writer per signal, so that everything that arrives during a write is the next group (of up
+/// to 1000 rows); and a writer that waits for a lock as long as the test needs.
 async fn server(db: &TestDb) -> TestServer {
     let limits = Limits {
         batch: Bounds {
             writers: 1,
+            max_rows: 1000,
             ..Bounds::DEFAULT
         },
         ..Limits::DEFAULT
