@@ -3,10 +3,10 @@
 //! One data path, one folder per stage:
 //!
 //! ```text
-//!  otlp/            decode/           map/                write/
-//!  HTTP or gRPC --> bodies ->   --->  spans, logs,  --->  COPY (or staging +
-//!  the token,       requests          metrics -> rows     INSERT .. ON CONFLICT),
-//!  the limits       (pure)            (pure)              COMMIT  ---> 200 / OK
+//!  otlp/            decode/           map/                batch/           write/
+//!  HTTP or gRPC --> bodies ->   --->  spans, logs,  --->  concurrent --->  COPY (or staging +
+//!  the token,       requests          metrics -> rows     requests,        INSERT .. ON CONFLICT),
+//!  the limits       (pure)            (pure)              one group        COMMIT  ---> 200 / OK
 //! ```
 //!
 //! - `otlp/`: the transports; bytes in, answers back. No SQL.
@@ -35,8 +35,8 @@
 //! - `fixtures.rs`: the captured requests of real clients, for tests and benchmarks only.
 //!
 //! `main.rs` is the command line over these. No two folders import each other: `server` imports
-//! `otlp`, `viewer`, `mcp` and `write`, `viewer` and `mcp` import `read`, `otlp` imports `decode`
-//! and `export`, `export` imports `map` and `batch`, `batch` imports `write`.
+//! `otlp`, `viewer`, `mcp` and `write`, `viewer` and `mcp` import `read`, `otlp` imports `decode`,
+//! `export` and `batch`, `export` imports `map` and `batch`, `batch` imports `map` and `write`.
 
 pub mod auth;
 pub mod batch;
