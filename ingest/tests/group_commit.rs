@@ -318,3 +318,55 @@ async fn an_outage_answers_the_whole_group_503_with_nothing_stored() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_beyond_the_bounds_is_written_alone_and_holds_no_one() {
+    let db = TestDb::start("group-alone");
+    let limits = Limits {
+        batch: Bounds {
+            writers: 1,
+            max_rows: 100,
+            ..Bounds::DEFAULT
+        },
+        ..Limits::DEFAULT
+    };
+    let config = WriterConfig {
+        statement_timeout: Duration::from_secs(120),
+        lock_timeout: Duration::from_secs(60),
+        ..writer_config(&db)
+    };
+    let server = TestServer::serve_with(limits, None, Protocol::Http1, &config).await;
+    let slow_trace = trace_of(1000);
+    let (status, _, _) = post_spans(&server.url("/v1/traces"), &numbered_request(1000, 1)).await;
+    assert_eq!(status, 200);
+    // A request of 500 spans (beyond 100 rows), one trace held locked: it waits, alone.
+    let lock = lock_traces(&db, &[&slow_trace]).await;
+    let slow = post(&server, numbered_request(1000, 500));
+    db.wait_for_lock_waiters(1).await;
+    // Small requests meanwhile are written, in groups, and answered while it still waits.
+    for k in 0..5 {
+        let small: Vec<_> = (0..4)
+            .map(|j| post(&server, numbered_request(10 * (4 * k + j), 10)))
+            .collect();
+        for request in small {
+            let answer = tokio::time::timeout(DEADLINE, request)
+                .await
+                .expect("a small request is not held behind the large one");
+            assert_eq!(answer.expect("small"), (200, 0, String::new()));
+        }
+    }
+    assert!(!slow.is_finished(), "the large request waits for its lock");
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        1 + 200
+    );
+    lock.release().await;
+    assert_eq!(slow.await.expect("slow"), (200, 0, String::new()));
+    assert_eq!(
+        db.number("SELECT count(*) FROM agent_trace.agent_spans")
+            .await,
+        500 + 200
+    );
+    server.stop().await;
+}
