@@ -2,10 +2,13 @@
 # Ingest throughput (BENCHMARKS.md quotes it): agent-trace end to end (OTLP/HTTP protobuf; a 200 means
 # committed) against raw binary COPY of the same rows into the same table, on a scratch PostgreSQL 15
 # cluster under /tmp with default settings (fsync and synchronous_commit on), removed afterwards.
-# Prints every round and the medians; takes about two minutes on 2 cores.
+# Prints every round and the medians; then group commit: request shapes side by side, with and
+# without it (BENCH_SHAPES). Takes about eight minutes on 2 cores.
 #
 # Settings, as environment variables or KEY=VALUE arguments (see ingest/benches/ingest.rs):
 #   BENCH_CONFIGS=200000:500:4,20000:10:4   SPANS:SPANS_PER_REQUEST:CLIENTS, one per configuration
+#   BENCH_SHAPES=100000:500:4,20000:10:16,20000:10:64   request shapes side by side, group commit
+#                                           against a transaction per request (empty: skip)
 #   BENCH_ROUNDS=5                          rounds; each runs every phase once, order alternating
 #   BENCH_PHASES=ingest,raw                 add writer,staged,staged-plain for the diagnostics
 #   BENCH_SERVER_BIN=path                   benchmark another agent-trace build (A/B)

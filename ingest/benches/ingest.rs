@@ -26,6 +26,7 @@
 //! | setting | default | meaning |
 //! |---|---|---|
 //! | BENCH_CONFIGS | `200000:500:4,20000:10:4` | configurations, each SPANS:SPANS_PER_REQUEST:CLIENTS |
+//! | BENCH_SHAPES | `100000:500:4,20000:10:16,20000:10:64` | after the configurations: these request shapes side by side (rounds alternate the order), the ingest phase only, with group commit and with a transaction per request (`--batch-max-rows 1`); each shape's spans/s against the first's, with p50/p99 request latency (empty: skip) |
 //! | BENCH_ROUNDS | 5 | rounds per configuration |
 //! | BENCH_PHASES | `ingest,raw` | phases of each round, from the list above |
 //! | BENCH_TEMPLATE | `py_sdk_agent/010_v1_traces` | captured request whose spans are copied |
@@ -139,6 +140,8 @@ struct Config {
 
 struct Settings {
     configs: Vec<Config>,
+    /// Request shapes measured side by side, the ingest phase only, with and without group commit.
+    shapes: Vec<Config>,
     rounds: usize,
     phases: Vec<Phase>,
     template: String,
@@ -163,6 +166,31 @@ struct Settings {
     poison: usize,
 }
 
+/// `SPANS:BATCH:CLIENTS,...` of setting `name` (empty: none).
+fn parse_configs(name: &str, specs: &str) -> Result<Vec<Config>, String> {
+    specs
+        .split(',')
+        .filter(|spec| !spec.trim().is_empty())
+        .map(|spec| {
+            let parts: Vec<usize> = spec
+                .split(':')
+                .map(|n| n.trim().parse::<usize>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| format!("{name}: {spec:?} is not SPANS:BATCH:CLIENTS"))?;
+            match parts[..] {
+                [spans, batch, clients] if spans > 0 && batch > 0 && clients > 0 => Ok(Config {
+                    spans,
+                    batch,
+                    clients,
+                }),
+                _ => Err(format!(
+                    "{name}: {spec:?} is not SPANS:BATCH:CLIENTS (all > 0)"
+                )),
+            }
+        })
+        .collect()
+}
+
 impl Settings {
     /// `KEY=VALUE` arguments override environment variables of the same name. Arguments without
     /// `=` (cargo passes `--bench`) are ignored.
@@ -182,29 +210,14 @@ impl Settings {
                     .map_err(|_| format!("{key}={v}: not a number"))
             })
         };
-        let configs = get("BENCH_CONFIGS")
-            .unwrap_or_else(|| "200000:500:4,20000:10:4".into())
-            .split(',')
-            .map(|spec| {
-                let parts: Vec<usize> = spec
-                    .split(':')
-                    .map(|n| n.trim().parse::<usize>())
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| format!("BENCH_CONFIGS: {spec:?} is not SPANS:BATCH:CLIENTS"))?;
-                match parts[..] {
-                    [spans, batch, clients] if spans > 0 && batch > 0 && clients > 0 => {
-                        Ok(Config {
-                            spans,
-                            batch,
-                            clients,
-                        })
-                    }
-                    _ => Err(format!(
-                        "BENCH_CONFIGS: {spec:?} is not SPANS:BATCH:CLIENTS (all > 0)"
-                    )),
-                }
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let configs = parse_configs(
+            "BENCH_CONFIGS",
+            &get("BENCH_CONFIGS").unwrap_or_else(|| "200000:500:4,20000:10:4".into()),
+        )?;
+        let shapes = parse_configs(
+            "BENCH_SHAPES",
+            &get("BENCH_SHAPES").unwrap_or_else(|| "100000:500:4,20000:10:16,20000:10:64".into()),
+        )?;
         let phases = get("BENCH_PHASES")
             .unwrap_or_else(|| "ingest,raw".into())
             .split(',')
@@ -215,6 +228,7 @@ impl Settings {
         };
         Ok(Self {
             configs,
+            shapes,
             rounds: number("BENCH_ROUNDS", 5)?.max(1),
             phases,
             template: get("BENCH_TEMPLATE").unwrap_or_else(|| "py_sdk_agent/010_v1_traces".into()),
@@ -563,6 +577,7 @@ impl Server {
         database_url: &str,
         dir: &Path,
         pool_size: Option<usize>,
+        extra: &[&str],
     ) -> Result<Self, String> {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?)
             .parse()
@@ -585,6 +600,7 @@ impl Server {
         if let Some(size) = pool_size {
             command.args(["--pool-size", &size.to_string()]);
         }
+        command.args(extra);
         let child = command
             .spawn()
             .map_err(|e| format!("starting agent-trace: {e}"))?;
@@ -1389,6 +1405,164 @@ async fn run(settings: &Settings, scratch: &Scratch) -> Result<(), String> {
     if settings.poison > 0 {
         poison(settings, &url, &admin, &template).await?;
     }
+    if !settings.shapes.is_empty() {
+        shapes(settings, &url, &admin, postmaster, ticks, &template).await?;
+    }
+    Ok(())
+}
+
+/// Group commit: the request shapes of BENCH_SHAPES side by side, in alternating order each round,
+/// against two servers of the same binary: `ingest` with its defaults (group commit) and
+/// `candidate` with --batch-max-rows 1 (every request written alone in its own transaction, as
+/// before group commit). Prints each run, then per shape and server the median spans/s and request
+/// latency, and the ratio of each shape's spans/s to the first shape's, per round and its median.
+async fn shapes(
+    settings: &Settings,
+    url: &str,
+    admin: &Client,
+    postmaster: u32,
+    ticks: f64,
+    template: &Template,
+) -> Result<(), String> {
+    println!();
+    println!(
+        "== Request shapes side by side: ingest = group commit (defaults), candidate = --batch-max-rows 1 (a transaction per request) =="
+    );
+    let variants = [Phase::Ingest, Phase::Candidate];
+    let mut servers = vec![
+        (
+            Phase::Ingest,
+            Server::start(
+                &settings.server_bin,
+                url,
+                &settings.dir,
+                settings.pool_size,
+                &[],
+            )?,
+        ),
+        (
+            Phase::Candidate,
+            Server::start(
+                &settings.server_bin,
+                url,
+                &settings.dir,
+                settings.pool_size,
+                &["--batch-max-rows", "1"],
+            )?,
+        ),
+    ];
+    let most_clients = settings.shapes.iter().map(|c| c.clients).max().unwrap_or(1);
+    let context = Context {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(most_clients)
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?,
+        servers: servers
+            .iter()
+            .map(|(phase, server)| {
+                (
+                    *phase,
+                    format!("http://{}/v1/traces", server.addr),
+                    server.pid(),
+                )
+            })
+            .collect(),
+        postmaster,
+        copy: CopyPool::connect(url, 1).await?,
+        writer: None,
+        ticks,
+    };
+    let mut data = Vec::new();
+    for &shape in &settings.shapes {
+        let dataset = Dataset::build(template, shape)?;
+        println!(
+            "shape {}: {} requests of {} spans from {} clients, {:.0} bytes each",
+            data.len() + 1,
+            dataset.bodies.len(),
+            shape.batch,
+            shape.clients,
+            dataset.bytes as f64 / dataset.bodies.len() as f64
+        );
+        // Every connection of both servers opened, every statement run once.
+        let warm = dataset.head(shape.clients * 4);
+        for phase in variants {
+            reset(admin).await?;
+            run_phase(&context, phase, &warm, shape.clients).await?;
+        }
+        data.push((shape, dataset));
+    }
+    println!("{:>5}  {:<14} {}", "", "shape", round_header());
+    let mut runs: Vec<(usize, Measured)> = Vec::new();
+    for round in 1..=settings.rounds {
+        let mut order: Vec<(usize, Phase)> = (0..data.len())
+            .flat_map(|shape| variants.iter().map(move |&phase| (shape, phase)))
+            .collect();
+        if round % 2 == 0 {
+            order.reverse();
+        }
+        for (shape, phase) in order {
+            let (config, dataset) = &data[shape];
+            let measured = measure(admin, &context, round, phase, dataset, config.clients).await?;
+            println!(
+                "{:>5}  {:<14} {}",
+                "",
+                format!("{}x{}", config.batch, config.clients),
+                round_line(&measured)
+            );
+            runs.push((shape, measured));
+        }
+    }
+    for (_, server) in &mut servers {
+        server.stop();
+    }
+    let of = |shape: usize, phase: Phase| -> Vec<&Measured> {
+        runs.iter()
+            .filter(|(s, m)| *s == shape && m.phase == phase)
+            .map(|(_, m)| m)
+            .collect()
+    };
+    let rate = |shape: usize, phase: Phase, round: usize| {
+        of(shape, phase)
+            .iter()
+            .find(|m| m.round == round)
+            .map(|m| m.rate())
+    };
+    println!();
+    println!(
+        "| spans/request x clients | server | spans/s (median) | p50 ms | p99 ms | / first shape (median of rounds) | per-round ratios | server CPU-s per M spans | PG CPU-s per M spans |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (shape, (config, _)) in data.iter().enumerate() {
+        for phase in variants {
+            let measured = of(shape, phase);
+            let median_of =
+                |f: &dyn Fn(&Measured) -> f64| median(measured.iter().map(|m| f(m)).collect());
+            let ratios: Vec<f64> = (1..=settings.rounds)
+                .filter_map(|round| Some(rate(shape, phase, round)? / rate(0, phase, round)?))
+                .collect();
+            println!(
+                "| {}x{} | {} | {:.0} | {:.1} | {:.1} | {:.2}x | {} | {:.1} | {:.1} |",
+                config.batch,
+                config.clients,
+                if phase == Phase::Ingest {
+                    "group commit"
+                } else {
+                    "a transaction per request"
+                },
+                median_of(&Measured::rate),
+                median_of(&|m| m.percentile(0.5)),
+                median_of(&|m| m.percentile(0.99)),
+                median(ratios.clone()),
+                ratios
+                    .iter()
+                    .map(|r| format!("{r:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                median_of(&|m| m.per_million(m.server_cpu.unwrap_or(f64::NAN))),
+                median_of(&|m| m.per_million(m.pg_cpu)),
+            );
+        }
+    }
     Ok(())
 }
 
@@ -1403,7 +1577,13 @@ async fn poison(
 ) -> Result<(), String> {
     const TRIES: usize = 5;
     let spans = settings.poison;
-    let mut server = Server::start(&settings.server_bin, url, &settings.dir, settings.pool_size)?;
+    let mut server = Server::start(
+        &settings.server_bin,
+        url,
+        &settings.dir,
+        settings.pool_size,
+        &[],
+    )?;
     let http = reqwest::Client::new();
     let endpoint = format!("http://{}/v1/traces", server.addr);
     admin
@@ -1501,7 +1681,13 @@ async fn run_config(
     );
     let mut servers = vec![(
         Phase::Ingest,
-        Server::start(&settings.server_bin, url, &settings.dir, settings.pool_size)?,
+        Server::start(
+            &settings.server_bin,
+            url,
+            &settings.dir,
+            settings.pool_size,
+            &[],
+        )?,
     )];
     if settings.phases.contains(&Phase::Candidate) {
         let binary = settings
@@ -1510,7 +1696,7 @@ async fn run_config(
             .ok_or("the candidate phase needs BENCH_CANDIDATE_BIN")?;
         servers.push((
             Phase::Candidate,
-            Server::start(binary, url, &settings.dir, settings.pool_size)?,
+            Server::start(binary, url, &settings.dir, settings.pool_size, &[])?,
         ));
     }
     let writer = if settings.phases.contains(&Phase::Writer) {

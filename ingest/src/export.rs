@@ -4,13 +4,14 @@
 //! (`map/spans.rs`), logs (`map/logs.rs`) and metrics (`map/metrics.rs`); and the scores that
 //! traces' and logs' evaluation events carry (`map/scores.rs`).
 
+use crate::batch::{Batches, Lane};
 use crate::decode::wire::Lenient;
 use crate::map::logs::LogRow;
 use crate::map::metrics::MetricRow;
 use crate::map::own::{Context, own};
 use crate::map::spans::SpanRow;
 use crate::map::{self, Mapped};
-use crate::write::{Row, WriteError, Writer};
+use crate::write::{Row, WriteError};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
@@ -42,6 +43,9 @@ pub trait Signal: Send + Sync + 'static {
 
     /// The answer, with `partial_success` when something was rejected: (how many, why).
     fn respond(rejected: Option<(i64, String)>) -> Self::Response;
+
+    /// The signal's lane: its requests are written together (group commit).
+    fn lane(batches: &Batches) -> &Lane<Self::Row>;
 }
 
 pub struct Traces;
@@ -71,6 +75,10 @@ impl Signal for Traces {
             }),
         }
     }
+
+    fn lane(batches: &Batches) -> &Lane<Self::Row> {
+        &batches.spans
+    }
 }
 
 impl Signal for Logs {
@@ -92,6 +100,10 @@ impl Signal for Logs {
                 error_message,
             }),
         }
+    }
+
+    fn lane(batches: &Batches) -> &Lane<Self::Row> {
+        &batches.logs
     }
 }
 
@@ -116,6 +128,10 @@ impl Signal for Metrics {
             }),
         }
     }
+
+    fn lane(batches: &Batches) -> &Lane<Self::Row> {
+        &batches.metrics
+    }
 }
 
 /// What one request came to, for the operator (`crate::observe`): counts of its items (spans, log
@@ -130,7 +146,8 @@ pub struct Outcome {
     pub rejected: u64,
     /// Why, as the answer's partial_success says it (the first few reasons).
     pub rejected_reason: Option<String>,
-    /// The write, COMMIT included (None when there was nothing to write).
+    /// The write, COMMIT included, and the wait for its group (None when there was nothing to
+    /// write).
     pub write_time: Option<std::time::Duration>,
     /// Scores of its evaluation events newly stored (`map::scores`).
     pub scores_stored: u64,
@@ -144,22 +161,28 @@ pub struct Outcome {
     pub scores_skipped_reason: Option<String>,
 }
 
-/// Writes the mapped rows, and the scores derived from them. Ok means committed: every item not
-/// counted as rejected in the answer (by the mapping or by the database) is stored.
+/// Writes the mapped rows, and the scores derived from them, through the signal's lane (with the
+/// other requests that join them; `bytes`: the request's size, decompressed). Ok means committed:
+/// every item not counted as rejected in the answer (by the mapping or by the database) is stored.
 ///
 /// An evaluation event that gives no score costs only its score: its record or span is stored and
 /// not counted as rejected. The answer says why all the same, in `partial_success`'s message with
 /// the rejected count it has (0 when nothing else was rejected): OTLP's way of a warning.
 pub async fn export<S: Signal>(
-    writer: &Writer,
+    batches: &Batches,
     mapped: Mapped<S::Row>,
+    bytes: usize,
 ) -> Result<(S::Response, Outcome), WriteError> {
     let started = std::time::Instant::now();
-    let written = writer
-        .write_with_scores(&mapped.rows, &mapped.scores)
-        .await?;
-    let write_time =
-        (!mapped.rows.is_empty() || !mapped.scores.is_empty()).then(|| started.elapsed());
+    let Mapped {
+        rows,
+        rejected,
+        scores,
+        skipped_scores,
+    } = mapped;
+    let anything = !rows.is_empty() || !scores.is_empty();
+    let written = S::lane(batches).write(rows, scores, bytes).await?;
+    let write_time = anything.then(|| started.elapsed());
     let reasons = |items: &[&[map::Rejected]]| -> Vec<String> {
         items
             .iter()
@@ -167,8 +190,8 @@ pub async fn export<S: Signal>(
             .map(|rejected| rejected.reason.clone())
             .collect()
     };
-    let rejected = reasons(&[&mapped.rejected, &written.rejected]);
-    let skipped = reasons(&[&mapped.skipped_scores, &written.scores.refused]);
+    let rejected = reasons(&[&rejected, &written.rejected]);
+    let skipped = reasons(&[&skipped_scores, &written.scores.refused]);
     let rejected_reason = (!rejected.is_empty()).then(|| summarize(&rejected));
     let skipped_reason = (!skipped.is_empty()).then(|| summarize(&skipped));
     let outcome = Outcome {

@@ -3,17 +3,19 @@
 //! One data path, one folder per stage:
 //!
 //! ```text
-//!  otlp/            decode/           map/                write/
-//!  HTTP or gRPC --> bodies ->   --->  spans, logs,  --->  COPY (or staging +
-//!  the token,       requests          metrics -> rows     INSERT .. ON CONFLICT),
-//!  the limits       (pure)            (pure)              COMMIT  ---> 200 / OK
+//!  otlp/            decode/           map/                batch/           write/
+//!  HTTP or gRPC --> bodies ->   --->  spans, logs,  --->  concurrent --->  COPY (or staging +
+//!  the token,       requests          metrics -> rows     requests,        INSERT .. ON CONFLICT),
+//!  the limits       (pure)            (pure)              one group        COMMIT  ---> 200 / OK
 //! ```
 //!
 //! - `otlp/`: the transports; bytes in, answers back. No SQL.
 //! - `decode/`: bodies -> request messages, invalid UTF-8 repaired, memory budgeted. Pure.
-//! - `export.rs`: one export request of any signal through `map` and `write`; what was rejected.
+//! - `export.rs`: one export request of any signal through `map` and `batch`; what was rejected.
 //! - `map/`: request messages -> table rows. Pure: no I/O, no clock.
-//! - `write/`: rows -> PostgreSQL in one transaction per request. The only database I/O of the path.
+//! - `batch/`: group commit: concurrent requests of a signal share a transaction (the batcher that
+//!   decides is pure).
+//! - `write/`: rows -> PostgreSQL in one transaction per group. The only database I/O of the path.
 //!
 //! Beside it:
 //!
@@ -33,10 +35,11 @@
 //! - `fixtures.rs`: the captured requests of real clients, for tests and benchmarks only.
 //!
 //! `main.rs` is the command line over these. No two folders import each other: `server` imports
-//! `otlp`, `viewer`, `mcp` and `write`, `viewer` and `mcp` import `read`, `otlp` imports `decode`
-//! and `export`, `export` imports `map` and `write`.
+//! `otlp`, `viewer`, `mcp` and `write`, `viewer` and `mcp` import `read`, `otlp` imports `decode`,
+//! `export` and `batch`, `export` imports `map` and `batch`, `batch` imports `map` and `write`.
 
 pub mod auth;
+pub mod batch;
 pub mod cli;
 pub mod decode;
 pub mod export;

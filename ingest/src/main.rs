@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use ingest::auth::Tokens;
+use ingest::batch::Bounds;
 use ingest::cli::cluster::{self, ClusterConfig, PrivateCluster};
 use ingest::cli::prices::{self, ImportCommand};
 use ingest::cli::probe;
@@ -401,14 +402,45 @@ struct ServerArgs {
         default_value_t = Limits::DEFAULT.grpc_keepalive.as_secs()
     )]
     grpc_keepalive_secs: u64,
-    /// OTLP/gRPC: seconds from a call's message to its answer, else DEADLINE_EXCEEDED (nothing
-    /// committed; clients retry).
+    /// OTLP/gRPC: seconds from a call's message to its answer, else DEADLINE_EXCEEDED (clients
+    /// retry; what was committed meanwhile is skipped as duplicates).
     #[arg(
         long,
         env = "AGENT_TRACE_REQUEST_TIMEOUT_SECS",
         default_value_t = Limits::DEFAULT.request_timeout.as_secs()
     )]
     request_timeout_secs: u64,
+    /// Group commit: most rows (spans, log records or data points, and their scores) of concurrent
+    /// requests written in one transaction; a larger request is written alone.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_BATCH_MAX_ROWS",
+        default_value_t = Limits::DEFAULT.batch.max_rows
+    )]
+    batch_max_rows: usize,
+    /// Group commit: most request bytes (decompressed) in one transaction; a larger request is
+    /// written alone.
+    #[arg(
+        long,
+        env = "AGENT_TRACE_BATCH_MAX_BYTES",
+        default_value_t = Limits::DEFAULT.batch.max_bytes
+    )]
+    batch_max_bytes: usize,
+    /// Group commit: while a write of the same signal is in flight, milliseconds a request may
+    /// wait for others to join its transaction (an idle server writes a request at once).
+    #[arg(
+        long,
+        env = "AGENT_TRACE_BATCH_WAIT_MS",
+        default_value_t = Limits::DEFAULT.batch.max_wait.as_millis() as u64
+    )]
+    batch_wait_ms: u64,
+    /// Group commit: transactions of one signal written at once (each on its own connection).
+    #[arg(
+        long,
+        env = "AGENT_TRACE_BATCH_WRITERS",
+        default_value_t = Limits::DEFAULT.batch.writers
+    )]
+    batch_writers: usize,
 }
 
 fn parse_content(text: &str) -> Result<Content, String> {
@@ -460,6 +492,12 @@ impl ServerArgs {
                 idle_timeout: Duration::from_secs(self.idle_timeout_secs),
                 grpc_keepalive: Duration::from_secs(self.grpc_keepalive_secs),
                 request_timeout: Duration::from_secs(self.request_timeout_secs),
+                batch: Bounds {
+                    max_rows: self.batch_max_rows,
+                    max_bytes: self.batch_max_bytes,
+                    max_wait: Duration::from_millis(self.batch_wait_ms),
+                    writers: self.batch_writers,
+                },
             },
             redaction: self.redaction()?,
             maintenance_interval: (self.maintenance_interval_secs > 0)

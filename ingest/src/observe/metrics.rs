@@ -5,7 +5,7 @@
 //! | `agent_trace_requests_total{transport, signal, status}` | requests answered, by HTTP status (gRPC's counted as the same refusal on HTTP) |
 //! | `agent_trace_items_total{signal, outcome}` | spans, log records or metric points: `stored`, `duplicate` (already stored), `rejected` |
 //! | `agent_trace_scores_total{signal, outcome}` | scores of evaluation events (`gen_ai.evaluation.result`) in traces or logs: `stored`, `duplicate`, `skipped` (malformed, or refused; the event's record or span is stored) |
-//! | `agent_trace_write_duration_seconds{signal}` | histogram of one request's write to PostgreSQL, COMMIT included |
+//! | `agent_trace_write_duration_seconds{signal}` | histogram of one request's write to PostgreSQL, its wait for its group and COMMIT included |
 //! | `agent_trace_inflight_bytes` | memory held by requests in progress (`--max-inflight-bytes` is the limit) |
 //! | `agent_trace_db_connections{state}` | the pool's connections `in_use` and `idle`; `agent_trace_db_connections_max`; `agent_trace_db_waiting` requests waiting for one |
 //! | `agent_trace_build_info{version}` | 1 |

@@ -5,6 +5,7 @@
 
 use super::Limits;
 use crate::auth::{self, Auth, Throttled, Verdict};
+use crate::batch::Batches;
 use crate::decode::budget::{Budget, Charge, ChargedBuffer, Exhausted};
 use crate::decode::{self, DecodeError, Encoding};
 use crate::export::{self, Outcome, Signal};
@@ -118,6 +119,8 @@ const INLINE_BYTES: usize = 64 << 10;
 #[derive(Clone)]
 pub struct Intake {
     writer: Writer,
+    /// The lanes the writer is fed through: concurrent requests share transactions.
+    batches: Batches,
     limits: Limits,
     auth: Auth,
     projects: Projects,
@@ -128,9 +131,11 @@ pub struct Intake {
 }
 
 impl Intake {
+    /// Starts the writer's lanes (`crate::batch`), so it needs a tokio runtime.
     pub fn new(writer: Writer, limits: Limits, auth: Auth, projects: Projects) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
         Self {
+            batches: Batches::start(&writer, limits.batch),
             writer,
             limits,
             auth,
@@ -143,6 +148,10 @@ impl Intake {
 
     pub fn writer(&self) -> &Writer {
         &self.writer
+    }
+
+    pub fn batches(&self) -> &Batches {
+        &self.batches
     }
 
     pub fn auth(&self) -> &Auth {
@@ -252,6 +261,7 @@ impl Intake {
         let small = identity && body.len() <= INLINE_BYTES;
         let decode_and_map = move || {
             let raw = decode::decompress(content_encoding.as_deref(), body, limit, &mut charge)?;
+            let bytes = raw.len();
             // Decoding allocates the request and mapping its rows, each at most the bound.
             let bound = decode::decoded_size_bound::<S::Request>(encoding, &raw);
             charge.grow(bound.saturating_mul(2))?;
@@ -261,14 +271,14 @@ impl Intake {
                 project_id,
                 redaction: &redaction,
             };
-            Ok::<_, DecodeError>((S::map(&request, &context), charge))
+            Ok::<_, DecodeError>((S::map(&request, &context), bytes, charge))
         };
-        let (mapped, charge) = if small {
+        let (mapped, bytes, charge) = if small {
             decode_and_map()?
         } else {
             self.on_cpu(decode_and_map).await??
         };
-        let answer = export::export::<S>(&self.writer, mapped).await?;
+        let answer = export::export::<S>(&self.batches, mapped, bytes).await?;
         drop(charge);
         Ok(answer)
     }

@@ -2,6 +2,7 @@
 //! transports: every field is a command-line flag of `serve` and `up`, whose defaults are
 //! `Limits::DEFAULT`.
 
+use crate::batch::Bounds;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,9 +26,12 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// OTLP/gRPC: the interval of keep-alive pings, and how long to wait for their answer.
     pub grpc_keepalive: Duration,
-    /// OTLP/gRPC: longest time from a call's message to its answer (DEADLINE_EXCEEDED after it,
-    /// with nothing committed).
+    /// OTLP/gRPC: longest time from a call's message to its answer (DEADLINE_EXCEEDED after it;
+    /// not written if it still waits for its group, else its retry is skipped as duplicates).
     pub request_timeout: Duration,
+    /// Group commit: how many rows and bytes of concurrent requests share a transaction, and how
+    /// long one waits for others while a write is in flight (`crate::batch`).
+    pub batch: Bounds,
 }
 
 impl Limits {
@@ -41,6 +45,7 @@ impl Limits {
         idle_timeout: Duration::from_secs(120),
         grpc_keepalive: Duration::from_secs(30),
         request_timeout: Duration::from_secs(60),
+        batch: Bounds::DEFAULT,
     };
 
     /// Limits that cannot work together, explained.
@@ -67,6 +72,7 @@ impl Limits {
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
         }
+        self.batch.check()?;
         Ok(())
     }
 }

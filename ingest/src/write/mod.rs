@@ -148,7 +148,7 @@ impl ScoresWritten {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum WriteError {
     /// Nothing was committed; the client should retry later. The SQLSTATE when the database said
     /// why (none when it could not be reached at all), for the operator's log.
@@ -159,7 +159,7 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    fn unavailable(why: impl Into<String>) -> Self {
+    pub fn unavailable(why: impl Into<String>) -> Self {
         WriteError::Unavailable {
             why: why.into(),
             sqlstate: None,
@@ -415,10 +415,31 @@ impl Writer {
         rows: &[R],
         scores: &[ScoreRow],
     ) -> Result<Written, WriteError> {
+        let part = Part {
+            rows: rows.len(),
+            scores: scores.len(),
+        };
+        let mut written = self.write_group(rows, scores, &[part]).await?;
+        Ok(written.pop().unwrap_or_default())
+    }
+
+    /// Stores the rows and scores of several requests (group commit, `crate::batch`) in one
+    /// transaction: `parts` says how many of `rows` and of `scores`, in order, are each request's.
+    /// `Ok` means committed, with what became of each request's own rows and scores, in `parts`'
+    /// order: a row refused or already stored counts for its own request only. An `Err` is every
+    /// request's (nothing committed).
+    pub async fn write_group<R: Row>(
+        &self,
+        rows: &[R],
+        scores: &[ScoreRow],
+        parts: &[Part],
+    ) -> Result<Vec<Written>, WriteError> {
+        let mut written: Vec<Written> = parts.iter().map(|_| Written::default()).collect();
         if rows.is_empty() && scores.is_empty() {
-            return Ok(Written::default());
+            return Ok(written);
         }
-        let scores = Scores::of(rows, scores);
+        let row_owners = Owners::new(parts.iter().map(|part| part.rows));
+        let scores = Scores::of(rows, scores, parts);
         let mut client = self
             .pool
             .get()
@@ -431,19 +452,20 @@ impl Writer {
         {
             let mut transaction = client.transaction().await.map_err(unavailable)?;
             match copy_rows(&transaction, copy, rows).await {
-                Ok(inserted) => {
+                Ok(_) => {
                     let deadline = Instant::now() + self.careful_time;
                     let scores_written = self
                         .store_scores(&mut transaction, &scores, deadline)
                         .await?;
                     transaction.commit().await.map_err(unavailable)?;
                     self.after_commit(&client, rows, &scores).await;
-                    return Ok(Written {
-                        inserted,
-                        duplicates: 0,
-                        rejected: Vec::new(),
-                        scores: scores_written,
-                    });
+                    for ((written, part), scores) in
+                        written.iter_mut().zip(parts).zip(scores_written)
+                    {
+                        written.inserted = part.rows as u64;
+                        written.scores = scores;
+                    }
+                    return Ok(written);
                 }
                 Err(error) if Cause::of(&error) == Cause::Unavailable && !is_overlap(&error) => {
                     return Err(unavailable(error));
@@ -454,16 +476,17 @@ impl Writer {
 
         let deadline = Instant::now() + self.careful_time;
         let mut transaction = client.transaction().await.map_err(unavailable)?;
-        let mut written = if rows.is_empty() {
-            Written::default()
-        } else {
-            store_around_refusals(&mut transaction, rows, deadline).await?
-        };
-        written.scores = self
+        if !rows.is_empty() {
+            written = store_around_refusals(&mut transaction, rows, &row_owners, deadline).await?;
+        }
+        let scores_written = self
             .store_scores(&mut transaction, &scores, deadline)
             .await?;
         transaction.commit().await.map_err(unavailable)?;
         self.after_commit(&client, rows, &scores).await;
+        for (written, scores) in written.iter_mut().zip(scores_written) {
+            written.scores = scores;
+        }
         Ok(written)
     }
 
@@ -474,13 +497,29 @@ impl Writer {
         transaction: &mut deadpool_postgres::Transaction<'_>,
         scores: &Scores<'_>,
         deadline: Instant,
-    ) -> Result<ScoresWritten, WriteError> {
-        let mut written = ScoresWritten::default();
+    ) -> Result<Vec<ScoresWritten>, WriteError> {
+        let mut written: Vec<ScoresWritten> = (0..scores.requests)
+            .map(|_| ScoresWritten::default())
+            .collect();
         if !scores.traced.is_empty() {
-            written.add(store_around_refusals(transaction, &scores.traced, deadline).await?);
+            let stored =
+                store_around_refusals(transaction, &scores.traced, &scores.traced_owners, deadline)
+                    .await?;
+            for (written, stored) in written.iter_mut().zip(stored) {
+                written.add(stored);
+            }
         }
         if !scores.pending.is_empty() {
-            written.add(store_around_refusals(transaction, &scores.pending, deadline).await?);
+            let stored = store_around_refusals(
+                transaction,
+                &scores.pending,
+                &scores.pending_owners,
+                deadline,
+            )
+            .await?;
+            for (written, stored) in written.iter_mut().zip(stored) {
+                written.add(stored);
+            }
         }
         if !self.distributed && !scores.links.is_empty() {
             // A link that fails leaves the scores waiting, stored: maintain() links them.
@@ -538,28 +577,97 @@ impl Writer {
 struct Scores<'a> {
     /// Scores of known runs (agent_scores).
     traced: Vec<TracedScore<'a>>,
+    /// Which request each of `traced` came from.
+    traced_owners: Owners,
     /// Scores known by their response alone (agent_scores_pending).
     pending: Vec<PendingScore<'a>>,
+    pending_owners: Owners,
+    /// Requests in the batch.
+    requests: usize,
     links: Links,
 }
 
 impl<'a> Scores<'a> {
-    fn of<R: Row>(rows: &'a [R], scores: &'a [ScoreRow]) -> Self {
+    /// The scores of `parts` (each request's count of `rows` and of `scores`, in order).
+    fn of<R: Row>(rows: &'a [R], scores: &'a [ScoreRow], parts: &[Part]) -> Self {
         let mut traced = Vec::new();
         let mut pending = Vec::new();
-        for score in scores {
-            match (score.trace_id, score.response_id.as_deref()) {
-                (Some(trace_id), _) => traced.push(TracedScore { trace_id, score }),
-                (None, Some(response_id)) => pending.push(PendingScore { response_id, score }),
-                // The mapping gives every score a run or a response.
-                (None, None) => {}
+        let (mut traced_ends, mut pending_ends) = (Vec::new(), Vec::new());
+        let mut rest = scores;
+        for part in parts {
+            let (own, after) = rest.split_at(part.scores.min(rest.len()));
+            rest = after;
+            for score in own {
+                match (score.trace_id, score.response_id.as_deref()) {
+                    (Some(trace_id), _) => traced.push(TracedScore { trace_id, score }),
+                    (None, Some(response_id)) => pending.push(PendingScore { response_id, score }),
+                    // The mapping gives every score a run or a response.
+                    (None, None) => {}
+                }
             }
+            traced_ends.push(traced.len());
+            pending_ends.push(pending.len());
         }
         Self {
             traced,
+            traced_owners: Owners { ends: traced_ends },
             pending,
+            pending_owners: Owners { ends: pending_ends },
+            requests: parts.len(),
             links: links(rows, scores),
         }
+    }
+}
+
+/// One request's share of a group written together: how many of the group's rows and scores, in
+/// order, are its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub rows: usize,
+    pub scores: usize,
+}
+
+/// Which request each item of a group came from: where each request's items end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Owners {
+    ends: Vec<usize>,
+}
+
+impl Owners {
+    /// From each request's count of items, in order.
+    fn new(counts: impl Iterator<Item = usize>) -> Self {
+        let mut end = 0;
+        Self {
+            ends: counts
+                .map(|count| {
+                    end += count;
+                    end
+                })
+                .collect(),
+        }
+    }
+
+    /// The request of item `index`.
+    fn of(&self, index: usize) -> usize {
+        self.ends.partition_point(|&end| end <= index)
+    }
+
+    /// Items `from..to` (not empty): the one request they all come from, if they do.
+    fn sole(&self, from: usize, to: usize) -> Option<usize> {
+        let first = self.of(from);
+        (first == self.of(to - 1)).then_some(first)
+    }
+
+    /// Where to split items `from..to`: between two requests, the boundary nearest the middle, if
+    /// they span more than one; else the middle.
+    fn split(&self, from: usize, to: usize) -> usize {
+        let middle = from + (to - from) / 2;
+        self.ends
+            .iter()
+            .copied()
+            .filter(|&end| from < end && end < to)
+            .min_by_key(|&end| end.abs_diff(middle))
+            .unwrap_or(middle)
     }
 }
 
@@ -678,14 +786,23 @@ async fn refresh_traces<R: Row>(
 /// a refused row ends up alone and only it is rejected; one refused row among n costs about
 /// 2 log2(n) tries and 3n rows copied. Gives up (nothing committed) if the database becomes
 /// unavailable or `deadline` passes.
+///
+/// `owners` says which request each row is (group commit): what became of the rows is counted per
+/// request, in its order. A part of several requests is split between requests first, so that each
+/// refusal is its own request's; and a part of several that met rows already stored is rolled back
+/// and split the same way, so that each duplicate (a client's retry) counts for its own request.
 async fn store_around_refusals<R: Row>(
     transaction: &mut deadpool_postgres::Transaction<'_>,
     rows: &[R],
+    owners: &Owners,
     deadline: Instant,
-) -> Result<Written, WriteError> {
-    let mut written = Written::default();
-    let mut parts = vec![rows];
-    while let Some(part) = parts.pop() {
+) -> Result<Vec<Written>, WriteError> {
+    let mut written: Vec<Written> = owners.ends.iter().map(|_| Written::default()).collect();
+    let mut parts = vec![(0, rows.len())];
+    while let Some((from, to)) = parts.pop() {
+        if from == to {
+            continue;
+        }
         if Instant::now() >= deadline {
             return Err(WriteError::unavailable(format!(
                 "storing a batch of {} rows around the ones the database refuses took too long; \
@@ -693,29 +810,44 @@ async fn store_around_refusals<R: Row>(
                 rows.len()
             )));
         }
+        let part = &rows[from..to];
+        let sole = owners.sole(from, to);
         let savepoint = transaction.savepoint("part").await.map_err(unavailable)?;
         // A try that succeeded leaves its rows in staging until COMMIT; the next try must not
         // insert them again, nor scan them: it empties staging first.
         let tried = insert_skipping_stored(&savepoint, part, !parts.is_empty()).await;
-        match tried {
-            Ok(inserted) => {
+        match (tried, sole) {
+            (Ok(inserted), Some(owner)) => {
                 savepoint.commit().await.map_err(unavailable)?;
-                written.inserted += inserted;
-                written.duplicates += part.len() as u64 - inserted;
+                written[owner].inserted += inserted;
+                written[owner].duplicates += part.len() as u64 - inserted;
             }
-            Err(error) => {
+            (Ok(inserted), None) if inserted == part.len() as u64 => {
+                savepoint.commit().await.map_err(unavailable)?;
+                for index in from..to {
+                    written[owners.of(index)].inserted += 1;
+                }
+            }
+            (Ok(_), None) => {
+                // Some were stored before: whose, only smaller parts can tell.
+                savepoint.rollback().await.map_err(unavailable)?;
+                let middle = owners.split(from, to);
+                parts.push((middle, to));
+                parts.push((from, middle));
+            }
+            (Err(error), _) => {
                 savepoint.rollback().await.map_err(unavailable)?;
                 match Cause::of(&error) {
                     Cause::Unavailable => return Err(unavailable(error)),
                     Cause::Content if part.len() == 1 => {
-                        written
+                        written[owners.of(from)]
                             .rejected
                             .push(part[0].rejected(&refused_because(&error)));
                     }
                     Cause::Content => {
-                        let (first, second) = part.split_at(part.len() / 2);
-                        parts.push(second);
-                        parts.push(first);
+                        let middle = owners.split(from, to);
+                        parts.push((middle, to));
+                        parts.push((from, middle));
                     }
                 }
             }
@@ -977,9 +1109,33 @@ mod tests {
             .collect();
         got.sort();
         assert_eq!(got, expected);
-        let split = Scores::of(&rows, &scores);
+        let split = Scores::of(
+            &rows,
+            &scores,
+            &[Part {
+                rows: rows.len(),
+                scores: scores.len(),
+            }],
+        );
         assert_eq!((split.traced.len(), split.pending.len()), (4, 1));
         assert!(links::<LogRow>(&[], &[]).is_empty());
+    }
+
+    #[test]
+    fn a_group_is_split_between_its_requests_first() {
+        // Requests of 3, 0, 4 and 1 rows.
+        let owners = Owners::new([3, 0, 4, 1].into_iter());
+        assert_eq!(owners.ends, [3, 3, 7, 8]);
+        let of: Vec<usize> = (0..8).map(|index| owners.of(index)).collect();
+        assert_eq!(of, [0, 0, 0, 2, 2, 2, 2, 3]);
+        assert_eq!(owners.sole(0, 3), Some(0));
+        assert_eq!(owners.sole(3, 7), Some(2));
+        assert_eq!(owners.sole(2, 4), None);
+        // Between requests, nearest the middle; within one, the middle.
+        assert_eq!(owners.split(0, 8), 3);
+        assert_eq!(owners.split(3, 8), 7);
+        assert_eq!(owners.split(3, 7), 5);
+        assert_eq!(owners.split(0, 3), 1);
     }
 
     #[test]

@@ -121,6 +121,8 @@ pub fn writer_config(db: &TestDb) -> WriterConfig {
 /// A port of the server (OTLP/HTTP or OTLP/gRPC), in this process, until stopped or dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// What the server's requests go through (its writer, its lanes).
+    pub intake: Intake,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -138,9 +140,17 @@ impl TestServer {
         token: Option<&str>,
         protocol: Protocol,
     ) -> Self {
-        let writer = Writer::connect(&writer_config(db))
-            .await
-            .expect("writer connects");
+        Self::serve_with(limits, token, protocol, &writer_config(db)).await
+    }
+
+    /// The same, with a writer of these settings.
+    pub async fn serve_with(
+        limits: Limits,
+        token: Option<&str>,
+        protocol: Protocol,
+        config: &WriterConfig,
+    ) -> Self {
+        let writer = Writer::connect(config).await.expect("writer connects");
         let tokens = token.map(Tokens::one).unwrap_or_default();
         let intake = Intake::new(
             writer,
@@ -149,8 +159,8 @@ impl TestServer {
             Projects::default(),
         );
         let router = match protocol {
-            Protocol::Http1 => server::http_router(intake, axum::Router::new(), false),
-            Protocol::Http2 => grpc::router(intake),
+            Protocol::Http1 => server::http_router(intake.clone(), axum::Router::new(), false),
+            Protocol::Http2 => grpc::router(intake.clone()),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -166,6 +176,7 @@ impl TestServer {
         });
         Self {
             addr,
+            intake,
             shutdown: Some(shutdown),
             task: Some(task),
         }
