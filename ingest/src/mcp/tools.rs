@@ -13,6 +13,7 @@ use super::shape::{self, compact};
 use super::sql;
 use super::state::{Caller, NewScore, ScoreRefusal, State, ToolError};
 use crate::auth::Bearer;
+use crate::read::queries::{Order, Sort};
 use crate::read::{Param, Query, Snapshot, queries as viewer};
 use axum::http::request::Parts;
 use rmcp::handler::server::tool::Extension;
@@ -172,42 +173,6 @@ async fn trace_row(
         shape::cut_texts(&mut trace, &TRACE_TEXTS, CUT);
     }
     Ok(trace)
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum Sort {
-    Start,
-    Duration,
-    Spans,
-    Errors,
-    InputTokens,
-    OutputTokens,
-    Cost,
-    ComputedCost,
-}
-
-impl Sort {
-    /// As trace_list_sorted.sql names it.
-    fn as_str(self) -> &'static str {
-        match self {
-            Sort::Start => "start",
-            Sort::Duration => "duration",
-            Sort::Spans => "spans",
-            Sort::Errors => "errors",
-            Sort::InputTokens => "input_tokens",
-            Sort::OutputTokens => "output_tokens",
-            Sort::Cost => "cost",
-            Sort::ComputedCost => "computed_cost",
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum Order {
-    Asc,
-    Desc,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema, Clone, Copy)]
@@ -632,10 +597,7 @@ impl Tools {
             (&viewer::TRACE_LIST, "start_time")
         } else {
             params.push(Param::text(Some(sort.as_str())));
-            params.push(Param::text(Some(match order {
-                Order::Asc => "asc",
-                Order::Desc => "desc",
-            })));
+            params.push(Param::text(Some(order.as_str())));
             (&viewer::TRACE_LIST_SORTED, "sort_key")
         };
         // One more than asked for: whether there is a next page.

@@ -2,7 +2,7 @@
 //! in place of its bind parameters (`for_psql`), for the viewer's "SQL" panel. That text is only
 //! shown, never run: the viewer itself always sends the file's text and binds the values.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 
 /// One statement of `sql/viewer/`.
@@ -48,6 +48,58 @@ viewer_sql! {
     SCORE_VALUES = "score_values";
     SCORE_LABELS = "score_labels";
     SCORE_TARGET = "score_target";
+}
+
+/// The orders of the trace list (`trace_list_sorted.sql`; newest first is `trace_list.sql`'s, the
+/// index's), for the viewer's API and the MCP server alike. Only these: a sort is never a column
+/// name from a request.
+#[derive(Debug, Deserialize, schemars::JsonSchema, Default, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Start,
+    Duration,
+    Spans,
+    Errors,
+    InputTokens,
+    OutputTokens,
+    Cost,
+    ComputedCost,
+}
+
+impl Sort {
+    /// As trace_list_sorted.sql names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Start => "start",
+            Sort::Duration => "duration",
+            Sort::Spans => "spans",
+            Sort::Errors => "errors",
+            Sort::InputTokens => "input_tokens",
+            Sort::OutputTokens => "output_tokens",
+            Sort::Cost => "cost",
+            Sort::ComputedCost => "computed_cost",
+        }
+    }
+}
+
+/// The direction of the trace list's order: largest or newest first unless asked.
+#[derive(Debug, Deserialize, schemars::JsonSchema, Default, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    Asc,
+    #[default]
+    Desc,
+}
+
+impl Order {
+    /// As trace_list_sorted.sql reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Order::Asc => "asc",
+            Order::Desc => "desc",
+        }
+    }
 }
 
 /// A bind parameter: text (cast to its type in the SQL, so PostgreSQL parses ids and times) or a

@@ -6,7 +6,7 @@
 
 use super::state::Viewer;
 use crate::read::DbError;
-use crate::read::queries::{self, Param, Query, Shown};
+use crate::read::queries::{self, Order, Param, Query, Shown, Sort};
 use axum::Router;
 use axum::extract::{Path, Query as Params, State};
 use axum::http::{StatusCode, header};
@@ -179,44 +179,6 @@ fn page_size(limit: Option<i64>) -> i64 {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
 }
 
-/// The orders of the trace list. Only these: a sort is never a column name from the request.
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum Sort {
-    #[default]
-    Start,
-    Duration,
-    Spans,
-    Errors,
-    InputTokens,
-    OutputTokens,
-    Cost,
-    ComputedCost,
-}
-
-impl Sort {
-    fn as_str(self) -> &'static str {
-        match self {
-            Sort::Start => "start",
-            Sort::Duration => "duration",
-            Sort::Spans => "spans",
-            Sort::Errors => "errors",
-            Sort::InputTokens => "input_tokens",
-            Sort::OutputTokens => "output_tokens",
-            Sort::Cost => "cost",
-            Sort::ComputedCost => "computed_cost",
-        }
-    }
-}
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum Order {
-    Asc,
-    #[default]
-    Desc,
-}
-
 #[derive(Deserialize)]
 struct ListParams {
     from: Option<String>,
@@ -303,10 +265,7 @@ async fn trace_list(State(viewer): State<Viewer>, Params(p): Params<ListParams>)
         &queries::TRACE_LIST
     } else {
         params.push(Param::text(Some(p.sort.as_str())));
-        params.push(Param::text(Some(match p.order {
-            Order::Asc => "asc",
-            Order::Desc => "desc",
-        })));
+        params.push(Param::text(Some(p.order.as_str())));
         &queries::TRACE_LIST_SORTED
     };
     params.push(Param::Int(page_size(p.limit)));
