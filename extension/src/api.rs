@@ -22,11 +22,11 @@ use crate::diff::{Budget, Pair, align};
 use crate::ids::{SpanId, TraceId};
 use crate::interrupts;
 use crate::tree::{self, Node, Tree};
-use pgrx::datum::TimestampWithTimeZone;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
 use pgrx::{AnyNumeric, JsonB, PgTupleDesc, Uuid};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::ffi::CString;
 
 /// `agent_trace.diff_alignment_budget`: million key comparisons diff_traces may spend aligning
@@ -72,6 +72,8 @@ const TRACE_BOUNDS_SQL: &str = include_str!("../sql/queries/trace_bounds.sql");
 const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
 /// The same, with the spans' input and output (only diff_traces compares them).
 const TRACE_SPANS_WITH_IO_SQL: &str = include_str!("../sql/queries/trace_spans_with_io.sql");
+/// The computed costs of the same spans.
+const TRACE_COSTS_SQL: &str = include_str!("../sql/queries/trace_costs.sql");
 
 /// The columns of trace_spans.sql, in its order.
 mod column {
@@ -88,8 +90,10 @@ mod column {
     pub const COST_USD: usize = 10;
     pub const INPUT: usize = 11;
     pub const OUTPUT: usize = 12;
+    /// NULL in the query; filled from trace_costs.sql.
     pub const COMPUTED_COST_USD: usize = 13;
-    pub const COUNT: usize = 14;
+    pub const PROJECT_ID: usize = 14;
+    pub const COUNT: usize = 15;
 }
 
 /// One span: the values of its row as read, valid while the SPI connection that read them is open
@@ -102,6 +106,17 @@ struct Span {
 impl Span {
     fn datum(&self, column: usize) -> Option<pg_sys::Datum> {
         (!self.nulls[column]).then(|| self.values[column])
+    }
+
+    fn span_id(&self, column: usize) -> Option<[u8; 8]> {
+        // SAFETY: callers name span_id columns only.
+        self.datum(column)
+            .and_then(|d| unsafe { SpanId::from_datum(d, false) })
+            .map(|id| id.0)
+    }
+
+    fn int4(&self, column: usize) -> Option<i32> {
+        self.datum(column).map(|d| d.value() as i32)
     }
 
     /// A bigint or timestamptz column (both 8 bytes, passed by value).
@@ -185,16 +200,20 @@ struct Trace {
 }
 
 impl Trace {
-    /// Reads the spans the last SPI query returned.
+    /// Reads the spans of trace_spans.sql's result and fills in their computed costs from
+    /// trace_costs.sql's.
     ///
     /// # Safety
-    /// The last SPI query was trace_spans.sql, and the result must stay until the Trace is dropped.
-    unsafe fn from_spi_result() -> Trace {
+    /// The tables are those queries' results, and stay until the Trace is dropped.
+    unsafe fn from_spi_results(
+        spans_table: *mut pg_sys::SPITupleTable,
+        costs_table: *mut pg_sys::SPITupleTable,
+    ) -> Trace {
         let mut nodes = Vec::new();
         let mut spans = Vec::new();
         let mut column_types = [pg_sys::InvalidOid; column::COUNT];
         unsafe {
-            if let Some(table) = pg_sys::SPI_tuptable.as_ref() {
+            if let Some(table) = spans_table.as_ref() {
                 let desc = PgTupleDesc::from_pg_unchecked(table.tupdesc);
                 for (column, oid) in column_types.iter_mut().enumerate() {
                     *oid = desc.get(column).map_or(pg_sys::InvalidOid, |a| a.atttypid);
@@ -215,18 +234,47 @@ impl Trace {
                         span.values.as_mut_ptr(),
                         span.nulls.as_mut_ptr(),
                     );
-                    let span_id = |column| {
-                        span.datum(column)
-                            .and_then(|d| SpanId::from_datum(d, false))
-                            .map(|id| id.0)
-                    };
                     nodes.push(Node {
-                        span_id: span_id(column::SPAN_ID).unwrap_or_default(),
-                        parent_id: span_id(column::PARENT_SPAN_ID),
+                        span_id: span.span_id(column::SPAN_ID).unwrap_or_default(),
+                        parent_id: span.span_id(column::PARENT_SPAN_ID),
                         start: span.int8(column::START_TIME).unwrap_or(0),
                         end: span.int8(column::END_TIME).unwrap_or(0),
                     });
                     spans.push(span);
+                }
+            }
+            if let Some(table) = costs_table.as_ref()
+                && table.numvals > 0
+            {
+                // (span_id, start_time, project_id) -> the cost's datum.
+                let mut costs = HashMap::with_capacity(table.numvals as usize);
+                for index in 0..table.numvals as usize {
+                    interrupts::check();
+                    let mut cost = Span {
+                        values: [pg_sys::Datum::from(0); column::COUNT],
+                        nulls: [true; column::COUNT],
+                    };
+                    pg_sys::heap_deform_tuple(
+                        *table.vals.add(index),
+                        table.tupdesc,
+                        cost.values.as_mut_ptr(),
+                        cost.nulls.as_mut_ptr(),
+                    );
+                    // trace_costs.sql's columns: span_id, start_time, project_id, cost.
+                    let key = (cost.span_id(0), cost.int8(1), cost.int4(2));
+                    costs.insert(key, cost.values[3]);
+                }
+                for (span, node) in spans.iter_mut().zip(&nodes) {
+                    interrupts::check();
+                    let key = (
+                        Some(node.span_id),
+                        span.int8(column::START_TIME),
+                        span.int4(column::PROJECT_ID),
+                    );
+                    if let Some(cost) = costs.get(&key) {
+                        span.values[column::COMPUTED_COST_USD] = *cost;
+                        span.nulls[column::COMPUTED_COST_USD] = false;
+                    }
                 }
             }
         }
@@ -262,38 +310,129 @@ impl Trace {
     }
 }
 
+/// The span queries, planned once per backend and kept (SPI_keepplan), as PL/pgSQL keeps its
+/// statements: planning them took about as long as reading a 10,000-span trace's rows
+/// (BENCHMARKS.md). The plans are generic, so a trace's days are chosen when a plan starts
+/// (PostgreSQL's run-time partition pruning on $2 and $3), not when it is made. PostgreSQL's plan
+/// cache keeps them right: it plans again when a table or partition changes, and when another role
+/// (whose row-level security policies differ) runs them; privileges are checked at every run.
+struct Plans {
+    bounds: pg_sys::SPIPlanPtr,
+    spans: pg_sys::SPIPlanPtr,
+    spans_with_io: pg_sys::SPIPlanPtr,
+    costs: pg_sys::SPIPlanPtr,
+}
+
+thread_local! {
+    /// A backend runs one thread: its plans, once made.
+    static PLANS: std::cell::Cell<Option<&'static Plans>> = const { std::cell::Cell::new(None) };
+}
+
+/// A generic plan of `sql`, kept for the backend's life.
+///
+/// # Safety
+/// Called inside an SPI connection.
+unsafe fn keep_plan(sql: &str, argument_types: &[pg_sys::Oid]) -> pg_sys::SPIPlanPtr {
+    let text = CString::new(sql).unwrap_or_else(|_| unreachable!("the span queries hold no NUL"));
+    let mut types = argument_types.to_vec();
+    unsafe {
+        let plan = pg_sys::SPI_prepare_cursor(
+            text.as_ptr(),
+            types.len() as i32,
+            types.as_mut_ptr(),
+            pg_sys::CURSOR_OPT_GENERIC_PLAN as i32,
+        );
+        if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
+            let result = pg_sys::SPI_result;
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("agent_trace: SPI could not plan a span query (SPI_result {result})")
+            );
+        }
+        plan
+    }
+}
+
+/// The kept plans, made on first use.
+///
+/// # Safety
+/// Called inside an SPI connection.
+unsafe fn plans() -> &'static Plans {
+    if let Some(plans) = PLANS.get() {
+        return plans;
+    }
+    let (uuid, timestamptz) = (pg_sys::UUIDOID, pg_sys::TIMESTAMPTZOID);
+    let span_arguments = [uuid, timestamptz, timestamptz];
+    let plans: &'static Plans = Box::leak(Box::new(unsafe {
+        Plans {
+            bounds: keep_plan(TRACE_BOUNDS_SQL, &[uuid]),
+            spans: keep_plan(TRACE_SPANS_SQL, &span_arguments),
+            spans_with_io: keep_plan(TRACE_SPANS_WITH_IO_SQL, &span_arguments),
+            costs: keep_plan(TRACE_COSTS_SQL, &span_arguments),
+        }
+    }));
+    PLANS.set(Some(plans));
+    plans
+}
+
+/// Runs a kept plan, read-only (in the calling statement's snapshot), for all its rows.
+///
+/// # Safety
+/// Called inside an SPI connection; `values` match the plan's argument types.
+unsafe fn run_plan(plan: pg_sys::SPIPlanPtr, values: &mut [Option<pg_sys::Datum>]) {
+    let mut datums: Vec<pg_sys::Datum> = values
+        .iter()
+        .map(|v| v.unwrap_or(pg_sys::Datum::from(0)))
+        .collect();
+    let nulls: Vec<std::ffi::c_char> = values
+        .iter()
+        .map(|v| if v.is_some() { b' ' } else { b'n' } as std::ffi::c_char)
+        .collect();
+    let status =
+        unsafe { pg_sys::SPI_execute_plan(plan, datums.as_mut_ptr(), nulls.as_ptr(), true, 0) };
+    if status != pg_sys::SPI_OK_SELECT as i32 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("agent_trace: SPI could not read the spans of a trace (status {status})")
+        );
+    }
+}
+
 /// Reads a trace and hands it to `work`, inside one SPI connection: the spans' values are read in
 /// place and are gone when it closes, so whatever `work` returns must own its data (Rust values;
 /// PostgreSQL values made inside live in the connection's memory and do not survive it).
 fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> R) -> R {
-    Spi::connect(|client| -> Result<R, pgrx::spi::Error> {
-        let query = if with_io {
-            TRACE_SPANS_WITH_IO_SQL
-        } else {
-            TRACE_SPANS_SQL
-        };
-        let id = Uuid::from_bytes(trace_id.0);
-        let bounds = client
-            .select(TRACE_BOUNDS_SQL, Some(1), &[id.into()])?
-            .first();
-        let from: Option<TimestampWithTimeZone> = bounds.get(1)?;
-        let to: Option<TimestampWithTimeZone> = bounds.get(2)?;
-        let _result = client.select(query, None, &[id.into(), from.into(), to.into()])?;
-        // SAFETY: the query just ran; its result stays until the connection closes after `work`.
-        let trace = unsafe { Trace::from_spi_result() };
-        Ok(work(&trace))
-    })
-    .unwrap_or_else(|error| {
-        // Errors of the query itself (a missing privilege, a cancel) are PostgreSQL's and pass
-        // through with their own SQLSTATE; what ends here is SPI refusing a constant query.
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!(
-                "agent_trace: SPI could not read the spans of trace {}: {error}",
-                crate::ids::format_hex_id(&trace_id.0)
-            )
-        );
+    Spi::connect(|_client| {
+        // SAFETY: inside the SPI connection; the arguments have the plans' types. The result of
+        // the span query stays until the connection closes after `work`.
+        unsafe {
+            let plans = plans();
+            let id = Uuid::from_bytes(trace_id.0).into_datum();
+            run_plan(plans.bounds, &mut [id]);
+            let (mut from, mut to) = (None, None);
+            if let Some(table) = pg_sys::SPI_tuptable.as_ref()
+                && table.numvals > 0
+            {
+                let row = *table.vals;
+                let mut null = false;
+                let value = pg_sys::SPI_getbinval(row, table.tupdesc, 1, &mut null);
+                from = (!null).then_some(value);
+                let value = pg_sys::SPI_getbinval(row, table.tupdesc, 2, &mut null);
+                to = (!null).then_some(value);
+            }
+            let plan = if with_io {
+                plans.spans_with_io
+            } else {
+                plans.spans
+            };
+            run_plan(plan, &mut [id, from, to]);
+            let spans = pg_sys::SPI_tuptable;
+            run_plan(plans.costs, &mut [id, from, to]);
+            let trace = Trace::from_spi_results(spans, pg_sys::SPI_tuptable);
+            work(&trace)
+        }
     })
 }
 
