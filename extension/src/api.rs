@@ -448,21 +448,41 @@ fn add_tokens(total: &mut Option<i64>, more: Option<i64>) {
     }
 }
 
-fn add_cost(total: &mut Option<AnyNumeric>, more: Option<AnyNumeric>) {
+unsafe extern "C-unwind" {
+    /// PostgreSQL's numeric + numeric (the symbol itself: pgrx's pg_sys::numeric_add is a Rust
+    /// wrapper, which DirectFunctionCall2Coll cannot take). Only ever called by PostgreSQL, through
+    /// the guarded DirectFunctionCall2Coll.
+    #[link_name = "numeric_add"]
+    fn postgres_numeric_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum;
+}
+
+/// Adds a numeric to a sum of numerics, as datums: a sum of one value is that value itself (the
+/// stored datum, not a copy), and a sum of more is numeric_add's, in the current memory context
+/// (inside `with_trace`, gone when it returns). Called without pgrx's conversions, which copied
+/// both values for each addition.
+fn add_cost(total: &mut Option<pg_sys::Datum>, more: Option<pg_sys::Datum>) {
     if let Some(more) = more {
-        *total = Some(match total.take() {
-            Some(sum) => sum + more,
+        *total = Some(match *total {
+            // SAFETY: both are numeric datums (the span queries' numeric columns, or sums of them).
+            Some(sum) => unsafe {
+                pg_sys::DirectFunctionCall2Coll(
+                    Some(postgres_numeric_add),
+                    pg_sys::InvalidOid,
+                    sum,
+                    more,
+                )
+            },
             None => more,
         });
     }
 }
 
-/// Per node: the sums over its subtree.
+/// Per node: the sums over its subtree (costs as numeric datums, see `add_cost`).
 struct Rollup {
     input_tokens: Vec<Option<i64>>,
     output_tokens: Vec<Option<i64>>,
-    cost_usd: Vec<Option<AnyNumeric>>,
-    computed_cost_usd: Vec<Option<AnyNumeric>>,
+    cost_usd: Vec<Option<pg_sys::Datum>>,
+    computed_cost_usd: Vec<Option<pg_sys::Datum>>,
     errors: Vec<i32>,
 }
 
@@ -483,10 +503,10 @@ impl Rollup {
             if counts_usage(span.span_type()) {
                 add_tokens(&mut rollup.input_tokens[node], span.input_tokens());
                 add_tokens(&mut rollup.output_tokens[node], span.output_tokens());
-                add_cost(&mut rollup.cost_usd[node], span.cost_usd());
+                add_cost(&mut rollup.cost_usd[node], span.datum(column::COST_USD));
                 add_cost(
                     &mut rollup.computed_cost_usd[node],
-                    span.computed_cost_usd(),
+                    span.datum(column::COMPUTED_COST_USD),
                 );
             }
             if span.status() == "ERROR" {
@@ -496,15 +516,21 @@ impl Rollup {
                 let (input, output) = (rollup.input_tokens[node], rollup.output_tokens[node]);
                 add_tokens(&mut rollup.input_tokens[parent], input);
                 add_tokens(&mut rollup.output_tokens[parent], output);
-                let cost = rollup.cost_usd[node].clone();
+                let cost = rollup.cost_usd[node];
                 add_cost(&mut rollup.cost_usd[parent], cost);
-                let computed = rollup.computed_cost_usd[node].clone();
+                let computed = rollup.computed_cost_usd[node];
                 add_cost(&mut rollup.computed_cost_usd[parent], computed);
                 rollup.errors[parent] += rollup.errors[node];
             }
         }
         rollup
     }
+}
+
+/// A numeric datum (of `Rollup`) as an AnyNumeric.
+fn numeric(datum: Option<pg_sys::Datum>) -> Option<AnyNumeric> {
+    // SAFETY: Rollup's costs are numeric datums.
+    datum.and_then(|d| unsafe { AnyNumeric::from_datum(d, false) })
 }
 
 fn ms(microseconds: i64) -> f64 {
@@ -601,6 +627,29 @@ crate::ids::fmgr_v1! {
     agent_trace_trace_tree => pg_finfo_agent_trace_trace_tree,
 }
 
+/// A text datum rewritten for each row (tuplestore_putvalues copies it), rather than one
+/// allocation per row.
+#[derive(Default)]
+struct TextBuffer {
+    /// u32s, so the varlena's 4-byte header is aligned.
+    words: Vec<u32>,
+}
+
+impl TextBuffer {
+    fn datum(&mut self, text: &str) -> pg_sys::Datum {
+        let size = pg_sys::VARHDRSZ + text.len();
+        self.words.clear();
+        self.words.resize(size.div_ceil(4), 0);
+        let bytes = self.words.as_mut_ptr().cast::<u8>();
+        // SAFETY: `words` holds `size` bytes; the header is a 4-byte varlena header.
+        unsafe {
+            pgrx::set_varsize_4b(bytes.cast(), size as i32);
+            std::ptr::copy_nonoverlapping(text.as_ptr(), bytes.add(pg_sys::VARHDRSZ), text.len());
+        }
+        pg_sys::Datum::from(bytes)
+    }
+}
+
 /// Values in a row of agent_trace.tree_node (sql/functions.sql), as trace_tree writes them.
 const TREE_NODE_COLUMNS: usize = 25;
 
@@ -689,12 +738,20 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
             };
             let origin = trace.origin(scope, root);
             let base_depth = scope.first().map_or(0, |n| trace.tree.depth[*n]);
-            let paths = trace.tree.paths(scope);
-            let mut rollup = Rollup::of(trace);
+            let mut paths = tree::PathWriter::new(&trace.tree, scope);
+            let mut path_text = TextBuffer::default();
+            let rollup = Rollup::of(trace);
             let tree = &trace.tree;
+            let sum = |cost: Option<pg_sys::Datum>| {
+                (
+                    cost.unwrap_or(pg_sys::Datum::from(0)),
+                    cost.is_none(),
+                    pg_sys::NUMERICOID,
+                )
+            };
             let mut values = [pg_sys::Datum::from(0); TREE_NODE_COLUMNS];
             let mut nulls = [false; TREE_NODE_COLUMNS];
-            for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
+            for (order, &node) in scope.iter().enumerate() {
                 interrupts::check();
                 let (span, times) = (&trace.spans[node], &trace.nodes[node]);
                 // Stored values pass through as read; the datums of a row only need to live
@@ -709,7 +766,7 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
                 let row: [Cell; TREE_NODE_COLUMNS] = [
                     computed(order as i32 + 1),
                     computed((tree.depth[node] - base_depth) as i32),
-                    computed(path.as_str()),
+                    (path_text.datum(paths.next(node)), false, pg_sys::TEXTOID),
                     stored(column::SPAN_ID),
                     // As recorded, also for orphans (whose parent is not here) and cut loops.
                     stored(column::PARENT_SPAN_ID),
@@ -728,8 +785,8 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
                     computed((tree.subtree_end[node] - tree.position[node]) as i32),
                     computed(rollup.input_tokens[node]),
                     computed(rollup.output_tokens[node]),
-                    computed(rollup.cost_usd[node].take()),
-                    computed(rollup.computed_cost_usd[node].take()),
+                    sum(rollup.cost_usd[node]),
+                    sum(rollup.computed_cost_usd[node]),
                     computed(rollup.errors[node]),
                     computed(tree.orphan[node]),
                     computed(tree.cycle[node]),
@@ -772,7 +829,7 @@ pub mod agent_trace {
                 return None;
             }
             let origin = trace.origin(scope, root_span_id);
-            let mut rollup = Rollup::of(trace);
+            let rollup = Rollup::of(trace);
             let tree = &trace.tree;
             let base_depth = tree.depth[scope[0]];
             let deepest = scope
@@ -834,8 +891,8 @@ pub mod agent_trace {
                         "spans": tree.subtree_end[node] - tree.position[node],
                         "input_tokens": rollup.input_tokens[node],
                         "output_tokens": rollup.output_tokens[node],
-                        "cost_usd": cost_json(rollup.cost_usd[node].take()),
-                        "computed_cost_usd": cost_json(rollup.computed_cost_usd[node].take()),
+                        "cost_usd": cost_json(numeric(rollup.cost_usd[node])),
+                        "computed_cost_usd": cost_json(numeric(rollup.computed_cost_usd[node])),
                         "errors": rollup.errors[node],
                     }),
                 );
