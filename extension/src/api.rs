@@ -12,11 +12,14 @@
 //! pg_cancel_backend stop these functions on any trace; diff_traces is also bounded by a budget
 //! (diff.rs).
 //!
-//! Speed: `trace_tree` is meant to cost little more than fetching the spans. So the spans are read
-//! in place: each SPI row is deformed once and its values are used where they lie (in memory that
-//! lives until the SPI connection closes) rather than copied into Rust strings, and `trace_tree`
-//! writes its rows straight into the result tuplestore (materialize mode) while the connection is
-//! still open, passing the stored values through untouched. BENCHMARKS.md has the numbers.
+//! Speed: `trace_tree` is meant to cost little more than fetching the spans (BENCHMARKS.md has
+//! the numbers and the profile). So the span queries are planned once per backend and kept; their
+//! rows come straight from the executor's slots into a `SpanReceiver` (variable-length values
+//! copied once into an arena, not whole rows into an SPI result table); each value is used where it
+//! lies rather than copied into Rust strings; cost rollups add the stored numeric datums; and
+//! `trace_tree` writes its rows straight into the result tuplestore (materialize mode), passing the
+//! stored values through untouched. Row-level security and privileges are PostgreSQL's: the
+//! queries run through SPI's executor as the caller, never around it.
 
 use crate::diff::{Budget, Pair, align};
 use crate::ids::{SpanId, TraceId};
@@ -96,8 +99,9 @@ mod column {
     pub const COUNT: usize = 15;
 }
 
-/// One span: the values of its row as read, valid while the SPI connection that read them is open
-/// (a `Trace` never outlives `with_trace`).
+/// One span: the values of its row as read; the variable-length ones point into its Trace's arena,
+/// or (computed costs) into an SPI result that lives until the SPI connection closes (a `Trace`
+/// never outlives `with_trace`).
 struct Span {
     values: [pg_sys::Datum; column::COUNT],
     nulls: [bool; column::COUNT],
@@ -197,52 +201,39 @@ struct Trace {
     tree: Tree,
     /// The type of each column of trace_spans.sql, as read.
     column_types: [pg_sys::Oid; column::COUNT],
+    /// Where the spans' variable-length values lie.
+    _values: Arena,
 }
 
 impl Trace {
-    /// Reads the spans of trace_spans.sql's result and fills in their computed costs from
-    /// trace_costs.sql's.
+    /// The spans a SpanReceiver received, their computed costs filled in from trace_costs.sql's
+    /// result.
     ///
     /// # Safety
-    /// The tables are those queries' results, and stay until the Trace is dropped.
-    unsafe fn from_spi_results(
-        spans_table: *mut pg_sys::SPITupleTable,
+    /// `costs_table` is that query's result, and stays until the Trace is dropped.
+    unsafe fn from_received(
+        received: Box<SpanReceiver>,
         costs_table: *mut pg_sys::SPITupleTable,
     ) -> Trace {
-        let mut nodes = Vec::new();
-        let mut spans = Vec::new();
-        let mut column_types = [pg_sys::InvalidOid; column::COUNT];
+        let SpanReceiver {
+            mut spans,
+            arena,
+            types: column_types,
+            ..
+        } = *received;
+        let nodes: Vec<Node> = spans
+            .iter()
+            .map(|span| {
+                interrupts::check();
+                Node {
+                    span_id: span.span_id(column::SPAN_ID).unwrap_or_default(),
+                    parent_id: span.span_id(column::PARENT_SPAN_ID),
+                    start: span.int8(column::START_TIME).unwrap_or(0),
+                    end: span.int8(column::END_TIME).unwrap_or(0),
+                }
+            })
+            .collect();
         unsafe {
-            if let Some(table) = spans_table.as_ref() {
-                let desc = PgTupleDesc::from_pg_unchecked(table.tupdesc);
-                for (column, oid) in column_types.iter_mut().enumerate() {
-                    *oid = desc.get(column).map_or(pg_sys::InvalidOid, |a| a.atttypid);
-                }
-                let rows = table.numvals as usize;
-                nodes.reserve(rows);
-                spans.reserve(rows);
-                for index in 0..rows {
-                    interrupts::check();
-                    let mut span = Span {
-                        values: [pg_sys::Datum::from(0); column::COUNT],
-                        nulls: [true; column::COUNT],
-                    };
-                    // One pass over the row, rather than one walk from its start per column.
-                    pg_sys::heap_deform_tuple(
-                        *table.vals.add(index),
-                        table.tupdesc,
-                        span.values.as_mut_ptr(),
-                        span.nulls.as_mut_ptr(),
-                    );
-                    nodes.push(Node {
-                        span_id: span.span_id(column::SPAN_ID).unwrap_or_default(),
-                        parent_id: span.span_id(column::PARENT_SPAN_ID),
-                        start: span.int8(column::START_TIME).unwrap_or(0),
-                        end: span.int8(column::END_TIME).unwrap_or(0),
-                    });
-                    spans.push(span);
-                }
-            }
             if let Some(table) = costs_table.as_ref()
                 && table.numvals > 0
             {
@@ -284,6 +275,7 @@ impl Trace {
             spans,
             tree,
             column_types,
+            _values: arena,
         }
     }
 
@@ -400,6 +392,186 @@ unsafe fn run_plan(plan: pg_sys::SPIPlanPtr, values: &mut [Option<pg_sys::Datum>
     }
 }
 
+/// Copies of the variable-length values of a trace's spans, in blocks that never move (so the
+/// datums pointing into them stay valid until the trace is dropped): one bump per value instead of
+/// SPI's copy of every row into a result table of its own.
+#[derive(Default)]
+struct Arena {
+    blocks: Vec<Vec<u64>>,
+    /// Bytes used of the last block.
+    used: usize,
+}
+
+impl Arena {
+    const BLOCK_BYTES: usize = 64 * 1024;
+
+    /// A copy of `len` bytes at `from`, aligned to 8 bytes.
+    ///
+    /// # Safety
+    /// `from` points to `len` readable bytes.
+    unsafe fn copy(&mut self, from: *const u8, len: usize) -> *const u8 {
+        let capacity = |block: &Vec<u64>| block.capacity() * 8;
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|block| self.used + len <= capacity(block));
+        if !fits {
+            self.blocks
+                .push(Vec::with_capacity(Self::BLOCK_BYTES.max(len).div_ceil(8)));
+            self.used = 0;
+        }
+        let Some(block) = self.blocks.last_mut() else {
+            unreachable!("a block was just added")
+        };
+        // SAFETY: the block has room for `len` bytes from `used`; its buffer never reallocates
+        // (nothing is pushed into it), so the copy stays where it is.
+        unsafe {
+            let to = block.as_mut_ptr().cast::<u8>().add(self.used);
+            std::ptr::copy_nonoverlapping(from, to, len);
+            self.used += len.div_ceil(8) * 8;
+            to
+        }
+    }
+}
+
+/// Receives the rows of a span query straight from the executor (SPI_execute_plan_extended's
+/// `dest`): each row's values are taken from the executor's slot, the variable-length ones copied
+/// into the arena, rather than SPI forming a copy of the whole row for a result table that is then
+/// taken apart again.
+#[repr(C)]
+struct SpanReceiver {
+    /// PostgreSQL's part; first, so a pointer to it is a pointer to the whole.
+    base: pg_sys::DestReceiver,
+    spans: Vec<Span>,
+    arena: Arena,
+    /// Per column: its type, and its length (-1: a varlena, copied into the arena).
+    types: [pg_sys::Oid; column::COUNT],
+    lengths: [i16; column::COUNT],
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn span_receiver_startup(
+    receiver: *mut pg_sys::DestReceiver,
+    _operation: std::ffi::c_int,
+    desc: pg_sys::TupleDesc,
+) {
+    // SAFETY: PostgreSQL passes back the receiver it was given: a SpanReceiver.
+    unsafe {
+        let me = &mut *receiver.cast::<SpanReceiver>();
+        let desc = PgTupleDesc::from_pg_unchecked(desc);
+        if desc.len() != column::COUNT {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!(
+                    "agent_trace: a span query returned {} columns, not {}",
+                    desc.len(),
+                    column::COUNT
+                )
+            );
+        }
+        for (index, attribute) in desc.iter().enumerate() {
+            me.types[index] = attribute.atttypid;
+            me.lengths[index] = attribute.attlen;
+        }
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn span_receiver_receive(
+    slot: *mut pg_sys::TupleTableSlot,
+    receiver: *mut pg_sys::DestReceiver,
+) -> bool {
+    // SAFETY: PostgreSQL passes back the receiver it was given, and a slot of the query's row
+    // type (checked at startup to have column::COUNT columns).
+    unsafe {
+        interrupts::check();
+        let me = &mut *receiver.cast::<SpanReceiver>();
+        let count = column::COUNT as i32;
+        if i32::from((*slot).tts_nvalid) < count {
+            pg_sys::slot_getsomeattrs_int(slot, count);
+        }
+        let mut span = Span {
+            values: [pg_sys::Datum::from(0); column::COUNT],
+            nulls: [true; column::COUNT],
+        };
+        for index in 0..column::COUNT {
+            if *(*slot).tts_isnull.add(index) {
+                continue;
+            }
+            let mut value = *(*slot).tts_values.add(index);
+            if me.lengths[index] == -1 {
+                // The value lives in a shared buffer (or the slot's tuple) only while the
+                // executor is on this row.
+                let pointer = value.cast_mut_ptr::<pg_sys::varlena>();
+                let len = pgrx::varlena::varsize_any(pointer);
+                value = pg_sys::Datum::from(me.arena.copy(pointer.cast(), len));
+            }
+            span.values[index] = value;
+            span.nulls[index] = false;
+        }
+        me.spans.push(span);
+        true
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn span_receiver_nothing(_receiver: *mut pg_sys::DestReceiver) {}
+
+/// Runs a kept span query (trace_spans.sql or trace_spans_with_io.sql), read-only, its rows
+/// received by a SpanReceiver.
+///
+/// # Safety
+/// Called inside an SPI connection; `values` match the plan's argument types.
+unsafe fn receive_spans(
+    plan: pg_sys::SPIPlanPtr,
+    values: &[(Option<pg_sys::Datum>, pg_sys::Oid)],
+) -> Box<SpanReceiver> {
+    let mut receiver = Box::new(SpanReceiver {
+        base: pg_sys::DestReceiver {
+            receiveSlot: Some(span_receiver_receive),
+            rStartup: Some(span_receiver_startup),
+            rShutdown: Some(span_receiver_nothing),
+            rDestroy: Some(span_receiver_nothing),
+            // A tag SPI reads: DestNone would make it report no result, DestSPI check its own
+            // result table. PL/pgSQL's RETURN QUERY passes a tuplestore receiver the same way.
+            mydest: pg_sys::CommandDest::DestTuplestore,
+        },
+        spans: Vec::new(),
+        arena: Arena::default(),
+        types: [pg_sys::InvalidOid; column::COUNT],
+        lengths: [0; column::COUNT],
+    });
+    unsafe {
+        let params = pg_sys::makeParamList(values.len() as i32);
+        let slots = (*params).params.as_mut_slice(values.len());
+        for (slot, (value, oid)) in slots.iter_mut().zip(values) {
+            *slot = pg_sys::ParamExternData {
+                value: value.unwrap_or(pg_sys::Datum::from(0)),
+                isnull: value.is_none(),
+                pflags: pg_sys::PARAM_FLAG_CONST as u16,
+                ptype: *oid,
+            };
+        }
+        (*params).numParams = values.len() as i32;
+        let options = pg_sys::SPIExecuteOptions {
+            params,
+            read_only: true,
+            dest: (&raw mut receiver.base),
+            ..Default::default()
+        };
+        let status = pg_sys::SPI_execute_plan_extended(plan, &options);
+        if status != pg_sys::SPI_OK_SELECT as i32 {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("agent_trace: SPI could not read the spans of a trace (status {status})")
+            );
+        }
+    }
+    receiver
+}
+
 /// Reads a trace and hands it to `work`, inside one SPI connection: the spans' values are read in
 /// place and are gone when it closes, so whatever `work` returns must own its data (Rust values;
 /// PostgreSQL values made inside live in the connection's memory and do not survive it).
@@ -427,10 +599,10 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
             } else {
                 plans.spans
             };
-            run_plan(plan, &mut [id, from, to]);
-            let spans = pg_sys::SPI_tuptable;
+            let (uuid, timestamptz) = (pg_sys::UUIDOID, pg_sys::TIMESTAMPTZOID);
+            let spans = receive_spans(plan, &[(id, uuid), (from, timestamptz), (to, timestamptz)]);
             run_plan(plans.costs, &mut [id, from, to]);
-            let trace = Trace::from_spi_results(spans, pg_sys::SPI_tuptable);
+            let trace = Trace::from_received(spans, pg_sys::SPI_tuptable);
             work(&trace)
         }
     })

@@ -547,8 +547,14 @@ mod tests {
             let node = nodes.iter().position(|n| n.span_id == id.to_be_bytes());
             paths[tree.position[node.unwrap_or_default()]].clone()
         };
-        assert_eq!(by_id(30), format!("{}.….{}", ["1"; 8].join("."), ["1"; 15].join(".")));
-        assert_eq!(by_id(25), format!("{}.….{}", ["1"; 8].join("."), ["1"; 15].join(".")));
+        assert_eq!(
+            by_id(30),
+            format!("{}.….{}", ["1"; 8].join("."), ["1"; 15].join("."))
+        );
+        assert_eq!(
+            by_id(25),
+            format!("{}.….{}", ["1"; 8].join("."), ["1"; 15].join("."))
+        );
         assert_eq!(by_id(24), ["1"; 24].join("."));
         assert_eq!(by_id(32), "1.1.1.2");
         assert_eq!(by_id(31), "1.2");
