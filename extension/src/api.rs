@@ -526,7 +526,10 @@ unsafe extern "C-unwind" fn span_receiver_nothing(_receiver: *mut pg_sys::DestRe
 unsafe fn receive_spans(
     plan: pg_sys::SPIPlanPtr,
     values: &[(Option<pg_sys::Datum>, pg_sys::Oid)],
+    expected_rows: i64,
 ) -> Box<SpanReceiver> {
+    // Room for the rows agent_traces counts (a hint, bounded), rather than growing by copies.
+    let room = usize::try_from(expected_rows.clamp(0, 1_000_000)).unwrap_or(0);
     let mut receiver = Box::new(SpanReceiver {
         base: pg_sys::DestReceiver {
             receiveSlot: Some(span_receiver_receive),
@@ -537,7 +540,7 @@ unsafe fn receive_spans(
             // result table. PL/pgSQL's RETURN QUERY passes a tuplestore receiver the same way.
             mydest: pg_sys::CommandDest::DestTuplestore,
         },
-        spans: Vec::new(),
+        spans: Vec::with_capacity(room),
         arena: Arena::default(),
         types: [pg_sys::InvalidOid; column::COUNT],
         lengths: [0; column::COUNT],
@@ -583,7 +586,7 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
             let plans = plans();
             let id = Uuid::from_bytes(trace_id.0).into_datum();
             run_plan(plans.bounds, &mut [id]);
-            let (mut from, mut to) = (None, None);
+            let (mut from, mut to, mut expected) = (None, None, 0);
             if let Some(table) = pg_sys::SPI_tuptable.as_ref()
                 && table.numvals > 0
             {
@@ -593,6 +596,11 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
                 from = (!null).then_some(value);
                 let value = pg_sys::SPI_getbinval(row, table.tupdesc, 2, &mut null);
                 to = (!null).then_some(value);
+                let value = pg_sys::SPI_getbinval(row, table.tupdesc, 3, &mut null);
+                // sum(integer) is a bigint, passed by value.
+                if !null {
+                    expected = value.value() as i64;
+                }
             }
             let plan = if with_io {
                 plans.spans_with_io
@@ -600,7 +608,11 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
                 plans.spans
             };
             let (uuid, timestamptz) = (pg_sys::UUIDOID, pg_sys::TIMESTAMPTZOID);
-            let spans = receive_spans(plan, &[(id, uuid), (from, timestamptz), (to, timestamptz)]);
+            let spans = receive_spans(
+                plan,
+                &[(id, uuid), (from, timestamptz), (to, timestamptz)],
+                expected,
+            );
             run_plan(plans.costs, &mut [id, from, to]);
             let trace = Trace::from_received(spans, pg_sys::SPI_tuptable);
             work(&trace)
