@@ -212,7 +212,7 @@ impl Trace {
     /// # Safety
     /// `costs_table` is that query's result, and stays until the Trace is dropped.
     unsafe fn from_received(
-        received: Box<SpanReceiver>,
+        received: SpanReceiver,
         costs_table: *mut pg_sys::SPITupleTable,
     ) -> Trace {
         let SpanReceiver {
@@ -220,7 +220,7 @@ impl Trace {
             arena,
             types: column_types,
             ..
-        } = *received;
+        } = received;
         let nodes: Vec<Node> = spans
             .iter()
             .map(|span| {
@@ -614,7 +614,7 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
                 expected,
             );
             run_plan(plans.costs, &mut [id, from, to]);
-            let trace = Trace::from_received(spans, pg_sys::SPI_tuptable);
+            let trace = Trace::from_received(*spans, pg_sys::SPI_tuptable);
             work(&trace)
         }
     })
