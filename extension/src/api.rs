@@ -444,9 +444,11 @@ struct SpanReceiver {
     base: pg_sys::DestReceiver,
     spans: Vec<Span>,
     arena: Arena,
-    /// Per column: its type, and its length (-1: a varlena, copied into the arena).
+    /// Per column: its type, its length (-1: a varlena, -2: a C string) and whether its values are
+    /// passed by value (the others are copied into the arena).
     types: [pg_sys::Oid; column::COUNT],
     lengths: [i16; column::COUNT],
+    by_value: [bool; column::COUNT],
 }
 
 #[pg_guard]
@@ -473,6 +475,7 @@ unsafe extern "C-unwind" fn span_receiver_startup(
         for (index, attribute) in desc.iter().enumerate() {
             me.types[index] = attribute.atttypid;
             me.lengths[index] = attribute.attlen;
+            me.by_value[index] = attribute.attbyval;
         }
     }
 }
@@ -500,12 +503,18 @@ unsafe extern "C-unwind" fn span_receiver_receive(
                 continue;
             }
             let mut value = *(*slot).tts_values.add(index);
-            if me.lengths[index] == -1 {
-                // The value lives in a shared buffer (or the slot's tuple) only while the
-                // executor is on this row.
-                let pointer = value.cast_mut_ptr::<pg_sys::varlena>();
-                let len = pgrx::varlena::varsize_any(pointer);
-                value = pg_sys::Datum::from(me.arena.copy(pointer.cast(), len));
+            if !me.by_value[index] {
+                // A value passed by reference (text, numeric, and the 8-byte span ids) lives in
+                // a shared buffer (or the slot's tuple) only while the executor is on this row.
+                let pointer = value.cast_mut_ptr::<u8>();
+                let len = match me.lengths[index] {
+                    -1 => pgrx::varlena::varsize_any(pointer.cast()),
+                    -2 => std::ffi::CStr::from_ptr(pointer.cast())
+                        .to_bytes_with_nul()
+                        .len(),
+                    fixed => fixed as usize,
+                };
+                value = pg_sys::Datum::from(me.arena.copy(pointer, len));
             }
             span.values[index] = value;
             span.nulls[index] = false;
@@ -544,6 +553,7 @@ unsafe fn receive_spans(
         arena: Arena::default(),
         types: [pg_sys::InvalidOid; column::COUNT],
         lengths: [0; column::COUNT],
+        by_value: [false; column::COUNT],
     });
     unsafe {
         let params = pg_sys::makeParamList(values.len() as i32);
