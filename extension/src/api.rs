@@ -99,6 +99,73 @@ mod column {
     pub const COUNT: usize = 15;
 }
 
+/// The type each column of trace_spans.sql (and trace_spans_with_io.sql) must have, as this code
+/// reads it. A kept plan is planned again from the SQL text when a table changes (ALTER TABLE), so
+/// its columns' types can change under it; a value of another type would be misread (a pointer read
+/// as a number, a number followed as a pointer), so a query whose types differ is refused instead.
+fn span_column_types(span_id: pg_sys::Oid) -> [pg_sys::Oid; column::COUNT] {
+    let (text, numeric, timestamptz) =
+        (pg_sys::TEXTOID, pg_sys::NUMERICOID, pg_sys::TIMESTAMPTZOID);
+    [
+        span_id,
+        span_id,
+        timestamptz,
+        timestamptz,
+        text,
+        text,
+        text,
+        text,
+        pg_sys::INT8OID,
+        pg_sys::INT8OID,
+        numeric,
+        text,
+        text,
+        numeric,
+        pg_sys::INT4OID,
+    ]
+}
+
+/// Refuses a span query's result whose columns are not `expected` (count and types), with 42804
+/// (datatype_mismatch), before any of its values is read.
+///
+/// # Safety
+/// `desc` is a valid tuple descriptor.
+unsafe fn check_columns(query: &str, desc: pg_sys::TupleDesc, expected: &[pg_sys::Oid]) {
+    let desc = unsafe { PgTupleDesc::from_pg_unchecked(desc) };
+    let mismatch = |message: String| -> ! {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            format!("agent_trace: {query}: {message}"),
+            "The tables of agent_trace differ from what this library reads: run ALTER EXTENSION agent_trace UPDATE, or reinstall the extension."
+        );
+    };
+    if desc.len() != expected.len() {
+        mismatch(format!(
+            "the query returns {} columns, this library reads {}",
+            desc.len(),
+            expected.len()
+        ));
+    }
+    for (index, (attribute, oid)) in desc.iter().zip(expected).enumerate() {
+        if attribute.atttypid != *oid {
+            // SAFETY: format_type_be names any type oid (or says it is unknown).
+            let name = |oid| unsafe {
+                std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid))
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            mismatch(format!(
+                "column {} ({}) is {}, this library reads {}",
+                index + 1,
+                attribute.name(),
+                name(attribute.atttypid),
+                name(*oid)
+            ));
+        }
+    }
+}
+
 /// One span: the values of its row as read; the variable-length ones point into its Trace's arena,
 /// or (computed costs) into an SPI result that lives until the SPI connection closes (a `Trace`
 /// never outlives `with_trace`).
@@ -210,10 +277,12 @@ impl Trace {
     /// result.
     ///
     /// # Safety
-    /// `costs_table` is that query's result, and stays until the Trace is dropped.
+    /// `costs_table` is that query's result, and stays until the Trace is dropped; `span_id` is the
+    /// oid of agent_trace.span_id.
     unsafe fn from_received(
         received: SpanReceiver,
         costs_table: *mut pg_sys::SPITupleTable,
+        span_id: pg_sys::Oid,
     ) -> Trace {
         let SpanReceiver {
             mut spans,
@@ -237,6 +306,14 @@ impl Trace {
             if let Some(table) = costs_table.as_ref()
                 && table.numvals > 0
             {
+                // trace_costs.sql's columns: span_id, start_time, project_id, cost (also the
+                // bound of heap_deform_tuple's writes into a Span's arrays).
+                let types = [span_id, pg_sys::TIMESTAMPTZOID, pg_sys::INT4OID];
+                check_columns(
+                    "trace_costs.sql",
+                    table.tupdesc,
+                    &[types[0], types[1], types[2], pg_sys::NUMERICOID],
+                );
                 // (span_id, start_time, project_id) -> the cost's datum.
                 let mut costs = HashMap::with_capacity(table.numvals as usize);
                 for index in 0..table.numvals as usize {
@@ -251,7 +328,6 @@ impl Trace {
                         cost.values.as_mut_ptr(),
                         cost.nulls.as_mut_ptr(),
                     );
-                    // trace_costs.sql's columns: span_id, start_time, project_id, cost.
                     let key = (cost.span_id(0), cost.int8(1), cost.int4(2));
                     costs.insert(key, cost.values[3]);
                 }
@@ -320,11 +396,11 @@ thread_local! {
     static PLANS: std::cell::Cell<Option<&'static Plans>> = const { std::cell::Cell::new(None) };
 }
 
-/// A generic plan of `sql`, kept for the backend's life.
+/// A generic plan of `sql`, in the SPI connection's memory until `keep` moves it out.
 ///
 /// # Safety
 /// Called inside an SPI connection.
-unsafe fn keep_plan(sql: &str, argument_types: &[pg_sys::Oid]) -> pg_sys::SPIPlanPtr {
+unsafe fn prepare_plan(sql: &str, argument_types: &[pg_sys::Oid]) -> pg_sys::SPIPlanPtr {
     let text = CString::new(sql).unwrap_or_else(|_| unreachable!("the span queries hold no NUL"));
     let mut types = argument_types.to_vec();
     unsafe {
@@ -334,7 +410,7 @@ unsafe fn keep_plan(sql: &str, argument_types: &[pg_sys::Oid]) -> pg_sys::SPIPla
             types.as_mut_ptr(),
             pg_sys::CURSOR_OPT_GENERIC_PLAN as i32,
         );
-        if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
+        if plan.is_null() {
             let result = pg_sys::SPI_result;
             ereport!(
                 ERROR,
@@ -344,6 +420,22 @@ unsafe fn keep_plan(sql: &str, argument_types: &[pg_sys::Oid]) -> pg_sys::SPIPla
         }
         plan
     }
+}
+
+/// Keeps a plan of `prepare_plan` for the backend's life.
+///
+/// # Safety
+/// Called inside the SPI connection that prepared `plan`.
+unsafe fn keep(plan: pg_sys::SPIPlanPtr) -> pg_sys::SPIPlanPtr {
+    // SAFETY: `plan` is a valid, not yet kept plan; SPI_keepplan fails only on one that is not.
+    if unsafe { pg_sys::SPI_keepplan(plan) } != 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            "agent_trace: SPI could not keep a span query's plan"
+        );
+    }
+    plan
 }
 
 /// The kept plans, made on first use.
@@ -356,12 +448,20 @@ unsafe fn plans() -> &'static Plans {
     }
     let (uuid, timestamptz) = (pg_sys::UUIDOID, pg_sys::TIMESTAMPTZOID);
     let span_arguments = [uuid, timestamptz, timestamptz];
+    // All four prepared before any is kept: an error (or a cancel) half-way leaves the prepared
+    // ones in the SPI connection's memory, which goes with it, rather than kept and lost.
     let plans: &'static Plans = Box::leak(Box::new(unsafe {
+        let prepared = Plans {
+            bounds: prepare_plan(TRACE_BOUNDS_SQL, &[uuid]),
+            spans: prepare_plan(TRACE_SPANS_SQL, &span_arguments),
+            spans_with_io: prepare_plan(TRACE_SPANS_WITH_IO_SQL, &span_arguments),
+            costs: prepare_plan(TRACE_COSTS_SQL, &span_arguments),
+        };
         Plans {
-            bounds: keep_plan(TRACE_BOUNDS_SQL, &[uuid]),
-            spans: keep_plan(TRACE_SPANS_SQL, &span_arguments),
-            spans_with_io: keep_plan(TRACE_SPANS_WITH_IO_SQL, &span_arguments),
-            costs: keep_plan(TRACE_COSTS_SQL, &span_arguments),
+            bounds: keep(prepared.bounds),
+            spans: keep(prepared.spans),
+            spans_with_io: keep(prepared.spans_with_io),
+            costs: keep(prepared.costs),
         }
     }));
     PLANS.set(Some(plans));
@@ -444,6 +544,8 @@ struct SpanReceiver {
     base: pg_sys::DestReceiver,
     spans: Vec<Span>,
     arena: Arena,
+    /// The type each column must have (span_column_types), checked as the query starts.
+    expected: [pg_sys::Oid; column::COUNT],
     /// Per column: its type, its length (-1: a varlena, -2: a C string) and whether its values are
     /// passed by value (the others are copied into the arena).
     types: [pg_sys::Oid; column::COUNT],
@@ -460,18 +562,9 @@ unsafe extern "C-unwind" fn span_receiver_startup(
     // SAFETY: PostgreSQL passes back the receiver it was given: a SpanReceiver.
     unsafe {
         let me = &mut *receiver.cast::<SpanReceiver>();
+        // Before any row: the receiver and the functions read each column as its expected type.
+        check_columns("trace_spans.sql", desc, &me.expected);
         let desc = PgTupleDesc::from_pg_unchecked(desc);
-        if desc.len() != column::COUNT {
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                format!(
-                    "agent_trace: a span query returned {} columns, not {}",
-                    desc.len(),
-                    column::COUNT
-                )
-            );
-        }
         for (index, attribute) in desc.iter().enumerate() {
             me.types[index] = attribute.atttypid;
             me.lengths[index] = attribute.attlen;
@@ -486,7 +579,7 @@ unsafe extern "C-unwind" fn span_receiver_receive(
     receiver: *mut pg_sys::DestReceiver,
 ) -> bool {
     // SAFETY: PostgreSQL passes back the receiver it was given, and a slot of the query's row
-    // type (checked at startup to have column::COUNT columns).
+    // type (checked at startup to have column::COUNT columns of the expected types).
     unsafe {
         interrupts::check();
         let me = &mut *receiver.cast::<SpanReceiver>();
@@ -506,7 +599,23 @@ unsafe extern "C-unwind" fn span_receiver_receive(
             if !me.by_value[index] {
                 // A value passed by reference (text, numeric, and the 8-byte span ids) lives in
                 // a shared buffer (or the slot's tuple) only while the executor is on this row.
-                let pointer = value.cast_mut_ptr::<u8>();
+                let mut pointer = value.cast_mut_ptr::<u8>();
+                let mut flattened = None;
+                let varlena = pointer.cast::<pg_sys::varlena>();
+                if me.lengths[index] == -1
+                    && pgrx::varlena::varatt_is_1b_e(varlena)
+                    && u32::from(pgrx::varlena::vartag_external(varlena))
+                        != pg_sys::vartag_external::VARTAG_ONDISK
+                {
+                    // An expanded or indirect value points into memory of this row's making:
+                    // copied flat, as heap_form_tuple would. (A table's rows hold none; a toast
+                    // pointer, which names the value in the toast table, is kept as it is, like
+                    // an SPI row copy or RETURN QUERY keeps it, and read under the statement's
+                    // snapshot.)
+                    let flat = pg_sys::detoast_external_attr(varlena);
+                    flattened = Some(flat);
+                    pointer = flat.cast();
+                }
                 let len = match me.lengths[index] {
                     -1 => pgrx::varlena::varsize_any(pointer.cast()),
                     -2 => std::ffi::CStr::from_ptr(pointer.cast())
@@ -515,6 +624,9 @@ unsafe extern "C-unwind" fn span_receiver_receive(
                     fixed => fixed as usize,
                 };
                 value = pg_sys::Datum::from(me.arena.copy(pointer, len));
+                if let Some(flat) = flattened {
+                    pg_sys::pfree(flat.cast());
+                }
             }
             span.values[index] = value;
             span.nulls[index] = false;
@@ -536,6 +648,7 @@ unsafe fn receive_spans(
     plan: pg_sys::SPIPlanPtr,
     values: &[(Option<pg_sys::Datum>, pg_sys::Oid)],
     expected_rows: i64,
+    expected_types: [pg_sys::Oid; column::COUNT],
 ) -> Box<SpanReceiver> {
     // Room for the rows agent_traces counts (a hint, bounded), rather than growing by copies.
     let room = usize::try_from(expected_rows.clamp(0, 1_000_000)).unwrap_or(0);
@@ -551,6 +664,7 @@ unsafe fn receive_spans(
         },
         spans: Vec::with_capacity(room),
         arena: Arena::default(),
+        expected: expected_types,
         types: [pg_sys::InvalidOid; column::COUNT],
         lengths: [0; column::COUNT],
         by_value: [false; column::COUNT],
@@ -567,10 +681,13 @@ unsafe fn receive_spans(
             };
         }
         (*params).numParams = values.len() as i32;
+        // A pointer to the whole receiver (not only to its `base` field), since the callbacks
+        // reach all of it through this pointer.
+        let whole: *mut SpanReceiver = &raw mut *receiver;
         let options = pg_sys::SPIExecuteOptions {
             params,
             read_only: true,
-            dest: (&raw mut receiver.base),
+            dest: whole.cast(),
             ..Default::default()
         };
         let status = pg_sys::SPI_execute_plan_extended(plan, &options);
@@ -594,12 +711,20 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
         // the span query stays until the connection closes after `work`.
         unsafe {
             let plans = plans();
+            // Looked up at each call: the extension may have been made again since the last.
+            let span_id = SpanId::type_oid();
             let id = Uuid::from_bytes(trace_id.0).into_datum();
             run_plan(plans.bounds, &mut [id]);
             let (mut from, mut to, mut expected) = (None, None, 0);
             if let Some(table) = pg_sys::SPI_tuptable.as_ref()
                 && table.numvals > 0
             {
+                let timestamptz = pg_sys::TIMESTAMPTZOID;
+                check_columns(
+                    "trace_bounds.sql",
+                    table.tupdesc,
+                    &[timestamptz, timestamptz, pg_sys::INT8OID],
+                );
                 let row = *table.vals;
                 let mut null = false;
                 let value = pg_sys::SPI_getbinval(row, table.tupdesc, 1, &mut null);
@@ -622,9 +747,10 @@ fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> 
                 plan,
                 &[(id, uuid), (from, timestamptz), (to, timestamptz)],
                 expected,
+                span_column_types(span_id),
             );
             run_plan(plans.costs, &mut [id, from, to]);
-            let trace = Trace::from_received(*spans, pg_sys::SPI_tuptable);
+            let trace = Trace::from_received(*spans, pg_sys::SPI_tuptable, span_id);
             work(&trace)
         }
     })
@@ -1302,6 +1428,35 @@ struct DiffRow {
     alignment: &'static str,
 }
 
+/// Whether two spans' values of a text column differ, byte for byte. A value stored out of line
+/// or compressed is detoasted for the comparison only and freed after it: a diff of 100,000 spans
+/// with large inputs holds two of them at a time, not every one until the statement ends.
+fn texts_differ(x: &Span, y: &Span, column: usize) -> bool {
+    match (x.datum(column), y.datum(column)) {
+        (None, None) => false,
+        (Some(a), Some(b)) => {
+            // SAFETY: the text columns hold varlenas that live as long as the spans;
+            // pg_detoast_datum_packed returns the value itself or a palloc'd copy, freed here.
+            unsafe {
+                let (a, b) = (a.cast_mut_ptr::<pg_sys::varlena>(), b.cast_mut_ptr());
+                let (flat_a, flat_b) = (
+                    pg_sys::pg_detoast_datum_packed(a),
+                    pg_sys::pg_detoast_datum_packed(b),
+                );
+                let differ = pgrx::varlena::varlena_to_byte_slice(flat_a)
+                    != pgrx::varlena::varlena_to_byte_slice(flat_b);
+                for (flat, stored) in [(flat_a, a), (flat_b, b)] {
+                    if flat != stored {
+                        pg_sys::pfree(flat.cast());
+                    }
+                }
+                differ
+            }
+        }
+        _ => true,
+    }
+}
+
 fn diff_rows(
     a: &Trace,
     root_a: Option<SpanId>,
@@ -1349,12 +1504,15 @@ fn diff_rows(
         };
         names.truncate(depth);
         names.push(shown.name().to_string());
+        let both = span_a.zip(span_b);
+        let input_differs = both.map(|(x, y)| texts_differ(x, y, column::INPUT));
+        let output_differs = both.map(|(x, y)| texts_differ(x, y, column::OUTPUT));
         let change = match (span_a, span_b) {
             (Some(x), Some(y)) => {
                 if x.status() != y.status()
                     || x.model() != y.model()
-                    || x.text(column::INPUT) != y.text(column::INPUT)
-                    || x.text(column::OUTPUT) != y.text(column::OUTPUT)
+                    || input_differs == Some(true)
+                    || output_differs == Some(true)
                     || x.input_tokens() != y.input_tokens()
                     || x.output_tokens() != y.output_tokens()
                 {
@@ -1366,7 +1524,6 @@ fn diff_rows(
             (Some(_), None) => "removed",
             _ => "added",
         };
-        let both = span_a.zip(span_b);
         let duration = |t: Option<&Node>| t.map(|t| ms_between(t.start, t.end));
         let (tokens_a, tokens_b) = (span_a.and_then(total_tokens), span_b.and_then(total_tokens));
         let costs = |cost: fn(&Span) -> Option<AnyNumeric>| {
@@ -1410,8 +1567,8 @@ fn diff_rows(
             computed_cost_usd_a: computed_a,
             computed_cost_usd_b: computed_b,
             computed_cost_delta_usd: computed_delta,
-            input_differs: both.map(|(x, y)| x.text(column::INPUT) != y.text(column::INPUT)),
-            output_differs: both.map(|(x, y)| x.text(column::OUTPUT) != y.text(column::OUTPUT)),
+            input_differs,
+            output_differs,
             alignment: alignment.as_str(),
         });
     }
