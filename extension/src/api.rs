@@ -12,21 +12,24 @@
 //! pg_cancel_backend stop these functions on any trace; diff_traces is also bounded by a budget
 //! (diff.rs).
 //!
-//! Speed: `trace_tree` is meant to cost little more than fetching the spans. So the spans are read
-//! in place: each SPI row is deformed once and its values are used where they lie (in memory that
-//! lives until the SPI connection closes) rather than copied into Rust strings, and `trace_tree`
-//! writes its rows straight into the result tuplestore (materialize mode) while the connection is
-//! still open, passing the stored values through untouched. BENCHMARKS.md has the numbers.
+//! Speed: `trace_tree` is meant to cost little more than fetching the spans (BENCHMARKS.md has
+//! the numbers and the profile). So the span queries are planned once per backend and kept; their
+//! rows come straight from the executor's slots into a `SpanReceiver` (variable-length values
+//! copied once into an arena, not whole rows into an SPI result table); each value is used where it
+//! lies rather than copied into Rust strings; cost rollups add the stored numeric datums; and
+//! `trace_tree` writes its rows straight into the result tuplestore (materialize mode), passing the
+//! stored values through untouched. Row-level security and privileges are PostgreSQL's: the
+//! queries run through SPI's executor as the caller, never around it.
 
 use crate::diff::{Budget, Pair, align};
 use crate::ids::{SpanId, TraceId};
 use crate::interrupts;
 use crate::tree::{self, Node, Tree};
-use pgrx::datum::TimestampWithTimeZone;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
 use pgrx::{AnyNumeric, JsonB, PgTupleDesc, Uuid};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::ffi::CString;
 
 /// `agent_trace.diff_alignment_budget`: million key comparisons diff_traces may spend aligning
@@ -72,6 +75,8 @@ const TRACE_BOUNDS_SQL: &str = include_str!("../sql/queries/trace_bounds.sql");
 const TRACE_SPANS_SQL: &str = include_str!("../sql/queries/trace_spans.sql");
 /// The same, with the spans' input and output (only diff_traces compares them).
 const TRACE_SPANS_WITH_IO_SQL: &str = include_str!("../sql/queries/trace_spans_with_io.sql");
+/// The computed costs of the same spans.
+const TRACE_COSTS_SQL: &str = include_str!("../sql/queries/trace_costs.sql");
 
 /// The columns of trace_spans.sql, in its order.
 mod column {
@@ -88,12 +93,82 @@ mod column {
     pub const COST_USD: usize = 10;
     pub const INPUT: usize = 11;
     pub const OUTPUT: usize = 12;
+    /// NULL in the query; filled from trace_costs.sql.
     pub const COMPUTED_COST_USD: usize = 13;
-    pub const COUNT: usize = 14;
+    pub const PROJECT_ID: usize = 14;
+    pub const COUNT: usize = 15;
 }
 
-/// One span: the values of its row as read, valid while the SPI connection that read them is open
-/// (a `Trace` never outlives `with_trace`).
+/// The type each column of trace_spans.sql (and trace_spans_with_io.sql) must have, as this code
+/// reads it. A kept plan is planned again from the SQL text when a table changes (ALTER TABLE), so
+/// its columns' types can change under it; a value of another type would be misread (a pointer read
+/// as a number, a number followed as a pointer), so a query whose types differ is refused instead.
+fn span_column_types(span_id: pg_sys::Oid) -> [pg_sys::Oid; column::COUNT] {
+    let (text, numeric, timestamptz) =
+        (pg_sys::TEXTOID, pg_sys::NUMERICOID, pg_sys::TIMESTAMPTZOID);
+    [
+        span_id,
+        span_id,
+        timestamptz,
+        timestamptz,
+        text,
+        text,
+        text,
+        text,
+        pg_sys::INT8OID,
+        pg_sys::INT8OID,
+        numeric,
+        text,
+        text,
+        numeric,
+        pg_sys::INT4OID,
+    ]
+}
+
+/// Refuses a span query's result whose columns are not `expected` (count and types), with 42804
+/// (datatype_mismatch), before any of its values is read.
+///
+/// # Safety
+/// `desc` is a valid tuple descriptor.
+unsafe fn check_columns(query: &str, desc: pg_sys::TupleDesc, expected: &[pg_sys::Oid]) {
+    let desc = unsafe { PgTupleDesc::from_pg_unchecked(desc) };
+    let mismatch = |message: String| -> ! {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            format!("agent_trace: {query}: {message}"),
+            "The tables of agent_trace differ from what this library reads: run ALTER EXTENSION agent_trace UPDATE, or reinstall the extension."
+        );
+    };
+    if desc.len() != expected.len() {
+        mismatch(format!(
+            "the query returns {} columns, this library reads {}",
+            desc.len(),
+            expected.len()
+        ));
+    }
+    for (index, (attribute, oid)) in desc.iter().zip(expected).enumerate() {
+        if attribute.atttypid != *oid {
+            // SAFETY: format_type_be names any type oid (or says it is unknown).
+            let name = |oid| unsafe {
+                std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid))
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            mismatch(format!(
+                "column {} ({}) is {}, this library reads {}",
+                index + 1,
+                attribute.name(),
+                name(attribute.atttypid),
+                name(*oid)
+            ));
+        }
+    }
+}
+
+/// One span: the values of its row as read; the variable-length ones point into its Trace's arena,
+/// or (computed costs) into an SPI result that lives until the SPI connection closes (a `Trace`
+/// never outlives `with_trace`).
 struct Span {
     values: [pg_sys::Datum; column::COUNT],
     nulls: [bool; column::COUNT],
@@ -102,6 +177,17 @@ struct Span {
 impl Span {
     fn datum(&self, column: usize) -> Option<pg_sys::Datum> {
         (!self.nulls[column]).then(|| self.values[column])
+    }
+
+    fn span_id(&self, column: usize) -> Option<[u8; 8]> {
+        // SAFETY: callers name span_id columns only.
+        self.datum(column)
+            .and_then(|d| unsafe { SpanId::from_datum(d, false) })
+            .map(|id| id.0)
+    }
+
+    fn int4(&self, column: usize) -> Option<i32> {
+        self.datum(column).map(|d| d.value() as i32)
     }
 
     /// A bigint or timestamptz column (both 8 bytes, passed by value).
@@ -182,51 +268,80 @@ struct Trace {
     tree: Tree,
     /// The type of each column of trace_spans.sql, as read.
     column_types: [pg_sys::Oid; column::COUNT],
+    /// Where the spans' variable-length values lie.
+    _values: Arena,
 }
 
 impl Trace {
-    /// Reads the spans the last SPI query returned.
+    /// The spans a SpanReceiver received, their computed costs filled in from trace_costs.sql's
+    /// result.
     ///
     /// # Safety
-    /// The last SPI query was trace_spans.sql, and the result must stay until the Trace is dropped.
-    unsafe fn from_spi_result() -> Trace {
-        let mut nodes = Vec::new();
-        let mut spans = Vec::new();
-        let mut column_types = [pg_sys::InvalidOid; column::COUNT];
-        unsafe {
-            if let Some(table) = pg_sys::SPI_tuptable.as_ref() {
-                let desc = PgTupleDesc::from_pg_unchecked(table.tupdesc);
-                for (column, oid) in column_types.iter_mut().enumerate() {
-                    *oid = desc.get(column).map_or(pg_sys::InvalidOid, |a| a.atttypid);
+    /// `costs_table` is that query's result, and stays until the Trace is dropped; `span_id` is the
+    /// oid of agent_trace.span_id.
+    unsafe fn from_received(
+        received: SpanReceiver,
+        costs_table: *mut pg_sys::SPITupleTable,
+        span_id: pg_sys::Oid,
+    ) -> Trace {
+        let SpanReceiver {
+            mut spans,
+            arena,
+            types: column_types,
+            ..
+        } = received;
+        let nodes: Vec<Node> = spans
+            .iter()
+            .map(|span| {
+                interrupts::check();
+                Node {
+                    span_id: span.span_id(column::SPAN_ID).unwrap_or_default(),
+                    parent_id: span.span_id(column::PARENT_SPAN_ID),
+                    start: span.int8(column::START_TIME).unwrap_or(0),
+                    end: span.int8(column::END_TIME).unwrap_or(0),
                 }
-                let rows = table.numvals as usize;
-                nodes.reserve(rows);
-                spans.reserve(rows);
-                for index in 0..rows {
+            })
+            .collect();
+        unsafe {
+            if let Some(table) = costs_table.as_ref()
+                && table.numvals > 0
+            {
+                // trace_costs.sql's columns: span_id, start_time, project_id, cost (also the
+                // bound of heap_deform_tuple's writes into a Span's arrays).
+                let types = [span_id, pg_sys::TIMESTAMPTZOID, pg_sys::INT4OID];
+                check_columns(
+                    "trace_costs.sql",
+                    table.tupdesc,
+                    &[types[0], types[1], types[2], pg_sys::NUMERICOID],
+                );
+                // (span_id, start_time, project_id) -> the cost's datum.
+                let mut costs = HashMap::with_capacity(table.numvals as usize);
+                for index in 0..table.numvals as usize {
                     interrupts::check();
-                    let mut span = Span {
+                    let mut cost = Span {
                         values: [pg_sys::Datum::from(0); column::COUNT],
                         nulls: [true; column::COUNT],
                     };
-                    // One pass over the row, rather than one walk from its start per column.
                     pg_sys::heap_deform_tuple(
                         *table.vals.add(index),
                         table.tupdesc,
-                        span.values.as_mut_ptr(),
-                        span.nulls.as_mut_ptr(),
+                        cost.values.as_mut_ptr(),
+                        cost.nulls.as_mut_ptr(),
                     );
-                    let span_id = |column| {
-                        span.datum(column)
-                            .and_then(|d| SpanId::from_datum(d, false))
-                            .map(|id| id.0)
-                    };
-                    nodes.push(Node {
-                        span_id: span_id(column::SPAN_ID).unwrap_or_default(),
-                        parent_id: span_id(column::PARENT_SPAN_ID),
-                        start: span.int8(column::START_TIME).unwrap_or(0),
-                        end: span.int8(column::END_TIME).unwrap_or(0),
-                    });
-                    spans.push(span);
+                    let key = (cost.span_id(0), cost.int8(1), cost.int4(2));
+                    costs.insert(key, cost.values[3]);
+                }
+                for (span, node) in spans.iter_mut().zip(&nodes) {
+                    interrupts::check();
+                    let key = (
+                        Some(node.span_id),
+                        span.int8(column::START_TIME),
+                        span.int4(column::PROJECT_ID),
+                    );
+                    if let Some(cost) = costs.get(&key) {
+                        span.values[column::COMPUTED_COST_USD] = *cost;
+                        span.nulls[column::COMPUTED_COST_USD] = false;
+                    }
                 }
             }
         }
@@ -236,6 +351,7 @@ impl Trace {
             spans,
             tree,
             column_types,
+            _values: arena,
         }
     }
 
@@ -262,38 +378,381 @@ impl Trace {
     }
 }
 
+/// The span queries, planned once per backend and kept (SPI_keepplan), as PL/pgSQL keeps its
+/// statements: planning them took about as long as reading a 10,000-span trace's rows
+/// (BENCHMARKS.md). The plans are generic, so a trace's days are chosen when a plan starts
+/// (PostgreSQL's run-time partition pruning on $2 and $3), not when it is made. PostgreSQL's plan
+/// cache keeps them right: it plans again when a table or partition changes, and when another role
+/// (whose row-level security policies differ) runs them; privileges are checked at every run.
+struct Plans {
+    bounds: pg_sys::SPIPlanPtr,
+    spans: pg_sys::SPIPlanPtr,
+    spans_with_io: pg_sys::SPIPlanPtr,
+    costs: pg_sys::SPIPlanPtr,
+}
+
+thread_local! {
+    /// A backend runs one thread: its plans, once made.
+    static PLANS: std::cell::Cell<Option<&'static Plans>> = const { std::cell::Cell::new(None) };
+}
+
+/// A generic plan of `sql`, in the SPI connection's memory until `keep` moves it out.
+///
+/// # Safety
+/// Called inside an SPI connection.
+unsafe fn prepare_plan(sql: &str, argument_types: &[pg_sys::Oid]) -> pg_sys::SPIPlanPtr {
+    let text = CString::new(sql).unwrap_or_else(|_| unreachable!("the span queries hold no NUL"));
+    let mut types = argument_types.to_vec();
+    unsafe {
+        let plan = pg_sys::SPI_prepare_cursor(
+            text.as_ptr(),
+            types.len() as i32,
+            types.as_mut_ptr(),
+            pg_sys::CURSOR_OPT_GENERIC_PLAN as i32,
+        );
+        if plan.is_null() {
+            let result = pg_sys::SPI_result;
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("agent_trace: SPI could not plan a span query (SPI_result {result})")
+            );
+        }
+        plan
+    }
+}
+
+/// Keeps a plan of `prepare_plan` for the backend's life.
+///
+/// # Safety
+/// Called inside the SPI connection that prepared `plan`.
+unsafe fn keep(plan: pg_sys::SPIPlanPtr) -> pg_sys::SPIPlanPtr {
+    // SAFETY: `plan` is a valid, not yet kept plan; SPI_keepplan fails only on one that is not.
+    if unsafe { pg_sys::SPI_keepplan(plan) } != 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            "agent_trace: SPI could not keep a span query's plan"
+        );
+    }
+    plan
+}
+
+/// The kept plans, made on first use.
+///
+/// # Safety
+/// Called inside an SPI connection.
+unsafe fn plans() -> &'static Plans {
+    if let Some(plans) = PLANS.get() {
+        return plans;
+    }
+    let (uuid, timestamptz) = (pg_sys::UUIDOID, pg_sys::TIMESTAMPTZOID);
+    let span_arguments = [uuid, timestamptz, timestamptz];
+    // All four prepared before any is kept: an error (or a cancel) half-way leaves the prepared
+    // ones in the SPI connection's memory, which goes with it, rather than kept and lost.
+    let plans: &'static Plans = Box::leak(Box::new(unsafe {
+        let prepared = Plans {
+            bounds: prepare_plan(TRACE_BOUNDS_SQL, &[uuid]),
+            spans: prepare_plan(TRACE_SPANS_SQL, &span_arguments),
+            spans_with_io: prepare_plan(TRACE_SPANS_WITH_IO_SQL, &span_arguments),
+            costs: prepare_plan(TRACE_COSTS_SQL, &span_arguments),
+        };
+        Plans {
+            bounds: keep(prepared.bounds),
+            spans: keep(prepared.spans),
+            spans_with_io: keep(prepared.spans_with_io),
+            costs: keep(prepared.costs),
+        }
+    }));
+    PLANS.set(Some(plans));
+    plans
+}
+
+/// Runs a kept plan, read-only (in the calling statement's snapshot), for all its rows.
+///
+/// # Safety
+/// Called inside an SPI connection; `values` match the plan's argument types.
+unsafe fn run_plan(plan: pg_sys::SPIPlanPtr, values: &mut [Option<pg_sys::Datum>]) {
+    let mut datums: Vec<pg_sys::Datum> = values
+        .iter()
+        .map(|v| v.unwrap_or(pg_sys::Datum::from(0)))
+        .collect();
+    let nulls: Vec<std::ffi::c_char> = values
+        .iter()
+        .map(|v| if v.is_some() { b' ' } else { b'n' } as std::ffi::c_char)
+        .collect();
+    let status =
+        unsafe { pg_sys::SPI_execute_plan(plan, datums.as_mut_ptr(), nulls.as_ptr(), true, 0) };
+    if status != pg_sys::SPI_OK_SELECT as i32 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("agent_trace: SPI could not read the spans of a trace (status {status})")
+        );
+    }
+}
+
+/// Copies of the variable-length values of a trace's spans, in blocks that never move (so the
+/// datums pointing into them stay valid until the trace is dropped): one bump per value instead of
+/// SPI's copy of every row into a result table of its own.
+#[derive(Default)]
+struct Arena {
+    blocks: Vec<Vec<u64>>,
+    /// Bytes used of the last block.
+    used: usize,
+}
+
+impl Arena {
+    const BLOCK_BYTES: usize = 64 * 1024;
+
+    /// A copy of `len` bytes at `from`, aligned to 8 bytes.
+    ///
+    /// # Safety
+    /// `from` points to `len` readable bytes.
+    unsafe fn copy(&mut self, from: *const u8, len: usize) -> *const u8 {
+        let capacity = |block: &Vec<u64>| block.capacity() * 8;
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|block| self.used + len <= capacity(block));
+        if !fits {
+            self.blocks
+                .push(Vec::with_capacity(Self::BLOCK_BYTES.max(len).div_ceil(8)));
+            self.used = 0;
+        }
+        let Some(block) = self.blocks.last_mut() else {
+            unreachable!("a block was just added")
+        };
+        // SAFETY: the block has room for `len` bytes from `used`; its buffer never reallocates
+        // (nothing is pushed into it), so the copy stays where it is.
+        unsafe {
+            let to = block.as_mut_ptr().cast::<u8>().add(self.used);
+            std::ptr::copy_nonoverlapping(from, to, len);
+            self.used += len.div_ceil(8) * 8;
+            to
+        }
+    }
+}
+
+/// Receives the rows of a span query straight from the executor (SPI_execute_plan_extended's
+/// `dest`): each row's values are taken from the executor's slot, the variable-length ones copied
+/// into the arena, rather than SPI forming a copy of the whole row for a result table that is then
+/// taken apart again.
+#[repr(C)]
+struct SpanReceiver {
+    /// PostgreSQL's part; first, so a pointer to it is a pointer to the whole.
+    base: pg_sys::DestReceiver,
+    spans: Vec<Span>,
+    arena: Arena,
+    /// The type each column must have (span_column_types), checked as the query starts.
+    expected: [pg_sys::Oid; column::COUNT],
+    /// Per column: its type, its length (-1: a varlena, -2: a C string) and whether its values are
+    /// passed by value (the others are copied into the arena).
+    types: [pg_sys::Oid; column::COUNT],
+    lengths: [i16; column::COUNT],
+    by_value: [bool; column::COUNT],
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn span_receiver_startup(
+    receiver: *mut pg_sys::DestReceiver,
+    _operation: std::ffi::c_int,
+    desc: pg_sys::TupleDesc,
+) {
+    // SAFETY: PostgreSQL passes back the receiver it was given: a SpanReceiver.
+    unsafe {
+        let me = &mut *receiver.cast::<SpanReceiver>();
+        // Before any row: the receiver and the functions read each column as its expected type.
+        check_columns("trace_spans.sql", desc, &me.expected);
+        let desc = PgTupleDesc::from_pg_unchecked(desc);
+        for (index, attribute) in desc.iter().enumerate() {
+            me.types[index] = attribute.atttypid;
+            me.lengths[index] = attribute.attlen;
+            me.by_value[index] = attribute.attbyval;
+        }
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn span_receiver_receive(
+    slot: *mut pg_sys::TupleTableSlot,
+    receiver: *mut pg_sys::DestReceiver,
+) -> bool {
+    // SAFETY: PostgreSQL passes back the receiver it was given, and a slot of the query's row
+    // type (checked at startup to have column::COUNT columns of the expected types).
+    unsafe {
+        interrupts::check();
+        let me = &mut *receiver.cast::<SpanReceiver>();
+        let count = column::COUNT as i32;
+        if i32::from((*slot).tts_nvalid) < count {
+            pg_sys::slot_getsomeattrs_int(slot, count);
+        }
+        let mut span = Span {
+            values: [pg_sys::Datum::from(0); column::COUNT],
+            nulls: [true; column::COUNT],
+        };
+        for index in 0..column::COUNT {
+            if *(*slot).tts_isnull.add(index) {
+                continue;
+            }
+            let mut value = *(*slot).tts_values.add(index);
+            if !me.by_value[index] {
+                // A value passed by reference (text, numeric, and the 8-byte span ids) lives in
+                // a shared buffer (or the slot's tuple) only while the executor is on this row.
+                let mut pointer = value.cast_mut_ptr::<u8>();
+                let mut flattened = None;
+                let varlena = pointer.cast::<pg_sys::varlena>();
+                if me.lengths[index] == -1
+                    && pgrx::varlena::varatt_is_1b_e(varlena)
+                    && u32::from(pgrx::varlena::vartag_external(varlena))
+                        != pg_sys::vartag_external::VARTAG_ONDISK
+                {
+                    // An expanded or indirect value points into memory of this row's making:
+                    // copied flat, as heap_form_tuple would. (A table's rows hold none; a toast
+                    // pointer, which names the value in the toast table, is kept as it is, like
+                    // an SPI row copy or RETURN QUERY keeps it, and read under the statement's
+                    // snapshot.)
+                    let flat = pg_sys::detoast_external_attr(varlena);
+                    flattened = Some(flat);
+                    pointer = flat.cast();
+                }
+                let len = match me.lengths[index] {
+                    -1 => pgrx::varlena::varsize_any(pointer.cast()),
+                    -2 => std::ffi::CStr::from_ptr(pointer.cast())
+                        .to_bytes_with_nul()
+                        .len(),
+                    fixed => fixed as usize,
+                };
+                value = pg_sys::Datum::from(me.arena.copy(pointer, len));
+                if let Some(flat) = flattened {
+                    pg_sys::pfree(flat.cast());
+                }
+            }
+            span.values[index] = value;
+            span.nulls[index] = false;
+        }
+        me.spans.push(span);
+        true
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn span_receiver_nothing(_receiver: *mut pg_sys::DestReceiver) {}
+
+/// Runs a kept span query (trace_spans.sql or trace_spans_with_io.sql), read-only, its rows
+/// received by a SpanReceiver.
+///
+/// # Safety
+/// Called inside an SPI connection; `values` match the plan's argument types.
+unsafe fn receive_spans(
+    plan: pg_sys::SPIPlanPtr,
+    values: &[(Option<pg_sys::Datum>, pg_sys::Oid)],
+    expected_rows: i64,
+    expected_types: [pg_sys::Oid; column::COUNT],
+) -> Box<SpanReceiver> {
+    // Room for the rows agent_traces counts (a hint, bounded), rather than growing by copies.
+    let room = usize::try_from(expected_rows.clamp(0, 1_000_000)).unwrap_or(0);
+    let mut receiver = Box::new(SpanReceiver {
+        base: pg_sys::DestReceiver {
+            receiveSlot: Some(span_receiver_receive),
+            rStartup: Some(span_receiver_startup),
+            rShutdown: Some(span_receiver_nothing),
+            rDestroy: Some(span_receiver_nothing),
+            // A tag SPI reads: DestNone would make it report no result, DestSPI check its own
+            // result table. PL/pgSQL's RETURN QUERY passes a tuplestore receiver the same way.
+            mydest: pg_sys::CommandDest::DestTuplestore,
+        },
+        spans: Vec::with_capacity(room),
+        arena: Arena::default(),
+        expected: expected_types,
+        types: [pg_sys::InvalidOid; column::COUNT],
+        lengths: [0; column::COUNT],
+        by_value: [false; column::COUNT],
+    });
+    unsafe {
+        let params = pg_sys::makeParamList(values.len() as i32);
+        let slots = (*params).params.as_mut_slice(values.len());
+        for (slot, (value, oid)) in slots.iter_mut().zip(values) {
+            *slot = pg_sys::ParamExternData {
+                value: value.unwrap_or(pg_sys::Datum::from(0)),
+                isnull: value.is_none(),
+                pflags: pg_sys::PARAM_FLAG_CONST as u16,
+                ptype: *oid,
+            };
+        }
+        (*params).numParams = values.len() as i32;
+        // A pointer to the whole receiver (not only to its `base` field), since the callbacks
+        // reach all of it through this pointer.
+        let whole: *mut SpanReceiver = &raw mut *receiver;
+        let options = pg_sys::SPIExecuteOptions {
+            params,
+            read_only: true,
+            dest: whole.cast(),
+            ..Default::default()
+        };
+        let status = pg_sys::SPI_execute_plan_extended(plan, &options);
+        if status != pg_sys::SPI_OK_SELECT as i32 {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("agent_trace: SPI could not read the spans of a trace (status {status})")
+            );
+        }
+    }
+    receiver
+}
+
 /// Reads a trace and hands it to `work`, inside one SPI connection: the spans' values are read in
 /// place and are gone when it closes, so whatever `work` returns must own its data (Rust values;
 /// PostgreSQL values made inside live in the connection's memory and do not survive it).
 fn with_trace<R>(trace_id: TraceId, with_io: bool, work: impl FnOnce(&Trace) -> R) -> R {
-    Spi::connect(|client| -> Result<R, pgrx::spi::Error> {
-        let query = if with_io {
-            TRACE_SPANS_WITH_IO_SQL
-        } else {
-            TRACE_SPANS_SQL
-        };
-        let id = Uuid::from_bytes(trace_id.0);
-        let bounds = client
-            .select(TRACE_BOUNDS_SQL, Some(1), &[id.into()])?
-            .first();
-        let from: Option<TimestampWithTimeZone> = bounds.get(1)?;
-        let to: Option<TimestampWithTimeZone> = bounds.get(2)?;
-        let _result = client.select(query, None, &[id.into(), from.into(), to.into()])?;
-        // SAFETY: the query just ran; its result stays until the connection closes after `work`.
-        let trace = unsafe { Trace::from_spi_result() };
-        Ok(work(&trace))
-    })
-    .unwrap_or_else(|error| {
-        // Errors of the query itself (a missing privilege, a cancel) are PostgreSQL's and pass
-        // through with their own SQLSTATE; what ends here is SPI refusing a constant query.
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!(
-                "agent_trace: SPI could not read the spans of trace {}: {error}",
-                crate::ids::format_hex_id(&trace_id.0)
-            )
-        );
+    Spi::connect(|_client| {
+        // SAFETY: inside the SPI connection; the arguments have the plans' types. The result of
+        // the span query stays until the connection closes after `work`.
+        unsafe {
+            let plans = plans();
+            // Looked up at each call: the extension may have been made again since the last.
+            let span_id = SpanId::type_oid();
+            let id = Uuid::from_bytes(trace_id.0).into_datum();
+            run_plan(plans.bounds, &mut [id]);
+            let (mut from, mut to, mut expected) = (None, None, 0);
+            if let Some(table) = pg_sys::SPI_tuptable.as_ref()
+                && table.numvals > 0
+            {
+                let timestamptz = pg_sys::TIMESTAMPTZOID;
+                check_columns(
+                    "trace_bounds.sql",
+                    table.tupdesc,
+                    &[timestamptz, timestamptz, pg_sys::INT8OID],
+                );
+                let row = *table.vals;
+                let mut null = false;
+                let value = pg_sys::SPI_getbinval(row, table.tupdesc, 1, &mut null);
+                from = (!null).then_some(value);
+                let value = pg_sys::SPI_getbinval(row, table.tupdesc, 2, &mut null);
+                to = (!null).then_some(value);
+                let value = pg_sys::SPI_getbinval(row, table.tupdesc, 3, &mut null);
+                // sum(integer) is a bigint, passed by value.
+                if !null {
+                    expected = value.value() as i64;
+                }
+            }
+            let plan = if with_io {
+                plans.spans_with_io
+            } else {
+                plans.spans
+            };
+            let (uuid, timestamptz) = (pg_sys::UUIDOID, pg_sys::TIMESTAMPTZOID);
+            let spans = receive_spans(
+                plan,
+                &[(id, uuid), (from, timestamptz), (to, timestamptz)],
+                expected,
+                span_column_types(span_id),
+            );
+            run_plan(plans.costs, &mut [id, from, to]);
+            let trace = Trace::from_received(*spans, pg_sys::SPI_tuptable, span_id);
+            work(&trace)
+        }
     })
 }
 
@@ -309,21 +768,41 @@ fn add_tokens(total: &mut Option<i64>, more: Option<i64>) {
     }
 }
 
-fn add_cost(total: &mut Option<AnyNumeric>, more: Option<AnyNumeric>) {
+unsafe extern "C-unwind" {
+    /// PostgreSQL's numeric + numeric (the symbol itself: pgrx's pg_sys::numeric_add is a Rust
+    /// wrapper, which DirectFunctionCall2Coll cannot take). Only ever called by PostgreSQL, through
+    /// the guarded DirectFunctionCall2Coll.
+    #[link_name = "numeric_add"]
+    fn postgres_numeric_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum;
+}
+
+/// Adds a numeric to a sum of numerics, as datums: a sum of one value is that value itself (the
+/// stored datum, not a copy), and a sum of more is numeric_add's, in the current memory context
+/// (inside `with_trace`, gone when it returns). Called without pgrx's conversions, which copied
+/// both values for each addition.
+fn add_cost(total: &mut Option<pg_sys::Datum>, more: Option<pg_sys::Datum>) {
     if let Some(more) = more {
-        *total = Some(match total.take() {
-            Some(sum) => sum + more,
+        *total = Some(match *total {
+            // SAFETY: both are numeric datums (the span queries' numeric columns, or sums of them).
+            Some(sum) => unsafe {
+                pg_sys::DirectFunctionCall2Coll(
+                    Some(postgres_numeric_add),
+                    pg_sys::InvalidOid,
+                    sum,
+                    more,
+                )
+            },
             None => more,
         });
     }
 }
 
-/// Per node: the sums over its subtree.
+/// Per node: the sums over its subtree (costs as numeric datums, see `add_cost`).
 struct Rollup {
     input_tokens: Vec<Option<i64>>,
     output_tokens: Vec<Option<i64>>,
-    cost_usd: Vec<Option<AnyNumeric>>,
-    computed_cost_usd: Vec<Option<AnyNumeric>>,
+    cost_usd: Vec<Option<pg_sys::Datum>>,
+    computed_cost_usd: Vec<Option<pg_sys::Datum>>,
     errors: Vec<i32>,
 }
 
@@ -344,10 +823,10 @@ impl Rollup {
             if counts_usage(span.span_type()) {
                 add_tokens(&mut rollup.input_tokens[node], span.input_tokens());
                 add_tokens(&mut rollup.output_tokens[node], span.output_tokens());
-                add_cost(&mut rollup.cost_usd[node], span.cost_usd());
+                add_cost(&mut rollup.cost_usd[node], span.datum(column::COST_USD));
                 add_cost(
                     &mut rollup.computed_cost_usd[node],
-                    span.computed_cost_usd(),
+                    span.datum(column::COMPUTED_COST_USD),
                 );
             }
             if span.status() == "ERROR" {
@@ -357,15 +836,21 @@ impl Rollup {
                 let (input, output) = (rollup.input_tokens[node], rollup.output_tokens[node]);
                 add_tokens(&mut rollup.input_tokens[parent], input);
                 add_tokens(&mut rollup.output_tokens[parent], output);
-                let cost = rollup.cost_usd[node].clone();
+                let cost = rollup.cost_usd[node];
                 add_cost(&mut rollup.cost_usd[parent], cost);
-                let computed = rollup.computed_cost_usd[node].clone();
+                let computed = rollup.computed_cost_usd[node];
                 add_cost(&mut rollup.computed_cost_usd[parent], computed);
                 rollup.errors[parent] += rollup.errors[node];
             }
         }
         rollup
     }
+}
+
+/// A numeric datum (of `Rollup`) as an AnyNumeric.
+fn numeric(datum: Option<pg_sys::Datum>) -> Option<AnyNumeric> {
+    // SAFETY: Rollup's costs are numeric datums.
+    datum.and_then(|d| unsafe { AnyNumeric::from_datum(d, false) })
 }
 
 fn ms(microseconds: i64) -> f64 {
@@ -462,6 +947,29 @@ crate::ids::fmgr_v1! {
     agent_trace_trace_tree => pg_finfo_agent_trace_trace_tree,
 }
 
+/// A text datum rewritten for each row (tuplestore_putvalues copies it), rather than one
+/// allocation per row.
+#[derive(Default)]
+struct TextBuffer {
+    /// u32s, so the varlena's 4-byte header is aligned.
+    words: Vec<u32>,
+}
+
+impl TextBuffer {
+    fn datum(&mut self, text: &str) -> pg_sys::Datum {
+        let size = pg_sys::VARHDRSZ + text.len();
+        self.words.clear();
+        self.words.resize(size.div_ceil(4), 0);
+        let bytes = self.words.as_mut_ptr().cast::<u8>();
+        // SAFETY: `words` holds `size` bytes; the header is a 4-byte varlena header.
+        unsafe {
+            pgrx::set_varsize_4b(bytes.cast(), size as i32);
+            std::ptr::copy_nonoverlapping(text.as_ptr(), bytes.add(pg_sys::VARHDRSZ), text.len());
+        }
+        pg_sys::Datum::from(bytes)
+    }
+}
+
 /// Values in a row of agent_trace.tree_node (sql/functions.sql), as trace_tree writes them.
 const TREE_NODE_COLUMNS: usize = 25;
 
@@ -550,12 +1058,20 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
             };
             let origin = trace.origin(scope, root);
             let base_depth = scope.first().map_or(0, |n| trace.tree.depth[*n]);
-            let paths = trace.tree.paths(scope);
-            let mut rollup = Rollup::of(trace);
+            let mut paths = tree::PathWriter::new(&trace.tree, scope);
+            let mut path_text = TextBuffer::default();
+            let rollup = Rollup::of(trace);
             let tree = &trace.tree;
+            let sum = |cost: Option<pg_sys::Datum>| {
+                (
+                    cost.unwrap_or(pg_sys::Datum::from(0)),
+                    cost.is_none(),
+                    pg_sys::NUMERICOID,
+                )
+            };
             let mut values = [pg_sys::Datum::from(0); TREE_NODE_COLUMNS];
             let mut nulls = [false; TREE_NODE_COLUMNS];
-            for (order, (&node, path)) in scope.iter().zip(paths).enumerate() {
+            for (order, &node) in scope.iter().enumerate() {
                 interrupts::check();
                 let (span, times) = (&trace.spans[node], &trace.nodes[node]);
                 // Stored values pass through as read; the datums of a row only need to live
@@ -570,7 +1086,7 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
                 let row: [Cell; TREE_NODE_COLUMNS] = [
                     computed(order as i32 + 1),
                     computed((tree.depth[node] - base_depth) as i32),
-                    computed(path.as_str()),
+                    (path_text.datum(paths.next(node)), false, pg_sys::TEXTOID),
                     stored(column::SPAN_ID),
                     // As recorded, also for orphans (whose parent is not here) and cut loops.
                     stored(column::PARENT_SPAN_ID),
@@ -589,8 +1105,8 @@ pub unsafe extern "C-unwind" fn agent_trace_trace_tree(
                     computed((tree.subtree_end[node] - tree.position[node]) as i32),
                     computed(rollup.input_tokens[node]),
                     computed(rollup.output_tokens[node]),
-                    computed(rollup.cost_usd[node].take()),
-                    computed(rollup.computed_cost_usd[node].take()),
+                    sum(rollup.cost_usd[node]),
+                    sum(rollup.computed_cost_usd[node]),
                     computed(rollup.errors[node]),
                     computed(tree.orphan[node]),
                     computed(tree.cycle[node]),
@@ -633,7 +1149,7 @@ pub mod agent_trace {
                 return None;
             }
             let origin = trace.origin(scope, root_span_id);
-            let mut rollup = Rollup::of(trace);
+            let rollup = Rollup::of(trace);
             let tree = &trace.tree;
             let base_depth = tree.depth[scope[0]];
             let deepest = scope
@@ -695,8 +1211,8 @@ pub mod agent_trace {
                         "spans": tree.subtree_end[node] - tree.position[node],
                         "input_tokens": rollup.input_tokens[node],
                         "output_tokens": rollup.output_tokens[node],
-                        "cost_usd": cost_json(rollup.cost_usd[node].take()),
-                        "computed_cost_usd": cost_json(rollup.computed_cost_usd[node].take()),
+                        "cost_usd": cost_json(numeric(rollup.cost_usd[node])),
+                        "computed_cost_usd": cost_json(numeric(rollup.computed_cost_usd[node])),
                         "errors": rollup.errors[node],
                     }),
                 );
@@ -912,6 +1428,35 @@ struct DiffRow {
     alignment: &'static str,
 }
 
+/// Whether two spans' values of a text column differ, byte for byte. A value stored out of line
+/// or compressed is detoasted for the comparison only and freed after it: a diff of 100,000 spans
+/// with large inputs holds two of them at a time, not every one until the statement ends.
+fn texts_differ(x: &Span, y: &Span, column: usize) -> bool {
+    match (x.datum(column), y.datum(column)) {
+        (None, None) => false,
+        (Some(a), Some(b)) => {
+            // SAFETY: the text columns hold varlenas that live as long as the spans;
+            // pg_detoast_datum_packed returns the value itself or a palloc'd copy, freed here.
+            unsafe {
+                let (a, b) = (a.cast_mut_ptr::<pg_sys::varlena>(), b.cast_mut_ptr());
+                let (flat_a, flat_b) = (
+                    pg_sys::pg_detoast_datum_packed(a),
+                    pg_sys::pg_detoast_datum_packed(b),
+                );
+                let differ = pgrx::varlena::varlena_to_byte_slice(flat_a)
+                    != pgrx::varlena::varlena_to_byte_slice(flat_b);
+                for (flat, stored) in [(flat_a, a), (flat_b, b)] {
+                    if flat != stored {
+                        pg_sys::pfree(flat.cast());
+                    }
+                }
+                differ
+            }
+        }
+        _ => true,
+    }
+}
+
 fn diff_rows(
     a: &Trace,
     root_a: Option<SpanId>,
@@ -959,12 +1504,15 @@ fn diff_rows(
         };
         names.truncate(depth);
         names.push(shown.name().to_string());
+        let both = span_a.zip(span_b);
+        let input_differs = both.map(|(x, y)| texts_differ(x, y, column::INPUT));
+        let output_differs = both.map(|(x, y)| texts_differ(x, y, column::OUTPUT));
         let change = match (span_a, span_b) {
             (Some(x), Some(y)) => {
                 if x.status() != y.status()
                     || x.model() != y.model()
-                    || x.text(column::INPUT) != y.text(column::INPUT)
-                    || x.text(column::OUTPUT) != y.text(column::OUTPUT)
+                    || input_differs == Some(true)
+                    || output_differs == Some(true)
                     || x.input_tokens() != y.input_tokens()
                     || x.output_tokens() != y.output_tokens()
                 {
@@ -976,7 +1524,6 @@ fn diff_rows(
             (Some(_), None) => "removed",
             _ => "added",
         };
-        let both = span_a.zip(span_b);
         let duration = |t: Option<&Node>| t.map(|t| ms_between(t.start, t.end));
         let (tokens_a, tokens_b) = (span_a.and_then(total_tokens), span_b.and_then(total_tokens));
         let costs = |cost: fn(&Span) -> Option<AnyNumeric>| {
@@ -1020,8 +1567,8 @@ fn diff_rows(
             computed_cost_usd_a: computed_a,
             computed_cost_usd_b: computed_b,
             computed_cost_delta_usd: computed_delta,
-            input_differs: both.map(|(x, y)| x.text(column::INPUT) != y.text(column::INPUT)),
-            output_differs: both.map(|(x, y)| x.text(column::OUTPUT) != y.text(column::OUTPUT)),
+            input_differs,
+            output_differs,
             alignment: alignment.as_str(),
         });
     }

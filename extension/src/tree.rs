@@ -150,28 +150,16 @@ impl Tree {
     /// Sibling-rank paths like "1.2.1" for the nodes of `positions` (a depth-first slice of the
     /// tree, e.g. one subtree), counted from the slice's first node. Deeper than
     /// `MAX_PATH_LEVELS`, the middle levels are shown as "…", so a row stays small however deep the
-    /// chain (span_ancestors() lists the whole chain).
+    /// chain (span_ancestors() lists the whole chain). (trace_tree writes them one by one with
+    /// a PathWriter; the tests read them all.)
+    #[cfg(test)]
     pub fn paths(&self, positions: &[usize]) -> Vec<String> {
-        let Some(first) = positions.first() else {
-            return Vec::new();
-        };
-        let base = self.depth[*first];
-        let mut ranks: Vec<usize> = Vec::new();
+        let mut writer = PathWriter::new(self, positions);
         positions
             .iter()
             .map(|node| {
                 interrupts::check();
-                let level = self.depth[*node] - base;
-                ranks.truncate(level);
-                // A subtree's root is rank 1 of its own little tree; top-level spans of the
-                // whole trace are ranked among themselves.
-                let rank = if node == first {
-                    1
-                } else {
-                    self.sibling_rank[*node]
-                };
-                ranks.push(rank);
-                format_path(&ranks)
+                writer.next(*node).to_string()
             })
             .collect()
     }
@@ -204,22 +192,84 @@ impl Tree {
 pub const MAX_PATH_LEVELS: usize = 24;
 const PATH_HEAD: usize = 8;
 
-fn format_path(ranks: &[usize]) -> String {
-    let join = |part: &[usize]| {
-        part.iter()
-            .map(|rank| rank.to_string())
-            .collect::<Vec<_>>()
-            .join(".")
+/// The paths of `Tree::paths`, one node at a time, in one buffer: a node's path is its parent's
+/// and one more rank, so each is written by appending to the path of the level above (kept as the
+/// buffer's prefix), not from scratch.
+pub struct PathWriter<'t> {
+    tree: &'t Tree,
+    first: Option<usize>,
+    base: usize,
+    ranks: Vec<usize>,
+    /// Where the path of `ranks[..=i]` ends in `text`, for the levels within MAX_PATH_LEVELS.
+    ends: Vec<usize>,
+    text: String,
+    /// A path deeper than MAX_PATH_LEVELS, written whole.
+    deep: String,
+}
+
+impl<'t> PathWriter<'t> {
+    /// For the nodes of `positions`, a depth-first slice of `tree`, asked for in that order.
+    pub fn new(tree: &'t Tree, positions: &[usize]) -> PathWriter<'t> {
+        let first = positions.first().copied();
+        PathWriter {
+            tree,
+            first,
+            base: first.map_or(0, |node| tree.depth[node]),
+            ranks: Vec::new(),
+            ends: Vec::new(),
+            text: String::new(),
+            deep: String::new(),
+        }
+    }
+
+    /// The path of `node`, the next node of the slice.
+    pub fn next(&mut self, node: usize) -> &str {
+        use std::fmt::Write;
+        let level = self.tree.depth[node] - self.base;
+        self.ranks.truncate(level);
+        // A subtree's root is rank 1 of its own little tree; top-level spans of the whole trace
+        // are ranked among themselves.
+        let rank = if Some(node) == self.first {
+            1
+        } else {
+            self.tree.sibling_rank[node]
+        };
+        self.ranks.push(rank);
+        if self.ranks.len() <= MAX_PATH_LEVELS && self.ends.len() >= level {
+            self.ends.truncate(level);
+            self.text.truncate(self.ends.last().copied().unwrap_or(0));
+            if level > 0 {
+                self.text.push('.');
+            }
+            let _ = write!(self.text, "{rank}");
+            self.ends.push(self.text.len());
+            &self.text
+        } else {
+            self.deep.clear();
+            format_path(&mut self.deep, &self.ranks);
+            &self.deep
+        }
+    }
+}
+
+/// Writes the path of `ranks` into `out`.
+fn format_path(out: &mut String, ranks: &[usize]) {
+    use std::fmt::Write;
+    let join = |out: &mut String, part: &[usize]| {
+        for (index, rank) in part.iter().enumerate() {
+            if index > 0 {
+                out.push('.');
+            }
+            let _ = write!(out, "{rank}");
+        }
     };
     if ranks.len() <= MAX_PATH_LEVELS {
-        join(ranks)
+        join(out, ranks);
     } else {
         let tail = MAX_PATH_LEVELS - PATH_HEAD - 1;
-        format!(
-            "{}.….{}",
-            join(&ranks[..PATH_HEAD]),
-            join(&ranks[ranks.len() - tail..])
-        )
+        join(out, &ranks[..PATH_HEAD]);
+        out.push_str(".….");
+        join(out, &ranks[ranks.len() - tail..]);
     }
 }
 
@@ -470,6 +520,51 @@ mod tests {
         let path = critical_path(&nodes, &tree);
         assert_eq!(path.len(), 10_000);
         assert_eq!(path.iter().map(|(_, own)| own).sum::<i64>(), 20_000);
+    }
+
+    #[test]
+    fn paths_come_back_from_deep_levels_to_shallow_ones() {
+        // A 30-deep chain under span 1, then a second child of span 1 and one of span 3.
+        let mut nodes: Vec<Node> = (1..=30u64)
+            .map(|i| Node {
+                span_id: i.to_be_bytes(),
+                parent_id: (i > 1).then(|| (i - 1).to_be_bytes()),
+                start: i as i64,
+                end: 100,
+            })
+            .collect();
+        for (id, parent) in [(31u64, 1u64), (32, 3)] {
+            nodes.push(Node {
+                span_id: id.to_be_bytes(),
+                parent_id: Some(parent.to_be_bytes()),
+                start: 50,
+                end: 60,
+            });
+        }
+        let tree = Tree::build(&nodes);
+        let paths = tree.paths(&tree.preorder);
+        let by_id = |id: u64| {
+            let node = nodes.iter().position(|n| n.span_id == id.to_be_bytes());
+            paths[tree.position[node.unwrap_or_default()]].clone()
+        };
+        assert_eq!(
+            by_id(30),
+            format!("{}.….{}", ["1"; 8].join("."), ["1"; 15].join("."))
+        );
+        assert_eq!(
+            by_id(25),
+            format!("{}.….{}", ["1"; 8].join("."), ["1"; 15].join("."))
+        );
+        assert_eq!(by_id(24), ["1"; 24].join("."));
+        assert_eq!(by_id(32), "1.1.1.2");
+        assert_eq!(by_id(31), "1.2");
+        // A subtree's paths count from its root.
+        let node3 = tree.position[2];
+        let sub = tree.subtree(tree.preorder[node3]);
+        let sub_paths = tree.paths(sub);
+        assert_eq!(sub_paths[0], "1");
+        assert_eq!(sub_paths[1], "1.1");
+        assert_eq!(sub_paths.last().map(String::as_str), Some("1.2"));
     }
 
     #[test]

@@ -46,6 +46,9 @@ SELECT project_id, name, span_count, input_tokens, output_tokens, computed_cost_
 ------------------------------------------------------------------------------------------------------
 -- Reader of A: A's rows only, through every table, view and function.
 ------------------------------------------------------------------------------------------------------
+-- The trace functions plan their queries once per session and keep the plans (api.rs): made here
+-- by the superuser, who reads both projects' spans, they must still read as each role below.
+SELECT tree_order, name, computed_cost_usd FROM agent_trace.trace_tree('dddddddddddddddddddddddddddddddd');
 SET SESSION AUTHORIZATION regress_projects_a;
 SELECT project_id, name, input FROM agent_trace.agent_spans ORDER BY span_id;
 SELECT project_id, name, input FROM agent_trace.agent_traces;
@@ -87,11 +90,19 @@ SELECT project_id, name, input FROM agent_trace.agent_traces;
 SELECT project_id, body FROM agent_trace.agent_logs;
 SELECT step, name, input FROM agent_trace.replay('dddddddddddddddddddddddddddddddd');
 SELECT session_id, project_id, input_tokens, output_tokens FROM agent_trace.agent_sessions;
+-- The same session read A's trace above: the kept plans read B's spans and costs now.
+SELECT tree_order, name, computed_cost_usd, subtree_computed_cost_usd FROM agent_trace.trace_tree('dddddddddddddddddddddddddddddddd');
+SELECT step, name FROM agent_trace.critical_path('dddddddddddddddddddddddddddddddd');
+SELECT count(*) AS diff_rows FROM agent_trace.diff_traces('dddddddddddddddddddddddddddddddd', 'dddddddddddddddddddddddddddddddd');
 RESET ROLE;
 SET ROLE regress_projects_b_usage;
 SELECT project_id, name, input_tokens, output_tokens FROM agent_trace.agent_traces;
 SELECT project_id, delta FROM agent_trace.agent_metric_deltas;
 SELECT project_id, turn, name FROM agent_trace.agent_turns;
+-- A usage reader gets the tree (no content in it) of its project only, and not the diff (which reads
+-- input and output), also after roles that may read more planned them in this session.
+SELECT tree_order, name, computed_cost_usd FROM agent_trace.trace_tree('dddddddddddddddddddddddddddddddd');
+SELECT count(*) FROM agent_trace.diff_traces('dddddddddddddddddddddddddddddddd', 'dddddddddddddddddddddddddddddddd');
 RESET ROLE;
 
 ------------------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 -- PostgreSQL would plan and open every partition first). NULL, NULL: no trace (no spans either).
 -- A trace id sent to two projects is two rows: the range covers both (row-level security keeps
 -- the other project's spans out anyway).
-SELECT min(t.start_time), max(t.end_time)
+-- The third column, the trace's spans as counted in agent_traces, tells api.rs how many rows to
+-- make room for (a hint only: it never limits what is read).
+SELECT min(t.start_time), max(t.end_time), sum(t.span_count)::bigint
   FROM agent_trace.agent_traces AS t
  WHERE t.trace_id = $1

@@ -12,9 +12,7 @@ SELECT s.span_id,
        s.cost_usd,
        s.input,
        s.output,
-       c.computed_cost_usd
+       NULL::numeric AS computed_cost_usd,
+       s.project_id
   FROM agent_trace.agent_spans AS s
-  LEFT JOIN agent_trace.agent_span_costs AS c
-    ON c.trace_id = s.trace_id AND c.span_id = s.span_id AND c.start_time = s.start_time
-   AND c.project_id = s.project_id AND c.start_time >= $2 AND c.start_time <= $3
  WHERE s.trace_id = $1 AND s.start_time >= $2 AND s.start_time <= $3
