@@ -28,7 +28,8 @@ WITH page AS MATERIALIZED (
                AND ($5::text IS NULL OR t.user_id = $5::text)
                AND ($6::text IS NULL OR t.session_id = $6::text)
                AND ($7::text IS NULL OR EXISTS (SELECT FROM agent_trace.agent_spans AS s
-                                                 WHERE s.trace_id = t.trace_id AND s.model = $7::text))
+                                                 WHERE s.trace_id = t.trace_id AND s.model = $7::text
+                                                   AND s.start_time >= t.start_time AND s.start_time <= t.end_time))
                AND ($8::text IS NULL OR t.status = $8::text)
                AND ($9::text IS NULL OR strpos(lower(t.name), lower($9::text)) > 0
                     OR strpos(lower(t.input), lower($9::text)) > 0 OR strpos(lower(t.output), lower($9::text)) > 0)
