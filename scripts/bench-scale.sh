@@ -2,8 +2,9 @@
 # agent_trace at 10 million spans (BENCHMARKS.md quotes the tables; docs/sizing.md derives the sizing):
 #   1. loads BENCH_SPANS spans (default 10,000,000: 1,000,000 runs of 10) over the 30 days before
 #      now into a scratch cluster, in chunks through the real tables and triggers
-#      (scripts/bench-scale-load.sql), checking the free disk space before each chunk: loading stops,
-#      saying at how many spans, when a chunk could leave less than 15 GB free;
+#      (scripts/bench-scale-load.sql), newest first, checking the free disk space before each chunk:
+#      loading stops, saying at how many spans, when a chunk could leave less than 15 GB free (the
+#      ingest rounds' spans counted); the days loaded then have the density of the full load;
 #   2. bytes per span on disk: table, TOAST and indexes of agent_spans, agent_span_costs (all
 #      partitions), agent_traces and agent_scores;
 #   3. the first questions, with the statements the product runs and its values written in (the
@@ -90,7 +91,9 @@ ingest_spans=0
 for shape in ${INGEST//,/ }; do ingest_spans=$((ingest_spans + ${shape%%:*} * INGEST_ROUNDS)); done
 loaded_runs=0 stopped= per_span_guess=5000 load_started=$(date +%s.%N)
 while [ "$loaded_runs" -lt "$RUNS" ]; do
-    last=$((loaded_runs + CHUNK_RUNS)); [ "$last" -gt "$RUNS" ] && last=$RUNS
+    # Newest runs first: a load the disk stops holds the latest days, today's among them, as a
+    # database that has taken this rate for that many days does.
+    last=$((RUNS - loaded_runs)) first=$((RUNS - loaded_runs - CHUNK_RUNS)); [ "$first" -lt 0 ] && first=0
     # What the chunk may take: bytes per span so far (a first guess before any), doubled for WAL;
     # and what the ingest rounds add after the load.
     if [ "$loaded_runs" -gt 0 ]; then
@@ -99,14 +102,14 @@ while [ "$loaded_runs" -lt "$RUNS" ]; do
                   UNION ALL SELECT relid FROM pg_partition_tree('agent_trace.agent_span_costs') WHERE isleaf
                   UNION ALL VALUES ('agent_trace.agent_traces'::regclass), ('agent_trace.agent_scores'::regclass)) AS r")
     fi
-    need_kb=$(( ((last - loaded_runs) * 10 * 2 + ingest_spans) * per_span_guess / 1024 ))
+    need_kb=$(( ((last - first) * 10 * 2 + ingest_spans) * per_span_guess / 1024 ))
     if [ $(( $(free_kb) - need_kb )) -lt $((MIN_FREE_GB * 1024 * 1024)) ]; then
         stopped="stopped at $((loaded_runs * 10)) spans: another chunk could leave less than $MIN_FREE_GB GB free ($(($(free_kb) / 1024 / 1024)) GB free)"
         log "$stopped"
         break
     fi
-    sql -d scale -v first="$loaded_runs" -v last="$last" -v runs="$RUNS" -v t_end="$t_end" -f scripts/bench-scale-load.sql
-    loaded_runs=$last
+    sql -d scale -v first="$first" -v last="$last" -v runs="$RUNS" -v t_end="$t_end" -f scripts/bench-scale-load.sql
+    loaded_runs=$((loaded_runs + last - first))
     log "$((loaded_runs * 10)) spans loaded ($(($(free_kb) / 1024 / 1024)) GB free)"
 done
 load_seconds=$(awk -v a="$load_started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
@@ -162,7 +165,7 @@ viewer() { # name file values...: wrapped as the viewer sends it (sql/viewer/row
       sed -e '1,/^QUERY$/d' sql/viewer/rows_as_json.sql; echo ';'; } > "$work/$name.tmp"
     mv "$work/$name.tmp" "$work/$name.sql"
 }
-mid_run=$((loaded_runs / 2))
+mid_run=$((RUNS - loaded_runs / 2))
 trace=$(sql -d scale -At -c "SELECT md5('run $mid_run')")
 session=$(sql -d scale -At -c "SELECT session_id FROM agent_trace.agent_traces WHERE trace_id = '$trace'")
 user=$(sql -d scale -At -c "SELECT user_id FROM agent_trace.agent_traces WHERE trace_id = '$trace'")
@@ -285,7 +288,8 @@ done
 
 # The tables.
 echo
-echo "$SPANS_LOADED spans ($loaded_runs runs) over 30 days in $partitions daily partitions${stopped:+ ($stopped)}; loaded in $load_seconds s (fsync off), vacuumed and analyzed in $vacuum_seconds s; measured with $settings"
+days=$(sql -d scale -At -c "SELECT count(*) FROM agent_trace.agent_partitions WHERE table_name = 'agent_spans' AND estimated_rows > 0")
+echo "$SPANS_LOADED spans ($loaded_runs runs) in $days of $partitions daily partitions${stopped:+ ($stopped)}; loaded in $load_seconds s (fsync off), vacuumed and analyzed in $vacuum_seconds s; measured with $settings"
 echo
 echo "| table | rows | table (heap) | TOAST | indexes | total | bytes per span |"
 echo "|---|---|---|---|---|---|---|"
