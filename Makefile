@@ -119,8 +119,8 @@ bench-rollup: deps install-extension
 	bash scripts/bench-rollup.sh
 
 ## 10 million spans over 30 daily partitions: bytes per span on disk, the first queries' times and
-## plans, ingest against an empty database (BENCHMARKS.md and docs/sizing.md quote it; BENCH_SPANS
-## for fewer; about 40 GB of free disk for the default, and it keeps 15 GB free).
+## plans, ingest against an empty database (BENCHMARKS.md and docs/sizing.md quote it). 10 million
+## spans take about 30 GB; it keeps 15 GB free, loading fewer (and saying so) when the disk is short.
 bench-scale: deps install-extension
 	bash scripts/bench-scale.sh
 

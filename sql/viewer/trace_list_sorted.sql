@@ -4,6 +4,7 @@
 -- has these orders, so PostgreSQL sorts the filtered range (a top-N sort); keyset pagination on
 -- (sort_key, trace_id) after the previous page's last row ($10, $11). Unknown values (NULL) sort
 -- as the smallest. Each row carries its scores (the latest of each name), read for this page only.
+-- A model is looked for within the trace's start and end, as in trace_list.sql.
 WITH page AS MATERIALIZED (
     SELECT *
       FROM (SELECT t.trace_id, t.project_id, t.name, t.status, t.start_time, t.duration_ms, t.span_count,
