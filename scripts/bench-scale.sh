@@ -3,8 +3,8 @@
 #   1. loads BENCH_SPANS spans (default 10,000,000: 1,000,000 runs of 10) over the 30 days before
 #      now into a scratch cluster, in chunks through the real tables and triggers
 #      (scripts/bench-scale-load.sql), newest first, checking the free disk space before each chunk:
-#      loading stops, saying at how many spans, when a chunk could leave less than 15 GB free (the
-#      ingest rounds' spans counted); the days loaded then have the density of the full load;
+#      loading stops, saying at how many spans, when a chunk could leave less than BENCH_MIN_FREE_GB
+#      free (the ingest rounds' spans counted); the days loaded then have the full load's density;
 #   2. bytes per span on disk: table, TOAST and indexes of agent_spans, agent_span_costs (all
 #      partitions), agent_traces and agent_scores;
 #   3. the first questions, with the statements the product runs and its values written in (the
@@ -28,7 +28,8 @@
 # Settings (environment): BENCH_SPANS=10000000, BENCH_CHUNK_RUNS=20000, BENCH_ROUNDS=5,
 # BENCH_PER_ROUND=5, BENCH_INGEST=100000:500:4,20000:10:4 (SPANS:SPANS_PER_REQUEST:CLIENTS),
 # BENCH_INGEST_ROUNDS=5, BENCH_MIN_FREE_GB=15, BENCH_DIR (default a new /tmp/agent-trace-bench-scale.*).
-# A smoke run: BENCH_SPANS=100000 BENCH_ROUNDS=1 BENCH_INGEST_ROUNDS=1 scripts/bench-scale.sh
+# A smoke run (half a minute): BENCH_SPANS=100000 BENCH_ROUNDS=1 BENCH_PER_ROUND=2 BENCH_INGEST_ROUNDS=1
+# BENCH_INGEST=5000:500:4,1000:10:4 scripts/bench-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
