@@ -121,7 +121,7 @@ bench-rollup: deps install-extension
 ## 10 million spans over 30 daily partitions: bytes per span on disk, the first queries' times and
 ## plans, ingest against an empty database (BENCHMARKS.md and docs/sizing.md quote it). 10 million
 ## spans take about 30 GB; it keeps 15 GB free, loading fewer (and saying so) when the disk is short.
-bench-scale: deps install-extension
+bench-scale: deps install-extension test-clients
 	bash scripts/bench-scale.sh
 
 ## Durable spans/s on one node against a Citus coordinator with two workers (BENCHMARKS.md quotes it).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helpers of scripts/bench-scale.sh (standard library only):
+"""Helpers of scripts/bench-scale.sh (the standard library; `encode` also opentelemetry-proto):
 
   encode --spans N --batch B --seed S --out FILE
       OTLP/HTTP protobuf ExportTraceServiceRequests of B spans each, N spans in all: runs of ten
@@ -33,41 +33,20 @@ import threading
 import time
 import urllib.parse
 
-# --- protobuf encoding (the wire format of opentelemetry-proto's messages) ---
+# The messages are opentelemetry-proto's own (the package the OpenTelemetry Python SDK's OTLP
+# exporter uses), imported where they are needed: `encode` runs in the test clients' venv.
+def otlp():
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+    from opentelemetry.proto.common.v1 import common_pb2
+    from opentelemetry.proto.trace.v1 import trace_pb2
+
+    return trace_service_pb2, common_pb2, trace_pb2
 
 
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def field_bytes(number, payload):
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
-
-
-def field_varint(number, value):
-    return varint(number << 3) + varint(value)
-
-
-def field_fixed64(number, value):
-    return varint(number << 3 | 1) + struct.pack("<Q", value)
-
-
-def kv_string(key, value):
-    # KeyValue { key = 1; value = 2 (AnyValue { string_value = 1 }) }
-    return field_bytes(1, key.encode()) + field_bytes(2, field_bytes(1, value.encode()))
-
-
-def kv_int(key, value):
-    # AnyValue { int_value = 3 }
-    return field_bytes(1, key.encode()) + field_bytes(2, field_varint(3, value))
+def kv(common_pb2, key, value):
+    if isinstance(value, int):
+        return common_pb2.KeyValue(key=key, value=common_pb2.AnyValue(int_value=value))
+    return common_pb2.KeyValue(key=key, value=common_pb2.AnyValue(string_value=value))
 
 
 MODELS = [
@@ -79,8 +58,8 @@ TOOLS = ["web_search", "sql_query", "read_file", "send_email", "calculator", "ge
 SPAN_KIND_INTERNAL, SPAN_KIND_CLIENT = 1, 3
 
 
-def run_spans(rng, run, started_ns):
-    """The ten encoded Span messages of one run."""
+def run_spans(common_pb2, trace_pb2, rng, run, started_ns):
+    """The ten Span messages of one run."""
     trace_id = rng.randbytes(16)
     ids = [rng.randbytes(8) for _ in range(10)]
     agent = "agent-%d" % (run * 7 % 40)
@@ -101,54 +80,54 @@ def run_spans(rng, run, started_ns):
             'the release. The customer asked twice about the delivery date."}' % (s, run, noise)
             + (" " + noise[::-1]) * 5
         )[:400]
-        attrs = [kv_string("session.id", service_session), kv_string("user.id", user),
-                 kv_string("gen_ai.agent.name", agent), kv_string("input.value", text_in),
-                 kv_string("output.value", text_out)]
+        attrs = [kv(common_pb2, "session.id", service_session), kv(common_pb2, "user.id", user),
+                 kv(common_pb2, "gen_ai.agent.name", agent), kv(common_pb2, "input.value", text_in),
+                 kv(common_pb2, "output.value", text_out)]
         start = started_ns + s * 700_000_000
         if s == 0:
             name, kind, end = "invoke_agent " + agent, SPAN_KIND_INTERNAL, started_ns + 7_000_000_000
-            attrs.append(kv_string("gen_ai.operation.name", "invoke_agent"))
+            attrs.append(kv(common_pb2, "gen_ai.operation.name", "invoke_agent"))
         elif s % 2 == 1:
             model, provider = MODELS[(run * 3 + (5 if s == 9 else 0)) % 10]
             name, kind, end = "chat " + model, SPAN_KIND_CLIENT, start + 600_000_000
-            attrs += [kv_string("gen_ai.operation.name", "chat"), kv_string("gen_ai.request.model", model),
-                      kv_string("gen_ai.provider.name", provider),
-                      kv_int("gen_ai.usage.input_tokens", 300 + (run * 17 + s * 131) % 4000),
-                      kv_int("gen_ai.usage.output_tokens", 20 + (run * 7 + s * 37) % 600)]
+            attrs += [kv(common_pb2, "gen_ai.operation.name", "chat"), kv(common_pb2, "gen_ai.request.model", model),
+                      kv(common_pb2, "gen_ai.provider.name", provider),
+                      kv(common_pb2, "gen_ai.usage.input_tokens", 300 + (run * 17 + s * 131) % 4000),
+                      kv(common_pb2, "gen_ai.usage.output_tokens", 20 + (run * 7 + s * 37) % 600)]
         else:
             name, kind, end = "execute_tool " + tool, SPAN_KIND_INTERNAL, start + 600_000_000
-            attrs += [kv_string("gen_ai.operation.name", "execute_tool"), kv_string("gen_ai.tool.name", tool)]
-        # Span { trace_id 1, span_id 2, parent_span_id 4, name 5, kind 6, start 7, end 8, attributes 9, status 15 }
-        body = field_bytes(1, trace_id) + field_bytes(2, ids[s])
+            attrs += [kv(common_pb2, "gen_ai.operation.name", "execute_tool"), kv(common_pb2, "gen_ai.tool.name", tool)]
+        span = trace_pb2.Span(trace_id=trace_id, span_id=ids[s], name=name, kind=kind,
+                              start_time_unix_nano=start, end_time_unix_nano=end, attributes=attrs)
         if s > 0:
-            body += field_bytes(4, ids[0])
-        body += field_bytes(5, name.encode()) + field_varint(6, kind)
-        body += field_fixed64(7, start) + field_fixed64(8, end)
-        body += b"".join(field_bytes(9, a) for a in attrs)
+            span.parent_span_id = ids[0]
         if s == 8 and run % 50 == 7:
-            # Status { message 2, code 3 (ERROR = 2) }
-            body += field_bytes(15, field_bytes(2, b"tool timed out after 30 s") + field_varint(3, 2))
-        spans.append(field_bytes(2, body))  # ScopeSpans.spans = 2
+            span.status.code = trace_pb2.Status.STATUS_CODE_ERROR
+            span.status.message = "tool timed out after 30 s"
+        spans.append(span)
     return spans
 
 
 def encode(args):
+    trace_service_pb2, common_pb2, trace_pb2 = otlp()
+    from opentelemetry.proto.resource.v1 import resource_pb2
+
     rng = random.Random(args.seed)
-    # ResourceSpans { resource 1 (Resource { attributes 1 }), scope_spans 2 (ScopeSpans { scope 1, spans 2 }) }
-    resource = field_bytes(1, b"".join(field_bytes(1, kv_string(k, v)) for k, v in [
+    resource = resource_pb2.Resource(attributes=[kv(common_pb2, k, v) for k, v in [
         ("service.name", "service-bench"), ("telemetry.sdk.name", "opentelemetry"),
-        ("telemetry.sdk.language", "python"), ("telemetry.sdk.version", "1.45.2")]))
-    scope = field_bytes(1, field_bytes(1, b"bench.scale"))
+        ("telemetry.sdk.language", "python"), ("telemetry.sdk.version", "1.45.2")]])
+    scope = common_pb2.InstrumentationScope(name="bench.scale")
     now = time.time_ns()
     # Runs ten milliseconds apart, starting now: today's partition, as live traffic.
     spans = []
     for run in range(-(-args.spans // 10)):
-        spans += run_spans(rng, args.seed * 1_000_000 + run, now + run * 10_000_000)
+        spans += run_spans(common_pb2, trace_pb2, rng, args.seed * 1_000_000 + run, now + run * 10_000_000)
     spans = spans[: args.spans]
     with open(args.out, "wb") as out:
         for i in range(0, len(spans), args.batch):
-            scope_spans = field_bytes(2, scope + b"".join(spans[i : i + args.batch]))
-            body = field_bytes(1, resource + scope_spans)  # ExportTraceServiceRequest.resource_spans = 1
+            request = trace_service_pb2.ExportTraceServiceRequest(resource_spans=[trace_pb2.ResourceSpans(
+                resource=resource, scope_spans=[trace_pb2.ScopeSpans(scope=scope, spans=spans[i : i + args.batch])])])
+            body = request.SerializeToString()
             out.write(struct.pack(">I", len(body)) + body)
 
 

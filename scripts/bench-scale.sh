@@ -41,6 +41,9 @@ INGEST=${BENCH_INGEST:-100000:500:4,20000:10:4}
 INGEST_ROUNDS=${BENCH_INGEST_ROUNDS:-5}
 MIN_FREE_GB=${BENCH_MIN_FREE_GB:-15}
 RUNS=$((SPANS / 10))
+# The OTLP requests are encoded with opentelemetry-proto, from the test clients' venv.
+python=.venv-test-clients/bin/python
+[ -x "$python" ] || { echo "missing $python: run scripts/install-test-clients.sh (make test-clients)" >&2; exit 1; }
 
 cargo build --release -p ingest --bin agent-trace
 server_bin=${CARGO_TARGET_DIR:-target}/release/agent-trace
@@ -265,7 +268,7 @@ for round in $(seq "$INGEST_ROUNDS"); do
     for shape in ${INGEST//,/ }; do
         IFS=: read -r n batch clients <<<"$shape"
         bodies=$dir/bodies-$shape
-        python3 scripts/bench-scale.py encode --spans "$n" --batch "$batch" --seed "$round" --out "$bodies"
+        "$python" scripts/bench-scale.py encode --spans "$n" --batch "$batch" --seed "$round" --out "$bodies"
         if [ $((round % 2)) -eq 1 ]; then order="scale empty"; else order="empty scale"; fi
         for db in $order; do
             if [ "$db" = empty ]; then
