@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade test-pg-versions test-pg-upgrade package test-packages bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus
+.PHONY: up test deps test-clients viewer-deps check-viewer install-extension install-citus fmt-check clippy lint-docker test-rust test-pgrx test-sql test-upgrade test-pg-versions test-pg-upgrade package test-packages bench bench-api bench-keys bench-viewer bench-agno bench-small-writes bench-retention bench-rollup bench-citus bench-scale
 
 ## Build, install the extension, start the private cluster under ./.agent-trace/ and print how to connect.
 up: deps install-extension
@@ -117,6 +117,12 @@ bench-retention: deps install-extension
 ## a row trigger, a deferred queue, none), side by side in spans/s (docs/rollups.md quotes it).
 bench-rollup: deps install-extension
 	bash scripts/bench-rollup.sh
+
+## 10 million spans over 30 daily partitions: bytes per span on disk, the first queries' times and
+## plans, ingest against an empty database (BENCHMARKS.md and docs/sizing.md quote it). 10 million
+## spans take about 30 GB; it keeps 15 GB free, loading fewer (and saying so) when the disk is short.
+bench-scale: deps install-extension test-clients
+	bash scripts/bench-scale.sh
 
 ## Durable spans/s on one node against a Citus coordinator with two workers (BENCHMARKS.md quotes it).
 bench-citus: deps install-extension install-citus

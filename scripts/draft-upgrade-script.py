@@ -325,12 +325,18 @@ def upgrade_0_5_0_to_0_6_0():
              if statement.split("(")[0] not in old_functions and statement not in scores]
     if added:
         sys.exit(f"new functions outside scores.sql, not drafted: {[a.split('(')[0] for a in added]}")
+    # agent_sessions, rewritten so that a filter on session_id reaches the tables' indexes: the same
+    # columns, so CREATE OR REPLACE keeps its grants and COMMENTs.
+    sessions = new.file("sessions.sql")
+    view_start = sessions.index("CREATE VIEW agent_trace.agent_sessions")
+    view = sessions[view_start:sessions.index(";\n", view_start) + 2]
     return "\n".join([
         "-- agent_trace 0.5.0 -> 0.6.0: scores and annotations on runs (scores.sql: agent_scores,\n"
         "-- add_score, the views agent_trace_scores and agent_score_stats; agent_scores_pending and\n"
         "-- link_written_scores for scores that name a model response, an index of agent_spans' response\n"
         "-- ids); retention (signal spans), erase and distribute() take scores with their runs, and\n"
-        "-- maintain() links the scores still waiting for their span.\n"
+        "-- maintain() links the scores still waiting for their span; agent_sessions reads one session\n"
+        "-- through the session indexes.\n"
         "-- Drafted by scripts/draft-upgrade-script.py from the 0.6.0 install script (scores.sql whole,\n"
         "-- every function whose text changed taken whole); scripts/test-upgrade.sh checks that\n"
         "-- upgrading gives exactly a fresh 0.6.0 install.\n",
@@ -342,6 +348,9 @@ def upgrade_0_5_0_to_0_6_0():
         "-- Functions whose body changed (retention, maintain, erase, distribute), and the COMMENTs of their files.\n"
         + "".join(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) for statement in changed)
         + comments(new.file("partitions.sql")) + comments(new.file("erase.sql")) + comments(new.file("citus.sql")),
+        "-- sessions.sql: agent_sessions as one grouping of both sources, so that one session's row is read\n"
+        "-- through the session indexes.\n"
+        + view.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1),
     ])
 
 

@@ -2,7 +2,8 @@
 -- add_score, the views agent_trace_scores and agent_score_stats; agent_scores_pending and
 -- link_written_scores for scores that name a model response, an index of agent_spans' response
 -- ids); retention (signal spans), erase and distribute() take scores with their runs, and
--- maintain() links the scores still waiting for their span.
+-- maintain() links the scores still waiting for their span; agent_sessions reads one session
+-- through the session indexes.
 -- Drafted by scripts/draft-upgrade-script.py from the 0.6.0 install script (scores.sql whole,
 -- every function whose text changed taken whole); scripts/test-upgrade.sh checks that
 -- upgrading gives exactly a fresh 0.6.0 install.
@@ -922,3 +923,59 @@ COMMENT ON FUNCTION agent_trace._refresh_stored_traces(interval) IS
     'On a distributed install: recomputes the traces of the spans stored since the last run began, less margin. maintain() runs it. Internal.';
 COMMENT ON FUNCTION agent_trace.refresh_written_traces(agent_trace.trace_id[], integer[], timestamptz[], timestamptz[]) IS
     'Recomputes these traces (trace_ids[i], project_ids[i], whose new spans start between spans_from[i] and spans_to[i]) from their stored spans. What the ingest runs after each batch of spans on a distributed install, where agent_spans has no insert trigger; idempotent. Internal.';
+
+-- sessions.sql: agent_sessions as one grouping of both sources, so that one session's row is read
+-- through the session indexes.
+CREATE OR REPLACE VIEW agent_trace.agent_sessions WITH (security_invoker = true) AS
+SELECT u.session_id,
+       coalesce(agent_trace.tool_label(min(u.service_name) FILTER (WHERE u.from_logs)),
+                agent_trace.tool_label(min(u.service_name) FILTER (WHERE NOT u.from_logs))) AS tool,
+       coalesce(min(u.user_id) FILTER (WHERE u.from_logs), min(u.user_id) FILTER (WHERE NOT u.from_logs)) AS user_id,
+       min(u.first_time) AS first_activity,
+       max(u.last_time) AS last_activity,
+       -- A traced agent's run is one prompt; a CLI logs its prompts.
+       CASE WHEN count(*) FILTER (WHERE u.from_logs AND u.is_prompt) > 0
+            THEN count(*) FILTER (WHERE u.from_logs AND u.is_prompt)
+            ELSE count(*) FILTER (WHERE NOT u.from_logs) END AS prompts,
+       count(*) FILTER (WHERE NOT u.from_logs) AS traces,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs)
+            THEN count(*) FILTER (WHERE u.from_logs AND u.has_usage)
+            ELSE coalesce(sum(u.model_calls) FILTER (WHERE NOT u.from_logs), 0) END AS model_calls,
+       greatest(count(*) FILTER (WHERE u.from_logs AND u.is_tool_call),
+                coalesce(sum(u.tool_calls) FILTER (WHERE NOT u.from_logs), 0)) AS tool_calls,
+       greatest(count(*) FILTER (WHERE u.from_logs AND u.is_error),
+                coalesce(sum(u.errors) FILTER (WHERE NOT u.from_logs), 0)) AS errors,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.input_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.input_tokens) FILTER (WHERE NOT u.from_logs) END AS input_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.output_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.output_tokens) FILTER (WHERE NOT u.from_logs) END AS output_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.cache_read_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.cache_read_tokens) FILTER (WHERE NOT u.from_logs) END AS cache_read_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.cache_write_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.cache_write_tokens) FILTER (WHERE NOT u.from_logs) END AS cache_write_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.reasoning_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.reasoning_tokens) FILTER (WHERE NOT u.from_logs) END AS reasoning_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.cost_usd) FILTER (WHERE u.from_logs)
+            ELSE sum(u.cost_usd) FILTER (WHERE NOT u.from_logs) END AS cost_usd,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.computed_cost_usd) FILTER (WHERE u.from_logs)
+            ELSE sum(u.computed_cost_usd) FILTER (WHERE NOT u.from_logs) END AS computed_cost_usd,
+       u.project_id
+  FROM (SELECT true AS from_logs, l.session_id, l.project_id, l.service_name, l.user_id,
+               l.time AS first_time, l.time AS last_time,
+               l.event_name IN ('user_prompt', 'gemini_cli.user_prompt', 'codex.user_prompt') AS is_prompt,
+               l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL AS has_usage,
+               l.event_name IN ('tool_result', 'gemini_cli.tool_call', 'codex.tool_result') AS is_tool_call,
+               l.event_name IN ('api_error', 'gemini_cli.api_error', 'codex.api_error') OR l.severity_number >= 17 AS is_error,
+               NULL::integer AS model_calls, NULL::integer AS tool_calls, NULL::integer AS errors,
+               l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens, l.reasoning_tokens,
+               l.cost_usd, l.computed_cost_usd
+          FROM agent_trace.agent_logs AS l
+         WHERE l.session_id IS NOT NULL
+        UNION ALL
+        SELECT false, t.session_id, t.project_id, t.service_name, t.user_id, t.start_time, t.end_time,
+               NULL, NULL, NULL, NULL, t.llm_call_count, t.tool_call_count, t.error_count,
+               t.input_tokens, t.output_tokens, t.cache_read_tokens, t.cache_write_tokens, t.reasoning_tokens,
+               t.cost_usd, t.computed_cost_usd
+          FROM agent_trace.agent_traces AS t
+         WHERE t.session_id IS NOT NULL) AS u
+ GROUP BY u.session_id, u.project_id;

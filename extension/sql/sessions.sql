@@ -25,71 +25,63 @@ $$;
 COMMENT ON FUNCTION agent_trace.tool_label(text) IS
     'The product behind a service.name: Claude Code, Gemini CLI, Codex, else the service name itself.';
 
+-- One UNION ALL of both sources grouped by (session_id, project_id), not two groupings joined: a
+-- filter on session_id (or project_id) then reaches both tables' session indexes, so one session's
+-- row reads that session's records and runs only, not every session (BENCHMARKS.md, at 10 million
+-- spans). Each aggregate takes its own source's rows (FILTER), as the two groupings did.
 CREATE VIEW agent_trace.agent_sessions WITH (security_invoker = true) AS
-WITH from_logs AS (
-    SELECT l.session_id, l.project_id,
-           agent_trace.tool_label(min(l.service_name)) AS tool,
-           min(l.user_id) AS user_id,
-           min(l.time) AS first_activity,
-           max(l.time) AS last_activity,
-           count(*) FILTER (WHERE l.event_name IN ('user_prompt', 'gemini_cli.user_prompt', 'codex.user_prompt')) AS prompts,
-           count(*) FILTER (WHERE l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL) AS model_calls,
-           count(*) FILTER (WHERE l.event_name IN ('tool_result', 'gemini_cli.tool_call', 'codex.tool_result')) AS tool_calls,
-           count(*) FILTER (WHERE l.event_name IN ('api_error', 'gemini_cli.api_error', 'codex.api_error')
-                               OR l.severity_number >= 17) AS errors,
-           sum(l.input_tokens) AS input_tokens,
-           sum(l.output_tokens) AS output_tokens,
-           sum(l.cache_read_tokens) AS cache_read_tokens,
-           sum(l.cache_write_tokens) AS cache_write_tokens,
-           sum(l.reasoning_tokens) AS reasoning_tokens,
-           sum(l.cost_usd) AS cost_usd,
-           sum(l.computed_cost_usd) AS computed_cost_usd,
-           bool_or(l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL) AS has_usage
-      FROM agent_trace.agent_logs AS l
-     WHERE l.session_id IS NOT NULL
-     GROUP BY l.session_id, l.project_id
-), from_traces AS (
-    SELECT t.session_id, t.project_id,
-           agent_trace.tool_label(min(t.service_name)) AS tool,
-           min(t.user_id) AS user_id,
-           min(t.start_time) AS first_activity,
-           max(t.end_time) AS last_activity,
-           count(*) AS runs,
-           sum(t.llm_call_count) AS model_calls,
-           sum(t.tool_call_count) AS tool_calls,
-           sum(t.error_count) AS errors,
-           sum(t.input_tokens) AS input_tokens,
-           sum(t.output_tokens) AS output_tokens,
-           sum(t.cache_read_tokens) AS cache_read_tokens,
-           sum(t.cache_write_tokens) AS cache_write_tokens,
-           sum(t.reasoning_tokens) AS reasoning_tokens,
-           sum(t.cost_usd) AS cost_usd,
-           sum(t.computed_cost_usd) AS computed_cost_usd
-      FROM agent_trace.agent_traces AS t
-     WHERE t.session_id IS NOT NULL
-     GROUP BY t.session_id, t.project_id
-)
-SELECT coalesce(l.session_id, t.session_id) AS session_id,
-       coalesce(l.tool, t.tool) AS tool,
-       coalesce(l.user_id, t.user_id) AS user_id,
-       least(l.first_activity, t.first_activity) AS first_activity,
-       greatest(l.last_activity, t.last_activity) AS last_activity,
+SELECT u.session_id,
+       coalesce(agent_trace.tool_label(min(u.service_name) FILTER (WHERE u.from_logs)),
+                agent_trace.tool_label(min(u.service_name) FILTER (WHERE NOT u.from_logs))) AS tool,
+       coalesce(min(u.user_id) FILTER (WHERE u.from_logs), min(u.user_id) FILTER (WHERE NOT u.from_logs)) AS user_id,
+       min(u.first_time) AS first_activity,
+       max(u.last_time) AS last_activity,
        -- A traced agent's run is one prompt; a CLI logs its prompts.
-       CASE WHEN l.prompts > 0 THEN l.prompts ELSE coalesce(t.runs, 0) END AS prompts,
-       coalesce(t.runs, 0) AS traces,
-       CASE WHEN l.has_usage THEN l.model_calls ELSE coalesce(t.model_calls, 0) END AS model_calls,
-       greatest(coalesce(l.tool_calls, 0), coalesce(t.tool_calls, 0)) AS tool_calls,
-       greatest(coalesce(l.errors, 0), coalesce(t.errors, 0)) AS errors,
-       CASE WHEN l.has_usage THEN l.input_tokens ELSE t.input_tokens END AS input_tokens,
-       CASE WHEN l.has_usage THEN l.output_tokens ELSE t.output_tokens END AS output_tokens,
-       CASE WHEN l.has_usage THEN l.cache_read_tokens ELSE t.cache_read_tokens END AS cache_read_tokens,
-       CASE WHEN l.has_usage THEN l.cache_write_tokens ELSE t.cache_write_tokens END AS cache_write_tokens,
-       CASE WHEN l.has_usage THEN l.reasoning_tokens ELSE t.reasoning_tokens END AS reasoning_tokens,
-       CASE WHEN l.has_usage THEN l.cost_usd ELSE t.cost_usd END AS cost_usd,
-       CASE WHEN l.has_usage THEN l.computed_cost_usd ELSE t.computed_cost_usd END AS computed_cost_usd,
-       coalesce(l.project_id, t.project_id) AS project_id
-  FROM from_logs AS l
-  FULL JOIN from_traces AS t ON t.session_id = l.session_id AND t.project_id = l.project_id;
+       CASE WHEN count(*) FILTER (WHERE u.from_logs AND u.is_prompt) > 0
+            THEN count(*) FILTER (WHERE u.from_logs AND u.is_prompt)
+            ELSE count(*) FILTER (WHERE NOT u.from_logs) END AS prompts,
+       count(*) FILTER (WHERE NOT u.from_logs) AS traces,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs)
+            THEN count(*) FILTER (WHERE u.from_logs AND u.has_usage)
+            ELSE coalesce(sum(u.model_calls) FILTER (WHERE NOT u.from_logs), 0) END AS model_calls,
+       greatest(count(*) FILTER (WHERE u.from_logs AND u.is_tool_call),
+                coalesce(sum(u.tool_calls) FILTER (WHERE NOT u.from_logs), 0)) AS tool_calls,
+       greatest(count(*) FILTER (WHERE u.from_logs AND u.is_error),
+                coalesce(sum(u.errors) FILTER (WHERE NOT u.from_logs), 0)) AS errors,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.input_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.input_tokens) FILTER (WHERE NOT u.from_logs) END AS input_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.output_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.output_tokens) FILTER (WHERE NOT u.from_logs) END AS output_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.cache_read_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.cache_read_tokens) FILTER (WHERE NOT u.from_logs) END AS cache_read_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.cache_write_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.cache_write_tokens) FILTER (WHERE NOT u.from_logs) END AS cache_write_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.reasoning_tokens) FILTER (WHERE u.from_logs)
+            ELSE sum(u.reasoning_tokens) FILTER (WHERE NOT u.from_logs) END AS reasoning_tokens,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.cost_usd) FILTER (WHERE u.from_logs)
+            ELSE sum(u.cost_usd) FILTER (WHERE NOT u.from_logs) END AS cost_usd,
+       CASE WHEN bool_or(u.has_usage) FILTER (WHERE u.from_logs) THEN sum(u.computed_cost_usd) FILTER (WHERE u.from_logs)
+            ELSE sum(u.computed_cost_usd) FILTER (WHERE NOT u.from_logs) END AS computed_cost_usd,
+       u.project_id
+  FROM (SELECT true AS from_logs, l.session_id, l.project_id, l.service_name, l.user_id,
+               l.time AS first_time, l.time AS last_time,
+               l.event_name IN ('user_prompt', 'gemini_cli.user_prompt', 'codex.user_prompt') AS is_prompt,
+               l.input_tokens IS NOT NULL OR l.output_tokens IS NOT NULL AS has_usage,
+               l.event_name IN ('tool_result', 'gemini_cli.tool_call', 'codex.tool_result') AS is_tool_call,
+               l.event_name IN ('api_error', 'gemini_cli.api_error', 'codex.api_error') OR l.severity_number >= 17 AS is_error,
+               NULL::integer AS model_calls, NULL::integer AS tool_calls, NULL::integer AS errors,
+               l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens, l.reasoning_tokens,
+               l.cost_usd, l.computed_cost_usd
+          FROM agent_trace.agent_logs AS l
+         WHERE l.session_id IS NOT NULL
+        UNION ALL
+        SELECT false, t.session_id, t.project_id, t.service_name, t.user_id, t.start_time, t.end_time,
+               NULL, NULL, NULL, NULL, t.llm_call_count, t.tool_call_count, t.error_count,
+               t.input_tokens, t.output_tokens, t.cache_read_tokens, t.cache_write_tokens, t.reasoning_tokens,
+               t.cost_usd, t.computed_cost_usd
+          FROM agent_trace.agent_traces AS t
+         WHERE t.session_id IS NOT NULL) AS u
+ GROUP BY u.session_id, u.project_id;
 
 COMMENT ON VIEW agent_trace.agent_sessions IS
     'One row per session, from coding-assistant log events (Claude Code, Gemini CLI, Codex CLI) and from traced agents, each counted once: when a session has usage in its log events, tokens and cost come from those alone (what the tool reported); otherwise from its traces. Computed when read; filter by session_id, tool or time.';

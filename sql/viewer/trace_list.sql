@@ -7,7 +7,8 @@
 -- with a score of that name (of the run or of one of its spans) whose value is at least $15 and
 -- at most $16 and whose label is $17 (each NULL for "any").
 -- Each row carries its scores: the latest of each name (by scored_at), read for this page's traces
--- only, through agent_scores' primary key.
+-- only, through agent_scores' primary key. A model is looked for among the spans that start within
+-- the trace's start and end (all of them do), so only the trace's days' partitions are read.
 WITH page AS MATERIALIZED (
     SELECT t.trace_id, t.project_id, t.name, t.status, t.start_time, t.duration_ms, t.span_count,
            t.error_count, t.llm_call_count, t.tool_call_count, t.input_tokens, t.output_tokens,
@@ -22,7 +23,8 @@ WITH page AS MATERIALIZED (
        AND ($5::text IS NULL OR t.user_id = $5::text)
        AND ($6::text IS NULL OR t.session_id = $6::text)
        AND ($7::text IS NULL OR EXISTS (SELECT FROM agent_trace.agent_spans AS s
-                                         WHERE s.trace_id = t.trace_id AND s.model = $7::text))
+                                         WHERE s.trace_id = t.trace_id AND s.model = $7::text
+                                           AND s.start_time >= t.start_time AND s.start_time <= t.end_time))
        AND ($8::text IS NULL OR t.status = $8::text)
        AND ($9::text IS NULL OR strpos(lower(t.name), lower($9::text)) > 0
             OR strpos(lower(t.input), lower($9::text)) > 0 OR strpos(lower(t.output), lower($9::text)) > 0)

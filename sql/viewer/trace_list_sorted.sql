@@ -4,6 +4,7 @@
 -- has these orders, so PostgreSQL sorts the filtered range (a top-N sort); keyset pagination on
 -- (sort_key, trace_id) after the previous page's last row ($10, $11). Unknown values (NULL) sort
 -- as the smallest. Each row carries its scores (the latest of each name), read for this page only.
+-- A model is looked for within the trace's start and end, as in trace_list.sql.
 WITH page AS MATERIALIZED (
     SELECT *
       FROM (SELECT t.trace_id, t.project_id, t.name, t.status, t.start_time, t.duration_ms, t.span_count,
@@ -28,7 +29,8 @@ WITH page AS MATERIALIZED (
                AND ($5::text IS NULL OR t.user_id = $5::text)
                AND ($6::text IS NULL OR t.session_id = $6::text)
                AND ($7::text IS NULL OR EXISTS (SELECT FROM agent_trace.agent_spans AS s
-                                                 WHERE s.trace_id = t.trace_id AND s.model = $7::text))
+                                                 WHERE s.trace_id = t.trace_id AND s.model = $7::text
+                                                   AND s.start_time >= t.start_time AND s.start_time <= t.end_time))
                AND ($8::text IS NULL OR t.status = $8::text)
                AND ($9::text IS NULL OR strpos(lower(t.name), lower($9::text)) > 0
                     OR strpos(lower(t.input), lower($9::text)) > 0 OR strpos(lower(t.output), lower($9::text)) > 0)
