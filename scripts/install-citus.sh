@@ -34,7 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/agent-trace
-name=$(basename "$CITUS_TARBALL" .tar.gz)
+# A build installs into the PostgreSQL it was configured for: one build per pg_config.
+name=$(basename "$CITUS_TARBALL" .tar.gz)-$(printf '%s' "$PG_CONFIG" | sha256sum | cut -c1-8)
 build="$cache/$name"
 if [ ! -f "$build/src/backend/distributed/citus.so" ]; then
     log "building Citus from $CITUS_TARBALL in $build (about a minute)"
@@ -45,4 +46,5 @@ if [ ! -f "$build/src/backend/distributed/citus.so" ]; then
     make -C "$build" -j"$(nproc)" >"$build/make.log" 2>&1 || { tail -30 "$build/make.log" >&2; exit 1; }
 fi
 make -C "$build" install >"$build/install.log" 2>&1 || { tail -20 "$build/install.log" >&2; exit 1; }
+[ -f "$libdir/citus.so" ] || { echo "Citus's install put no citus.so in $libdir (see $build/install.log)" >&2; exit 1; }
 log "Citus installed into $libdir (from $CITUS_TARBALL)"

@@ -164,6 +164,12 @@ async fn send_every_fixture(base: &str) -> Vec<(String, u16)> {
 async fn a_citus_cluster_answers_as_one_node_does() {
     let (bindir, libdir) = pg_dirs();
     if !libdir.join("citus.so").exists() {
+        // .ci/run names the tarball and installs Citus: there, a missing Citus is a failure.
+        assert!(
+            std::env::var_os("CITUS_TARBALL").is_none(),
+            "CITUS_TARBALL is set but Citus is not installed in {} (run scripts/install-citus.sh)",
+            libdir.display()
+        );
         eprintln!(
             "\n\n*** SKIPPED: Citus is not installed in {} (scripts/install-citus.sh builds it from the \
              tarball CITUS_TARBALL names; .ci/run sets it): the multi-node test did not run. ***\n",
