@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helpers of scripts/bench-scale.sh (the standard library; `encode` also opentelemetry-proto):
+"""Helpers of scripts/bench-scale.sh (the standard library and opentelemetry-proto):
 
   encode --spans N --batch B --seed S --out FILE
       OTLP/HTTP protobuf ExportTraceServiceRequests of B spans each, N spans in all: runs of ten
@@ -33,17 +33,15 @@ import threading
 import time
 import urllib.parse
 
-# The messages are opentelemetry-proto's own (the package the OpenTelemetry Python SDK's OTLP
-# exporter uses), imported where they are needed: `encode` runs in the test clients' venv.
-def otlp():
-    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
-    from opentelemetry.proto.common.v1 import common_pb2
-    from opentelemetry.proto.trace.v1 import trace_pb2
-
-    return trace_service_pb2, common_pb2, trace_pb2
+# The OTLP messages are opentelemetry-proto's own (the package the OpenTelemetry Python SDK's
+# exporter uses): bench-scale.sh runs this with the test clients' venv.
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.resource.v1 import resource_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
 
 
-def kv(common_pb2, key, value):
+def kv(key, value):
     if isinstance(value, int):
         return common_pb2.KeyValue(key=key, value=common_pb2.AnyValue(int_value=value))
     return common_pb2.KeyValue(key=key, value=common_pb2.AnyValue(string_value=value))
@@ -58,7 +56,7 @@ TOOLS = ["web_search", "sql_query", "read_file", "send_email", "calculator", "ge
 SPAN_KIND_INTERNAL, SPAN_KIND_CLIENT = 1, 3
 
 
-def run_spans(common_pb2, trace_pb2, rng, run, started_ns):
+def run_spans(rng, run, started_ns):
     """The ten Span messages of one run."""
     trace_id = rng.randbytes(16)
     ids = [rng.randbytes(8) for _ in range(10)]
@@ -80,23 +78,23 @@ def run_spans(common_pb2, trace_pb2, rng, run, started_ns):
             'the release. The customer asked twice about the delivery date."}' % (s, run, noise)
             + (" " + noise[::-1]) * 5
         )[:400]
-        attrs = [kv(common_pb2, "session.id", service_session), kv(common_pb2, "user.id", user),
-                 kv(common_pb2, "gen_ai.agent.name", agent), kv(common_pb2, "input.value", text_in),
-                 kv(common_pb2, "output.value", text_out)]
+        attrs = [kv("session.id", service_session), kv("user.id", user),
+                 kv("gen_ai.agent.name", agent), kv("input.value", text_in),
+                 kv("output.value", text_out)]
         start = started_ns + s * 700_000_000
         if s == 0:
             name, kind, end = "invoke_agent " + agent, SPAN_KIND_INTERNAL, started_ns + 7_000_000_000
-            attrs.append(kv(common_pb2, "gen_ai.operation.name", "invoke_agent"))
+            attrs.append(kv("gen_ai.operation.name", "invoke_agent"))
         elif s % 2 == 1:
             model, provider = MODELS[(run * 3 + (5 if s == 9 else 0)) % 10]
             name, kind, end = "chat " + model, SPAN_KIND_CLIENT, start + 600_000_000
-            attrs += [kv(common_pb2, "gen_ai.operation.name", "chat"), kv(common_pb2, "gen_ai.request.model", model),
-                      kv(common_pb2, "gen_ai.provider.name", provider),
-                      kv(common_pb2, "gen_ai.usage.input_tokens", 300 + (run * 17 + s * 131) % 4000),
-                      kv(common_pb2, "gen_ai.usage.output_tokens", 20 + (run * 7 + s * 37) % 600)]
+            attrs += [kv("gen_ai.operation.name", "chat"), kv("gen_ai.request.model", model),
+                      kv("gen_ai.provider.name", provider),
+                      kv("gen_ai.usage.input_tokens", 300 + (run * 17 + s * 131) % 4000),
+                      kv("gen_ai.usage.output_tokens", 20 + (run * 7 + s * 37) % 600)]
         else:
             name, kind, end = "execute_tool " + tool, SPAN_KIND_INTERNAL, start + 600_000_000
-            attrs += [kv(common_pb2, "gen_ai.operation.name", "execute_tool"), kv(common_pb2, "gen_ai.tool.name", tool)]
+            attrs += [kv("gen_ai.operation.name", "execute_tool"), kv("gen_ai.tool.name", tool)]
         span = trace_pb2.Span(trace_id=trace_id, span_id=ids[s], name=name, kind=kind,
                               start_time_unix_nano=start, end_time_unix_nano=end, attributes=attrs)
         if s > 0:
@@ -109,11 +107,8 @@ def run_spans(common_pb2, trace_pb2, rng, run, started_ns):
 
 
 def encode(args):
-    trace_service_pb2, common_pb2, trace_pb2 = otlp()
-    from opentelemetry.proto.resource.v1 import resource_pb2
-
     rng = random.Random(args.seed)
-    resource = resource_pb2.Resource(attributes=[kv(common_pb2, k, v) for k, v in [
+    resource = resource_pb2.Resource(attributes=[kv(k, v) for k, v in [
         ("service.name", "service-bench"), ("telemetry.sdk.name", "opentelemetry"),
         ("telemetry.sdk.language", "python"), ("telemetry.sdk.version", "1.45.2")]])
     scope = common_pb2.InstrumentationScope(name="bench.scale")
@@ -121,7 +116,7 @@ def encode(args):
     # Runs ten milliseconds apart, starting now: today's partition, as live traffic.
     spans = []
     for run in range(-(-args.spans // 10)):
-        spans += run_spans(common_pb2, trace_pb2, rng, args.seed * 1_000_000 + run, now + run * 10_000_000)
+        spans += run_spans(rng, args.seed * 1_000_000 + run, now + run * 10_000_000)
     spans = spans[: args.spans]
     with open(args.out, "wb") as out:
         for i in range(0, len(spans), args.batch):

@@ -41,7 +41,7 @@ INGEST=${BENCH_INGEST:-100000:500:4,20000:10:4}
 INGEST_ROUNDS=${BENCH_INGEST_ROUNDS:-5}
 MIN_FREE_GB=${BENCH_MIN_FREE_GB:-15}
 RUNS=$((SPANS / 10))
-# The OTLP requests are encoded with opentelemetry-proto, from the test clients' venv.
+# bench-scale.py builds the OTLP requests with opentelemetry-proto, from the test clients' venv.
 python=.venv-test-clients/bin/python
 [ -x "$python" ] || { echo "missing $python: run scripts/install-test-clients.sh (make test-clients)" >&2; exit 1; }
 
@@ -279,7 +279,7 @@ for round in $(seq "$INGEST_ROUNDS"); do
                 port=$port_scale pid=$pid_scale
             fi
             before=$(sql -d "$db" -At -c "SELECT count(*) FROM agent_trace.agent_spans")
-            result=$(python3 scripts/bench-scale.py send --url "http://127.0.0.1:$port/v1/traces" --bodies "$bodies" \
+            result=$("$python" scripts/bench-scale.py send --url "http://127.0.0.1:$port/v1/traces" --bodies "$bodies" \
                 --spans "$n" --clients "$clients" --server-pid "$pid" --postmaster-pid "$postmaster")
             after=$(sql -d "$db" -At -c "SELECT count(*) FROM agent_trace.agent_spans")
             [ $((after - before)) -eq "$n" ] || { echo "bench: $db stored $((after - before)) spans of $n" >&2; exit 1; }
@@ -305,7 +305,7 @@ echo
 echo "| query ($((ROUNDS * PER_ROUND)) runs each, alternating) | median ms | plan: scans (rows), buffers |"
 echo "|---|---|---|"
 for name in "${queries[@]}"; do
-    echo "| ${label[$name]} | $(median_ms "$name") | $(python3 scripts/bench-scale.py plans "$work/$name.plan") |"
+    echo "| ${label[$name]} | $(median_ms "$name") | $("$python" scripts/bench-scale.py plans "$work/$name.plan") |"
 done
 echo
-python3 scripts/bench-scale.py report "$ingest_results"
+"$python" scripts/bench-scale.py report "$ingest_results"

@@ -161,6 +161,13 @@ async fn a_locked_database_is_answered_503_not_a_hang() {
     let server = TestServer::start(&db, Limits::DEFAULT, None).await;
     let client = reqwest::Client::new();
     let url = server.url("/v1/traces");
+    let send = || {
+        client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(request(0))
+            .send()
+    };
 
     // Another session holds agent_spans locked for longer than the ingest's statement timeout (2 s).
     let locker = db.client().await;
@@ -169,13 +176,7 @@ async fn a_locked_database_is_answered_503_not_a_hang() {
         .await
         .unwrap();
     let started = Instant::now();
-    let response = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(request(0))
-        .send()
-        .await
-        .unwrap();
+    let response = send().await.unwrap();
     assert_eq!(response.status(), 503);
     assert!(response.headers().contains_key("retry-after"));
     assert!(
@@ -190,13 +191,7 @@ async fn a_locked_database_is_answered_503_not_a_hang() {
     // the right answer, and a client retries it, as this one does until a deadline.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let response = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(request(0))
-            .send()
-            .await
-            .unwrap();
+        let response = send().await.unwrap();
         let status = response.status();
         if status == 200 {
             break;
